@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod analytic;
+pub mod checks;
+pub mod cli;
+pub mod output;
+pub mod report;
+pub mod run;
+pub mod scenarios;
+pub mod sim;
+pub mod stats;
+pub mod strategies;

@@ -1,0 +1,160 @@
+//! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
+//! replication × service), both streamed as replications finish.
+
+use super::atomic::AtomicFile;
+use crate::report::Study;
+use crate::scenarios::CompiledScenario;
+use crate::sim::engine::ReplicationOutcome;
+use crate::sim::faults::FaultRegistry;
+use std::io;
+use std::path::Path;
+
+/// Columns of `failovers.csv`.
+pub const FAILOVER_COLUMNS: &[&str] = &[
+    "replication",
+    "service",
+    "strategy",
+    "fault_id",
+    "fault_kind",
+    "fault_at_s",
+    "detected_at_s",
+    "decided_at_s",
+    "completed_at_s",
+    "outcome",
+    "failover_time_s",
+    "detection_time_s",
+    "data_loss_s",
+    "from",
+    "to",
+    "attempt",
+];
+
+/// Columns of `replications.csv`.
+pub const REPLICATION_COLUMNS: &[&str] = &[
+    "replication",
+    "service",
+    "strategy",
+    "availability",
+    "lenient_availability",
+    "down_s",
+    "degraded_s",
+    "outages",
+    "failovers_attempted",
+    "failovers_succeeded",
+    "split_brain_s",
+    "unnecessary_failovers",
+    "safety_violations",
+];
+
+/// Streams `failovers.csv` and writes `replications.csv` at the end, both atomically.
+pub struct CsvExporter {
+    failovers: csv::Writer<AtomicFile>,
+    replications: csv::Writer<AtomicFile>,
+    registry: FaultRegistry,
+    names: Vec<String>,
+}
+
+fn to_io(error: csv::Error) -> io::Error {
+    io::Error::other(error)
+}
+
+impl CsvExporter {
+    /// Creates `dir` if needed and opens both files.
+    pub fn create(dir: &Path, scenario: &CompiledScenario) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut failovers =
+            csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
+        failovers.write_record(FAILOVER_COLUMNS).map_err(to_io)?;
+        let mut replications =
+            csv::Writer::from_writer(AtomicFile::create(&dir.join("replications.csv"))?);
+        replications
+            .write_record(REPLICATION_COLUMNS)
+            .map_err(to_io)?;
+        Ok(CsvExporter {
+            failovers,
+            replications,
+            registry: FaultRegistry::new(&scenario.faults),
+            names: scenario
+                .topology
+                .nodes
+                .iter()
+                .map(|n| n.name.clone())
+                .collect(),
+        })
+    }
+
+    /// Appends the failover rows of one replication.
+    pub fn add(&mut self, outcome: &ReplicationOutcome, study: &Study) -> io::Result<()> {
+        let secs = |t: crate::sim::time::SimTime| format!("{}", t.as_secs_f64());
+        for (service, study) in outcome.services.iter().zip(&study.services) {
+            for record in &service.records {
+                let node = |n: Option<u32>| {
+                    n.map(|n| self.names[n as usize].clone())
+                        .unwrap_or_default()
+                };
+                self.failovers
+                    .write_record([
+                        outcome.replication.to_string(),
+                        study.service.clone(),
+                        study.strategy.clone(),
+                        self.registry.id(record.fault).to_string(),
+                        self.registry.kind(record.fault).to_string(),
+                        secs(record.fault_at),
+                        secs(record.detected_at),
+                        secs(record.decided_at),
+                        secs(record.completed_at),
+                        record.outcome.as_str().to_string(),
+                        format!("{}", record.failover_time() as f64 / 1e9),
+                        format!("{}", record.detection_time() as f64 / 1e9),
+                        format!("{}", record.data_loss as f64 / 1e9),
+                        node(record.from),
+                        node(record.to),
+                        record.attempt.to_string(),
+                    ])
+                    .map_err(to_io)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `replications.csv` from the study and commits both files.
+    pub fn finish(mut self, study: &Study) -> io::Result<()> {
+        write_replications(&mut self.replications, study)?;
+        commit(self.failovers)?;
+        commit(self.replications)
+    }
+}
+
+fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io::Result<()> {
+    let rows = study.services.first().map_or(0, |s| s.rows.len());
+    for index in 0..rows {
+        for service in &study.services {
+            let row = &service.rows[index];
+            writer
+                .write_record([
+                    row.replication.to_string(),
+                    service.service.clone(),
+                    service.strategy.clone(),
+                    row.availability.to_string(),
+                    row.lenient_availability.to_string(),
+                    row.down_s.to_string(),
+                    row.degraded_s.to_string(),
+                    row.outages.to_string(),
+                    row.failovers_attempted.to_string(),
+                    row.failovers_succeeded.to_string(),
+                    row.split_brain_s.to_string(),
+                    row.unnecessary_failovers.to_string(),
+                    row.safety_violations.to_string(),
+                ])
+                .map_err(to_io)?;
+        }
+    }
+    Ok(())
+}
+
+fn commit(writer: csv::Writer<AtomicFile>) -> io::Result<()> {
+    writer
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .commit()
+}

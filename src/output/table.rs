@@ -1,0 +1,94 @@
+//! The human-readable summary printed on stdout.
+
+use crate::report::Summary;
+use std::fmt::Write;
+
+fn seconds(value: Option<f64>) -> String {
+    match value {
+        None => "-".to_string(),
+        Some(v) if v < 1.0 => format!("{:.0}ms", v * 1e3),
+        Some(v) if v < 120.0 => format!("{v:.2}s"),
+        Some(v) if v < 7200.0 => format!("{:.1}m", v / 60.0),
+        Some(v) => format!("{:.1}h", v / 3600.0),
+    }
+}
+
+/// Renders the summary as an aligned text table.
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "scenario {}  seed {}  replications {}  horizon {}",
+        summary.scenario,
+        summary.seed,
+        summary.replications,
+        seconds(Some(summary.horizon_s))
+    );
+    let header = [
+        "service",
+        "strategy",
+        "availability (95% CI)",
+        "nines",
+        "down/yr",
+        "failovers ok/all",
+        "failover p50",
+        "p99",
+        "detect mean",
+        "data loss p99",
+    ];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    for s in &summary.services {
+        let a = &s.availability;
+        rows.push(vec![
+            s.service.clone(),
+            s.strategy.clone(),
+            format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
+            a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
+            seconds(Some(s.downtime_s_per_year)),
+            format!("{}/{}", s.failovers.succeeded, s.failovers.attempted),
+            seconds(s.failover_time_s.p50),
+            seconds(s.failover_time_s.p99),
+            seconds(s.detection_time_s.mean),
+            seconds(s.data_loss_s.p99),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    for s in &summary.services {
+        let mut extras = Vec::new();
+        if !s.failovers.failed_by_reason.is_empty() {
+            let reasons: Vec<String> = s
+                .failovers
+                .failed_by_reason
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            extras.push(format!("failed: {}", reasons.join(", ")));
+        }
+        if s.split_brain_s > 0.0 {
+            extras.push(format!(
+                "split-brain {:.1}s per replication",
+                s.split_brain_s
+            ));
+        }
+        if s.unnecessary_failovers > 0 {
+            extras.push(format!("{} unnecessary failovers", s.unnecessary_failovers));
+        }
+        if s.safety_violations > 0 {
+            extras.push(format!("{} safety violations", s.safety_violations));
+        }
+        if !extras.is_empty() {
+            let _ = writeln!(out, "  {}: {}", s.service, extras.join("; "));
+        }
+    }
+    out
+}

@@ -1,0 +1,171 @@
+//! The study: everything needed to compute a summary, folded one replication at a time
+//! in index order. Shards of a study merge exactly (rows concatenate, histograms add).
+
+use crate::sim::engine::ReplicationOutcome;
+use crate::stats::DurationHistogram;
+use crate::strategies::Outcome;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One replication of one service: the row of `replications.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationRow {
+    /// Replication index.
+    pub replication: u64,
+    /// Strict availability (UP time / horizon, averaged over vantage points).
+    pub availability: f64,
+    /// Lenient availability (UP or DEGRADED).
+    pub lenient_availability: f64,
+    /// DOWN time per vantage point, seconds.
+    pub down_s: f64,
+    /// DEGRADED time per vantage point, seconds.
+    pub degraded_s: f64,
+    /// Outages (transitions out of UP) per vantage point.
+    pub outages: f64,
+    /// Failover attempts.
+    pub failovers_attempted: u64,
+    /// Successful failovers.
+    pub failovers_succeeded: u64,
+    /// Split-brain time, seconds.
+    pub split_brain_s: f64,
+    /// Unnecessary failovers.
+    pub unnecessary_failovers: u64,
+    /// Safety violations.
+    pub safety_violations: u64,
+}
+
+/// Everything collected about one service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceStudy {
+    /// Service name.
+    pub service: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// One row per replication, in index order.
+    pub rows: Vec<ReplicationRow>,
+    /// Failover time of successful failovers.
+    pub failover_time: DurationHistogram,
+    /// Detection time of first attempts.
+    pub detection_time: DurationHistogram,
+    /// Data loss of successful failovers.
+    pub data_loss: DurationHistogram,
+    /// Failed attempts by reason.
+    pub failed_by_reason: BTreeMap<String, u64>,
+}
+
+/// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Study {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Total replications of the run (all shards).
+    pub replications: u64,
+    /// Horizon in nanoseconds.
+    pub horizon_ns: u64,
+    /// Per service.
+    pub services: Vec<ServiceStudy>,
+}
+
+impl Study {
+    /// An empty study for these services.
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        replications: u64,
+        horizon_ns: u64,
+        services: Vec<(String, String)>,
+    ) -> Self {
+        Study {
+            scenario: scenario.to_string(),
+            seed,
+            replications,
+            horizon_ns,
+            services: services
+                .into_iter()
+                .map(|(service, strategy)| ServiceStudy {
+                    service,
+                    strategy,
+                    ..ServiceStudy::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Folds in one replication; call in replication index order.
+    pub fn add(&mut self, outcome: &ReplicationOutcome) {
+        let horizon = self.horizon_ns;
+        for (study, service) in self.services.iter_mut().zip(&outcome.services) {
+            let vantages = service.vantages.max(1) as f64;
+            let mut succeeded = 0;
+            for record in &service.records {
+                if record.attempt == 0 {
+                    study.detection_time.record(record.detection_time());
+                }
+                if record.outcome == Outcome::Success {
+                    succeeded += 1;
+                    study.failover_time.record(record.failover_time());
+                    study.data_loss.record(record.data_loss);
+                } else {
+                    *study
+                        .failed_by_reason
+                        .entry(record.outcome.as_str().to_string())
+                        .or_default() += 1;
+                }
+            }
+            study.rows.push(ReplicationRow {
+                replication: outcome.replication,
+                availability: service.availability(horizon),
+                lenient_availability: service.lenient_availability(horizon),
+                down_s: service.down_ns as f64 / vantages / 1e9,
+                degraded_s: service.degraded_ns as f64 / vantages / 1e9,
+                outages: service.outages_per_vantage(),
+                failovers_attempted: service.records.len() as u64,
+                failovers_succeeded: succeeded,
+                split_brain_s: service.split_brain_ns as f64 / 1e9,
+                unnecessary_failovers: service.unnecessary_failovers,
+                safety_violations: service.safety_violations,
+            });
+        }
+    }
+
+    /// Merges shard studies of the same run; rows are put back in replication order.
+    pub fn merge(parts: Vec<Study>) -> Result<Study, String> {
+        let mut parts = parts.into_iter();
+        let mut merged = parts.next().ok_or("nothing to merge")?;
+        for part in parts {
+            if part.scenario != merged.scenario
+                || part.seed != merged.seed
+                || part.horizon_ns != merged.horizon_ns
+                || part.replications != merged.replications
+            {
+                return Err(format!(
+                    "shard of `{}` (seed {}, {} replications) does not belong to the run of `{}` (seed {}, {} replications)",
+                    part.scenario, part.seed, part.replications, merged.scenario, merged.seed, merged.replications
+                ));
+            }
+            if part.services.len() != merged.services.len() {
+                return Err("shards list different services".into());
+            }
+            for (into, from) in merged.services.iter_mut().zip(part.services) {
+                into.rows.extend(from.rows);
+                into.failover_time.merge(&from.failover_time);
+                into.detection_time.merge(&from.detection_time);
+                into.data_loss.merge(&from.data_loss);
+                for (reason, count) in from.failed_by_reason {
+                    *into.failed_by_reason.entry(reason).or_default() += count;
+                }
+            }
+        }
+        for service in &mut merged.services {
+            service.rows.sort_by_key(|row| row.replication);
+            let before = service.rows.len();
+            service.rows.dedup_by_key(|row| row.replication);
+            if service.rows.len() != before {
+                return Err("the same replication appears in two shards".into());
+            }
+        }
+        Ok(merged)
+    }
+}

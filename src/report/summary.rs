@@ -1,0 +1,244 @@
+//! The summary of DESIGN §7: what `--json` writes and the table prints.
+
+use super::study::{ServiceStudy, Study};
+use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+/// Availability with its interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AvailabilitySummary {
+    /// Mean over replications.
+    pub mean: f64,
+    /// Lower end of the 95% confidence interval.
+    pub ci95_low: f64,
+    /// Upper end of the 95% confidence interval.
+    pub ci95_high: f64,
+    /// −log10(1 − mean); null when the mean is 1.
+    pub nines: Option<f64>,
+}
+
+/// Failover counts and success rate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailoverSummary {
+    /// Attempts.
+    pub attempted: u64,
+    /// Successes.
+    pub succeeded: u64,
+    /// succeeded / attempted (null with no attempt).
+    pub success_rate: Option<f64>,
+    /// Wilson 95% interval, low.
+    pub success_ci95_low: f64,
+    /// Wilson 95% interval, high.
+    pub success_ci95_high: f64,
+    /// Failed attempts by reason.
+    pub failed_by_reason: BTreeMap<String, u64>,
+}
+
+/// Distribution of a duration, in seconds (null when nothing was measured).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimeSummary {
+    /// Mean (exact).
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Maximum (exact).
+    pub max: Option<f64>,
+}
+
+/// Data loss in seconds of writes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LossSummary {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Maximum.
+    pub max: Option<f64>,
+}
+
+/// One service across all replications.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceSummary {
+    /// Service name.
+    pub service: String,
+    /// Strategy.
+    pub strategy: String,
+    /// Strict availability (UP only).
+    pub availability: AvailabilitySummary,
+    /// Lenient availability (UP or DEGRADED).
+    pub lenient_availability: AvailabilitySummary,
+    /// Mean DOWN-or-DEGRADED time per year, seconds.
+    pub downtime_s_per_year: f64,
+    /// Mean transitions out of UP per year.
+    pub outages_per_year: f64,
+    /// Failover attempts and success.
+    pub failovers: FailoverSummary,
+    /// Failover time of successful failovers (completed − fault).
+    pub failover_time_s: TimeSummary,
+    /// Detection time (detected − fault), first attempts.
+    pub detection_time_s: TimeSummary,
+    /// Data loss of successful failovers.
+    pub data_loss_s: LossSummary,
+    /// Mean split-brain seconds per replication.
+    pub split_brain_s: f64,
+    /// Unnecessary failovers, all replications together.
+    pub unnecessary_failovers: u64,
+    /// Safety violations, all replications together.
+    pub safety_violations: u64,
+}
+
+/// The whole summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replications summarised.
+    pub replications: u64,
+    /// Horizon in seconds.
+    pub horizon_s: f64,
+    /// Per service.
+    pub services: Vec<ServiceSummary>,
+}
+
+fn secs(ns: Option<u64>) -> Option<f64> {
+    ns.map(|v| v as f64 / 1e9)
+}
+
+fn times(histogram: &DurationHistogram) -> TimeSummary {
+    TimeSummary {
+        mean: histogram.mean_ns().map(|m| m / 1e9),
+        p50: secs(histogram.quantile_ns(0.5)),
+        p90: secs(histogram.quantile_ns(0.9)),
+        p99: secs(histogram.quantile_ns(0.99)),
+        max: secs(histogram.max()),
+    }
+}
+
+fn availability(values: &[f64]) -> AvailabilitySummary {
+    let estimate = mean_ci(values);
+    AvailabilitySummary {
+        mean: estimate.mean,
+        ci95_low: estimate.ci95_low,
+        ci95_high: estimate.ci95_high,
+        nines: nines(estimate.mean),
+    }
+}
+
+impl ServiceSummary {
+    /// Summarises one service of a study.
+    pub fn new(study: &ServiceStudy, horizon_s: f64) -> Self {
+        let rows = &study.rows;
+        let n = rows.len().max(1) as f64;
+        let strict: Vec<f64> = rows.iter().map(|r| r.availability).collect();
+        let lenient: Vec<f64> = rows.iter().map(|r| r.lenient_availability).collect();
+        let attempted: u64 = rows.iter().map(|r| r.failovers_attempted).sum();
+        let succeeded: u64 = rows.iter().map(|r| r.failovers_succeeded).sum();
+        let (low, high) = wilson_ci95(succeeded, attempted);
+        let availability = availability(&strict);
+        let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
+        ServiceSummary {
+            service: study.service.clone(),
+            strategy: study.strategy.clone(),
+            downtime_s_per_year: (1.0 - availability.mean) * SECONDS_PER_YEAR,
+            outages_per_year: outages / horizon_s * SECONDS_PER_YEAR,
+            availability,
+            lenient_availability: self::availability(&lenient),
+            failovers: FailoverSummary {
+                attempted,
+                succeeded,
+                success_rate: (attempted > 0).then(|| succeeded as f64 / attempted as f64),
+                success_ci95_low: low,
+                success_ci95_high: high,
+                failed_by_reason: study.failed_by_reason.clone(),
+            },
+            failover_time_s: times(&study.failover_time),
+            detection_time_s: times(&study.detection_time),
+            data_loss_s: LossSummary {
+                p50: secs(study.data_loss.quantile_ns(0.5)),
+                p99: secs(study.data_loss.quantile_ns(0.99)),
+                max: secs(study.data_loss.max()),
+            },
+            split_brain_s: rows.iter().map(|r| r.split_brain_s).sum::<f64>() / n,
+            unnecessary_failovers: rows.iter().map(|r| r.unnecessary_failovers).sum(),
+            safety_violations: rows.iter().map(|r| r.safety_violations).sum(),
+        }
+    }
+
+    /// The value of a check metric and its 95% interval where one exists.
+    pub fn metric(&self, name: &str) -> (Option<f64>, Option<(f64, f64)>) {
+        let ci = |a: &AvailabilitySummary| Some((a.ci95_low, a.ci95_high));
+        match name {
+            "availability" => (Some(self.availability.mean), ci(&self.availability)),
+            "lenient_availability" => (
+                Some(self.lenient_availability.mean),
+                ci(&self.lenient_availability),
+            ),
+            "nines" => (Some(self.availability.nines.unwrap_or(f64::INFINITY)), None),
+            "downtime_s_per_year" => (Some(self.downtime_s_per_year), None),
+            "outages_per_year" => (Some(self.outages_per_year), None),
+            "success_rate" => (
+                self.failovers.success_rate,
+                Some((
+                    self.failovers.success_ci95_low,
+                    self.failovers.success_ci95_high,
+                )),
+            ),
+            "failovers_attempted" => (Some(self.failovers.attempted as f64), None),
+            "failovers_succeeded" => (Some(self.failovers.succeeded as f64), None),
+            "split_brain_s" => (Some(self.split_brain_s), None),
+            "unnecessary_failovers" => (Some(self.unnecessary_failovers as f64), None),
+            "safety_violations" => (Some(self.safety_violations as f64), None),
+            other => {
+                let (group, stat) = other.rsplit_once('_').unwrap_or((other, ""));
+                let value = match group {
+                    "failover_time" => pick(&self.failover_time_s, stat),
+                    "detection_time" => pick(&self.detection_time_s, stat),
+                    "data_loss" => match stat {
+                        "p50" => self.data_loss_s.p50,
+                        "p99" => self.data_loss_s.p99,
+                        _ => self.data_loss_s.max,
+                    },
+                    _ => None,
+                };
+                (value, None)
+            }
+        }
+    }
+}
+
+fn pick(times: &TimeSummary, stat: &str) -> Option<f64> {
+    match stat {
+        "mean" => times.mean,
+        "p50" => times.p50,
+        "p90" => times.p90,
+        "p99" => times.p99,
+        _ => times.max,
+    }
+}
+
+impl Summary {
+    /// Summarises a study.
+    pub fn new(study: &Study) -> Self {
+        let horizon_s = study.horizon_ns as f64 / 1e9;
+        Summary {
+            scenario: study.scenario.clone(),
+            seed: study.seed,
+            replications: study.services.first().map_or(0, |s| s.rows.len() as u64),
+            horizon_s,
+            services: study
+                .services
+                .iter()
+                .map(|s| ServiceSummary::new(s, horizon_s))
+                .collect(),
+        }
+    }
+}

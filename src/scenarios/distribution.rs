@@ -1,0 +1,173 @@
+//! Distributions of durations, in the one JSON shape used everywhere (DESIGN §5).
+
+use super::duration::Duration;
+use crate::sim::time::Nanos;
+use rand::RngExt;
+use rand_distr::Distribution as _;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A distribution of durations: `{"exp": {"mean": "30d"}}`, `{"const": "5s"}`, ...
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Distribution {
+    /// Exponential (memoryless) with the given mean.
+    Exp {
+        /// Mean duration.
+        mean: Duration,
+    },
+    /// Weibull with a dimensionless shape and a scale duration.
+    Weibull {
+        /// Shape k (1 = exponential, > 1 wear-out).
+        shape: f64,
+        /// Scale λ.
+        scale: Duration,
+    },
+    /// Log-normal given by its median and the sigma of the underlying normal.
+    Lognormal {
+        /// Median duration (e^μ).
+        median: Duration,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower bound.
+        min: Duration,
+        /// Upper bound.
+        max: Duration,
+    },
+    /// Always the same duration.
+    Const(Duration),
+    /// One of the listed durations, each equally likely.
+    Empirical(Vec<Duration>),
+}
+
+impl Distribution {
+    /// A constant distribution.
+    pub fn constant(duration: Duration) -> Self {
+        Distribution::Const(duration)
+    }
+
+    /// Draws one duration in nanoseconds.
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        let secs_to_ns = |secs: f64| crate::sim::time::secs_to_nanos(secs);
+        match self {
+            Distribution::Const(d) => d.nanos(),
+            Distribution::Exp { mean } => {
+                let unit: f64 = rand_distr::Exp1.sample(rng);
+                secs_to_ns(unit * mean.secs())
+            }
+            Distribution::Weibull { shape, scale } => {
+                // Inverse transform: scale · (−ln U)^(1/shape).
+                let unit: f64 = rand_distr::Exp1.sample(rng);
+                secs_to_ns(scale.secs() * unit.powf(1.0 / shape))
+            }
+            Distribution::Lognormal { median, sigma } => {
+                let z: f64 = rand_distr::StandardNormal.sample(rng);
+                secs_to_ns(median.secs() * (sigma * z).exp())
+            }
+            Distribution::Uniform { min, max } => {
+                if max.nanos() <= min.nanos() {
+                    min.nanos()
+                } else {
+                    rng.random_range(min.nanos()..=max.nanos())
+                }
+            }
+            Distribution::Empirical(values) => values[rng.random_range(0..values.len())].nanos(),
+        }
+    }
+
+    /// The mean in seconds (for documentation, validation and closed forms).
+    pub fn mean_secs(&self) -> f64 {
+        match self {
+            Distribution::Const(d) => d.secs(),
+            Distribution::Exp { mean } => mean.secs(),
+            Distribution::Weibull { shape, scale } => {
+                crate::analytic::weibull_mean(*shape, scale.secs())
+            }
+            Distribution::Lognormal { median, sigma } => {
+                median.secs() * (sigma * sigma / 2.0).exp()
+            }
+            Distribution::Uniform { min, max } => (min.secs() + max.secs()) / 2.0,
+            Distribution::Empirical(values) => {
+                values.iter().map(|d| d.secs()).sum::<f64>() / values.len().max(1) as f64
+            }
+        }
+    }
+
+    /// Problems with the parameters, each as (field suffix, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, field: &str, message: &str| {
+            if !ok {
+                problems.push((field.to_string(), message.to_string()));
+            }
+        };
+        match self {
+            Distribution::Const(_) => {}
+            Distribution::Exp { mean } => check(mean.nanos() > 0, "exp.mean", "mean must be > 0"),
+            Distribution::Weibull { shape, scale } => {
+                check(
+                    shape.is_finite() && *shape > 0.0,
+                    "weibull.shape",
+                    "shape must be a positive number",
+                );
+                check(scale.nanos() > 0, "weibull.scale", "scale must be > 0");
+            }
+            Distribution::Lognormal { median, sigma } => {
+                check(median.nanos() > 0, "lognormal.median", "median must be > 0");
+                check(
+                    sigma.is_finite() && *sigma >= 0.0 && *sigma <= 10.0,
+                    "lognormal.sigma",
+                    "sigma must be between 0 and 10",
+                );
+            }
+            Distribution::Uniform { min, max } => {
+                check(min <= max, "uniform", "min must not be greater than max")
+            }
+            Distribution::Empirical(values) => check(
+                !values.is_empty(),
+                "empirical",
+                "an empirical distribution needs at least one value",
+            ),
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn mean_of(dist: &Distribution) -> f64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let n = 200_000;
+        (0..n)
+            .map(|_| dist.sample(&mut rng) as f64 / 1e9)
+            .sum::<f64>()
+            / n as f64
+    }
+
+    #[test]
+    fn sample_means_match_the_stated_means_within_one_percent() {
+        let cases: Vec<Distribution> = vec![
+            serde_json::from_str(r#"{"exp": {"mean": "10s"}}"#).unwrap(),
+            serde_json::from_str(r#"{"weibull": {"shape": 2, "scale": "10s"}}"#).unwrap(),
+            serde_json::from_str(r#"{"lognormal": {"median": "8s", "sigma": 0.5}}"#).unwrap(),
+            serde_json::from_str(r#"{"uniform": {"min": "1s", "max": "3s"}}"#).unwrap(),
+            serde_json::from_str(r#"{"empirical": ["2s", "3s", "9s"]}"#).unwrap(),
+        ];
+        for dist in cases {
+            let relative = (mean_of(&dist) - dist.mean_secs()).abs() / dist.mean_secs();
+            assert!(relative < 0.01, "{dist:?}: relative error {relative}");
+        }
+    }
+
+    #[test]
+    fn const_is_exact() {
+        let dist: Distribution = serde_json::from_str(r#"{"const": "5s"}"#).unwrap();
+        assert_eq!(mean_of(&dist), 5.0);
+    }
+}

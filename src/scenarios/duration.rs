@@ -1,0 +1,158 @@
+//! Durations in scenario files: strings with units (`250ms`, `5s`, `30d`) or plain seconds.
+
+use crate::sim::time::{Nanos, NANOS_PER_SEC};
+use schemars::JsonSchema;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A non-negative span of time read from a scenario file, stored in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Duration(pub Nanos);
+
+impl Duration {
+    /// A duration of `secs` whole seconds.
+    pub const fn from_secs(secs: u64) -> Duration {
+        Duration(secs * NANOS_PER_SEC)
+    }
+
+    /// A duration of `ms` milliseconds.
+    pub const fn from_millis(ms: u64) -> Duration {
+        Duration(ms * 1_000_000)
+    }
+
+    /// The span in nanoseconds.
+    pub fn nanos(self) -> Nanos {
+        self.0
+    }
+
+    /// The span in seconds.
+    pub fn secs(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+}
+
+const UNITS: &[(&str, f64)] = &[
+    ("ns", 1.0),
+    ("us", 1e3),
+    ("µs", 1e3),
+    ("ms", 1e6),
+    ("s", 1e9),
+    ("m", 60e9),
+    ("min", 60e9),
+    ("h", 3600e9),
+    ("d", 86400e9),
+    ("w", 604800e9),
+    ("y", 31_557_600e9),
+];
+
+/// Parses `"250ms"`, `"1h 30m"` (through `humantime`) or a decimal with one unit (`"0.2ms"`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    if let Ok(std_duration) = humantime::parse_duration(trimmed) {
+        return u64::try_from(std_duration.as_nanos())
+            .map(Duration)
+            .map_err(|_| format!("duration `{text}` is too long (the limit is about 584 years)"));
+    }
+    // humantime has no fractions; accept one decimal number followed by one unit.
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let unit = unit.trim();
+    let scale = UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, s)| *s);
+    match (number.parse::<f64>(), scale) {
+        (Ok(value), Some(scale)) if value.is_finite() => nanos_from_f64(value * scale, text),
+        _ => Err(format!(
+            "`{text}` is not a duration: use a number of seconds or a number with a unit \
+             (ns, us, ms, s, m, h, d), e.g. \"250ms\", \"5s\", \"30d\""
+        )),
+    }
+}
+
+fn nanos_from_f64(nanos: f64, text: &str) -> Result<Duration, String> {
+    if nanos < 0.0 || nanos.is_nan() {
+        Err(format!("duration `{text}` is negative"))
+    } else if nanos >= u64::MAX as f64 {
+        Err(format!(
+            "duration `{text}` is too long (the limit is about 584 years)"
+        ))
+    } else {
+        Ok(Duration(nanos.round() as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl Visitor<'_> for DurationVisitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration: a number of seconds or a string such as \"250ms\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                parse_duration(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                nanos_from_f64(v * NANOS_PER_SEC as f64, &format!("{v}")).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let std_duration = std::time::Duration::from_nanos(self.0);
+        serializer.serialize_str(&humantime::format_duration(std_duration).to_string())
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: a number of seconds, or a string with units such as \"250ms\", \"5s\", \"30m\", \"2h\", \"30d\".",
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": "^\\s*[0-9]"}
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_and_plain_seconds_parse() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration(250_000_000));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration(30 * 86_400 * NANOS_PER_SEC)
+        );
+        assert_eq!(parse_duration("0.2ms").unwrap(), Duration(200_000));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration(1_500_000_000));
+        let from_number: Duration = serde_json::from_str("2.5").unwrap();
+        assert_eq!(from_number, Duration(2_500_000_000));
+    }
+
+    #[test]
+    fn nonsense_and_overflow_are_errors() {
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1000000y").is_err());
+        assert!(serde_json::from_str::<Duration>("-1").is_err());
+    }
+}

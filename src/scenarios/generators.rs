@@ -1,0 +1,174 @@
+//! Topology generators: mesh, ring, star, regions and the core/edge/access tree.
+
+use super::model::{Generator, LinkSpec, NodeSpec, RegionsSpec, Role, ShapeSpec, TreeSpec};
+
+/// Nodes and links produced by one generator.
+#[derive(Default)]
+pub struct Generated {
+    /// New nodes.
+    pub nodes: Vec<NodeSpec>,
+    /// New links.
+    pub links: Vec<LinkSpec>,
+}
+
+fn node(id: String, region: &str, zone: &str, role: Role, capacity: f64) -> NodeSpec {
+    NodeSpec {
+        id,
+        region: region.to_string(),
+        zone: Some(zone.to_string()),
+        role,
+        capacity,
+    }
+}
+
+fn link(from: &str, to: &str, latency: super::duration::Duration) -> LinkSpec {
+    LinkSpec {
+        from: from.to_string(),
+        to: to.to_string(),
+        latency,
+    }
+}
+
+/// Expands one generator.
+pub fn generate(generator: &Generator) -> Generated {
+    match generator {
+        Generator::Mesh(spec) => shape(spec, |i, n| ((i + 1)..n).collect()),
+        Generator::Ring(spec) => shape(spec, |i, n| {
+            if n < 2 || (n == 2 && i == 1) {
+                vec![]
+            } else {
+                vec![(i + 1) % n]
+            }
+        }),
+        Generator::Star(spec) => star(spec),
+        Generator::Regions(spec) => regions(spec),
+        Generator::CoreEdgeAccess(spec) => tree(spec),
+    }
+}
+
+fn shape(spec: &ShapeSpec, neighbours: impl Fn(usize, usize) -> Vec<usize>) -> Generated {
+    let n = spec.nodes as usize;
+    let zone = format!("{}-a", spec.region);
+    let ids: Vec<String> = (1..=n).map(|i| format!("{}{i}", spec.prefix)).collect();
+    let mut out = Generated::default();
+    for id in &ids {
+        out.nodes
+            .push(node(id.clone(), &spec.region, &zone, Role::Server, 1.0));
+    }
+    for i in 0..n {
+        for j in neighbours(i, n) {
+            out.links.push(link(&ids[i], &ids[j], spec.latency));
+        }
+    }
+    out
+}
+
+fn star(spec: &ShapeSpec) -> Generated {
+    let zone = format!("{}-a", spec.region);
+    let hub = format!("{}0", spec.prefix);
+    let mut out = Generated::default();
+    out.nodes
+        .push(node(hub.clone(), &spec.region, &zone, Role::Router, 1.0));
+    for i in 1..=spec.nodes {
+        let leaf = format!("{}{i}", spec.prefix);
+        out.links.push(link(&hub, &leaf, spec.latency));
+        out.nodes
+            .push(node(leaf, &spec.region, &zone, Role::Server, 1.0));
+    }
+    out
+}
+
+fn regions(spec: &RegionsSpec) -> Generated {
+    let mut out = Generated::default();
+    for r in 0..spec.regions as usize {
+        let region = spec
+            .names
+            .get(r)
+            .cloned()
+            .unwrap_or_else(|| format!("r{}", r + 1));
+        for z in 1..=spec.zones {
+            let zone = format!("{region}-z{z}");
+            for n in 1..=spec.nodes {
+                out.nodes.push(node(
+                    format!("{zone}-n{n}"),
+                    &region,
+                    &zone,
+                    Role::Server,
+                    spec.capacity,
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn tree(spec: &TreeSpec) -> Generated {
+    let mut out = Generated::default();
+    let cores: Vec<String> = (1..=spec.cores).map(|i| format!("CORE{i}")).collect();
+    for (i, core) in cores.iter().enumerate() {
+        out.nodes
+            .push(node(core.clone(), "core", "core-a", Role::Router, 1.0));
+        for other in &cores[i + 1..] {
+            out.links.push(link(core, other, spec.core_latency));
+        }
+    }
+    let mut access_index = 1;
+    for e in 1..=spec.edges as usize {
+        let edge = format!("EDGE{e}");
+        let zone = format!("edge-{e}");
+        out.nodes
+            .push(node(edge.clone(), "edge", &zone, Role::Router, 1.0));
+        if !cores.is_empty() {
+            // Dual-homed: each edge router hangs off two neighbouring cores.
+            let first = (e - 1) % cores.len();
+            out.links
+                .push(link(&edge, &cores[first], spec.edge_latency));
+            if cores.len() > 1 {
+                let second = e % cores.len();
+                out.links
+                    .push(link(&edge, &cores[second], spec.edge_latency));
+            }
+        }
+        for _ in 0..spec.access_per_edge {
+            let access = format!("ACCESS{access_index}");
+            access_index += 1;
+            out.links.push(link(&access, &edge, spec.access_latency));
+            out.nodes
+                .push(node(access, "edge", &zone, Role::Server, 1.0));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::duration::Duration;
+
+    fn spec(nodes: u32) -> ShapeSpec {
+        ShapeSpec {
+            nodes,
+            prefix: "n".into(),
+            latency: Duration::from_millis(1),
+            region: "r1".into(),
+        }
+    }
+
+    #[test]
+    fn shapes_have_the_expected_number_of_links() {
+        assert_eq!(generate(&Generator::Mesh(spec(5))).links.len(), 10);
+        assert_eq!(generate(&Generator::Ring(spec(5))).links.len(), 5);
+        assert_eq!(generate(&Generator::Star(spec(5))).nodes.len(), 6);
+        let tree = generate(&Generator::CoreEdgeAccess(TreeSpec {
+            cores: 3,
+            edges: 4,
+            access_per_edge: 2,
+            core_latency: Duration::from_millis(2),
+            edge_latency: Duration::from_millis(1),
+            access_latency: Duration::from_millis(1),
+        }));
+        assert_eq!(tree.nodes.len(), 3 + 4 + 8);
+        assert_eq!(tree.links.len(), 3 + 8 + 8);
+        assert_eq!(tree.nodes[0].id, "CORE1");
+    }
+}

@@ -1,0 +1,693 @@
+//! The engine: runs one replication of a compiled scenario, event by event, until the
+//! horizon, and accounts what every vantage point saw of every service.
+
+use super::event::Event;
+use super::faults::FaultRegistry;
+use super::network::{Network, Observer};
+use super::queue::EventQueue;
+use super::rng::{stream, Purpose};
+use super::time::{Nanos, SimTime};
+use super::trace::{TraceEvent, TraceSink};
+use crate::scenarios::compile::{Action, CompiledScenario};
+use crate::strategies::{
+    self, Command, Context, FailoverRecord, FaultTag, ServiceState, Stimulus, Strategy, View,
+};
+use rand::seq::SliceRandom;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// What one service lived through in one replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceOutcome {
+    /// UP time summed over vantage points (ns; u128 because many vantages × long horizons overflow u64).
+    pub up_ns: u128,
+    /// DEGRADED time summed over vantage points (ns).
+    pub degraded_ns: u128,
+    /// DOWN time summed over vantage points (ns).
+    pub down_ns: u128,
+    /// Number of vantage points.
+    pub vantages: u32,
+    /// Transitions out of UP, summed over vantage points.
+    pub outages: u64,
+    /// Time during which two replicas acted as primary (ns).
+    pub split_brain_ns: u64,
+    /// Failovers of a primary that was alive.
+    pub unnecessary_failovers: u64,
+    /// Times more replicas misbehaved than tolerated.
+    pub safety_violations: u64,
+    /// Every failover attempt, in completion order.
+    pub records: Vec<FailoverRecord>,
+}
+
+impl ServiceOutcome {
+    /// Strict availability: UP time over horizon, averaged over vantage points.
+    pub fn availability(&self, horizon: Nanos) -> f64 {
+        self.up_ns as f64 / (self.vantages.max(1) as f64 * horizon as f64)
+    }
+
+    /// Lenient availability: UP or DEGRADED time over horizon.
+    pub fn lenient_availability(&self, horizon: Nanos) -> f64 {
+        (self.up_ns + self.degraded_ns) as f64 / (self.vantages.max(1) as f64 * horizon as f64)
+    }
+
+    /// Outages per vantage point.
+    pub fn outages_per_vantage(&self) -> f64 {
+        self.outages as f64 / self.vantages.max(1) as f64
+    }
+}
+
+/// The result of one replication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationOutcome {
+    /// Replication index.
+    pub replication: u64,
+    /// Per service, in scenario order.
+    pub services: Vec<ServiceOutcome>,
+    /// Events processed.
+    pub events: u64,
+}
+
+struct ServiceRuntime {
+    strategy: Box<dyn Strategy>,
+    rng: ChaCha8Rng,
+    vantages: Vec<Observer>,
+    states: Vec<ServiceState>,
+    since: Vec<SimTime>,
+    split_brain_since: Option<SimTime>,
+    outcome: ServiceOutcome,
+}
+
+/// One replication in progress.
+pub struct Replication<'a> {
+    scenario: &'a CompiledScenario,
+    registry: &'a FaultRegistry,
+    replication: u64,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    network: Network,
+    byzantine: Vec<u16>,
+    gray: Vec<u16>,
+    byzantine_flags: Vec<bool>,
+    gray_flags: Vec<bool>,
+    services: Vec<ServiceRuntime>,
+    node_services: Vec<Vec<u32>>,
+    dependencies_of: Vec<Vec<u32>>,
+    dependency_generation: Vec<u32>,
+    dependency_down: Vec<bool>,
+    fault_rngs: Vec<ChaCha8Rng>,
+    chosen: Vec<Vec<u32>>,
+    commands: Vec<Command>,
+    pending_crashes: Vec<(u32, Nanos)>,
+    trace: Option<&'a mut dyn TraceSink>,
+    events: u64,
+}
+
+impl<'a> Replication<'a> {
+    /// Prepares replication `replication` of `scenario`.
+    pub fn new(
+        scenario: &'a CompiledScenario,
+        registry: &'a FaultRegistry,
+        replication: u64,
+        trace: Option<&'a mut dyn TraceSink>,
+    ) -> Self {
+        let topology = &scenario.topology;
+        let n = topology.len();
+        let seed = scenario.seed;
+        let mut node_services = vec![Vec::new(); n];
+        let services = scenario
+            .services
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                let index = index as u32;
+                let related = spec
+                    .replicas
+                    .iter()
+                    .chain(&spec.vantages)
+                    .chain(spec.monitor.iter());
+                for &node in related {
+                    let list: &mut Vec<u32> = &mut node_services[node as usize];
+                    if list.last() != Some(&index) {
+                        list.push(index);
+                    }
+                }
+                let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
+                let vantages: Vec<Observer> = if spec.vantages.is_empty() {
+                    vec![None]
+                } else {
+                    spec.vantages.iter().map(|&v| Some(v)).collect()
+                };
+                ServiceRuntime {
+                    strategy: strategies::build(spec, topology, &mut phase_rng),
+                    rng: stream(seed, replication, Purpose::Service(index)),
+                    states: vec![ServiceState::Up; vantages.len()],
+                    since: vec![SimTime::ZERO; vantages.len()],
+                    outcome: ServiceOutcome {
+                        vantages: vantages.len() as u32,
+                        ..ServiceOutcome::default()
+                    },
+                    vantages,
+                    split_brain_since: None,
+                }
+            })
+            .collect();
+        for list in node_services.iter_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let plan = &scenario.faults;
+        let mut dependencies_of = vec![Vec::new(); n];
+        for (index, dependency) in plan.dependencies.iter().enumerate() {
+            dependencies_of[dependency.depends_on as usize].push(index as u32);
+        }
+        let tags = registry.overload as usize + 1;
+        Replication {
+            scenario,
+            registry,
+            replication,
+            now: SimTime::ZERO,
+            queue: EventQueue::with_capacity(n + 16),
+            network: Network::new(topology.clone()),
+            byzantine: vec![0; n],
+            gray: vec![0; n],
+            byzantine_flags: vec![false; n],
+            gray_flags: vec![false; n],
+            services,
+            node_services,
+            dependencies_of,
+            dependency_generation: vec![0; plan.dependencies.len()],
+            dependency_down: vec![false; plan.dependencies.len()],
+            fault_rngs: (0..tags as u32)
+                .map(|tag| stream(seed, replication, Purpose::Fault(tag)))
+                .collect(),
+            chosen: vec![Vec::new(); plan.scheduled.len()],
+            commands: Vec::new(),
+            pending_crashes: Vec::new(),
+            trace,
+            events: 0,
+        }
+    }
+
+    /// Runs to the horizon and returns what every service lived through.
+    pub fn run(mut self) -> ReplicationOutcome {
+        self.schedule_faults();
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::Start);
+        }
+        let horizon = SimTime(self.scenario.horizon);
+        while let Some(at) = self.queue.peek_time() {
+            if at >= horizon {
+                break;
+            }
+            let (at, event) = self.queue.pop().expect("peeked event");
+            self.now = at;
+            self.events += 1;
+            self.dispatch(event);
+        }
+        self.now = horizon;
+        let mut services = Vec::with_capacity(self.services.len());
+        for runtime in std::mem::take(&mut self.services) {
+            let mut outcome = runtime.outcome;
+            for (state, since) in runtime.states.iter().zip(&runtime.since) {
+                add_time(&mut outcome, *state, horizon.since(*since));
+            }
+            if let Some(since) = runtime.split_brain_since {
+                outcome.split_brain_ns += horizon.since(since);
+            }
+            services.push(outcome);
+        }
+        ReplicationOutcome {
+            replication: self.replication,
+            services,
+            events: self.events,
+        }
+    }
+
+    fn schedule_faults(&mut self) {
+        let plan = &self.scenario.faults;
+        let registry = self.registry;
+        for (p, process) in plan.node_processes.iter().enumerate() {
+            let rng = &mut self.fault_rngs[(registry.node_processes + p as u32) as usize];
+            for &node in &process.nodes {
+                let at = SimTime(process.ttf.sample(rng));
+                self.queue.schedule(
+                    at,
+                    Event::NodeFail {
+                        node,
+                        process: p as u32,
+                    },
+                );
+            }
+        }
+        for (o, outage) in plan.outages.iter().enumerate() {
+            let rng = &mut self.fault_rngs[(registry.outages + o as u32) as usize];
+            let at = SimTime(outage.interarrival.sample(rng));
+            self.queue
+                .schedule(at, Event::OutageStart { outage: o as u32 });
+        }
+        for (p, process) in plan.partitions.iter().enumerate() {
+            let rng = &mut self.fault_rngs[(registry.partitions + p as u32) as usize];
+            let at = SimTime(process.interarrival.sample(rng));
+            self.queue
+                .schedule(at, Event::PartitionStart { process: p as u32 });
+        }
+        for (b, burst) in plan.bursts.iter().enumerate() {
+            let rng = &mut self.fault_rngs[(registry.bursts + b as u32) as usize];
+            let at = SimTime(burst.interarrival.sample(rng));
+            self.queue.schedule(at, Event::Burst { process: b as u32 });
+        }
+        for (f, fault) in plan.scheduled.iter().enumerate() {
+            self.queue
+                .schedule(SimTime(fault.at), Event::ScheduledStart { fault: f as u32 });
+        }
+    }
+
+    fn rng(&mut self, tag: u32) -> &mut ChaCha8Rng {
+        &mut self.fault_rngs[tag as usize]
+    }
+
+    fn trace(&mut self, event: TraceEvent) {
+        if let Some(sink) = self.trace.as_deref_mut() {
+            sink.record(self.now, &event);
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        let plan = &self.scenario.faults;
+        let registry = self.registry;
+        match event {
+            Event::NodeFail { node, process } => {
+                let tag = registry.node_processes + process;
+                self.crash(node, FaultTag(tag));
+                let repair = plan.node_processes[process as usize]
+                    .ttr
+                    .sample(self.rng(tag));
+                self.queue
+                    .schedule(self.now.after(repair), Event::NodeRepair { node, process });
+            }
+            Event::NodeRepair { node, process } => {
+                let tag = registry.node_processes + process;
+                self.restore(node);
+                let next = plan.node_processes[process as usize]
+                    .ttf
+                    .sample(self.rng(tag));
+                self.queue
+                    .schedule(self.now.after(next), Event::NodeFail { node, process });
+            }
+            Event::OutageStart { outage } => {
+                let tag = FaultTag(registry.outages + outage);
+                self.trace(TraceEvent::FaultStart { fault: tag });
+                for &node in &plan.outages[outage as usize].nodes {
+                    self.crash(node, tag);
+                }
+                let length = plan.outages[outage as usize]
+                    .duration
+                    .sample(self.rng(tag.0));
+                self.queue
+                    .schedule(self.now.after(length), Event::OutageEnd { outage });
+            }
+            Event::OutageEnd { outage } => {
+                let tag = FaultTag(registry.outages + outage);
+                self.trace(TraceEvent::FaultEnd { fault: tag });
+                for &node in &plan.outages[outage as usize].nodes {
+                    self.restore(node);
+                }
+                let next = plan.outages[outage as usize]
+                    .interarrival
+                    .sample(self.rng(tag.0));
+                self.queue
+                    .schedule(self.now.after(next), Event::OutageStart { outage });
+            }
+            Event::PartitionStart { process } => {
+                let tag = FaultTag(registry.partitions + process);
+                let spec = &plan.partitions[process as usize];
+                let group_of =
+                    random_split(self.network.topology().len(), spec.groups, self.rng(tag.0));
+                self.trace(TraceEvent::FaultStart { fault: tag });
+                self.network.partition(tag.0, group_of);
+                self.network_changed(tag);
+                let length = spec.duration.sample(self.rng(tag.0));
+                self.queue
+                    .schedule(self.now.after(length), Event::PartitionEnd { process });
+            }
+            Event::PartitionEnd { process } => {
+                let tag = FaultTag(registry.partitions + process);
+                self.trace(TraceEvent::FaultEnd { fault: tag });
+                self.network.heal(tag.0);
+                self.network_changed(tag);
+                let next = plan.partitions[process as usize]
+                    .interarrival
+                    .sample(self.rng(tag.0));
+                self.queue
+                    .schedule(self.now.after(next), Event::PartitionStart { process });
+            }
+            Event::Burst { process } => {
+                let tag = FaultTag(registry.bursts + process);
+                let spec = &plan.bursts[process as usize];
+                self.trace(TraceEvent::FaultStart { fault: tag });
+                let victims = choose(&spec.nodes, spec.size as usize, self.rng(tag.0));
+                for node in victims {
+                    self.crash(node, tag);
+                    let repair = spec.ttr.sample(self.rng(tag.0));
+                    self.queue
+                        .schedule(self.now.after(repair), Event::Restore { node, tag: tag.0 });
+                }
+                let next = spec.interarrival.sample(self.rng(tag.0));
+                self.queue
+                    .schedule(self.now.after(next), Event::Burst { process });
+            }
+            Event::Restore { node, .. } => self.restore(node),
+            Event::DependentFail {
+                dependency,
+                generation,
+            } => {
+                let index = dependency as usize;
+                let spec = &plan.dependencies[index];
+                if generation == self.dependency_generation[index]
+                    && !self.network.is_up(spec.depends_on)
+                    && !self.dependency_down[index]
+                {
+                    self.dependency_down[index] = true;
+                    self.crash(spec.node, FaultTag(registry.dependencies + dependency));
+                }
+            }
+            Event::ScheduledStart { fault } => self.start_scheduled(fault),
+            Event::ScheduledEnd { fault } => self.end_scheduled(fault),
+            Event::ServiceTimer { service, timer } => {
+                self.stimulate(service as usize, Stimulus::Timer(timer));
+            }
+        }
+        self.drain_pending_crashes();
+    }
+
+    fn start_scheduled(&mut self, fault: u32) {
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let tag = FaultTag(self.registry.scheduled + fault);
+        self.trace(TraceEvent::FaultStart { fault: tag });
+        match &spec.action {
+            Action::Crash(nodes) => {
+                for &node in nodes {
+                    self.crash(node, tag);
+                }
+            }
+            Action::CrashRandom { count, among } => {
+                let victims = choose(among, *count as usize, self.rng(tag.0));
+                for &node in &victims {
+                    self.crash(node, tag);
+                }
+                self.chosen[fault as usize] = victims;
+            }
+            Action::Partition(group_of) => {
+                self.network.partition(tag.0, group_of.clone());
+                self.network_changed(tag);
+            }
+            Action::RandomPartition(groups) => {
+                let n = self.network.topology().len();
+                let group_of = random_split(n, *groups, self.rng(tag.0));
+                self.network.partition(tag.0, group_of);
+                self.network_changed(tag);
+            }
+            Action::CutLink(a, b) => {
+                self.network.set_link_cut(*a, *b, true);
+                self.network_changed(tag);
+            }
+            Action::DegradeLink {
+                a,
+                b,
+                added_latency,
+                loss,
+            } => {
+                self.network.degrade_link(*a, *b, *added_latency, *loss);
+                self.network_changed(tag);
+            }
+            Action::Byzantine(nodes) => self.set_behaviour(nodes, true, true, tag),
+            Action::Gray(nodes) => self.set_behaviour(nodes, false, true, tag),
+        }
+        if let Some(duration) = &spec.duration {
+            let length = duration.sample(self.rng(tag.0));
+            self.queue
+                .schedule(self.now.after(length), Event::ScheduledEnd { fault });
+        }
+    }
+
+    fn end_scheduled(&mut self, fault: u32) {
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let tag = FaultTag(self.registry.scheduled + fault);
+        self.trace(TraceEvent::FaultEnd { fault: tag });
+        match &spec.action {
+            Action::Crash(nodes) => {
+                for &node in nodes {
+                    self.restore(node);
+                }
+            }
+            Action::CrashRandom { .. } => {
+                for node in std::mem::take(&mut self.chosen[fault as usize]) {
+                    self.restore(node);
+                }
+            }
+            Action::Partition(_) | Action::RandomPartition(_) => {
+                self.network.heal(tag.0);
+                self.network_changed(tag);
+            }
+            Action::CutLink(a, b) => {
+                self.network.set_link_cut(*a, *b, false);
+                self.network_changed(tag);
+            }
+            Action::DegradeLink { a, b, .. } => {
+                self.network.degrade_link(*a, *b, 0, 0.0);
+                self.network_changed(tag);
+            }
+            Action::Byzantine(nodes) => self.set_behaviour(nodes, true, false, tag),
+            Action::Gray(nodes) => self.set_behaviour(nodes, false, false, tag),
+        }
+    }
+
+    fn set_behaviour(&mut self, nodes: &[u32], byzantine: bool, on: bool, tag: FaultTag) {
+        let (counts, flags) = if byzantine {
+            (&mut self.byzantine, &mut self.byzantine_flags)
+        } else {
+            (&mut self.gray, &mut self.gray_flags)
+        };
+        for &node in nodes {
+            let count = &mut counts[node as usize];
+            *count = if on {
+                *count + 1
+            } else {
+                count.saturating_sub(1)
+            };
+            flags[node as usize] = *count > 0;
+        }
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::BehaviourChanged { cause: tag });
+        }
+    }
+
+    /// Adds one reason for `node` to be down, telling services if it just went down.
+    fn crash(&mut self, node: u32, cause: FaultTag) {
+        if !self.network.crash(node) {
+            return;
+        }
+        self.trace(TraceEvent::NodeDown { node, fault: cause });
+        self.node_changed(node, Stimulus::NodeDown { node, cause });
+        for i in 0..self.dependencies_of[node as usize].len() {
+            let dependency = self.dependencies_of[node as usize][i];
+            let index = dependency as usize;
+            self.dependency_generation[index] += 1;
+            let spec = &self.scenario.faults.dependencies[index];
+            let tag = self.registry.dependencies + dependency;
+            let (probability, delay) = (spec.probability, spec.delay);
+            let propagates =
+                probability >= 1.0 || (probability > 0.0 && self.rng(tag).random_bool(probability));
+            if propagates {
+                let generation = self.dependency_generation[index];
+                self.queue.schedule(
+                    self.now.after(delay),
+                    Event::DependentFail {
+                        dependency,
+                        generation,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Removes one reason for `node` to be down, telling services if it just came up.
+    fn restore(&mut self, node: u32) {
+        if !self.network.repair(node) {
+            return;
+        }
+        self.trace(TraceEvent::NodeUp { node });
+        self.node_changed(node, Stimulus::NodeUp { node });
+        for i in 0..self.dependencies_of[node as usize].len() {
+            let index = self.dependencies_of[node as usize][i] as usize;
+            self.dependency_generation[index] += 1;
+            if std::mem::take(&mut self.dependency_down[index]) {
+                let dependent = self.scenario.faults.dependencies[index].node;
+                self.restore(dependent);
+            }
+        }
+    }
+
+    fn node_changed(&mut self, node: u32, stimulus: Stimulus) {
+        if self.scenario.topology.implied.is_some() {
+            // Implied full mesh: a node's state matters only to services that use it.
+            for i in 0..self.node_services[node as usize].len() {
+                let service = self.node_services[node as usize][i];
+                self.stimulate(service as usize, stimulus);
+            }
+        } else {
+            // Explicit links: any node may be a router on some path.
+            for service in 0..self.services.len() {
+                self.stimulate(service, stimulus);
+            }
+        }
+    }
+
+    fn network_changed(&mut self, cause: FaultTag) {
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::NetworkChanged { cause });
+        }
+    }
+
+    fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
+        let runtime = &mut self.services[service];
+        let view = View {
+            network: &self.network,
+            byzantine: &self.byzantine_flags,
+            gray: &self.gray_flags,
+        };
+        let mut ctx = Context {
+            now: self.now,
+            view,
+            rng: &mut runtime.rng,
+            out: &mut self.commands,
+            replication: self.replication,
+        };
+        runtime.strategy.handle(stimulus, &mut ctx);
+        let mut commands = std::mem::take(&mut self.commands);
+        for command in commands.drain(..) {
+            match command {
+                Command::Schedule { at, timer } => {
+                    let timer_event = Event::ServiceTimer {
+                        service: service as u32,
+                        timer,
+                    };
+                    self.queue.schedule(at.max(self.now), timer_event);
+                }
+                Command::Record(record) => {
+                    self.trace(TraceEvent::Failover {
+                        service: service as u32,
+                        record: &record,
+                    });
+                    self.services[service].outcome.records.push(record);
+                }
+                Command::UnnecessaryFailover => {
+                    self.services[service].outcome.unnecessary_failovers += 1
+                }
+                Command::SafetyViolation => self.services[service].outcome.safety_violations += 1,
+                Command::CrashNode { node, repair_after } => {
+                    self.pending_crashes.push((node, repair_after))
+                }
+            }
+        }
+        self.commands = commands;
+        self.account(service);
+    }
+
+    fn drain_pending_crashes(&mut self) {
+        while let Some((node, repair_after)) = self.pending_crashes.pop() {
+            let tag = self.registry.overload;
+            self.crash(node, FaultTag(tag));
+            self.queue
+                .schedule(self.now.after(repair_after), Event::Restore { node, tag });
+        }
+    }
+
+    fn account(&mut self, service: usize) {
+        let view = View {
+            network: &self.network,
+            byzantine: &self.byzantine_flags,
+            gray: &self.gray_flags,
+        };
+        let runtime = &mut self.services[service];
+        let now = self.now;
+        let mut changes = Vec::new();
+        for vantage in 0..runtime.vantages.len() {
+            let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
+            let previous = runtime.states[vantage];
+            if state != previous {
+                add_time(
+                    &mut runtime.outcome,
+                    previous,
+                    now.since(runtime.since[vantage]),
+                );
+                if previous == ServiceState::Up {
+                    runtime.outcome.outages += 1;
+                }
+                runtime.states[vantage] = state;
+                runtime.since[vantage] = now;
+                changes.push((vantage as u32, state));
+            }
+        }
+        let split = runtime.strategy.split_brain(&view);
+        match (split, runtime.split_brain_since) {
+            (true, None) => runtime.split_brain_since = Some(now),
+            (false, Some(since)) => {
+                runtime.outcome.split_brain_ns += now.since(since);
+                runtime.split_brain_since = None;
+            }
+            _ => {}
+        }
+        for (vantage, state) in changes {
+            self.trace(TraceEvent::ServiceState {
+                service: service as u32,
+                vantage,
+                state,
+            });
+        }
+    }
+}
+
+fn add_time(outcome: &mut ServiceOutcome, state: ServiceState, span: Nanos) {
+    let span = span as u128;
+    match state {
+        ServiceState::Up => outcome.up_ns += span,
+        ServiceState::Degraded => outcome.degraded_ns += span,
+        ServiceState::Down => outcome.down_ns += span,
+    }
+}
+
+/// `count` distinct nodes of `among`, chosen uniformly.
+fn choose(among: &[u32], count: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
+    let mut pool = among.to_vec();
+    let count = count.min(pool.len());
+    let (chosen, _) = pool.partial_shuffle(rng, count);
+    chosen.to_vec()
+}
+
+/// Splits `n` nodes at random into `groups` groups: one strict majority, the rest minorities.
+pub fn random_split(n: usize, groups: u32, rng: &mut ChaCha8Rng) -> Vec<u16> {
+    let groups = groups.clamp(2, 3) as usize;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(rng);
+    let majority_min = n / 2 + 1;
+    let majority_max = n.saturating_sub(groups - 1).max(majority_min);
+    let majority = rng.random_range(majority_min..=majority_max).min(n);
+    let mut group_of = vec![0u16; n];
+    let minority = n - majority;
+    for (rank, &node) in order.iter().enumerate().skip(majority) {
+        // Minorities share the rest round-robin, so each of them is non-empty when possible.
+        let offset = rank - majority;
+        group_of[node] = 1 + (offset * (groups - 1) / minority.max(1)) as u16;
+    }
+    group_of
+}
+
+/// Runs one replication without tracing.
+pub fn run_replication(
+    scenario: &CompiledScenario,
+    registry: &FaultRegistry,
+    replication: u64,
+) -> ReplicationOutcome {
+    Replication::new(scenario, registry, replication, None).run()
+}

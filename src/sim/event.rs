@@ -1,0 +1,78 @@
+//! The closed set of engine events, dispatched in one `match` in the engine.
+
+use crate::strategies::Timer;
+
+/// Something that happens at an instant.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// A node of a failure process fails.
+    NodeFail {
+        /// The node.
+        node: u32,
+        /// Index of the process in the fault plan.
+        process: u32,
+    },
+    /// A node of a failure process is repaired.
+    NodeRepair {
+        /// The node.
+        node: u32,
+        /// Index of the process in the fault plan.
+        process: u32,
+    },
+    /// A scheduled fault starts.
+    ScheduledStart {
+        /// Index in the fault plan.
+        fault: u32,
+    },
+    /// A scheduled fault ends.
+    ScheduledEnd {
+        /// Index in the fault plan.
+        fault: u32,
+    },
+    /// A zone or region outage starts.
+    OutageStart {
+        /// Index in the fault plan.
+        outage: u32,
+    },
+    /// A zone or region outage ends.
+    OutageEnd {
+        /// Index in the fault plan.
+        outage: u32,
+    },
+    /// A random partition starts.
+    PartitionStart {
+        /// Index in the fault plan.
+        process: u32,
+    },
+    /// A random partition heals.
+    PartitionEnd {
+        /// Index in the fault plan.
+        process: u32,
+    },
+    /// A burst of node failures.
+    Burst {
+        /// Index in the fault plan.
+        process: u32,
+    },
+    /// A node that failed in a burst, by cascade or by overload is repaired.
+    Restore {
+        /// The node.
+        node: u32,
+        /// The fault tag that took it down.
+        tag: u32,
+    },
+    /// A dependency's delay has elapsed: the dependent fails if its parent is still down.
+    DependentFail {
+        /// Index in the fault plan.
+        dependency: u32,
+        /// Generation of the parent's failure that triggered it.
+        generation: u32,
+    },
+    /// A strategy timer.
+    ServiceTimer {
+        /// Service index.
+        service: u32,
+        /// The strategy's timer.
+        timer: Timer,
+    },
+}

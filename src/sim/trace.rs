@@ -1,0 +1,54 @@
+//! The trace hook: what the engine reports as it runs. With no sink attached the
+//! engine only tests an `Option`, so tracing costs nothing when it is off.
+
+use crate::sim::time::SimTime;
+use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
+
+/// One traced happening.
+#[derive(Clone, Debug)]
+pub enum TraceEvent<'a> {
+    /// A fault or fault process instance began.
+    FaultStart {
+        /// Which fault.
+        fault: FaultTag,
+    },
+    /// A fault ended (healed, repaired, restored).
+    FaultEnd {
+        /// Which fault.
+        fault: FaultTag,
+    },
+    /// A node went down.
+    NodeDown {
+        /// The node.
+        node: u32,
+        /// The fault that took it down.
+        fault: FaultTag,
+    },
+    /// A node came back up.
+    NodeUp {
+        /// The node.
+        node: u32,
+    },
+    /// What a vantage point sees of a service changed.
+    ServiceState {
+        /// Service index.
+        service: u32,
+        /// Vantage index within the service.
+        vantage: u32,
+        /// The new state.
+        state: ServiceState,
+    },
+    /// A failover attempt ended.
+    Failover {
+        /// Service index.
+        service: u32,
+        /// The record.
+        record: &'a FailoverRecord,
+    },
+}
+
+/// Receives trace events in simulation order.
+pub trait TraceSink {
+    /// Called once per traced happening.
+    fn record(&mut self, at: SimTime, event: &TraceEvent);
+}

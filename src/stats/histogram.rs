@@ -1,0 +1,440 @@
+//! A sparse log-linear histogram of nanosecond durations that merges exactly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// log₂ of the number of sub-buckets per power of two: 2¹⁰ = 1024 sub-buckets.
+const SUB_BUCKET_BITS: u32 = 10;
+/// Sub-buckets per power of two.
+const SUB_BUCKETS: u64 = 1 << SUB_BUCKET_BITS;
+/// Values below this (2¹¹ = 2048 ns) get a bucket of their own.
+const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
+
+/// Durations in integer nanoseconds, bucketed for percentile estimates over many
+/// replications.
+///
+/// # Precision
+///
+/// Buckets are log-linear: every value below 2¹¹ ns (2.048 µs) has its own bucket and is
+/// reproduced exactly; a value v in [2ᵉ, 2ᵉ⁺¹) with e ≥ 11 shares a bucket of width
+/// 2ᵉ⁻¹⁰, so a bucket is at most 2⁻¹⁰ (≈ 0.1%) of its lower bound wide. Quantiles report
+/// the bucket's midpoint, which is within 2⁻¹¹ (≈ 0.05%) relative of the exact
+/// nearest-rank sample. `count`, `min`, `max` and the sum behind [`mean_ns`] are exact.
+///
+/// # Merging
+///
+/// [`merge`] adds bucket counts and combines the exact totals, so merging shards in any
+/// grouping or order yields identical state (equal under `==` and serialized to the
+/// same bytes): replications can be recorded in parallel and folded in any order.
+///
+/// # Storage
+///
+/// Only occupied buckets are stored, in a `BTreeMap` from bucket index to count (at most
+/// 56,320 entries, for durations spanning the whole `u64` range), so an empty histogram
+/// is a few words and serializes as such. The sum is a `u128`, because summing many
+/// long durations overflows `u64`; in JSON it is a plain integer that may exceed 2⁶⁴.
+///
+/// [`mean_ns`]: DurationHistogram::mean_ns
+/// [`merge`]: DurationHistogram::merge
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurationHistogram {
+    /// Occupied buckets: bucket index → number of values recorded in it (never 0).
+    buckets: BTreeMap<u32, u64>,
+    /// Number of values recorded.
+    count: u64,
+    /// Smallest value recorded.
+    min: Option<u64>,
+    /// Largest value recorded.
+    max: Option<u64>,
+    /// Exact sum of all values recorded.
+    sum: u128,
+}
+
+impl DurationHistogram {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one duration of `ns` nanoseconds.
+    pub fn record(&mut self, ns: u64) {
+        *self.buckets.entry(bucket_index(ns)).or_insert(0) += 1;
+        self.count += 1;
+        self.min = Some(self.min.map_or(ns, |min| min.min(ns)));
+        self.max = Some(self.max.map_or(ns, |max| max.max(ns)));
+        self.sum += u128::from(ns);
+    }
+
+    /// Adds every value recorded in `other` to `self`, as if each had been recorded here.
+    pub fn merge(&mut self, other: &DurationHistogram) {
+        for (&index, &count) in &other.buckets {
+            *self.buckets.entry(index).or_insert(0) += count;
+        }
+        self.count += other.count;
+        self.min = combine_extremes(self.min, other.min, u64::min);
+        self.max = combine_extremes(self.max, other.max, u64::max);
+        self.sum += other.sum;
+    }
+
+    /// Number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Smallest value recorded, exactly; `None` when empty.
+    pub fn min(&self) -> Option<u64> {
+        self.min
+    }
+
+    /// Largest value recorded, exactly; `None` when empty.
+    pub fn max(&self) -> Option<u64> {
+        self.max
+    }
+
+    /// Mean of the values recorded, from the exact sum (rounded once, to `f64`); `None`
+    /// when empty.
+    pub fn mean_ns(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum as f64 / self.count as f64)
+    }
+
+    /// The `q`-quantile by nearest rank: the value of rank ⌈q·count⌉ (at least 1) in
+    /// sorted order. `None` when empty.
+    ///
+    /// Ranks 1 and `count` are the exact [`min`] and [`max`] (so `q = 0`, `q = 1`, and p99
+    /// of fewer than 100 values are exact). Any other rank is reported as the midpoint of
+    /// its bucket clamped to [`min`, `max`], within the precision stated on the type; the
+    /// clamp makes a histogram of one repeated value return that value exactly.
+    ///
+    /// # Panics
+    ///
+    /// If `q` is not within [0, 1] (NaN included): quantile levels are fixed in the code.
+    ///
+    /// [`min`]: DurationHistogram::min
+    /// [`max`]: DurationHistogram::max
+    pub fn quantile_ns(&self, q: f64) -> Option<u64> {
+        assert!((0.0..=1.0).contains(&q), "quantile {q} is outside [0, 1]");
+        if self.is_empty() {
+            return None;
+        }
+        let (min, max) = (self.min?, self.max?);
+        let rank = nearest_rank(q, self.count);
+        if rank == 1 {
+            return Some(min);
+        }
+        if rank == self.count {
+            return Some(max);
+        }
+        let mut seen = 0;
+        for (&index, &count) in &self.buckets {
+            seen += count;
+            if seen >= rank {
+                return Some(bucket_midpoint(index).clamp(min, max));
+            }
+        }
+        // Only reachable if deserialized counts disagree with the buckets.
+        Some(max)
+    }
+}
+
+/// Combines two optional extremes, keeping whichever side is present.
+fn combine_extremes(a: Option<u64>, b: Option<u64>, pick: fn(u64, u64) -> u64) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The 1-based nearest rank ⌈q·n⌉ of the `q`-quantile among `n ≥ 1` values, at least 1.
+///
+/// A product that lands within a few ulps of an integer is taken as that integer, so
+/// that 0.07 · 100 (= 7.000000000000001 in `f64`) is rank 7 and not 8.
+fn nearest_rank(q: f64, n: u64) -> u64 {
+    let exact = q * n as f64;
+    let nearest = exact.round();
+    let rank = if (exact - nearest).abs() <= 4.0 * f64::EPSILON * exact {
+        nearest
+    } else {
+        exact.ceil()
+    };
+    (rank as u64).clamp(1, n)
+}
+
+/// The bucket that holds `ns`.
+///
+/// Below [`EXACT_LIMIT`] the index is the value itself. Above it, with e = ⌊log₂ ns⌋,
+/// the bucket is the top 11 bits of `ns` (the leading 1 and 10 sub-bucket bits) placed
+/// after the buckets of all smaller powers of two. The two rules meet without a gap at
+/// 2048, and the largest index, for `u64::MAX`, is 56,319.
+fn bucket_index(ns: u64) -> u32 {
+    if ns < EXACT_LIMIT {
+        return ns as u32;
+    }
+    let exponent = 63 - ns.leading_zeros();
+    let shift = exponent - SUB_BUCKET_BITS;
+    let sub_bucket = (ns >> shift) & (SUB_BUCKETS - 1);
+    ((exponent - SUB_BUCKET_BITS + 1) << SUB_BUCKET_BITS) | sub_bucket as u32
+}
+
+/// The smallest value in bucket `index` and the bucket's width.
+fn bucket_bounds(index: u32) -> (u64, u64) {
+    let index = u64::from(index);
+    if index < EXACT_LIMIT {
+        return (index, 1);
+    }
+    let shift = (index >> SUB_BUCKET_BITS) - 1;
+    let sub_bucket = index & (SUB_BUCKETS - 1);
+    ((SUB_BUCKETS | sub_bucket) << shift, 1 << shift)
+}
+
+/// The middle of bucket `index`, rounded down to whole nanoseconds.
+fn bucket_midpoint(index: u32) -> u64 {
+    let (low, width) = bucket_bounds(index);
+    low + (width - 1) / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn histogram_of(values: &[u64]) -> DurationHistogram {
+        let mut histogram = DurationHistogram::new();
+        for &v in values {
+            histogram.record(v);
+        }
+        histogram
+    }
+
+    /// Exact nearest-rank quantile of `values`, with the same rank rule as the histogram.
+    fn exact_quantile(sorted: &[u64], q: f64) -> u64 {
+        sorted[nearest_rank(q, sorted.len() as u64) as usize - 1]
+    }
+
+    #[test]
+    fn empty_histogram_reports_nothing() {
+        let h = DurationHistogram::new();
+        assert!(h.is_empty());
+        assert_eq!(h.count(), 0);
+        assert_eq!((h.min(), h.max(), h.mean_ns()), (None, None, None));
+        assert_eq!(h.quantile_ns(0.5), None);
+        assert_eq!(h, DurationHistogram::default());
+    }
+
+    #[test]
+    fn values_below_2048_are_exact() {
+        for v in 0..EXACT_LIMIT {
+            assert_eq!(bucket_bounds(bucket_index(v)), (v, 1));
+            let h = histogram_of(&[v, v + 5_000]);
+            assert_eq!(h.quantile_ns(0.5), Some(v));
+        }
+    }
+
+    #[test]
+    fn bucket_indices_are_contiguous_and_ordered() {
+        // Every index from 0 to the last one is the bucket of its own lower bound, and
+        // the next bucket starts right after this one ends.
+        let last = bucket_index(u64::MAX);
+        assert_eq!(last, 56_319);
+        for index in 0..last {
+            let (low, width) = bucket_bounds(index);
+            assert_eq!(bucket_index(low), index);
+            assert_eq!(bucket_index(low + (width - 1)), index);
+            assert_eq!(bucket_bounds(index + 1).0, low + width);
+        }
+        let (low, width) = bucket_bounds(last);
+        assert_eq!(low.checked_add(width - 1), Some(u64::MAX));
+    }
+
+    #[test]
+    fn bucket_width_is_at_most_2_pow_minus_10_of_its_lower_bound() {
+        for index in (EXACT_LIMIT as u32)..=bucket_index(u64::MAX) {
+            let (low, width) = bucket_bounds(index);
+            assert!(
+                width * SUB_BUCKETS <= low,
+                "bucket {index}: [{low}, +{width})"
+            );
+        }
+    }
+
+    #[test]
+    fn one_repeated_value_is_reported_exactly() {
+        for v in [0, 1, 2047, 2048, 1_000_003, 86_400_000_000_007, u64::MAX] {
+            let h = histogram_of(&[v; 7]);
+            for q in [0.0, 0.01, 0.5, 0.99, 1.0] {
+                assert_eq!(h.quantile_ns(q), Some(v), "value {v}, q {q}");
+            }
+            assert_eq!((h.min(), h.max()), (Some(v), Some(v)));
+        }
+    }
+
+    #[test]
+    fn extreme_quantiles_are_the_exact_extremes() {
+        let h = histogram_of(&[123_456_789, 5_000, 987_654_321_001, 42_424_242]);
+        assert_eq!(h.quantile_ns(0.0), Some(5_000));
+        assert_eq!(h.quantile_ns(1.0), Some(987_654_321_001));
+        // Rank ⌈0.99 · 4⌉ = 4 is the largest value, reported exactly.
+        assert_eq!(h.quantile_ns(0.99), Some(987_654_321_001));
+        // Rank 2 is 42,424,242, inside a bucket 2¹⁵ wide: the midpoint is reported.
+        let (low, width) = bucket_bounds(bucket_index(42_424_242));
+        assert_eq!(h.quantile_ns(0.5), Some(low + (width - 1) / 2));
+    }
+
+    #[test]
+    fn nearest_rank_follows_the_ceiling_rule() {
+        assert_eq!(nearest_rank(0.0, 10), 1);
+        assert_eq!(nearest_rank(0.5, 10), 5);
+        assert_eq!(nearest_rank(0.51, 10), 6);
+        assert_eq!(nearest_rank(0.5, 3), 2);
+        assert_eq!(nearest_rank(1.0, 10), 10);
+        assert_eq!(nearest_rank(0.99, 1), 1);
+    }
+
+    #[test]
+    fn nearest_rank_ignores_rounding_noise_in_q_times_n() {
+        let (q, n) = (0.07, 100_u64);
+        assert!(
+            q * n as f64 > 7.0,
+            "premise: the product rounds to just above 7"
+        );
+
+        assert_eq!(nearest_rank(0.07, 100), 7);
+        for percent in 1..=100 {
+            assert_eq!(nearest_rank(percent as f64 / 100.0, 100), percent);
+            assert_eq!(
+                nearest_rank(percent as f64 / 100.0, 100_000),
+                percent * 1000
+            );
+        }
+    }
+
+    #[test]
+    fn mean_uses_the_exact_sum_even_beyond_u64() {
+        let h = histogram_of(&[u64::MAX, u64::MAX, 1]);
+        let exact = (2.0 * u64::MAX as f64 + 1.0) / 3.0;
+        assert_eq!(h.mean_ns(), Some(exact));
+        assert_eq!(histogram_of(&[1, 2, 3, 4]).mean_ns(), Some(2.5));
+    }
+
+    #[test]
+    fn quantiles_of_uniform_data_are_within_the_stated_precision() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0x5eed);
+        let mut values: Vec<u64> = (0..100_000)
+            .map(|_| rng.random_range(0..3_600_000_000_000))
+            .collect();
+        let h = histogram_of(&values);
+        values.sort_unstable();
+        for q in [0.0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0] {
+            let exact = exact_quantile(&values, q);
+            let estimate = h.quantile_ns(q).unwrap();
+            let error = exact.abs_diff(estimate) as f64;
+            assert!(
+                error <= exact as f64 / 2048.0,
+                "q {q}: estimate {estimate} vs exact {exact}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "outside [0, 1]")]
+    fn quantile_level_above_one_is_a_bug() {
+        histogram_of(&[1]).quantile_ns(1.5);
+    }
+
+    #[test]
+    fn round_trips_exactly_through_json() {
+        let h = histogram_of(&[0, 7, 7, 4096, 1_000_000_000, u64::MAX, u64::MAX]);
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<DurationHistogram>(&json).unwrap(), h);
+    }
+
+    #[test]
+    fn empty_histogram_serializes_compactly() {
+        let json = serde_json::to_string(&DurationHistogram::new()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"buckets":{},"count":0,"min":null,"max":null,"sum":0}"#
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn midpoint_is_within_2_pow_minus_11_of_any_value_in_the_bucket(v in any::<u64>()) {
+            let (low, width) = bucket_bounds(bucket_index(v));
+            prop_assert!(low <= v && v - low < width);
+            let error = bucket_midpoint(bucket_index(v)).abs_diff(v);
+            if v < EXACT_LIMIT {
+                prop_assert_eq!(error, 0);
+            } else {
+                prop_assert!(error as f64 <= v as f64 / 2048.0);
+            }
+        }
+
+        #[test]
+        fn totals_are_exact(values in prop::collection::vec(any::<u64>(), 1..50)) {
+            let h = histogram_of(&values);
+            prop_assert_eq!(h.count(), values.len() as u64);
+            prop_assert_eq!(h.min(), values.iter().copied().min());
+            prop_assert_eq!(h.max(), values.iter().copied().max());
+            prop_assert_eq!(h.sum, values.iter().map(|&v| u128::from(v)).sum::<u128>());
+        }
+
+        #[test]
+        fn merging_equals_recording_everything_in_one(
+            a in prop::collection::vec(any::<u64>(), 0..40),
+            b in prop::collection::vec(0..10_000_u64, 0..40),
+        ) {
+            let mut merged = histogram_of(&a);
+            merged.merge(&histogram_of(&b));
+            let all: Vec<u64> = a.iter().chain(&b).copied().collect();
+            prop_assert_eq!(merged, histogram_of(&all));
+        }
+
+        #[test]
+        fn merge_is_commutative_and_associative(
+            a in prop::collection::vec(0..1_000_000_u64, 0..30),
+            b in prop::collection::vec(any::<u64>(), 0..30),
+            c in prop::collection::vec(0..5_000_u64, 0..30),
+        ) {
+            let (ha, hb, hc) = (histogram_of(&a), histogram_of(&b), histogram_of(&c));
+
+            let mut ab = ha.clone();
+            ab.merge(&hb);
+            let mut ba = hb.clone();
+            ba.merge(&ha);
+            prop_assert_eq!(&ab, &ba);
+
+            let mut ab_c = ab;
+            ab_c.merge(&hc);
+            let mut bc = hb.clone();
+            bc.merge(&hc);
+            let mut a_bc = ha.clone();
+            a_bc.merge(&bc);
+            prop_assert_eq!(&ab_c, &a_bc);
+            prop_assert_eq!(
+                serde_json::to_string(&ab_c).unwrap(),
+                serde_json::to_string(&a_bc).unwrap()
+            );
+        }
+
+        #[test]
+        fn merging_an_empty_histogram_changes_nothing(
+            values in prop::collection::vec(any::<u64>(), 0..30),
+        ) {
+            let h = histogram_of(&values);
+            let mut merged = h.clone();
+            merged.merge(&DurationHistogram::new());
+            prop_assert_eq!(&merged, &h);
+            let mut from_empty = DurationHistogram::new();
+            from_empty.merge(&h);
+            prop_assert_eq!(from_empty, h);
+        }
+    }
+}

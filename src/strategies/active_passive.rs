@@ -1,0 +1,374 @@
+//! ACTIVE_PASSIVE: one primary serves; a monitor detects its failure and promotes the
+//! first eligible standby, then clients are re-routed (DESIGN §4).
+//!
+//! A monitor cut off from a live primary fails over anyway: with fencing the old
+//! primary is stopped (an unnecessary failover), without it both act as primary and
+//! split-brain time runs until the old primary can reach the monitor again.
+
+use super::detection::{Declaration, HealthMonitor};
+use super::failover::{backoff, data_loss, decide, Decision};
+use super::{
+    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
+    View,
+};
+use crate::scenarios::compile::ServiceSpec;
+use crate::scenarios::model::{Failback, Service};
+use crate::sim::network::Observer;
+use crate::sim::time::{Nanos, SimTime};
+use crate::sim::topology::{NodeId, Topology};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+const DECIDE: u16 = 1;
+const PROMOTED: u16 = 2;
+const REROUTED: u16 = 3;
+const TIMED_OUT: u16 = 4;
+const FAILBACK: u16 = 5;
+
+#[derive(Clone, Debug)]
+struct Attempt {
+    fault: FaultTag,
+    fault_at: SimTime,
+    detected_at: SimTime,
+    decided_at: SimTime,
+    number: u32,
+    from: usize,
+    target: Option<usize>,
+    data_loss: Nanos,
+    declined: bool,
+    promotion_fails: bool,
+}
+
+/// The ACTIVE_PASSIVE strategy for one service.
+pub struct ActivePassive {
+    replicas: Vec<NodeId>,
+    monitor: Observer,
+    health: HealthMonitor,
+    params: Service,
+    primary: usize,
+    routed: usize,
+    stale_primary: Option<usize>,
+    fenced: Vec<bool>,
+    attempt: Option<Attempt>,
+    /// A failover that ran out of retries waits here for any replica to return.
+    waiting: Option<Attempt>,
+    generation: u32,
+    last_cause: Vec<(FaultTag, SimTime)>,
+    network_cause: FaultTag,
+}
+
+impl ActivePassive {
+    /// Builds the strategy; probe phases come from `phase_rng`.
+    pub fn new(spec: &ServiceSpec, _topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
+        let health = HealthMonitor::new(
+            spec.monitor,
+            &spec.replicas,
+            &spec.params.detection,
+            phase_rng,
+        );
+        ActivePassive {
+            replicas: spec.replicas.clone(),
+            monitor: spec.monitor,
+            health,
+            params: spec.params.clone(),
+            primary: 0,
+            routed: 0,
+            stale_primary: None,
+            fenced: vec![false; spec.replicas.len()],
+            attempt: None,
+            waiting: None,
+            generation: 0,
+            last_cause: vec![(FaultTag::default(), SimTime::ZERO); spec.replicas.len()],
+            network_cause: FaultTag::default(),
+        }
+    }
+
+    /// The monitor's health checks (tests fix probe phases through it).
+    pub fn health_mut(&mut self) -> &mut HealthMonitor {
+        &mut self.health
+    }
+
+    fn timer(&self, kind: u16) -> Timer {
+        Timer {
+            kind,
+            target: 0,
+            token: self.generation,
+        }
+    }
+
+    fn monitor_alive(&self, view: &View) -> bool {
+        self.monitor.is_none_or(|m| view.network.is_up(m))
+    }
+
+    fn on_declaration(&mut self, declaration: Declaration, ctx: &mut Context) {
+        let target = declaration.target;
+        if !declaration.up {
+            if target == self.primary && self.attempt.is_none() && self.waiting.is_none() {
+                let node = self.replicas[target];
+                let fault = if ctx.view.network.is_up(node) {
+                    self.network_cause
+                } else {
+                    self.last_cause[target].0
+                };
+                let attempt = Attempt {
+                    fault,
+                    fault_at: declaration.changed_at,
+                    detected_at: ctx.now,
+                    decided_at: ctx.now,
+                    number: 0,
+                    from: target,
+                    target: None,
+                    data_loss: data_loss(&self.params.replication, ctx.rng),
+                    declined: false,
+                    promotion_fails: false,
+                };
+                self.begin(attempt, ctx);
+            }
+            return;
+        }
+        if target == self.primary {
+            // The primary is back before a failover finished: it simply serves again.
+            if self.waiting.take().is_some() || self.attempt.is_some() {
+                self.generation += 1;
+                self.attempt = None;
+            }
+        } else if let Some(mut waiting) = self.waiting.take() {
+            waiting.number += 1;
+            self.attempt = Some(waiting);
+            self.generation += 1;
+            self.on_decide(ctx);
+        }
+        if target == 0
+            && self.primary != 0
+            && self.params.active_passive.failback == Failback::Automatic
+        {
+            let hold_down = self.params.active_passive.hold_down.nanos();
+            ctx.schedule(
+                ctx.now.after(hold_down),
+                Timer {
+                    kind: FAILBACK,
+                    target: 0,
+                    token: 0,
+                },
+            );
+        }
+    }
+
+    fn begin(&mut self, mut attempt: Attempt, ctx: &mut Context) {
+        self.generation += 1;
+        let delay = match decide(&self.params.failover, ctx.rng) {
+            Decision::Proceed(delay) => delay,
+            Decision::Declined(delay) => {
+                attempt.declined = true;
+                delay
+            }
+        };
+        self.attempt = Some(attempt);
+        ctx.schedule(ctx.now.after(delay), self.timer(DECIDE));
+    }
+
+    fn eligible(&self, index: usize, view: &View) -> bool {
+        index != self.primary
+            && !self.fenced[index]
+            && self.health.believed_up(index)
+            && view.reachable(self.monitor, self.replicas[index])
+    }
+
+    fn on_decide(&mut self, ctx: &mut Context) {
+        let Some(mut attempt) = self.attempt.take() else {
+            return;
+        };
+        attempt.decided_at = ctx.now;
+        if attempt.declined {
+            self.finish(&attempt, Outcome::Declined, ctx);
+            return;
+        }
+        let Some(target) = (0..self.replicas.len()).find(|&i| self.eligible(i, &ctx.view)) else {
+            self.finish(&attempt, Outcome::NoHealthyTarget, ctx);
+            self.retry(attempt, ctx);
+            return;
+        };
+        attempt.target = Some(target);
+        let ap = &self.params.active_passive;
+        let promotion = ap.promotion.sample(ctx.rng);
+        attempt.promotion_fails = ap.promotion_failure_probability > 0.0
+            && ctx.rng.random_bool(ap.promotion_failure_probability);
+        let reroute = ap.reroute.sample(ctx.rng);
+        let timeout = self.params.failover.timeout.nanos();
+        self.generation += 1;
+        if promotion.saturating_add(reroute) > timeout && !attempt.promotion_fails {
+            ctx.schedule(ctx.now.after(timeout), self.timer(TIMED_OUT));
+        } else {
+            ctx.schedule(ctx.now.after(promotion), self.timer(PROMOTED));
+            ctx.schedule(
+                ctx.now.after(promotion).after(reroute),
+                self.timer(REROUTED),
+            );
+        }
+        self.attempt = Some(attempt);
+    }
+
+    fn on_promoted(&mut self, ctx: &mut Context) {
+        let Some(attempt) = self.attempt.clone() else {
+            return;
+        };
+        let Some(target) = attempt.target else { return };
+        let outcome = if !ctx.view.reachable(self.monitor, self.replicas[target]) {
+            Some(Outcome::TargetUnreachable)
+        } else if attempt.promotion_fails {
+            Some(Outcome::PromotionFailed)
+        } else {
+            None
+        };
+        if let Some(outcome) = outcome {
+            self.generation += 1;
+            self.attempt = None;
+            self.finish(&attempt, outcome, ctx);
+            self.retry(attempt, ctx);
+            return;
+        }
+        let old = self.primary;
+        let old_node = self.replicas[old];
+        self.primary = target;
+        if ctx.view.network.is_up(old_node) && !ctx.view.reachable(self.monitor, old_node) {
+            if self.params.active_passive.fencing {
+                self.fenced[old] = true;
+                ctx.out.push(Command::UnnecessaryFailover);
+            } else {
+                self.stale_primary = Some(old);
+            }
+        }
+    }
+
+    fn on_rerouted(&mut self, ctx: &mut Context) {
+        let Some(attempt) = self.attempt.take() else {
+            return;
+        };
+        self.routed = self.primary;
+        self.finish(&attempt, Outcome::Success, ctx);
+    }
+
+    fn finish(&self, attempt: &Attempt, outcome: Outcome, ctx: &mut Context) {
+        ctx.record(FailoverRecord {
+            fault: attempt.fault,
+            fault_at: attempt.fault_at,
+            detected_at: attempt.detected_at,
+            decided_at: attempt.decided_at,
+            completed_at: ctx.now,
+            outcome,
+            data_loss: if outcome == Outcome::Success {
+                attempt.data_loss
+            } else {
+                0
+            },
+            from: Some(self.replicas[attempt.from]),
+            to: attempt.target.map(|t| self.replicas[t]),
+            attempt: attempt.number,
+        });
+    }
+
+    fn retry(&mut self, mut attempt: Attempt, ctx: &mut Context) {
+        attempt.target = None;
+        if attempt.declined {
+            return;
+        }
+        if attempt.number < self.params.failover.retries {
+            attempt.number += 1;
+            let wait = backoff(&self.params.failover, attempt.number);
+            self.attempt = Some(attempt);
+            self.generation += 1;
+            ctx.schedule(ctx.now.after(wait), self.timer(DECIDE));
+        } else {
+            self.waiting = Some(attempt);
+        }
+    }
+
+    fn on_failback(&mut self, ctx: &mut Context) {
+        let preferred_ready =
+            self.health.believed_up(0) && ctx.view.reachable(self.monitor, self.replicas[0]);
+        if self.primary != 0 && self.attempt.is_none() && preferred_ready && !self.fenced[0] {
+            // A planned, graceful switchover: the old primary serves until the new one takes over.
+            self.primary = 0;
+            self.routed = 0;
+        }
+    }
+
+    fn settle_network(&mut self, view: &View) {
+        if let Some(stale) = self.stale_primary {
+            let node = self.replicas[stale];
+            if !view.network.is_up(node) || view.reachable(self.monitor, node) {
+                self.stale_primary = None;
+            }
+        }
+        for (index, fenced) in self.fenced.iter_mut().enumerate() {
+            if *fenced && view.reachable(self.monitor, self.replicas[index]) {
+                // The partition healed: the fenced replica rejoins as a standby.
+                *fenced = false;
+            }
+        }
+    }
+}
+
+impl Strategy for ActivePassive {
+    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+        match stimulus {
+            Stimulus::Start => self.health.start(ctx),
+            Stimulus::NodeDown { node, cause } => {
+                for (index, &replica) in self.replicas.iter().enumerate() {
+                    if replica == node {
+                        self.last_cause[index] = (cause, ctx.now);
+                    }
+                }
+            }
+            Stimulus::NetworkChanged { cause } => self.network_cause = cause,
+            Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::Timer(timer) if HealthMonitor::owns(&timer) => {
+                if let Some(declaration) = self.health.on_timer(timer, ctx) {
+                    self.on_declaration(declaration, ctx);
+                }
+                return;
+            }
+            Stimulus::Timer(timer) => {
+                if timer.kind == FAILBACK {
+                    self.on_failback(ctx);
+                } else if timer.token == self.generation {
+                    match timer.kind {
+                        DECIDE => self.on_decide(ctx),
+                        PROMOTED => self.on_promoted(ctx),
+                        REROUTED => self.on_rerouted(ctx),
+                        TIMED_OUT => {
+                            if let Some(attempt) = self.attempt.take() {
+                                self.generation += 1;
+                                self.finish(&attempt, Outcome::TimedOut, ctx);
+                                self.retry(attempt, ctx);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
+        }
+        self.settle_network(&ctx.view);
+        if self.monitor_alive(&ctx.view) {
+            self.health.refresh(ctx);
+        }
+    }
+
+    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+        let serving =
+            |index: usize| !self.fenced[index] && view.serves(vantage, self.replicas[index]);
+        let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
+        if (acting(self.routed) && serving(self.routed)) || self.stale_primary.is_some_and(serving)
+        {
+            ServiceState::Up
+        } else {
+            ServiceState::Down
+        }
+    }
+
+    fn split_brain(&self, view: &View) -> bool {
+        self.stale_primary
+            .is_some_and(|stale| view.network.is_up(self.replicas[stale]))
+    }
+}
