@@ -380,6 +380,10 @@ pub struct Detection {
     /// `lazy` computes detection instants directly; `explicit` simulates every probe (for tests).
     #[serde(default)]
     pub probing: Probing,
+    /// Probe phase of every (detector, target) pair: probes are sent at phase + k·interval.
+    /// Default: uniform at random in [0, interval) per pair and replication.
+    #[serde(default)]
+    pub phase: Option<Duration>,
 }
 
 impl Default for Detection {
@@ -390,6 +394,7 @@ impl Default for Detection {
             unhealthy_threshold: default_unhealthy(),
             healthy_threshold: default_healthy(),
             probing: Probing::Lazy,
+            phase: None,
         }
     }
 }

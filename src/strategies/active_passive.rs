@@ -83,11 +83,6 @@ impl ActivePassive {
         }
     }
 
-    /// The monitor's health checks (tests fix probe phases through it).
-    pub fn health_mut(&mut self) -> &mut HealthMonitor {
-        &mut self.health
-    }
-
     fn timer(&self, kind: u16) -> Timer {
         Timer {
             kind,

@@ -37,9 +37,14 @@ struct TargetHealth {
     answering: bool,
     believed_up: bool,
     changed_at: SimTime,
+    /// When the target last moved away from the believed state (what a declaration reports).
+    entered_at: SimTime,
     generation: u32,
     /// Lazy mode: the instant the decisive probe is sent for a pending declaration.
     decisive_probe: Option<SimTime>,
+    /// Lazy mode: when the target went back to the believed state while a declaration
+    /// was pending; the declaration is void if a probe is sent before it changes again.
+    interrupted_at: Option<SimTime>,
     /// Explicit mode: consecutive failures or successes against the current belief.
     streak: u32,
 }
@@ -76,21 +81,21 @@ impl HealthMonitor {
                 .iter()
                 .map(|&node| TargetHealth {
                     node,
-                    phase: rng.random_range(0..interval),
+                    phase: match params.phase {
+                        Some(phase) => phase.nanos() % interval,
+                        None => rng.random_range(0..interval),
+                    },
                     answering: true,
                     believed_up: true,
                     changed_at: SimTime::ZERO,
+                    entered_at: SimTime::ZERO,
                     generation: 0,
                     decisive_probe: None,
+                    interrupted_at: None,
                     streak: 0,
                 })
                 .collect(),
         }
-    }
-
-    /// Overrides the probe phase of one target (tests use fixed phases).
-    pub fn set_phase(&mut self, target: usize, phase: Nanos) {
-        self.targets[target].phase = phase % self.interval;
     }
 
     /// Whether this timer belongs to the monitor.
@@ -110,12 +115,7 @@ impl HealthMonitor {
 
     /// The first probe of `target` sent at or after `t`.
     pub fn first_probe_at_or_after(&self, target: usize, t: SimTime) -> SimTime {
-        let phase = self.targets[target].phase;
-        if t.0 <= phase {
-            return SimTime(phase);
-        }
-        let periods = (t.0 - phase).div_ceil(self.interval);
-        SimTime(phase.saturating_add(periods.saturating_mul(self.interval)))
+        first_probe(self.targets[target].phase, self.interval, t)
     }
 
     /// Lazy detection of a failure at `t`: (decisive probe sent, declaration instant).
@@ -158,17 +158,33 @@ impl HealthMonitor {
             }
             target.answering = answering;
             target.changed_at = ctx.now;
+            if answering != target.believed_up {
+                // Declarations report when the target entered the state they declare.
+                target.entered_at = ctx.now;
+            }
             if self.probing == Probing::Explicit {
                 continue;
             }
-            if let Some(decisive) = target.decisive_probe {
-                // A declaration whose decisive probe was already sent stands (its timer
-                // schedules the next one); one still waiting for that probe is void.
-                if decisive < ctx.now {
+            match (target.decisive_probe, target.interrupted_at) {
+                // Away from the belief again after an interruption: the run of probes goes
+                // on unless a probe was sent while the target was back.
+                (Some(_), Some(interrupted)) => {
+                    target.interrupted_at = None;
+                    let phase = target.phase;
+                    if first_probe(phase, self.interval, interrupted) >= ctx.now {
+                        continue;
+                    }
+                    target.decisive_probe = None;
+                    target.generation += 1;
+                }
+                // The decisive probe was already sent: the declaration stands.
+                (Some(decisive), None) if decisive < ctx.now => continue,
+                // Back to the believed state: void if a probe sees it, decided later.
+                (Some(_), None) => {
+                    target.interrupted_at = Some(ctx.now);
                     continue;
                 }
-                target.decisive_probe = None;
-                target.generation += 1;
+                (None, _) => {}
             }
             if answering != target.believed_up {
                 self.schedule_declaration(i, ctx);
@@ -211,13 +227,17 @@ impl HealthMonitor {
                 }
                 target.decisive_probe = None;
                 target.streak = 0;
+                if target.interrupted_at.take().is_some() {
+                    // A probe saw the target back in the believed state.
+                    return None;
+                }
                 // Stale declarations were cancelled, so a live one always flips the belief.
                 let up = !target.believed_up;
                 target.believed_up = up;
                 let declaration = Declaration {
                     target: i,
                     up,
-                    changed_at: target.changed_at,
+                    changed_at: target.entered_at,
                 };
                 if self.probing == Probing::Lazy && target.answering != target.believed_up {
                     self.schedule_declaration(i, ctx);
@@ -252,7 +272,7 @@ impl HealthMonitor {
             return Some(Declaration {
                 target: i,
                 up: true,
-                changed_at: target.changed_at,
+                changed_at: target.entered_at,
             });
         }
         if !answering && target.streak == unhealthy {
@@ -270,4 +290,13 @@ impl HealthMonitor {
         }
         None
     }
+}
+
+/// The first probe sent at or after `t` by a detector probing at `phase + k·interval`.
+fn first_probe(phase: Nanos, interval: Nanos, t: SimTime) -> SimTime {
+    if t.0 <= phase {
+        return SimTime(phase);
+    }
+    let periods = (t.0 - phase).div_ceil(interval);
+    SimTime(phase.saturating_add(periods.saturating_mul(interval)))
 }

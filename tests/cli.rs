@@ -1,0 +1,240 @@
+//! The command line end to end: the README commands, determinism, bad input, the schema.
+
+mod common;
+
+use common::failsim;
+use std::path::{Path, PathBuf};
+
+fn scenario_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json") && !is_risk_file(&path) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(Path::new("scenarios"), &mut files);
+    files
+}
+
+/// Risk assessments (for `failsim plan`) live beside scenarios but are not scenarios.
+fn is_risk_file(path: &Path) -> bool {
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value.get("risk_assessments").is_some()
+}
+
+fn run_json(args: &[&str]) -> Vec<u8> {
+    let output = failsim().args(args).args(["--json", "-"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn the_readme_quickstart_prints_a_summary() {
+    let output = failsim()
+        .args(["run", "scenarios/quickstart.json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("ACTIVE_PASSIVE"), "{stdout}");
+    assert!(stdout.contains("availability"), "{stdout}");
+}
+
+#[test]
+fn same_seed_gives_byte_identical_json_and_another_seed_differs() {
+    let args = ["run", "scenarios/quickstart.json", "--replications", "40"];
+    let first = run_json(&args);
+    let second = run_json(&args);
+    assert_eq!(first, second);
+    let other = run_json(&[&args[..], &["--seed", "7"]].concat());
+    assert_ne!(first, other);
+}
+
+#[test]
+fn thread_count_does_not_change_the_bytes() {
+    let args = ["run", "scenarios/quickstart.json", "--replications", "60"];
+    let one = run_json(&[&args[..], &["--threads", "1"]].concat());
+    let four = run_json(&[&args[..], &["--threads", "4"]].concat());
+    assert_eq!(one, four);
+}
+
+#[test]
+fn every_shipped_scenario_validates_against_the_schema_and_runs() {
+    let schema_output = failsim().arg("schema").output().unwrap();
+    assert!(schema_output.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&schema_output.stdout).unwrap();
+    let validator =
+        jsonschema::validator_for(&schema).expect("the printed schema is a valid JSON Schema");
+    let files = scenario_files();
+    assert!(files.iter().any(|f| f.ends_with("quickstart.json")));
+    for file in files {
+        let instance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+        let output = failsim()
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "--replications",
+                "2",
+                "--json",
+                "-",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Runs `failsim run` on a broken scenario with --json pointing at a fresh path.
+fn bad_run(text: &str) -> (i32, String, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("broken.json");
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("out.json");
+    let output = failsim()
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--json",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count() > 1;
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        out.exists() || leftovers,
+    )
+}
+
+const GOOD: &str = r#"{
+  "horizon": "1d",
+  "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+  "services": [{"name": "s", "strategy": "N_WAY", "replicas": ["a", "b", "c"]}]
+}"#;
+
+#[test]
+fn bad_input_exits_2_naming_path_and_line_and_writes_nothing() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            GOOD.replace(r#""horizon": "1d","#, r#""horizon": "1d""#),
+            "broken.json:3:",
+            "expected",
+        ),
+        (
+            GOOD.replace(r#""name": "s""#, r#""name": "s", "replica": []"#),
+            "services[0]",
+            "unknown field `replica`",
+        ),
+        (
+            GOOD.replace(r#""horizon": "1d""#, r#""horizon": true"#),
+            "horizon",
+            "duration",
+        ),
+        (
+            GOOD.replace(r#"["a", "b", "c"]"#, r#"["a", "b", "x"]"#),
+            "services[0].replicas[2]",
+            "unknown node id `x`",
+        ),
+        (
+            GOOD.replace(
+                r#""replicas": ["a", "b", "c"]"#,
+                r#""replicas": ["a", "b", "c"], "n_way": {"quorum": 4}"#,
+            ),
+            "services[0].n_way.quorum",
+            "impossible",
+        ),
+    ];
+    for (text, path, message) in cases {
+        let (code, stderr, wrote) = bad_run(&text);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(path), "expected `{path}` in: {stderr}");
+        assert!(
+            stderr.contains(message),
+            "expected `{message}` in: {stderr}"
+        );
+        assert!(stderr.contains("broken.json:"), "no file:line in {stderr}");
+        assert!(!wrote, "an output file was written for {stderr}");
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_at_once_with_line_and_column() {
+    let text = GOOD
+        .replace(r#"["a", "b", "c"]"#, r#"["a", "b", "x"]"#)
+        .replace(r#""horizon": "1d","#, "")
+        .replace(r#"{"id": "c"}"#, r#"{"id": "c", "capacity": -1}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, text).unwrap();
+    let output = failsim()
+        .args(["validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("horizon is missing"), "{stderr}");
+    assert!(
+        stderr.contains("broken.json:3:76: at topology.nodes[2].capacity"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("broken.json:4:74: at services[0].replicas[2]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failing_check_exits_1_a_passing_one_0_and_a_malformed_one_2() {
+    let run = |check: &str| {
+        failsim()
+            .args([
+                "run",
+                "scenarios/quickstart.json",
+                "--replications",
+                "10",
+                "--check",
+                check,
+            ])
+            .output()
+            .unwrap()
+    };
+    let failing = run("availability>=0.9999999");
+    assert_eq!(failing.status.code(), Some(1));
+    let stderr = String::from_utf8(failing.stderr).unwrap();
+    assert!(
+        stderr.contains("FAIL") && stderr.contains("95% CI"),
+        "{stderr}"
+    );
+    assert_eq!(run("availability>=0.9").status.code(), Some(0));
+    assert_eq!(run("availability>>0.9").status.code(), Some(2));
+}

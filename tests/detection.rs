@@ -1,0 +1,78 @@
+//! Lazy detection (declaration instants computed from the probe phase) agrees with
+//! explicit probing (one event per probe).
+
+mod common;
+
+use common::{run, scenario};
+use failsim::analytic::PeriodicDetection;
+
+fn flapping(probing: &str, phase: &str) -> String {
+    format!(
+        r#"{{
+        "horizon": "30000s", "replications": 1,
+        "topology": {{"nodes": [{{"id": "db1"}}, {{"id": "db2"}}, {{"id": "db3"}}]}},
+        "services": [{{
+            "name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["db1", "db2", "db3"],
+            "detection": {{"interval": "5s", "timeout": "2s", "unhealthy_threshold": 3,
+                          "healthy_threshold": 2, "probing": "{probing}" {phase}}}
+        }}],
+        "faults": {{"node_failures": [{{"ttf": {{"exp": {{"mean": "3000s"}}}},
+                                        "ttr": {{"exp": {{"mean": "40s"}}}}}}]}}
+    }}"#
+    )
+}
+
+#[test]
+fn lazy_and_explicit_probing_give_identical_outcomes_with_fixed_phases() {
+    let lazy = scenario(&flapping("lazy", r#", "phase": "1.3s""#));
+    let explicit = scenario(&flapping("explicit", r#", "phase": "1.3s""#));
+    let mut records = 0;
+    for replication in 0..30 {
+        let a = run(&lazy, replication);
+        let b = run(&explicit, replication);
+        assert_eq!(a.services, b.services, "replication {replication}");
+        records += a.services[0].records.len();
+    }
+    assert!(
+        records > 100,
+        "the case must exercise many failovers, got {records}"
+    );
+}
+
+#[test]
+fn lazy_and_explicit_probing_agree_in_distribution_with_random_phases() {
+    // Detection delay = U + (k−1)·I + T with U uniform on [0, I): mean 14.5 s for
+    // I = 5 s, T = 2 s, k = 3; its standard deviation is 5/√12 ≈ 1.44 s, so with
+    // n ≥ 400 detections the standard error of a mean is below 0.08 s: we allow 0.3 s.
+    let expected = PeriodicDetection {
+        interval: 5.0,
+        timeout: 2.0,
+        threshold: 3,
+    };
+    for probing in ["lazy", "explicit"] {
+        let scenario = scenario(&flapping(probing, ""));
+        let detections: Vec<f64> = (0..80)
+            .flat_map(|r| run(&scenario, r).services[0].records.clone())
+            .filter(|record| record.attempt == 0)
+            .map(|record| record.detection_time() as f64 / 1e9)
+            .collect();
+        assert!(
+            detections.len() >= 400,
+            "{probing}: only {} detections",
+            detections.len()
+        );
+        let mean = detections.iter().sum::<f64>() / detections.len() as f64;
+        // A replica that comes back and fails again between two probes continues the run
+        // of failed probes, so a few detections are shorter than (k−1)·I + T; none is longer.
+        eprintln!("{probing}: {mean} over {}", detections.len());
+        assert!(
+            (mean - expected.mean()).abs() < 0.3,
+            "{probing}: mean detection {mean}"
+        );
+        assert!(
+            detections.iter().all(|&d| d < expected.sup()),
+            "{probing}: a detection ≥ {}",
+            expected.sup()
+        );
+    }
+}
