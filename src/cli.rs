@@ -1,19 +1,23 @@
 //! The command line (DESIGN §7): argument parsing and the commands, reporting every
-//! error once, with exit code 0 ok, 1 a failed check, 2 bad input.
+//! error once, with exit code 0 ok, 1 a failed check, 2 bad input (130 after Ctrl-C).
 
-use crate::checks::{Check, Verdict};
+use crate::checks::Check;
+use crate::compare::{parse_strategies, variant, Comparison};
 use crate::output::atomic::write_output;
 use crate::output::csv::CsvExporter;
-use crate::output::table;
 use crate::output::trace::JsonLinesTrace;
+use crate::output::{plot, table, timeline};
 use crate::report::{Study, Summary};
-use crate::run::{run_study, RunOptions, Shard};
+use crate::run::{run_study, RunOptions, Shard, Stopped};
 use crate::scenarios::duration::parse_duration;
 use crate::scenarios::{load_file, CompiledScenario};
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Deterministic discrete-event simulator of redundancy strategies under failures and partitions.
@@ -28,9 +32,26 @@ pub struct Cli {
 enum Command {
     /// Run a scenario's replications and print the summary.
     #[command(
-        after_help = "Examples:\n  failsim run scenarios/quickstart.json\n  failsim run scenarios/quickstart.json --replications 1000 --json out.json --csv out/\n  failsim run scenarios/quickstart.json --check 'availability>=0.999'"
+        after_help = "Examples:\n  failsim run scenarios/quickstart.json\n  failsim run scenarios/quickstart.json --replications 1000 --json out.json --csv out/\n  failsim run scenarios/quickstart.json --check 'availability>=0.999'\n  failsim run scenarios/quickstart.json --shard 2/8 --json part2.json"
     )]
-    Run(RunArgs),
+    Run {
+        #[command(flatten)]
+        study: StudyArgs,
+        /// Run only shard I of N, e.g. 2/8; --json then writes the shard file for `merge`.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Run the services under several strategies against the same faults, side by side.
+    #[command(
+        after_help = "Examples:\n  failsim compare scenarios/seed-defaults.json\n  failsim compare scenarios/seed-defaults.json --strategies active_passive,n_way --plot out/ --csv out/"
+    )]
+    Compare {
+        #[command(flatten)]
+        study: StudyArgs,
+        /// Comma-separated strategies, the first is the baseline (default: all four).
+        #[arg(long)]
+        strategies: Option<String>,
+    },
     /// Check scenario files and report every problem with its JSON path and line:column.
     Validate {
         /// Scenario files.
@@ -54,7 +75,7 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
-struct RunArgs {
+struct StudyArgs {
     /// Scenario file.
     scenario: PathBuf,
     /// Override the scenario's seed.
@@ -69,35 +90,50 @@ struct RunArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// Write the JSON summary here (`-` for stdout). With --shard, writes the shard file for `merge`.
+    /// Write the JSON summary here (`-` for stdout).
     #[arg(long)]
     json: Option<PathBuf>,
     /// Write failovers.csv and replications.csv into this directory.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write SVG figures (failover-time CDF, availability, timeline) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Write one replication's events as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
-    /// Which replication --trace records (default 0).
+    /// Write one replication as a Chrome trace-event timeline (open it in Perfetto).
+    #[arg(long)]
+    timeline: Option<PathBuf>,
+    /// Which replication --trace, --timeline and the timeline figure show (default 0).
     #[arg(long, default_value_t = 0)]
     trace_replication: u64,
     /// A check such as availability>=0.9995 or api.failover_time_p99<=30s (repeatable).
     #[arg(long = "check")]
     checks: Vec<String>,
-    /// Run only shard I of N, e.g. 2/8.
+    /// Stop after this many simulated events in total.
     #[arg(long)]
-    shard: Option<String>,
+    max_events: Option<u64>,
+    /// Stop after this much wall-clock time, e.g. 10m.
+    #[arg(long)]
+    max_wall: Option<String>,
+    /// When stopped early (budget or Ctrl-C), still write results for the completed replications.
+    #[arg(long)]
+    partial: bool,
 }
 
 /// Errors at the command-line edge, each mapped to an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Bad input: usage, scenario or output path problems (exit 2).
+    /// Bad input: usage, scenario or output path problems, or an exhausted budget (exit 2).
     #[error("{0}")]
     BadInput(String),
     /// One or more checks failed (exit 1); the verdicts were already printed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
+    /// Ctrl-C stopped the run (exit 130, the shell convention).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -106,6 +142,7 @@ impl CliError {
         match self {
             CliError::BadInput(_) => 2,
             CliError::ChecksFailed(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }
@@ -128,7 +165,8 @@ pub fn main() -> i32 {
 
 fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run { study, shard } => run(study, shard.as_deref()),
+        Command::Compare { study, strategies } => compare(study, strategies.as_deref()),
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             let schema = schemars::schema_for!(crate::scenarios::model::Scenario);
@@ -171,16 +209,22 @@ fn parse_checks(texts: &[String]) -> Result<Vec<Check>, CliError> {
     texts.iter().map(|t| Check::parse(t).map_err(bad)).collect()
 }
 
-fn apply_overrides(scenario: &mut CompiledScenario, args: &RunArgs) -> Result<(), CliError> {
+/// A loaded scenario with the command-line overrides applied, and how to run it.
+struct Prepared {
+    scenario: CompiledScenario,
+    options: RunOptions,
+    checks: Vec<Check>,
+}
+
+fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
+    let mut scenario = load_file(&args.scenario).map_err(bad)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
     if let Some(replications) = args.replications {
-        if replications == 0 || replications > crate::scenarios::compile::MAX_REPLICATIONS {
-            return Err(bad(format!(
-                "--replications must be between 1 and {}",
-                crate::scenarios::compile::MAX_REPLICATIONS
-            )));
+        let limit = crate::scenarios::compile::MAX_REPLICATIONS;
+        if replications == 0 || replications > limit {
+            return Err(bad(format!("--replications must be between 1 and {limit}")));
         }
         scenario.replications = replications;
     }
@@ -191,133 +235,240 @@ fn apply_overrides(scenario: &mut CompiledScenario, args: &RunArgs) -> Result<()
         }
         scenario.horizon = horizon.nanos();
     }
-    Ok(())
-}
-
-fn run(args: RunArgs) -> Result<(), CliError> {
-    let mut scenario = load_file(&args.scenario).map_err(bad)?;
-    apply_overrides(&mut scenario, &args)?;
-    let mut checks = parse_checks(&args.checks)?;
-    checks.extend(parse_checks(&scenario.slo)?);
-    let shard = args
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(bad)?;
     if args.threads == Some(0) {
         return Err(bad("--threads must be at least 1"));
     }
-    if args.trace.is_some() && args.trace_replication >= scenario.replications {
+    if args.trace_replication >= scenario.replications {
         return Err(bad(format!(
             "--trace-replication {} is beyond the {} replications",
             args.trace_replication, scenario.replications
         )));
     }
-    let options = RunOptions {
-        threads: args.threads,
-        shard,
-    };
-    let started = Instant::now();
-    let mut csv = match &args.csv {
-        Some(dir) => Some(
-            CsvExporter::create(dir, &scenario)
-                .map_err(|e| bad(format!("{}: {e}", dir.display())))?,
-        ),
-        None => None,
-    };
-    let mut csv_error = None;
-    let mut partial = Study::new(
-        &scenario.name,
-        scenario.seed,
-        scenario.replications,
-        scenario.horizon,
-        Vec::new(),
+    let max_wall = args
+        .max_wall
+        .as_deref()
+        .map(|text| parse_duration(text).map_err(|e| bad(format!("--max-wall: {e}"))))
+        .transpose()?
+        .map(|d| std::time::Duration::from_nanos(d.nanos()));
+    let mut checks = parse_checks(&args.checks)?;
+    checks.extend(parse_checks(&scenario.slo)?);
+    Ok(Prepared {
+        scenario,
+        options: RunOptions {
+            threads: args.threads,
+            shard: None,
+            max_events: args.max_events,
+            max_wall,
+            interrupt: Some(interrupt_flag()),
+        },
+        checks,
+    })
+}
+
+/// Raised by the first Ctrl-C; a second one ends the process at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    // A handler may already be installed (compare runs several studies): keep the first.
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    flag
+}
+
+fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || total < 2 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} replications  {per_sec}  ETA {eta}",
+        )
+        .expect("valid progress template"),
     );
-    let study = run_study(
-        &scenario,
-        &options,
+    Some(bar)
+}
+
+fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
+    bad(format!("{}: {error}", path.display()))
+}
+
+/// Runs one study, streaming CSV rows; handles budgets and interruption.
+fn study(
+    prepared: &Prepared,
+    csv: &mut Option<CsvExporter>,
+    partial: bool,
+    scenario: &CompiledScenario,
+) -> Result<Study, CliError> {
+    let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
+        s.range(scenario.replications).count() as u64
+    }));
+    let mut csv_error = None;
+    let run = run_study(
+        scenario,
+        &prepared.options,
         |outcome| {
             if let Some(exporter) = csv.as_mut() {
-                partial.services = scenario
-                    .services
-                    .iter()
-                    .map(|s| crate::report::ServiceStudy {
-                        service: s.name.clone(),
-                        strategy: s.strategy.as_str().into(),
-                        ..Default::default()
-                    })
-                    .collect();
-                if let Err(e) = exporter.add(outcome, &partial) {
+                if let Err(e) = exporter.add(outcome, scenario) {
                     csv_error.get_or_insert(e);
                 }
             }
         },
-        |_| {},
+        |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done);
+            }
+        },
     )
     .map_err(bad)?;
-    let elapsed = started.elapsed();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     if let Some(e) = csv_error {
         return Err(bad(format!("writing CSV: {e}")));
     }
-    if let Some(exporter) = csv {
-        exporter
-            .finish(&study)
-            .map_err(|e| bad(format!("writing CSV: {e}")))?;
+    if let Some(stopped) = run.stopped {
+        let done = run.study.services.first().map_or(0, |s| s.rows.len());
+        let why = match stopped {
+            Stopped::Interrupted => "Ctrl-C",
+            Stopped::EventBudget => "the --max-events budget ran out",
+            Stopped::WallBudget => "the --max-wall budget ran out",
+        };
+        let message = format!("stopped after {done} complete replications: {why}");
+        if !partial {
+            let message = format!(
+                "{message}; nothing was written (use --partial to keep the completed replications)"
+            );
+            return Err(if stopped == Stopped::Interrupted {
+                CliError::Interrupted(message)
+            } else {
+                bad(message)
+            });
+        }
+        eprintln!("{message}; writing the partial result (--partial)");
     }
-    if let Some(path) = &args.trace {
-        write_trace(&scenario, args.trace_replication, path)?;
+    Ok(run.study)
+}
+
+fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
+    let mut prepared = prepare(&args)?;
+    prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
+    let scenario = prepared.scenario.clone();
+    let started = Instant::now();
+    let mut csv = args
+        .csv
+        .as_ref()
+        .map(|dir| CsvExporter::create(dir, &scenario).map_err(|e| out_err(dir, e)))
+        .transpose()?;
+    let study = study(&prepared, &mut csv, args.partial, &scenario)?;
+    let elapsed = started.elapsed();
+    if let Some(mut exporter) = csv {
+        let dir = args.csv.as_deref().unwrap_or(Path::new("."));
+        exporter.add_study(&study).map_err(|e| out_err(dir, e))?;
+        exporter.finish().map_err(|e| out_err(dir, e))?;
     }
-    if shard.is_some() {
+    write_replication_views(&args, &scenario)?;
+    if let Some(shard) = prepared.options.shard {
         if let Some(path) = &args.json {
             let text = serde_json::to_string(&study).expect("study serializes") + "\n";
-            write_output(path, text.as_bytes())
-                .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
         }
         eprintln!(
-            "shard {} done: {} replications in {:.2}s",
-            args.shard.unwrap_or_default(),
+            "shard {}/{} done: {} replications in {:.2}s",
+            shard.index,
+            shard.count,
             study.services.first().map_or(0, |s| s.rows.len()),
             elapsed.as_secs_f64()
         );
         return Ok(());
     }
-    report(&study, args.json.as_deref(), &checks, Some(elapsed))
+    let summary = Summary::new(&study);
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+        let curves: Vec<(String, &crate::stats::DurationHistogram)> = study
+            .services
+            .iter()
+            .map(|s| (format!("{} {}", s.service, s.strategy), &s.failover_time))
+            .collect();
+        write_plots(
+            dir,
+            &curves,
+            std::slice::from_ref(&summary),
+            &[(&scenario, String::new())],
+            args.trace_replication,
+        )?;
+    }
+    eprintln!(
+        "{} replications in {:.3}s",
+        summary.replications,
+        elapsed.as_secs_f64()
+    );
+    report(&summary, args.json.as_deref(), &prepared.checks)
 }
 
-fn write_trace(scenario: &CompiledScenario, replication: u64, path: &Path) -> Result<(), CliError> {
-    let registry = FaultRegistry::new(&scenario.faults);
-    let mut sink = JsonLinesTrace::new(scenario);
-    Replication::new(scenario, &registry, replication, Some(&mut sink)).run();
-    write_output(path, sink.text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))
+fn write_replication_views(args: &StudyArgs, scenario: &CompiledScenario) -> Result<(), CliError> {
+    if let Some(path) = &args.trace {
+        let registry = FaultRegistry::new(&scenario.faults);
+        let mut sink = JsonLinesTrace::new(scenario);
+        Replication::new(scenario, &registry, args.trace_replication, Some(&mut sink)).run();
+        write_output(path, sink.text.as_bytes()).map_err(|e| out_err(path, e))?;
+    }
+    if let Some(path) = &args.timeline {
+        let recorded = timeline::record(scenario, args.trace_replication);
+        write_output(path, recorded.to_chrome_trace().as_bytes()).map_err(|e| out_err(path, e))?;
+    }
+    Ok(())
 }
 
-fn report(
-    study: &Study,
-    json: Option<&Path>,
-    checks: &[Check],
-    elapsed: Option<std::time::Duration>,
+fn write_plots(
+    dir: &Path,
+    curves: &[(String, &crate::stats::DurationHistogram)],
+    summaries: &[Summary],
+    scenarios: &[(&CompiledScenario, String)],
+    replication: u64,
 ) -> Result<(), CliError> {
-    let summary = Summary::new(study);
-    let text = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
+    let plot_err = |name: &str, e: Box<dyn std::error::Error>| {
+        bad(format!("{}: {e}", dir.join(name).display()))
+    };
+    plot::failover_cdf(curves, &dir.join("failover-time-cdf.svg"))
+        .map_err(|e| plot_err("failover-time-cdf.svg", e))?;
+    plot::availability_bars(summaries, &dir.join("availability.svg"))
+        .map_err(|e| plot_err("availability.svg", e))?;
+    for (scenario, suffix) in scenarios {
+        let name = format!("timeline{suffix}.svg");
+        let recorded = timeline::record(scenario, replication);
+        let title = format!(
+            "{} — replication {replication}{}",
+            scenario.name,
+            suffix.replace('-', " ")
+        );
+        plot::timeline(&recorded, &title, &dir.join(&name)).map_err(|e| plot_err(&name, e))?;
+    }
+    Ok(())
+}
+
+fn report(summary: &Summary, json: Option<&Path>, checks: &[Check]) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(summary).expect("summary serializes") + "\n";
     if let Some(path) = json {
-        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
     if json != Some(Path::new("-")) {
-        print!("{}", table::render(&summary));
+        print!("{}", table::render(summary));
     }
-    if let Some(elapsed) = elapsed {
-        eprintln!(
-            "{} replications in {:.3}s",
-            summary.replications,
-            elapsed.as_secs_f64()
-        );
-    }
+    evaluate_checks(checks, std::slice::from_ref(summary))
+}
+
+fn evaluate_checks(checks: &[Check], summaries: &[Summary]) -> Result<(), CliError> {
     let mut failed = 0;
     for check in checks {
-        for verdict in check.evaluate(&summary).map_err(bad)? {
-            print_verdict(&verdict);
-            failed += usize::from(!verdict.passed);
+        for summary in summaries {
+            for verdict in check.evaluate(summary).map_err(bad)? {
+                eprintln!("{verdict}");
+                failed += usize::from(!verdict.passed);
+            }
         }
     }
     if failed > 0 {
@@ -327,16 +478,80 @@ fn report(
     }
 }
 
-fn print_verdict(verdict: &Verdict) {
-    eprintln!("{verdict}");
+fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
+    let prepared = prepare(&args)?;
+    let strategies = match strategies {
+        Some(list) => parse_strategies(list).map_err(bad)?,
+        None => crate::scenarios::model::StrategyName::ALL.to_vec(),
+    };
+    let started = Instant::now();
+    let variants: Vec<CompiledScenario> = strategies
+        .iter()
+        .map(|&s| variant(&prepared.scenario, s))
+        .collect();
+    let mut csv = args
+        .csv
+        .as_ref()
+        .map(|dir| CsvExporter::create(dir, &prepared.scenario).map_err(|e| out_err(dir, e)))
+        .transpose()?;
+    let mut studies = Vec::new();
+    for scenario in &variants {
+        studies.push(study(&prepared, &mut csv, args.partial, scenario)?);
+    }
+    if let Some(mut exporter) = csv {
+        let dir = args.csv.as_deref().unwrap_or(Path::new("."));
+        for study in &studies {
+            exporter.add_study(study).map_err(|e| out_err(dir, e))?;
+        }
+        exporter.finish().map_err(|e| out_err(dir, e))?;
+    }
+    let comparison = Comparison::new(&studies);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&comparison).expect("comparison serializes") + "\n";
+        write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
+    }
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+        let curves: Vec<(String, &crate::stats::DurationHistogram)> = studies
+            .iter()
+            .flat_map(|study| {
+                study
+                    .services
+                    .iter()
+                    .map(|s| (format!("{} {}", s.service, s.strategy), &s.failover_time))
+            })
+            .collect();
+        let timelines: Vec<(&CompiledScenario, String)> = variants
+            .iter()
+            .zip(&strategies)
+            .map(|(v, s)| (v, format!("-{}", s.as_str().to_ascii_lowercase())))
+            .collect();
+        write_plots(
+            dir,
+            &curves,
+            &comparison.strategies,
+            &timelines,
+            args.trace_replication,
+        )?;
+    }
+    write_replication_views(&args, &prepared.scenario)?;
+    if args.json.as_deref() != Some(Path::new("-")) {
+        print!("{}", table::render_comparison(&comparison));
+    }
+    eprintln!(
+        "{} strategies × {} replications in {:.3}s",
+        strategies.len(),
+        comparison.replications,
+        started.elapsed().as_secs_f64()
+    );
+    evaluate_checks(&prepared.checks, &comparison.strategies)
 }
 
 fn merge(parts: &[PathBuf], json: Option<&Path>, checks: &[String]) -> Result<(), CliError> {
     let checks = parse_checks(checks)?;
     let mut studies = Vec::new();
     for part in parts {
-        let text =
-            std::fs::read_to_string(part).map_err(|e| bad(format!("{}: {e}", part.display())))?;
+        let text = std::fs::read_to_string(part).map_err(|e| out_err(part, e))?;
         let study: Study = serde_json::from_str(&text)
             .map_err(|e| bad(format!("{}: not a shard file: {e}", part.display())))?;
         studies.push(study);
@@ -349,5 +564,5 @@ fn merge(parts: &[PathBuf], json: Option<&Path>, checks: &[String]) -> Result<()
             "the shards hold {have} of the run's {expected} replications: is one missing?"
         )));
     }
-    report(&merged, json, &checks, None)
+    report(&Summary::new(&merged), json, &checks)
 }

@@ -4,6 +4,7 @@
 pub mod analytic;
 pub mod checks;
 pub mod cli;
+pub mod compare;
 pub mod output;
 pub mod report;
 pub mod run;

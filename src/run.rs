@@ -3,10 +3,13 @@
 
 use crate::report::Study;
 use crate::scenarios::CompiledScenario;
-use crate::sim::engine::{run_replication, ReplicationOutcome};
+use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// One share of the replications: shard `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +51,32 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Run only this share of the replications.
     pub shard: Option<Shard>,
+    /// Stop after this many events in total.
+    pub max_events: Option<u64>,
+    /// Stop after this much wall-clock time.
+    pub max_wall: Option<Duration>,
+    /// Stop when this flag is raised (Ctrl-C).
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+/// Why a study stopped before running every replication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The interrupt flag was raised.
+    Interrupted,
+    /// The event budget ran out.
+    EventBudget,
+    /// The wall-clock budget ran out.
+    WallBudget,
+}
+
+/// A study and whether it holds every replication it was asked for.
+#[derive(Debug)]
+pub struct StudyRun {
+    /// The replications that completed, folded in index order.
+    pub study: Study,
+    /// Set when the run stopped early; the study then holds only the completed prefix.
+    pub stopped: Option<Stopped>,
 }
 
 /// Runs the replications of `scenario` and folds them into a study; `each` sees every
@@ -57,7 +86,8 @@ pub fn run_study(
     options: &RunOptions,
     mut each: impl FnMut(&ReplicationOutcome),
     mut progress: impl FnMut(u64),
-) -> Result<Study, String> {
+) -> Result<StudyRun, String> {
+    let started = Instant::now();
     let registry = FaultRegistry::new(&scenario.faults);
     let range = options
         .shard
@@ -83,23 +113,60 @@ pub fn run_study(
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
+    let mut events_left = options.max_events.unwrap_or(u64::MAX);
+    let interrupt = options.interrupt.as_deref();
     let mut next = range.start;
     while next < range.end {
+        if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            return Ok(StudyRun {
+                study,
+                stopped: Some(Stopped::Interrupted),
+            });
+        }
+        if options
+            .max_wall
+            .is_some_and(|limit| started.elapsed() >= limit)
+        {
+            return Ok(StudyRun {
+                study,
+                stopped: Some(Stopped::WallBudget),
+            });
+        }
         let end = (next + batch).min(range.end);
         let outcomes: Vec<ReplicationOutcome> = pool.install(|| {
             (next..end)
                 .into_par_iter()
-                .map(|replication| run_replication(scenario, &registry, replication))
+                .map(|replication| {
+                    Replication::new(scenario, &registry, replication, None)
+                        .run_within(events_left, interrupt)
+                })
                 .collect()
         });
         for outcome in &outcomes {
+            // Only a complete prefix of replications is kept, so a partial result is
+            // exactly the first k replications of the full run.
+            if !outcome.complete || outcome.events > events_left {
+                let reason = if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                    Stopped::Interrupted
+                } else {
+                    Stopped::EventBudget
+                };
+                return Ok(StudyRun {
+                    study,
+                    stopped: Some(reason),
+                });
+            }
+            events_left -= outcome.events;
             study.add(outcome);
             each(outcome);
         }
         progress(end - range.start);
         next = end;
     }
-    Ok(study)
+    Ok(StudyRun {
+        study,
+        stopped: None,
+    })
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
     "outages",
     "failovers_attempted",
     "failovers_succeeded",
+    "failover_time_mean_s",
     "split_brain_s",
     "unnecessary_failovers",
     "safety_violations",
@@ -83,10 +84,15 @@ impl CsvExporter {
         })
     }
 
-    /// Appends the failover rows of one replication.
-    pub fn add(&mut self, outcome: &ReplicationOutcome, study: &Study) -> io::Result<()> {
+    /// Appends the failover rows of one replication of `scenario` (a variant's services
+    /// may run another strategy than the file's).
+    pub fn add(
+        &mut self,
+        outcome: &ReplicationOutcome,
+        scenario: &CompiledScenario,
+    ) -> io::Result<()> {
         let secs = |t: crate::sim::time::SimTime| format!("{}", t.as_secs_f64());
-        for (service, study) in outcome.services.iter().zip(&study.services) {
+        for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
                 let node = |n: Option<u32>| {
                     n.map(|n| self.names[n as usize].clone())
@@ -95,8 +101,8 @@ impl CsvExporter {
                 self.failovers
                     .write_record([
                         outcome.replication.to_string(),
-                        study.service.clone(),
-                        study.strategy.clone(),
+                        spec.name.clone(),
+                        spec.strategy.as_str().to_string(),
                         self.registry.id(record.fault).to_string(),
                         self.registry.kind(record.fault).to_string(),
                         secs(record.fault_at),
@@ -117,9 +123,13 @@ impl CsvExporter {
         Ok(())
     }
 
-    /// Writes `replications.csv` from the study and commits both files.
-    pub fn finish(mut self, study: &Study) -> io::Result<()> {
-        write_replications(&mut self.replications, study)?;
+    /// Appends the `replications.csv` rows of one study (one strategy's run).
+    pub fn add_study(&mut self, study: &Study) -> io::Result<()> {
+        write_replications(&mut self.replications, study)
+    }
+
+    /// Commits both files.
+    pub fn finish(self) -> io::Result<()> {
         commit(self.failovers)?;
         commit(self.replications)
     }
@@ -142,6 +152,9 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
                     row.outages.to_string(),
                     row.failovers_attempted.to_string(),
                     row.failovers_succeeded.to_string(),
+                    row.failover_time_mean_s
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
                     row.split_brain_s.to_string(),
                     row.unnecessary_failovers.to_string(),
                     row.safety_violations.to_string(),

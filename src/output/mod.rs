@@ -2,5 +2,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod plot;
 pub mod table;
+pub mod timeline;
 pub mod trace;

@@ -1,6 +1,7 @@
 //! The human-readable summary printed on stdout.
 
-use crate::report::Summary;
+use crate::compare::Comparison;
+use crate::report::{ServiceSummary, Summary};
 use std::fmt::Write;
 
 fn seconds(value: Option<f64>) -> String {
@@ -13,17 +14,89 @@ fn seconds(value: Option<f64>) -> String {
     }
 }
 
+fn heading(out: &mut String, scenario: &str, seed: u64, replications: u64, horizon_s: f64) {
+    let _ = writeln!(
+        out,
+        "scenario {scenario}  seed {seed}  replications {replications}  horizon {}",
+        seconds(Some(horizon_s))
+    );
+}
+
 /// Renders the summary as an aligned text table.
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "scenario {}  seed {}  replications {}  horizon {}",
-        summary.scenario,
+    heading(
+        &mut out,
+        &summary.scenario,
         summary.seed,
         summary.replications,
-        seconds(Some(summary.horizon_s))
+        summary.horizon_s,
     );
+    services(&mut out, summary.services.iter());
+    out
+}
+
+/// Renders a comparison: strategies side by side, then paired differences from the baseline.
+pub fn render_comparison(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    heading(
+        &mut out,
+        &comparison.scenario,
+        comparison.seed,
+        comparison.replications,
+        comparison.horizon_s,
+    );
+    services(&mut out, comparison.services());
+    if !comparison.differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\npaired differences from {} (same faults in every replication; 95% CI):",
+            comparison.differences[0].baseline
+        );
+        for d in &comparison.differences {
+            let a = &d.availability;
+            let verdict = |low: f64, high: f64| {
+                if low > 0.0 || high < 0.0 {
+                    "real"
+                } else {
+                    "not distinguishable"
+                }
+            };
+            let _ = write!(
+                out,
+                "  {} {}: availability {:+.6} [{:+.6}, {:+.6}] {}",
+                d.service,
+                d.strategy,
+                a.mean,
+                a.ci95_low,
+                a.ci95_high,
+                verdict(a.ci95_low, a.ci95_high)
+            );
+            match &d.failover_time_s {
+                Some(f) if d.failover_time_pairs > 1 => {
+                    let _ = writeln!(
+                        out,
+                        "; failover time {:+.3}s [{:+.3}, {:+.3}] {} ({} paired replications)",
+                        f.mean,
+                        f.ci95_low,
+                        f.ci95_high,
+                        verdict(f.ci95_low, f.ci95_high),
+                        d.failover_time_pairs
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "; failover time: too few replications with failovers in both"
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSummary> + Clone) {
     let header = [
         "service",
         "strategy",
@@ -37,7 +110,7 @@ pub fn render(summary: &Summary) -> String {
         "data loss p99",
     ];
     let mut rows = vec![header.map(String::from).to_vec()];
-    for s in &summary.services {
+    for s in services.clone() {
         let a = &s.availability;
         rows.push(vec![
             s.service.clone(),
@@ -63,7 +136,7 @@ pub fn render(summary: &Summary) -> String {
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
-    for s in &summary.services {
+    for s in services {
         let mut extras = Vec::new();
         if !s.failovers.failed_by_reason.is_empty() {
             let reasons: Vec<String> = s
@@ -87,8 +160,7 @@ pub fn render(summary: &Summary) -> String {
             extras.push(format!("{} safety violations", s.safety_violations));
         }
         if !extras.is_empty() {
-            let _ = writeln!(out, "  {}: {}", s.service, extras.join("; "));
+            let _ = writeln!(out, "  {} {}: {}", s.service, s.strategy, extras.join("; "));
         }
     }
-    out
 }

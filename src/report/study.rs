@@ -26,6 +26,8 @@ pub struct ReplicationRow {
     pub failovers_attempted: u64,
     /// Successful failovers.
     pub failovers_succeeded: u64,
+    /// Mean failover time of this replication's successful failovers, seconds.
+    pub failover_time_mean_s: Option<f64>,
     /// Split-brain time, seconds.
     pub split_brain_s: f64,
     /// Unnecessary failovers.
@@ -99,12 +101,14 @@ impl Study {
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
             let vantages = service.vantages.max(1) as f64;
             let mut succeeded = 0;
+            let mut failover_ns: u128 = 0;
             for record in &service.records {
                 if record.attempt == 0 {
                     study.detection_time.record(record.detection_time());
                 }
                 if record.outcome == Outcome::Success {
                     succeeded += 1;
+                    failover_ns += record.failover_time() as u128;
                     study.failover_time.record(record.failover_time());
                     study.data_loss.record(record.data_loss);
                 } else {
@@ -123,6 +127,8 @@ impl Study {
                 outages: service.outages_per_vantage(),
                 failovers_attempted: service.records.len() as u64,
                 failovers_succeeded: succeeded,
+                failover_time_mean_s: (succeeded > 0)
+                    .then(|| failover_ns as f64 / succeeded as f64 / 1e9),
                 split_brain_s: service.split_brain_ns as f64 / 1e9,
                 unnecessary_failovers: service.unnecessary_failovers,
                 safety_violations: service.safety_violations,

@@ -656,7 +656,7 @@ fn compile_services(
         if nway.bft && service.strategy == StrategyName::NWay {
             let f = nway.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
             check.require(
-                n >= 3 * f + 1 && f >= 1,
+                n > 3 * f && f >= 1,
                 format!("{path}.n_way.max_faulty"),
                 format!(
                     "BFT needs n ≥ 3f+1 with f ≥ 1: {n} replicas tolerate at most f = {}",

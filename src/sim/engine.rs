@@ -15,6 +15,7 @@ use crate::strategies::{
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What one service lived through in one replication.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,6 +66,8 @@ pub struct ReplicationOutcome {
     pub services: Vec<ServiceOutcome>,
     /// Events processed.
     pub events: u64,
+    /// False when the run stopped before the horizon (event budget or interruption).
+    pub complete: bool,
 }
 
 struct ServiceRuntime {
@@ -189,14 +192,28 @@ impl<'a> Replication<'a> {
     }
 
     /// Runs to the horizon and returns what every service lived through.
-    pub fn run(mut self) -> ReplicationOutcome {
+    pub fn run(self) -> ReplicationOutcome {
+        self.run_within(u64::MAX, None)
+    }
+
+    /// Runs to the horizon, or stops early (outcome marked incomplete) after
+    /// `max_events` events or once `stop` is raised.
+    pub fn run_within(mut self, max_events: u64, stop: Option<&AtomicBool>) -> ReplicationOutcome {
         self.schedule_faults();
         for service in 0..self.services.len() {
             self.stimulate(service, Stimulus::Start);
         }
         let horizon = SimTime(self.scenario.horizon);
+        let mut complete = true;
         while let Some(at) = self.queue.peek_time() {
             if at >= horizon {
+                break;
+            }
+            // Checking the flag every 64 Ki events keeps interruption prompt and cheap.
+            let stopped =
+                self.events & 0xFFFF == 0 && stop.is_some_and(|s| s.load(Ordering::Relaxed));
+            if self.events >= max_events || stopped {
+                complete = false;
                 break;
             }
             let (at, event) = self.queue.pop().expect("peeked event");
@@ -220,6 +237,7 @@ impl<'a> Replication<'a> {
             replication: self.replication,
             services,
             events: self.events,
+            complete,
         }
     }
 

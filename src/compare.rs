@@ -1,0 +1,127 @@
+//! `compare`: the scenario's services under several strategies against the same fault
+//! traces (common random numbers), with paired differences so an engineer sees whether a
+//! difference between strategies is real.
+
+use crate::report::{ServiceSummary, Study, Summary};
+use crate::scenarios::model::StrategyName;
+use crate::scenarios::CompiledScenario;
+use crate::stats::{paired_difference_ci, MeanCi};
+use serde::Serialize;
+
+/// The scenario with every service switched to `strategy`; faults and seed unchanged, so
+/// every replication sees the same fault trace whatever the strategy.
+pub fn variant(scenario: &CompiledScenario, strategy: StrategyName) -> CompiledScenario {
+    let mut variant = scenario.clone();
+    for service in &mut variant.services {
+        service.strategy = strategy;
+        service.params.strategy = strategy;
+    }
+    variant
+}
+
+/// Parses a comma-separated strategy list in any case.
+pub fn parse_strategies(list: &str) -> Result<Vec<StrategyName>, String> {
+    let mut strategies = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let strategy = StrategyName::parse_loose(name).ok_or_else(|| {
+            format!(
+                "unknown strategy `{name}`: use ACTIVE_ACTIVE, ACTIVE_PASSIVE, N_WAY or GEOGRAPHIC"
+            )
+        })?;
+        if !strategies.contains(&strategy) {
+            strategies.push(strategy);
+        }
+    }
+    if strategies.is_empty() {
+        return Err("--strategies lists no strategy".into());
+    }
+    Ok(strategies)
+}
+
+/// A strategy's difference from the baseline for one service, paired by replication.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Difference {
+    /// Service name.
+    pub service: String,
+    /// The strategy compared.
+    pub strategy: String,
+    /// The baseline (first strategy listed).
+    pub baseline: String,
+    /// Availability(strategy) − availability(baseline), paired by replication.
+    pub availability: MeanCi,
+    /// Mean failover time difference in seconds, over replications where both failed over.
+    pub failover_time_s: Option<MeanCi>,
+    /// Replications that entered the failover-time difference.
+    pub failover_time_pairs: usize,
+}
+
+/// What `compare --json` writes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replications per strategy.
+    pub replications: u64,
+    /// Horizon in seconds.
+    pub horizon_s: f64,
+    /// One summary per strategy, in the order asked for.
+    pub strategies: Vec<Summary>,
+    /// Paired differences of every strategy from the first.
+    pub differences: Vec<Difference>,
+}
+
+impl Comparison {
+    /// Summarises the studies of each strategy (same scenario, seed and replications).
+    pub fn new(studies: &[Study]) -> Self {
+        let summaries: Vec<Summary> = studies.iter().map(Summary::new).collect();
+        let first = &summaries[0];
+        let mut differences = Vec::new();
+        for study in &studies[1..] {
+            for (index, service) in study.services.iter().enumerate() {
+                let baseline = &studies[0].services[index];
+                let availability = paired_difference_ci(
+                    &service
+                        .rows
+                        .iter()
+                        .map(|r| r.availability)
+                        .collect::<Vec<_>>(),
+                    &baseline
+                        .rows
+                        .iter()
+                        .map(|r| r.availability)
+                        .collect::<Vec<_>>(),
+                );
+                let pairs: Vec<(f64, f64)> = service
+                    .rows
+                    .iter()
+                    .zip(&baseline.rows)
+                    .filter_map(|(a, b)| Some((a.failover_time_mean_s?, b.failover_time_mean_s?)))
+                    .collect();
+                let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+                differences.push(Difference {
+                    service: service.service.clone(),
+                    strategy: service.strategy.clone(),
+                    baseline: baseline.strategy.clone(),
+                    availability,
+                    failover_time_s: (!pairs.is_empty()).then(|| paired_difference_ci(&a, &b)),
+                    failover_time_pairs: pairs.len(),
+                });
+            }
+        }
+        Comparison {
+            scenario: first.scenario.clone(),
+            seed: first.seed,
+            replications: first.replications,
+            horizon_s: first.horizon_s,
+            strategies: summaries,
+            differences,
+        }
+    }
+
+    /// Every service summary of every strategy, strategy by strategy.
+    pub fn services(&self) -> impl Iterator<Item = &ServiceSummary> + Clone {
+        self.strategies.iter().flat_map(|s| &s.services)
+    }
+}
