@@ -76,3 +76,41 @@ fn lazy_and_explicit_probing_agree_in_distribution_with_random_phases() {
         );
     }
 }
+
+fn lossy(probing: &str) -> String {
+    format!(
+        r#"{{
+        "horizon": "100000s", "replications": 1,
+        "topology": {{"nodes": [{{"id": "db1"}}, {{"id": "mon", "role": "monitor"}}]}},
+        "services": [{{
+            "name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["db1"],
+            "detection": {{"interval": "1s", "timeout": "500ms", "unhealthy_threshold": 3,
+                          "healthy_threshold": 1, "probing": "{probing}"}},
+            "active_passive": {{"monitor": "mon"}}
+        }}],
+        "faults": {{"scheduled": [{{"at": "0s", "fault": {{"degrade_link": {{"from": "mon", "to": "db1", "loss": 0.3}}}}}}]}}
+    }}"#
+    )
+}
+
+#[test]
+fn lost_probes_cause_false_detections_at_the_rate_of_runs_of_k_losses() {
+    // Probes lost independently with p = 0.3; k = 3 losses in a row declare the live
+    // primary down and the next good probe (h = 1) declares it up, so every run of ≥ k
+    // losses is one false detection: (1 − p)·p^k per probe, 1,890 in 100,000 probes.
+    // The count is close to Poisson (standard deviation ≈ 43): we allow ±6%.
+    let expected = 100_000.0 * failsim::analytic::false_detection_rate_per_probe(0.3, 3);
+    for probing in ["lazy", "explicit"] {
+        let outcome = run(&scenario(&lossy(probing)), 0);
+        let service = &outcome.services[0];
+        let detections = service.records.iter().filter(|r| r.attempt == 0).count() as f64;
+        assert!(
+            (detections - expected).abs() < 0.06 * expected,
+            "{probing}: {detections} false detections, expected {expected}"
+        );
+        assert!(service
+            .records
+            .iter()
+            .all(|r| r.outcome == failsim::strategies::Outcome::NoHealthyTarget));
+    }
+}

@@ -37,6 +37,8 @@ struct Attempt {
     data_loss: Nanos,
     declined: bool,
     promotion_fails: bool,
+    /// The primary was alive when it was declared down (partition or lost probes).
+    false_alarm: bool,
 }
 
 /// The ACTIVE_PASSIVE strategy for one service.
@@ -100,7 +102,8 @@ impl ActivePassive {
         if !declaration.up {
             if target == self.primary && self.attempt.is_none() && self.waiting.is_none() {
                 let node = self.replicas[target];
-                let fault = if ctx.view.network.is_up(node) {
+                let false_alarm = ctx.view.network.is_up(node);
+                let fault = if false_alarm {
                     self.network_cause
                 } else {
                     self.last_cause[target].0
@@ -116,6 +119,7 @@ impl ActivePassive {
                     data_loss: data_loss(&self.params.replication, ctx.rng),
                     declined: false,
                     promotion_fails: false,
+                    false_alarm,
                 };
                 self.begin(attempt, ctx);
             }
@@ -225,12 +229,16 @@ impl ActivePassive {
         let old = self.primary;
         let old_node = self.replicas[old];
         self.primary = target;
-        if ctx.view.network.is_up(old_node) && !ctx.view.reachable(self.monitor, old_node) {
-            if self.params.active_passive.fencing {
-                self.fenced[old] = true;
-                ctx.out.push(Command::UnnecessaryFailover);
-            } else {
-                self.stale_primary = Some(old);
+        if attempt.false_alarm && ctx.view.network.is_up(old_node) {
+            // The monitor's view was wrong: the primary never stopped.
+            ctx.out.push(Command::UnnecessaryFailover);
+            if !ctx.view.reachable(self.monitor, old_node) {
+                // Cut off, the old primary cannot learn that it was replaced.
+                if self.params.active_passive.fencing {
+                    self.fenced[old] = true;
+                } else {
+                    self.stale_primary = Some(old);
+                }
             }
         }
     }

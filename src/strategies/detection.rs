@@ -47,6 +47,10 @@ struct TargetHealth {
     interrupted_at: Option<SimTime>,
     /// Explicit mode: consecutive failures or successes against the current belief.
     streak: u32,
+    /// Probability that a probe to this target is lost on a degraded link.
+    loss: f64,
+    /// Whether the pending declaration was drawn from probe losses.
+    lossy_pending: bool,
 }
 
 /// Health checks of a set of targets from one detector.
@@ -93,6 +97,8 @@ impl HealthMonitor {
                     decisive_probe: None,
                     interrupted_at: None,
                     streak: 0,
+                    loss: 0.0,
+                    lossy_pending: false,
                 })
                 .collect(),
         }
@@ -147,61 +153,119 @@ impl HealthMonitor {
         }
     }
 
-    /// Re-reads which targets answer probes; call after any change in the world.
+    /// Re-reads which targets answer probes, and how lossy their probes are; call after
+    /// any change in the world.
     pub fn refresh(&mut self, ctx: &mut Context) {
         for i in 0..self.targets.len() {
             // Health checks pass on gray nodes: only reachability matters here.
-            let answering = ctx.view.reachable(self.detector, self.targets[i].node);
+            let node = self.targets[i].node;
+            let answering = ctx.view.reachable(self.detector, node);
+            let loss = if answering {
+                ctx.view.network.probe_loss(self.detector, node)
+            } else {
+                0.0
+            };
             let target = &mut self.targets[i];
-            if answering == target.answering {
+            let changed = answering != target.answering;
+            if !changed && loss == target.loss {
                 continue;
             }
-            target.answering = answering;
-            target.changed_at = ctx.now;
-            if answering != target.believed_up {
-                // Declarations report when the target entered the state they declare.
-                target.entered_at = ctx.now;
+            target.loss = loss;
+            if std::mem::take(&mut target.lossy_pending) {
+                // A declaration drawn from probe losses depends on both; draw it again.
+                target.decisive_probe = None;
+                target.generation += 1;
             }
             if self.probing == Probing::Explicit {
+                if changed {
+                    target.answering = answering;
+                    target.changed_at = ctx.now;
+                    if answering != target.believed_up {
+                        target.entered_at = ctx.now;
+                    }
+                }
                 continue;
             }
-            match (target.decisive_probe, target.interrupted_at) {
-                // Away from the belief again after an interruption: the run of probes goes
-                // on unless a probe was sent while the target was back.
-                (Some(_), Some(interrupted)) => {
-                    target.interrupted_at = None;
-                    let phase = target.phase;
-                    if first_probe(phase, self.interval, interrupted) >= ctx.now {
+            if changed {
+                target.answering = answering;
+                target.changed_at = ctx.now;
+                if answering != target.believed_up {
+                    // Declarations report when the target entered the state they declare.
+                    target.entered_at = ctx.now;
+                }
+                match (target.decisive_probe, target.interrupted_at) {
+                    // Away from the belief again after an interruption: the run of probes
+                    // goes on unless a probe was sent while the target was back.
+                    (Some(_), Some(interrupted)) => {
+                        target.interrupted_at = None;
+                        let phase = target.phase;
+                        if first_probe(phase, self.interval, interrupted) >= ctx.now {
+                            continue;
+                        }
+                        target.decisive_probe = None;
+                        target.generation += 1;
+                    }
+                    // The decisive probe was already sent: the declaration stands.
+                    (Some(decisive), None) if decisive < ctx.now => continue,
+                    // Back to the believed state: void if a probe sees it, decided later.
+                    (Some(_), None) => {
+                        target.interrupted_at = Some(ctx.now);
                         continue;
                     }
-                    target.decisive_probe = None;
-                    target.generation += 1;
+                    (None, _) => {}
                 }
-                // The decisive probe was already sent: the declaration stands.
-                (Some(decisive), None) if decisive < ctx.now => continue,
-                // Back to the believed state: void if a probe sees it, decided later.
-                (Some(_), None) => {
-                    target.interrupted_at = Some(ctx.now);
-                    continue;
-                }
-                (None, _) => {}
             }
-            if answering != target.believed_up {
-                self.schedule_declaration(i, ctx);
+            if self.targets[i].decisive_probe.is_none() {
+                self.schedule_next(i, ctx);
             }
         }
     }
 
+    /// Schedules the next declaration for a target with none pending: the one its state
+    /// calls for, or a false one drawn from probe losses while it answers.
+    fn schedule_next(&mut self, i: usize, ctx: &mut Context) {
+        let target = &self.targets[i];
+        if target.answering != target.believed_up {
+            self.schedule_declaration(i, ctx);
+        } else if target.answering && target.believed_up && target.loss > 0.0 {
+            // k consecutive lost probes declare a live target down. A probe sent at this
+            // very instant has already been counted, so the trials start after it.
+            let first = first_probe(target.phase, self.interval, ctx.now.after(1));
+            let probes = probes_until_run(ctx.rng, target.loss, self.unhealthy);
+            let decisive = first.after(probes.saturating_sub(1).saturating_mul(self.interval));
+            let target = &mut self.targets[i];
+            target.entered_at = SimTime(
+                decisive
+                    .0
+                    .saturating_sub((self.unhealthy as u64 - 1) * self.interval),
+            );
+            target.lossy_pending = true;
+            self.arm(i, decisive, decisive.after(self.timeout), ctx);
+        }
+    }
+
     fn schedule_declaration(&mut self, i: usize, ctx: &mut Context) {
-        let since = self.targets[i].changed_at;
-        let (decisive, at) = if self.targets[i].answering {
-            let at = self.up_declaration(i, since);
+        let target = &self.targets[i];
+        let since = target.changed_at;
+        let (decisive, at) = if target.answering {
+            let first = first_probe(target.phase, self.interval, since.max(ctx.now));
+            let successes = if target.loss > 0.0 {
+                // Each probe gets through with probability 1 − loss.
+                self.targets[i].lossy_pending = true;
+                probes_until_run(ctx.rng, 1.0 - self.targets[i].loss, self.healthy)
+            } else {
+                self.healthy as u64
+            };
+            let at = first.after(successes.saturating_sub(1).saturating_mul(self.interval));
             (at, at)
         } else {
             self.down_declaration(i, since)
         };
         // A change seen while an earlier declaration was in flight is acted on no earlier than now.
-        let at = at.max(ctx.now);
+        self.arm(i, decisive, at.max(ctx.now), ctx);
+    }
+
+    fn arm(&mut self, i: usize, decisive: SimTime, at: SimTime, ctx: &mut Context) {
         let target = &mut self.targets[i];
         target.generation += 1;
         target.decisive_probe = Some(decisive);
@@ -227,6 +291,7 @@ impl HealthMonitor {
                 }
                 target.decisive_probe = None;
                 target.streak = 0;
+                target.lossy_pending = false;
                 if target.interrupted_at.take().is_some() {
                     // A probe saw the target back in the believed state.
                     return None;
@@ -239,8 +304,8 @@ impl HealthMonitor {
                     up,
                     changed_at: target.entered_at,
                 };
-                if self.probing == Probing::Lazy && target.answering != target.believed_up {
-                    self.schedule_declaration(i, ctx);
+                if self.probing == Probing::Lazy {
+                    self.schedule_next(i, ctx);
                 }
                 Some(declaration)
             }
@@ -249,7 +314,10 @@ impl HealthMonitor {
     }
 
     fn probe(&mut self, i: usize, ctx: &mut Context) -> Option<Declaration> {
-        let answering = ctx.view.reachable(self.detector, self.targets[i].node);
+        let node = self.targets[i].node;
+        let loss = ctx.view.network.probe_loss(self.detector, node);
+        let answering =
+            ctx.view.reachable(self.detector, node) && !(loss > 0.0 && ctx.rng.random_bool(loss));
         let interval = self.interval;
         let (unhealthy, healthy, timeout) = (self.unhealthy, self.healthy, self.timeout);
         let target = &mut self.targets[i];
@@ -299,4 +367,92 @@ fn first_probe(phase: Nanos, interval: Nanos, t: SimTime) -> SimTime {
     }
     let periods = (t.0 - phase).div_ceil(interval);
     SimTime(phase.saturating_add(periods.saturating_mul(interval)))
+}
+
+/// Trials, counting from the next one, until `run` consecutive events of probability
+/// `q` have happened (the index of the trial that completes the first such run).
+///
+/// The trials before the first complete run form N broken runs (some events, then a
+/// non-event); N is geometric with success probability q^run, drawn in O(1). Up to a
+/// thousand broken runs are summed exactly; beyond that the sum is Gaussian to far below
+/// one trial of relative error, so its normal approximation is used.
+pub fn probes_until_run(rng: &mut ChaCha8Rng, q: f64, run: u32) -> u64 {
+    let run_u64 = run as u64;
+    if q >= 1.0 {
+        return run_u64;
+    }
+    if q <= 0.0 {
+        return u64::MAX;
+    }
+    let complete = q.powi(run as i32);
+    let uniform: f64 = 1.0 - rng.random::<f64>();
+    let broken = (uniform.ln() / (1.0 - complete).ln()).floor();
+    if !broken.is_finite() || broken > 1e15 {
+        return u64::MAX;
+    }
+    let broken = broken as u64;
+    // A broken run is l events then a non-event: P(l) ∝ q^l (1 − q), l < run.
+    let weights: Vec<f64> = (0..run).map(|l| q.powi(l as i32) * (1.0 - q)).collect();
+    let total: f64 = weights.iter().sum();
+    let trials = if broken <= 1000 {
+        (0..broken)
+            .map(|_| {
+                let mut pick = rng.random::<f64>() * total;
+                let mut length = run_u64 - 1;
+                for (l, w) in weights.iter().enumerate() {
+                    if pick < *w {
+                        length = l as u64;
+                        break;
+                    }
+                    pick -= w;
+                }
+                length + 1
+            })
+            .sum::<u64>()
+    } else {
+        let mean: f64 = weights
+            .iter()
+            .enumerate()
+            .map(|(l, w)| (l as f64 + 1.0) * w)
+            .sum::<f64>()
+            / total;
+        let second: f64 = weights
+            .iter()
+            .enumerate()
+            .map(|(l, w)| (l as f64 + 1.0).powi(2) * w)
+            .sum::<f64>()
+            / total;
+        let variance = (second - mean * mean).max(0.0);
+        let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+        let n = broken as f64;
+        (n * mean + z * (n * variance).sqrt()).round().max(n) as u64
+    };
+    trials.saturating_add(run_u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn waiting_time_for_a_run_has_the_textbook_mean() {
+        // E[trials until k consecutive events] = (1 − q^k) / ((1 − q) q^k).
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (q, k) in [(0.3, 3u32), (0.5, 2), (0.9, 4), (0.05, 2)] {
+            let expected = (1.0 - q.powi(k as i32)) / ((1.0 - q) * q.powi(k as i32));
+            let n = 20_000;
+            let mean = (0..n)
+                .map(|_| probes_until_run(&mut rng, q, k) as f64)
+                .sum::<f64>()
+                / n as f64;
+            // Standard deviation of the waiting time is below its mean: 4 standard errors.
+            assert!(
+                (mean - expected).abs() < 4.0 * expected / (n as f64).sqrt(),
+                "q {q} k {k}: {mean} vs {expected}"
+            );
+        }
+        assert_eq!(probes_until_run(&mut rng, 1.0, 3), 3);
+        assert_eq!(probes_until_run(&mut rng, 0.0, 3), u64::MAX);
+    }
 }
