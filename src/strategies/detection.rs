@@ -439,7 +439,7 @@ mod tests {
     fn waiting_time_for_a_run_has_the_textbook_mean() {
         // E[trials until k consecutive events] = (1 − q^k) / ((1 − q) q^k).
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        for (q, k) in [(0.3, 3u32), (0.5, 2), (0.9, 4), (0.05, 2)] {
+        for (q, k) in [(0.3f64, 3u32), (0.5, 2), (0.9, 4), (0.05, 2)] {
             let expected = (1.0 - q.powi(k as i32)) / ((1.0 - q) * q.powi(k as i32));
             let n = 20_000;
             let mean = (0..n)
