@@ -1,33 +1,748 @@
-//! NWay strategy (placeholder until implemented).
+//! N_WAY: quorum replication with a Raft-style leader (DESIGN §4).
+//!
+//! Failover times are not drawn from a range: they emerge from the protocol. Replica 0
+//! leads term 1 from time 0. A leader sends heartbeats at `term_start + k·h`, each
+//! arriving after the one-way topology latency. While a leader is healthy and reaches
+//! its followers nothing is scheduled: when a follower stops hearing it (crash,
+//! partition, step-down) its election timer is computed directly as the arrival of the
+//! last heartbeat received at or before the loss (heartbeats still in flight are lost)
+//! plus an election timeout drawn uniformly in `[tmin, tmax]`. Events are scheduled only
+//! during elections: timers, vote requests and replies, and the new leader's first
+//! heartbeat, each message taking the latency of its path at sending and dropped when
+//! its path is broken at arrival.
+//!
+//! Mechanism choices (standard Raft unless said otherwise):
+//! - **One vote per term**, first come first served; granting a vote restarts the
+//!   voter's election timer. A candidate that wins no quorum retries when its own timer
+//!   fires again, with a fresh timeout and a higher term (split votes).
+//! - **Leader stickiness** (Raft thesis §4.2.3, etcd's check-quorum lease): a replica
+//!   that hears a live leader ignores vote requests, so a rejoining replica cannot depose
+//!   a working leader.
+//! - **Pre-Vote** (thesis §9.6): a replica whose timer fires starts an election only if
+//!   it reaches a quorum of up replicas that hear no live leader. Otherwise it waits,
+//!   without a timer, until a change (a repair, a heal, a leader's step-down) lets its
+//!   pre-vote pass, then restarts its timer from that instant (the residual of its
+//!   periodic timer is not tracked). So a minority never inflates its term, and nothing
+//!   is scheduled while no election can win.
+//! - A leader's heartbeat makes a replica follow it unless the replica hears a leader of
+//!   an equal or higher term; a candidate follows it whatever its term (a race of one
+//!   latency, resolved in favour of the elected leader). Two leaders that reach each
+//!   other: the lower term steps down on the other's heartbeat.
+//! - **Check-quorum**: a leader that no longer reaches a quorum of replicas that follow
+//!   it (or voted for it in its term) steps down `tmax` after losing it; it stops
+//!   serving at once, since it cannot commit a write, so a minority side never serves.
+//! - A crashed replica keeps its term and vote (Raft's persistent state) and comes back
+//!   as a follower with a fresh election timer; a live leader's next heartbeat
+//!   (`term_start + k·h` + latency) makes it follow, so no election is held.
+//!
+//! A vantage point sees UP iff some leader reaches a quorum (itself included) and the
+//! vantage reaches it; otherwise DOWN.
+//!
+//! Records, one per loss of the serving leader: `fault_at` when it stopped serving
+//! (crash or quorum lost), `detected_at` = `decided_at` the first election timer that
+//! fired afterwards (elections are automatic: `failover.mode`, `timeout`, `retries` and
+//! `backoff` do not apply to N_WAY), `completed_at` when a leader serves again. `attempt`
+//! counts the failed tries before that: election rounds (terms) that won no quorum, and
+//! a `NoQuorum` record. `NoQuorum` is recorded once, when a timer fires and no group of
+//! replicas can gather a quorum; the service then waits for a repair or heal and the
+//! election that follows ends the episode with `Success`. A loss that ends before any
+//! timer fires (the old leader regains its quorum) leaves no record. Commits need a
+//! quorum, so no acknowledged write is lost: data loss is zero.
+//!
+//! BFT (`n_way.bft`): f = `max_faulty` (default ⌊(n−1)/3⌋) and the quorum is
+//! ⌈(n+f+1)/2⌉ (2f+1 when n = 3f+1; any two quorums share a correct replica), or the
+//! configured quorum if larger. The leader-election timing is the same. Without BFT,
+//! f = 0: Raft tolerates no Byzantine replica. Whenever more than f replicas are
+//! Byzantine one safety violation is counted per such episode; Byzantine replicas are
+//! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
-use super::{Context, ServiceState, Stimulus, Strategy, View};
+use super::{
+    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
+    View,
+};
 use crate::scenarios::compile::ServiceSpec;
 use crate::sim::network::Observer;
+use crate::sim::time::{Nanos, SimTime};
 use crate::sim::topology::{NodeId, Topology};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// The NWay strategy for one service.
+/// A replica's own timer: its election timeout.
+const ELECTION: u16 = 1;
+/// A leader's own timer: step down, its quorum lost for one election timeout.
+const STEP_DOWN: u16 = 2;
+/// A RequestVote arrives (target = from·n + to, token = the candidate's term).
+const VOTE_REQUEST: u16 = 3;
+/// A granted vote arrives (token = the term of the vote).
+const VOTE_GRANTED: u16 = 4;
+/// A refusal from a higher term arrives (token = that term).
+const VOTE_REFUSED: u16 = 5;
+/// A leader's heartbeat arrives at a replica that does not follow it yet.
+const HEARTBEAT: u16 = 6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+#[derive(Clone, Debug)]
+struct Replica {
+    node: NodeId,
+    role: Role,
+    term: u32,
+    voted_for: Option<usize>,
+    /// The leader (index, its term) whose heartbeats this replica receives.
+    following: Option<(usize, u32)>,
+    /// When it began to follow: no heartbeat of that leader reached it earlier.
+    followed_since: SimTime,
+    /// One-way delay from its leader, as last seen while it could hear it.
+    leader_latency: Nanos,
+    /// Generation of its own timer (election, or step-down while leader); bumping it
+    /// cancels the pending one.
+    generation: u32,
+    /// Its own timer is pending.
+    timer_pending: bool,
+    /// Its pre-vote failed: it waits for the world to change before timing out again.
+    parked: bool,
+    /// Candidate: votes received in its term, its own included.
+    votes: usize,
+    /// Leader: heartbeats leave at `term_start + k·h`.
+    term_start: SimTime,
+    /// A heartbeat of this (leader, term) is on its way to it.
+    heartbeat_pending: Option<(usize, u32)>,
+}
+
+/// The serving leader was lost; the service waits for a new one.
+#[derive(Clone, Debug)]
+struct Episode {
+    fault: FaultTag,
+    fault_at: SimTime,
+    detected_at: Option<SimTime>,
+    from: usize,
+    /// Election rounds (distinct candidate terms) started since the loss.
+    rounds: u32,
+    highest_term: u32,
+    no_quorum: bool,
+}
+
+/// The N_WAY strategy for one service.
 pub struct NWay {
-    replicas: Vec<NodeId>,
+    replicas: Vec<Replica>,
+    quorum: usize,
+    tolerated_byzantine: usize,
+    heartbeat: Nanos,
+    timeout_min: Nanos,
+    timeout_max: Nanos,
+    /// The leader that served at the end of the last stimulus.
+    serving: Option<usize>,
+    episode: Option<Episode>,
+    /// The fault behind the latest node or network change.
+    cause: FaultTag,
+    /// More than the tolerated number of replicas are Byzantine now.
+    unsafe_now: bool,
+}
+
+/// Arrival of the last heartbeat received at or before `t`, for heartbeats leaving at
+/// `start + k·period` and taking `latency`; None if the first arrives after `t`.
+fn last_heartbeat(start: SimTime, period: Nanos, latency: Nanos, t: SimTime) -> Option<SimTime> {
+    let first = start.after(latency);
+    if t < first {
+        return None;
+    }
+    let periods = (t.0 - first.0) / period;
+    Some(first.after(periods * period))
 }
 
 impl NWay {
-    /// Builds the strategy.
+    /// Builds the strategy: replica 0 leads term 1 and every other replica follows it.
     pub fn new(spec: &ServiceSpec, _topology: &Topology, _phase_rng: &mut ChaCha8Rng) -> Self {
+        let n = spec.replicas.len();
+        let params = &spec.params.n_way;
+        let (quorum, tolerated_byzantine) = if params.bft {
+            let f = params.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
+            (spec.quorum().max((n + f + 2) / 2), f)
+        } else {
+            (spec.quorum(), 0)
+        };
+        let replicas = spec
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(index, &node)| Replica {
+                node,
+                role: if index == 0 {
+                    Role::Leader
+                } else {
+                    Role::Follower
+                },
+                term: 1,
+                voted_for: Some(0),
+                following: (index != 0).then_some((0, 1)),
+                followed_since: SimTime::ZERO,
+                leader_latency: 0,
+                generation: 0,
+                timer_pending: false,
+                parked: false,
+                votes: 0,
+                term_start: SimTime::ZERO,
+                heartbeat_pending: None,
+            })
+            .collect();
         NWay {
-            replicas: spec.replicas.clone(),
+            replicas,
+            quorum,
+            tolerated_byzantine,
+            heartbeat: params.heartbeat.nanos().max(1),
+            timeout_min: params.election_timeout_min.nanos(),
+            timeout_max: params.election_timeout_max.nanos(),
+            serving: (n > 0).then_some(0),
+            episode: None,
+            cause: FaultTag::default(),
+            unsafe_now: false,
+        }
+    }
+
+    fn up(&self, view: &View, i: usize) -> bool {
+        view.network.is_up(self.replicas[i].node)
+    }
+
+    fn reaches(&self, view: &View, from: usize, to: usize) -> bool {
+        view.reachable(Some(self.replicas[from].node), self.replicas[to].node)
+    }
+
+    fn latency(&self, view: &View, from: usize, to: usize) -> Option<Nanos> {
+        view.network
+            .latency(Some(self.replicas[from].node), self.replicas[to].node)
+    }
+
+    fn is_live_leader(&self, view: &View, l: usize) -> bool {
+        self.replicas[l].role == Role::Leader && self.up(view, l)
+    }
+
+    /// The live leader `p` follows, if its heartbeats still reach it.
+    fn heard_leader(&self, view: &View, p: usize) -> Option<(usize, u32)> {
+        self.replicas[p].following.filter(|&(l, term)| {
+            self.is_live_leader(view, l)
+                && self.replicas[l].term == term
+                && self.reaches(view, l, p)
+        })
+    }
+
+    /// Whether `p` is a live leader or follows one (and so ignores vote requests).
+    fn hears_live_leader(&self, view: &View, p: usize) -> bool {
+        self.is_live_leader(view, p) || self.heard_leader(view, p).is_some()
+    }
+
+    /// Replicas that back leader `l` now: itself, plus those it reaches that follow it or
+    /// voted for it in its term (its first heartbeat may still be on its way to them).
+    fn support(&self, view: &View, l: usize) -> usize {
+        let term = self.replicas[l].term;
+        1 + (0..self.replicas.len())
+            .filter(|&p| p != l && self.reaches(view, l, p))
+            .filter(|&p| {
+                let r = &self.replicas[p];
+                r.following == Some((l, term)) || (r.voted_for == Some(l) && r.term == term)
+            })
+            .count()
+    }
+
+    /// The leader that can commit writes now: it is backed by a quorum.
+    fn serving_leader(&self, view: &View) -> Option<usize> {
+        (0..self.replicas.len())
+            .filter(|&l| self.is_live_leader(view, l) && self.support(view, l) >= self.quorum)
+            .max_by_key(|&l| self.replicas[l].term)
+    }
+
+    /// Whether `p` would win a pre-vote: a quorum of up replicas it reaches (itself
+    /// included) hear no live leader.
+    fn pre_vote_passes(&self, view: &View, p: usize) -> bool {
+        let willing = (0..self.replicas.len())
+            .filter(|&r| r == p || (self.reaches(view, p, r) && !self.hears_live_leader(view, r)))
+            .count();
+        willing >= self.quorum
+    }
+
+    /// Whether some group of up replicas that reach each other could elect a leader.
+    fn quorum_possible(&self, view: &View) -> bool {
+        let n = self.replicas.len();
+        (0..n).any(|a| (0..n).filter(|&b| self.reaches(view, a, b)).count() >= self.quorum)
+    }
+
+    fn draw_timeout(&self, rng: &mut ChaCha8Rng) -> Nanos {
+        rng.random_range(self.timeout_min..=self.timeout_max)
+    }
+
+    /// Starts `i`'s own timer (cancelling the pending one).
+    fn arm(&mut self, i: usize, kind: u16, at: SimTime, ctx: &mut Context) {
+        let replica = &mut self.replicas[i];
+        replica.generation = replica.generation.wrapping_add(1);
+        replica.timer_pending = true;
+        replica.parked = false;
+        ctx.schedule(
+            at,
+            Timer {
+                kind,
+                target: i as u32,
+                token: replica.generation,
+            },
+        );
+    }
+
+    /// Cancels `i`'s own timer.
+    fn disarm(&mut self, i: usize) {
+        let replica = &mut self.replicas[i];
+        replica.generation = replica.generation.wrapping_add(1);
+        replica.timer_pending = false;
+    }
+
+    /// Restarts `i`'s election timer with a fresh timeout counted from `base`.
+    fn arm_election(&mut self, i: usize, base: SimTime, ctx: &mut Context) {
+        let timeout = self.draw_timeout(ctx.rng);
+        self.arm(i, ELECTION, base.after(timeout), ctx);
+    }
+
+    /// A message from replica `from` to `to`, arriving after the path's latency.
+    fn send(&self, kind: u16, from: usize, to: usize, term: u32, ctx: &mut Context) {
+        if let Some(latency) = self.latency(&ctx.view, from, to) {
+            ctx.schedule(
+                ctx.now.after(latency),
+                Timer {
+                    kind,
+                    target: (from * self.replicas.len() + to) as u32,
+                    token: term,
+                },
+            );
+        }
+    }
+
+    fn on_election_timer(&mut self, i: usize, ctx: &mut Context) {
+        self.replicas[i].timer_pending = false;
+        if let Some(episode) = &mut self.episode {
+            episode.detected_at.get_or_insert(ctx.now);
+        }
+        if !self.pre_vote_passes(&ctx.view, i) {
+            self.replicas[i].parked = true;
+            self.give_up_if_hopeless(ctx);
+            return;
+        }
+        let replica = &mut self.replicas[i];
+        replica.role = Role::Candidate;
+        replica.term += 1;
+        replica.voted_for = Some(i);
+        replica.votes = 1;
+        replica.following = None;
+        let term = replica.term;
+        if let Some(episode) = &mut self.episode {
+            if term > episode.highest_term {
+                episode.highest_term = term;
+                episode.rounds += 1;
+            }
+        }
+        // The timer that ends this round if it wins no quorum (a split vote).
+        self.arm_election(i, ctx.now, ctx);
+        if self.quorum <= 1 {
+            self.become_leader(i, ctx);
+            return;
+        }
+        for peer in 0..self.replicas.len() {
+            if peer != i && self.reaches(&ctx.view, i, peer) {
+                self.send(VOTE_REQUEST, i, peer, term, ctx);
+            }
+        }
+    }
+
+    /// Records `NoQuorum` once per episode when no group of replicas can elect.
+    fn give_up_if_hopeless(&mut self, ctx: &mut Context) {
+        let hopeless = !self.quorum_possible(&ctx.view);
+        let Some(episode) = &mut self.episode else {
+            return;
+        };
+        if episode.no_quorum || !hopeless {
+            return;
+        }
+        episode.no_quorum = true;
+        let detected_at = episode.detected_at.unwrap_or(ctx.now);
+        let record = FailoverRecord {
+            fault: episode.fault,
+            fault_at: episode.fault_at,
+            detected_at,
+            decided_at: detected_at,
+            completed_at: ctx.now,
+            outcome: Outcome::NoQuorum,
+            data_loss: 0,
+            from: Some(self.replicas[episode.from].node),
+            to: None,
+            attempt: episode.rounds,
+        };
+        ctx.record(record);
+    }
+
+    fn on_vote_request(&mut self, candidate: usize, voter: usize, term: u32, ctx: &mut Context) {
+        if !self.reaches(&ctx.view, candidate, voter) || self.hears_live_leader(&ctx.view, voter) {
+            return;
+        }
+        let replica = &mut self.replicas[voter];
+        if term < replica.term {
+            let own = replica.term;
+            self.send(VOTE_REFUSED, voter, candidate, own, ctx);
+            return;
+        }
+        if term > replica.term {
+            replica.term = term;
+            replica.voted_for = None;
+            replica.role = Role::Follower;
+        }
+        if replica.voted_for.is_none_or(|v| v == candidate) {
+            replica.voted_for = Some(candidate);
+            self.arm_election(voter, ctx.now, ctx);
+            self.send(VOTE_GRANTED, voter, candidate, term, ctx);
+        }
+    }
+
+    fn on_vote_granted(&mut self, voter: usize, candidate: usize, term: u32, ctx: &mut Context) {
+        let replica = &self.replicas[candidate];
+        let counts = replica.role == Role::Candidate && replica.term == term;
+        if !counts || !self.reaches(&ctx.view, voter, candidate) {
+            return;
+        }
+        let replica = &mut self.replicas[candidate];
+        replica.votes += 1;
+        if replica.votes >= self.quorum {
+            self.become_leader(candidate, ctx);
+        }
+    }
+
+    fn on_vote_refused(&mut self, voter: usize, candidate: usize, term: u32, view: &View) {
+        if !self.reaches(view, voter, candidate) {
+            return;
+        }
+        let replica = &mut self.replicas[candidate];
+        if replica.role == Role::Candidate && term > replica.term {
+            // A higher term exists: back to follower; its own timer keeps running.
+            replica.term = term;
+            replica.voted_for = None;
+            replica.role = Role::Follower;
+        }
+    }
+
+    fn become_leader(&mut self, i: usize, ctx: &mut Context) {
+        self.disarm(i);
+        let replica = &mut self.replicas[i];
+        replica.role = Role::Leader;
+        replica.term_start = ctx.now;
+        replica.following = None;
+        replica.votes = 0;
+        // settle() sends the first heartbeats, at once.
+    }
+
+    fn on_heartbeat(&mut self, leader: usize, p: usize, term: u32, ctx: &mut Context) {
+        if self.replicas[p].heartbeat_pending == Some((leader, term)) {
+            self.replicas[p].heartbeat_pending = None;
+        }
+        let view = &ctx.view;
+        let valid = self.is_live_leader(view, leader)
+            && self.replicas[leader].term == term
+            && self.reaches(view, leader, p);
+        if !valid {
+            return;
+        }
+        let replica = &self.replicas[p];
+        let outranked = if replica.role == Role::Leader {
+            replica.term >= term
+        } else {
+            self.heard_leader(view, p)
+                .is_some_and(|(_, heard)| heard >= term)
+        };
+        if outranked {
+            return;
+        }
+        let latency = self.latency(view, leader, p).unwrap_or(0);
+        self.disarm(p);
+        let replica = &mut self.replicas[p];
+        replica.role = Role::Follower;
+        replica.following = Some((leader, term));
+        if term > replica.term {
+            replica.term = term;
+            replica.voted_for = None;
+        }
+        replica.followed_since = ctx.now;
+        replica.leader_latency = latency;
+        replica.parked = false;
+        replica.votes = 0;
+    }
+
+    fn on_step_down(&mut self, i: usize, ctx: &mut Context) {
+        self.replicas[i].role = Role::Follower;
+        self.replicas[i].timer_pending = false;
+        self.arm_election(i, ctx.now, ctx);
+    }
+
+    /// Brings every replica in line with the world after any stimulus: crashed replicas
+    /// lose their volatile state, followers that lost their leader start their election
+    /// timers, leaders without a quorum arm their step-down, replicas a leader reaches
+    /// get its heartbeat, and the serving leader's loss or return is recorded.
+    fn settle(&mut self, ctx: &mut Context) {
+        let n = self.replicas.len();
+        for i in 0..n {
+            if self.up(&ctx.view, i) {
+                continue;
+            }
+            let replica = &self.replicas[i];
+            let volatile = replica.role != Role::Follower
+                || replica.following.is_some()
+                || replica.timer_pending
+                || replica.parked
+                || replica.heartbeat_pending.is_some();
+            if volatile {
+                self.disarm(i);
+                let replica = &mut self.replicas[i];
+                replica.role = Role::Follower;
+                replica.following = None;
+                replica.parked = false;
+                replica.heartbeat_pending = None;
+                replica.votes = 0;
+            }
+        }
+        for p in 0..n {
+            let Some((l, _)) = self.replicas[p].following else {
+                continue;
+            };
+            if self.heard_leader(&ctx.view, p).is_some() {
+                // Remember the delay while connected: it dates the last heartbeat later.
+                if let Some(latency) = self.latency(&ctx.view, l, p) {
+                    self.replicas[p].leader_latency = latency;
+                }
+                continue;
+            }
+            let replica = &self.replicas[p];
+            let heard = last_heartbeat(
+                self.replicas[l].term_start,
+                self.heartbeat,
+                replica.leader_latency,
+                ctx.now,
+            )
+            .map_or(replica.followed_since, |at| at.max(replica.followed_since));
+            // Crashed followers were cleared above: this one is up and now times out.
+            self.replicas[p].following = None;
+            self.arm_election(p, heard, ctx);
+        }
+        for l in 0..n {
+            if !self.is_live_leader(&ctx.view, l) {
+                continue;
+            }
+            let backed = self.support(&ctx.view, l) >= self.quorum;
+            if !backed && !self.replicas[l].timer_pending {
+                self.arm(l, STEP_DOWN, ctx.now.after(self.timeout_max), ctx);
+            } else if backed && self.replicas[l].timer_pending {
+                self.disarm(l);
+            }
+        }
+        for i in 0..n {
+            let replica = &self.replicas[i];
+            let idle = replica.role == Role::Follower
+                && replica.following.is_none()
+                && !replica.timer_pending;
+            if !idle || !self.up(&ctx.view, i) {
+                continue;
+            }
+            // A repaired replica starts a fresh timer; a parked one once it could win.
+            if !replica.parked || self.pre_vote_passes(&ctx.view, i) {
+                self.arm_election(i, ctx.now, ctx);
+            }
+        }
+        for l in 0..n {
+            if self.is_live_leader(&ctx.view, l) {
+                self.send_heartbeats(l, ctx);
+            }
+        }
+        self.track_serving(ctx);
+    }
+
+    /// Schedules leader `l`'s next heartbeat to every replica it reaches that does not
+    /// follow it yet and would (nothing is scheduled for its followers).
+    fn send_heartbeats(&mut self, l: usize, ctx: &mut Context) {
+        let term = self.replicas[l].term;
+        let start = self.replicas[l].term_start;
+        let since = ctx.now.since(start);
+        let next_send = start.after(since.div_ceil(self.heartbeat) * self.heartbeat);
+        for p in 0..self.replicas.len() {
+            if p == l || !self.reaches(&ctx.view, l, p) {
+                continue;
+            }
+            let replica = &self.replicas[p];
+            let settled = replica.following == Some((l, term))
+                || replica.heartbeat_pending == Some((l, term))
+                || (replica.role == Role::Leader && replica.term >= term)
+                || self
+                    .heard_leader(&ctx.view, p)
+                    .is_some_and(|(_, heard)| heard >= term);
+            if settled {
+                continue;
+            }
+            if let Some(latency) = self.latency(&ctx.view, l, p) {
+                self.replicas[p].heartbeat_pending = Some((l, term));
+                ctx.schedule(
+                    next_send.after(latency),
+                    Timer {
+                        kind: HEARTBEAT,
+                        target: (l * self.replicas.len() + p) as u32,
+                        token: term,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Opens an episode when the serving leader is lost and closes it when one serves.
+    fn track_serving(&mut self, ctx: &mut Context) {
+        let now_serving = self.serving_leader(&ctx.view);
+        match (self.serving, now_serving) {
+            (Some(old), None) => {
+                if self.episode.is_none() {
+                    self.episode = Some(Episode {
+                        fault: self.cause,
+                        fault_at: ctx.now,
+                        detected_at: None,
+                        from: old,
+                        rounds: 0,
+                        highest_term: self.replicas[old].term,
+                        no_quorum: false,
+                    });
+                }
+            }
+            (_, Some(leader)) => {
+                if let Some(episode) = self.episode.take() {
+                    let elected = leader != episode.from;
+                    if episode.detected_at.is_some() || elected {
+                        let failed_rounds = if elected {
+                            episode.rounds.saturating_sub(1)
+                        } else {
+                            episode.rounds
+                        };
+                        let detected_at = episode.detected_at.unwrap_or(ctx.now);
+                        ctx.record(FailoverRecord {
+                            fault: episode.fault,
+                            fault_at: episode.fault_at,
+                            detected_at,
+                            decided_at: detected_at,
+                            completed_at: ctx.now,
+                            outcome: Outcome::Success,
+                            data_loss: 0,
+                            from: Some(self.replicas[episode.from].node),
+                            to: Some(self.replicas[leader].node),
+                            attempt: failed_rounds + u32::from(episode.no_quorum),
+                        });
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+        self.serving = now_serving;
+    }
+
+    /// Counts one safety violation each time the Byzantine replicas exceed the tolerance.
+    fn check_safety(&mut self, ctx: &mut Context) {
+        let byzantine = self
+            .replicas
+            .iter()
+            .filter(|r| ctx.view.byzantine[r.node as usize])
+            .count();
+        let violated = byzantine > self.tolerated_byzantine;
+        if violated && !self.unsafe_now {
+            ctx.out.push(Command::SafetyViolation);
+        }
+        self.unsafe_now = violated;
+    }
+
+    fn on_timer(&mut self, timer: Timer, ctx: &mut Context) {
+        let n = self.replicas.len();
+        match timer.kind {
+            ELECTION | STEP_DOWN => {
+                let i = timer.target as usize;
+                if timer.token != self.replicas[i].generation {
+                    return;
+                }
+                // Winning, stepping down, crashing and following all cancel the timer,
+                // so a live one always matches the role.
+                let leads = self.replicas[i].role == Role::Leader;
+                debug_assert_eq!(leads, timer.kind == STEP_DOWN);
+                if leads {
+                    self.on_step_down(i, ctx);
+                } else {
+                    self.on_election_timer(i, ctx);
+                }
+            }
+            VOTE_REQUEST | VOTE_GRANTED | VOTE_REFUSED | HEARTBEAT => {
+                let (from, to) = (timer.target as usize / n, timer.target as usize % n);
+                let term = timer.token;
+                match timer.kind {
+                    VOTE_REQUEST => self.on_vote_request(from, to, term, ctx),
+                    VOTE_GRANTED => self.on_vote_granted(from, to, term, ctx),
+                    VOTE_REFUSED => self.on_vote_refused(from, to, term, &ctx.view),
+                    _ => self.on_heartbeat(from, to, term, ctx),
+                }
+            }
+            _ => {}
         }
     }
 }
 
 impl Strategy for NWay {
-    fn handle(&mut self, _stimulus: Stimulus, _ctx: &mut Context) {}
+    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+        if self.replicas.is_empty() {
+            return;
+        }
+        match stimulus {
+            Stimulus::Start => {
+                for p in 1..self.replicas.len() {
+                    self.replicas[p].leader_latency = self.latency(&ctx.view, 0, p).unwrap_or(0);
+                }
+            }
+            Stimulus::NodeDown { cause, .. } | Stimulus::NetworkChanged { cause } => {
+                self.cause = cause;
+            }
+            Stimulus::NodeUp { .. } => {}
+            Stimulus::BehaviourChanged { .. } => self.check_safety(ctx),
+            Stimulus::Timer(timer) => self.on_timer(timer, ctx),
+        }
+        self.settle(ctx);
+    }
 
     fn state(&self, view: &View, vantage: Observer) -> ServiceState {
-        if self.replicas.iter().any(|&r| view.serves(vantage, r)) {
-            ServiceState::Up
-        } else {
-            ServiceState::Down
+        match self.serving_leader(view) {
+            Some(leader) if view.serves(vantage, self.replicas[leader].node) => ServiceState::Up,
+            _ => ServiceState::Down,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Nanos = 1_000_000;
+
+    #[test]
+    fn last_heartbeat_is_the_latest_arrival_at_or_before_the_fault() {
+        // Sent at 0, 50, 100 ms…, arriving 1 ms later: at 120 ms the last came at 101 ms.
+        let at = |t| last_heartbeat(SimTime::ZERO, 50 * MS, MS, SimTime(t));
+        assert_eq!(at(120 * MS), Some(SimTime(101 * MS)));
+        assert_eq!(at(101 * MS), Some(SimTime(101 * MS)));
+        assert_eq!(at(101 * MS - 1), Some(SimTime(51 * MS)));
+    }
+
+    #[test]
+    fn no_heartbeat_has_arrived_before_the_first_one() {
+        let start = SimTime(10 * MS);
+        assert_eq!(
+            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(12 * MS)),
+            None
+        );
+        assert_eq!(
+            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(13 * MS)),
+            Some(SimTime(13 * MS))
+        );
     }
 }

@@ -1,0 +1,484 @@
+//! N_WAY as a Raft-style mechanism: failover and detection times that follow from
+//! heartbeats, election timeouts and message latencies, split votes, the minority side
+//! of a partition, lost quorums and Byzantine replicas.
+
+mod common;
+
+use common::{ns, run, scenario};
+use failsim::scenarios::load_file;
+use failsim::sim::engine::ServiceOutcome;
+use failsim::strategies::{FailoverRecord, Outcome};
+use std::path::Path;
+
+const MS: u64 = 1_000_000;
+
+/// `n` replicas n1…nN (n1 leads first) in one zone with 1 ms links, plus `extra_nodes`
+/// (JSON objects, each followed by a comma); `service` adds fields after the replicas.
+fn cluster(n: usize, extra_nodes: &str, service: &str, faults: &str, horizon: &str) -> String {
+    let nodes: Vec<String> = (1..=n)
+        .map(|i| format!(r#"{{"id": "n{i}", "zone": "z"}}"#))
+        .collect();
+    let replicas: Vec<String> = (1..=n).map(|i| format!(r#""n{i}""#)).collect();
+    format!(
+        r#"{{
+        "horizon": "{horizon}", "replications": 1,
+        "topology": {{"nodes": [{extra_nodes} {}], "latency": {{"zone": "1ms"}}}},
+        "services": [{{"name": "kv", "strategy": "N_WAY", "replicas": [{}] {service}}}],
+        "faults": {faults}
+    }}"#,
+        nodes.join(", "),
+        replicas.join(", ")
+    )
+}
+
+fn crash(nodes: &str, at: &str, duration: Option<&str>) -> String {
+    let duration = duration.map_or(String::new(), |d| {
+        format!(r#""duration": {{"const": "{d}"}},"#)
+    });
+    format!(
+        r#"{{"scheduled": [{{"at": "{at}", {duration} "fault": {{"crash": {{"nodes": [{nodes}]}}}}}}]}}"#
+    )
+}
+
+fn node_id(scenario: &failsim::scenarios::CompiledScenario, name: &str) -> u32 {
+    scenario.topology.by_name[name]
+}
+
+fn only_record(service: &ServiceOutcome) -> &FailoverRecord {
+    assert_eq!(service.records.len(), 1, "records: {:?}", service.records);
+    &service.records[0]
+}
+
+mod hand_computed {
+    use super::*;
+
+    #[test]
+    fn leader_crash_fails_over_at_the_derived_instants() {
+        // Links a–b 20 ms, a–c 1 ms, b–c 20 ms (shortest paths are the direct links).
+        // Heartbeats leave a at 0, 50, 100 ms…; b hears them 20 ms later, c 1 ms later.
+        // a crashes at 10.010 s: b last heard the one sent at 9.950 (arrived 9.970 s),
+        // c the one sent at 10.000 (arrived 10.001 s). Election timeout constant 200 ms:
+        // b times out at 10.170 s (detection 160 ms), c would at 10.201 s. b becomes
+        // candidate of term 2; its RequestVote reaches c at 10.190 s, before c's timer,
+        // so c grants and the grant reaches b at 10.210 s: b leads with 2 of 3 votes.
+        // Failover 200 ms, the only DOWN time. a, repaired at 15.010 s, hears b's
+        // heartbeat (sent at 15.010 = 10.210 + 96 × 50 ms, arriving at 15.030 s) before
+        // its own timer (15.210 s): it rejoins as a follower, no second election.
+        let text = r#"{
+            "horizon": "20s", "replications": 1,
+            "topology": {
+                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                "links": [{"from": "a", "to": "b", "latency": "20ms"},
+                          {"from": "a", "to": "c", "latency": "1ms"},
+                          {"from": "b", "to": "c", "latency": "20ms"}]
+            },
+            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
+                          "election_timeout_max": "200ms"}}],
+            "faults": {"scheduled": [{"id": "boom", "at": "10010ms", "duration": {"const": "5s"},
+                                      "fault": {"crash": {"nodes": ["a"]}}}]}
+        }"#;
+        let scenario = scenario(text);
+        let service = &run(&scenario, 0).services[0];
+        let record = only_record(service);
+        assert_eq!(record.outcome, Outcome::Success);
+        assert_eq!(record.fault_at.0, ns(10.010));
+        assert_eq!(record.detection_time(), 160 * MS);
+        assert_eq!(record.decided_at, record.detected_at);
+        assert_eq!(record.completed_at.0, ns(10.210));
+        assert_eq!(record.failover_time(), 200 * MS);
+        assert_eq!(record.from, Some(node_id(&scenario, "a")));
+        assert_eq!(record.to, Some(node_id(&scenario, "b")));
+        assert_eq!(record.attempt, 0);
+        assert_eq!(record.data_loss, 0);
+        assert_eq!(service.down_ns, (200 * MS) as u128);
+        assert_eq!(service.up_ns, (ns(20.0) - 200 * MS) as u128);
+    }
+
+    #[test]
+    fn identical_constant_timeouts_split_the_vote_forever() {
+        // Equal latencies and a constant timeout: both followers time out at the same
+        // instant, vote for themselves, refuse each other, and retry in lockstep. Raft
+        // needs randomised timeouts; without them no leader is ever elected.
+        let text = cluster(
+            3,
+            "",
+            r#", "n_way": {"election_timeout_min": "200ms", "election_timeout_max": "200ms"}"#,
+            &crash(r#""n1""#, "10020ms", None),
+            "20s",
+        );
+        let service = &run(&scenario(&text), 0).services[0];
+        assert!(service.records.is_empty(), "{:?}", service.records);
+        assert_eq!(service.down_ns, (ns(20.0) - ns(10.020)) as u128);
+    }
+}
+
+mod leader_crash {
+    use super::*;
+
+    /// Five replicas, leader n1 crashes for good at 10.020 s; 500 replications.
+    fn failovers(tmin: &str, tmax: &str) -> Vec<FailoverRecord> {
+        let service = format!(
+            r#", "n_way": {{"election_timeout_min": "{tmin}", "election_timeout_max": "{tmax}"}}"#
+        );
+        let text = cluster(5, "", &service, &crash(r#""n1""#, "10020ms", None), "20s");
+        let scenario = scenario(&text);
+        (0..500)
+            .map(|rep| {
+                let outcome = run(&scenario, rep);
+                let record = only_record(&outcome.services[0]).clone();
+                assert_eq!(record.outcome, Outcome::Success, "replication {rep}");
+                assert_eq!(record.from, Some(node_id(&scenario, "n1")));
+                assert_ne!(record.to, record.from);
+                record
+            })
+            .collect()
+    }
+
+    /// Bounds implied by the mechanism, for heartbeats every h = 50 ms from time 0 over
+    /// 1 ms links and a crash at t = 10.020 s. Every follower last heard the heartbeat
+    /// sent at 10.000 s (arrived 10.001 s, 19 ms before the crash), so the first timer
+    /// fires at 10.001 s + min of four U[tmin, tmax]:
+    ///   detection ∈ [tmin − 19 ms, tmax − 19 ms].
+    /// That first timer starts round 1 (everyone still up is reachable, so the pre-vote
+    /// passes). In a round the earliest candidate's requests reach every voter first, so
+    /// a winner wins 2 ms (request + grant) after its round began. A failed round's
+    /// candidate starts the next round when its own timer fires again, at most tmax
+    /// later, so with `attempt` failed rounds (split votes):
+    ///   detection + 2 ms ≤ failover ≤ detection + 2 ms + attempt × tmax,
+    /// with equality on the left when the first round wins.
+    fn check_bounds(records: &[FailoverRecord], tmin: u64, tmax: u64) {
+        for record in records {
+            let detection = record.detection_time();
+            assert!(
+                (tmin - 19 * MS..=tmax - 19 * MS).contains(&detection),
+                "{record:?}"
+            );
+            let election = record.failover_time() - detection;
+            assert!(election >= 2 * MS, "{record:?}");
+            assert!(
+                election <= 2 * MS + record.attempt as u64 * tmax,
+                "{record:?}"
+            );
+            if record.attempt == 0 {
+                assert_eq!(election, 2 * MS, "{record:?}");
+            }
+        }
+    }
+
+    fn split_votes(records: &[FailoverRecord]) -> u32 {
+        records.iter().map(|r| r.attempt).sum()
+    }
+
+    #[test]
+    fn every_replication_elects_a_new_leader_within_the_derived_bounds() {
+        let records = failovers("150ms", "300ms");
+        check_bounds(&records, 150 * MS, 300 * MS);
+        // The first of four U[150, 300] ms timers fires on average 150 + 150/5 = 180 ms
+        // after 10.001 s: mean failover 180 − 19 + 2 = 163 ms (sd of the minimum
+        // ≈ 24.5 ms, so the mean of 500 is within ±6 ms with ample margin).
+        let mean = records.iter().map(|r| r.failover_time()).sum::<u64>() / records.len() as u64;
+        assert!(mean.abs_diff(163 * MS) < 6 * MS, "mean failover {mean} ns");
+    }
+
+    #[test]
+    fn a_narrow_timeout_range_splits_more_votes() {
+        // With 150–300 ms a split needs two more followers to time out within the
+        // 1 ms it takes the first candidate's requests to arrive (about 1 in 10 000);
+        // with 150–155 ms that happens often.
+        let wide = failovers("150ms", "300ms");
+        let narrow = failovers("150ms", "155ms");
+        check_bounds(&narrow, 150 * MS, 155 * MS);
+        let (wide_splits, narrow_splits) = (split_votes(&wide), split_votes(&narrow));
+        assert!(
+            narrow_splits >= 20,
+            "narrow range: {narrow_splits} split votes"
+        );
+        assert!(
+            narrow_splits > 5 * wide_splits.max(1),
+            "split votes: wide {wide_splits}, narrow {narrow_splits}"
+        );
+    }
+
+    #[test]
+    fn the_same_replication_twice_gives_the_same_outcome() {
+        let text = cluster(5, "", "", &crash(r#""n1""#, "10020ms", None), "20s");
+        let scenario = scenario(&text);
+        assert_eq!(run(&scenario, 3), run(&scenario, 3));
+    }
+}
+
+mod partition {
+    use super::*;
+
+    /// Five replicas n1…n5 (n1 leads), 1 ms links; at 10 s a 3|2 split for 60 s puts
+    /// the leader n1 and n5 in the minority; horizon 100 s. Vantage points: `vantages`.
+    fn split(vantages: &str) -> String {
+        let faults = r#"{"scheduled": [{"id": "split", "at": "10s", "duration": {"const": "60s"},
+            "fault": {"partition": {"groups": [["n2", "n3", "n4", "va"], ["n1", "n5", "vb"]]}}}]}"#;
+        cluster(
+            5,
+            r#"{"id": "va", "zone": "z", "role": "client"}, {"id": "vb", "zone": "z", "role": "client"},"#,
+            &format!(r#", "vantage_points": [{vantages}]"#),
+            faults,
+            "100s",
+        )
+    }
+
+    #[test]
+    fn the_majority_elects_a_leader_within_the_election_bound() {
+        // The heartbeat sent at 9.950 s arrived at 9.951 s; the one sent at 10.000 s is
+        // cut off. Majority timers fire in [9.951 + tmin, 9.951 + tmax]: detection in
+        // [101, 251] ms, and the election bound of the crash case holds (2 ms per round
+        // won, at most tmax per split vote). Nothing else happens: the minority side
+        // never elects, and after the heal n1 and n5 follow the new leader.
+        let scenario = scenario(&split(r#""va""#));
+        for rep in 0..200 {
+            let service = &run(&scenario, rep).services[0];
+            let record = only_record(service);
+            assert_eq!(record.outcome, Outcome::Success);
+            assert_eq!(record.fault_at.0, ns(10.0));
+            assert_eq!(record.from, Some(node_id(&scenario, "n1")));
+            let majority = ["n2", "n3", "n4"].map(|n| Some(node_id(&scenario, n)));
+            assert!(majority.contains(&record.to), "{record:?}");
+            let detection = record.detection_time();
+            assert!((101 * MS..=251 * MS).contains(&detection), "{record:?}");
+            let election = record.failover_time() - detection;
+            assert!(election >= 2 * MS, "{record:?}");
+            assert!(election <= 2 * MS + record.attempt as u64 * 300 * MS);
+            // The majority client is DOWN exactly until the new leader is elected.
+            assert_eq!(service.down_ns, record.failover_time() as u128);
+        }
+    }
+
+    #[test]
+    fn the_minority_side_serves_nothing_during_the_whole_partition() {
+        // The old leader n1 still reaches n5 but not a quorum: it stops serving at the
+        // split and steps down 300 ms later. vb is DOWN exactly from 10 s to 70 s.
+        let scenario = scenario(&split(r#""vb""#));
+        for rep in 0..50 {
+            let service = &run(&scenario, rep).services[0];
+            assert_eq!(service.down_ns, ns(60.0) as u128, "replication {rep}");
+            assert_eq!(service.up_ns, ns(40.0) as u128);
+            assert_eq!(service.outages, 1);
+        }
+    }
+
+    #[test]
+    fn a_leader_on_the_majority_side_keeps_serving_it() {
+        // Same split with n2 (majority side) leading: no failover at all; the minority
+        // followers time out, fail their pre-vote and wait.
+        let text = split(r#""va", "vb""#)
+            .replace(r#""replicas": ["n1", "n2""#, r#""replicas": ["n2", "n1""#);
+        let service = &run(&scenario(&text), 0).services[0];
+        assert!(service.records.is_empty(), "{:?}", service.records);
+        assert_eq!(service.down_ns, ns(60.0) as u128);
+    }
+
+    #[test]
+    fn the_shipped_partition_scenario_loses_exactly_the_partition_and_the_failover() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/partition-majority-minority.json");
+        let scenario = load_file(&path).expect("shipped scenario is valid");
+        for rep in 0..scenario.replications {
+            let service = &run(&scenario, rep).services[0];
+            let record = only_record(service);
+            assert_eq!(record.outcome, Outcome::Success);
+            assert_eq!(record.fault_at.0, ns(30.0));
+            // Down time summed over the two clients: the minority one for the whole
+            // 60 s partition, the majority one for the failover only.
+            assert_eq!(service.down_ns, (ns(60.0) + record.failover_time()) as u128);
+        }
+    }
+}
+
+mod quorum {
+    use super::*;
+
+    #[test]
+    fn a_lost_quorum_records_no_quorum_then_elects_after_the_repair() {
+        // Three replicas; both followers crash from 10 s to 40 s. The leader n1 loses
+        // its quorum at 10 s (DOWN at once) and steps down at 10.3 s (tmax); its own
+        // timer fires 150–300 ms later, finds no quorum: NoQuorum. At 40 s the
+        // followers return; the first timer fires at 40.150–40.300 s and its election
+        // takes 2 ms (plus tmax per split vote).
+        let text = cluster(
+            3,
+            "",
+            "",
+            &crash(r#""n2", "n3""#, "10s", Some("30s")),
+            "60s",
+        );
+        let scenario = scenario(&text);
+        for rep in 0..100 {
+            let service = &run(&scenario, rep).services[0];
+            assert_eq!(service.records.len(), 2, "{:?}", service.records);
+            let (lost, won) = (&service.records[0], &service.records[1]);
+            assert_eq!(lost.outcome, Outcome::NoQuorum);
+            assert_eq!(lost.fault_at.0, ns(10.0));
+            assert_eq!(lost.to, None);
+            assert_eq!(lost.attempt, 0);
+            assert!(
+                (ns(10.45)..=ns(10.6)).contains(&lost.completed_at.0),
+                "{lost:?}"
+            );
+            assert_eq!(lost.completed_at, lost.detected_at);
+            assert_eq!(won.outcome, Outcome::Success);
+            assert_eq!(won.fault_at.0, ns(10.0));
+            assert_eq!(won.detected_at, lost.detected_at);
+            assert!(won.attempt >= 1);
+            let splits = (won.attempt - 1) as u64;
+            let completed = won.completed_at.0;
+            assert!(completed >= ns(40.152), "{won:?}");
+            assert!(completed <= ns(40.302) + splits * 300 * MS, "{won:?}");
+            assert_eq!(service.down_ns, won.failover_time() as u128);
+        }
+    }
+
+    #[test]
+    fn a_repaired_follower_rejoins_without_an_election() {
+        let text = cluster(5, "", "", &crash(r#""n3""#, "10s", Some("5s")), "20s");
+        let service = &run(&scenario(&text), 0).services[0];
+        assert!(service.records.is_empty(), "{:?}", service.records);
+        assert_eq!(service.up_ns, ns(20.0) as u128);
+    }
+}
+
+mod byzantine {
+    use super::*;
+
+    fn bft(bft: bool, faults: &str) -> ServiceOutcome {
+        let service = format!(r#", "n_way": {{"bft": {bft}}}"#);
+        let text = cluster(4, "", &service, faults, "60s");
+        run(&scenario(&text), 0).services.remove(0)
+    }
+
+    fn byzantine(nodes: &str, at: &str, duration: Option<&str>) -> String {
+        let duration = duration.map_or(String::new(), |d| {
+            format!(r#""duration": {{"const": "{d}"}},"#)
+        });
+        format!(r#"{{"at": "{at}", {duration} "fault": {{"byzantine": {{"nodes": [{nodes}]}}}}}}"#)
+    }
+
+    #[test]
+    fn one_byzantine_replica_of_four_is_tolerated() {
+        // n = 4 tolerates f = 1; the BFT quorum is 2f+1 = 3.
+        let faults = format!(
+            r#"{{"scheduled": [{}]}}"#,
+            byzantine(r#""n2""#, "10s", None)
+        );
+        let service = bft(true, &faults);
+        assert_eq!(service.safety_violations, 0);
+        assert_eq!(service.up_ns, ns(60.0) as u128);
+    }
+
+    #[test]
+    fn two_byzantine_replicas_of_four_violate_safety_once() {
+        let faults = format!(
+            r#"{{"scheduled": [{}, {}]}}"#,
+            byzantine(r#""n2""#, "10s", None),
+            byzantine(r#""n3""#, "20s", None)
+        );
+        assert_eq!(bft(true, &faults).safety_violations, 1);
+    }
+
+    #[test]
+    fn each_episode_beyond_the_tolerance_counts_once() {
+        // n2 stays Byzantine; n3 and n4 join it during [20, 30) s and again from 40 s:
+        // two episodes with more than one Byzantine replica.
+        let faults = format!(
+            r#"{{"scheduled": [{}, {}, {}]}}"#,
+            byzantine(r#""n2""#, "10s", None),
+            byzantine(r#""n3", "n4""#, "20s", Some("10s")),
+            byzantine(r#""n3""#, "40s", None)
+        );
+        assert_eq!(bft(true, &faults).safety_violations, 2);
+    }
+
+    #[test]
+    fn without_bft_a_single_byzantine_replica_violates_safety() {
+        let faults = format!(
+            r#"{{"scheduled": [{}]}}"#,
+            byzantine(r#""n2""#, "10s", None)
+        );
+        assert_eq!(bft(false, &faults).safety_violations, 1);
+    }
+
+    #[test]
+    fn the_bft_quorum_of_three_of_four_survives_one_crash_but_not_two() {
+        let one = bft(true, &crash(r#""n1""#, "10s", None));
+        assert_eq!(only_record(&one).outcome, Outcome::Success);
+        let two = bft(true, &crash(r#""n1", "n2""#, "10s", None));
+        assert_eq!(only_record(&two).outcome, Outcome::NoQuorum);
+    }
+}
+
+mod shipped {
+    use super::*;
+
+    #[test]
+    fn the_n_way_example_fails_over_within_its_election_bounds() {
+        // Heartbeat 1 s, timeouts 6–12 s, latencies ≤ 1 ms: a crash-triggered election
+        // detects in (6 − 1, 12] s. A first round that wins adds at most 3 ms: a rival
+        // candidate of that round fired within one latency (≤ 1 ms) of the first, and
+        // its win takes a round trip (≤ 2 ms).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/n-way.json");
+        let scenario = load_file(&path).expect("shipped scenario is valid");
+        let mut successes = 0;
+        for rep in 0..20 {
+            for record in &run(&scenario, rep).services[0].records {
+                if record.outcome != Outcome::Success || record.attempt > 0 {
+                    continue;
+                }
+                successes += 1;
+                let detection = record.detection_time();
+                assert!(detection > ns(5.0) && detection <= ns(12.0), "{record:?}");
+                assert!(record.failover_time() - detection <= 3 * MS, "{record:?}");
+            }
+        }
+        assert!(successes > 100, "{successes} failovers");
+    }
+}
+
+mod invariants {
+    use super::*;
+
+    #[test]
+    fn random_partitions_and_failures_keep_records_ordered_and_events_bounded() {
+        // A day of 3-way random partitions every ~10 min and node failures every ~2 h
+        // over 7 replicas (about 90 failovers, a quarter of them NoQuorum, ~3000 events
+        // per replication): every record is well ordered, and nothing loops, since no
+        // timer runs while no quorum can be reached.
+        let faults = r#"{
+            "random_partitions": [{"interarrival": {"exp": {"mean": "10m"}},
+                                   "duration": {"exp": {"mean": "1m"}}, "groups": 3}],
+            "node_failures": [{"ttf": {"exp": {"mean": "2h"}},
+                               "ttr": {"lognormal": {"median": "5m", "sigma": 1.0}}}]
+        }"#;
+        let text = cluster(7, "", "", faults, "1d");
+        let scenario = scenario(&text);
+        for rep in 0..20 {
+            let outcome = run(&scenario, rep);
+            assert!(outcome.events < 200_000, "{} events", outcome.events);
+            let service = &outcome.services[0];
+            for record in &service.records {
+                assert!(record.fault_at <= record.detected_at, "{record:?}");
+                assert!(record.detected_at <= record.completed_at, "{record:?}");
+                assert!(
+                    matches!(record.outcome, Outcome::Success | Outcome::NoQuorum),
+                    "{record:?}"
+                );
+                assert_eq!(record.to.is_some(), record.outcome == Outcome::Success);
+            }
+            // A NoQuorum ends its episode's attempts until a repair or heal: the next
+            // record, if any, is the same episode's Success.
+            for pair in service.records.windows(2) {
+                if pair[0].outcome == Outcome::NoQuorum {
+                    assert_eq!(pair[1].outcome, Outcome::Success, "{pair:?}");
+                    assert_eq!(pair[1].fault_at, pair[0].fault_at, "{pair:?}");
+                    assert!(pair[1].attempt > pair[0].attempt, "{pair:?}");
+                }
+            }
+        }
+    }
+}
