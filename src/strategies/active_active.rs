@@ -1,33 +1,75 @@
-//! ActiveActive strategy (placeholder until implemented).
+//! ACTIVE_ACTIVE: every healthy replica serves behind a load balancer at each vantage
+//! point, which ejects a replica it declares down after the failover mode's delay and
+//! the `lb_update` delay (DESIGN §4).
+//!
+//! The mechanism lives in [`ReplicaPool`], which GEOGRAPHIC reuses inside each region.
+//! Each vantage brings an equal share of the demand; with the default single global
+//! vantage that is the whole demand, so the service is UP exactly while the replicas
+//! in rotation that answer have capacity ≥ demand. With several vantages each load
+//! balancer ejects on its own, so one replica failure yields one record per vantage:
+//! the failover each client population lives through.
 
+use super::pool::ReplicaPool;
 use super::{Context, ServiceState, Stimulus, Strategy, View};
 use crate::scenarios::compile::ServiceSpec;
 use crate::sim::network::Observer;
-use crate::sim::topology::{NodeId, Topology};
+use crate::sim::topology::Topology;
 use rand_chacha::ChaCha8Rng;
 
-/// The ActiveActive strategy for one service.
+/// The ACTIVE_ACTIVE strategy for one service.
 pub struct ActiveActive {
-    replicas: Vec<NodeId>,
+    vantages: Vec<Observer>,
+    pool: ReplicaPool,
 }
 
 impl ActiveActive {
-    /// Builds the strategy.
-    pub fn new(spec: &ServiceSpec, _topology: &Topology, _phase_rng: &mut ChaCha8Rng) -> Self {
-        ActiveActive {
-            replicas: spec.replicas.clone(),
+    /// Builds the strategy; probe phases come from `phase_rng`.
+    pub fn new(spec: &ServiceSpec, topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
+        let vantages = vantage_observers(spec);
+        let mut pool = ReplicaPool::new(
+            spec.replicas.clone(),
+            &vantages,
+            &spec.params,
+            topology,
+            0,
+            phase_rng,
+        );
+        let share = spec.params.demand / vantages.len() as f64;
+        for index in 0..vantages.len() {
+            pool.set_share(index, share);
         }
+        ActiveActive { vantages, pool }
+    }
+}
+
+/// The service's vantage points as observers: the global client when none are listed.
+pub(crate) fn vantage_observers(spec: &ServiceSpec) -> Vec<Observer> {
+    if spec.vantages.is_empty() {
+        vec![None]
+    } else {
+        spec.vantages.iter().map(|&v| Some(v)).collect()
     }
 }
 
 impl Strategy for ActiveActive {
-    fn handle(&mut self, _stimulus: Stimulus, _ctx: &mut Context) {}
+    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+        match stimulus {
+            Stimulus::Start => self.pool.start(ctx),
+            Stimulus::Timer(timer) => {
+                if let Some(record) = self.pool.on_timer(timer, ctx) {
+                    ctx.record(record);
+                }
+            }
+            other => self.pool.note(&other, ctx.now),
+        }
+        self.pool.refresh(ctx);
+        self.pool.rebalance(ctx);
+    }
 
     fn state(&self, view: &View, vantage: Observer) -> ServiceState {
-        if self.replicas.iter().any(|&r| view.serves(vantage, r)) {
-            ServiceState::Up
-        } else {
-            ServiceState::Down
+        match self.vantages.iter().position(|&v| v == vantage) {
+            Some(index) => self.pool.state(view, index),
+            None => ServiceState::Down,
         }
     }
 }

@@ -1,33 +1,529 @@
-//! Geographic strategy (placeholder until implemented).
+//! GEOGRAPHIC: replicas grouped by region; the region DNS points at serves, a global
+//! traffic manager moves DNS to a backup region when that region fails, and clients
+//! follow when their cached record expires (DESIGN §4).
+//!
+//! **Inside a region** the replicas are active-active behind per-vantage load
+//! balancers: one [`ReplicaPool`] per region, the mechanism of ACTIVE_ACTIVE. An
+//! ejection is recorded only while the region carries traffic and still answers: the
+//! loss of a region's last replica is a region failover, recorded once below.
+//!
+//! **Traffic manager.** `traffic_manager_probers` probers stand where the clients stand
+//! (prober `i` at vantage point `i mod V`) and probe every region with the service's
+//! detection parameters and their own uniform phase. A probe goes through the region's
+//! load balancer for that vantage, as a client request would: it succeeds when a replica
+//! in rotation there is up and reachable (health checks pass on gray replicas), so a
+//! region that comes back counts as up once its load balancer has readmitted a replica.
+//! Each prober's declarations are computed as in [`HealthMonitor`] (lazily, whatever
+//! `probing` says); the traffic manager declares a region down when ⌊p/2⌋+1 probers
+//! have declared it down, and up again when fewer than that still do.
+//!
+//! **Failover.** When the region DNS points at is declared down: the failover mode's
+//! delay, then DNS points at the first region in priority order, other than the failed
+//! one, that the traffic manager believes up (none: `NoHealthyTarget`, retried with
+//! backoff, then waiting for a region to come back). The DNS update itself is immediate,
+//! so the failover timeout never applies; propagation is the clients' business.
+//! Data loss is the cross-region replication lag at the fault (`replication`).
+//!
+//! **Clients.** Each vantage point stands for `clients` clients. Client `c` re-resolves
+//! the name every `dns_ttl` at its own uniform phase, so after a DNS change its residual
+//! TTL is uniform in `[0, ttl)` and it follows at its next re-resolution. A vantage is
+//! UP when every region its clients point at is UP for it, DOWN when every such region
+//! is DOWN for it, DEGRADED otherwise: while some clients have switched
+//! and some still point at the dead region, and while the region they use runs short of
+//! capacity. Demand is split evenly over vantages and clients, so a backup region's load
+//! grows as clients arrive.
+//!
+//! **Records.** One per region failover attempt. `completed_at` is when the switch is
+//! fully propagated: the last simulated client's re-resolution. A single client thus
+//! lives through detection + decision + a residual TTL of ttl/2 on average; the spread
+//! across clients shows in the vantage accounting (DOWN until the first client follows,
+//! DEGRADED until the last). The outcome is `Success` when the new region carries the
+//! whole demand once every client has followed, otherwise `CapacityExceeded` — the same
+//! rule as an ACTIVE_ACTIVE ejection, so that `compare` counts an under-provisioned
+//! backup alike in both; the service is DEGRADED, not DOWN, meanwhile. `from` and `to`
+//! name the first replica of each region.
+//!
+//! **Failback** is automatic, as with DNS failover routing: DNS always names the
+//! highest-priority region the traffic manager believes up, so once a preferred region
+//! is declared up again (the healthy threshold) DNS points back at it at once, with no
+//! decision delay and no record, and clients follow as their records expire.
 
-use super::{Context, ServiceState, Stimulus, Strategy, View};
+use super::active_active::vantage_observers;
+use super::detection::HealthMonitor;
+use super::failover::{backoff, data_loss, decide, Decision};
+use super::pool::{ReplicaPool, OWNER_KINDS};
+use super::{
+    Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer, View,
+};
 use crate::scenarios::compile::ServiceSpec;
+use crate::scenarios::model::{Failover, Replication};
 use crate::sim::network::Observer;
-use crate::sim::topology::{NodeId, Topology};
+use crate::sim::time::{Nanos, SimTime};
+use crate::sim::topology::Topology;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// The Geographic strategy for one service.
+const PROBER_DECLARED: u16 = OWNER_KINDS;
+const DNS_DECIDED: u16 = OWNER_KINDS + 1;
+const CLIENT_RESOLVED: u16 = OWNER_KINDS + 2;
+const PROPAGATED: u16 = OWNER_KINDS + 3;
+
+/// One traffic-manager prober's view of one region (the rule of `HealthMonitor`).
+#[derive(Clone, Debug)]
+struct Prober {
+    phase: Nanos,
+    answering: bool,
+    believed_up: bool,
+    changed_at: SimTime,
+    /// The instant the decisive probe is sent for a pending declaration.
+    decisive: Option<SimTime>,
+    generation: u32,
+}
+
+/// A region failover in progress.
+#[derive(Clone, Debug)]
+struct RegionFailover {
+    fault: FaultTag,
+    fault_at: SimTime,
+    detected_at: SimTime,
+    decided_at: SimTime,
+    number: u32,
+    from: usize,
+    declined: bool,
+    data_loss: Nanos,
+}
+
+/// The GEOGRAPHIC strategy for one service.
 pub struct Geographic {
-    replicas: Vec<NodeId>,
+    vantages: Vec<Observer>,
+    /// One pool per region, in priority order (primary first).
+    pools: Vec<ReplicaPool>,
+    demand: f64,
+    failover: Failover,
+    replication: Replication,
+    interval: Nanos,
+    timeout: Nanos,
+    unhealthy: u32,
+    healthy: u32,
+    /// Probers per region; prober `p` stands at vantage point `p mod V`.
+    probers_per_region: usize,
+    /// Indexed by `region * probers + prober`.
+    probers: Vec<Prober>,
+    /// The traffic manager's belief per region.
+    region_up: Vec<bool>,
+    /// The region DNS names.
+    dns: usize,
+    dns_generation: u32,
+    ttl: Nanos,
+    /// Clients per vantage point.
+    clients: usize,
+    /// Re-resolution phase of each client, indexed by `vantage * clients + client`.
+    client_phase: Vec<Nanos>,
+    /// The region each client's cached record names.
+    pointed: Vec<usize>,
+    attempt: Option<RegionFailover>,
+    /// A failover that ran out of retries waits here for a region to come back.
+    waiting: Option<RegionFailover>,
+    generation: u32,
+    /// Switches whose propagation is still running: (sequence, attempt, target region).
+    propagating: Vec<(u32, RegionFailover, usize)>,
+    next_propagation: u32,
+}
+
+/// The first instant at or after `t` of the series `phase + k · period`.
+fn first_at_or_after(phase: Nanos, period: Nanos, t: SimTime) -> SimTime {
+    if t.0 <= phase {
+        return SimTime(phase);
+    }
+    let periods = (t.0 - phase).div_ceil(period);
+    SimTime(phase.saturating_add(periods.saturating_mul(period)))
 }
 
 impl Geographic {
-    /// Builds the strategy.
-    pub fn new(spec: &ServiceSpec, _topology: &Topology, _phase_rng: &mut ChaCha8Rng) -> Self {
-        Geographic {
-            replicas: spec.replicas.clone(),
+    /// Builds the strategy; probe and client phases come from `phase_rng`.
+    pub fn new(spec: &ServiceSpec, topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
+        let vantages = vantage_observers(spec);
+        let params = &spec.params;
+        let mut base = 0;
+        let pools: Vec<ReplicaPool> = spec
+            .regions
+            .iter()
+            .map(|&region| {
+                let members = spec
+                    .replicas
+                    .iter()
+                    .copied()
+                    .filter(|&r| topology.nodes[r as usize].region == region)
+                    .collect();
+                let pool = ReplicaPool::new(members, &vantages, params, topology, base, phase_rng);
+                base += pool.span();
+                pool
+            })
+            .collect();
+        let geo = &params.geographic;
+        let detection = &params.detection;
+        let interval = detection.interval.nanos().max(1);
+        let probers = geo.traffic_manager_probers.max(1) as usize;
+        let probers_per_region = probers;
+        let probers = (0..pools.len() * probers)
+            .map(|_| Prober {
+                phase: phase_rng.random_range(0..interval),
+                answering: true,
+                believed_up: true,
+                changed_at: SimTime::ZERO,
+                decisive: None,
+                generation: 0,
+            })
+            .collect();
+        let ttl = geo.dns_ttl.nanos();
+        let clients = geo.clients.max(1) as usize;
+        let client_phase = (0..vantages.len() * clients)
+            .map(|_| {
+                if ttl > 0 {
+                    phase_rng.random_range(0..ttl)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let mut strategy = Geographic {
+            pointed: vec![0; vantages.len() * clients],
+            region_up: vec![true; pools.len()],
+            vantages,
+            pools,
+            demand: params.demand,
+            failover: params.failover.clone(),
+            replication: params.replication.clone(),
+            interval,
+            timeout: detection.timeout.nanos(),
+            unhealthy: detection.unhealthy_threshold.max(1),
+            healthy: detection.healthy_threshold.max(1),
+            probers_per_region,
+            probers,
+            dns: 0,
+            dns_generation: 0,
+            ttl,
+            clients,
+            client_phase,
+            attempt: None,
+            waiting: None,
+            generation: 0,
+            propagating: Vec::new(),
+            next_propagation: 0,
+        };
+        strategy.share_demand();
+        strategy
+    }
+
+    /// Gives each region's load balancers the demand of the clients that point at it.
+    fn share_demand(&mut self) {
+        let per_client = self.demand / self.pointed.len() as f64;
+        for v in 0..self.vantages.len() {
+            let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
+            for (g, pool) in self.pools.iter_mut().enumerate() {
+                let count = mine.iter().filter(|&&p| p == g).count();
+                pool.set_share(v, per_client * count as f64);
+            }
+        }
+    }
+
+    /// Whether an ejection inside region `g` is an instance failover worth a record.
+    fn keeps_ejection(&self, g: usize, view: &View) -> bool {
+        let pool = &self.pools[g];
+        pool.carries_traffic() && (0..self.vantages.len()).any(|b| pool.answers(view, b))
+    }
+
+    fn refresh_probers(&mut self, ctx: &mut Context) {
+        let per_region = self.probers_per_region;
+        for i in 0..self.probers.len() {
+            let site = (i % per_region) % self.vantages.len();
+            if self.vantages[site].is_some_and(|n| !ctx.view.network.is_up(n)) {
+                // A prober whose own node is down sends nothing and keeps its beliefs.
+                continue;
+            }
+            let answering = self.pools[i / per_region].answers(&ctx.view, site);
+            let prober = &mut self.probers[i];
+            if answering == prober.answering {
+                continue;
+            }
+            prober.answering = answering;
+            prober.changed_at = ctx.now;
+            if let Some(decisive) = prober.decisive {
+                // As in HealthMonitor: a declaration whose decisive probe was sent stands.
+                if decisive < ctx.now {
+                    continue;
+                }
+                prober.decisive = None;
+                prober.generation += 1;
+            }
+            if answering != prober.believed_up {
+                self.schedule_prober(i, ctx);
+            }
+        }
+    }
+
+    fn schedule_prober(&mut self, i: usize, ctx: &mut Context) {
+        let prober = &mut self.probers[i];
+        let first = first_at_or_after(prober.phase, self.interval, prober.changed_at);
+        let (decisive, at) = if prober.answering {
+            let at = first.after((self.healthy as u64 - 1) * self.interval);
+            (at, at)
+        } else {
+            let decisive = first.after((self.unhealthy as u64 - 1) * self.interval);
+            (decisive, decisive.after(self.timeout))
+        };
+        prober.generation += 1;
+        prober.decisive = Some(decisive);
+        let timer = Timer {
+            kind: PROBER_DECLARED,
+            target: i as u32,
+            token: prober.generation,
+        };
+        ctx.schedule(at.max(ctx.now), timer);
+    }
+
+    fn on_prober_declared(&mut self, timer: Timer, ctx: &mut Context) {
+        let i = timer.target as usize;
+        let prober = &mut self.probers[i];
+        if timer.token != prober.generation || prober.decisive.is_none() {
+            return;
+        }
+        prober.decisive = None;
+        prober.believed_up = !prober.believed_up;
+        if prober.answering != prober.believed_up {
+            self.schedule_prober(i, ctx);
+        }
+        let per_region = self.probers_per_region;
+        let g = i / per_region;
+        let probers = &self.probers[g * per_region..(g + 1) * per_region];
+        let down = probers.iter().filter(|p| !p.believed_up).count();
+        let up = down < per_region / 2 + 1;
+        if up != self.region_up[g] {
+            self.region_up[g] = up;
+            self.on_region_declared(g, up, ctx);
+        }
+    }
+
+    fn on_region_declared(&mut self, g: usize, up: bool, ctx: &mut Context) {
+        if !up {
+            if g == self.dns && self.attempt.is_none() && self.waiting.is_none() {
+                self.begin(g, ctx);
+            }
+            return;
+        }
+        if g == self.dns {
+            // The region is back before DNS moved: its clients are served again.
+            if self.attempt.take().is_some() || self.waiting.take().is_some() {
+                self.generation += 1;
+            }
+        } else if let Some(mut waiting) = self.waiting.take() {
+            waiting.number += 1;
+            self.attempt = Some(waiting);
+            self.generation += 1;
+            self.on_decide(ctx);
+        } else if self.attempt.is_none() && g < self.dns {
+            self.switch_dns(g, ctx);
+        }
+    }
+
+    fn begin(&mut self, g: usize, ctx: &mut Context) {
+        let per_region = self.probers_per_region;
+        let fault_at = self.probers[g * per_region..(g + 1) * per_region]
+            .iter()
+            .filter(|p| !p.believed_up)
+            .map(|p| p.changed_at)
+            .min()
+            .unwrap_or(ctx.now);
+        let lost = data_loss(&self.replication, ctx.rng);
+        let (delay, declined) = match decide(&self.failover, ctx.rng) {
+            Decision::Proceed(delay) => (delay, false),
+            Decision::Declined(delay) => (delay, true),
+        };
+        self.attempt = Some(RegionFailover {
+            fault: self.pools[g].silencing_fault(&ctx.view),
+            fault_at,
+            detected_at: ctx.now,
+            decided_at: ctx.now,
+            number: 0,
+            from: g,
+            declined,
+            data_loss: lost,
+        });
+        self.generation += 1;
+        ctx.schedule(ctx.now.after(delay), self.timer(DNS_DECIDED, 0));
+    }
+
+    fn timer(&self, kind: u16, target: u32) -> Timer {
+        Timer {
+            kind,
+            target,
+            token: self.generation,
+        }
+    }
+
+    fn on_decide(&mut self, ctx: &mut Context) {
+        let Some(mut attempt) = self.attempt.take() else {
+            return;
+        };
+        attempt.decided_at = ctx.now;
+        if attempt.declined {
+            self.finish(&attempt, None, Outcome::Declined, ctx);
+            return;
+        }
+        let from = attempt.from;
+        let Some(to) = (0..self.pools.len()).find(|&g| g != from && self.region_up[g]) else {
+            self.finish(&attempt, None, Outcome::NoHealthyTarget, ctx);
+            self.retry(attempt, ctx);
+            return;
+        };
+        let completed = self.switch_dns(to, ctx);
+        let sequence = self.next_propagation;
+        self.next_propagation += 1;
+        self.propagating.push((sequence, attempt, to));
+        let timer = Timer {
+            kind: PROPAGATED,
+            target: sequence,
+            token: 0,
+        };
+        ctx.schedule(completed, timer);
+    }
+
+    fn retry(&mut self, mut attempt: RegionFailover, ctx: &mut Context) {
+        if attempt.number < self.failover.retries {
+            attempt.number += 1;
+            let wait = backoff(&self.failover, attempt.number);
+            self.attempt = Some(attempt);
+            self.generation += 1;
+            ctx.schedule(ctx.now.after(wait), self.timer(DNS_DECIDED, 0));
+        } else {
+            self.waiting = Some(attempt);
+        }
+    }
+
+    /// Points DNS at region `to`; returns when the last client will have followed.
+    fn switch_dns(&mut self, to: usize, ctx: &mut Context) -> SimTime {
+        self.dns = to;
+        self.dns_generation += 1;
+        let mut last = ctx.now;
+        for (client, &phase) in self.client_phase.iter().enumerate() {
+            let at = if self.ttl == 0 {
+                ctx.now
+            } else {
+                first_at_or_after(phase, self.ttl, ctx.now)
+            };
+            last = last.max(at);
+            let timer = Timer {
+                kind: CLIENT_RESOLVED,
+                target: client as u32,
+                token: self.dns_generation,
+            };
+            ctx.schedule(at, timer);
+        }
+        last
+    }
+
+    fn on_propagated(&mut self, sequence: u32, ctx: &mut Context) {
+        let Some(index) = self.propagating.iter().position(|p| p.0 == sequence) else {
+            return;
+        };
+        let (_, attempt, to) = self.propagating.remove(index);
+        let outcome = if self.pools[to].carries_all(&ctx.view) {
+            Outcome::Success
+        } else {
+            Outcome::CapacityExceeded
+        };
+        self.finish(&attempt, Some(to), outcome, ctx);
+    }
+
+    fn finish(
+        &self,
+        attempt: &RegionFailover,
+        to: Option<usize>,
+        outcome: Outcome,
+        ctx: &mut Context,
+    ) {
+        let first_replica = |g: usize| self.pools[g].replicas().first().copied();
+        ctx.record(FailoverRecord {
+            fault: attempt.fault,
+            fault_at: attempt.fault_at,
+            detected_at: attempt.detected_at,
+            decided_at: attempt.decided_at,
+            completed_at: ctx.now,
+            outcome,
+            data_loss: if to.is_some() { attempt.data_loss } else { 0 },
+            from: first_replica(attempt.from),
+            to: to.and_then(first_replica),
+            attempt: attempt.number,
+        });
+    }
+
+    fn on_own_timer(&mut self, timer: Timer, ctx: &mut Context) {
+        match timer.kind {
+            PROBER_DECLARED => self.on_prober_declared(timer, ctx),
+            DNS_DECIDED if timer.token == self.generation => self.on_decide(ctx),
+            CLIENT_RESOLVED if timer.token == self.dns_generation => {
+                self.pointed[timer.target as usize] = self.dns;
+            }
+            PROPAGATED => self.on_propagated(timer.target, ctx),
+            _ => {}
         }
     }
 }
 
 impl Strategy for Geographic {
-    fn handle(&mut self, _stimulus: Stimulus, _ctx: &mut Context) {}
+    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+        match stimulus {
+            Stimulus::Start => {
+                for pool in &mut self.pools {
+                    pool.start(ctx);
+                }
+            }
+            Stimulus::Timer(timer) if timer.kind >= OWNER_KINDS && !HealthMonitor::owns(&timer) => {
+                self.on_own_timer(timer, ctx)
+            }
+            Stimulus::Timer(timer) => {
+                if let Some(g) = self.pools.iter().position(|p| p.owns(&timer)) {
+                    let record = self.pools[g].on_timer(timer, ctx);
+                    if let Some(record) = record.filter(|_| self.keeps_ejection(g, &ctx.view)) {
+                        ctx.record(record);
+                    }
+                }
+            }
+            other => {
+                for pool in &mut self.pools {
+                    pool.note(&other, ctx.now);
+                }
+            }
+        }
+        for pool in &mut self.pools {
+            pool.refresh(ctx);
+        }
+        self.refresh_probers(ctx);
+        self.share_demand();
+        for pool in &mut self.pools {
+            pool.rebalance(ctx);
+        }
+    }
 
     fn state(&self, view: &View, vantage: Observer) -> ServiceState {
-        if self.replicas.iter().any(|&r| view.serves(vantage, r)) {
+        let Some(v) = self.vantages.iter().position(|&o| o == vantage) else {
+            return ServiceState::Down;
+        };
+        let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
+        let (mut all_up, mut all_down) = (true, true);
+        for (g, pool) in self.pools.iter().enumerate() {
+            if mine.contains(&g) {
+                let state = pool.state(view, v);
+                all_up &= state == ServiceState::Up;
+                all_down &= state == ServiceState::Down;
+            }
+        }
+        if all_up && !self.pools.is_empty() {
             ServiceState::Up
-        } else {
+        } else if all_down {
             ServiceState::Down
+        } else {
+            ServiceState::Degraded
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod detection;
 pub mod failover;
 pub mod geographic;
 pub mod n_way;
+pub mod pool;
 pub mod record;
 
 use crate::scenarios::compile::ServiceSpec;
