@@ -4,6 +4,7 @@
 use super::distribution::Distribution;
 use super::generators::generate;
 use super::model::*;
+use crate::sim::network::Network;
 use crate::sim::time::Nanos;
 use crate::sim::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
 use petgraph::graph::UnGraph;
@@ -14,6 +15,20 @@ use std::sync::Arc;
 pub const MAX_NODES: usize = 5_000_000;
 /// Largest accepted replication count.
 pub const MAX_REPLICATIONS: u64 = 100_000_000;
+/// Largest accepted number of GEOGRAPHIC traffic-manager probers per service.
+pub const MAX_PROBERS: u32 = 1_000;
+/// Largest accepted number of simulated DNS clients per GEOGRAPHIC vantage point.
+pub const MAX_DNS_CLIENTS: u32 = 100_000;
+
+/// Most events a whole run (every replication) may be expected to process. At a few
+/// million events per second and core this is hours of work; beyond it a scenario is
+/// almost surely a mistake (a one-second MTBF over centuries) and is refused up front.
+pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
+
+/// Why a fault process needs time between faults.
+const BACK_TO_BACK: &str = "at zero, faults follow each other at one instant without end";
+/// Why a fault needs to last.
+const GONE_AT_ONCE: &str = "at zero, the fault is over the instant it starts";
 
 /// One validation problem: where (JSON path) and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,10 +235,18 @@ impl Checker {
         }
     }
 
-    fn positive_distribution(&mut self, dist: &Distribution, path: &str) {
+    /// A distribution of fault timing: besides sound parameters it needs a mean above zero
+    /// (`{"const": 0}`, `{"uniform": {"min": 0, "max": 0}}` and `{"empirical": ["0s"]}`
+    /// have none); `why` says what a zero would do.
+    fn positive_distribution(&mut self, dist: &Distribution, path: &str, why: &str) {
+        let before = self.problems.len();
         self.distribution(dist, path);
-        if let Distribution::Const(d) = dist {
-            self.require(d.nanos() > 0, path.to_string(), "must be longer than zero");
+        if self.problems.len() == before {
+            self.require(
+                dist.mean_secs() > 0.0,
+                format!("{path}.{}", dist.key()),
+                format!("the mean must be longer than zero: {why}"),
+            );
         }
     }
 
@@ -275,13 +298,21 @@ impl Checker {
     }
 }
 
+/// A hint for an unknown node id: the id that differs only in case, or else the known
+/// ids when there are few enough to read.
 fn suggestion(names: &BTreeMap<String, NodeId>, name: &str) -> String {
     let lower = name.to_ascii_lowercase();
-    names
+    if let Some(known) = names
         .keys()
         .find(|known| known.to_ascii_lowercase() == lower)
-        .map(|known| format!(" (did you mean `{known}`?)"))
-        .unwrap_or_default()
+    {
+        return format!(" (did you mean `{known}`?)");
+    }
+    if (1..=12).contains(&names.len()) {
+        let known: Vec<&str> = names.keys().map(String::as_str).collect();
+        return format!(" (known nodes: {})", known.join(", "));
+    }
+    String::new()
 }
 
 /// Validates and compiles; returns every problem found.
@@ -291,7 +322,10 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     };
     let horizon = match scenario.horizon {
         None => {
-            check.fail("", "the horizon is missing: add e.g. \"horizon\": \"365d\"");
+            check.fail(
+                "horizon",
+                "the horizon is missing: add e.g. \"horizon\": \"365d\"",
+            );
             0
         }
         Some(h) if h.nanos() == 0 => {
@@ -313,12 +347,20 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
             scenario.replications
         ),
     );
-    let topology = compile_topology(&scenario.topology, &mut check);
+    let topology = Arc::new(compile_topology(&scenario.topology, &mut check));
     let services = compile_services(scenario, &topology, &mut check);
     let faults = compile_faults(&scenario.faults, &topology, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
         if let Err(message) = crate::checks::Check::parse(expression) {
             check.fail(format!("slo[{i}]"), message);
+        }
+    }
+    if check.problems.is_empty() {
+        // Only a sound scenario gets an estimate: with a broken process it would repeat
+        // the problem already reported.
+        let shares = work_estimate(&faults, &services, horizon);
+        if let Some(problem) = work_problem(&shares, scenario.replications) {
+            check.problems.push(problem);
         }
     }
     if !check.problems.is_empty() {
@@ -332,7 +374,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         seed: scenario.seed,
         replications: scenario.replications,
         horizon,
-        topology: Arc::new(topology),
+        topology,
         services,
         faults,
         slo: scenario.slo.clone(),
@@ -456,7 +498,13 @@ fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topol
         let b = check.node(&by_name, &link.to, format!("{path}.to"));
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
-                check.fail(path.clone(), "a link must join two different nodes");
+                check.fail(
+                    path.clone(),
+                    format!(
+                        "a link must join two different nodes, not `{}` to itself",
+                        link.from
+                    ),
+                );
             } else {
                 graph.add_edge(
                     Topology::graph_index(a),
@@ -504,10 +552,12 @@ fn place(topology: &Topology, placement: &Placement) -> Vec<NodeId> {
 
 fn compile_services(
     scenario: &Scenario,
-    topology: &Topology,
+    topology: &Arc<Topology>,
     check: &mut Checker,
 ) -> Vec<ServiceSpec> {
     let names = &topology.by_name;
+    // The intact network, built once and only if an N_WAY service needs its latencies.
+    let mut network: Option<Network> = None;
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if scenario.services.is_empty() {
@@ -534,16 +584,28 @@ fn compile_services(
             }
             (Some(placement), true) => {
                 let chosen = place(topology, placement);
-                check.require(
-                    placement.count > 0 && chosen.len() == placement.count as usize,
-                    format!("{path}.placement.count"),
-                    format!(
-                        "cannot place {} replicas with spread {:?}: only {} eligible server nodes",
-                        placement.count,
-                        placement.spread,
-                        chosen.len()
-                    ),
-                );
+                let spread = match placement.spread {
+                    Spread::Zone => "one per zone",
+                    Spread::Region => "one per region",
+                    Spread::None => "none",
+                };
+                if placement.count == 0 {
+                    check.fail(
+                        format!("{path}.placement.count"),
+                        "a placement needs at least one replica",
+                    );
+                } else {
+                    check.require(
+                        chosen.len() == placement.count as usize,
+                        format!("{path}.placement.count"),
+                        format!(
+                            "cannot place {} replicas with spread `{spread}`: only {} server \
+                             nodes qualify; lower `count`, add servers, or relax `spread`",
+                            placement.count,
+                            chosen.len()
+                        ),
+                    );
+                }
                 chosen
             }
             (None, true) => {
@@ -571,16 +633,28 @@ fn compile_services(
             format!("{path}.detection.interval"),
             "the probe interval must be longer than zero",
         );
-        check.require(
-            detection.unhealthy_threshold >= 1,
-            format!("{path}.detection.unhealthy_threshold"),
-            "must be at least 1",
-        );
-        check.require(
-            detection.healthy_threshold >= 1,
-            format!("{path}.detection.healthy_threshold"),
-            "must be at least 1",
-        );
+        for (field, threshold) in [
+            ("unhealthy_threshold", detection.unhealthy_threshold),
+            ("healthy_threshold", detection.healthy_threshold),
+        ] {
+            // Detection waits (threshold − 1) intervals after the first probe; that span
+            // has to fit in simulated time.
+            let span = u64::from(threshold.saturating_sub(1))
+                .checked_mul(detection.interval.nanos())
+                .and_then(|span| span.checked_add(detection.timeout.nanos()));
+            if threshold == 0 {
+                check.fail(format!("{path}.detection.{field}"), "must be at least 1");
+            } else if span.is_none() {
+                check.fail(
+                    format!("{path}.detection.{field}"),
+                    format!(
+                        "{threshold} probes of `interval` each take longer than simulated time \
+                         can hold (u64 nanoseconds, about 584 years): lower the threshold or the \
+                         interval"
+                    ),
+                );
+            }
+        }
         let failover = &service.failover;
         check.distribution(
             &failover.confirmation,
@@ -612,9 +686,10 @@ fn compile_services(
                 format!("{path}.active_active.overload_cascade.mean_time_to_fail"),
                 "must be longer than zero",
             );
-            check.distribution(
+            check.positive_distribution(
                 &cascade.repair,
                 &format!("{path}.active_active.overload_cascade.repair"),
+                "at zero, a replica is back the instant it fails, overloaded again, without end",
             );
         }
         let ap = &service.active_passive;
@@ -653,27 +728,58 @@ fn compile_services(
             format!("{path}.n_way.heartbeat"),
             "the heartbeat period must be shorter than the shortest election timeout, or followers time out while the leader is healthy",
         );
+        if service.strategy == StrategyName::NWay && nway.election_timeout_min.nanos() > 0 {
+            let network = network.get_or_insert_with(|| Network::new(Arc::clone(topology)));
+            if let Some((a, b, round_trip)) = farthest_round_trip(network, &replicas) {
+                let name = |node: NodeId| &topology.nodes[node as usize].name;
+                check.require(
+                    nway.election_timeout_min.nanos() > round_trip,
+                    format!("{path}.n_way.election_timeout_min"),
+                    format!(
+                        "a vote takes a round trip of {} between replicas `{}` and `{}`, no \
+                         less than the shortest election timeout ({}): candidates time out \
+                         before their votes arrive and elections never end; use an \
+                         election_timeout_min longer than the round trip",
+                        seconds(round_trip),
+                        name(a),
+                        name(b),
+                        seconds(nway.election_timeout_min.nanos())
+                    ),
+                );
+            }
+        }
         if nway.bft && service.strategy == StrategyName::NWay {
             let f = nway.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
+            let needed = 3 * f.max(1) + 1;
             check.require(
-                n > 3 * f && f >= 1,
+                f >= 1 && n >= needed,
                 format!("{path}.n_way.max_faulty"),
                 format!(
-                    "BFT needs n ≥ 3f+1 with f ≥ 1: {n} replicas tolerate at most f = {}",
+                    "BFT needs n ≥ 3f+1 with f ≥ 1: {n} replicas tolerate at most f = {}; \
+                     use at least {needed} replicas",
                     (n.max(1) - 1) / 3
                 ),
             );
         }
         let regions = compile_regions(service, topology, &replicas, &path, check);
+        // Probers and simulated clients are held in memory per replication: bound them
+        // so a typo (an extra digit or three) is an error, not an out-of-memory kill.
         check.require(
-            service.geographic.traffic_manager_probers >= 1,
+            (1..=MAX_PROBERS).contains(&service.geographic.traffic_manager_probers),
             format!("{path}.geographic.traffic_manager_probers"),
-            "at least one prober",
+            format!(
+                "{} probers is beyond the limit: use between 1 and {MAX_PROBERS}",
+                service.geographic.traffic_manager_probers
+            ),
         );
         check.require(
-            service.geographic.clients >= 1,
+            (1..=MAX_DNS_CLIENTS).contains(&service.geographic.clients),
             format!("{path}.geographic.clients"),
-            "at least one client",
+            format!(
+                "{} clients per vantage point is beyond the limit: use between 1 and \
+                 {MAX_DNS_CLIENTS}",
+                service.geographic.clients
+            ),
         );
         out.push(ServiceSpec {
             name: service.name.clone(),
@@ -686,6 +792,28 @@ fn compile_services(
         });
     }
     out
+}
+
+/// The replicas farthest apart on the intact network and their round trip (twice the
+/// one-way latency of the shortest path), or None with fewer than two connected replicas.
+fn farthest_round_trip(network: &Network, replicas: &[NodeId]) -> Option<(NodeId, NodeId, Nanos)> {
+    let mut farthest = None;
+    for (i, &a) in replicas.iter().enumerate() {
+        for &b in &replicas[i + 1..] {
+            if let Some(latency) = network.latency(Some(a), b) {
+                let round_trip = latency.saturating_mul(2);
+                if farthest.is_none_or(|(_, _, longest)| round_trip > longest) {
+                    farthest = Some((a, b, round_trip));
+                }
+            }
+        }
+    }
+    farthest
+}
+
+/// A span for messages, e.g. `80ms`.
+fn seconds(nanos: Nanos) -> String {
+    humantime::format_duration(std::time::Duration::from_nanos(nanos)).to_string()
 }
 
 fn compile_regions(
@@ -763,8 +891,8 @@ fn compile_faults(
     let mut plan = FaultPlan::default();
     for (i, process) in faults.node_failures.iter().enumerate() {
         let path = format!("faults.node_failures[{i}]");
-        check.positive_distribution(&process.ttf, &format!("{path}.ttf"));
-        check.positive_distribution(&process.ttr, &format!("{path}.ttr"));
+        check.positive_distribution(&process.ttf, &format!("{path}.ttf"), BACK_TO_BACK);
+        check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
         let nodes = if process.nodes.is_empty() {
             servers()
         } else {
@@ -782,8 +910,16 @@ fn compile_faults(
     ] {
         for (i, process) in processes.iter().enumerate() {
             let path = format!("faults.{field}[{i}]");
-            check.positive_distribution(&process.interarrival, &format!("{path}.interarrival"));
-            check.positive_distribution(&process.duration, &format!("{path}.duration"));
+            check.positive_distribution(
+                &process.interarrival,
+                &format!("{path}.interarrival"),
+                BACK_TO_BACK,
+            );
+            check.positive_distribution(
+                &process.duration,
+                &format!("{path}.duration"),
+                GONE_AT_ONCE,
+            );
             let all: Vec<String> = if kind == "zone_outage" {
                 topology.zones.iter().map(|z| z.name.clone()).collect()
             } else {
@@ -826,8 +962,12 @@ fn compile_faults(
     }
     for (i, process) in faults.random_partitions.iter().enumerate() {
         let path = format!("faults.random_partitions[{i}]");
-        check.positive_distribution(&process.interarrival, &format!("{path}.interarrival"));
-        check.positive_distribution(&process.duration, &format!("{path}.duration"));
+        check.positive_distribution(
+            &process.interarrival,
+            &format!("{path}.interarrival"),
+            BACK_TO_BACK,
+        );
+        check.positive_distribution(&process.duration, &format!("{path}.duration"), GONE_AT_ONCE);
         check.require(
             (2..=3).contains(&process.groups),
             format!("{path}.groups"),
@@ -837,8 +977,12 @@ fn compile_faults(
     }
     for (i, process) in faults.bursts.iter().enumerate() {
         let path = format!("faults.bursts[{i}]");
-        check.positive_distribution(&process.interarrival, &format!("{path}.interarrival"));
-        check.positive_distribution(&process.ttr, &format!("{path}.ttr"));
+        check.positive_distribution(
+            &process.interarrival,
+            &format!("{path}.interarrival"),
+            BACK_TO_BACK,
+        );
+        check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
         let nodes = if process.nodes.is_empty() {
             servers()
         } else {
@@ -874,7 +1018,7 @@ fn compile_faults(
             );
         }
         if let Some(duration) = &fault.duration {
-            check.positive_distribution(duration, &format!("{path}.duration"));
+            check.positive_distribution(duration, &format!("{path}.duration"), GONE_AT_ONCE);
         }
         let action_path = format!("{path}.fault");
         let (kind, action) = compile_action(&fault.fault, topology, &action_path, check);
@@ -980,9 +1124,19 @@ fn compile_action(
                 format!("{path}.partition.groups"),
                 "a partition needs at least two groups",
             );
+            check.require(
+                groups.groups.len() <= usize::from(u16::MAX),
+                format!("{path}.partition.groups"),
+                format!("a partition has at most {} groups", u16::MAX),
+            );
             let mut group_of = vec![0u16; topology.len()];
             let mut seen = BTreeSet::new();
             for (g, group) in groups.groups.iter().enumerate() {
+                check.require(
+                    !group.is_empty(),
+                    format!("{path}.partition.groups[{g}]"),
+                    "an empty group splits nothing: list at least one node",
+                );
                 for (i, name) in group.iter().enumerate() {
                     let item = format!("{path}.partition.groups[{g}][{i}]");
                     if let Some(node) = check.node(names, name, item.clone()) {
@@ -1005,6 +1159,12 @@ fn compile_action(
         }
         FaultAction::Isolate(list) => {
             non_empty(check, &list.nodes, format!("{path}.isolate.nodes"));
+            // Each isolated node gets a group of its own, numbered in a u16.
+            check.require(
+                list.nodes.len() < usize::from(u16::MAX),
+                format!("{path}.isolate.nodes"),
+                format!("at most {} nodes can be isolated at once", u16::MAX - 1),
+            );
             let isolated = check.nodes(names, &list.nodes, &format!("{path}.isolate.nodes"));
             let mut group_of = vec![0u16; topology.len()];
             for (i, node) in isolated.iter().enumerate() {
@@ -1106,5 +1266,167 @@ fn link_ends(
             (a, b)
         }
         _ => (0, 0),
+    }
+}
+
+/// The expected events of one replication that one fault process (or one explicitly
+/// probed service) contributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkShare {
+    /// JSON path of the process in the scenario file, e.g. `faults.node_failures[0]`.
+    pub source: String,
+    /// Expected events in one replication.
+    pub events: f64,
+}
+
+/// Estimates the events of one replication, process by process: a repeating process of
+/// mean cycle `c` over horizon `h` fires about `h / c` times, each a start and an end
+/// (a burst: one event and a repair per node). Explicit probing adds one event per probe,
+/// and an overload cascade a failure and a repair per replica and cycle at 100% overload.
+/// Strategy timers are left out: they scale with these events, not with user input alone.
+pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos) -> Vec<WorkShare> {
+    let horizon = crate::sim::time::nanos_to_secs(horizon);
+    let cycles = |cycle: f64| horizon / cycle;
+    let mut shares = Vec::new();
+    for (i, process) in plan.node_processes.iter().enumerate() {
+        shares.push(WorkShare {
+            source: format!("faults.node_failures[{i}]"),
+            events: process.nodes.len() as f64
+                * 2.0
+                * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
+        });
+    }
+    for outage in &plan.outages {
+        let field = if outage.kind == "zone_outage" {
+            "zone_outages"
+        } else {
+            "region_outages"
+        };
+        shares.push(WorkShare {
+            source: format!("faults.{field}"),
+            events: 2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
+        });
+    }
+    for (i, process) in plan.partitions.iter().enumerate() {
+        shares.push(WorkShare {
+            source: format!("faults.random_partitions[{i}]"),
+            events: 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs()),
+        });
+    }
+    for (i, burst) in plan.bursts.iter().enumerate() {
+        shares.push(WorkShare {
+            source: format!("faults.bursts[{i}]"),
+            events: (1.0 + 2.0 * burst.size as f64) * cycles(burst.interarrival.mean_secs()),
+        });
+    }
+    for (s, service) in services.iter().enumerate() {
+        let spreads_load = matches!(
+            service.strategy,
+            StrategyName::ActiveActive | StrategyName::Geographic
+        );
+        if let (true, Some(cascade)) =
+            (spreads_load, &service.params.active_active.overload_cascade)
+        {
+            // At 100% overload; more overload fails replicas faster, so this is a floor.
+            shares.push(WorkShare {
+                source: format!("services[{s}].active_active.overload_cascade"),
+                events: service.replicas.len() as f64
+                    * 2.0
+                    * cycles(cascade.mean_time_to_fail.secs() + cascade.repair.mean_secs()),
+            });
+        }
+        if service.params.detection.probing == Probing::Explicit {
+            let detectors = service.vantages.len().max(1) as f64;
+            shares.push(WorkShare {
+                source: format!("services[{s}].detection.probing"),
+                events: detectors
+                    * service.replicas.len() as f64
+                    * cycles(service.params.detection.interval.secs()),
+            });
+        }
+    }
+    shares
+}
+
+/// The total expected events of a run: the shares of one replication times the
+/// replications. Used up front by validation and by anything that changes the horizon
+/// or the replications afterwards (command-line overrides, the fuzz harness).
+pub fn expected_events(shares: &[WorkShare], replications: u64) -> f64 {
+    shares.iter().map(|share| share.events).sum::<f64>() * replications as f64
+}
+
+/// The problem to report when a run is expected to exceed [`MAX_EXPECTED_EVENTS`],
+/// placed at the process that contributes the most.
+pub fn work_problem(shares: &[WorkShare], replications: u64) -> Option<Problem> {
+    let total = expected_events(shares, replications);
+    if total <= MAX_EXPECTED_EVENTS {
+        return None;
+    }
+    let largest = shares.iter().max_by(|a, b| a.events.total_cmp(&b.events))?;
+    let share = if total.is_finite() {
+        largest.events * replications as f64 / total * 100.0
+    } else {
+        100.0
+    };
+    Some(Problem {
+        path: largest.source.clone(),
+        message: format!(
+            "this scenario would take about {total:.1e} events ({:.1e} per replication × \
+             {replications} replications; {share:.0}% from here), beyond the limit of \
+             {MAX_EXPECTED_EVENTS:.0e}: lower `replications`, shorten `horizon`, or make \
+             these faults rarer",
+            total / replications.max(1) as f64
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(faults: &str, replications: u64) -> Scenario {
+        serde_json::from_str(&format!(
+            r#"{{"horizon": "10d", "replications": {replications},
+                "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}},
+                "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}}],
+                "faults": {faults}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_work_estimate_counts_a_start_and_an_end_per_cycle_and_node() {
+        // Two nodes, a two-day cycle over ten days: 5 cycles × 2 events × 2 nodes.
+        let faults = r#"{"node_failures": [{"ttf": {"const": "1d"}, "ttr": {"exp": {"mean": "1d"}}}],
+                         "bursts": [{"interarrival": {"const": "5d"}, "size": 2, "ttr": {"const": "1h"}}]}"#;
+        let compiled = compile(&scenario(faults, 3), "t").unwrap();
+        let shares = work_estimate(&compiled.faults, &compiled.services, compiled.horizon);
+        let events: Vec<(&str, f64)> = shares
+            .iter()
+            .map(|s| (s.source.as_str(), s.events))
+            .collect();
+        // The burst fires twice, each time one event and a crash and repair per node.
+        assert_eq!(
+            events,
+            [
+                ("faults.node_failures[0]", 20.0),
+                ("faults.bursts[0]", 10.0)
+            ]
+        );
+        assert_eq!(expected_events(&shares, 3), 90.0);
+    }
+
+    #[test]
+    fn work_beyond_the_limit_is_refused_at_the_largest_process() {
+        let faults = r#"{"node_failures": [{"ttf": {"const": "1s"}, "ttr": {"const": "1s"}}]}"#;
+        // 2 nodes × 2 events × 432 000 cycles = 1.728e6 per replication; 10^8 replications.
+        let problems = compile(&scenario(faults, 100_000_000), "t").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "faults.node_failures[0]");
+        assert!(
+            problems[0].message.contains("1.7e14 events"),
+            "{problems:?}"
+        );
+        assert!(compile(&scenario(faults, 1_000), "t").is_ok());
     }
 }

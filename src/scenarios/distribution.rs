@@ -96,6 +96,18 @@ impl Distribution {
         }
     }
 
+    /// The key that names this distribution in files (`exp`, `weibull`, ...).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Distribution::Exp { .. } => "exp",
+            Distribution::Weibull { .. } => "weibull",
+            Distribution::Lognormal { .. } => "lognormal",
+            Distribution::Uniform { .. } => "uniform",
+            Distribution::Const(_) => "const",
+            Distribution::Empirical(_) => "empirical",
+        }
+    }
+
     /// Problems with the parameters, each as (field suffix, message).
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
@@ -106,7 +118,11 @@ impl Distribution {
         };
         match self {
             Distribution::Const(_) => {}
-            Distribution::Exp { mean } => check(mean.nanos() > 0, "exp.mean", "mean must be > 0"),
+            Distribution::Exp { mean } => check(
+                mean.nanos() > 0,
+                "exp.mean",
+                "mean must be > 0: an exponential of mean 0 fires at an infinite rate",
+            ),
             Distribution::Weibull { shape, scale } => {
                 check(
                     shape.is_finite() && *shape > 0.0,
@@ -131,6 +147,27 @@ impl Distribution {
                 "empirical",
                 "an empirical distribution needs at least one value",
             ),
+        }
+        // Valid-looking parameters can still put the mean beyond simulated time (a tiny
+        // Weibull shape, a large lognormal sigma): then nearly every draw saturates at
+        // the end of time, which no scenario means.
+        if problems.is_empty() {
+            let mean = self.mean_secs();
+            let limit = crate::sim::time::nanos_to_secs(Nanos::MAX);
+            if !mean.is_finite() || mean > limit {
+                let fix = match self {
+                    Distribution::Weibull { .. } => "use a larger shape",
+                    Distribution::Lognormal { .. } => "use a smaller sigma",
+                    _ => "use smaller parameters",
+                };
+                problems.push((
+                    self.key().to_string(),
+                    format!(
+                        "the mean ({mean:.3e} s) is beyond the 584 years or so that simulated \
+                         time (u64 nanoseconds) can hold: {fix}"
+                    ),
+                ));
+            }
         }
         problems
     }
@@ -163,6 +200,19 @@ mod tests {
             let relative = (mean_of(&dist) - dist.mean_secs()).abs() / dist.mean_secs();
             assert!(relative < 0.01, "{dist:?}: relative error {relative}");
         }
+    }
+
+    #[test]
+    fn parameters_that_push_the_mean_beyond_simulated_time_are_problems() {
+        let tiny_shape: Distribution =
+            serde_json::from_str(r#"{"weibull": {"shape": 0.01, "scale": "1d"}}"#).unwrap();
+        assert_eq!(tiny_shape.problems()[0].0, "weibull");
+        let wide: Distribution =
+            serde_json::from_str(r#"{"lognormal": {"median": "1d", "sigma": 9}}"#).unwrap();
+        assert_eq!(wide.problems()[0].0, "lognormal");
+        let fine: Distribution =
+            serde_json::from_str(r#"{"weibull": {"shape": 0.5, "scale": "30d"}}"#).unwrap();
+        assert!(fine.problems().is_empty());
     }
 
     #[test]

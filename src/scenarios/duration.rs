@@ -52,7 +52,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(std_duration) = humantime::parse_duration(trimmed) {
         return u64::try_from(std_duration.as_nanos())
             .map(Duration)
-            .map_err(|_| format!("duration `{text}` is too long (the limit is about 584 years)"));
+            .map_err(|_| format!("duration `{text}` is too long: simulated time is counted in u64 nanoseconds, about 584 years"));
+    }
+    // A leading minus would otherwise fall through to "not a duration", which hides the
+    // real mistake.
+    if trimmed.starts_with('-') {
+        return Err(format!(
+            "duration `{text}` is negative: durations count forward and must be zero or more"
+        ));
     }
     // humantime has no fractions; accept one decimal number followed by one unit.
     let split = trimmed
@@ -68,17 +75,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         (Ok(value), Some(scale)) if value.is_finite() => nanos_from_f64(value * scale, text),
         _ => Err(format!(
             "`{text}` is not a duration: use a number of seconds or a number with a unit \
-             (ns, us, ms, s, m, h, d), e.g. \"250ms\", \"5s\", \"30d\""
+             (ns, us, ms, s, m, h, d, w, y), e.g. \"250ms\", \"5s\", \"30d\""
         )),
     }
 }
 
 fn nanos_from_f64(nanos: f64, text: &str) -> Result<Duration, String> {
     if nanos < 0.0 || nanos.is_nan() {
-        Err(format!("duration `{text}` is negative"))
+        Err(format!(
+            "duration `{text}` is negative: durations count forward and must be zero or more"
+        ))
     } else if nanos >= u64::MAX as f64 {
         Err(format!(
-            "duration `{text}` is too long (the limit is about 584 years)"
+            "duration `{text}` is too long: simulated time is counted in u64 nanoseconds, about 584 years"
         ))
     } else {
         Ok(Duration(nanos.round() as u64))
@@ -103,7 +112,13 @@ impl<'de> Deserialize<'de> for Duration {
                 self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                nanos_from_f64(v * NANOS_PER_SEC as f64, &format!("{v}")).map_err(E::custom)
+                // Echo huge numbers in exponent form rather than as hundreds of digits.
+                let text = if v.abs() < 1e15 {
+                    format!("{v}")
+                } else {
+                    format!("{v:e}")
+                };
+                nanos_from_f64(v * NANOS_PER_SEC as f64, &text).map_err(E::custom)
             }
         }
         deserializer.deserialize_any(DurationVisitor)
@@ -154,5 +169,10 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("1000000y").is_err());
         assert!(serde_json::from_str::<Duration>("-1").is_err());
+        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        assert!(parse_duration("585y").unwrap_err().contains("too long"));
+        assert!(parse_duration("18446744073709551616ns")
+            .unwrap_err()
+            .contains("too long"));
     }
 }

@@ -8,15 +8,46 @@ use std::path::Path;
 
 /// Parses scenario text; syntax and type errors name the JSON path and line:column.
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-    let invalid = |path: String, inner: serde_json::Error| ScenarioError::Invalid {
-        file: file.to_path_buf(),
-        diagnostics: vec![Diagnostic {
-            path: if path == "." { String::new() } else { path },
-            line: inner.line().max(1),
-            column: inner.column().max(1),
-            message: strip_position(&inner.to_string()),
-        }],
+    let invalid = |path: String, inner: serde_json::Error| {
+        let (line, column) = (inner.line().max(1), inner.column().max(1));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            diagnostics: vec![Diagnostic {
+                path: known_prefix(&path),
+                line,
+                column,
+                message: explain(text, line, column, strip_position(&inner.to_string())),
+            }],
+        }
     };
+    // serde would read a JSON array as a struct given field by field, and report a
+    // puzzling "invalid length"; say what a scenario is instead.
+    if let Some((offset, first)) = text.char_indices().find(|(_, c)| !c.is_whitespace()) {
+        if first != '{' {
+            let line = text[..offset].matches('\n').count() + 1;
+            let column = text[..offset]
+                .rsplit('\n')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .count()
+                + 1;
+            return Err(ScenarioError::Invalid {
+                file: file.to_path_buf(),
+                diagnostics: vec![Diagnostic {
+                    path: String::new(),
+                    line,
+                    column,
+                    message: explain(
+                        text,
+                        line,
+                        column,
+                        "a scenario file holds one JSON object, `{ ... }`".to_string(),
+                    ),
+                }],
+            });
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| invalid(error.path().to_string(), error.into_inner()))?;
@@ -24,6 +55,34 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         .end()
         .map_err(|error| invalid(String::new(), error))?;
     Ok(scenario)
+}
+
+/// serde_path_to_error writes `?` for a step it could not name (a key cut off by a
+/// syntax error) and `.` for the root; keep the part of the path that is known.
+fn known_prefix(path: &str) -> String {
+    let mut known = path;
+    while let Some(rest) = known.strip_suffix('?').or_else(|| known.strip_suffix('.')) {
+        known = rest;
+    }
+    known.to_string()
+}
+
+/// Adds the likely cause to a syntax error where serde_json's words hide it.
+fn explain(text: &str, line: usize, column: usize, message: String) -> String {
+    let rest: String = text
+        .lines()
+        .nth(line - 1)
+        .map(|l| l.chars().skip(column - 1).collect())
+        .unwrap_or_default();
+    if rest.starts_with("//") || rest.starts_with("/*") {
+        format!("{message}: JSON has no comments; remove it or move the text into \"description\"")
+    } else if text.trim().is_empty() {
+        format!("{message}: the file is empty")
+    } else if message.starts_with("EOF while parsing") {
+        format!("{message}: the file ends before the JSON does; is it cut short?")
+    } else {
+        message
+    }
 }
 
 /// serde_json appends " at line L column C"; we print the position in front instead.

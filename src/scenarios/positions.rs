@@ -186,7 +186,7 @@ mod tests {
         let text =
             "{\n  \"services\": [\n    {\"name\": \"a\", \"replicas\": [\"x\", \"y\"]}\n  ]\n}";
         let index = PositionIndex::new(text);
-        assert_eq!(index.locate("services[0].replicas[1]"), (3, 42));
+        assert_eq!(index.locate("services[0].replicas[1]"), (3, 37));
         assert_eq!(index.locate("services[0].name"), (3, 14));
         assert_eq!(index.locate("services[0].missing"), (3, 5));
     }

@@ -1,0 +1,136 @@
+//! The bad-input corpus: every file in `tests/bad_inputs/` is a broken scenario that
+//! `failsim` must reject with exit code 2 and the messages in its `.expected` sibling
+//! (one substring per line: `file:line:col: at PATH:` and the words of the message),
+//! never with a panic, and never leaving an output file behind (DESIGN §7).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const CORPUS: &str = "tests/bad_inputs";
+
+fn failsim() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_failsim"))
+}
+
+/// Every corpus scenario with its expected substrings, in file-name order.
+fn corpus() -> Vec<(PathBuf, Vec<String>)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(CORPUS)
+        .expect("the corpus directory exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let expected = file.with_extension("expected");
+            let text = std::fs::read_to_string(&expected)
+                .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+            let lines = text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_string)
+                .collect();
+            (file, lines)
+        })
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Checks one command's result against the contract; returns what is wrong, if anything.
+fn contract_breaches(file: &Path, output: &Output, expected: &[String]) -> Vec<String> {
+    let err = stderr(output);
+    let mut breaches = Vec::new();
+    if output.status.code() != Some(2) {
+        breaches.push(format!("exit code {:?}, not 2", output.status.code()));
+    }
+    if err.contains("panicked") {
+        breaches.push("it panicked".to_string());
+    }
+    for line in expected {
+        if !err.contains(line.as_str()) {
+            breaches.push(format!("stderr lacks `{line}`"));
+        }
+    }
+    breaches
+        .into_iter()
+        .map(|breach| format!("{}: {breach}\n--- stderr:\n{err}", file.display()))
+        .collect()
+}
+
+#[test]
+fn the_corpus_holds_at_least_thirty_cases_each_with_expected_messages() {
+    let corpus = corpus();
+    assert!(corpus.len() >= 30, "only {} bad inputs", corpus.len());
+    for (file, expected) in &corpus {
+        assert!(
+            expected.iter().any(|line| line.contains(".json:")),
+            "{}: the expected messages must include file:line:col",
+            file.display()
+        );
+    }
+    for entry in std::fs::read_dir(CORPUS).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "expected") {
+            assert!(
+                path.with_extension("json").exists(),
+                "{} has no scenario beside it",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_rejects_every_bad_input_with_exit_2_and_the_expected_messages() {
+    let mut breaches = Vec::new();
+    for (file, expected) in corpus() {
+        let output = failsim().arg("validate").arg(&file).output().unwrap();
+        breaches.extend(contract_breaches(&file, &output, &expected));
+    }
+    assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
+}
+
+#[test]
+fn validate_reports_every_bad_file_when_given_many() {
+    let corpus = corpus();
+    let output = failsim()
+        .arg("validate")
+        .args(corpus.iter().map(|(file, _)| file))
+        .output()
+        .unwrap();
+    let all: Vec<String> = corpus.into_iter().flat_map(|(_, lines)| lines).collect();
+    let breaches = contract_breaches(Path::new(CORPUS), &output, &all);
+    assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
+}
+
+#[test]
+fn run_rejects_every_bad_input_and_writes_no_output_file() {
+    let mut breaches = Vec::new();
+    for (file, expected) in corpus() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("summary.json");
+        let csv = dir.path().join("csv");
+        let output = failsim()
+            .arg("run")
+            .arg(&file)
+            .arg("--json")
+            .arg(&json)
+            .arg("--csv")
+            .arg(&csv)
+            .output()
+            .unwrap();
+        breaches.extend(contract_breaches(&file, &output, &expected));
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if !left.is_empty() {
+            breaches.push(format!("{}: left files behind: {left:?}", file.display()));
+        }
+    }
+    assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
+}
