@@ -5,6 +5,8 @@ pub mod analytic;
 pub mod checks;
 pub mod cli;
 pub mod output;
+pub mod plan;
+pub mod recommend;
 pub mod report;
 pub mod run;
 pub mod scenarios;
