@@ -60,6 +60,25 @@ enum Command {
     },
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Pick a strategy per node from a risk file (DESIGN §8); optionally emit a scenario that applies the plan.
+    #[command(
+        after_help = "Examples:\n  failsim plan scenarios/risk-telecom.json\n  failsim plan scenarios/risk-telecom.json --json plan.json --emit-scenario telecom-plan.json\n  failsim run telecom-plan.json"
+    )]
+    Plan {
+        /// Risk file (a JSON object with a top-level `risk_assessments` list).
+        risk_file: PathBuf,
+        /// Write the plan as JSON here (`-` for stdout).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write a scenario that applies the plan here, ready for `failsim run`.
+        #[arg(long, value_name = "FILE")]
+        emit_scenario: Option<PathBuf>,
+    },
+    /// Search strategies × replica counts × failover modes per service by simulation and rank the designs that meet the SLOs by cost.
+    #[command(
+        after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\nExit code 1 when some service has no design that meets every SLO."
+    )]
+    Recommend(RecommendArgs),
     /// Combine shard results (`run --shard I/N --json PART`) into the single run's summary.
     Merge {
         /// Shard files.
@@ -122,6 +141,36 @@ struct StudyArgs {
     partial: bool,
 }
 
+#[derive(Args, Debug)]
+struct RecommendArgs {
+    /// Scenario file; its `cost` block prices replicas and regions.
+    scenario: PathBuf,
+    /// SLOs every candidate must meet, e.g. availability>=0.9995 (added to the scenario's `slo` block).
+    #[arg(long, num_args = 1.., value_name = "EXPR")]
+    slo: Vec<String>,
+    /// Most replications per candidate (default: the scenario's); hopeless candidates stop sooner.
+    #[arg(long, value_name = "N")]
+    budget_replications: Option<u64>,
+    /// Strategies to try, comma-separated, any case (default: all four).
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<String>,
+    /// Replica counts to try: a list such as 2,3,5 or a range such as 2..5 (default 2..5).
+    #[arg(long, value_name = "LIST")]
+    replicas: Option<String>,
+    /// Failover modes to try, comma-separated (default: AUTOMATIC,SEMI_AUTOMATIC,MANUAL).
+    #[arg(long, value_name = "LIST")]
+    modes: Option<String>,
+    /// Override the scenario's seed (every candidate shares it).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write the ranking as JSON here (`-` for stdout).
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 /// Errors at the command-line edge, each mapped to an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -131,6 +180,9 @@ pub enum CliError {
     /// One or more checks failed (exit 1); the verdicts were already printed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
+    /// `recommend` found no design meeting every SLO for some services (exit 1).
+    #[error("{0} service(s) have no design that meets every SLO")]
+    NoDesign(usize),
     /// Ctrl-C stopped the run (exit 130, the shell convention).
     #[error("interrupted: {0}")]
     Interrupted(String),
@@ -141,7 +193,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::BadInput(_) => 2,
-            CliError::ChecksFailed(_) => 1,
+            CliError::ChecksFailed(_) | CliError::NoDesign(_) => 1,
             CliError::Interrupted(_) => 130,
         }
     }
@@ -181,6 +233,107 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             json,
             checks,
         } => merge(&parts, json.as_deref(), &checks),
+        Command::Plan {
+            risk_file,
+            json,
+            emit_scenario,
+        } => plan(&risk_file, json.as_deref(), emit_scenario.as_deref()),
+        Command::Recommend(args) => recommend(args),
+    }
+}
+
+fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<(), CliError> {
+    let risk = crate::plan::load_file(risk_file).map_err(bad)?;
+    let name = risk_file
+        .file_stem()
+        .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
+    let plan = crate::plan::plan(&risk, &name);
+    if let Some(path) = emit {
+        let text = crate::plan::emit_scenario_text(&plan, path).map_err(|e| {
+            bad(format!(
+                "the emitted scenario does not validate, which is a bug in failsim; please report it:\n{e}"
+            ))
+        })?;
+        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        eprintln!(
+            "wrote the plan's scenario ({} services) to {path}; simulate it with `failsim run {path}`",
+            plan.nodes.len(),
+            path = path.display()
+        );
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n";
+        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    }
+    if json != Some(Path::new("-")) && emit != Some(Path::new("-")) {
+        print!("{}", crate::plan::render_table(&plan));
+    }
+    Ok(())
+}
+
+fn recommend(args: RecommendArgs) -> Result<(), CliError> {
+    use crate::recommend::{parse_modes, parse_replica_counts, parse_strategies};
+    let mut scenario = crate::recommend::load_file(&args.scenario).map_err(bad)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if args.threads == Some(0) {
+        return Err(bad("--threads must be at least 1"));
+    }
+    if let Some(budget) = args.budget_replications {
+        if budget == 0 || budget > crate::scenarios::compile::MAX_REPLICATIONS {
+            return Err(bad(format!(
+                "--budget-replications must be between 1 and {}",
+                crate::scenarios::compile::MAX_REPLICATIONS
+            )));
+        }
+    }
+    let mut checks = parse_checks(&args.slo)?;
+    checks.extend(parse_checks(&scenario.slo)?);
+    let mut space = crate::recommend::SearchSpace::default();
+    if let Some(list) = &args.strategies {
+        space.strategies = parse_strategies(list).map_err(|e| bad(format!("--strategies: {e}")))?;
+    }
+    if let Some(list) = &args.replicas {
+        space.replica_counts =
+            parse_replica_counts(list).map_err(|e| bad(format!("--replicas: {e}")))?;
+    }
+    if let Some(list) = &args.modes {
+        space.modes = parse_modes(list).map_err(|e| bad(format!("--modes: {e}")))?;
+    }
+    let options = crate::recommend::Options {
+        space,
+        budget_replications: args.budget_replications,
+        threads: args.threads,
+    };
+    let started = Instant::now();
+    let result = crate::recommend::recommend(&scenario, &checks, &options).map_err(bad)?;
+    let json = args.json.as_deref();
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&result).expect("ranking serializes") + "\n";
+        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    }
+    if json != Some(Path::new("-")) {
+        print!("{}", crate::recommend::render_table(&result));
+    }
+    let simulated: usize = result
+        .services
+        .iter()
+        .flat_map(|s| &s.candidates)
+        .filter(|c| c.replications > 0)
+        .count();
+    eprintln!(
+        "{simulated} candidates simulated in {:.3}s",
+        started.elapsed().as_secs_f64()
+    );
+    match result
+        .services
+        .iter()
+        .filter(|s| s.recommended.is_none())
+        .count()
+    {
+        0 => Ok(()),
+        unmet => Err(CliError::NoDesign(unmet)),
     }
 }
 

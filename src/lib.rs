@@ -6,6 +6,8 @@ pub mod checks;
 pub mod cli;
 pub mod compare;
 pub mod output;
+pub mod plan;
+pub mod recommend;
 pub mod report;
 pub mod run;
 pub mod scenarios;

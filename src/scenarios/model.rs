@@ -38,6 +38,32 @@ pub struct Scenario {
     /// Checks that must hold, e.g. "availability>=0.999" (exit 1 when one fails).
     #[serde(default)]
     pub slo: Vec<String>,
+    /// What replicas and regions cost, for ranking candidates in `failsim recommend`
+    /// (default: none given, which ranks as 1 per replica and 0 per region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// Costs that `failsim recommend` ranks candidates by: a candidate costs
+/// `per_replica × replicas + per_region × regions its replicas occupy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    /// Cost of one replica (default 1.0).
+    #[serde(default = "one")]
+    pub per_replica: f64,
+    /// Cost of each region that holds at least one replica (default 0).
+    #[serde(default)]
+    pub per_region: f64,
+}
+
+impl Default for Cost {
+    fn default() -> Self {
+        Cost {
+            per_replica: 1.0,
+            per_region: 0.0,
+        }
+    }
 }
 
 fn default_seed() -> u64 {
