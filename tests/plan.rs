@@ -251,7 +251,9 @@ fn an_emitted_scenario_validates_and_runs() {
         "every node with a risk fails now and then"
     );
     scenario.replications = 8;
-    let study = run_study(&scenario, &RunOptions::default(), |_| {}, |_| {}).unwrap().study;
+    let study = run_study(&scenario, &RunOptions::default(), |_| {}, |_| {})
+        .unwrap()
+        .study;
     assert_eq!(study.services.len(), plan.nodes.len());
     assert!(study.services.iter().all(|s| s.rows.len() == 8));
     let failures: u64 = study

@@ -95,7 +95,6 @@ fn the_cheapest_active_passive_design_that_survives_two_crashes_is_three_automat
 }
 
 #[test]
-#[ignore = "needs real N_WAY (and the real ACTIVE_ACTIVE / GEOGRAPHIC); the placeholders report UP whenever any replica is reachable"]
 fn only_n_way_with_five_replicas_meets_a_tight_slo_when_two_of_five_nodes_crash() {
     // With the real mechanisms (DESIGN §4) the answer is certain:
     // - N_WAY with 5: 3 of 5 survive, a quorum of 3 elects a leader within an election
