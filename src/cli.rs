@@ -79,6 +79,21 @@ enum Command {
         after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\nExit code 1 when some service has no design that meets every SLO."
     )]
     Recommend(RecommendArgs),
+    /// Run the model-validation cases (simulation against closed forms) and write the report.
+    #[command(
+        after_help = "Examples:\n  failsim validate-model\n  failsim validate-model --dir scenarios/validation --out docs/validation.md\n  failsim validate-model --out -\n\nExit code 1 when a check fails; the report is written either way."
+    )]
+    ValidateModel {
+        /// Directory of the case scenarios.
+        #[arg(long, default_value = "scenarios/validation")]
+        dir: PathBuf,
+        /// Write the Markdown report here (`-` for stdout).
+        #[arg(long, default_value = "docs/validation.md")]
+        out: PathBuf,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Combine shard results (`run --shard I/N --json PART`) into the single run's summary.
     Merge {
         /// Shard files.
@@ -239,6 +254,28 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             emit_scenario,
         } => plan(&risk_file, json.as_deref(), emit_scenario.as_deref()),
         Command::Recommend(args) => recommend(args),
+        Command::ValidateModel { dir, out, threads } => validate_model(&dir, &out, threads),
+    }
+}
+
+fn validate_model(dir: &Path, out: &Path, threads: Option<usize>) -> Result<(), CliError> {
+    if threads == Some(0) {
+        return Err(bad("--threads must be at least 1"));
+    }
+    let started = Instant::now();
+    let report = crate::validation::run(dir, threads).map_err(bad)?;
+    write_output(out, report.to_markdown().as_bytes()).map_err(|e| out_err(out, e))?;
+    if out != Path::new("-") {
+        print!("{}", report.table());
+    }
+    eprintln!(
+        "{} validation cases in {:.3}s",
+        report.cases.len(),
+        started.elapsed().as_secs_f64()
+    );
+    match report.failures() {
+        0 => Ok(()),
+        failed => Err(CliError::ChecksFailed(failed)),
     }
 }
 

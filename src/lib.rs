@@ -14,3 +14,4 @@ pub mod scenarios;
 pub mod sim;
 pub mod stats;
 pub mod strategies;
+pub mod validation;

@@ -76,6 +76,8 @@ struct ServiceRuntime {
     vantages: Vec<Observer>,
     states: Vec<ServiceState>,
     since: Vec<SimTime>,
+    /// Per vantage, when the service last left UP there.
+    left_up_at: Vec<SimTime>,
     split_brain_since: Option<SimTime>,
     outcome: ServiceOutcome,
 }
@@ -145,6 +147,7 @@ impl<'a> Replication<'a> {
                     rng: stream(seed, replication, Purpose::Service(index)),
                     states: vec![ServiceState::Up; vantages.len()],
                     since: vec![SimTime::ZERO; vantages.len()],
+                    left_up_at: vec![SimTime::ZERO; vantages.len()],
                     outcome: ServiceOutcome {
                         vantages: vantages.len() as u32,
                         ..ServiceOutcome::default()
@@ -641,6 +644,12 @@ impl<'a> Replication<'a> {
                 );
                 if previous == ServiceState::Up {
                     runtime.outcome.outages += 1;
+                    runtime.left_up_at[vantage] = now;
+                } else if state == ServiceState::Up && runtime.left_up_at[vantage] == now {
+                    // Back to UP within the instant it was left: the state between two
+                    // events of one instant is no state of the service (DESIGN §3 gives
+                    // one state per instant), so no client lived through an outage.
+                    runtime.outcome.outages -= 1;
                 }
                 runtime.states[vantage] = state;
                 runtime.since[vantage] = now;
