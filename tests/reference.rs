@@ -9,7 +9,11 @@ use std::path::Path;
 
 fn summary(file: &str) -> Summary {
     let scenario = load_file(Path::new(file)).unwrap();
-    Summary::new(&run_study(&scenario, &RunOptions::default(), |_| {}, |_| {}).unwrap().study)
+    Summary::new(
+        &run_study(&scenario, &RunOptions::default(), |_| {}, |_| {})
+            .unwrap()
+            .study,
+    )
 }
 
 #[test]
@@ -25,12 +29,25 @@ fn seed_defaults_land_in_the_reference_ranges_of_design_section_9() {
     ];
     let summary = summary("scenarios/seed-defaults.json");
     for (strategy, low, high, success) in reference {
-        let service = summary.services.iter().find(|s| s.strategy == strategy).unwrap();
+        let service = summary
+            .services
+            .iter()
+            .find(|s| s.strategy == strategy)
+            .unwrap();
         let p50 = service.failover_time_s.p50.unwrap();
-        assert!((low..=high).contains(&p50), "{strategy}: failover p50 {p50}s outside [{low}, {high}]");
+        assert!(
+            (low..=high).contains(&p50),
+            "{strategy}: failover p50 {p50}s outside [{low}, {high}]"
+        );
         let rate = service.failovers.success_rate.unwrap();
-        assert!((rate - success).abs() <= 0.03, "{strategy}: success rate {rate} vs {success}");
-        assert!(service.failovers.attempted > 1000, "{strategy}: too few attempts to judge");
+        assert!(
+            (rate - success).abs() <= 0.03,
+            "{strategy}: success rate {rate} vs {success}"
+        );
+        assert!(
+            service.failovers.attempted > 1000,
+            "{strategy}: too few attempts to judge"
+        );
     }
 }
 
@@ -39,7 +56,10 @@ fn the_multi_region_workers_report_shows_the_backup_capacity_shortfall() {
     let summary = summary("scenarios/multi-region-workers.json");
     let workers = &summary.services[0];
     assert!(workers.availability.mean < workers.lenient_availability.mean);
-    assert!(workers.failovers.failed_by_reason.contains_key("CapacityExceeded"));
+    assert!(workers
+        .failovers
+        .failed_by_reason
+        .contains_key("CapacityExceeded"));
 }
 
 #[test]
@@ -47,12 +67,25 @@ fn the_telecom_triple_failure_and_split_show_in_the_records() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("csv");
     let status = common::failsim()
-        .args(["run", "scenarios/telecom-multi-failure.json", "--replications", "20", "--csv", out.to_str().unwrap()])
+        .args([
+            "run",
+            "scenarios/telecom-multi-failure.json",
+            "--replications",
+            "20",
+            "--csv",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(status.status.success());
     let mut reader = csv::Reader::from_path(out.join("failovers.csv")).unwrap();
-    let faults: Vec<String> = reader.records().map(|r| r.unwrap()[3].to_string()).collect();
-    assert!(faults.iter().filter(|f| *f == "triple-failure").count() >= 40, "both services fail over every replication");
+    let faults: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[3].to_string())
+        .collect();
+    assert!(
+        faults.iter().filter(|f| *f == "triple-failure").count() >= 40,
+        "both services fail over every replication"
+    );
     assert!(faults.iter().any(|f| f == "split"));
 }
