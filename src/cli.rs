@@ -428,6 +428,18 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
     if args.threads == Some(0) {
         return Err(bad("--threads must be at least 1"));
     }
+    if args.replications.is_some() || args.horizon.is_some() {
+        // The overrides can ask for far more work than the file did: estimate it again.
+        use crate::scenarios::compile::{work_estimate, work_problem};
+        let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
+        if let Some(problem) = work_problem(&shares, scenario.replications) {
+            return Err(bad(format!(
+                "{}: with the command-line overrides, {}",
+                args.scenario.display(),
+                problem.message
+            )));
+        }
+    }
     if args.trace_replication >= scenario.replications {
         return Err(bad(format!(
             "--trace-replication {} is beyond the {} replications",

@@ -238,3 +238,24 @@ fn a_failing_check_exits_1_a_passing_one_0_and_a_malformed_one_2() {
     assert_eq!(run("availability>=0.9").status.code(), Some(0));
     assert_eq!(run("availability>>0.9").status.code(), Some(2));
 }
+
+#[test]
+fn overrides_that_ask_for_centuries_of_work_are_refused_before_running() {
+    let output = failsim()
+        .args([
+            "run",
+            "scenarios/quickstart.json",
+            "--horizon",
+            "500y",
+            "--replications",
+            "100000000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("command-line overrides") && stderr.contains("beyond the limit"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Slurm array job: one shard of the replications per array task, then one merge job.
+#   sbatch --array=1-16 bench/slurm-array.sh scenarios/quickstart.json results/
+#   sbatch --dependency=afterok:<array job id> --wrap 'failsim merge results/part-*.json --json results/summary.json'
+#SBATCH --job-name=failsim
+#SBATCH --cpus-per-task=4
+#SBATCH --time=01:00:00
+set -euo pipefail
+scenario=${1:?scenario file}
+out=${2:?output directory}
+mkdir -p "$out"
+failsim run "$scenario" --threads "${SLURM_CPUS_PER_TASK:-1}" \
+  --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" \
+  --json "$out/part-${SLURM_ARRAY_TASK_ID}.json"
