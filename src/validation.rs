@@ -66,9 +66,9 @@ impl Quantity {
     fn decimals(&self) -> usize {
         match self {
             Quantity::Availability => 6,
-            Quantity::FailuresPerYear | Quantity::DetectionMean | Quantity::DetectionQuantile(_) => {
-                3
-            }
+            Quantity::FailuresPerYear
+            | Quantity::DetectionMean
+            | Quantity::DetectionQuantile(_) => 3,
             Quantity::DetectionMin | Quantity::DetectionMax => 9,
         }
     }
@@ -582,7 +582,11 @@ impl Report {
                 case.replications,
                 case.horizon_h,
                 case.seed,
-                case.detections,
+                if case.detections > 0 {
+                    case.detections.to_string()
+                } else {
+                    "—".to_string()
+                },
                 if case.startup_bias > 0.0 {
                     format!("{:.1e}", case.startup_bias)
                 } else {
@@ -643,7 +647,10 @@ mod tests {
         // Exponential U (mean 1000) and D (mean 10): E[X²] = 2·mean².
         let renewal = renewal_startup_excess((1000.0, 2e6), (10.0, 200.0));
         let exponential = exponential_startup_excess(1, 1000.0, 10.0);
-        assert!((renewal - exponential).abs() < 1e-12, "{renewal} vs {exponential}");
+        assert!(
+            (renewal - exponential).abs() < 1e-12,
+            "{renewal} vs {exponential}"
+        );
     }
 
     #[test]

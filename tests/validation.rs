@@ -50,7 +50,11 @@ fn every_validation_case_agrees_with_its_closed_form_and_the_report_is_current()
 /// The availability tolerance of a case, if it checks availability.
 fn tolerance_of_availability(case: &failsim::validation::CaseRun) -> Option<f64> {
     case.rows.iter().find_map(|row| match row.check.tolerance {
-        Tolerance::Absolute(t) if row.check.quantity == failsim::validation::Quantity::Availability => Some(t),
+        Tolerance::Absolute(t)
+            if row.check.quantity == failsim::validation::Quantity::Availability =>
+        {
+            Some(t)
+        }
         _ => None,
     })
 }
