@@ -425,6 +425,7 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
             max_events: args.max_events,
             max_wall,
             interrupt: Some(interrupt_flag()),
+            keep_records: args.csv.is_some(),
         },
         checks,
     })

@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub max_wall: Option<Duration>,
     /// Stop when this flag is raised (Ctrl-C).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Keep every failover record in the outcomes passed to `each` (for `failovers.csv`);
+    /// otherwise only their tally, so memory does not grow with the horizon.
+    pub keep_records: bool,
 }
 
 /// Why a study stopped before running every replication.
@@ -137,8 +140,13 @@ pub fn run_study(
             (next..end)
                 .into_par_iter()
                 .map(|replication| {
-                    Replication::new(scenario, &registry, replication, None)
-                        .run_within(events_left, interrupt)
+                    let replication = Replication::new(scenario, &registry, replication, None);
+                    let replication = if options.keep_records {
+                        replication
+                    } else {
+                        replication.without_records()
+                    };
+                    replication.run_within(events_left, interrupt)
                 })
                 .collect()
         });
