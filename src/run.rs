@@ -80,6 +80,8 @@ pub struct StudyRun {
     pub study: Study,
     /// Set when the run stopped early; the study then holds only the completed prefix.
     pub stopped: Option<Stopped>,
+    /// Events processed by the replications folded into the study.
+    pub events: u64,
 }
 
 /// Runs the replications of `scenario` and folds them into a study; `each` sees every
@@ -119,11 +121,13 @@ pub fn run_study(
     let mut events_left = options.max_events.unwrap_or(u64::MAX);
     let interrupt = options.interrupt.as_deref();
     let mut next = range.start;
+    let mut events = 0;
     while next < range.end {
         if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
             return Ok(StudyRun {
                 study,
                 stopped: Some(Stopped::Interrupted),
+                events,
             });
         }
         if options
@@ -133,6 +137,7 @@ pub fn run_study(
             return Ok(StudyRun {
                 study,
                 stopped: Some(Stopped::WallBudget),
+                events,
             });
         }
         let end = (next + batch).min(range.end);
@@ -162,9 +167,11 @@ pub fn run_study(
                 return Ok(StudyRun {
                     study,
                     stopped: Some(reason),
+                    events,
                 });
             }
             events_left -= outcome.events;
+            events += outcome.events;
             study.add(outcome);
             each(outcome);
         }
@@ -174,6 +181,7 @@ pub fn run_study(
     Ok(StudyRun {
         study,
         stopped: None,
+        events,
     })
 }
 
