@@ -462,6 +462,7 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
             max_events: args.max_events,
             max_wall,
             interrupt: Some(interrupt_flag()),
+            keep_records: args.csv.is_some(),
         },
         checks,
     })
@@ -498,13 +499,14 @@ fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
     bad(format!("{}: {error}", path.display()))
 }
 
-/// Runs one study, streaming CSV rows; handles budgets and interruption.
+/// Runs one study, streaming CSV rows; handles budgets and interruption. Returns the
+/// study and the number of events its replications processed.
 fn study(
     prepared: &Prepared,
     csv: &mut Option<CsvExporter>,
     partial: bool,
     scenario: &CompiledScenario,
-) -> Result<Study, CliError> {
+) -> Result<(Study, u64), CliError> {
     let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
         s.range(scenario.replications).count() as u64
     }));
@@ -552,7 +554,7 @@ fn study(
         }
         eprintln!("{message}; writing the partial result (--partial)");
     }
-    Ok(run.study)
+    Ok((run.study, run.events))
 }
 
 fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
@@ -565,7 +567,7 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
         .as_ref()
         .map(|dir| CsvExporter::create(dir, &scenario).map_err(|e| out_err(dir, e)))
         .transpose()?;
-    let study = study(&prepared, &mut csv, args.partial, &scenario)?;
+    let (study, events) = study(&prepared, &mut csv, args.partial, &scenario)?;
     let elapsed = started.elapsed();
     if let Some(mut exporter) = csv {
         let dir = args.csv.as_deref().unwrap_or(Path::new("."));
@@ -579,7 +581,7 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
             write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
         }
         eprintln!(
-            "shard {}/{} done: {} replications in {:.2}s",
+            "shard {}/{} done: {} replications, {events} events in {:.2}s",
             shard.index,
             shard.count,
             study.services.first().map_or(0, |s| s.rows.len()),
@@ -604,9 +606,10 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
         )?;
     }
     eprintln!(
-        "{} replications in {:.3}s",
+        "{} replications, {events} events in {:.3}s ({:.1} M events/s)",
         summary.replications,
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
     );
     report(&summary, args.json.as_deref(), &prepared.checks)
 }
@@ -697,8 +700,11 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         .map(|dir| CsvExporter::create(dir, &prepared.scenario).map_err(|e| out_err(dir, e)))
         .transpose()?;
     let mut studies = Vec::new();
+    let mut events = 0;
     for scenario in &variants {
-        studies.push(study(&prepared, &mut csv, args.partial, scenario)?);
+        let (study, study_events) = study(&prepared, &mut csv, args.partial, scenario)?;
+        studies.push(study);
+        events += study_events;
     }
     if let Some(mut exporter) = csv {
         let dir = args.csv.as_deref().unwrap_or(Path::new("."));
@@ -741,7 +747,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         print!("{}", table::render_comparison(&comparison));
     }
     eprintln!(
-        "{} strategies × {} replications in {:.3}s",
+        "{} strategies × {} replications, {events} events in {:.3}s",
         strategies.len(),
         comparison.replications,
         started.elapsed().as_secs_f64()

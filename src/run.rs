@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub max_wall: Option<Duration>,
     /// Stop when this flag is raised (Ctrl-C).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Keep every failover record in the outcomes passed to `each` (for `failovers.csv`);
+    /// otherwise only their tally, so memory does not grow with the horizon.
+    pub keep_records: bool,
 }
 
 /// Why a study stopped before running every replication.
@@ -77,14 +80,19 @@ pub struct StudyRun {
     pub study: Study,
     /// Set when the run stopped early; the study then holds only the completed prefix.
     pub stopped: Option<Stopped>,
+    /// Events processed by the replications folded into the study.
+    pub events: u64,
 }
 
 /// Runs the replications of `scenario` and folds them into a study; `each` sees every
 /// replication outcome in index order (for streaming CSV rows) and `progress` the count done.
+///
+/// Replications run in batches on the pool; each batch is folded (in index order) while
+/// the next one runs, so the fold is not a serial step between batches.
 pub fn run_study(
     scenario: &CompiledScenario,
     options: &RunOptions,
-    mut each: impl FnMut(&ReplicationOutcome),
+    mut each: impl FnMut(&ReplicationOutcome) + Send,
     mut progress: impl FnMut(u64),
 ) -> Result<StudyRun, String> {
     let started = Instant::now();
@@ -113,60 +121,117 @@ pub fn run_study(
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
-    let mut events_left = options.max_events.unwrap_or(u64::MAX);
+    let mut budget = Budget {
+        events_left: options.max_events.unwrap_or(u64::MAX),
+        events: 0,
+    };
     let interrupt = options.interrupt.as_deref();
+    let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
+        replications
+            .into_par_iter()
+            .map(|replication| {
+                let replication = Replication::new(scenario, &registry, replication, None);
+                let replication = if options.keep_records {
+                    replication
+                } else {
+                    replication.without_records()
+                };
+                replication.run_within(events_cap, interrupt)
+            })
+            .collect()
+    };
     let mut next = range.start;
-    while next < range.end {
-        if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-            return Ok(StudyRun {
-                study,
-                stopped: Some(Stopped::Interrupted),
-            });
-        }
-        if options
+    // Computed but not yet folded.
+    let mut pending: Vec<ReplicationOutcome> = Vec::new();
+    loop {
+        let stop_now = if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            Some(Stopped::Interrupted)
+        } else if options
             .max_wall
             .is_some_and(|limit| started.elapsed() >= limit)
         {
+            Some(Stopped::WallBudget)
+        } else {
+            None
+        };
+        let launch = stop_now.is_none() && next < range.end;
+        let end = if launch {
+            (next + batch).min(range.end)
+        } else {
+            next
+        };
+        let folding = std::mem::take(&mut pending);
+        // The cap may exceed what is left once `folding` is counted; the fold checks each
+        // replication against the exact budget, so the kept prefix is the same.
+        let events_cap = budget.events_left;
+        let (computed, stopped) = pool.install(|| {
+            rayon::join(
+                || {
+                    if launch {
+                        run_batch(next..end, events_cap)
+                    } else {
+                        Vec::new()
+                    }
+                },
+                || budget.fold(&folding, &mut study, interrupt, &mut each),
+            )
+        });
+        if let Some(reason) = stopped.or(stop_now) {
             return Ok(StudyRun {
                 study,
-                stopped: Some(Stopped::WallBudget),
+                stopped: Some(reason),
+                events: budget.events,
             });
         }
-        let end = (next + batch).min(range.end);
-        let outcomes: Vec<ReplicationOutcome> = pool.install(|| {
-            (next..end)
-                .into_par_iter()
-                .map(|replication| {
-                    Replication::new(scenario, &registry, replication, None)
-                        .run_within(events_left, interrupt)
-                })
-                .collect()
-        });
-        for outcome in &outcomes {
-            // Only a complete prefix of replications is kept, so a partial result is
-            // exactly the first k replications of the full run.
-            if !outcome.complete || outcome.events > events_left {
-                let reason = if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                    Stopped::Interrupted
-                } else {
-                    Stopped::EventBudget
-                };
-                return Ok(StudyRun {
-                    study,
-                    stopped: Some(reason),
-                });
-            }
-            events_left -= outcome.events;
-            study.add(outcome);
-            each(outcome);
+        if !folding.is_empty() {
+            progress(next - range.start);
         }
-        progress(end - range.start);
+        if !launch {
+            break;
+        }
+        pending = computed;
         next = end;
     }
     Ok(StudyRun {
         study,
         stopped: None,
+        events: budget.events,
     })
+}
+
+/// Events still allowed and events folded so far.
+struct Budget {
+    events_left: u64,
+    events: u64,
+}
+
+impl Budget {
+    /// Folds a batch in index order; stops at the first replication that did not complete
+    /// within the budget, so a partial result is exactly the first k replications.
+    fn fold(
+        &mut self,
+        outcomes: &[ReplicationOutcome],
+        study: &mut Study,
+        interrupt: Option<&AtomicBool>,
+        each: &mut impl FnMut(&ReplicationOutcome),
+    ) -> Option<Stopped> {
+        for outcome in outcomes {
+            if !outcome.complete || outcome.events > self.events_left {
+                return Some(
+                    if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                        Stopped::Interrupted
+                    } else {
+                        Stopped::EventBudget
+                    },
+                );
+            }
+            self.events_left -= outcome.events;
+            self.events += outcome.events;
+            study.add(outcome);
+            each(outcome);
+        }
+        None
+    }
 }
 
 #[cfg(test)]

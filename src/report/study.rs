@@ -100,24 +100,19 @@ impl Study {
         let horizon = self.horizon_ns;
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
             let vantages = service.vantages.max(1) as f64;
-            let mut succeeded = 0;
-            let mut failover_ns: u128 = 0;
-            for record in &service.records {
-                if record.attempt == 0 {
-                    study.detection_time.record(record.detection_time());
-                }
-                if record.outcome == Outcome::Success {
-                    succeeded += 1;
-                    failover_ns += record.failover_time() as u128;
-                    study.failover_time.record(record.failover_time());
-                    study.data_loss.record(record.data_loss);
-                } else {
+            let tally = &service.tally;
+            study.detection_time.merge(&tally.detection_time);
+            study.failover_time.merge(&tally.failover_time);
+            study.data_loss.merge(&tally.data_loss);
+            for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
+                if count > 0 {
                     *study
                         .failed_by_reason
-                        .entry(record.outcome.as_str().to_string())
-                        .or_default() += 1;
+                        .entry(outcome.as_str().to_string())
+                        .or_default() += count;
                 }
             }
+            let succeeded = tally.succeeded;
             study.rows.push(ReplicationRow {
                 replication: outcome.replication,
                 availability: service.availability(horizon),
@@ -125,10 +120,10 @@ impl Study {
                 down_s: service.down_ns as f64 / vantages / 1e9,
                 degraded_s: service.degraded_ns as f64 / vantages / 1e9,
                 outages: service.outages_per_vantage(),
-                failovers_attempted: service.records.len() as u64,
+                failovers_attempted: tally.attempted,
                 failovers_succeeded: succeeded,
                 failover_time_mean_s: (succeeded > 0)
-                    .then(|| failover_ns as f64 / succeeded as f64 / 1e9),
+                    .then(|| tally.failover_ns as f64 / succeeded as f64 / 1e9),
                 split_brain_s: service.split_brain_ns as f64 / 1e9,
                 unnecessary_failovers: service.unnecessary_failovers,
                 safety_violations: service.safety_violations,

@@ -10,7 +10,8 @@ use super::time::{Nanos, SimTime};
 use super::trace::{TraceEvent, TraceSink};
 use crate::scenarios::compile::{Action, CompiledScenario};
 use crate::strategies::{
-    self, Command, Context, FailoverRecord, FaultTag, ServiceState, Stimulus, Strategy, View,
+    self, Command, Context, FailoverRecord, FailoverTally, FaultTag, ServiceState, Stimulus,
+    Strategy, View,
 };
 use rand::seq::SliceRandom;
 use rand::RngExt;
@@ -36,7 +37,10 @@ pub struct ServiceOutcome {
     pub unnecessary_failovers: u64,
     /// Times more replicas misbehaved than tolerated.
     pub safety_violations: u64,
-    /// Every failover attempt, in completion order.
+    /// What the summary needs of the failover attempts, folded as they complete.
+    pub tally: FailoverTally,
+    /// Every failover attempt, in completion order; empty when the replication was run
+    /// [`without_records`](Replication::without_records).
     pub records: Vec<FailoverRecord>,
 }
 
@@ -105,6 +109,8 @@ pub struct Replication<'a> {
     pending_crashes: Vec<(u32, Nanos)>,
     trace: Option<&'a mut dyn TraceSink>,
     events: u64,
+    keep_records: bool,
+    changes: Vec<(u32, ServiceState)>,
 }
 
 impl<'a> Replication<'a> {
@@ -191,7 +197,16 @@ impl<'a> Replication<'a> {
             pending_crashes: Vec::new(),
             trace,
             events: 0,
+            keep_records: true,
+            changes: Vec::new(),
         }
+    }
+
+    /// Keeps only the [`FailoverTally`] of each service, not every record: memory then
+    /// stays flat however many failovers a long horizon holds.
+    pub fn without_records(mut self) -> Self {
+        self.keep_records = false;
+        self
     }
 
     /// Runs to the horizon and returns what every service lived through.
@@ -600,7 +615,11 @@ impl<'a> Replication<'a> {
                         service: service as u32,
                         record: &record,
                     });
-                    self.services[service].outcome.records.push(record);
+                    let outcome = &mut self.services[service].outcome;
+                    outcome.tally.add(&record);
+                    if self.keep_records {
+                        outcome.records.push(record);
+                    }
                 }
                 Command::UnnecessaryFailover => {
                     self.services[service].outcome.unnecessary_failovers += 1
@@ -632,7 +651,7 @@ impl<'a> Replication<'a> {
         };
         let runtime = &mut self.services[service];
         let now = self.now;
-        let mut changes = Vec::new();
+        let mut changes = std::mem::take(&mut self.changes);
         for vantage in 0..runtime.vantages.len() {
             let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
             let previous = runtime.states[vantage];
@@ -665,13 +684,15 @@ impl<'a> Replication<'a> {
             }
             _ => {}
         }
-        for (vantage, state) in changes {
+        for &(vantage, state) in &changes {
             self.trace(TraceEvent::ServiceState {
                 service: service as u32,
                 vantage,
                 state,
             });
         }
+        changes.clear();
+        self.changes = changes;
     }
 }
 

@@ -20,7 +20,7 @@ use crate::sim::network::{Network, Observer};
 use crate::sim::time::{Nanos, SimTime};
 use crate::sim::topology::NodeId;
 use rand_chacha::ChaCha8Rng;
-pub use record::{FailoverRecord, FaultTag, Outcome};
+pub use record::{FailoverRecord, FailoverTally, FaultTag, Outcome};
 
 /// What a vantage point sees of a service at one instant (DESIGN §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
