@@ -421,6 +421,7 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
     let mut detections = Vec::new();
     let options = RunOptions {
         threads,
+        keep_records: wants_detections,
         ..RunOptions::default()
     };
     let run = run_study(
