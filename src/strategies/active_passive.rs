@@ -163,7 +163,13 @@ impl ActivePassive {
             }
         };
         self.attempt = Some(attempt);
-        ctx.schedule(ctx.now.after(delay), self.timer(DECIDE));
+        if delay == 0 {
+            // An automatic decision takes no time: deciding now is what a DECIDE timer at
+            // this instant would do, without an event per failure.
+            self.on_decide(ctx);
+        } else {
+            ctx.schedule(ctx.now.after(delay), self.timer(DECIDE));
+        }
     }
 
     fn eligible(&self, index: usize, view: &View) -> bool {
