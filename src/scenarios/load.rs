@@ -49,12 +49,30 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         }
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| invalid(error.path().to_string(), error.into_inner()))?;
+    let scenario: Scenario =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let mut failure = invalid(error.path().to_string(), error.into_inner());
+            if is_risk_file(text) {
+                if let ScenarioError::Invalid { diagnostics, .. } = &mut failure {
+                    diagnostics[0].message.push_str(
+                        "; this is a risk file (it has `risk_assessments`): \
+                         run `failsim plan` on it",
+                    );
+                }
+            }
+            failure
+        })?;
     deserializer
         .end()
         .map_err(|error| invalid(String::new(), error))?;
     Ok(scenario)
+}
+
+/// Whether the text is a risk file for `failsim plan` rather than a scenario: a JSON
+/// object with a top-level `risk_assessments`.
+fn is_risk_file(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        .is_ok_and(|object| object.contains_key("risk_assessments"))
 }
 
 /// serde_path_to_error writes `?` for a step it could not name (a key cut off by a
