@@ -853,6 +853,23 @@ fn compile_regions(
             ),
         }
     }
+    if geo.primary_region.is_none() && !geo.backup_regions.is_empty() {
+        // The documented default primary is the region of the first replica; with backups
+        // listed, it is the first replica region that is not one of them.
+        let backups: Vec<Option<u32>> = geo.backup_regions.iter().map(|b| region_of(b)).collect();
+        match replica_regions
+            .iter()
+            .find(|r| !backups.contains(&Some(**r)))
+        {
+            Some(&r) => order.push(r),
+            None => check.fail(
+                format!("{path}.geographic.backup_regions"),
+                "every region of this service's replicas is listed as a backup: \
+                 name the one that serves first in `primary_region`"
+                    .to_string(),
+            ),
+        }
+    }
     for (i, backup) in geo.backup_regions.iter().enumerate() {
         match region_of(backup) {
             Some(r) if order.contains(&r) => check.fail(
@@ -1428,5 +1445,40 @@ mod tests {
             "{problems:?}"
         );
         assert!(compile(&scenario(faults, 1_000), "t").is_ok());
+    }
+
+    fn geographic_regions(geographic: &str) -> Result<Vec<u32>, Vec<Problem>> {
+        let scenario: Scenario = serde_json::from_str(&format!(
+            r#"{{"horizon": "10d",
+                "topology": {{"nodes": [{{"id": "e", "region": "east"}},
+                    {{"id": "c", "region": "central"}}, {{"id": "w", "region": "west"}}]}},
+                "services": [{{"name": "s", "strategy": "GEOGRAPHIC",
+                    "replicas": ["e", "c", "w"], "geographic": {geographic}}}]}}"#
+        ))
+        .unwrap();
+        compile(&scenario, "geo").map(|compiled| compiled.services[0].regions.clone())
+    }
+
+    #[test]
+    fn backups_without_a_primary_keep_the_first_replica_region_as_primary() {
+        let region = |name: &str| ["east", "central", "west"].iter().position(|r| *r == name);
+        let names =
+            |order: Vec<u32>| -> Vec<usize> { order.into_iter().map(|r| r as usize).collect() };
+        let listed = names(geographic_regions(r#"{"backup_regions": ["west"]}"#).unwrap());
+        let east = region("east").unwrap();
+        let west = region("west").unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[1], west);
+        // The topology's region indices follow first appearance: east is the first replica's.
+        assert_eq!(listed[0], east);
+        let central_first =
+            names(geographic_regions(r#"{"backup_regions": ["east", "west"]}"#).unwrap());
+        assert_eq!(central_first[0], region("central").unwrap());
+        let problems =
+            geographic_regions(r#"{"backup_regions": ["east", "central", "west"]}"#).unwrap_err();
+        assert!(problems
+            .iter()
+            .any(|p| p.path == "services[0].geographic.backup_regions"
+                && p.message.contains("primary_region")));
     }
 }

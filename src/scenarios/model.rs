@@ -710,7 +710,8 @@ fn default_election_max() -> Duration {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Geographic {
-    /// Region that serves first (default: the region of the first replica).
+    /// Region that serves first (default: the region of the first replica that is not
+    /// listed in `backup_regions`).
     #[serde(default)]
     pub primary_region: Option<String>,
     /// Backup regions in priority order (default: the other replica regions in file order).
