@@ -310,7 +310,7 @@ fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<()
 
 fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     use crate::recommend::{parse_modes, parse_replica_counts, parse_strategies};
-    let mut scenario = crate::recommend::load_file(&args.scenario).map_err(bad)?;
+    let mut scenario = load_file(&args.scenario).map_err(bad)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

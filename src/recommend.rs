@@ -28,18 +28,16 @@
 //! given). Everything is a deterministic function of the scenario and the seed.
 
 use crate::checks::{Check, Op, Verdict};
+use crate::output::table::{seconds, write_columns};
 use crate::report::summary::{AvailabilitySummary, ServiceSummary};
 use crate::report::{Study, Summary};
 use crate::run::{run_study, RunOptions, Shard};
 use crate::scenarios::compile::compile;
-use crate::scenarios::load::parse;
 use crate::scenarios::model::{Cost, FailoverMode, Placement, Service, StrategyName};
-use crate::scenarios::positions::PositionIndex;
-use crate::scenarios::{CompiledScenario, Diagnostic, ScenarioError};
+use crate::scenarios::CompiledScenario;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
-use std::path::Path;
 
 /// Smallest batch of replications between two early-stopping decisions: fewer would
 /// trust intervals estimated from a handful of replications.
@@ -257,50 +255,6 @@ pub struct Recommendation {
     pub slo: Vec<String>,
     /// Per service, in scenario order.
     pub services: Vec<ServiceRecommendation>,
-}
-
-/// Reads, validates and compiles a scenario for `recommend`, also checking its `cost`
-/// block; problems with the cost are reported together with every other problem.
-pub fn load_file(file: &Path) -> Result<CompiledScenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Unreadable {
-        file: file.to_path_buf(),
-        source,
-    })?;
-    let cost = parse(&text, file)?.cost.unwrap_or_default();
-    let index = PositionIndex::new(&text);
-    let cost_problems = [
-        ("cost.per_replica", cost.per_replica),
-        ("cost.per_region", cost.per_region),
-    ]
-    .into_iter()
-    .filter(|(_, value)| !(value.is_finite() && *value >= 0.0))
-    .map(|(path, value)| {
-        let (line, column) = index.locate(path);
-        Diagnostic {
-            path: path.to_string(),
-            line,
-            column,
-            message: format!("{value} is not a cost: use a non-negative number"),
-        }
-    });
-    let mut diagnostics = match crate::scenarios::load_str(&text, file) {
-        Ok(scenario) => {
-            let diagnostics: Vec<Diagnostic> = cost_problems.collect();
-            if diagnostics.is_empty() {
-                return Ok(scenario);
-            }
-            diagnostics
-        }
-        Err(ScenarioError::Invalid { diagnostics, .. }) => {
-            diagnostics.into_iter().chain(cost_problems).collect()
-        }
-        Err(other) => return Err(other),
-    };
-    diagnostics.sort_by_key(|d| (d.line, d.column));
-    Err(ScenarioError::Invalid {
-        file: file.to_path_buf(),
-        diagnostics,
-    })
 }
 
 /// Searches every service of `scenario` and ranks its candidates against `checks`.
@@ -591,16 +545,6 @@ fn rank(service: &Service, candidates: Vec<Candidate>) -> ServiceRecommendation 
     }
 }
 
-fn seconds(value: Option<f64>) -> String {
-    match value {
-        None => "-".to_string(),
-        Some(v) if v < 1.0 => format!("{:.0}ms", v * 1e3),
-        Some(v) if v < 120.0 => format!("{v:.2}s"),
-        Some(v) if v < 7200.0 => format!("{:.1}m", v / 60.0),
-        Some(v) => format!("{:.1}h", v / 3600.0),
-    }
-}
-
 fn mode_name(mode: Option<FailoverMode>) -> &'static str {
     match mode {
         Some(FailoverMode::Automatic) => "AUTOMATIC",
@@ -677,17 +621,7 @@ pub fn render_table(recommendation: &Recommendation) -> String {
                 },
             ]);
         }
-        let widths: Vec<usize> = (0..header.len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        for row in rows {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            let _ = writeln!(out, "{}", line.join("  ").trim_end());
-        }
+        write_columns(&mut out, &rows);
         for c in service
             .candidates
             .iter()

@@ -16,7 +16,7 @@ use crate::analytic::{
 use crate::report::ServiceStudy;
 use crate::run::{run_study, RunOptions};
 use crate::scenarios::{load_file, ScenarioError};
-use crate::stats::{mean_ci, Z_975};
+use crate::stats::{mean_ci, nearest_rank, Z_975};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -509,7 +509,7 @@ fn quantile_ci(sorted: &[f64], q: f64) -> (f64, (f64, f64)) {
     let at_rank = |rank: f64| sorted[rank.clamp(1.0, n) as usize - 1];
     let spread = Z_975 * (n * q * (1.0 - q)).sqrt();
     (
-        at_rank((n * q).ceil()),
+        sorted[nearest_rank(q, sorted.len() as u64) as usize - 1],
         (
             at_rank((n * q - spread).floor()),
             at_rank((n * q + spread).ceil()),

@@ -27,9 +27,7 @@ fn scenario_files() -> Vec<PathBuf> {
 
 /// Risk assessments (for `failsim plan`) live beside scenarios but are not scenarios.
 fn is_risk_file(path: &Path) -> bool {
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    value.get("risk_assessments").is_some()
+    failsim::plan::is_risk_file(&std::fs::read_to_string(path).unwrap())
 }
 
 fn run_json(args: &[&str]) -> Vec<u8> {

@@ -4,13 +4,32 @@ use crate::compare::Comparison;
 use crate::report::{ServiceSummary, Summary};
 use std::fmt::Write;
 
-fn seconds(value: Option<f64>) -> String {
+/// A duration in seconds as a short human figure (`850ms`, `6.06s`, `14.5m`, `3.9h`), `-`
+/// when there is none.
+pub fn seconds(value: Option<f64>) -> String {
     match value {
         None => "-".to_string(),
         Some(v) if v < 1.0 => format!("{:.0}ms", v * 1e3),
         Some(v) if v < 120.0 => format!("{v:.2}s"),
         Some(v) if v < 7200.0 => format!("{:.1}m", v / 60.0),
         Some(v) => format!("{:.1}h", v / 3600.0),
+    }
+}
+
+/// Writes `rows` (the header first) as left-aligned columns two spaces apart, each as wide
+/// as its widest cell.
+pub fn write_columns(out: &mut String, rows: &[Vec<String>]) {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
 }
 
@@ -125,17 +144,7 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
             seconds(s.data_loss_s.p99),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
+    write_columns(out, &rows);
     for s in services {
         let mut extras = Vec::new();
         if !s.failovers.failed_by_reason.is_empty() {

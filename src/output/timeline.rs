@@ -77,14 +77,11 @@ impl TraceSink for Recorder<'_> {
                 vantage,
                 state,
             } => {
-                let spec = &self.scenario.services[*service as usize];
-                let vantage = spec
-                    .vantages
-                    .get(*vantage as usize)
-                    .map_or("global".to_string(), |&v| {
-                        self.scenario.topology.nodes[v as usize].name.clone()
-                    });
-                let row = format!("{} @ {vantage}", spec.name);
+                let row = format!(
+                    "{} @ {}",
+                    self.scenario.services[*service as usize].name,
+                    self.scenario.vantage_name(*service, *vantage)
+                );
                 self.row(&row);
                 self.close(&row, t);
                 match state {

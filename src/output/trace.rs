@@ -61,12 +61,9 @@ impl TraceSink for JsonLinesTrace<'_> {
                 vantage,
                 state,
             } => {
-                let spec = &self.scenario.services[*service as usize];
-                let vantage = spec
-                    .vantages
-                    .get(*vantage as usize)
-                    .map_or("global", |&v| self.node(v));
-                json!({"t": t, "event": "service_state", "service": spec.name, "vantage": vantage, "state": state_name(*state)})
+                let name = &self.scenario.services[*service as usize].name;
+                let vantage = self.scenario.vantage_name(*service, *vantage);
+                json!({"t": t, "event": "service_state", "service": name, "vantage": vantage, "state": state_name(*state)})
             }
             TraceEvent::Failover { service, record } => json!({
                 "t": t,

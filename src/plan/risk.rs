@@ -257,30 +257,7 @@ pub fn is_risk_file(text: &str) -> bool {
 
 /// Parses risk-file text; a syntax or type error names its JSON path and line:column.
 pub fn parse(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
-    let invalid = |path: String, inner: serde_json::Error| ScenarioError::Invalid {
-        file: file.to_path_buf(),
-        diagnostics: vec![Diagnostic {
-            path: if path == "." { String::new() } else { path },
-            line: inner.line().max(1),
-            column: inner.column().max(1),
-            message: strip_position(&inner.to_string()),
-        }],
-    };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let risk: RiskFile = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| invalid(error.path().to_string(), error.into_inner()))?;
-    deserializer
-        .end()
-        .map_err(|error| invalid(String::new(), error))?;
-    Ok(risk)
-}
-
-/// serde_json appends " at line L column C"; the position is printed in front instead.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_string(),
-        None => message.to_string(),
-    }
+    crate::scenarios::load::parse_document(text, file, "a risk file")
 }
 
 /// Parses and validates risk-file text; `file` is used only in messages.

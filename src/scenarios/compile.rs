@@ -62,6 +62,17 @@ pub struct CompiledScenario {
     pub source: Scenario,
 }
 
+impl CompiledScenario {
+    /// The name of a service's vantage point in outputs: its node, or "global" for the
+    /// global client.
+    pub fn vantage_name(&self, service: u32, vantage: u32) -> &str {
+        self.services[service as usize]
+            .vantages
+            .get(vantage as usize)
+            .map_or("global", |&node| &self.topology.nodes[node as usize].name)
+    }
+}
+
 /// A service with node names resolved to ids.
 #[derive(Clone, Debug)]
 pub struct ServiceSpec {
@@ -353,6 +364,18 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     for (i, expression) in scenario.slo.iter().enumerate() {
         if let Err(message) = crate::checks::Check::parse(expression) {
             check.fail(format!("slo[{i}]"), message);
+        }
+    }
+    if let Some(cost) = &scenario.cost {
+        for (path, value) in [
+            ("cost.per_replica", cost.per_replica),
+            ("cost.per_region", cost.per_region),
+        ] {
+            check.require(
+                value.is_finite() && value >= 0.0,
+                path,
+                format!("{value} is not a cost: use a non-negative number"),
+            );
         }
     }
     if check.problems.is_empty() {

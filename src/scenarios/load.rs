@@ -4,10 +4,30 @@ use super::compile::{compile, CompiledScenario};
 use super::error::{Diagnostic, ScenarioError};
 use super::model::Scenario;
 use super::positions::PositionIndex;
+use serde::de::DeserializeOwned;
 use std::path::Path;
 
 /// Parses scenario text; syntax and type errors name the JSON path and line:column.
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    parse_document(text, file, "a scenario file").map_err(|mut failure| {
+        if crate::plan::is_risk_file(text) {
+            if let ScenarioError::Invalid { diagnostics, .. } = &mut failure {
+                diagnostics[0].message.push_str(
+                    "; this is a risk file (it has `risk_assessments`): run `failsim plan` on it",
+                );
+            }
+        }
+        failure
+    })
+}
+
+/// Parses a JSON document of type `T` (a scenario or a risk file, `kind` in messages);
+/// a syntax or type error names its JSON path and line:column.
+pub fn parse_document<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    kind: &str,
+) -> Result<T, ScenarioError> {
     let invalid = |path: String, inner: serde_json::Error| {
         let (line, column) = (inner.line().max(1), inner.column().max(1));
         ScenarioError::Invalid {
@@ -21,7 +41,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         }
     };
     // serde would read a JSON array as a struct given field by field, and report a
-    // puzzling "invalid length"; say what a scenario is instead.
+    // puzzling "invalid length"; say what the file must be instead.
     if let Some((offset, first)) = text.char_indices().find(|(_, c)| !c.is_whitespace()) {
         if first != '{' {
             let line = text[..offset].matches('\n').count() + 1;
@@ -42,37 +62,19 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
                         text,
                         line,
                         column,
-                        "a scenario file holds one JSON object, `{ ... }`".to_string(),
+                        format!("{kind} holds one JSON object, `{{ ... }}`"),
                     ),
                 }],
             });
         }
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let scenario: Scenario =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let mut failure = invalid(error.path().to_string(), error.into_inner());
-            if is_risk_file(text) {
-                if let ScenarioError::Invalid { diagnostics, .. } = &mut failure {
-                    diagnostics[0].message.push_str(
-                        "; this is a risk file (it has `risk_assessments`): \
-                         run `failsim plan` on it",
-                    );
-                }
-            }
-            failure
-        })?;
+    let document: T = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| invalid(error.path().to_string(), error.into_inner()))?;
     deserializer
         .end()
         .map_err(|error| invalid(String::new(), error))?;
-    Ok(scenario)
-}
-
-/// Whether the text is a risk file for `failsim plan` rather than a scenario: a JSON
-/// object with a top-level `risk_assessments`.
-fn is_risk_file(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-        .is_ok_and(|object| object.contains_key("risk_assessments"))
+    Ok(document)
 }
 
 /// serde_path_to_error writes `?` for a step it could not name (a key cut off by a

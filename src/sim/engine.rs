@@ -80,8 +80,8 @@ struct ServiceRuntime {
     vantages: Vec<Observer>,
     states: Vec<ServiceState>,
     since: Vec<SimTime>,
-    /// Per vantage, when the service last left UP there.
-    left_up_at: Vec<SimTime>,
+    /// Stimulated at the current instant and not yet accounted.
+    unaccounted: bool,
     split_brain_since: Option<SimTime>,
     outcome: ServiceOutcome,
 }
@@ -111,6 +111,8 @@ pub struct Replication<'a> {
     events: u64,
     keep_records: bool,
     changes: Vec<(u32, ServiceState)>,
+    /// Services stimulated at the current instant, in the order they were first stimulated.
+    unaccounted: Vec<u32>,
 }
 
 impl<'a> Replication<'a> {
@@ -153,7 +155,7 @@ impl<'a> Replication<'a> {
                     rng: stream(seed, replication, Purpose::Service(index)),
                     states: vec![ServiceState::Up; vantages.len()],
                     since: vec![SimTime::ZERO; vantages.len()],
-                    left_up_at: vec![SimTime::ZERO; vantages.len()],
+                    unaccounted: false,
                     outcome: ServiceOutcome {
                         vantages: vantages.len() as u32,
                         ..ServiceOutcome::default()
@@ -199,6 +201,7 @@ impl<'a> Replication<'a> {
             events: 0,
             keep_records: true,
             changes: Vec::new(),
+            unaccounted: Vec::new(),
         }
     }
 
@@ -234,11 +237,15 @@ impl<'a> Replication<'a> {
                 complete = false;
                 break;
             }
+            if at != self.now {
+                self.account_instant();
+            }
             let (at, event) = self.queue.pop().expect("peeked event");
             self.now = at;
             self.events += 1;
             self.dispatch(event);
         }
+        self.account_instant();
         self.now = horizon;
         let mut services = Vec::with_capacity(self.services.len());
         for runtime in std::mem::take(&mut self.services) {
@@ -631,7 +638,11 @@ impl<'a> Replication<'a> {
             }
         }
         self.commands = commands;
-        self.account(service);
+        let runtime = &mut self.services[service];
+        if !runtime.unaccounted {
+            runtime.unaccounted = true;
+            self.unaccounted.push(service as u32);
+        }
     }
 
     fn drain_pending_crashes(&mut self) {
@@ -641,6 +652,20 @@ impl<'a> Replication<'a> {
             self.queue
                 .schedule(self.now.after(repair_after), Event::Restore { node, tag });
         }
+    }
+
+    /// Accounts every service stimulated at the current instant, once, now that the
+    /// instant's events are all handled: a service has one state per instant (DESIGN §3),
+    /// so a state held only between two events of one instant is never counted, traced
+    /// or taken for an outage.
+    fn account_instant(&mut self) {
+        let mut unaccounted = std::mem::take(&mut self.unaccounted);
+        for &service in &unaccounted {
+            self.services[service as usize].unaccounted = false;
+            self.account(service as usize);
+        }
+        unaccounted.clear();
+        self.unaccounted = unaccounted;
     }
 
     fn account(&mut self, service: usize) {
@@ -663,12 +688,6 @@ impl<'a> Replication<'a> {
                 );
                 if previous == ServiceState::Up {
                     runtime.outcome.outages += 1;
-                    runtime.left_up_at[vantage] = now;
-                } else if state == ServiceState::Up && runtime.left_up_at[vantage] == now {
-                    // Back to UP within the instant it was left: the state between two
-                    // events of one instant is no state of the service (DESIGN §3 gives
-                    // one state per instant), so no client lived through an outage.
-                    runtime.outcome.outages -= 1;
                 }
                 runtime.states[vantage] = state;
                 runtime.since[vantage] = now;

@@ -154,7 +154,7 @@ fn combine_extremes(a: Option<u64>, b: Option<u64>, pick: fn(u64, u64) -> u64) -
 ///
 /// A product that lands within a few ulps of an integer is taken as that integer, so
 /// that 0.07 · 100 (= 7.000000000000001 in `f64`) is rank 7 and not 8.
-fn nearest_rank(q: f64, n: u64) -> u64 {
+pub fn nearest_rank(q: f64, n: u64) -> u64 {
     let exact = q * n as f64;
     let nearest = exact.round();
     let rank = if (exact - nearest).abs() <= 4.0 * f64::EPSILON * exact {

@@ -11,7 +11,7 @@ mod nines;
 mod proportion;
 mod student_t;
 
-pub use histogram::DurationHistogram;
+pub use histogram::{nearest_rank, DurationHistogram};
 pub use interval::{mean_ci, paired_difference_ci, MeanCi};
 pub use nines::nines;
 pub use proportion::{wilson_ci95, Proportion};
