@@ -1,20 +1,38 @@
 //! Atomic output: write to a temporary file in the same directory, then rename, so a
 //! crash or a kill never leaves a half-written result behind.
+//!
+//! Only regular files are replaced that way. A device, pipe or socket (`/dev/null`,
+//! `/dev/stdout`, a FIFO) is written in place: renaming over it would swap the device
+//! node for a plain file, which breaks every other program on the machine that uses it.
+//! A symbolic link is followed, so the file it points at is replaced and the link stays.
 
-use std::fs::File;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// A file that appears under its name only when [`AtomicFile::commit`] succeeds.
 pub struct AtomicFile {
-    temporary: PathBuf,
-    target: PathBuf,
+    /// `Some((temporary, target))` while replacing a regular file; `None` when writing a
+    /// device or pipe in place.
+    replacement: Option<(PathBuf, PathBuf)>,
     writer: Option<BufWriter<File>>,
 }
 
 impl AtomicFile {
-    /// Starts writing `target` through a temporary file beside it.
+    /// Starts writing `target`: through a temporary file beside it when `target` is or will
+    /// be a regular file, directly when it is a device or pipe.
     pub fn create(target: &Path) -> io::Result<Self> {
+        let target = match fs::metadata(target) {
+            Ok(existing) if !existing.is_file() && !existing.is_dir() => {
+                let file = OpenOptions::new().write(true).open(target)?;
+                return Ok(AtomicFile {
+                    replacement: None,
+                    writer: Some(BufWriter::new(file)),
+                });
+            }
+            Ok(_) => fs::canonicalize(target)?,
+            Err(_) => target.to_path_buf(),
+        };
         let name = target.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the output path names no file")
         })?;
@@ -25,18 +43,22 @@ impl AtomicFile {
         ));
         let file = File::create(&temporary)?;
         Ok(AtomicFile {
-            temporary,
-            target: target.to_path_buf(),
+            replacement: Some((temporary, target)),
             writer: Some(BufWriter::new(file)),
         })
     }
 
-    /// Flushes, syncs and renames onto the target.
+    /// Flushes, syncs and renames onto the target (or only flushes a device or pipe).
     pub fn commit(mut self) -> io::Result<()> {
         let writer = self.writer.take().expect("commit once");
         let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.temporary, &self.target)
+        match &self.replacement {
+            Some((temporary, target)) => {
+                file.sync_all()?;
+                fs::rename(temporary, target)
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -52,7 +74,9 @@ impl Write for AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.temporary);
+            if let Some((temporary, _)) = &self.replacement {
+                let _ = fs::remove_file(temporary);
+            }
         }
     }
 }
@@ -67,4 +91,85 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("failsim-atomic-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_regular_file_is_replaced_and_no_temporary_is_left() {
+        let dir = scratch("regular");
+        let target = dir.join("out.json");
+        fs::write(&target, "old contents that are longer").unwrap();
+        write_output(&target, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dropped_file_leaves_neither_target_nor_temporary() {
+        let dir = scratch("dropped");
+        let target = dir.join("out.json");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.write_all(b"half").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_symbolic_link_is_followed_and_stays_a_link() {
+        let dir = scratch("symlink");
+        let real = dir.join("real.json");
+        let link = dir.join("link.json");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_output(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The bug this guards: `--out /dev/null` renamed a regular file over the device node.
+    /// A FIFO stands in for the device so a regression cannot damage the machine.
+    #[test]
+    fn a_pipe_is_written_in_place_and_stays_a_pipe() {
+        let dir = scratch("fifo");
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader_path = fifo.clone();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            File::open(reader_path)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        });
+        write_output(&fifo, b"through the pipe").unwrap();
+        // Checked before joining: were the pipe replaced, the reader would wait forever.
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
