@@ -3,7 +3,7 @@
 
 use crate::checks::Check;
 use crate::compare::{parse_strategies, variant, Comparison};
-use crate::output::atomic::write_output;
+use crate::output::atomic::{create_output_dir, write_output};
 use crate::output::csv::CsvExporter;
 use crate::output::trace::JsonLinesTrace;
 use crate::output::{plot, table, timeline};
@@ -591,7 +591,7 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
     }
     let summary = Summary::new(&study);
     if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+        create_output_dir(dir).map_err(|e| out_err(dir, e))?;
         let curves: Vec<(String, &crate::stats::DurationHistogram)> = study
             .services
             .iter()
@@ -719,7 +719,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
     if let Some(dir) = &args.plot {
-        std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+        create_output_dir(dir).map_err(|e| out_err(dir, e))?;
         let curves: Vec<(String, &crate::stats::DurationHistogram)> = studies
             .iter()
             .flat_map(|study| {

@@ -257,3 +257,32 @@ fn overrides_that_ask_for_centuries_of_work_are_refused_before_running() {
         "{stderr}"
     );
 }
+
+#[test]
+fn output_paths_of_the_wrong_kind_are_refused_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_file = dir.path().join("results.csv");
+    std::fs::write(&a_file, "kept").unwrap();
+    let a_directory = dir.path().join("empty");
+    std::fs::create_dir(&a_directory).unwrap();
+    let run = |flag: &str, path: &Path| {
+        failsim()
+            .args(["run", "scenarios/quickstart.json", flag])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    for (flag, path, message) in [
+        ("--csv", &a_file, "exists and is not a directory"),
+        ("--plot", &a_file, "exists and is not a directory"),
+        ("--json", &a_directory, "is a directory, not a file"),
+    ] {
+        let output = run(flag, path);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(message), "{flag}: {stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "kept");
+    assert_eq!(std::fs::read_dir(&a_directory).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}

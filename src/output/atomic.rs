@@ -30,6 +30,12 @@ impl AtomicFile {
                     writer: Some(BufWriter::new(file)),
                 });
             }
+            Ok(existing) if existing.is_dir() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::IsADirectory,
+                    "is a directory, not a file",
+                ))
+            }
             Ok(_) => fs::canonicalize(target)?,
             Err(_) => target.to_path_buf(),
         };
@@ -54,8 +60,11 @@ impl AtomicFile {
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         match &self.replacement {
             Some((temporary, target)) => {
-                file.sync_all()?;
-                fs::rename(temporary, target)
+                let renamed = file.sync_all().and_then(|()| fs::rename(temporary, target));
+                if renamed.is_err() {
+                    let _ = fs::remove_file(temporary);
+                }
+                renamed
             }
             None => Ok(()),
         }
@@ -93,6 +102,18 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.commit()
 }
 
+/// Creates the output directory `dir` (and its parents) if needed; a path that exists but
+/// is not a directory is refused in words rather than as "File exists".
+pub fn create_output_dir(dir: &Path) -> io::Result<()> {
+    match fs::metadata(dir) {
+        Ok(existing) if !existing.is_dir() => Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "exists and is not a directory",
+        )),
+        _ => fs::create_dir_all(dir),
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -126,6 +147,22 @@ mod tests {
         file.write_all(b"half").unwrap();
         drop(file);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_is_refused_and_nothing_is_written() {
+        let dir = scratch("directory");
+        let error = write_output(&dir, b"text").expect_err("a directory is not a file");
+        assert_eq!(error.kind(), io::ErrorKind::IsADirectory);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        assert!(!dir
+            .with_file_name(format!(
+                ".{}.{}.tmp",
+                dir.file_name().unwrap().to_string_lossy(),
+                std::process::id()
+            ))
+            .exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 

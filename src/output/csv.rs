@@ -1,7 +1,7 @@
 //! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
 //! replication × service), both streamed as replications finish.
 
-use super::atomic::AtomicFile;
+use super::atomic::{create_output_dir, AtomicFile};
 use crate::report::Study;
 use crate::scenarios::CompiledScenario;
 use crate::sim::engine::ReplicationOutcome;
@@ -62,7 +62,7 @@ fn to_io(error: csv::Error) -> io::Error {
 impl CsvExporter {
     /// Creates `dir` if needed and opens both files.
     pub fn create(dir: &Path, scenario: &CompiledScenario) -> io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        create_output_dir(dir)?;
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
         failovers.write_record(FAILOVER_COLUMNS).map_err(to_io)?;
