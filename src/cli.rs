@@ -3,7 +3,7 @@
 
 use crate::checks::Check;
 use crate::compare::{parse_strategies, variant, Comparison};
-use crate::output::atomic::{create_output_dir, write_output};
+use crate::output::atomic::{create_output_dir, write_output, AtomicFile};
 use crate::output::csv::CsvExporter;
 use crate::output::trace::JsonLinesTrace;
 use crate::output::{plot, table, timeline};
@@ -542,6 +542,14 @@ fn study(
             Stopped::WallBudget => "the --max-wall budget ran out",
         };
         let message = format!("stopped after {done} complete replications: {why}");
+        if done == 0 {
+            let message = format!("{message}; there is no result to write");
+            return Err(if stopped == Stopped::Interrupted {
+                CliError::Interrupted(message)
+            } else {
+                bad(message)
+            });
+        }
         if !partial {
             let message = format!(
                 "{message}; nothing was written (use --partial to keep the completed replications)"
@@ -574,7 +582,7 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
         exporter.add_study(&study).map_err(|e| out_err(dir, e))?;
         exporter.finish().map_err(|e| out_err(dir, e))?;
     }
-    write_replication_views(&args, &scenario)?;
+    write_replication_views(&args, &scenario, &prepared.options)?;
     if let Some(shard) = prepared.options.shard {
         if let Some(path) = &args.json {
             let text = serde_json::to_string(&study).expect("study serializes") + "\n";
@@ -614,16 +622,68 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
     report(&summary, args.json.as_deref(), &prepared.checks)
 }
 
-fn write_replication_views(args: &StudyArgs, scenario: &CompiledScenario) -> Result<(), CliError> {
+/// Writes `--trace` and `--timeline` for replication `--trace-replication`. The trace is
+/// streamed to its file; it obeys Ctrl-C and `--max-events` like the study, and an
+/// incomplete trace is kept only with `--partial`.
+fn write_replication_views(
+    args: &StudyArgs,
+    scenario: &CompiledScenario,
+    options: &RunOptions,
+) -> Result<(), CliError> {
+    let replication = args.trace_replication;
     if let Some(path) = &args.trace {
         let registry = FaultRegistry::new(&scenario.faults);
-        let mut sink = JsonLinesTrace::new(scenario);
-        Replication::new(scenario, &registry, args.trace_replication, Some(&mut sink)).run();
-        write_output(path, sink.text.as_bytes()).map_err(|e| out_err(path, e))?;
+        let file = AtomicFile::create(path).map_err(|e| out_err(path, e))?;
+        let mut sink = JsonLinesTrace::new(scenario, file);
+        let outcome = Replication::new(scenario, &registry, replication, Some(&mut sink))
+            .run_within(
+                options.max_events.unwrap_or(u64::MAX),
+                options.interrupt.as_deref(),
+            );
+        let file = sink.finish().map_err(|e| out_err(path, e))?;
+        if !outcome.complete {
+            let interrupted = options
+                .interrupt
+                .as_deref()
+                .is_some_and(|flag| flag.load(Ordering::Relaxed));
+            let why = if interrupted {
+                "Ctrl-C"
+            } else {
+                "the --max-events budget ran out"
+            };
+            let message = format!(
+                "{}: the trace of replication {replication} stopped after {} events: {why}",
+                path.display(),
+                outcome.events
+            );
+            if !args.partial {
+                let message = format!("{message}; it was not written (use --partial to keep it)");
+                return Err(if interrupted {
+                    CliError::Interrupted(message)
+                } else {
+                    bad(message)
+                });
+            }
+            eprintln!("{message}; writing it as it is (--partial)");
+        }
+        file.commit().map_err(|e| out_err(path, e))?;
     }
     if let Some(path) = &args.timeline {
-        let recorded = timeline::record(scenario, args.trace_replication);
-        write_output(path, recorded.to_chrome_trace().as_bytes()).map_err(|e| out_err(path, e))?;
+        let recorded = timeline::record(scenario, replication);
+        let mut file = AtomicFile::create(path).map_err(|e| out_err(path, e))?;
+        recorded
+            .write_chrome_trace(&mut file)
+            .and_then(|()| file.commit())
+            .map_err(|e| out_err(path, e))?;
+        if recorded.is_truncated() {
+            eprintln!(
+                "{}: the timeline holds the first {} bars, up to {:.0}s of the {:.0}s horizon",
+                path.display(),
+                timeline::MAX_SPANS,
+                recorded.recorded_until_s,
+                recorded.horizon_s
+            );
+        }
     }
     Ok(())
 }
@@ -742,7 +802,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
             args.trace_replication,
         )?;
     }
-    write_replication_views(&args, &prepared.scenario)?;
+    write_replication_views(&args, &prepared.scenario, &prepared.options)?;
     if args.json.as_deref() != Some(Path::new("-")) {
         print!("{}", table::render_comparison(&comparison));
     }

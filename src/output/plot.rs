@@ -150,9 +150,14 @@ pub fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
     save(svg, path)
 }
 
-/// The timeline of one replication: DOWN (red) and DEGRADED (orange) periods per row.
+/// Most rows a timeline figure draws (28 px each); the Chrome trace of `--timeline` has
+/// them all.
+pub const MAX_TIMELINE_ROWS: usize = 80;
+
+/// The timeline of one replication: DOWN (red) and DEGRADED (orange) periods per row, for
+/// the first [`MAX_TIMELINE_ROWS`] rows to show a problem.
 pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
-    let rows = timeline.rows.len().max(1);
+    let rows = timeline.rows.len().clamp(1, MAX_TIMELINE_ROWS);
     let (unit, scale) = match timeline.horizon_s {
         h if h > 3.0 * 86_400.0 => ("days", 86_400.0),
         h if h > 3.0 * 3_600.0 => ("hours", 3_600.0),
@@ -160,14 +165,24 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
         _ => ("seconds", 1.0),
     };
     let horizon = timeline.horizon_s / scale;
+    let mut caption = title.to_string();
+    if timeline.rows.len() > rows {
+        caption += &format!(" — first {rows} of {} rows", timeline.rows.len());
+    }
+    if timeline.is_truncated() {
+        caption += &format!(
+            " — recorded to {:.1} {unit} (bar limit)",
+            timeline.recorded_until_s / scale
+        );
+    }
     let mut svg = String::new();
     {
         let root =
             SVGBackend::with_string(&mut svg, (1000, 120 + 28 * rows as u32)).into_drawing_area();
         root.fill(&WHITE)?;
-        let names = timeline.rows.clone();
+        let names = &timeline.rows[..rows.min(timeline.rows.len())];
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+            .caption(caption, ("sans-serif", 18))
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(180)
@@ -178,19 +193,19 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
             .y_labels(rows)
             .y_label_formatter(&|y| {
                 let index = y.round();
-                if (y - index).abs() < 1e-6 && index >= 0.0 {
-                    names.get(index as usize).cloned().unwrap_or_default()
+                if (y - index).abs() < 1e-6 && index >= 0.0 && index < rows as f64 {
+                    // Row 0 is drawn at the top.
+                    names
+                        .get(rows - 1 - index as usize)
+                        .cloned()
+                        .unwrap_or_default()
                 } else {
                     String::new()
                 }
             })
             .draw()?;
-        for span in &timeline.spans {
-            let y = timeline
-                .rows
-                .iter()
-                .position(|r| r == &span.row)
-                .unwrap_or(0) as f64;
+        for span in timeline.spans.iter().filter(|s| (s.row as usize) < rows) {
+            let y = (rows - 1 - span.row as usize) as f64;
             let color = if span.state == "DOWN" {
                 RGBColor(214, 39, 40)
             } else {

@@ -9,12 +9,19 @@ use crate::sim::trace::{TraceEvent, TraceSink};
 use crate::strategies::ServiceState;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// One bar of a timeline: a row label, a state and its span in seconds.
+/// Most bars a timeline records. Past it the recording stops and the timeline says up to
+/// when it is complete: a million bars is about 100 MB of Chrome trace JSON, more than a
+/// viewer shows usefully, and it bounds memory whatever the horizon and node count.
+pub const MAX_SPANS: usize = 1_000_000;
+
+/// One bar of a timeline: a row, a state and its span in seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Span {
-    /// Row: `node <id>` or `<service> @ <vantage>`.
-    pub row: String,
+    /// Index into [`Timeline::rows`].
+    pub row: u32,
     /// `DOWN` for nodes; `DEGRADED` or `DOWN` for services.
     pub state: &'static str,
     /// Start, seconds.
@@ -26,64 +33,101 @@ pub struct Span {
 /// The timeline of one replication.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
-    /// Rows in first-seen order.
+    /// Row labels: `<service> @ <vantage>` rows, then `node <id>` rows, each in the order
+    /// they first changed.
     pub rows: Vec<String>,
     /// Bars in start order.
     pub spans: Vec<Span>,
     /// Horizon, seconds.
     pub horizon_s: f64,
+    /// Where the recording ends: the horizon, or earlier when [`MAX_SPANS`] bars were
+    /// reached (bars still open then end there).
+    pub recorded_until_s: f64,
+}
+
+/// What a row shows, in the engine's indices, so recording never formats a label twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RowKey {
+    Node(u32),
+    Service { service: u32, vantage: u32 },
 }
 
 struct Recorder<'a> {
     scenario: &'a CompiledScenario,
-    open: BTreeMap<String, (&'static str, f64)>,
+    rows: BTreeMap<RowKey, u32>,
+    /// Bars begun and not yet ended, by row.
+    open: BTreeMap<u32, (&'static str, f64)>,
     timeline: Timeline,
+    max_spans: usize,
+    /// Raised once `max_spans` bars are recorded; the replication stops soon after.
+    full: &'a AtomicBool,
 }
 
 impl Recorder<'_> {
-    fn row(&mut self, row: &str) {
-        if !self.timeline.rows.iter().any(|r| r == row) {
-            self.timeline.rows.push(row.to_string());
+    fn row(&mut self, key: RowKey) -> u32 {
+        if let Some(&row) = self.rows.get(&key) {
+            return row;
         }
+        let label = match key {
+            RowKey::Node(node) => {
+                format!("node {}", self.scenario.topology.nodes[node as usize].name)
+            }
+            RowKey::Service { service, vantage } => format!(
+                "{} @ {}",
+                self.scenario.services[service as usize].name,
+                self.scenario.vantage_name(service, vantage)
+            ),
+        };
+        let row = self.timeline.rows.len() as u32;
+        self.timeline.rows.push(label);
+        self.rows.insert(key, row);
+        row
     }
 
-    fn close(&mut self, row: &str, at: f64) {
-        if let Some((state, start)) = self.open.remove(row) {
+    fn close(&mut self, row: u32, at: f64) {
+        if let Some((state, start)) = self.open.remove(&row) {
             self.timeline.spans.push(Span {
-                row: row.to_string(),
+                row,
                 state,
                 start_s: start,
                 end_s: at,
             });
+            if self.timeline.spans.len() >= self.max_spans {
+                self.timeline.recorded_until_s = at;
+                self.full.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
 
 impl TraceSink for Recorder<'_> {
     fn record(&mut self, at: SimTime, event: &TraceEvent) {
+        if self.full.load(Ordering::Relaxed) {
+            return;
+        }
         let t = at.as_secs_f64();
         match event {
             TraceEvent::NodeDown { node, .. } => {
-                let row = format!("node {}", self.scenario.topology.nodes[*node as usize].name);
-                self.row(&row);
+                let row = self.row(RowKey::Node(*node));
                 self.open.insert(row, ("DOWN", t));
             }
             TraceEvent::NodeUp { node } => {
-                let row = format!("node {}", self.scenario.topology.nodes[*node as usize].name);
-                self.close(&row, t);
+                let row = self.row(RowKey::Node(*node));
+                self.close(row, t);
             }
             TraceEvent::ServiceState {
                 service,
                 vantage,
                 state,
             } => {
-                let row = format!(
-                    "{} @ {}",
-                    self.scenario.services[*service as usize].name,
-                    self.scenario.vantage_name(*service, *vantage)
-                );
-                self.row(&row);
-                self.close(&row, t);
+                let row = self.row(RowKey::Service {
+                    service: *service,
+                    vantage: *vantage,
+                });
+                self.close(row, t);
+                if self.full.load(Ordering::Relaxed) {
+                    return;
+                }
                 match state {
                     ServiceState::Up => {}
                     ServiceState::Degraded => {
@@ -99,50 +143,107 @@ impl TraceSink for Recorder<'_> {
     }
 }
 
-/// Runs replication `replication` of `scenario` and records its timeline.
+/// Runs replication `replication` of `scenario` and records its timeline, up to
+/// [`MAX_SPANS`] bars.
 pub fn record(scenario: &CompiledScenario, replication: u64) -> Timeline {
+    record_at_most(scenario, replication, MAX_SPANS)
+}
+
+/// [`record`] with another bar limit (at least 1).
+pub fn record_at_most(scenario: &CompiledScenario, replication: u64, max_spans: usize) -> Timeline {
     let registry = FaultRegistry::new(&scenario.faults);
+    let horizon_s = scenario.horizon as f64 / 1e9;
+    let full = AtomicBool::new(false);
     let mut recorder = Recorder {
         scenario,
+        rows: BTreeMap::new(),
         open: BTreeMap::new(),
-        timeline: Timeline::default(),
+        timeline: Timeline {
+            horizon_s,
+            recorded_until_s: horizon_s,
+            ..Timeline::default()
+        },
+        max_spans: max_spans.max(1),
+        full: &full,
     };
-    Replication::new(scenario, &registry, replication, Some(&mut recorder)).run();
-    let horizon_s = scenario.horizon as f64 / 1e9;
-    let open: Vec<String> = recorder.open.keys().cloned().collect();
-    for row in open {
-        recorder.close(&row, horizon_s);
-    }
+    Replication::new(scenario, &registry, replication, Some(&mut recorder))
+        .run_within(u64::MAX, Some(&full));
+    let until = recorder.timeline.recorded_until_s;
+    let open: Vec<(u32, (&'static str, f64))> =
+        std::mem::take(&mut recorder.open).into_iter().collect();
     let mut timeline = recorder.timeline;
-    timeline.horizon_s = horizon_s;
-    timeline.spans.sort_by(|a, b| {
-        a.start_s
-            .total_cmp(&b.start_s)
-            .then_with(|| a.row.cmp(&b.row))
-    });
+    for (row, (state, start_s)) in open {
+        timeline.spans.push(Span {
+            row,
+            state,
+            start_s,
+            end_s: until,
+        });
+    }
+    // Services before nodes (what users look for first), each in first-seen order.
+    let mut order: Vec<(bool, u32)> = recorder
+        .rows
+        .iter()
+        .map(|(key, &row)| (matches!(key, RowKey::Node(_)), row))
+        .collect();
+    order.sort_unstable();
+    let mut renumbered = vec![0u32; order.len()];
+    let mut labels = std::mem::take(&mut timeline.rows);
+    timeline.rows = order
+        .iter()
+        .enumerate()
+        .map(|(new, &(_, old))| {
+            renumbered[old as usize] = new as u32;
+            std::mem::take(&mut labels[old as usize])
+        })
+        .collect();
+    for span in &mut timeline.spans {
+        span.row = renumbered[span.row as usize];
+    }
+    timeline
+        .spans
+        .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.row.cmp(&b.row)));
     timeline
 }
 
 impl Timeline {
-    /// Chrome trace-event format: one thread per row, one complete event per bar.
-    pub fn to_chrome_trace(&self) -> String {
-        let mut events = Vec::new();
+    /// Whether the bar limit ended the recording before the horizon.
+    pub fn is_truncated(&self) -> bool {
+        self.recorded_until_s < self.horizon_s
+    }
+
+    /// Writes the Chrome trace-event format: one thread per row, one complete event per
+    /// bar, and in `otherData` the horizon and where the recording ends.
+    pub fn write_chrome_trace(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(b"{\"traceEvents\":[")?;
+        let mut separator: &[u8] = b"";
         for (tid, row) in self.rows.iter().enumerate() {
-            events.push(json!({"ph": "M", "name": "thread_name", "pid": 1, "tid": tid, "args": {"name": row}}));
+            out.write_all(separator)?;
+            separator = b",";
+            let event = json!({"ph": "M", "name": "thread_name", "pid": 1, "tid": tid, "args": {"name": row}});
+            serde_json::to_writer(&mut *out, &event)?;
         }
         for span in &self.spans {
-            let tid = self.rows.iter().position(|r| r == &span.row).unwrap_or(0);
-            events.push(json!({
+            out.write_all(separator)?;
+            separator = b",";
+            let event = json!({
                 "ph": "X",
                 "name": span.state,
-                "cat": if span.row.starts_with("node ") { "node" } else { "service" },
+                "cat": if self.rows[span.row as usize].starts_with("node ") { "node" } else { "service" },
                 "pid": 1,
-                "tid": tid,
+                "tid": span.row,
                 "ts": span.start_s * 1e6,
                 "dur": (span.end_s - span.start_s) * 1e6,
-            }));
+            });
+            serde_json::to_writer(&mut *out, &event)?;
         }
-        serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ms"}))
-            .expect("timeline serializes")
+        out.write_all(b"],\"displayTimeUnit\":\"ms\",\"otherData\":")?;
+        let other = json!({
+            "horizon_s": self.horizon_s,
+            "recorded_until_s": self.recorded_until_s,
+            "truncated": self.is_truncated(),
+        });
+        serde_json::to_writer(&mut *out, &other)?;
+        out.write_all(b"}")
     }
 }

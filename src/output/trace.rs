@@ -6,22 +6,35 @@ use crate::sim::time::SimTime;
 use crate::sim::trace::{TraceEvent, TraceSink};
 use crate::strategies::ServiceState;
 use serde_json::json;
+use std::io::{self, Write};
 
-/// Collects trace lines in memory (one replication) for an atomic write.
-pub struct JsonLinesTrace<'a> {
+/// Streams trace lines to `out` as the replication runs, so memory stays flat however
+/// many events the replication has.
+pub struct JsonLinesTrace<'a, W: Write> {
     scenario: &'a CompiledScenario,
     registry: FaultRegistry,
-    /// The JSON Lines text.
-    pub text: String,
+    out: W,
+    /// The first write error; later lines are skipped and [`JsonLinesTrace::finish`]
+    /// returns it.
+    error: Option<io::Error>,
 }
 
-impl<'a> JsonLinesTrace<'a> {
-    /// An empty trace of `scenario`.
-    pub fn new(scenario: &'a CompiledScenario) -> Self {
+impl<'a, W: Write> JsonLinesTrace<'a, W> {
+    /// A trace of `scenario` written to `out`.
+    pub fn new(scenario: &'a CompiledScenario, out: W) -> Self {
         JsonLinesTrace {
             scenario,
             registry: FaultRegistry::new(&scenario.faults),
-            text: String::new(),
+            out,
+            error: None,
+        }
+    }
+
+    /// The writer, once every line reached it; the first write error otherwise.
+    pub fn finish(self) -> io::Result<W> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.out),
         }
     }
 
@@ -39,8 +52,11 @@ pub fn state_name(state: ServiceState) -> &'static str {
     }
 }
 
-impl TraceSink for JsonLinesTrace<'_> {
+impl<W: Write> TraceSink for JsonLinesTrace<'_, W> {
     fn record(&mut self, at: SimTime, event: &TraceEvent) {
+        if self.error.is_some() {
+            return;
+        }
         let t = at.as_secs_f64();
         let fault = |tag| json!({"id": self.registry.id(tag), "kind": self.registry.kind(tag)});
         let line = match event {
@@ -80,7 +96,11 @@ impl TraceSink for JsonLinesTrace<'_> {
                 "attempt": record.attempt,
             }),
         };
-        self.text.push_str(&line.to_string());
-        self.text.push('\n');
+        let written = serde_json::to_writer(&mut self.out, &line)
+            .map_err(io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(error) = written {
+            self.error = Some(error);
+        }
     }
 }
