@@ -8,13 +8,24 @@ use crate::stats::DurationHistogram;
 use plotters::prelude::*;
 use std::path::Path;
 
-const PALETTE: [RGBColor; 6] = [
+/// Distinct colours (the "tab10" set, then six darker ones) for up to 16 series.
+const PALETTE: [RGBColor; 16] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 0, 0),
+    RGBColor(0, 128, 128),
+    RGBColor(128, 128, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(255, 0, 255),
 ];
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
@@ -24,119 +35,220 @@ fn save(svg: String, path: &Path) -> PlotResult {
     Ok(())
 }
 
-/// Failover-time CDF, one curve per labelled histogram.
+/// Strategies in the order their colours are taken from [`PALETTE`].
+const STRATEGY_ORDER: [&str; 4] = ["ACTIVE_ACTIVE", "ACTIVE_PASSIVE", "N_WAY", "GEOGRAPHIC"];
+
+/// Most curves in the failover-time figure: every service under every strategy of a
+/// four-service comparison, and about as many as a legend can still tell apart.
+pub const MAX_CDF_CURVES: usize = 16;
+/// Most bars in the availability figure.
+pub const MAX_AVAILABILITY_BARS: usize = 24;
+
+/// The indices of the `limit` items ranked first by `key` (ties by index), in index
+/// order; every index when there are no more than `limit`.
+fn first_ranked<K: PartialOrd>(keys: &[K], limit: usize) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..keys.len()).collect();
+    if keys.len() > limit {
+        indices.sort_by(|&a, &b| {
+            keys[a]
+                .partial_cmp(&keys[b])
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(&b))
+        });
+        indices.truncate(limit);
+        indices.sort_unstable();
+    }
+    indices
+}
+
+/// A tick label of the log-scale time axis: three significant digits, in ms below a
+/// second, in s up to a day (powers of ten are not round in minutes or hours), in h beyond.
+fn tick_seconds(seconds: f64) -> String {
+    let significant = |v: f64| {
+        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{v:.digits$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    };
+    match seconds {
+        s if s < 1.0 => format!("{}ms", significant(s * 1e3)),
+        s if s < 86_400.0 => format!("{}s", significant(s)),
+        s => format!("{}h", significant(s / 3_600.0)),
+    }
+}
+
+/// The time axis, in seconds, for curves starting at `fastest` and reaching p99 at
+/// `slowest`: a margin of 20% each side, at least 1 ms up to a factor 2, and finite even
+/// with no curve at all (plotters never returns from an infinite range).
+fn seconds_axis(
+    fastest: impl Iterator<Item = f64>,
+    slowest: impl Iterator<Item = f64>,
+) -> (f64, f64) {
+    let low = fastest.fold(f64::INFINITY, f64::min);
+    let low = if low.is_finite() { low.max(1e-3) } else { 1.0 } / 1.2;
+    let high = slowest
+        .filter(|s| s.is_finite())
+        .fold(0.0, f64::max)
+        .max(low * 2.0)
+        * 1.2;
+    (low, high)
+}
+
+/// Failover-time CDF, one curve per labelled histogram that holds failovers; with more
+/// than [`MAX_CDF_CURVES`], the curves with the longest p99.
 pub fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> PlotResult {
+    let with_data: Vec<&(String, &DurationHistogram)> =
+        curves.iter().filter(|(_, h)| !h.is_empty()).collect();
+    let slowest_first: Vec<std::cmp::Reverse<u64>> = with_data
+        .iter()
+        .map(|(_, h)| std::cmp::Reverse(h.quantile_ns(0.99).unwrap_or(0)))
+        .collect();
+    let shown: Vec<&(String, &DurationHistogram)> = first_ranked(&slowest_first, MAX_CDF_CURVES)
+        .into_iter()
+        .map(|i| with_data[i])
+        .collect();
+    let mut caption = "Failover time CDF (successful failovers, up to p99)".to_string();
+    if shown.len() < with_data.len() {
+        caption += &format!(" — the {} slowest of {}", shown.len(), with_data.len());
+    }
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (820, 500)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (1060, 500)).into_drawing_area();
         root.fill(&WHITE)?;
-        let x_max = curves
-            .iter()
-            .filter_map(|(_, h)| h.quantile_ns(0.99))
-            .max()
-            .map_or(1.0, |ns| ns as f64 / 1e9 * 1.1)
-            .max(1e-3);
+        // The legend sits beside the plot, where it hides no curve.
+        let (root, legend) = root.split_horizontally(820);
+        // Failover times span milliseconds to hours across strategies, so the axis is
+        // log10(seconds); plotting in that space keeps ticks at round values of the
+        // exponent, which the labels turn back into durations.
+        let seconds_at = |histogram: &DurationHistogram, q: f64| {
+            histogram.quantile_ns(q).map(|ns| ns as f64 / 1e9)
+        };
+        let (x_min, x_max) = seconds_axis(
+            shown.iter().filter_map(|(_, h)| seconds_at(h, 0.0)),
+            shown.iter().filter_map(|(_, h)| seconds_at(h, 0.99)),
+        );
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Failover time CDF (successful failovers, up to p99)",
-                ("sans-serif", 20),
-            )
+            .caption(caption, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(55)
-            .build_cartesian_2d(0f64..x_max, 0f64..1f64)?;
+            .build_cartesian_2d(x_min.log10()..x_max.log10(), 0f64..1f64)?;
         chart
             .configure_mesh()
-            .x_desc("failover time (s)")
+            .x_desc("failover time (log scale)")
+            .x_labels(8)
+            .x_label_formatter(&|exponent| tick_seconds(10f64.powf(*exponent)))
             .y_desc("fraction of failovers")
             .draw()?;
-        for (index, (label, histogram)) in curves.iter().enumerate() {
-            if histogram.is_empty() {
-                continue;
-            }
+        for (index, (label, histogram)) in shown.into_iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
-            let points: Vec<(f64, f64)> = (0..=200)
+            let points: Vec<(f64, f64)> = (0..=198)
                 .filter_map(|i| {
                     let q = i as f64 / 200.0;
-                    histogram.quantile_ns(q).map(|ns| (ns as f64 / 1e9, q))
+                    seconds_at(histogram, q).map(|x| (x.max(x_min).log10(), q))
                 })
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                .label(label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?;
+            let y = 60 + 22 * index as i32;
+            legend.draw(&PathElement::new(
+                vec![(5, y), (30, y)],
+                color.stroke_width(3),
+            ))?;
+            legend.draw(&Text::new(
+                label.clone(),
+                (36, y - 7),
+                ("sans-serif", 13).into_font(),
+            ))?;
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
         root.present()?;
     }
     save(svg, path)
 }
 
-/// Availability per strategy and service with 95% confidence bars.
+/// Availability per strategy and service with 95% confidence bars; with more than
+/// [`MAX_AVAILABILITY_BARS`], the least available.
 pub fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
-    let bars: Vec<(String, f64, f64, f64)> = summaries
+    let all: Vec<(String, &str, f64, f64, f64)> = summaries
         .iter()
         .flat_map(|s| &s.services)
         .map(|s| {
             let a = &s.availability;
             (
                 format!("{} {}", s.service, s.strategy),
+                s.strategy.as_str(),
                 a.mean,
                 a.ci95_low,
                 a.ci95_high,
             )
         })
         .collect();
-    let low = bars.iter().map(|b| b.2).fold(1.0f64, f64::min);
+    let means: Vec<f64> = all.iter().map(|b| b.2).collect();
+    let bars: Vec<&(String, &str, f64, f64, f64)> = first_ranked(&means, MAX_AVAILABILITY_BARS)
+        .into_iter()
+        .map(|i| &all[i])
+        .collect();
+    let mut caption = "Availability with 95% confidence intervals".to_string();
+    if bars.len() < all.len() {
+        caption += &format!(" — the {} least available of {}", bars.len(), all.len());
+    }
+    let low = bars.iter().map(|b| b.3).fold(1.0f64, f64::min);
+    // Below the lowest interval by a fifth of its distance to 1, and never the empty
+    // range 1..1 when every service was always up.
     let floor = if low.is_finite() {
-        (low - (1.0 - low) * 0.2).max(0.0)
+        (low - (1.0 - low) * 0.2).clamp(0.0, 1.0 - 1e-6)
     } else {
         0.0
     };
+    let rows = bars.len().max(1);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (820, 500)).into_drawing_area();
+        // Horizontal bars: "service STRATEGY" labels stay readable however many there are.
+        let root = SVGBackend::with_string(&mut svg, (820, (130 + 30 * rows as u32).max(300)))
+            .into_drawing_area();
         root.fill(&WHITE)?;
         let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Availability with 95% confidence intervals",
-                ("sans-serif", 20),
-            )
+            .caption(caption, ("sans-serif", 20))
             .margin(15)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(-0.5f64..(bars.len() as f64 - 0.5), floor..1.0f64)?;
+            .x_label_area_size(45)
+            .y_label_area_size(200)
+            .build_cartesian_2d(floor..1.0f64, -0.5f64..(rows as f64 - 0.5))?;
         chart
             .configure_mesh()
-            .x_labels(bars.len().max(1))
-            .x_label_formatter(&|x| {
-                let index = x.round();
-                if (x - index).abs() < 1e-6 && index >= 0.0 {
-                    labels.get(index as usize).cloned().unwrap_or_default()
+            .y_labels(rows)
+            .y_label_formatter(&|y| {
+                let index = y.round();
+                if (y - index).abs() < 1e-6 && index >= 0.0 && index < rows as f64 {
+                    // Bar 0 is drawn at the top.
+                    labels
+                        .get(rows - 1 - index as usize)
+                        .cloned()
+                        .unwrap_or_default()
                 } else {
                     String::new()
                 }
             })
-            .y_desc("availability (strict)")
-            .y_label_formatter(&|y| format!("{y:.6}"))
+            .x_desc("availability (strict)")
+            .x_label_formatter(&|x| format!("{x:.6}"))
+            .x_labels(6)
             .draw()?;
-        for (index, (_, mean, low, high)) in bars.iter().enumerate() {
-            let color = PALETTE[index % PALETTE.len()];
-            let x = index as f64;
+        for (index, (_, strategy, mean, low, high)) in bars.iter().copied().enumerate() {
+            // One colour per strategy, so a comparison reads at a glance.
+            let color = PALETTE[STRATEGY_ORDER
+                .iter()
+                .position(|s| s == strategy)
+                .unwrap_or(STRATEGY_ORDER.len())];
+            let y = (rows - 1 - index) as f64;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(x - 0.3, floor), (x + 0.3, *mean)],
+                [(floor, y - 0.3), (*mean, y + 0.3)],
                 color.mix(0.6).filled(),
             )))?;
             if low.is_finite() && high.is_finite() {
-                chart.draw_series(std::iter::once(ErrorBar::new_vertical(
-                    x,
+                chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y,
                     *low,
                     *mean,
                     *high,
@@ -222,4 +334,59 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
         root.present()?;
     }
     save(svg, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_as_durations_with_three_significant_digits() {
+        let ticks: Vec<String> = [0.1, 0.0316228, 1.0, 12.589254, 20.0, 10_000.0, 172_800.0]
+            .into_iter()
+            .map(tick_seconds)
+            .collect();
+        assert_eq!(
+            ticks,
+            ["100ms", "31.6ms", "1s", "12.6s", "20s", "10000s", "48h"]
+        );
+    }
+
+    #[test]
+    fn the_time_axis_is_finite_and_wide_enough_whatever_the_curves() {
+        assert_eq!(
+            seconds_axis([].into_iter(), [].into_iter()),
+            (1.0 / 1.2, 2.0)
+        );
+        assert_eq!(
+            seconds_axis([0.0].into_iter(), [0.0].into_iter()),
+            (1e-3 / 1.2, 2e-3)
+        );
+        let (low, high) = seconds_axis([12.0, 3.0].into_iter(), [20.0, 6.0].into_iter());
+        assert!(
+            (low - 2.5).abs() < 1e-12 && (high - 24.0).abs() < 1e-12,
+            "{low} {high}"
+        );
+    }
+
+    #[test]
+    fn figures_without_failovers_are_still_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = DurationHistogram::new();
+        let path = dir.path().join("cdf.svg");
+        failover_cdf(&[("idle".to_string(), &empty)], &path).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        failover_cdf(&[], &path).unwrap();
+        let path = dir.path().join("timeline.svg");
+        timeline(&Timeline::default(), "nothing happened", &path).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn the_first_ranked_keep_their_original_order() {
+        let availability = [0.99, 0.5, 0.999, 0.7, 0.5];
+        assert_eq!(first_ranked(&availability, 3), [1, 3, 4]);
+        assert_eq!(first_ranked(&availability, 5), [0, 1, 2, 3, 4]);
+        assert_eq!(first_ranked(&availability, 9), [0, 1, 2, 3, 4]);
+    }
 }
