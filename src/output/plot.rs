@@ -97,6 +97,20 @@ fn seconds_axis(
     (low, high)
 }
 
+/// The label of the row at `y` on an axis of `rows` rows drawn top down (row 0 at the
+/// top); empty between rows.
+fn top_down_label(labels: &[String], rows: usize, y: f64) -> String {
+    let index = y.round();
+    if (y - index).abs() < 1e-6 && index >= 0.0 && index < rows as f64 {
+        labels
+            .get(rows - 1 - index as usize)
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Failover-time CDF, one curve per labelled histogram that holds failovers; with more
 /// than [`MAX_CDF_CURVES`], the curves with the longest p99.
 pub fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> PlotResult {
@@ -219,18 +233,7 @@ pub fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
         chart
             .configure_mesh()
             .y_labels(rows)
-            .y_label_formatter(&|y| {
-                let index = y.round();
-                if (y - index).abs() < 1e-6 && index >= 0.0 && index < rows as f64 {
-                    // Bar 0 is drawn at the top.
-                    labels
-                        .get(rows - 1 - index as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| top_down_label(&labels, rows, *y))
             .x_desc("availability (strict)")
             .x_label_formatter(&|x| format!("{x:.6}"))
             .x_labels(6)
@@ -303,18 +306,7 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
             .configure_mesh()
             .x_desc(format!("time ({unit})"))
             .y_labels(rows)
-            .y_label_formatter(&|y| {
-                let index = y.round();
-                if (y - index).abs() < 1e-6 && index >= 0.0 && index < rows as f64 {
-                    // Row 0 is drawn at the top.
-                    names
-                        .get(rows - 1 - index as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| top_down_label(names, rows, *y))
             .draw()?;
         for span in timeline.spans.iter().filter(|s| (s.row as usize) < rows) {
             let y = (rows - 1 - span.row as usize) as f64;
