@@ -133,10 +133,10 @@ struct StudyArgs {
     /// Write SVG figures (failover-time CDF, availability, timeline) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Write one replication's events as JSON Lines.
+    /// Write one replication's events as JSON Lines (`-` for stdout).
     #[arg(long)]
     trace: Option<PathBuf>,
-    /// Write one replication as a Chrome trace-event timeline (open it in Perfetto).
+    /// Write one replication as a Chrome trace-event timeline for Perfetto (`-` for stdout).
     #[arg(long)]
     timeline: Option<PathBuf>,
     /// Which replication --trace, --timeline and the timeline figure show (default 0).
@@ -237,11 +237,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             let schema = schemars::schema_for!(crate::scenarios::model::Scenario);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).expect("schema serializes")
-            );
-            Ok(())
+            print(&(serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"))
         }
         Command::Merge {
             parts,
@@ -266,7 +262,7 @@ fn validate_model(dir: &Path, out: &Path, threads: Option<usize>) -> Result<(), 
     let report = crate::validation::run(dir, threads).map_err(bad)?;
     write_output(out, report.to_markdown().as_bytes()).map_err(|e| out_err(out, e))?;
     if out != Path::new("-") {
-        print!("{}", report.table());
+        print(&report.table())?;
     }
     eprintln!(
         "{} validation cases in {:.3}s",
@@ -303,7 +299,7 @@ fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<()
         write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     }
     if json != Some(Path::new("-")) && emit != Some(Path::new("-")) {
-        print!("{}", crate::plan::render_table(&plan));
+        print(&crate::plan::render_table(&plan))?;
     }
     Ok(())
 }
@@ -351,7 +347,7 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
         write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     }
     if json != Some(Path::new("-")) {
-        print!("{}", crate::recommend::render_table(&result));
+        print(&crate::recommend::render_table(&result))?;
     }
     let simulated: usize = result
         .services
@@ -378,13 +374,13 @@ fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut failures = Vec::new();
     for file in files {
         match load_file(file) {
-            Ok(scenario) => println!(
-                "{}: ok ({} nodes, {} services, {} replications)",
+            Ok(scenario) => print(&format!(
+                "{}: ok ({} nodes, {} services, {} replications)\n",
                 file.display(),
                 scenario.topology.len(),
                 scenario.services.len(),
                 scenario.replications
-            ),
+            ))?,
             Err(error) => failures.push(error.to_string()),
         }
     }
@@ -493,6 +489,12 @@ fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
         .expect("valid progress template"),
     );
     Some(bar)
+}
+
+/// Prints to standard output; a reader that went away is not an error (see
+/// [`write_output`]).
+fn print(text: &str) -> Result<(), CliError> {
+    write_output(Path::new("-"), text.as_bytes()).map_err(|e| bad(format!("stdout: {e}")))
 }
 
 fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
@@ -721,7 +723,7 @@ fn report(summary: &Summary, json: Option<&Path>, checks: &[Check]) -> Result<()
         write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
     if json != Some(Path::new("-")) {
-        print!("{}", table::render(summary));
+        print(&table::render(summary))?;
     }
     evaluate_checks(checks, std::slice::from_ref(summary))
 }
@@ -804,7 +806,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
     }
     write_replication_views(&args, &prepared.scenario, &prepared.options)?;
     if args.json.as_deref() != Some(Path::new("-")) {
-        print!("{}", table::render_comparison(&comparison));
+        print(&table::render_comparison(&comparison))?;
     }
     eprintln!(
         "{} strategies × {} replications, {events} events in {:.3}s",

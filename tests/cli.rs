@@ -286,3 +286,25 @@ fn output_paths_of_the_wrong_kind_are_refused_and_leave_nothing_behind() {
     assert_eq!(std::fs::read_dir(&a_directory).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic_and_the_checks_still_decide_the_exit_code() {
+    // `failsim run … | head -0`: stdout is a pipe whose reader is already gone.
+    let run = |check: &str, extra: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = failsim()
+            .args(["run", "scenarios/quickstart.json", "--check", check])
+            .args(extra)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        output.status.code()
+    };
+    assert_eq!(run("availability>=0.9", &[]), Some(0));
+    assert_eq!(run("availability>=0.99999", &[]), Some(1));
+    assert_eq!(run("availability>=0.9", &["--json", "-"]), Some(0));
+    assert_eq!(run("availability>=0.9", &["--trace", "-"]), Some(0));
+}

@@ -10,31 +10,67 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A file that appears under its name only when [`AtomicFile::commit`] succeeds.
+/// A file that appears under its name only when [`AtomicFile::commit`] succeeds; `-`
+/// names standard output.
 pub struct AtomicFile {
     /// `Some((temporary, target))` while replacing a regular file; `None` when writing a
-    /// device or pipe in place.
+    /// device, a pipe or standard output in place.
     replacement: Option<(PathBuf, PathBuf)>,
-    writer: Option<BufWriter<File>>,
+    writer: Option<BufWriter<Sink>>,
+}
+
+/// Where the bytes go.
+enum Sink {
+    File(File),
+    Stdout(io::Stdout),
+}
+
+/// A reader that went away (`failsim … | head`) is not an error: what it no longer reads
+/// is discarded, and the exit code still reports the run and its checks.
+fn unless_reader_left<T>(result: io::Result<T>, discarded: T) -> io::Result<T> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(discarded),
+        other => other,
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::File(file) => file.write(buf),
+            Sink::Stdout(stdout) => unless_reader_left(stdout.write(buf), buf.len()),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::File(file) => file.flush(),
+            Sink::Stdout(stdout) => unless_reader_left(stdout.flush(), ()),
+        }
+    }
 }
 
 impl AtomicFile {
     /// Starts writing `target`: through a temporary file beside it when `target` is or will
-    /// be a regular file, directly when it is a device or pipe.
+    /// be a regular file, directly when it is a device or pipe, to standard output when it
+    /// is `-`.
     pub fn create(target: &Path) -> io::Result<Self> {
+        let in_place = |sink| AtomicFile {
+            replacement: None,
+            writer: Some(BufWriter::new(sink)),
+        };
+        if target == Path::new("-") {
+            return Ok(in_place(Sink::Stdout(io::stdout())));
+        }
         let target = match fs::metadata(target) {
-            Ok(existing) if !existing.is_file() && !existing.is_dir() => {
-                let file = OpenOptions::new().write(true).open(target)?;
-                return Ok(AtomicFile {
-                    replacement: None,
-                    writer: Some(BufWriter::new(file)),
-                });
-            }
             Ok(existing) if existing.is_dir() => {
                 return Err(io::Error::new(
                     io::ErrorKind::IsADirectory,
                     "is a directory, not a file",
                 ))
+            }
+            Ok(existing) if !existing.is_file() => {
+                let file = OpenOptions::new().write(true).open(target)?;
+                return Ok(in_place(Sink::File(file)));
             }
             Ok(_) => fs::canonicalize(target)?,
             Err(_) => target.to_path_buf(),
@@ -50,23 +86,24 @@ impl AtomicFile {
         let file = File::create(&temporary)?;
         Ok(AtomicFile {
             replacement: Some((temporary, target)),
-            writer: Some(BufWriter::new(file)),
+            writer: Some(BufWriter::new(Sink::File(file))),
         })
     }
 
-    /// Flushes, syncs and renames onto the target (or only flushes a device or pipe).
+    /// Flushes, syncs and renames onto the target (or only flushes a device, pipe or
+    /// standard output).
     pub fn commit(mut self) -> io::Result<()> {
         let writer = self.writer.take().expect("commit once");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        match &self.replacement {
-            Some((temporary, target)) => {
+        let mut sink = writer.into_inner().map_err(|e| e.into_error())?;
+        match (&self.replacement, &mut sink) {
+            (Some((temporary, target)), Sink::File(file)) => {
                 let renamed = file.sync_all().and_then(|()| fs::rename(temporary, target));
                 if renamed.is_err() {
                     let _ = fs::remove_file(temporary);
                 }
                 renamed
             }
-            None => Ok(()),
+            _ => sink.flush(),
         }
     }
 }
@@ -92,11 +129,6 @@ impl Drop for AtomicFile {
 
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
 pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if path == Path::new("-") {
-        let mut stdout = io::stdout().lock();
-        stdout.write_all(bytes)?;
-        return stdout.flush();
-    }
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
