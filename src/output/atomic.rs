@@ -61,7 +61,8 @@ impl AtomicFile {
         if target == Path::new("-") {
             return Ok(in_place(Sink::Stdout(io::stdout())));
         }
-        let target = match fs::metadata(target) {
+        let metadata = fs::metadata(target);
+        let target = match &metadata {
             Ok(existing) if existing.is_dir() => {
                 return Err(io::Error::new(
                     io::ErrorKind::IsADirectory,
@@ -84,6 +85,10 @@ impl AtomicFile {
             std::process::id()
         ));
         let file = File::create(&temporary)?;
+        // A replaced file keeps its permissions (a private result stays private).
+        if let Ok(existing) = metadata {
+            fs::set_permissions(&temporary, existing.permissions())?;
+        }
         Ok(AtomicFile {
             replacement: Some((temporary, target)),
             writer: Some(BufWriter::new(Sink::File(file))),
@@ -168,6 +173,20 @@ mod tests {
         write_output(&target, b"new").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("permissions");
+        let target = dir.join("private.json");
+        fs::write(&target, "old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        write_output(&target, b"new").unwrap();
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         fs::remove_dir_all(&dir).unwrap();
     }
 
