@@ -497,6 +497,15 @@ fn print(text: &str) -> Result<(), CliError> {
     write_output(Path::new("-"), text.as_bytes()).map_err(|e| bad(format!("stdout: {e}")))
 }
 
+/// The error for work stopped before its end: Ctrl-C exits 130, an exhausted budget 2.
+fn stopped_early(interrupted: bool, message: String) -> CliError {
+    if interrupted {
+        CliError::Interrupted(message)
+    } else {
+        bad(message)
+    }
+}
+
 fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
     bad(format!("{}: {error}", path.display()))
 }
@@ -544,23 +553,20 @@ fn study(
             Stopped::WallBudget => "the --max-wall budget ran out",
         };
         let message = format!("stopped after {done} complete replications: {why}");
+        let interrupted = stopped == Stopped::Interrupted;
         if done == 0 {
-            let message = format!("{message}; there is no result to write");
-            return Err(if stopped == Stopped::Interrupted {
-                CliError::Interrupted(message)
-            } else {
-                bad(message)
-            });
+            return Err(stopped_early(
+                interrupted,
+                format!("{message}; there is no result to write"),
+            ));
         }
         if !partial {
-            let message = format!(
-                "{message}; nothing was written (use --partial to keep the completed replications)"
-            );
-            return Err(if stopped == Stopped::Interrupted {
-                CliError::Interrupted(message)
-            } else {
-                bad(message)
-            });
+            return Err(stopped_early(
+                interrupted,
+                format!(
+                    "{message}; nothing was written (use --partial to keep the completed replications)"
+                ),
+            ));
         }
         eprintln!("{message}; writing the partial result (--partial)");
     }
@@ -659,12 +665,10 @@ fn write_replication_views(
                 outcome.events
             );
             if !args.partial {
-                let message = format!("{message}; it was not written (use --partial to keep it)");
-                return Err(if interrupted {
-                    CliError::Interrupted(message)
-                } else {
-                    bad(message)
-                });
+                return Err(stopped_early(
+                    interrupted,
+                    format!("{message}; it was not written (use --partial to keep it)"),
+                ));
             }
             eprintln!("{message}; writing it as it is (--partial)");
         }
