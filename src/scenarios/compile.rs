@@ -412,12 +412,13 @@ fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topol
         .enumerate()
         .map(|(i, n)| (n.clone(), format!("topology.nodes[{i}]")))
         .collect();
-    let mut links: Vec<(LinkSpec, String)> = spec
+    let links: Vec<(LinkSpec, String)> = spec
         .links
         .iter()
         .enumerate()
         .map(|(i, l)| (l.clone(), format!("topology.links[{i}]")))
         .collect();
+    let mut generated_links: Vec<(NodeId, NodeId, Nanos)> = Vec::new();
     for (g, generator) in spec.generators.iter().enumerate() {
         let path = format!("topology.generators[{g}]");
         let total: u64 = match generator {
@@ -447,8 +448,16 @@ fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topol
             }
         }
         let generated = generate(generator);
+        // Generated links join generated nodes, which take the next node ids in order.
+        let first = nodes.len();
+        generated_links.extend(generated.links.iter().map(|l| {
+            (
+                (first + l.from) as NodeId,
+                (first + l.to) as NodeId,
+                l.latency.nanos(),
+            )
+        }));
         nodes.extend(generated.nodes.into_iter().map(|n| (n, path.clone())));
-        links.extend(generated.links.into_iter().map(|l| (l, path.clone())));
     }
     if nodes.is_empty() {
         check.fail(
@@ -512,7 +521,8 @@ fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topol
             capacity: node.capacity,
         });
     }
-    let mut graph = UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len());
+    let mut graph =
+        UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
     for i in 0..infos.len() {
         graph.add_node(i as NodeId);
     }
@@ -537,7 +547,12 @@ fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topol
             }
         }
     }
-    let implied = spec.implied_links.unwrap_or(links.is_empty());
+    for &(a, b, latency) in &generated_links {
+        graph.add_edge(Topology::graph_index(a), Topology::graph_index(b), latency);
+    }
+    let implied = spec
+        .implied_links
+        .unwrap_or(links.is_empty() && generated_links.is_empty());
     Topology {
         nodes: infos,
         regions,
@@ -1503,5 +1518,52 @@ mod tests {
             .iter()
             .any(|p| p.path == "services[0].geographic.backup_regions"
                 && p.message.contains("primary_region")));
+    }
+
+    /// Each link of the graph as the names of its ends, in insertion order.
+    fn named_links(topology: &Topology) -> Vec<(String, String, Nanos)> {
+        topology
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|edge| {
+                let name = |index: petgraph::graph::NodeIndex| {
+                    topology.nodes[topology.graph[index] as usize].name.clone()
+                };
+                (name(edge.source()), name(edge.target()), edge.weight)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn generated_links_join_the_generated_nodes_after_the_listed_ones() {
+        let spec: super::super::model::Topology = serde_json::from_str(
+            r#"{"nodes": [{"id": "x"}], "links": [{"from": "x", "to": "h0", "latency": "5ms"}],
+                "generators": [{"star": {"nodes": 2, "prefix": "h", "latency": "1ms"}},
+                               {"core_edge_access": {"cores": 2, "edges": 1, "access_per_edge": 1}}]}"#,
+        )
+        .unwrap();
+        let mut check = Checker {
+            problems: Vec::new(),
+        };
+        let topology = compile_topology(&spec, &mut check);
+        assert!(check.problems.is_empty());
+        // Tree defaults: core–core 2 ms, edge–core 1 ms, access–edge 0.5 ms.
+        let ms = 1_000_000;
+        let (core, edge, access) = (2 * ms, ms, ms / 2);
+        let expected: Vec<(String, String, Nanos)> = [
+            ("x", "h0", 5 * ms),
+            ("h0", "h1", ms),
+            ("h0", "h2", ms),
+            ("CORE1", "CORE2", core),
+            ("EDGE1", "CORE1", edge),
+            ("EDGE1", "CORE2", edge),
+            ("ACCESS1", "EDGE1", access),
+        ]
+        .into_iter()
+        .map(|(a, b, l)| (a.to_string(), b.to_string(), l))
+        .collect();
+        assert_eq!(named_links(&topology), expected);
+        assert!(topology.implied.is_none());
     }
 }

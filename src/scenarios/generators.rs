@@ -1,14 +1,27 @@
 //! Topology generators: mesh, ring, star, regions and the core/edge/access tree.
 
-use super::model::{Generator, LinkSpec, NodeSpec, RegionsSpec, Role, ShapeSpec, TreeSpec};
+use super::duration::Duration;
+use super::model::{Generator, NodeSpec, RegionsSpec, Role, ShapeSpec, TreeSpec};
 
 /// Nodes and links produced by one generator.
 #[derive(Default)]
 pub struct Generated {
     /// New nodes.
     pub nodes: Vec<NodeSpec>,
-    /// New links.
-    pub links: Vec<LinkSpec>,
+    /// New links, between new nodes.
+    pub links: Vec<GeneratedLink>,
+}
+
+/// A link between two generated nodes, by their index in [`Generated::nodes`]: a mesh
+/// of 5,000 nodes has 12.5 M links, too many to name both ends of each with strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeneratedLink {
+    /// One end.
+    pub from: usize,
+    /// The other end.
+    pub to: usize,
+    /// One-way latency.
+    pub latency: Duration,
 }
 
 fn node(id: String, region: &str, zone: &str, role: Role, capacity: f64) -> NodeSpec {
@@ -21,12 +34,8 @@ fn node(id: String, region: &str, zone: &str, role: Role, capacity: f64) -> Node
     }
 }
 
-fn link(from: &str, to: &str, latency: super::duration::Duration) -> LinkSpec {
-    LinkSpec {
-        from: from.to_string(),
-        to: to.to_string(),
-        latency,
-    }
+fn link(from: usize, to: usize, latency: Duration) -> GeneratedLink {
+    GeneratedLink { from, to, latency }
 }
 
 /// Expands one generator.
@@ -57,7 +66,7 @@ fn shape(spec: &ShapeSpec, neighbours: impl Fn(usize, usize) -> Vec<usize>) -> G
     }
     for i in 0..n {
         for j in neighbours(i, n) {
-            out.links.push(link(&ids[i], &ids[j], spec.latency));
+            out.links.push(link(i, j, spec.latency));
         }
     }
     out
@@ -68,10 +77,10 @@ fn star(spec: &ShapeSpec) -> Generated {
     let hub = format!("{}0", spec.prefix);
     let mut out = Generated::default();
     out.nodes
-        .push(node(hub.clone(), &spec.region, &zone, Role::Router, 1.0));
+        .push(node(hub, &spec.region, &zone, Role::Router, 1.0));
     for i in 1..=spec.nodes {
         let leaf = format!("{}{i}", spec.prefix);
-        out.links.push(link(&hub, &leaf, spec.latency));
+        out.links.push(link(0, out.nodes.len(), spec.latency));
         out.nodes
             .push(node(leaf, &spec.region, &zone, Role::Server, 1.0));
     }
@@ -104,37 +113,45 @@ fn regions(spec: &RegionsSpec) -> Generated {
 
 fn tree(spec: &TreeSpec) -> Generated {
     let mut out = Generated::default();
-    let cores: Vec<String> = (1..=spec.cores).map(|i| format!("CORE{i}")).collect();
-    for (i, core) in cores.iter().enumerate() {
-        out.nodes
-            .push(node(core.clone(), "core", "core-a", Role::Router, 1.0));
-        for other in &cores[i + 1..] {
-            out.links.push(link(core, other, spec.core_latency));
+    // Cores are nodes 0..cores.
+    let cores = spec.cores as usize;
+    for i in 0..cores {
+        out.nodes.push(node(
+            format!("CORE{}", i + 1),
+            "core",
+            "core-a",
+            Role::Router,
+            1.0,
+        ));
+        for other in i + 1..cores {
+            out.links.push(link(i, other, spec.core_latency));
         }
     }
     let mut access_index = 1;
     for e in 1..=spec.edges as usize {
-        let edge = format!("EDGE{e}");
         let zone = format!("edge-{e}");
+        let edge = out.nodes.len();
         out.nodes
-            .push(node(edge.clone(), "edge", &zone, Role::Router, 1.0));
-        if !cores.is_empty() {
+            .push(node(format!("EDGE{e}"), "edge", &zone, Role::Router, 1.0));
+        if cores > 0 {
             // Dual-homed: each edge router hangs off two neighbouring cores.
-            let first = (e - 1) % cores.len();
             out.links
-                .push(link(&edge, &cores[first], spec.edge_latency));
-            if cores.len() > 1 {
-                let second = e % cores.len();
-                out.links
-                    .push(link(&edge, &cores[second], spec.edge_latency));
+                .push(link(edge, (e - 1) % cores, spec.edge_latency));
+            if cores > 1 {
+                out.links.push(link(edge, e % cores, spec.edge_latency));
             }
         }
         for _ in 0..spec.access_per_edge {
-            let access = format!("ACCESS{access_index}");
+            out.links
+                .push(link(out.nodes.len(), edge, spec.access_latency));
+            out.nodes.push(node(
+                format!("ACCESS{access_index}"),
+                "edge",
+                &zone,
+                Role::Server,
+                1.0,
+            ));
             access_index += 1;
-            out.links.push(link(&access, &edge, spec.access_latency));
-            out.nodes
-                .push(node(access, "edge", &zone, Role::Server, 1.0));
         }
     }
     out
@@ -143,7 +160,6 @@ fn tree(spec: &TreeSpec) -> Generated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::duration::Duration;
 
     fn spec(nodes: u32) -> ShapeSpec {
         ShapeSpec {
