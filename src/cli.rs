@@ -395,6 +395,16 @@ fn parse_checks(texts: &[String]) -> Result<Vec<Check>, CliError> {
     texts.iter().map(|t| Check::parse(t).map_err(bad)).collect()
 }
 
+impl StudyArgs {
+    /// Whether a file output (`--json`, `--trace`, `--timeline`) goes to standard output,
+    /// which then carries nothing else.
+    fn stdout_is_taken(&self) -> bool {
+        [&self.json, &self.trace, &self.timeline]
+            .into_iter()
+            .any(|path| path.as_deref() == Some(Path::new("-")))
+    }
+}
+
 /// A loaded scenario with the command-line overrides applied, and how to run it.
 struct Prepared {
     scenario: CompiledScenario,
@@ -403,6 +413,15 @@ struct Prepared {
 }
 
 fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
+    let to_stdout = [&args.json, &args.trace, &args.timeline]
+        .into_iter()
+        .filter(|path| path.as_deref() == Some(Path::new("-")))
+        .count();
+    if to_stdout > 1 {
+        return Err(bad(
+            "--json, --trace and --timeline: only one of them can write to standard output (`-`)",
+        ));
+    }
     let mut scenario = load_file(&args.scenario).map_err(bad)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -627,7 +646,12 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
     );
-    report(&summary, args.json.as_deref(), &prepared.checks)
+    report(
+        &summary,
+        args.json.as_deref(),
+        args.stdout_is_taken(),
+        &prepared.checks,
+    )
 }
 
 /// Writes `--trace` and `--timeline` for replication `--trace-replication`. The trace is
@@ -721,12 +745,19 @@ fn write_plots(
     Ok(())
 }
 
-fn report(summary: &Summary, json: Option<&Path>, checks: &[Check]) -> Result<(), CliError> {
+/// Writes the summary where `--json` says, prints the table unless standard output
+/// carries a file output, and evaluates the checks.
+fn report(
+    summary: &Summary,
+    json: Option<&Path>,
+    stdout_is_taken: bool,
+    checks: &[Check],
+) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(summary).expect("summary serializes") + "\n";
     if let Some(path) = json {
         write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
-    if json != Some(Path::new("-")) {
+    if !stdout_is_taken {
         print(&table::render(summary))?;
     }
     evaluate_checks(checks, std::slice::from_ref(summary))
@@ -809,7 +840,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         )?;
     }
     write_replication_views(&args, &prepared.scenario, &prepared.options)?;
-    if args.json.as_deref() != Some(Path::new("-")) {
+    if !args.stdout_is_taken() {
         print(&table::render_comparison(&comparison))?;
     }
     eprintln!(
@@ -838,5 +869,6 @@ fn merge(parts: &[PathBuf], json: Option<&Path>, checks: &[String]) -> Result<()
             "the shards hold {have} of the run's {expected} replications: is one missing?"
         )));
     }
-    report(&Summary::new(&merged), json, &checks)
+    let stdout_is_taken = json == Some(Path::new("-"));
+    report(&Summary::new(&merged), json, stdout_is_taken, &checks)
 }

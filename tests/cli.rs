@@ -308,3 +308,35 @@ fn a_reader_that_goes_away_is_no_panic_and_the_checks_still_decide_the_exit_code
     assert_eq!(run("availability>=0.9", &["--json", "-"]), Some(0));
     assert_eq!(run("availability>=0.9", &["--trace", "-"]), Some(0));
 }
+
+#[test]
+fn a_file_output_on_stdout_has_stdout_to_itself() {
+    let run = |args: &[&str]| {
+        failsim()
+            .args(["run", "scenarios/quickstart.json", "--replications", "2"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let trace = run(&["--trace", "-"]);
+    assert_eq!(trace.status.code(), Some(0));
+    let text = String::from_utf8(trace.stdout).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            event["t"].is_number() && event["event"].is_string(),
+            "{line}"
+        );
+    }
+    let timeline = run(&["--timeline", "-"]);
+    assert_eq!(timeline.status.code(), Some(0));
+    let chrome: serde_json::Value = serde_json::from_slice(&timeline.stdout).unwrap();
+    assert!(chrome["traceEvents"].is_array());
+    let both = run(&["--trace", "-", "--json", "-"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(both.stdout.is_empty());
+    assert!(String::from_utf8(both.stderr)
+        .unwrap()
+        .contains("only one of them can write to standard output"));
+}
