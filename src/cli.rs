@@ -276,6 +276,11 @@ fn validate_model(dir: &Path, out: &Path, threads: Option<usize>) -> Result<(), 
 }
 
 fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<(), CliError> {
+    if json == Some(Path::new("-")) && emit == Some(Path::new("-")) {
+        return Err(bad(
+            "--json and --emit-scenario: only one of them can write to standard output (`-`)",
+        ));
+    }
     let risk = crate::plan::load_file(risk_file).map_err(bad)?;
     let name = risk_file
         .file_stem()

@@ -374,3 +374,22 @@ fn plan_command_rejects_a_bad_risk_file_with_exit_2_and_positions() {
     );
     assert!(!emitted.exists(), "bad input writes nothing");
 }
+
+#[test]
+fn plan_writes_one_output_to_stdout_at_a_time() {
+    let run = |args: &[&str]| {
+        failsim()
+            .arg("plan")
+            .arg(repo("scenarios/risk-telecom.json"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let json = run(&["--json", "-"]);
+    assert_eq!(json.status.code(), Some(0));
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(parsed.is_object());
+    let both = run(&["--json", "-", "--emit-scenario", "-"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(both.stdout.is_empty());
+}
