@@ -530,6 +530,16 @@ fn stopped_early(interrupted: bool, message: String) -> CliError {
     }
 }
 
+/// One replication has no spread to estimate: the intervals printed collapse to the mean.
+fn warn_if_single(replications: u64) {
+    if replications == 1 {
+        eprintln!(
+            "note: one replication gives no confidence interval (the bounds shown equal the mean); \
+             use --replications 2 or more"
+        );
+    }
+}
+
 fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
     bad(format!("{}: {error}", path.display()))
 }
@@ -645,6 +655,7 @@ fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
             args.trace_replication,
         )?;
     }
+    warn_if_single(summary.replications);
     eprintln!(
         "{} replications, {events} events in {:.3}s ({:.1} M events/s)",
         summary.replications,
@@ -816,6 +827,7 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         exporter.finish().map_err(|e| out_err(dir, e))?;
     }
     let comparison = Comparison::new(&studies);
+    warn_if_single(comparison.replications);
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&comparison).expect("comparison serializes") + "\n";
         write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;

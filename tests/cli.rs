@@ -340,3 +340,22 @@ fn a_file_output_on_stdout_has_stdout_to_itself() {
         .unwrap()
         .contains("only one of them can write to standard output"));
 }
+
+#[test]
+fn one_replication_is_said_to_give_no_interval() {
+    let stderr_with = |replications: &str| {
+        let output = failsim()
+            .args([
+                "run",
+                "scenarios/quickstart.json",
+                "--replications",
+                replications,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert!(stderr_with("1").contains("one replication gives no confidence interval"));
+    assert!(!stderr_with("2").contains("confidence interval"));
+}
