@@ -255,9 +255,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
 }
 
 fn validate_model(dir: &Path, out: &Path, threads: Option<usize>) -> Result<(), CliError> {
-    if threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
-    }
+    check_threads(threads)?;
     let started = Instant::now();
     let report = crate::validation::run(dir, threads).map_err(bad)?;
     write_output(out, report.to_markdown().as_bytes()).map_err(|e| out_err(out, e))?;
@@ -315,9 +313,7 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    if args.threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
-    }
+    check_threads(args.threads)?;
     if let Some(budget) = args.budget_replications {
         if budget == 0 || budget > crate::scenarios::compile::MAX_REPLICATIONS {
             return Err(bad(format!(
@@ -445,9 +441,7 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
         }
         scenario.horizon = horizon.nanos();
     }
-    if args.threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
-    }
+    check_threads(args.threads)?;
     if args.replications.is_some() || args.horizon.is_some() {
         // The overrides can ask for far more work than the file did: estimate it again.
         use crate::scenarios::compile::{work_estimate, work_problem};
@@ -527,6 +521,19 @@ fn stopped_early(interrupted: bool, message: String) -> CliError {
         CliError::Interrupted(message)
     } else {
         bad(message)
+    }
+}
+
+/// Most worker threads: far beyond any machine's cores, and well below the thousands of
+/// threads whose start alone takes minutes.
+const MAX_THREADS: usize = 1024;
+
+fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
+    match threads {
+        Some(n) if n == 0 || n > MAX_THREADS => Err(bad(format!(
+            "--threads must be between 1 and {MAX_THREADS}"
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -359,3 +359,17 @@ fn one_replication_is_said_to_give_no_interval() {
     assert!(stderr_with("1").contains("one replication gives no confidence interval"));
     assert!(!stderr_with("2").contains("confidence interval"));
 }
+
+#[test]
+fn a_thread_count_no_machine_has_is_refused_before_starting_threads() {
+    for threads in ["0", "100000"] {
+        let output = failsim()
+            .args(["run", "scenarios/quickstart.json", "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "--threads {threads}");
+        assert!(String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--threads must be between 1 and 1024"));
+    }
+}
