@@ -335,6 +335,25 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     if let Some(list) = &args.modes {
         space.modes = parse_modes(list).map_err(|e| bad(format!("--modes: {e}")))?;
     }
+    // Every candidate runs the budget against the scenario's faults: estimate that work
+    // up front, as `run` does for its overrides, rather than start a search of centuries.
+    let candidates = (space.strategies.len() * space.replica_counts.len() * space.modes.len())
+        as u64
+        * scenario.services.len() as u64;
+    let budget = args.budget_replications.unwrap_or(scenario.replications);
+    {
+        use crate::scenarios::compile::{work_estimate, work_problem};
+        let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
+        if let Some(problem) = work_problem(&shares, budget.saturating_mul(candidates)) {
+            return Err(bad(format!(
+                "{}: {}: with {candidates} candidates × {budget} replications each, {} \
+                 (or narrow --strategies, --replicas, --modes, --budget-replications)",
+                args.scenario.display(),
+                problem.path,
+                problem.message
+            )));
+        }
+    }
     let options = crate::recommend::Options {
         space,
         budget_replications: args.budget_replications,
@@ -448,8 +467,9 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
         let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
         if let Some(problem) = work_problem(&shares, scenario.replications) {
             return Err(bad(format!(
-                "{}: with the command-line overrides, {}",
+                "{}: {}: with the command-line overrides, {}",
                 args.scenario.display(),
+                problem.path,
                 problem.message
             )));
         }

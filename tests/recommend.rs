@@ -349,3 +349,21 @@ fn recommend_command_rejects_bad_input_with_exit_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "no SLO at all: {output:?}");
 }
+
+#[test]
+fn a_search_budget_of_centuries_is_refused_before_it_starts() {
+    let output = failsim()
+        .arg("recommend")
+        .arg(repo("scenarios/recommend-example.json"))
+        .args(["--slo", "availability>=0.9999"])
+        .args(["--budget-replications", "100000000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("candidates × 100000000 replications each")
+            && stderr.contains("beyond the limit"),
+        "{stderr}"
+    );
+}
