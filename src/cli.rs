@@ -341,19 +341,16 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
         as u64
         * scenario.services.len() as u64;
     let budget = args.budget_replications.unwrap_or(scenario.replications);
-    {
-        use crate::scenarios::compile::{work_estimate, work_problem};
-        let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
-        if let Some(problem) = work_problem(&shares, budget.saturating_mul(candidates)) {
-            return Err(bad(format!(
-                "{}: {}: with {candidates} candidates × {budget} replications each, {} \
-                 (or narrow --strategies, --replicas, --modes, --budget-replications)",
-                args.scenario.display(),
-                problem.path,
-                problem.message
-            )));
-        }
-    }
+    check_work(
+        &args.scenario,
+        &scenario,
+        budget,
+        candidates,
+        &format!(
+            "with {candidates} candidates × {budget} replications each (narrow --strategies, \
+             --replicas, --modes or --budget-replications)"
+        ),
+    )?;
     let options = crate::recommend::Options {
         space,
         budget_replications: args.budget_replications,
@@ -463,16 +460,13 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
     check_threads(args.threads)?;
     if args.replications.is_some() || args.horizon.is_some() {
         // The overrides can ask for far more work than the file did: estimate it again.
-        use crate::scenarios::compile::{work_estimate, work_problem};
-        let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
-        if let Some(problem) = work_problem(&shares, scenario.replications) {
-            return Err(bad(format!(
-                "{}: {}: with the command-line overrides, {}",
-                args.scenario.display(),
-                problem.path,
-                problem.message
-            )));
-        }
+        check_work(
+            &args.scenario,
+            &scenario,
+            scenario.replications,
+            1,
+            "with the command-line overrides",
+        )?;
     }
     if args.trace_replication >= scenario.replications {
         return Err(bad(format!(
@@ -541,6 +535,28 @@ fn stopped_early(interrupted: bool, message: String) -> CliError {
         CliError::Interrupted(message)
     } else {
         bad(message)
+    }
+}
+
+/// Refuses up front work that the scenario file's own estimate did not cover: `runs`
+/// studies of `replications` replications each, for the reason `context` gives.
+fn check_work(
+    file: &Path,
+    scenario: &CompiledScenario,
+    replications: u64,
+    runs: u64,
+    context: &str,
+) -> Result<(), CliError> {
+    use crate::scenarios::compile::{work_estimate, work_problem};
+    let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
+    match work_problem(&shares, replications.saturating_mul(runs)) {
+        Some(problem) => Err(bad(format!(
+            "{}: {}: {context}, {}",
+            file.display(),
+            problem.path,
+            problem.message
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -829,6 +845,13 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
         Some(list) => parse_strategies(list).map_err(bad)?,
         None => crate::scenarios::model::StrategyName::ALL.to_vec(),
     };
+    check_work(
+        &args.scenario,
+        &prepared.scenario,
+        prepared.scenario.replications,
+        strategies.len() as u64,
+        &format!("with {} strategies", strategies.len()),
+    )?;
     let started = Instant::now();
     let variants: Vec<CompiledScenario> = strategies
         .iter()

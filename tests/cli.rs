@@ -373,3 +373,32 @@ fn a_thread_count_no_machine_has_is_refused_before_starting_threads() {
             .contains("--threads must be between 1 and 1024"));
     }
 }
+
+#[test]
+fn compare_counts_every_strategy_in_its_work_estimate() {
+    // About 4,900 expected events per 100-year replication: 1e7 replications fit the
+    // 1e11 limit once, not four times. A regression would start that run: give it
+    // seconds, then kill it.
+    let mut child = failsim()
+        .args(["compare", "scenarios/quickstart.json", "--horizon", "100y"])
+        .args(["--replications", "10000000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("compare started 4 × 1e7 replications of 100 years instead of refusing them");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("with 4 strategies"), "{stderr}");
+}
