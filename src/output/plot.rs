@@ -65,7 +65,8 @@ fn first_ranked<K: PartialOrd>(keys: &[K], limit: usize) -> Vec<usize> {
 /// second, in s up to a day (powers of ten are not round in minutes or hours), in h beyond.
 fn tick_seconds(seconds: f64) -> String {
     let significant = |v: f64| {
-        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        // Clamped so that 0 (log10 = −∞) or a subnormal cannot ask for absurd precision.
+        let digits = (2 - v.abs().log10().floor().max(-20.0) as i32).clamp(0, 22) as usize;
         let text = format!("{v:.digits$}");
         if text.contains('.') {
             text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -334,13 +335,15 @@ mod tests {
 
     #[test]
     fn ticks_read_as_durations_with_three_significant_digits() {
-        let ticks: Vec<String> = [0.1, 0.0316228, 1.0, 12.589254, 20.0, 10_000.0, 172_800.0]
-            .into_iter()
-            .map(tick_seconds)
-            .collect();
+        let ticks: Vec<String> = [
+            0.1, 0.0316228, 1.0, 12.589254, 20.0, 10_000.0, 172_800.0, 0.0,
+        ]
+        .into_iter()
+        .map(tick_seconds)
+        .collect();
         assert_eq!(
             ticks,
-            ["100ms", "31.6ms", "1s", "12.6s", "20s", "10000s", "48h"]
+            ["100ms", "31.6ms", "1s", "12.6s", "20s", "10000s", "48h", "0ms"]
         );
     }
 
