@@ -290,7 +290,7 @@ fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<()
                 "the emitted scenario does not validate, which is a bug in failsim; please report it:\n{e}"
             ))
         })?;
-        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
         eprintln!(
             "wrote the plan's scenario ({} services) to {path}; simulate it with `failsim run {path}`",
             plan.nodes.len(),
@@ -299,7 +299,7 @@ fn plan(risk_file: &Path, json: Option<&Path>, emit: Option<&Path>) -> Result<()
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n";
-        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
     if json != Some(Path::new("-")) && emit != Some(Path::new("-")) {
         print(&crate::plan::render_table(&plan))?;
@@ -361,7 +361,7 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     let json = args.json.as_deref();
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&result).expect("ranking serializes") + "\n";
-        write_output(path, text.as_bytes()).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
     }
     if json != Some(Path::new("-")) {
         print(&crate::recommend::render_table(&result))?;
@@ -413,12 +413,17 @@ fn parse_checks(texts: &[String]) -> Result<Vec<Check>, CliError> {
 }
 
 impl StudyArgs {
-    /// Whether a file output (`--json`, `--trace`, `--timeline`) goes to standard output,
-    /// which then carries nothing else.
-    fn stdout_is_taken(&self) -> bool {
+    /// How many file outputs (`--json`, `--trace`, `--timeline`) go to standard output.
+    fn outputs_on_stdout(&self) -> usize {
         [&self.json, &self.trace, &self.timeline]
             .into_iter()
-            .any(|path| path.as_deref() == Some(Path::new("-")))
+            .filter(|path| path.as_deref() == Some(Path::new("-")))
+            .count()
+    }
+
+    /// Whether a file output goes to standard output, which then carries nothing else.
+    fn stdout_is_taken(&self) -> bool {
+        self.outputs_on_stdout() > 0
     }
 }
 
@@ -430,11 +435,7 @@ struct Prepared {
 }
 
 fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
-    let to_stdout = [&args.json, &args.trace, &args.timeline]
-        .into_iter()
-        .filter(|path| path.as_deref() == Some(Path::new("-")))
-        .count();
-    if to_stdout > 1 {
+    if args.outputs_on_stdout() > 1 {
         return Err(bad(
             "--json, --trace and --timeline: only one of them can write to standard output (`-`)",
         ));
@@ -529,9 +530,18 @@ fn print(text: &str) -> Result<(), CliError> {
     write_output(Path::new("-"), text.as_bytes()).map_err(|e| bad(format!("stdout: {e}")))
 }
 
+/// Why work stopped before its end, in words.
+fn stop_reason(stopped: Stopped) -> &'static str {
+    match stopped {
+        Stopped::Interrupted => "Ctrl-C",
+        Stopped::EventBudget => "the --max-events budget ran out",
+        Stopped::WallBudget => "the --max-wall budget ran out",
+    }
+}
+
 /// The error for work stopped before its end: Ctrl-C exits 130, an exhausted budget 2.
-fn stopped_early(interrupted: bool, message: String) -> CliError {
-    if interrupted {
+fn stopped_early(stopped: Stopped, message: String) -> CliError {
+    if stopped == Stopped::Interrupted {
         CliError::Interrupted(message)
     } else {
         bad(message)
@@ -624,22 +634,19 @@ fn study(
     }
     if let Some(stopped) = run.stopped {
         let done = run.study.services.first().map_or(0, |s| s.rows.len());
-        let why = match stopped {
-            Stopped::Interrupted => "Ctrl-C",
-            Stopped::EventBudget => "the --max-events budget ran out",
-            Stopped::WallBudget => "the --max-wall budget ran out",
-        };
-        let message = format!("stopped after {done} complete replications: {why}");
-        let interrupted = stopped == Stopped::Interrupted;
+        let message = format!(
+            "stopped after {done} complete replications: {}",
+            stop_reason(stopped)
+        );
         if done == 0 {
             return Err(stopped_early(
-                interrupted,
+                stopped,
                 format!("{message}; there is no result to write"),
             ));
         }
         if !partial {
             return Err(stopped_early(
-                interrupted,
+                stopped,
                 format!(
                     "{message}; nothing was written (use --partial to keep the completed replications)"
                 ),
@@ -733,23 +740,24 @@ fn write_replication_views(
             );
         let file = sink.finish().map_err(|e| out_err(path, e))?;
         if !outcome.complete {
-            let interrupted = options
+            let stopped = if options
                 .interrupt
                 .as_deref()
-                .is_some_and(|flag| flag.load(Ordering::Relaxed));
-            let why = if interrupted {
-                "Ctrl-C"
+                .is_some_and(|flag| flag.load(Ordering::Relaxed))
+            {
+                Stopped::Interrupted
             } else {
-                "the --max-events budget ran out"
+                Stopped::EventBudget
             };
             let message = format!(
-                "{}: the trace of replication {replication} stopped after {} events: {why}",
+                "{}: the trace of replication {replication} stopped after {} events: {}",
                 path.display(),
-                outcome.events
+                outcome.events,
+                stop_reason(stopped)
             );
             if !args.partial {
                 return Err(stopped_early(
-                    interrupted,
+                    stopped,
                     format!("{message}; it was not written (use --partial to keep it)"),
                 ));
             }

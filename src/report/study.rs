@@ -112,7 +112,7 @@ impl Study {
                         .or_default() += count;
                 }
             }
-            let succeeded = tally.succeeded;
+            let succeeded = tally.succeeded();
             study.rows.push(ReplicationRow {
                 replication: outcome.replication,
                 availability: service.availability(horizon),
@@ -120,10 +120,9 @@ impl Study {
                 down_s: service.down_ns as f64 / vantages / 1e9,
                 degraded_s: service.degraded_ns as f64 / vantages / 1e9,
                 outages: service.outages_per_vantage(),
-                failovers_attempted: tally.attempted,
+                failovers_attempted: tally.attempted(),
                 failovers_succeeded: succeeded,
-                failover_time_mean_s: (succeeded > 0)
-                    .then(|| tally.failover_ns as f64 / succeeded as f64 / 1e9),
+                failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
                 split_brain_s: service.split_brain_ns as f64 / 1e9,
                 unnecessary_failovers: service.unnecessary_failovers,
                 safety_violations: service.safety_violations,

@@ -97,17 +97,11 @@ impl FailoverRecord {
 /// What the summary needs of a replication's failover records, folded as they happen,
 /// so that a long replication's memory does not grow with its number of failovers.
 ///
-/// Every field is an integer count, an exact `u128` sum or a histogram, so folding the
+/// Every field is an integer count or a histogram (whose sum is exact), so folding the
 /// same records in any grouping gives the same state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverTally {
-    /// Attempts.
-    pub attempted: u64,
-    /// Successful attempts.
-    pub succeeded: u64,
-    /// Sum of the failover times of successful attempts (ns).
-    pub failover_ns: u128,
-    /// Failover time of successful attempts.
+    /// Failover time of successful attempts (one value per success).
     pub failover_time: DurationHistogram,
     /// Detection time of first attempts.
     pub detection_time: DurationHistogram,
@@ -120,17 +114,24 @@ pub struct FailoverTally {
 impl FailoverTally {
     /// Folds in one attempt.
     pub fn add(&mut self, record: &FailoverRecord) {
-        self.attempted += 1;
         if record.attempt == 0 {
             self.detection_time.record(record.detection_time());
         }
         if record.outcome == Outcome::Success {
-            self.succeeded += 1;
-            self.failover_ns += record.failover_time() as u128;
             self.failover_time.record(record.failover_time());
             self.data_loss.record(record.data_loss);
         } else {
             self.failed_by_reason[record.outcome as usize] += 1;
         }
+    }
+
+    /// Successful attempts.
+    pub fn succeeded(&self) -> u64 {
+        self.failover_time.count()
+    }
+
+    /// All attempts, successful or not.
+    pub fn attempted(&self) -> u64 {
+        self.succeeded() + self.failed_by_reason.iter().sum::<u64>()
     }
 }
