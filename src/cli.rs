@@ -570,11 +570,10 @@ fn check_work(
     }
 }
 
-/// Most worker threads: far beyond any machine's cores, and well below the thousands of
-/// threads whose start alone takes minutes.
-const MAX_THREADS: usize = 1024;
-
+/// Refuses a `--threads` that [`run_study`](crate::run::run_study) would refuse, before
+/// any scenario is loaded or run.
 fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
+    use crate::run::MAX_THREADS;
     match threads {
         Some(n) if n == 0 || n > MAX_THREADS => Err(bad(format!(
             "--threads must be between 1 and {MAX_THREADS}"

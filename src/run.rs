@@ -62,6 +62,10 @@ pub struct RunOptions {
     pub keep_records: bool,
 }
 
+/// Most worker threads: far beyond any machine's cores, and well below the thousands of
+/// threads whose start alone takes minutes.
+pub const MAX_THREADS: usize = 1024;
+
 /// Why a study stopped before running every replication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stopped {
@@ -115,6 +119,9 @@ pub fn run_study(
     );
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
+        if threads == 0 || threads > MAX_THREADS {
+            return Err(format!("--threads must be between 1 and {MAX_THREADS}"));
+        }
         builder = builder.num_threads(threads);
     }
     let pool = builder
@@ -247,5 +254,26 @@ mod tests {
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
         assert_eq!(Shard::parse("2/3"), Ok(Shard { index: 2, count: 3 }));
+    }
+
+    #[test]
+    fn a_thread_count_outside_1_to_max_is_refused_before_any_thread_starts() {
+        let scenario = crate::scenarios::load_str(
+            r#"{"horizon": "1h", "replications": 2,
+                "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
+                "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        let with_threads = |threads| RunOptions {
+            threads: Some(threads),
+            ..RunOptions::default()
+        };
+        for threads in [0, MAX_THREADS + 1] {
+            let refused = run_study(&scenario, &with_threads(threads), |_| {}, |_| {});
+            assert!(refused.is_err(), "{threads} threads");
+        }
+        let ran = run_study(&scenario, &with_threads(2), |_| {}, |_| {}).unwrap();
+        assert_eq!(ran.study.services[0].rows.len(), 2);
     }
 }
