@@ -8,9 +8,9 @@
 //! `cargo bench --bench engine`; `FAILSIM_BENCH_QUICK=1` shortens the runs.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use failsim::core::time::SimTime;
 use failsim::sim::event::Event;
 use failsim::sim::queue::EventQueue;
-use failsim::sim::time::SimTime;
 use failsim::strategies::Timer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -5,8 +5,8 @@
 //! `cargo bench --bench scenarios`; `FAILSIM_BENCH_QUICK=1` shortens the runs.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use failsim::compile::{load_file, CompiledScenario};
 use failsim::run::{run_study, RunOptions};
-use failsim::scenarios::{load_file, CompiledScenario};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

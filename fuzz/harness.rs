@@ -3,9 +3,9 @@
 //! takes exactly the path the fuzzer took.
 
 use failsim::checks::Check;
+use failsim::compile::load_str;
+use failsim::compile::{expected_events, work_estimate};
 use failsim::report::{Study, Summary};
-use failsim::scenarios::compile::{expected_events, work_estimate};
-use failsim::scenarios::load_str;
 use failsim::sim::engine::run_replication;
 use failsim::sim::faults::FaultRegistry;
 use std::path::Path;

@@ -3,14 +3,14 @@
 
 use crate::checks::Check;
 use crate::compare::{parse_strategies, variant, Comparison};
+use crate::compile::{load_file, CompiledScenario};
+use crate::core::duration::parse_duration;
 use crate::output::atomic::{create_output_dir, write_output, AtomicFile};
 use crate::output::csv::CsvExporter;
 use crate::output::trace::JsonLinesTrace;
 use crate::output::{plot, table, timeline};
 use crate::report::{Study, Summary};
 use crate::run::{run_study, RunOptions, Shard, Stopped};
-use crate::scenarios::duration::parse_duration;
-use crate::scenarios::{load_file, CompiledScenario};
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
 use clap::{Args, Parser, Subcommand};
@@ -315,10 +315,10 @@ fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     }
     check_threads(args.threads)?;
     if let Some(budget) = args.budget_replications {
-        if budget == 0 || budget > crate::scenarios::compile::MAX_REPLICATIONS {
+        if budget == 0 || budget > crate::compile::MAX_REPLICATIONS {
             return Err(bad(format!(
                 "--budget-replications must be between 1 and {}",
-                crate::scenarios::compile::MAX_REPLICATIONS
+                crate::compile::MAX_REPLICATIONS
             )));
         }
     }
@@ -445,7 +445,7 @@ fn prepare(args: &StudyArgs) -> Result<Prepared, CliError> {
         scenario.seed = seed;
     }
     if let Some(replications) = args.replications {
-        let limit = crate::scenarios::compile::MAX_REPLICATIONS;
+        let limit = crate::compile::MAX_REPLICATIONS;
         if replications == 0 || replications > limit {
             return Err(bad(format!("--replications must be between 1 and {limit}")));
         }
@@ -557,7 +557,7 @@ fn check_work(
     runs: u64,
     context: &str,
 ) -> Result<(), CliError> {
-    use crate::scenarios::compile::{work_estimate, work_problem};
+    use crate::compile::{work_estimate, work_problem};
     let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
     match work_problem(&shares, replications.saturating_mul(runs)) {
         Some(problem) => Err(bad(format!(

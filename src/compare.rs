@@ -2,9 +2,9 @@
 //! traces (common random numbers), with paired differences so an engineer sees whether a
 //! difference between strategies is real.
 
+use crate::compile::CompiledScenario;
 use crate::report::{ServiceSummary, Study, Summary};
 use crate::scenarios::model::StrategyName;
-use crate::scenarios::CompiledScenario;
 use crate::stats::{paired_difference_ci, MeanCi};
 use serde::Serialize;
 

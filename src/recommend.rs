@@ -28,13 +28,13 @@
 //! given). Everything is a deterministic function of the scenario and the seed.
 
 use crate::checks::{Check, Op, Verdict};
+use crate::compile::compile;
+use crate::compile::CompiledScenario;
 use crate::output::table::{seconds, write_columns};
 use crate::report::summary::{AvailabilitySummary, ServiceSummary};
 use crate::report::{Study, Summary};
 use crate::run::{run_study, RunOptions, Shard};
-use crate::scenarios::compile::compile;
 use crate::scenarios::model::{Cost, FailoverMode, Placement, Service, StrategyName};
-use crate::scenarios::CompiledScenario;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -44,17 +44,6 @@ use std::fmt::Write;
 const MIN_BATCH: u64 = 10;
 /// Most batches per candidate: each batch costs a thread-pool start and a merge.
 const MAX_BATCHES: u64 = 10;
-
-/// Metrics that can only grow as replications are added (totals and maxima).
-const GROWING_METRICS: &[&str] = &[
-    "failovers_attempted",
-    "failovers_succeeded",
-    "unnecessary_failovers",
-    "safety_violations",
-    "failover_time_max",
-    "detection_time_max",
-    "data_loss_max",
-];
 
 /// The designs to try for every service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -502,7 +491,7 @@ fn evaluate(
 /// Whether more replications can no longer make `check` pass.
 fn out_of_reach(check: &Check, service: &ServiceSummary) -> bool {
     let bound = check.bound;
-    let (value, interval) = service.metric(&check.metric);
+    let (value, interval) = service.metric(check.metric);
     if let Some((low, high)) = interval {
         return match check.op {
             Op::Ge => high < bound,
@@ -513,8 +502,8 @@ fn out_of_reach(check: &Check, service: &ServiceSummary) -> bool {
         };
     }
     match (value, check.op) {
-        (Some(value), Op::Le) if GROWING_METRICS.contains(&check.metric.as_str()) => value > bound,
-        (Some(value), Op::Lt) if GROWING_METRICS.contains(&check.metric.as_str()) => value >= bound,
+        (Some(value), Op::Le) if check.metric.grows_with_replications() => value > bound,
+        (Some(value), Op::Lt) if check.metric.grows_with_replications() => value >= bound,
         _ => false,
     }
 }

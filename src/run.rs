@@ -1,8 +1,8 @@
 //! Running a study: replications in parallel on a thread pool, folded in index order so
 //! that results are byte-identical whatever the number of threads or shards.
 
+use crate::compile::CompiledScenario;
 use crate::report::Study;
-use crate::scenarios::CompiledScenario;
 use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
 use rayon::prelude::*;
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn a_thread_count_outside_1_to_max_is_refused_before_any_thread_starts() {
-        let scenario = crate::scenarios::load_str(
+        let scenario = crate::compile::load_str(
             r#"{"horizon": "1h", "replications": 2,
                 "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
                 "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}]}"#,

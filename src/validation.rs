@@ -13,9 +13,10 @@ use crate::analytic::{
     k_of_n_availability, k_of_n_failure_frequency, lognormal_mean, quorum_availability,
     single_component_availability, weibull_mean, PeriodicDetection,
 };
+use crate::compile::load_file;
 use crate::report::ServiceStudy;
 use crate::run::{run_study, RunOptions};
-use crate::scenarios::{load_file, ScenarioError};
+use crate::scenarios::ScenarioError;
 use crate::stats::{mean_ci, nearest_rank, Z_975};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,12 @@
 //! `failsim plan`: the DESIGN §8 rules at every threshold, risk-file validation, and
 //! emitted scenarios that validate and run.
 
+use failsim::compile::load_str;
 use failsim::plan::risk::RiskFile;
 use failsim::plan::{self, emit_scenario_text, is_risk_file};
 use failsim::run::{run_study, RunOptions};
 use failsim::scenarios::model::StrategyName;
-use failsim::scenarios::{load_str, ScenarioError};
+use failsim::scenarios::ScenarioError;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

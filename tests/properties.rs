@@ -4,7 +4,7 @@
 //! completed ≤ horizon; without partitions there is no split-brain; the same seed gives
 //! the same outcome; nothing panics.
 
-use failsim::scenarios::{load_str, CompiledScenario};
+use failsim::compile::{load_str, CompiledScenario};
 use failsim::sim::engine::{run_replication, ReplicationOutcome};
 use failsim::sim::faults::FaultRegistry;
 use proptest::prelude::*;

@@ -1,9 +1,9 @@
 //! `failsim recommend`: known answers, early stopping, cost ranking, and determinism.
 
 use failsim::checks::Check;
+use failsim::compile::{load_str, CompiledScenario};
 use failsim::recommend::{recommend, Options, Recommendation, SearchSpace, Status};
 use failsim::scenarios::model::{FailoverMode, StrategyName};
-use failsim::scenarios::{load_str, CompiledScenario};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

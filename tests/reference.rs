@@ -2,9 +2,9 @@
 
 mod common;
 
+use failsim::compile::load_file;
 use failsim::report::Summary;
 use failsim::run::{run_study, RunOptions};
-use failsim::scenarios::load_file;
 use std::path::Path;
 
 fn summary(file: &str) -> Summary {

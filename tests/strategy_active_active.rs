@@ -1,8 +1,8 @@
 //! ACTIVE_ACTIVE behaviour: ejection timing, capacity outcomes, gray nodes, partitions,
 //! readmission and the overload cascade, run through the engine.
 
-use failsim::scenarios::compile::CompiledScenario;
-use failsim::scenarios::load_str;
+use failsim::compile::load_str;
+use failsim::compile::CompiledScenario;
 use failsim::sim::engine::{run_replication, ReplicationOutcome, ServiceOutcome};
 use failsim::sim::faults::FaultRegistry;
 use failsim::strategies::{FailoverRecord, Outcome};

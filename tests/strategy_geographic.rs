@@ -1,8 +1,8 @@
 //! GEOGRAPHIC behaviour: region failover timing, clients following DNS over the TTL,
 //! backup capacity, failback, the traffic manager's majority, and the shipped examples.
 
-use failsim::scenarios::compile::CompiledScenario;
-use failsim::scenarios::load_str;
+use failsim::compile::load_str;
+use failsim::compile::CompiledScenario;
 use failsim::sim::engine::{run_replication, ServiceOutcome};
 use failsim::sim::faults::FaultRegistry;
 use failsim::strategies::Outcome;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{ns, run, scenario};
-use failsim::scenarios::load_file;
+use failsim::compile::load_file;
 use failsim::sim::engine::ServiceOutcome;
 use failsim::strategies::{FailoverRecord, Outcome};
 use std::path::Path;
@@ -40,7 +40,7 @@ fn crash(nodes: &str, at: &str, duration: Option<&str>) -> String {
     )
 }
 
-fn node_id(scenario: &failsim::scenarios::CompiledScenario, name: &str) -> u32 {
+fn node_id(scenario: &failsim::compile::CompiledScenario, name: &str) -> u32 {
     scenario.topology.by_name[name]
 }
 

@@ -2,8 +2,8 @@
 //! replication × service), both streamed as replications finish.
 
 use super::atomic::{create_output_dir, AtomicFile};
+use crate::compile::CompiledScenario;
 use crate::report::Study;
-use crate::scenarios::CompiledScenario;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::faults::FaultRegistry;
 use std::io;
@@ -91,7 +91,7 @@ impl CsvExporter {
         outcome: &ReplicationOutcome,
         scenario: &CompiledScenario,
     ) -> io::Result<()> {
-        let secs = |t: crate::sim::time::SimTime| format!("{}", t.as_secs_f64());
+        let secs = |t: crate::core::time::SimTime| format!("{}", t.as_secs_f64());
         for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
                 let node = |n: Option<u32>| {

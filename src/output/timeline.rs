@@ -1,10 +1,10 @@
 //! Timelines of one replication: node down periods and service states per vantage point,
 //! as Chrome trace-event JSON (opens in Perfetto or chrome://tracing) and for the SVG plot.
 
-use crate::scenarios::CompiledScenario;
+use crate::compile::CompiledScenario;
+use crate::core::time::SimTime;
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
-use crate::sim::time::SimTime;
 use crate::sim::trace::{TraceEvent, TraceSink};
 use crate::strategies::ServiceState;
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! `--trace`: one replication's events as JSON Lines, one event per line.
 
-use crate::scenarios::CompiledScenario;
+use crate::compile::CompiledScenario;
+use crate::core::time::SimTime;
 use crate::sim::faults::FaultRegistry;
-use crate::sim::time::SimTime;
 use crate::sim::trace::{TraceEvent, TraceSink};
 use crate::strategies::ServiceState;
 use serde_json::json;

@@ -10,14 +10,15 @@
 
 use super::risk::{FailureType, PlanSettings};
 use super::{NodePlan, Plan};
+use crate::compile::load_str;
+use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::duration::Duration;
 use crate::scenarios::model::{
     ActiveActive, ActivePassive, Dependency, Detection, Failover, FaultAction, Faults, Geographic,
     NWay, NodeFailureProcess, NodeList, NodeSpec, Replication, Role, Scenario, ScheduledFault,
     Service, StrategyName, Topology,
 };
-use crate::scenarios::{load_str, ScenarioError};
+use crate::scenarios::ScenarioError;
 use std::path::Path;
 
 /// Longest mean time to failure emitted: low risk scores would otherwise ask for means

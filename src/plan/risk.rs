@@ -6,8 +6,8 @@
 //! Like the scenario model, every struct denies unknown fields and every enum is
 //! externally tagged, so that error paths and line:column survive (see STYLE.md).
 
+use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::duration::Duration;
 use crate::scenarios::model::Cost;
 use crate::scenarios::positions::PositionIndex;
 use crate::scenarios::{Diagnostic, ScenarioError};
@@ -16,8 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
-/// The top-level key that marks a JSON document as a risk file rather than a scenario.
-pub const RISK_FILE_KEY: &str = "risk_assessments";
+pub use crate::scenarios::load::{is_risk_file, RISK_FILE_KEY};
 
 /// A whole risk file: the assessed nodes and how to plan for them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -246,13 +245,6 @@ fn two() -> u32 {
 }
 fn three() -> u32 {
     3
-}
-
-/// Whether a JSON document is a risk file: an object with a top-level `risk_assessments`
-/// key. Malformed JSON is not a risk file (the scenario loader reports it instead).
-pub fn is_risk_file(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .is_ok_and(|value| value.get(RISK_FILE_KEY).is_some())
 }
 
 /// Parses risk-file text; a syntax or type error names its JSON path and line:column.

@@ -1,6 +1,7 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
 use super::study::{ServiceStudy, Study};
+use crate::core::metric::Metric;
 use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -174,54 +175,44 @@ impl ServiceSummary {
     }
 
     /// The value of a check metric and its 95% interval where one exists.
-    pub fn metric(&self, name: &str) -> (Option<f64>, Option<(f64, f64)>) {
+    pub fn metric(&self, metric: Metric) -> (Option<f64>, Option<(f64, f64)>) {
         let ci = |a: &AvailabilitySummary| Some((a.ci95_low, a.ci95_high));
-        match name {
-            "availability" => (Some(self.availability.mean), ci(&self.availability)),
-            "lenient_availability" => (
+        let plain = |value: Option<f64>| (value, None);
+        match metric {
+            Metric::Availability => (Some(self.availability.mean), ci(&self.availability)),
+            Metric::LenientAvailability => (
                 Some(self.lenient_availability.mean),
                 ci(&self.lenient_availability),
             ),
-            "nines" => (Some(self.availability.nines.unwrap_or(f64::INFINITY)), None),
-            "downtime_s_per_year" => (Some(self.downtime_s_per_year), None),
-            "outages_per_year" => (Some(self.outages_per_year), None),
-            "success_rate" => (
+            Metric::Nines => plain(Some(self.availability.nines.unwrap_or(f64::INFINITY))),
+            Metric::DowntimePerYear => plain(Some(self.downtime_s_per_year)),
+            Metric::OutagesPerYear => plain(Some(self.outages_per_year)),
+            Metric::SuccessRate => (
                 self.failovers.success_rate,
                 Some((
                     self.failovers.success_ci95_low,
                     self.failovers.success_ci95_high,
                 )),
             ),
-            "failovers_attempted" => (Some(self.failovers.attempted as f64), None),
-            "failovers_succeeded" => (Some(self.failovers.succeeded as f64), None),
-            "split_brain_s" => (Some(self.split_brain_s), None),
-            "unnecessary_failovers" => (Some(self.unnecessary_failovers as f64), None),
-            "safety_violations" => (Some(self.safety_violations as f64), None),
-            other => {
-                let (group, stat) = other.rsplit_once('_').unwrap_or((other, ""));
-                let value = match group {
-                    "failover_time" => pick(&self.failover_time_s, stat),
-                    "detection_time" => pick(&self.detection_time_s, stat),
-                    "data_loss" => match stat {
-                        "p50" => self.data_loss_s.p50,
-                        "p99" => self.data_loss_s.p99,
-                        _ => self.data_loss_s.max,
-                    },
-                    _ => None,
-                };
-                (value, None)
-            }
+            Metric::FailoversAttempted => plain(Some(self.failovers.attempted as f64)),
+            Metric::FailoversSucceeded => plain(Some(self.failovers.succeeded as f64)),
+            Metric::FailoverTimeMean => plain(self.failover_time_s.mean),
+            Metric::FailoverTimeP50 => plain(self.failover_time_s.p50),
+            Metric::FailoverTimeP90 => plain(self.failover_time_s.p90),
+            Metric::FailoverTimeP99 => plain(self.failover_time_s.p99),
+            Metric::FailoverTimeMax => plain(self.failover_time_s.max),
+            Metric::DetectionTimeMean => plain(self.detection_time_s.mean),
+            Metric::DetectionTimeP50 => plain(self.detection_time_s.p50),
+            Metric::DetectionTimeP90 => plain(self.detection_time_s.p90),
+            Metric::DetectionTimeP99 => plain(self.detection_time_s.p99),
+            Metric::DetectionTimeMax => plain(self.detection_time_s.max),
+            Metric::DataLossP50 => plain(self.data_loss_s.p50),
+            Metric::DataLossP99 => plain(self.data_loss_s.p99),
+            Metric::DataLossMax => plain(self.data_loss_s.max),
+            Metric::SplitBrain => plain(Some(self.split_brain_s)),
+            Metric::UnnecessaryFailovers => plain(Some(self.unnecessary_failovers as f64)),
+            Metric::SafetyViolations => plain(Some(self.safety_violations as f64)),
         }
-    }
-}
-
-fn pick(times: &TimeSummary, stat: &str) -> Option<f64> {
-    match stat {
-        "mean" => times.mean,
-        "p50" => times.p50,
-        "p90" => times.p90,
-        "p99" => times.p99,
-        _ => times.max,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Distributions of durations, in the one JSON shape used everywhere (DESIGN §5).
 
-use super::duration::Duration;
-use crate::sim::time::Nanos;
+use crate::core::duration::Duration;
+use crate::core::time::Nanos;
 use rand::RngExt;
 use rand_distr::Distribution as _;
 use schemars::JsonSchema;
@@ -51,7 +51,7 @@ impl Distribution {
 
     /// Draws one duration in nanoseconds.
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
-        let secs_to_ns = |secs: f64| crate::sim::time::secs_to_nanos(secs);
+        let secs_to_ns = |secs: f64| crate::core::time::secs_to_nanos(secs);
         match self {
             Distribution::Const(d) => d.nanos(),
             Distribution::Exp { mean } => {
@@ -153,7 +153,7 @@ impl Distribution {
         // the end of time, which no scenario means.
         if problems.is_empty() {
             let mean = self.mean_secs();
-            let limit = crate::sim::time::nanos_to_secs(Nanos::MAX);
+            let limit = crate::core::time::nanos_to_secs(Nanos::MAX);
             if !mean.is_finite() || mean > limit {
                 let fix = match self {
                     Distribution::Weibull { .. } => "use a larger shape",

@@ -1,7 +1,7 @@
 //! Topology generators: mesh, ring, star, regions and the core/edge/access tree.
 
-use super::duration::Duration;
 use super::model::{Generator, NodeSpec, RegionsSpec, Role, ShapeSpec, TreeSpec};
+use crate::core::duration::Duration;
 
 /// Nodes and links produced by one generator.
 #[derive(Default)]

@@ -1,16 +1,14 @@
 //! Reads a scenario file: parse with exact error positions, then validate and compile.
 
-use super::compile::{compile, CompiledScenario};
 use super::error::{Diagnostic, ScenarioError};
 use super::model::Scenario;
-use super::positions::PositionIndex;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
 /// Parses scenario text; syntax and type errors name the JSON path and line:column.
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     parse_document(text, file, "a scenario file").map_err(|mut failure| {
-        if crate::plan::is_risk_file(text) {
+        if is_risk_file(text) {
             if let ScenarioError::Invalid { diagnostics, .. } = &mut failure {
                 diagnostics[0].message.push_str(
                     "; this is a risk file (it has `risk_assessments`): run `failsim plan` on it",
@@ -113,39 +111,12 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Parses, validates and compiles scenario text. `file` is used only in messages.
-pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
-    let scenario = parse(text, file)?;
-    let default_name = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario".to_string());
-    compile(&scenario, &default_name).map_err(|problems| {
-        let index = PositionIndex::new(text);
-        let diagnostics = problems
-            .into_iter()
-            .map(|problem| {
-                let (line, column) = index.locate(&problem.path);
-                Diagnostic {
-                    path: problem.path,
-                    line,
-                    column,
-                    message: problem.message,
-                }
-            })
-            .collect();
-        ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            diagnostics,
-        }
-    })
-}
+/// The top-level key that marks a risk file (the input of `failsim plan`).
+pub const RISK_FILE_KEY: &str = "risk_assessments";
 
-/// Reads, parses, validates and compiles a scenario file.
-pub fn load_file(file: &Path) -> Result<CompiledScenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Unreadable {
-        file: file.to_path_buf(),
-        source,
-    })?;
-    load_str(&text, file)
+/// Whether a JSON document is a risk file: an object with a top-level `risk_assessments`
+/// key. Malformed JSON is not a risk file (the scenario loader reports it instead).
+pub fn is_risk_file(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|value| value.get(RISK_FILE_KEY).is_some())
 }

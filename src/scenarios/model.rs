@@ -5,7 +5,7 @@
 //! Defaults are documented on the fields; `failsim schema` prints the JSON Schema.
 
 use super::distribution::Distribution;
-use super::duration::Duration;
+use crate::core::duration::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -3,15 +3,15 @@
 
 use super::event::Event;
 use super::faults::FaultRegistry;
-use super::network::{Network, Observer};
 use super::queue::EventQueue;
-use super::rng::{stream, Purpose};
-use super::time::{Nanos, SimTime};
 use super::trace::{TraceEvent, TraceSink};
-use crate::scenarios::compile::{Action, CompiledScenario};
+use crate::compile::{Action, CompiledScenario};
+use crate::core::rng::{stream, Purpose};
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::{Network, Observer};
+use crate::stats::FailoverTally;
 use crate::strategies::{
-    self, Command, Context, FailoverRecord, FailoverTally, FaultTag, ServiceState, Stimulus,
-    Strategy, View,
+    self, Command, Context, FailoverRecord, FaultTag, ServiceState, Stimulus, Strategy, View,
 };
 use rand::seq::SliceRandom;
 use rand::RngExt;

@@ -1,7 +1,7 @@
 //! The fault registry: a stable tag for every fault and fault process of a scenario,
 //! so that traces and failover records name the fault (id and kind) that caused them.
 
-use crate::scenarios::compile::FaultPlan;
+use crate::compile::FaultPlan;
 use crate::strategies::FaultTag;
 
 /// Id and kind of every fault, indexed by [`FaultTag`].

@@ -4,9 +4,5 @@
 pub mod engine;
 pub mod event;
 pub mod faults;
-pub mod network;
 pub mod queue;
-pub mod rng;
-pub mod time;
-pub mod topology;
 pub mod trace;

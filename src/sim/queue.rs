@@ -5,7 +5,7 @@
 //! Cancellation is lazy: handlers carry a generation and skip stale events when popped,
 //! so the heap is never searched or rebuilt.
 
-use super::time::SimTime;
+use crate::core::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 

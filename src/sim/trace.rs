@@ -1,7 +1,7 @@
 //! The trace hook: what the engine reports as it runs. With no sink attached the
 //! engine only tests an `Option`, so tracing costs nothing when it is off.
 
-use crate::sim::time::SimTime;
+use crate::core::time::SimTime;
 use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
 
 /// One traced happening.

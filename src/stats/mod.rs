@@ -10,12 +10,14 @@ mod interval;
 mod nines;
 mod proportion;
 mod student_t;
+mod tally;
 
 pub use histogram::{nearest_rank, DurationHistogram};
 pub use interval::{mean_ci, paired_difference_ci, MeanCi};
 pub use nines::nines;
 pub use proportion::{wilson_ci95, Proportion};
 pub use student_t::t_quantile_975;
+pub use tally::FailoverTally;
 
 /// The 0.975 quantile of the standard normal distribution, the `z` of every two-sided 95%
 /// interval here (and the limit of [`t_quantile_975`] as the degrees of freedom grow).

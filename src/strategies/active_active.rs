@@ -10,10 +10,10 @@
 //! the failover each client population lives through.
 
 use super::pool::ReplicaPool;
+use super::spec::ServiceSpec;
 use super::{Context, ServiceState, Stimulus, Strategy, View};
-use crate::scenarios::compile::ServiceSpec;
-use crate::sim::network::Observer;
-use crate::sim::topology::Topology;
+use crate::net::network::Observer;
+use crate::net::topology::Topology;
 use rand_chacha::ChaCha8Rng;
 
 /// The ACTIVE_ACTIVE strategy for one service.

@@ -7,15 +7,15 @@
 
 use super::detection::{Declaration, HealthMonitor};
 use super::failover::{backoff, data_loss, decide, Decision};
+use super::spec::ServiceSpec;
 use super::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
     View,
 };
-use crate::scenarios::compile::ServiceSpec;
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::Observer;
+use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::model::{Failback, Service};
-use crate::sim::network::Observer;
-use crate::sim::time::{Nanos, SimTime};
-use crate::sim::topology::{NodeId, Topology};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

@@ -8,10 +8,10 @@
 //! lazy computation.
 
 use super::{Context, Timer};
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::Observer;
+use crate::net::topology::NodeId;
 use crate::scenarios::model::{Detection, Probing};
-use crate::sim::network::Observer;
-use crate::sim::time::{Nanos, SimTime};
-use crate::sim::topology::NodeId;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

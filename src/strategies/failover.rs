@@ -1,8 +1,8 @@
 //! Failover machinery shared by the strategies: the mode's decision delay, the retry
 //! backoff, and data loss from replication lag.
 
+use crate::core::time::Nanos;
 use crate::scenarios::model::{Failover, FailoverMode, Replication, ReplicationMode};
-use crate::sim::time::Nanos;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

@@ -52,14 +52,14 @@ use super::active_active::vantage_observers;
 use super::detection::HealthMonitor;
 use super::failover::{backoff, data_loss, decide, Decision};
 use super::pool::{ReplicaPool, OWNER_KINDS};
+use super::spec::ServiceSpec;
 use super::{
     Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer, View,
 };
-use crate::scenarios::compile::ServiceSpec;
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::Observer;
+use crate::net::topology::Topology;
 use crate::scenarios::model::{Failover, Replication};
-use crate::sim::network::Observer;
-use crate::sim::time::{Nanos, SimTime};
-use crate::sim::topology::Topology;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

@@ -12,26 +12,16 @@ pub mod failover;
 pub mod geographic;
 pub mod n_way;
 pub mod pool;
-pub mod record;
+pub mod spec;
 
-use crate::scenarios::compile::ServiceSpec;
+pub use crate::core::record::{FailoverRecord, FaultTag, Outcome};
+pub use crate::core::state::ServiceState;
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::{Network, Observer};
+use crate::net::topology::NodeId;
 use crate::scenarios::model::StrategyName;
-use crate::sim::network::{Network, Observer};
-use crate::sim::time::{Nanos, SimTime};
-use crate::sim::topology::NodeId;
 use rand_chacha::ChaCha8Rng;
-pub use record::{FailoverRecord, FailoverTally, FaultTag, Outcome};
-
-/// What a vantage point sees of a service at one instant (DESIGN §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ServiceState {
-    /// Demand fully served.
-    Up,
-    /// Serving, but some requests fail or capacity is below demand.
-    Degraded,
-    /// Not serving.
-    Down,
-}
+use spec::ServiceSpec;
 
 /// A strategy-defined timer: `kind` and `target` say what it is for, `token` lets the
 /// strategy recognise (and ignore) timers it has since cancelled.
@@ -171,7 +161,7 @@ pub trait Strategy: Send {
 /// Builds the strategy object for a service.
 pub fn build(
     spec: &ServiceSpec,
-    topology: &crate::sim::topology::Topology,
+    topology: &crate::net::topology::Topology,
     phase_rng: &mut ChaCha8Rng,
 ) -> Box<dyn Strategy> {
     match spec.strategy {

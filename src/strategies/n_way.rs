@@ -56,14 +56,14 @@
 //! Byzantine one safety violation is counted per such episode; Byzantine replicas are
 //! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
+use super::spec::ServiceSpec;
 use super::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
     View,
 };
-use crate::scenarios::compile::ServiceSpec;
-use crate::sim::network::Observer;
-use crate::sim::time::{Nanos, SimTime};
-use crate::sim::topology::{NodeId, Topology};
+use crate::core::time::{Nanos, SimTime};
+use crate::net::network::Observer;
+use crate::net::topology::{NodeId, Topology};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

@@ -39,12 +39,12 @@ use super::failover::{backoff, decide, Decision};
 use super::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Timer, View,
 };
+use crate::core::duration::Duration;
+use crate::core::time::{secs_to_nanos, SimTime};
+use crate::net::network::Observer;
+use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::duration::Duration;
 use crate::scenarios::model::{Failover, OverloadCascade, Service};
-use crate::sim::network::Observer;
-use crate::sim::time::{secs_to_nanos, SimTime};
-use crate::sim::topology::{NodeId, Topology};
 use rand_chacha::ChaCha8Rng;
 
 // Timer kinds of a pool. Owners of pools use kinds from `OWNER_KINDS` up to the

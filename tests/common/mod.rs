@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use failsim::scenarios::{load_str, CompiledScenario};
+use failsim::compile::{load_str, CompiledScenario};
 use failsim::sim::engine::{run_replication, ReplicationOutcome};
 use failsim::sim::faults::FaultRegistry;
 use std::path::Path;
@@ -29,8 +29,8 @@ pub fn failsim() -> std::process::Command {
 
 /// Node transitions seen by the trace hook: (time ns, node name, went down).
 pub fn node_transitions(scenario: &CompiledScenario, replication: u64) -> Vec<(u64, String, bool)> {
+    use failsim::core::time::SimTime;
     use failsim::sim::engine::Replication;
-    use failsim::sim::time::SimTime;
     use failsim::sim::trace::{TraceEvent, TraceSink};
     struct Collect<'a>(&'a CompiledScenario, Vec<(u64, String, bool)>);
     impl TraceSink for Collect<'_> {

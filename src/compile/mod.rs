@@ -1,15 +1,19 @@
 //! Validation and compilation: turns a parsed [`Scenario`] into engine-ready types,
 //! collecting every problem (with its JSON path) instead of stopping at the first.
 
-use super::distribution::Distribution;
-use super::generators::generate;
-use super::model::*;
-use crate::sim::network::Network;
-use crate::sim::time::Nanos;
-use crate::sim::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::core::time::Nanos;
+use crate::net::network::Network;
+use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::scenarios::distribution::Distribution;
+use crate::scenarios::generators::generate;
+use crate::scenarios::model::*;
+pub use crate::strategies::spec::ServiceSpec;
 use petgraph::graph::UnGraph;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+pub mod load;
+pub use load::{load_file, load_str};
 
 /// Largest accepted node count: beyond it memory, not the model, is the limit.
 pub const MAX_NODES: usize = 5_000_000;
@@ -70,36 +74,6 @@ impl CompiledScenario {
             .vantages
             .get(vantage as usize)
             .map_or("global", |&node| &self.topology.nodes[node as usize].name)
-    }
-}
-
-/// A service with node names resolved to ids.
-#[derive(Clone, Debug)]
-pub struct ServiceSpec {
-    /// Service name.
-    pub name: String,
-    /// Strategy to run.
-    pub strategy: StrategyName,
-    /// Replica nodes in priority order.
-    pub replicas: Vec<NodeId>,
-    /// Vantage points; empty means the global client.
-    pub vantages: Vec<NodeId>,
-    /// ACTIVE_PASSIVE monitor node; None means a global monitor.
-    pub monitor: Option<NodeId>,
-    /// GEOGRAPHIC: regions in priority order (primary first).
-    pub regions: Vec<u32>,
-    /// Parameters as written in the file.
-    pub params: Service,
-}
-
-impl ServiceSpec {
-    /// The N_WAY quorum: configured or ⌊N/2⌋+1.
-    pub fn quorum(&self) -> usize {
-        self.params
-            .n_way
-            .quorum
-            .map(|q| q as usize)
-            .unwrap_or(self.replicas.len() / 2 + 1)
     }
 }
 
@@ -362,7 +336,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     let services = compile_services(scenario, &topology, &mut check);
     let faults = compile_faults(&scenario.faults, &topology, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
-        if let Err(message) = crate::checks::Check::parse(expression) {
+        if let Err(message) = crate::core::metric::Check::parse(expression) {
             check.fail(format!("slo[{i}]"), message);
         }
     }
@@ -405,7 +379,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     })
 }
 
-fn compile_topology(spec: &super::model::Topology, check: &mut Checker) -> Topology {
+fn compile_topology(spec: &crate::scenarios::model::Topology, check: &mut Checker) -> Topology {
     let mut nodes: Vec<(NodeSpec, String)> = spec
         .nodes
         .iter()
@@ -1340,7 +1314,7 @@ pub struct WorkShare {
 /// and an overload cascade a failure and a repair per replica and cycle at 100% overload.
 /// Strategy timers are left out: they scale with these events, not with user input alone.
 pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos) -> Vec<WorkShare> {
-    let horizon = crate::sim::time::nanos_to_secs(horizon);
+    let horizon = crate::core::time::nanos_to_secs(horizon);
     let cycles = |cycle: f64| horizon / cycle;
     let mut shares = Vec::new();
     for (i, process) in plan.node_processes.iter().enumerate() {
@@ -1537,7 +1511,7 @@ mod tests {
 
     #[test]
     fn generated_links_join_the_generated_nodes_after_the_listed_ones() {
-        let spec: super::super::model::Topology = serde_json::from_str(
+        let spec: crate::scenarios::model::Topology = serde_json::from_str(
             r#"{"nodes": [{"id": "x"}], "links": [{"from": "x", "to": "h0", "latency": "5ms"}],
                 "generators": [{"star": {"nodes": 2, "prefix": "h", "latency": "1ms"}},
                                {"core_edge_access": {"cores": 2, "edges": 1, "access_per_edge": 1}}]}"#,

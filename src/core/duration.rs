@@ -1,6 +1,6 @@
 //! Durations in scenario files: strings with units (`250ms`, `5s`, `30d`) or plain seconds.
 
-use crate::sim::time::{Nanos, NANOS_PER_SEC};
+use crate::core::time::{Nanos, NANOS_PER_SEC};
 use schemars::JsonSchema;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

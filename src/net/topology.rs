@@ -1,12 +1,11 @@
 //! The static topology of a scenario: regions, zones, nodes and links, as a petgraph graph.
 
+use crate::core::time::Nanos;
 use crate::scenarios::model::Role;
-use crate::sim::time::Nanos;
 use petgraph::graph::{NodeIndex, UnGraph};
 use std::collections::BTreeMap;
 
-/// Index of a node in [`Topology::nodes`].
-pub type NodeId = u32;
+pub use crate::core::ids::NodeId;
 
 /// One node as the engine sees it.
 #[derive(Clone, Debug)]

@@ -4,8 +4,8 @@
 //! Reachability and shortest paths are cached per network epoch: the epoch advances
 //! only when a node, link or partition changes, never per message.
 
-use super::time::Nanos;
 use super::topology::{NodeId, Topology};
+use crate::core::time::Nanos;
 use petgraph::unionfind::UnionFind;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 use std::cell::RefCell;

@@ -1,0 +1,240 @@
+//! The one list of metric names a check can use (`--check`, `slo`, `recommend --slo`),
+//! with their spelling, their direction, and the parser of check expressions.
+
+use super::duration::parse_duration;
+use std::fmt;
+
+/// Which way a metric improves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// More is better (availability, success rate).
+    HigherIsBetter,
+    /// Less is better (downtime, failover time, data loss).
+    LowerIsBetter,
+}
+
+macro_rules! metrics {
+    ($($variant:ident = $name:literal, $direction:ident, $grows:literal;)*) => {
+        /// A metric a check can name. Times are in seconds.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Metric {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl Metric {
+            /// Every metric, in the order they are listed to users.
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant),*];
+
+            /// The name used in checks and outputs.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Metric::$variant => $name,)*
+                }
+            }
+
+            /// Which way the metric improves.
+            pub fn direction(self) -> Direction {
+                match self {
+                    $(Metric::$variant => Direction::$direction,)*
+                }
+            }
+
+            /// Whether the metric can only grow as replications are added (totals and
+            /// maxima), so that a bound it already exceeds can never be met again.
+            pub fn grows_with_replications(self) -> bool {
+                match self {
+                    $(Metric::$variant => $grows,)*
+                }
+            }
+        }
+    };
+}
+
+metrics! {
+    Availability = "availability", HigherIsBetter, false;
+    LenientAvailability = "lenient_availability", HigherIsBetter, false;
+    Nines = "nines", HigherIsBetter, false;
+    DowntimePerYear = "downtime_s_per_year", LowerIsBetter, false;
+    OutagesPerYear = "outages_per_year", LowerIsBetter, false;
+    SuccessRate = "success_rate", HigherIsBetter, false;
+    FailoversAttempted = "failovers_attempted", LowerIsBetter, true;
+    FailoversSucceeded = "failovers_succeeded", HigherIsBetter, true;
+    FailoverTimeMean = "failover_time_mean", LowerIsBetter, false;
+    FailoverTimeP50 = "failover_time_p50", LowerIsBetter, false;
+    FailoverTimeP90 = "failover_time_p90", LowerIsBetter, false;
+    FailoverTimeP99 = "failover_time_p99", LowerIsBetter, false;
+    FailoverTimeMax = "failover_time_max", LowerIsBetter, true;
+    DetectionTimeMean = "detection_time_mean", LowerIsBetter, false;
+    DetectionTimeP50 = "detection_time_p50", LowerIsBetter, false;
+    DetectionTimeP90 = "detection_time_p90", LowerIsBetter, false;
+    DetectionTimeP99 = "detection_time_p99", LowerIsBetter, false;
+    DetectionTimeMax = "detection_time_max", LowerIsBetter, true;
+    DataLossP50 = "data_loss_p50", LowerIsBetter, false;
+    DataLossP99 = "data_loss_p99", LowerIsBetter, false;
+    DataLossMax = "data_loss_max", LowerIsBetter, true;
+    SplitBrain = "split_brain_s", LowerIsBetter, false;
+    UnnecessaryFailovers = "unnecessary_failovers", LowerIsBetter, true;
+    SafetyViolations = "safety_violations", LowerIsBetter, true;
+}
+
+impl Metric {
+    /// The metric named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// Every metric name, comma-separated, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        names.join(", ")
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `>=`
+    Ge,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `<`
+    Lt,
+    /// `==`
+    Eq,
+}
+
+impl Op {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Ge => ">=",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Lt => "<",
+            Op::Eq => "==",
+        }
+    }
+
+    /// Whether `measured OP bound` holds.
+    pub fn holds(self, measured: f64, bound: f64) -> bool {
+        match self {
+            Op::Ge => measured >= bound,
+            Op::Le => measured <= bound,
+            Op::Gt => measured > bound,
+            Op::Lt => measured < bound,
+            Op::Eq => measured == bound,
+        }
+    }
+}
+
+/// A parsed check: `[SERVICE.]METRIC OP VALUE`, e.g. `api.failover_time_p99<=30s`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// The text as written.
+    pub text: String,
+    /// Service it is scoped to; None means every service.
+    pub service: Option<String>,
+    /// The metric.
+    pub metric: Metric,
+    /// Operator.
+    pub op: Op,
+    /// Bound (seconds for time metrics).
+    pub bound: f64,
+}
+
+impl Check {
+    /// Parses `[SERVICE.]METRIC OP VALUE`; the value is a number, a percentage or a
+    /// duration.
+    pub fn parse(text: &str) -> Result<Check, String> {
+        let ops = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+        ];
+        let Some((position, symbol, op)) = ops
+            .iter()
+            .filter_map(|(symbol, op)| text.find(symbol).map(|p| (p, *symbol, *op)))
+            .min_by_key(|(p, symbol, _)| (*p, usize::MAX - symbol.len()))
+        else {
+            return Err(format!(
+                "check `{text}` has no operator: write METRIC OP VALUE, e.g. availability>=0.999"
+            ));
+        };
+        let left = text[..position].trim();
+        let right = text[position + symbol.len()..].trim();
+        let (service, metric) = match left.rsplit_once('.') {
+            Some((service, metric)) => (Some(service.to_string()), metric),
+            None => (None, left),
+        };
+        let Some(metric) = Metric::parse(metric) else {
+            return Err(format!(
+                "check `{text}`: unknown metric `{metric}`; known metrics: {}",
+                Metric::names()
+            ));
+        };
+        let bound = match right.parse::<f64>() {
+            Ok(value) if value.is_finite() => value,
+            _ => match right
+                .strip_suffix('%')
+                .and_then(|p| p.trim().parse::<f64>().ok())
+            {
+                Some(percent) => percent / 100.0,
+                None => parse_duration(right).map(|d| d.secs()).map_err(|_| {
+                    format!("check `{text}`: `{right}` is not a number, a percentage or a duration")
+                })?,
+            },
+        };
+        Ok(Check {
+            text: text.to_string(),
+            service,
+            metric,
+            op,
+            bound,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_name_parses_back_to_itself() {
+        for &metric in Metric::ALL {
+            assert_eq!(Metric::parse(metric.name()), Some(metric));
+        }
+        assert_eq!(Metric::parse("availabilty"), None);
+    }
+
+    #[test]
+    fn parses_scoped_checks_with_units() {
+        let check = Check::parse("api.failover_time_p99<=30s").unwrap();
+        assert_eq!(check.service.as_deref(), Some("api"));
+        assert_eq!(check.metric, Metric::FailoverTimeP99);
+        assert_eq!(check.op, Op::Le);
+        assert_eq!(check.bound, 30.0);
+        let check = Check::parse("availability >= 99.95%").unwrap();
+        assert!((check.bound - 0.9995).abs() < 1e-12);
+        assert_eq!(Check::parse("success_rate>=0.95").unwrap().op, Op::Ge);
+    }
+
+    #[test]
+    fn malformed_checks_are_errors() {
+        assert!(Check::parse("availability").is_err());
+        assert!(Check::parse("availabilty>=0.9").is_err());
+        assert!(Check::parse("availability>=soon").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! The vocabulary every layer shares: simulated time, ids, random streams, failover
+//! records, service states and metric names. It depends on nothing else in failsim.
+
+pub mod duration;
+pub mod ids;
+pub mod metric;
+pub mod record;
+pub mod rng;
+pub mod state;
+pub mod time;
