@@ -1,9 +1,7 @@
 //! Long horizons over many nodes: sums of nanoseconds that exceed `u64` must not wrap.
 //! 10,000 nodes × 10 years is 3·10²¹ node-nanoseconds, about 170 × `u64::MAX`.
 
-mod common;
-
-use common::{run, scenario};
+use crate::common::{run, scenario};
 use failsim::report::Summary;
 use failsim::run::{run_study, RunOptions};
 

@@ -1,9 +1,7 @@
 //! Lazy detection (declaration instants computed from the probe phase) agrees with
 //! explicit probing (one event per probe).
 
-mod common;
-
-use common::{run, scenario};
+use crate::common::{run, scenario};
 use failsim::analytic::PeriodicDetection;
 
 fn flapping(probing: &str, phase: &str) -> String {

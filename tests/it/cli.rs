@@ -1,8 +1,6 @@
 //! The command line end to end: the README commands, determinism, bad input, the schema.
 
-mod common;
-
-use common::failsim;
+use crate::common::failsim;
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {

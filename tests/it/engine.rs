@@ -1,9 +1,7 @@
 //! Hand-computable behaviour of the engine and of ACTIVE_PASSIVE, with constant delays
 //! and fixed probe phases so every expected number is derived in a comment.
 
-mod common;
-
-use common::{node_transitions, ns, run, scenario};
+use crate::common::{node_transitions, ns, run, scenario};
 use failsim::strategies::Outcome;
 
 /// One ACTIVE_PASSIVE service on db1 (+ db2), monitor probes at phase 0 every 5 s,

@@ -1,9 +1,7 @@
 //! Monte Carlo studies: shards, threads, CSV outputs, confidence-interval coverage, and
 //! common random numbers across strategies.
 
-mod common;
-
-use common::{failsim, node_transitions, scenario};
+use crate::common::{failsim, node_transitions, scenario};
 use failsim::compare::variant;
 use failsim::report::Summary;
 use failsim::run::{run_study, RunOptions};

@@ -2,9 +2,7 @@
 //! heartbeats, election timeouts and message latencies, split votes, the minority side
 //! of a partition, lost quorums and Byzantine replicas.
 
-mod common;
-
-use common::{ns, run, scenario};
+use crate::common::{ns, run, scenario};
 use failsim::compile::load_file;
 use failsim::sim::engine::ServiceOutcome;
 use failsim::strategies::{FailoverRecord, Outcome};

@@ -1,9 +1,7 @@
 //! `--trace` and `--timeline`: one replication shown event by event, at the exact
 //! instants, within bounded memory, and never half-written.
 
-mod common;
-
-use common::{failsim, run, scenario};
+use crate::common::{failsim, run, scenario};
 use failsim::output::timeline::{self, Span};
 
 /// One ACTIVE_PASSIVE service on db1 alone; db1 fails every 10 s of uptime and is

@@ -2,9 +2,9 @@
 //! `tests/fuzz_regressions/`), the fuzz seeds and the bad-input corpus go through the fuzz
 //! targets' own bodies. None may panic; valid ones run one short replication.
 
-#[path = "../fuzz/generate.rs"]
+#[path = "../../fuzz/generate.rs"]
 mod generate;
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 use harness::{parse_validate_run, Verdict};

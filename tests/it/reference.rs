@@ -1,7 +1,5 @@
 //! The shipped example scenarios reach what they claim, through mechanisms only.
 
-mod common;
-
 use failsim::compile::load_file;
 use failsim::report::Summary;
 use failsim::run::{run_study, RunOptions};
@@ -66,7 +64,7 @@ fn the_multi_region_workers_report_shows_the_backup_capacity_shortfall() {
 fn the_telecom_triple_failure_and_split_show_in_the_records() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("csv");
-    let status = common::failsim()
+    let status = crate::common::failsim()
         .args([
             "run",
             "scenarios/telecom-multi-failure.json",

@@ -1,0 +1,21 @@
+//! failsim's integration tests in one binary (one link instead of one per file, which
+//! keeps the edit–test loop short); each module is one behaviour.
+
+mod bad_inputs;
+mod cli;
+mod common;
+mod detection;
+mod engine;
+mod fuzz_regressions;
+mod layering;
+mod long_horizon;
+mod plan;
+mod properties;
+mod recommend;
+mod reference;
+mod replication_views;
+mod strategy_active_active;
+mod strategy_geographic;
+mod strategy_n_way;
+mod study;
+mod validation;
