@@ -337,7 +337,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     let faults = compile_faults(&scenario.faults, &topology, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
         if let Err(message) = crate::core::metric::Check::parse(expression) {
-            check.fail(format!("slo[{i}]"), message);
+            check.fail(format!("slo[{i}]"), message.to_string());
         }
     }
     if let Some(cost) = &scenario.cost {

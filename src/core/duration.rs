@@ -46,20 +46,34 @@ const UNITS: &[(&str, f64)] = &[
     ("y", 31_557_600e9),
 ];
 
+/// Why a text is not a duration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Beyond what u64 nanoseconds hold.
+    #[error(
+        "duration `{0}` is too long: simulated time is counted in u64 nanoseconds, about 584 years"
+    )]
+    TooLong(String),
+    /// Below zero.
+    #[error("duration `{0}` is negative: durations count forward and must be zero or more")]
+    Negative(String),
+    /// Neither a number of seconds nor a number with a unit.
+    #[error("`{0}` is not a duration: use a number of seconds or a number with a unit (ns, us, ms, s, m, h, d, w, y), e.g. \"250ms\", \"5s\", \"30d\"")]
+    Malformed(String),
+}
+
 /// Parses `"250ms"`, `"1h 30m"` (through `humantime`) or a decimal with one unit (`"0.2ms"`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if let Ok(std_duration) = humantime::parse_duration(trimmed) {
         return u64::try_from(std_duration.as_nanos())
             .map(Duration)
-            .map_err(|_| format!("duration `{text}` is too long: simulated time is counted in u64 nanoseconds, about 584 years"));
+            .map_err(|_| DurationError::TooLong(text.to_string()));
     }
     // A leading minus would otherwise fall through to "not a duration", which hides the
     // real mistake.
     if trimmed.starts_with('-') {
-        return Err(format!(
-            "duration `{text}` is negative: durations count forward and must be zero or more"
-        ));
+        return Err(DurationError::Negative(text.to_string()));
     }
     // humantime has no fractions; accept one decimal number followed by one unit.
     let split = trimmed
@@ -73,22 +87,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map(|(_, s)| *s);
     match (number.parse::<f64>(), scale) {
         (Ok(value), Some(scale)) if value.is_finite() => nanos_from_f64(value * scale, text),
-        _ => Err(format!(
-            "`{text}` is not a duration: use a number of seconds or a number with a unit \
-             (ns, us, ms, s, m, h, d, w, y), e.g. \"250ms\", \"5s\", \"30d\""
-        )),
+        _ => Err(DurationError::Malformed(text.to_string())),
     }
 }
 
-fn nanos_from_f64(nanos: f64, text: &str) -> Result<Duration, String> {
+fn nanos_from_f64(nanos: f64, text: &str) -> Result<Duration, DurationError> {
     if nanos < 0.0 || nanos.is_nan() {
-        Err(format!(
-            "duration `{text}` is negative: durations count forward and must be zero or more"
-        ))
+        Err(DurationError::Negative(text.to_string()))
     } else if nanos >= u64::MAX as f64 {
-        Err(format!(
-            "duration `{text}` is too long: simulated time is counted in u64 nanoseconds, about 584 years"
-        ))
+        Err(DurationError::TooLong(text.to_string()))
     } else {
         Ok(Duration(nanos.round() as u64))
     }
@@ -166,13 +173,21 @@ mod tests {
 
     #[test]
     fn nonsense_and_overflow_are_errors() {
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("1000000y").is_err());
+        let too_long = |text: &str| DurationError::TooLong(text.to_string());
+        assert_eq!(
+            parse_duration("soon"),
+            Err(DurationError::Malformed("soon".into()))
+        );
+        assert_eq!(parse_duration("1000000y"), Err(too_long("1000000y")));
         assert!(serde_json::from_str::<Duration>("-1").is_err());
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-        assert!(parse_duration("585y").unwrap_err().contains("too long"));
-        assert!(parse_duration("18446744073709551616ns")
-            .unwrap_err()
-            .contains("too long"));
+        assert_eq!(
+            parse_duration("-5s"),
+            Err(DurationError::Negative("-5s".into()))
+        );
+        assert_eq!(parse_duration("585y"), Err(too_long("585y")));
+        assert_eq!(
+            parse_duration("18446744073709551616ns"),
+            Err(too_long("18446744073709551616ns"))
+        );
     }
 }

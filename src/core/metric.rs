@@ -153,10 +153,37 @@ pub struct Check {
     pub bound: f64,
 }
 
+/// Why a text is not a check.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// No comparison operator.
+    #[error("check `{0}` has no operator: write METRIC OP VALUE, e.g. availability>=0.999")]
+    NoOperator(String),
+    /// A metric name that is not in [`Metric::ALL`].
+    #[error(
+        "check `{text}`: unknown metric `{metric}`; known metrics: {}",
+        Metric::names()
+    )]
+    UnknownMetric {
+        /// The check as written.
+        text: String,
+        /// The unknown name.
+        metric: String,
+    },
+    /// A bound that is neither a number, a percentage nor a duration.
+    #[error("check `{text}`: `{value}` is not a number, a percentage or a duration")]
+    BadValue {
+        /// The check as written.
+        text: String,
+        /// The bound as written.
+        value: String,
+    },
+}
+
 impl Check {
     /// Parses `[SERVICE.]METRIC OP VALUE`; the value is a number, a percentage or a
     /// duration.
-    pub fn parse(text: &str) -> Result<Check, String> {
+    pub fn parse(text: &str) -> Result<Check, CheckError> {
         let ops = [
             (">=", Op::Ge),
             ("<=", Op::Le),
@@ -169,9 +196,7 @@ impl Check {
             .filter_map(|(symbol, op)| text.find(symbol).map(|p| (p, *symbol, *op)))
             .min_by_key(|(p, symbol, _)| (*p, usize::MAX - symbol.len()))
         else {
-            return Err(format!(
-                "check `{text}` has no operator: write METRIC OP VALUE, e.g. availability>=0.999"
-            ));
+            return Err(CheckError::NoOperator(text.to_string()));
         };
         let left = text[..position].trim();
         let right = text[position + symbol.len()..].trim();
@@ -180,23 +205,27 @@ impl Check {
             None => (None, left),
         };
         let Some(metric) = Metric::parse(metric) else {
-            return Err(format!(
-                "check `{text}`: unknown metric `{metric}`; known metrics: {}",
-                Metric::names()
-            ));
+            return Err(CheckError::UnknownMetric {
+                text: text.to_string(),
+                metric: metric.to_string(),
+            });
         };
-        let bound = match right.parse::<f64>() {
-            Ok(value) if value.is_finite() => value,
-            _ => match right
-                .strip_suffix('%')
-                .and_then(|p| p.trim().parse::<f64>().ok())
-            {
-                Some(percent) => percent / 100.0,
-                None => parse_duration(right).map(|d| d.secs()).map_err(|_| {
-                    format!("check `{text}`: `{right}` is not a number, a percentage or a duration")
-                })?,
-            },
-        };
+        let bound =
+            match right.parse::<f64>() {
+                Ok(value) if value.is_finite() => value,
+                _ => match right
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<f64>().ok())
+                {
+                    Some(percent) => percent / 100.0,
+                    None => parse_duration(right).map(|d| d.secs()).map_err(|_| {
+                        CheckError::BadValue {
+                            text: text.to_string(),
+                            value: right.to_string(),
+                        }
+                    })?,
+                },
+            };
         Ok(Check {
             text: text.to_string(),
             service,
