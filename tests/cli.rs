@@ -424,7 +424,8 @@ fn a_damaged_shard_is_refused_naming_the_file_and_the_path_and_nothing_is_writte
     let [first, second] = quickstart_shards(dir.path());
     assert_eq!(first["format_version"], 1);
     const ROWS: &str = "/study/services/0/rows";
-    let damages: [(&str, fn(&mut serde_json::Value), &str); 6] = [
+    type Damage = fn(&mut serde_json::Value);
+    let damages: [(&str, Damage, &str); 6] = [
         (
             "more successes than attempts",
             |v| {
@@ -495,7 +496,10 @@ fn a_damaged_shard_is_refused_naming_the_file_and_the_path_and_nothing_is_writte
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-        assert!(stderr.contains(&bad.display().to_string()), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&bad.display().to_string()),
+            "{what}: {stderr}"
+        );
         assert!(stderr.contains(message), "{what}: {stderr}");
         assert!(!out.exists(), "{what}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "{what}");
@@ -507,7 +511,12 @@ fn a_partial_compare_whose_strategies_stopped_apart_is_refused_and_writes_nothin
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("comparison.json");
     let output = failsim()
-        .args(["compare", "scenarios/quickstart.json", "--max-events", "2000"])
+        .args([
+            "compare",
+            "scenarios/quickstart.json",
+            "--max-events",
+            "2000",
+        ])
         .args(["--partial", "--json"])
         .arg(&out)
         .output()

@@ -330,63 +330,6 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
     save(svg, path)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_read_as_durations_with_three_significant_digits() {
-        let ticks: Vec<String> = [
-            0.1, 0.0316228, 1.0, 12.589254, 20.0, 10_000.0, 172_800.0, 0.0,
-        ]
-        .into_iter()
-        .map(tick_seconds)
-        .collect();
-        assert_eq!(
-            ticks,
-            ["100ms", "31.6ms", "1s", "12.6s", "20s", "10000s", "48h", "0ms"]
-        );
-    }
-
-    #[test]
-    fn the_time_axis_is_finite_and_wide_enough_whatever_the_curves() {
-        assert_eq!(
-            seconds_axis([].into_iter(), [].into_iter()),
-            (1.0 / 1.2, 2.0)
-        );
-        assert_eq!(
-            seconds_axis([0.0].into_iter(), [0.0].into_iter()),
-            (1e-3 / 1.2, 2e-3)
-        );
-        let (low, high) = seconds_axis([12.0, 3.0].into_iter(), [20.0, 6.0].into_iter());
-        assert!(
-            (low - 2.5).abs() < 1e-12 && (high - 24.0).abs() < 1e-12,
-            "{low} {high}"
-        );
-    }
-
-    #[test]
-    fn figures_without_failovers_are_still_drawn() {
-        let dir = tempfile::tempdir().unwrap();
-        let empty = DurationHistogram::new();
-        let path = dir.path().join("cdf.svg");
-        failover_cdf(&[("idle".to_string(), &empty)], &path).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
-        failover_cdf(&[], &path).unwrap();
-        let path = dir.path().join("timeline.svg");
-        timeline(&Timeline::default(), "nothing happened", &path).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
-    }
-
-    #[test]
-    fn the_first_ranked_keep_their_original_order() {
-        let availability = [0.99, 0.5, 0.999, 0.7, 0.5];
-        assert_eq!(first_ranked(&availability, 3), [1, 3, 4]);
-        assert_eq!(first_ranked(&availability, 5), [0, 1, 2, 3, 4]);
-        assert_eq!(first_ranked(&availability, 9), [0, 1, 2, 3, 4]);
-    }
-}
-
 /// `--plot DIR`: the failover-time CDF, the availability bars and the shown replication's
 /// timeline (one per strategy for `compare`).
 pub struct PlotExporter {
@@ -457,5 +400,62 @@ impl Exporter for PlotExporter {
             self.draw(&name, timeline(recorded, &title, &self.dir.join(&name)))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_as_durations_with_three_significant_digits() {
+        let ticks: Vec<String> = [
+            0.1, 0.0316228, 1.0, 12.589254, 20.0, 10_000.0, 172_800.0, 0.0,
+        ]
+        .into_iter()
+        .map(tick_seconds)
+        .collect();
+        assert_eq!(
+            ticks,
+            ["100ms", "31.6ms", "1s", "12.6s", "20s", "10000s", "48h", "0ms"]
+        );
+    }
+
+    #[test]
+    fn the_time_axis_is_finite_and_wide_enough_whatever_the_curves() {
+        assert_eq!(
+            seconds_axis([].into_iter(), [].into_iter()),
+            (1.0 / 1.2, 2.0)
+        );
+        assert_eq!(
+            seconds_axis([0.0].into_iter(), [0.0].into_iter()),
+            (1e-3 / 1.2, 2e-3)
+        );
+        let (low, high) = seconds_axis([12.0, 3.0].into_iter(), [20.0, 6.0].into_iter());
+        assert!(
+            (low - 2.5).abs() < 1e-12 && (high - 24.0).abs() < 1e-12,
+            "{low} {high}"
+        );
+    }
+
+    #[test]
+    fn figures_without_failovers_are_still_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = DurationHistogram::new();
+        let path = dir.path().join("cdf.svg");
+        failover_cdf(&[("idle".to_string(), &empty)], &path).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        failover_cdf(&[], &path).unwrap();
+        let path = dir.path().join("timeline.svg");
+        timeline(&Timeline::default(), "nothing happened", &path).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn the_first_ranked_keep_their_original_order() {
+        let availability = [0.99, 0.5, 0.999, 0.7, 0.5];
+        assert_eq!(first_ranked(&availability, 3), [1, 3, 4]);
+        assert_eq!(first_ranked(&availability, 5), [0, 1, 2, 3, 4]);
+        assert_eq!(first_ranked(&availability, 9), [0, 1, 2, 3, 4]);
     }
 }
