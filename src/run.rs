@@ -77,6 +77,17 @@ pub enum Stopped {
     WallBudget,
 }
 
+/// Why work stopped before its end, in the words of the command line's flags.
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stopped::Interrupted => "Ctrl-C",
+            Stopped::EventBudget => "the --max-events budget ran out",
+            Stopped::WallBudget => "the --max-wall budget ran out",
+        })
+    }
+}
+
 /// A study and whether it holds every replication it was asked for.
 #[derive(Debug)]
 pub struct StudyRun {

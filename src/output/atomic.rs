@@ -151,6 +151,42 @@ pub fn create_output_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// Checks before any work that `target` can be written as a file: standard output, a
+/// device or pipe, or a regular file (new or existing) whose directory takes a temporary
+/// file beside it, which is removed at once. A directory is refused in the words of
+/// [`AtomicFile::create`].
+pub fn check_output_file(target: &Path) -> io::Result<()> {
+    match fs::metadata(target) {
+        // Opening a pipe now would block until a reader comes, and close it on the reader.
+        Ok(existing) if !existing.is_dir() && !existing.is_file() => Ok(()),
+        _ => AtomicFile::create(target).map(drop),
+    }
+}
+
+/// Checks before any work that `dir` can be an output directory: an existing directory,
+/// or a path where one can be created (its nearest existing ancestor is a directory).
+/// Nothing is created yet.
+pub fn check_output_dir(dir: &Path) -> io::Result<()> {
+    let mut existing = Some(dir);
+    while let Some(path) = existing {
+        match fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => return Ok(()),
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    if path == dir {
+                        "exists and is not a directory".to_string()
+                    } else {
+                        format!("{} exists and is not a directory", path.display())
+                    },
+                ))
+            }
+            Err(_) => existing = path.parent().filter(|p| !p.as_os_str().is_empty()),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

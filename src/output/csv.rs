@@ -2,12 +2,13 @@
 //! replication × service), both streamed as replications finish.
 
 use super::atomic::{create_output_dir, AtomicFile};
+use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::report::Study;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::faults::FaultRegistry;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Columns of `failovers.csv`.
 pub const FAILOVER_COLUMNS: &[&str] = &[
@@ -49,10 +50,12 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
 
 /// Streams `failovers.csv` and writes `replications.csv` at the end, both atomically.
 pub struct CsvExporter {
+    dir: PathBuf,
     failovers: csv::Writer<AtomicFile>,
     replications: csv::Writer<AtomicFile>,
-    registry: FaultRegistry,
-    names: Vec<String>,
+    /// The fault registry and node names, taken from the first replication's scenario
+    /// (every strategy variant shares its faults and nodes).
+    names: Option<(FaultRegistry, Vec<String>)>,
 }
 
 fn to_io(error: csv::Error) -> io::Error {
@@ -61,7 +64,7 @@ fn to_io(error: csv::Error) -> io::Error {
 
 impl CsvExporter {
     /// Creates `dir` if needed and opens both files.
-    pub fn create(dir: &Path, scenario: &CompiledScenario) -> io::Result<Self> {
+    pub fn create(dir: &Path) -> io::Result<Self> {
         create_output_dir(dir)?;
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
@@ -72,15 +75,10 @@ impl CsvExporter {
             .write_record(REPLICATION_COLUMNS)
             .map_err(to_io)?;
         Ok(CsvExporter {
+            dir: dir.to_path_buf(),
             failovers,
             replications,
-            registry: FaultRegistry::new(&scenario.faults),
-            names: scenario
-                .topology
-                .nodes
-                .iter()
-                .map(|n| n.name.clone())
-                .collect(),
+            names: None,
         })
     }
 
@@ -92,19 +90,26 @@ impl CsvExporter {
         scenario: &CompiledScenario,
     ) -> io::Result<()> {
         let secs = |t: crate::core::time::SimTime| format!("{}", t.as_secs_f64());
+        let (registry, names) = self.names.get_or_insert_with(|| {
+            let names = scenario
+                .topology
+                .nodes
+                .iter()
+                .map(|n| n.name.clone())
+                .collect();
+            (FaultRegistry::new(&scenario.faults), names)
+        });
         for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
-                let node = |n: Option<u32>| {
-                    n.map(|n| self.names[n as usize].clone())
-                        .unwrap_or_default()
-                };
+                let node =
+                    |n: Option<u32>| n.map(|n| names[n as usize].clone()).unwrap_or_default();
                 self.failovers
                     .write_record([
                         outcome.replication.to_string(),
                         spec.name.clone(),
                         spec.strategy.as_str().to_string(),
-                        self.registry.id(record.fault).to_string(),
-                        self.registry.kind(record.fault).to_string(),
+                        registry.id(record.fault).to_string(),
+                        registry.kind(record.fault).to_string(),
                         secs(record.fault_at),
                         secs(record.detected_at),
                         secs(record.decided_at),
@@ -170,4 +175,39 @@ fn commit(writer: csv::Writer<AtomicFile>) -> io::Result<()> {
         .into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?
         .commit()
+}
+
+impl Exporter for CsvExporter {
+    fn keeps_records(&self) -> bool {
+        true
+    }
+
+    fn add_replication(
+        &mut self,
+        outcome: &ReplicationOutcome,
+        scenario: &CompiledScenario,
+    ) -> Result<(), OutputError> {
+        self.add(outcome, scenario).map_err(OutputError::CsvRow)
+    }
+
+    fn export(
+        mut self: Box<Self>,
+        report: &StudyReport,
+        _notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let studies = match &report.results {
+            Results::Summary {
+                study: Some(study), ..
+            } => std::slice::from_ref(*study),
+            Results::Shard(shard) => std::slice::from_ref(&shard.study),
+            Results::Comparison { studies, .. } => studies,
+            Results::Summary { study: None, .. } => &[],
+        };
+        let dir = self.dir.clone();
+        for study in studies {
+            self.add_study(study)
+                .map_err(|e| OutputError::write(&dir, e))?;
+        }
+        self.finish().map_err(|e| OutputError::write(&dir, e))
+    }
 }

@@ -1,12 +1,13 @@
 //! SVG figures with plotters: failover-time CDF per strategy, availability per strategy
 //! with 95% confidence bars, and the timeline of one replication.
 
-use super::atomic::write_output;
+use super::atomic::{create_output_dir, write_output};
 use super::timeline::Timeline;
-use crate::report::Summary;
+use super::{Exporter, OutputError, Results, Shows, StudyReport};
+use crate::report::{Study, Summary};
 use crate::stats::DurationHistogram;
 use plotters::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Distinct colours (the "tab10" set, then six darker ones) for up to 16 series.
 const PALETTE: [RGBColor; 16] = [
@@ -327,6 +328,79 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
         root.present()?;
     }
     save(svg, path)
+}
+
+/// `--plot DIR`: the failover-time CDF, the availability bars and the shown replication's
+/// timeline (one per strategy for `compare`).
+pub struct PlotExporter {
+    dir: PathBuf,
+}
+
+impl PlotExporter {
+    /// Figures to be written into `dir`, created if needed.
+    pub fn new(dir: PathBuf) -> Self {
+        PlotExporter { dir }
+    }
+
+    fn draw(&self, name: &str, drawn: PlotResult) -> Result<(), OutputError> {
+        drawn.map_err(|e| OutputError::Figure {
+            path: self.dir.join(name),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Exporter for PlotExporter {
+    fn shows(&self) -> Shows {
+        Shows {
+            strategy_timelines: true,
+            ..Shows::default()
+        }
+    }
+
+    fn export(
+        self: Box<Self>,
+        report: &StudyReport,
+        _notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let (studies, summaries): (&[Study], &[Summary]) = match &report.results {
+            Results::Summary {
+                study: Some(study),
+                summary,
+            } => (std::slice::from_ref(*study), std::slice::from_ref(*summary)),
+            Results::Comparison {
+                studies,
+                comparison,
+            } => (studies, &comparison.strategies),
+            Results::Summary { study: None, .. } | Results::Shard(_) => return Ok(()),
+        };
+        create_output_dir(&self.dir).map_err(|e| OutputError::write(&self.dir, e))?;
+        let curves: Vec<(String, &DurationHistogram)> = studies
+            .iter()
+            .flat_map(|study| {
+                study
+                    .services
+                    .iter()
+                    .map(|s| (format!("{} {}", s.service, s.strategy), &s.failover_time))
+            })
+            .collect();
+        let cdf = "failover-time-cdf.svg";
+        self.draw(cdf, failover_cdf(&curves, &self.dir.join(cdf)))?;
+        let bars = "availability.svg";
+        self.draw(bars, availability_bars(summaries, &self.dir.join(bars)))?;
+        let replays = report.replays;
+        for (suffix, recorded) in replays.figures() {
+            let name = format!("timeline{suffix}.svg");
+            let title = format!(
+                "{} — replication {}{}",
+                replays.scenario,
+                replays.replication,
+                suffix.replace('-', " ")
+            );
+            self.draw(&name, timeline(recorded, &title, &self.dir.join(&name)))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

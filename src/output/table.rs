@@ -1,8 +1,11 @@
 //! The human-readable summary printed on stdout.
 
+use super::atomic::write_output;
+use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compare::Comparison;
 use crate::report::{ServiceSummary, Summary};
 use std::fmt::Write;
+use std::path::Path;
 
 /// A duration in seconds as a short human figure (`850ms`, `6.06s`, `14.5m`, `3.9h`), `-`
 /// when there is none.
@@ -171,5 +174,24 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
         if !extras.is_empty() {
             let _ = writeln!(out, "  {} {}: {}", s.service, s.strategy, extras.join("; "));
         }
+    }
+}
+
+/// The table on standard output, when no file output takes it.
+pub struct TableExporter;
+
+impl Exporter for TableExporter {
+    fn export(
+        self: Box<Self>,
+        report: &StudyReport,
+        _notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let text = match &report.results {
+            Results::Summary { summary, .. } => render(summary),
+            Results::Comparison { comparison, .. } => render_comparison(comparison),
+            Results::Shard(_) => return Ok(()),
+        };
+        write_output(Path::new("-"), text.as_bytes())
+            .map_err(|e| OutputError::write(Path::new("stdout"), e))
     }
 }

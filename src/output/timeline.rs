@@ -1,6 +1,8 @@
 //! Timelines of one replication: node down periods and service states per vantage point,
 //! as Chrome trace-event JSON (opens in Perfetto or chrome://tracing) and for the SVG plot.
 
+use super::atomic::AtomicFile;
+use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::core::time::SimTime;
 use crate::sim::engine::Replication;
@@ -10,6 +12,7 @@ use crate::strategies::ServiceState;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Most bars a timeline records. Past it the recording stops and the timeline says up to
@@ -52,18 +55,22 @@ enum RowKey {
     Service { service: u32, vantage: u32 },
 }
 
-struct Recorder<'a> {
+/// Records the timeline of a replication as its events arrive; a [`TraceSink`].
+pub struct TimelineRecorder<'a> {
     scenario: &'a CompiledScenario,
     rows: BTreeMap<RowKey, u32>,
     /// Bars begun and not yet ended, by row.
     open: BTreeMap<u32, (&'static str, f64)>,
     timeline: Timeline,
     max_spans: usize,
-    /// Raised once `max_spans` bars are recorded; the replication stops soon after.
+    /// Raised once `max_spans` bars are recorded; a replication that records nothing
+    /// else stops soon after.
     full: &'a AtomicBool,
+    /// The instant of the last event seen, where an incomplete run's timeline ends.
+    last_s: f64,
 }
 
-impl Recorder<'_> {
+impl TimelineRecorder<'_> {
     fn row(&mut self, key: RowKey) -> u32 {
         if let Some(&row) = self.rows.get(&key) {
             return row;
@@ -100,12 +107,13 @@ impl Recorder<'_> {
     }
 }
 
-impl TraceSink for Recorder<'_> {
+impl TraceSink for TimelineRecorder<'_> {
     fn record(&mut self, at: SimTime, event: &TraceEvent) {
         if self.full.load(Ordering::Relaxed) {
             return;
         }
         let t = at.as_secs_f64();
+        self.last_s = t;
         match event {
             TraceEvent::NodeDown { node, .. } => {
                 let row = self.row(RowKey::Node(*node));
@@ -152,58 +160,76 @@ pub fn record(scenario: &CompiledScenario, replication: u64) -> Timeline {
 /// [`record`] with another bar limit (at least 1).
 pub fn record_at_most(scenario: &CompiledScenario, replication: u64, max_spans: usize) -> Timeline {
     let registry = FaultRegistry::new(&scenario.faults);
-    let horizon_s = scenario.horizon as f64 / 1e9;
     let full = AtomicBool::new(false);
-    let mut recorder = Recorder {
-        scenario,
-        rows: BTreeMap::new(),
-        open: BTreeMap::new(),
-        timeline: Timeline {
-            horizon_s,
-            recorded_until_s: horizon_s,
-            ..Timeline::default()
-        },
-        max_spans: max_spans.max(1),
-        full: &full,
-    };
-    Replication::new(scenario, &registry, replication, Some(&mut recorder))
+    let mut recorder = TimelineRecorder::new(scenario, max_spans, &full);
+    let outcome = Replication::new(scenario, &registry, replication, Some(&mut recorder))
         .run_within(u64::MAX, Some(&full));
-    let until = recorder.timeline.recorded_until_s;
-    let open: Vec<(u32, (&'static str, f64))> =
-        std::mem::take(&mut recorder.open).into_iter().collect();
-    let mut timeline = recorder.timeline;
-    for (row, (state, start_s)) in open {
-        timeline.spans.push(Span {
-            row,
-            state,
-            start_s,
-            end_s: until,
-        });
+    recorder.finish(outcome.complete || full.load(Ordering::Relaxed))
+}
+
+impl<'a> TimelineRecorder<'a> {
+    /// A recorder of `scenario` that keeps at most `max_spans` bars (at least 1) and
+    /// raises `full` when it has them.
+    pub fn new(scenario: &'a CompiledScenario, max_spans: usize, full: &'a AtomicBool) -> Self {
+        let horizon_s = scenario.horizon as f64 / 1e9;
+        TimelineRecorder {
+            scenario,
+            rows: BTreeMap::new(),
+            open: BTreeMap::new(),
+            timeline: Timeline {
+                horizon_s,
+                recorded_until_s: horizon_s,
+                ..Timeline::default()
+            },
+            max_spans: max_spans.max(1),
+            full,
+            last_s: 0.0,
+        }
     }
-    // Services before nodes (what users look for first), each in first-seen order.
-    let mut order: Vec<(bool, u32)> = recorder
-        .rows
-        .iter()
-        .map(|(key, &row)| (matches!(key, RowKey::Node(_)), row))
-        .collect();
-    order.sort_unstable();
-    let mut renumbered = vec![0u32; order.len()];
-    let mut labels = std::mem::take(&mut timeline.rows);
-    timeline.rows = order
-        .iter()
-        .enumerate()
-        .map(|(new, &(_, old))| {
-            renumbered[old as usize] = new as u32;
-            std::mem::take(&mut labels[old as usize])
-        })
-        .collect();
-    for span in &mut timeline.spans {
-        span.row = renumbered[span.row as usize];
+
+    /// The timeline, once the replication ran: to the horizon (or the bar limit) when
+    /// `ran_to_end`, else up to the last event seen, where a budget or Ctrl-C stopped it.
+    pub fn finish(mut self, ran_to_end: bool) -> Timeline {
+        if !ran_to_end {
+            self.timeline.recorded_until_s = self.timeline.recorded_until_s.min(self.last_s);
+        }
+        let until = self.timeline.recorded_until_s;
+        let open: Vec<(u32, (&'static str, f64))> =
+            std::mem::take(&mut self.open).into_iter().collect();
+        let mut timeline = self.timeline;
+        for (row, (state, start_s)) in open {
+            timeline.spans.push(Span {
+                row,
+                state,
+                start_s,
+                end_s: until,
+            });
+        }
+        // Services before nodes (what users look for first), each in first-seen order.
+        let mut order: Vec<(bool, u32)> = self
+            .rows
+            .iter()
+            .map(|(key, &row)| (matches!(key, RowKey::Node(_)), row))
+            .collect();
+        order.sort_unstable();
+        let mut renumbered = vec![0u32; order.len()];
+        let mut labels = std::mem::take(&mut timeline.rows);
+        timeline.rows = order
+            .iter()
+            .enumerate()
+            .map(|(new, &(_, old))| {
+                renumbered[old as usize] = new as u32;
+                std::mem::take(&mut labels[old as usize])
+            })
+            .collect();
+        for span in &mut timeline.spans {
+            span.row = renumbered[span.row as usize];
+        }
+        timeline
+            .spans
+            .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.row.cmp(&b.row)));
+        timeline
     }
-    timeline
-        .spans
-        .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.row.cmp(&b.row)));
-    timeline
 }
 
 impl Timeline {
@@ -245,5 +271,52 @@ impl Timeline {
         });
         serde_json::to_writer(&mut *out, &other)?;
         out.write_all(b"}")
+    }
+}
+
+/// `--timeline FILE|-`: the shown replication as a Chrome trace-event timeline.
+pub struct TimelineExporter {
+    path: PathBuf,
+}
+
+impl TimelineExporter {
+    /// A timeline to be written to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        TimelineExporter { path }
+    }
+}
+
+impl Exporter for TimelineExporter {
+    fn shows(&self) -> Shows {
+        Shows {
+            timeline: true,
+            ..Shows::default()
+        }
+    }
+
+    fn export(
+        self: Box<Self>,
+        report: &StudyReport,
+        notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let Some(recorded) = &report.replays.timeline else {
+            return Ok(());
+        };
+        let path = &self.path;
+        let mut file = AtomicFile::create(path).map_err(|e| OutputError::write(path, e))?;
+        recorded
+            .write_chrome_trace(&mut file)
+            .and_then(|()| file.commit())
+            .map_err(|e| OutputError::write(path, e))?;
+        if recorded.spans.len() >= MAX_SPANS {
+            notes.push(format!(
+                "{}: the timeline holds the first {} bars, up to {:.0}s of the {:.0}s horizon",
+                path.display(),
+                MAX_SPANS,
+                recorded.recorded_until_s,
+                recorded.horizon_s
+            ));
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! `--trace`: one replication's events as JSON Lines, one event per line.
 
+use super::atomic::AtomicFile;
+use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::core::time::SimTime;
 use crate::sim::faults::FaultRegistry;
@@ -7,11 +9,13 @@ use crate::sim::trace::{TraceEvent, TraceSink};
 use crate::strategies::ServiceState;
 use serde_json::json;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// Streams trace lines to `out` as the replication runs, so memory stays flat however
 /// many events the replication has.
-pub struct JsonLinesTrace<'a, W: Write> {
-    scenario: &'a CompiledScenario,
+pub struct JsonLinesTrace<W: Write> {
+    /// Owned, so that the trace can outlive the borrow of the scenario it was made for.
+    scenario: CompiledScenario,
     registry: FaultRegistry,
     out: W,
     /// The first write error; later lines are skipped and [`JsonLinesTrace::finish`]
@@ -19,11 +23,11 @@ pub struct JsonLinesTrace<'a, W: Write> {
     error: Option<io::Error>,
 }
 
-impl<'a, W: Write> JsonLinesTrace<'a, W> {
+impl<W: Write> JsonLinesTrace<W> {
     /// A trace of `scenario` written to `out`.
-    pub fn new(scenario: &'a CompiledScenario, out: W) -> Self {
+    pub fn new(scenario: &CompiledScenario, out: W) -> Self {
         JsonLinesTrace {
-            scenario,
+            scenario: scenario.clone(),
             registry: FaultRegistry::new(&scenario.faults),
             out,
             error: None,
@@ -52,7 +56,7 @@ pub fn state_name(state: ServiceState) -> &'static str {
     }
 }
 
-impl<W: Write> TraceSink for JsonLinesTrace<'_, W> {
+impl<W: Write> TraceSink for JsonLinesTrace<W> {
     fn record(&mut self, at: SimTime, event: &TraceEvent) {
         if self.error.is_some() {
             return;
@@ -102,5 +106,71 @@ impl<W: Write> TraceSink for JsonLinesTrace<'_, W> {
         if let Err(error) = written {
             self.error = Some(error);
         }
+    }
+}
+
+/// `--trace FILE|-`: the shown replication's events, streamed to a temporary file during
+/// its re-run and committed only if the re-run reached its horizon (or with `--partial`).
+pub struct TraceExporter {
+    path: PathBuf,
+    trace: Option<JsonLinesTrace<AtomicFile>>,
+}
+
+impl TraceExporter {
+    /// A trace to be written to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        TraceExporter { path, trace: None }
+    }
+}
+
+impl Exporter for TraceExporter {
+    fn shows(&self) -> Shows {
+        Shows {
+            events: true,
+            ..Shows::default()
+        }
+    }
+
+    fn replay_sink(
+        &mut self,
+        scenario: &CompiledScenario,
+    ) -> Result<Option<&mut dyn TraceSink>, OutputError> {
+        let file = AtomicFile::create(&self.path).map_err(|e| OutputError::write(&self.path, e))?;
+        let trace = self.trace.insert(JsonLinesTrace::new(scenario, file));
+        Ok(Some(trace))
+    }
+
+    fn export(
+        self: Box<Self>,
+        report: &StudyReport,
+        notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let Some(trace) = self.trace else {
+            return Ok(());
+        };
+        let file = trace
+            .finish()
+            .map_err(|e| OutputError::write(&self.path, e))?;
+        let replays = report.replays;
+        if let Some(ended) = replays.events {
+            if let Some(stopped) = ended.stopped {
+                if !report.partial {
+                    return Err(OutputError::ReplayStopped {
+                        path: self.path.clone(),
+                        replication: replays.replication,
+                        events: ended.events,
+                        stopped,
+                    });
+                }
+                notes.push(format!(
+                    "{}: the trace of replication {} stopped after {} events: {stopped}; \
+                     writing it as it is (--partial)",
+                    self.path.display(),
+                    replays.replication,
+                    ended.events
+                ));
+            }
+        }
+        file.commit().map_err(|e| OutputError::write(&self.path, e))
     }
 }

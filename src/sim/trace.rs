@@ -52,3 +52,30 @@ pub trait TraceSink {
     /// Called once per traced happening.
     fn record(&mut self, at: SimTime, event: &TraceEvent);
 }
+
+/// Passes every event to several sinks in turn, so that one run of a replication feeds
+/// every view of it (trace, timeline, figure) instead of one run per view.
+#[derive(Default)]
+pub struct Tee<'a> {
+    sinks: Vec<&'a mut dyn TraceSink>,
+}
+
+impl<'a> Tee<'a> {
+    /// Adds a sink; events reach sinks in the order they were added.
+    pub fn push(&mut self, sink: &'a mut dyn TraceSink) {
+        self.sinks.push(sink);
+    }
+
+    /// Whether no sink was added.
+    pub fn is_empty(&self) -> bool {
+        self.sinks.is_empty()
+    }
+}
+
+impl TraceSink for Tee<'_> {
+    fn record(&mut self, at: SimTime, event: &TraceEvent) {
+        for sink in &mut self.sinks {
+            sink.record(at, event);
+        }
+    }
+}

@@ -400,3 +400,131 @@ fn compare_counts_every_strategy_in_its_work_estimate() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("with 4 strategies"), "{stderr}");
 }
+
+/// Two real shard files of the quickstart (25 replications), as JSON values to edit.
+fn quickstart_shards(dir: &Path) -> [serde_json::Value; 2] {
+    ["1/2", "2/2"].map(|shard| {
+        let part = dir.join(format!("part{}.json", &shard[..1]));
+        let output = failsim()
+            .args(["run", "scenarios/quickstart.json", "--replications", "25"])
+            .args(["--shard", shard, "--json"])
+            .arg(&part)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        serde_json::from_slice(&std::fs::read(&part).unwrap()).unwrap()
+    })
+}
+
+#[test]
+fn a_damaged_shard_is_refused_naming_the_file_and_the_path_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second] = quickstart_shards(dir.path());
+    assert_eq!(first["format_version"], 1);
+    const ROWS: &str = "/study/services/0/rows";
+    type Damage = fn(&mut serde_json::Value);
+    let damages: [(&str, Damage, &str); 6] = [
+        (
+            "more successes than attempts",
+            |v| {
+                let row = &mut v.pointer_mut("/study/services/0/rows/3").unwrap();
+                row["failovers_attempted"] = 52.into();
+                row["failovers_succeeded"] = 57.into();
+            },
+            ".study.services[0].rows[3].failovers_succeeded: 57 failovers succeeded out of 52 attempted",
+        ),
+        (
+            "a duplicated replication index",
+            |v| {
+                let rows = v.pointer_mut(ROWS).unwrap();
+                rows[1]["replication"] = rows[0]["replication"].clone();
+            },
+            "appears twice",
+        ),
+        (
+            "a truncated array",
+            |v| {
+                v.pointer_mut(ROWS).unwrap().as_array_mut().unwrap().pop();
+            },
+            ".study.services[1].rows: holds",
+        ),
+        (
+            "a version from the future",
+            |v| v["format_version"] = 99.into(),
+            ".format_version: shard format version 99 is not supported",
+        ),
+        (
+            "no version",
+            |v| {
+                v.as_object_mut().unwrap().remove("format_version");
+            },
+            "it has no `format_version`",
+        ),
+        (
+            "another scenario",
+            |v| v["scenario_hash"] = "0000000000000000".into(),
+            "not a shard of the same run",
+        ),
+    ];
+    // The quickstart has one service: give the truncation a second one to differ from.
+    let mut two_services = second.clone();
+    let service = two_services["study"]["services"][0].clone();
+    two_services["study"]["services"]
+        .as_array_mut()
+        .unwrap()
+        .push(service);
+    for (what, damage, message) in damages {
+        let mut damaged = if what == "a truncated array" {
+            two_services.clone()
+        } else {
+            second.clone()
+        };
+        damage(&mut damaged);
+        let (good, bad) = (dir.path().join("part1.json"), dir.path().join("part2.json"));
+        std::fs::write(&good, first.to_string()).unwrap();
+        std::fs::write(&bad, damaged.to_string()).unwrap();
+        let out = dir.path().join("merged.json");
+        let output = failsim()
+            .arg("merge")
+            .args([&good, &bad])
+            .arg("--json")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&bad.display().to_string()),
+            "{what}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{what}: {stderr}");
+        assert!(!out.exists(), "{what}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "{what}");
+    }
+}
+
+#[test]
+fn a_partial_compare_whose_strategies_stopped_apart_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("comparison.json");
+    let output = failsim()
+        .args([
+            "compare",
+            "scenarios/quickstart.json",
+            "--max-events",
+            "2000",
+        ])
+        .args(["--partial", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("the strategies stopped after different numbers of complete replications"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -1,0 +1,47 @@
+//! `failsim merge`: shard files, each checked on load, into the single run's summary.
+
+use super::{bad, evaluate_checks, out_err, parse_checks, CliError};
+use crate::output::plan::{Destinations, OutputPlan};
+use crate::output::{Replays, Results, StudyReport};
+use crate::report::{ShardFile, Study, Summary};
+use std::path::{Path, PathBuf};
+
+pub(super) fn merge(
+    parts: &[PathBuf],
+    json: Option<&Path>,
+    checks: &[String],
+) -> Result<(), CliError> {
+    let checks = parse_checks(checks)?;
+    let plan = OutputPlan::new(&Destinations {
+        json: json.map(Path::to_path_buf),
+        ..Destinations::default()
+    })?;
+    let mut shards: Vec<ShardFile> = Vec::new();
+    for part in parts {
+        let text = std::fs::read_to_string(part).map_err(|e| out_err(part, e))?;
+        let shard = ShardFile::parse(part, &text).map_err(bad)?;
+        if let Some(first) = shards.first() {
+            first.check_same_run(&shard, part).map_err(bad)?;
+        }
+        shards.push(shard);
+    }
+    let merged = Study::merge(shards.into_iter().map(|s| s.study).collect()).map_err(bad)?;
+    let expected = merged.replications;
+    let have = merged.services.first().map_or(0, |s| s.rows.len() as u64);
+    if have != expected {
+        return Err(bad(format!(
+            "the shards hold {have} of the run's {expected} replications: is one missing?"
+        )));
+    }
+    let summary = Summary::new(&merged);
+    let report = StudyReport {
+        results: Results::Summary {
+            study: None,
+            summary: &summary,
+        },
+        replays: &Replays::default(),
+        partial: false,
+    };
+    plan.export(&report)?;
+    evaluate_checks(&checks, std::slice::from_ref(&summary))
+}

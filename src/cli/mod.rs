@@ -1,0 +1,277 @@
+//! The command line (DESIGN §7): argument parsing and dispatch to one module per
+//! command, reporting every error once, with exit code 0 ok, 1 a failed check, 2 bad
+//! input (130 after Ctrl-C).
+
+mod compare;
+mod interrupt;
+mod merge;
+mod plan;
+mod progress;
+mod recommend;
+mod run;
+mod schema;
+mod study;
+mod validate;
+mod validate_model;
+
+use crate::checks::Check;
+use crate::compile::CompiledScenario;
+use crate::output::atomic::write_output;
+use crate::output::OutputError;
+use crate::report::Summary;
+use crate::run::Stopped;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Deterministic discrete-event simulator of redundancy strategies under failures and partitions.
+#[derive(Parser, Debug)]
+#[command(name = "failsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario's replications and print the summary.
+    #[command(
+        after_help = "Examples:\n  failsim run scenarios/quickstart.json\n  failsim run scenarios/quickstart.json --replications 1000 --json out.json --csv out/\n  failsim run scenarios/quickstart.json --check 'availability>=0.999'\n  failsim run scenarios/quickstart.json --shard 2/8 --json part2.json"
+    )]
+    Run {
+        #[command(flatten)]
+        study: study::StudyArgs,
+        /// Run only shard I of N, e.g. 2/8; --json then writes the shard file for `merge`.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Run the services under several strategies against the same faults, side by side.
+    #[command(
+        after_help = "Examples:\n  failsim compare scenarios/seed-defaults.json\n  failsim compare scenarios/seed-defaults.json --strategies active_passive,n_way --plot out/ --csv out/"
+    )]
+    Compare {
+        #[command(flatten)]
+        study: study::StudyArgs,
+        /// Comma-separated strategies, the first is the baseline (default: all four).
+        #[arg(long)]
+        strategies: Option<String>,
+    },
+    /// Check scenario files and report every problem with its JSON path and line:column.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+    /// Pick a strategy per node from a risk file (DESIGN §8); optionally emit a scenario that applies the plan.
+    #[command(
+        after_help = "Examples:\n  failsim plan scenarios/risk-telecom.json\n  failsim plan scenarios/risk-telecom.json --json plan.json --emit-scenario telecom-plan.json\n  failsim run telecom-plan.json"
+    )]
+    Plan {
+        /// Risk file (a JSON object with a top-level `risk_assessments` list).
+        risk_file: PathBuf,
+        /// Write the plan as JSON here (`-` for stdout).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write a scenario that applies the plan here, ready for `failsim run`.
+        #[arg(long, value_name = "FILE")]
+        emit_scenario: Option<PathBuf>,
+    },
+    /// Search strategies × replica counts × failover modes per service by simulation and rank the designs that meet the SLOs by cost.
+    #[command(
+        after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\nExit code 1 when some service has no design that meets every SLO."
+    )]
+    Recommend(recommend::RecommendArgs),
+    /// Run the model-validation cases (simulation against closed forms) and write the report.
+    #[command(
+        after_help = "Examples:\n  failsim validate-model\n  failsim validate-model --dir scenarios/validation --out docs/validation.md\n  failsim validate-model --out -\n\nExit code 1 when a check fails; the report is written either way."
+    )]
+    ValidateModel {
+        /// Directory of the case scenarios.
+        #[arg(long, default_value = "scenarios/validation")]
+        dir: PathBuf,
+        /// Write the Markdown report here (`-` for stdout).
+        #[arg(long, default_value = "docs/validation.md")]
+        out: PathBuf,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Combine shard results (`run --shard I/N --json PART`) into the single run's summary.
+    Merge {
+        /// Shard files.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write the merged summary here (`-` for stdout).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Checks to evaluate on the merged summary.
+        #[arg(long = "check")]
+        checks: Vec<String>,
+    },
+}
+
+/// Errors at the command-line edge, each mapped to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: usage, scenario or output path problems, or an exhausted budget (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// One or more checks failed (exit 1); the verdicts were already printed.
+    #[error("{0} check(s) failed")]
+    ChecksFailed(usize),
+    /// `recommend` found no design meeting every SLO for some services (exit 1).
+    #[error("{0} service(s) have no design that meets every SLO")]
+    NoDesign(usize),
+    /// Ctrl-C stopped the run (exit 130, the shell convention).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::BadInput(_) => 2,
+            CliError::ChecksFailed(_) | CliError::NoDesign(_) => 1,
+            CliError::Interrupted(_) => 130,
+        }
+    }
+}
+
+fn bad(message: impl std::fmt::Display) -> CliError {
+    CliError::BadInput(message.to_string())
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Run { study, shard } => run::run(study, shard.as_deref()),
+        Command::Compare { study, strategies } => compare::compare(study, strategies.as_deref()),
+        Command::Validate { files } => validate::validate(&files),
+        Command::Schema => schema::schema(),
+        Command::Merge {
+            parts,
+            json,
+            checks,
+        } => merge::merge(&parts, json.as_deref(), &checks),
+        Command::Plan {
+            risk_file,
+            json,
+            emit_scenario,
+        } => plan::plan(&risk_file, json.as_deref(), emit_scenario.as_deref()),
+        Command::Recommend(args) => recommend::recommend(args),
+        Command::ValidateModel { dir, out, threads } => {
+            validate_model::validate_model(&dir, &out, threads)
+        }
+    }
+}
+
+impl From<OutputError> for CliError {
+    /// An output that could not be written is bad input (a path), except a trace cut
+    /// short by Ctrl-C, which is an interruption.
+    fn from(error: OutputError) -> Self {
+        match error {
+            OutputError::ReplayStopped {
+                stopped: Stopped::Interrupted,
+                ..
+            } => CliError::Interrupted(error.to_string()),
+            _ => bad(error),
+        }
+    }
+}
+
+fn parse_checks(texts: &[String]) -> Result<Vec<Check>, CliError> {
+    texts.iter().map(|t| Check::parse(t).map_err(bad)).collect()
+}
+
+/// Prints to standard output; a reader that went away is not an error (see
+/// [`write_output`]).
+fn print(text: &str) -> Result<(), CliError> {
+    write_output(Path::new("-"), text.as_bytes()).map_err(|e| bad(format!("stdout: {e}")))
+}
+
+/// The error for work stopped before its end: Ctrl-C exits 130, an exhausted budget 2.
+fn stopped_early(stopped: Stopped, message: String) -> CliError {
+    if stopped == Stopped::Interrupted {
+        CliError::Interrupted(message)
+    } else {
+        bad(message)
+    }
+}
+
+/// Refuses up front work that the scenario file's own estimate did not cover: `runs`
+/// studies of `replications` replications each, for the reason `context` gives.
+fn check_work(
+    file: &Path,
+    scenario: &CompiledScenario,
+    replications: u64,
+    runs: u64,
+    context: &str,
+) -> Result<(), CliError> {
+    use crate::compile::{work_estimate, work_problem};
+    let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
+    match work_problem(&shares, replications.saturating_mul(runs)) {
+        Some(problem) => Err(bad(format!(
+            "{}: {}: {context}, {}",
+            file.display(),
+            problem.path,
+            problem.message
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a `--threads` that [`run_study`](crate::run::run_study) would refuse, before
+/// any scenario is loaded or run.
+fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
+    use crate::run::MAX_THREADS;
+    match threads {
+        Some(n) if n == 0 || n > MAX_THREADS => Err(bad(format!(
+            "--threads must be between 1 and {MAX_THREADS}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// One replication has no spread to estimate: the intervals printed collapse to the mean.
+fn warn_if_single(replications: u64) {
+    if replications == 1 {
+        eprintln!(
+            "note: one replication gives no confidence interval (the bounds shown equal the mean); \
+             use --replications 2 or more"
+        );
+    }
+}
+
+fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
+    bad(format!("{}: {error}", path.display()))
+}
+
+fn evaluate_checks(checks: &[Check], summaries: &[Summary]) -> Result<(), CliError> {
+    let mut failed = 0;
+    for check in checks {
+        for summary in summaries {
+            for verdict in check.evaluate(summary).map_err(bad)? {
+                eprintln!("{verdict}");
+                failed += usize::from(!verdict.passed);
+            }
+        }
+    }
+    if failed > 0 {
+        Err(CliError::ChecksFailed(failed))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,64 @@
+//! `failsim run`: one study (or one shard of it), its outputs and its checks.
+
+use super::study::{prepare, study, StudyArgs};
+use super::{bad, evaluate_checks, out_err, warn_if_single, CliError};
+use crate::output::{Replays, Results, StudyReport};
+use crate::report::shard::scenario_hash;
+use crate::report::{ShardFile, Summary};
+use crate::run::Shard;
+use std::time::Instant;
+
+pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
+    let (mut prepared, mut plan) = prepare(&args)?;
+    prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
+    let scenario = &prepared.scenario;
+    let started = Instant::now();
+    let (study, events) = study(&prepared, &mut plan, args.partial, scenario)?;
+    let elapsed = started.elapsed();
+    let replays: Replays = plan.replay(
+        scenario,
+        &[],
+        args.trace_replication,
+        prepared.replay_limits(),
+    )?;
+    if let Some(shard) = prepared.options.shard {
+        let bytes = std::fs::read(&args.scenario).map_err(|e| out_err(&args.scenario, e))?;
+        let rows = study.services.first().map_or(0, |s| s.rows.len());
+        let file = ShardFile::new(study, scenario_hash(&bytes));
+        let report = StudyReport {
+            results: Results::Shard(&file),
+            replays: &replays,
+            partial: args.partial,
+        };
+        for note in plan.export(&report)? {
+            eprintln!("{note}");
+        }
+        eprintln!(
+            "shard {}/{} done: {rows} replications, {events} events in {:.2}s",
+            shard.index,
+            shard.count,
+            elapsed.as_secs_f64()
+        );
+        return Ok(());
+    }
+    let summary = Summary::new(&study);
+    let report = StudyReport {
+        results: Results::Summary {
+            study: Some(&study),
+            summary: &summary,
+        },
+        replays: &replays,
+        partial: args.partial,
+    };
+    for note in plan.export(&report)? {
+        eprintln!("{note}");
+    }
+    warn_if_single(summary.replications);
+    eprintln!(
+        "{} replications, {events} events in {:.3}s ({:.1} M events/s)",
+        summary.replications,
+        elapsed.as_secs_f64(),
+        events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
+    );
+    evaluate_checks(&prepared.checks, std::slice::from_ref(&summary))
+}

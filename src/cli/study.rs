@@ -1,0 +1,212 @@
+//! What `run` and `compare` share: the study flags, the scenario with its overrides and
+//! output plan, and running one study with budgets, progress and interruption.
+
+use super::interrupt::interrupt_flag;
+use super::progress::progress_bar;
+use super::{bad, check_threads, check_work, parse_checks, stopped_early, CliError};
+use crate::checks::Check;
+use crate::compile::{load_file, CompiledScenario};
+use crate::core::duration::parse_duration;
+use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
+use crate::report::Study;
+use crate::run::{run_study, RunOptions};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub(super) struct StudyArgs {
+    /// Scenario file.
+    pub(super) scenario: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub(super) seed: Option<u64>,
+    /// Override the number of replications.
+    #[arg(long)]
+    pub(super) replications: Option<u64>,
+    /// Override the horizon, e.g. 30d.
+    #[arg(long)]
+    pub(super) horizon: Option<String>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub(super) threads: Option<usize>,
+    /// Write the JSON summary here (`-` for stdout).
+    #[arg(long)]
+    pub(super) json: Option<PathBuf>,
+    /// Write failovers.csv and replications.csv into this directory.
+    #[arg(long)]
+    pub(super) csv: Option<PathBuf>,
+    /// Write SVG figures (failover-time CDF, availability, timeline) into this directory.
+    #[arg(long)]
+    pub(super) plot: Option<PathBuf>,
+    /// Write one replication's events as JSON Lines (`-` for stdout).
+    #[arg(long)]
+    pub(super) trace: Option<PathBuf>,
+    /// Write one replication as a Chrome trace-event timeline for Perfetto (`-` for stdout).
+    #[arg(long)]
+    pub(super) timeline: Option<PathBuf>,
+    /// Which replication --trace, --timeline and the timeline figure show (default 0).
+    #[arg(long, default_value_t = 0)]
+    pub(super) trace_replication: u64,
+    /// A check such as availability>=0.9995 or api.failover_time_p99<=30s (repeatable).
+    #[arg(long = "check")]
+    pub(super) checks: Vec<String>,
+    /// Stop after this many simulated events in total.
+    #[arg(long)]
+    pub(super) max_events: Option<u64>,
+    /// Stop after this much wall-clock time, e.g. 10m.
+    #[arg(long)]
+    pub(super) max_wall: Option<String>,
+    /// When stopped early (budget or Ctrl-C), still write results for the completed replications.
+    #[arg(long)]
+    pub(super) partial: bool,
+}
+
+impl StudyArgs {
+    /// Where the outputs go.
+    fn destinations(&self) -> Destinations {
+        Destinations {
+            json: self.json.clone(),
+            csv: self.csv.clone(),
+            plot: self.plot.clone(),
+            trace: self.trace.clone(),
+            timeline: self.timeline.clone(),
+        }
+    }
+}
+
+/// A loaded scenario with the command-line overrides applied, and how to run it.
+pub(super) struct Prepared {
+    pub(super) scenario: CompiledScenario,
+    pub(super) options: RunOptions,
+    pub(super) checks: Vec<Check>,
+}
+
+impl Prepared {
+    /// What stops the re-run of the shown replication, as it stopped the study.
+    pub(super) fn replay_limits(&self) -> ReplayLimits<'_> {
+        ReplayLimits {
+            max_events: self.options.max_events,
+            interrupt: self.options.interrupt.as_deref(),
+        }
+    }
+}
+
+/// Loads the scenario, applies and checks the overrides, and checks every output
+/// destination, all before any replication runs.
+pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliError> {
+    let destinations = args.destinations();
+    destinations.check_stdout()?;
+    let mut scenario = load_file(&args.scenario).map_err(bad)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(replications) = args.replications {
+        let limit = crate::compile::MAX_REPLICATIONS;
+        if replications == 0 || replications > limit {
+            return Err(bad(format!("--replications must be between 1 and {limit}")));
+        }
+        scenario.replications = replications;
+    }
+    if let Some(horizon) = &args.horizon {
+        let horizon = parse_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
+        if horizon.nanos() == 0 {
+            return Err(bad("--horizon must be longer than zero"));
+        }
+        scenario.horizon = horizon.nanos();
+    }
+    check_threads(args.threads)?;
+    if args.replications.is_some() || args.horizon.is_some() {
+        // The overrides can ask for far more work than the file did: estimate it again.
+        check_work(
+            &args.scenario,
+            &scenario,
+            scenario.replications,
+            1,
+            "with the command-line overrides",
+        )?;
+    }
+    if args.trace_replication >= scenario.replications {
+        return Err(bad(format!(
+            "--trace-replication {} is beyond the {} replications",
+            args.trace_replication, scenario.replications
+        )));
+    }
+    let max_wall = args
+        .max_wall
+        .as_deref()
+        .map(|text| parse_duration(text).map_err(|e| bad(format!("--max-wall: {e}"))))
+        .transpose()?
+        .map(|d| std::time::Duration::from_nanos(d.nanos()));
+    let mut checks = parse_checks(&args.checks)?;
+    checks.extend(parse_checks(&scenario.slo)?);
+    let plan = OutputPlan::new(&destinations)?;
+    let prepared = Prepared {
+        scenario,
+        options: RunOptions {
+            threads: args.threads,
+            shard: None,
+            max_events: args.max_events,
+            max_wall,
+            interrupt: Some(interrupt_flag()),
+            keep_records: plan.keeps_records(),
+        },
+        checks,
+    };
+    Ok((prepared, plan))
+}
+
+/// Runs one study of `scenario`, streaming each replication to the plan's exporters;
+/// handles budgets and interruption. Returns the study and the number of events its
+/// replications processed.
+pub(super) fn study(
+    prepared: &Prepared,
+    plan: &mut OutputPlan,
+    partial: bool,
+    scenario: &CompiledScenario,
+) -> Result<(Study, u64), CliError> {
+    let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
+        s.range(scenario.replications).count() as u64
+    }));
+    let mut output_error = None;
+    let run = run_study(
+        scenario,
+        &prepared.options,
+        |outcome| {
+            if output_error.is_none() {
+                output_error = plan.add_replication(outcome, scenario).err();
+            }
+        },
+        |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done);
+            }
+        },
+    )
+    .map_err(bad)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(e) = output_error {
+        return Err(e.into());
+    }
+    if let Some(stopped) = run.stopped {
+        let done = run.study.services.first().map_or(0, |s| s.rows.len());
+        let message = format!("stopped after {done} complete replications: {stopped}");
+        if done == 0 {
+            return Err(stopped_early(
+                stopped,
+                format!("{message}; there is no result to write"),
+            ));
+        }
+        if !partial {
+            return Err(stopped_early(
+                stopped,
+                format!(
+                    "{message}; nothing was written (use --partial to keep the completed replications)"
+                ),
+            ));
+        }
+        eprintln!("{message}; writing the partial result (--partial)");
+    }
+    Ok((run.study, run.events))
+}

@@ -1,0 +1,26 @@
+//! `failsim validate`: check scenario files, every problem at once.
+
+use super::{bad, print, CliError};
+use crate::compile::load_file;
+use std::path::PathBuf;
+
+pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
+    let mut failures = Vec::new();
+    for file in files {
+        match load_file(file) {
+            Ok(scenario) => print(&format!(
+                "{}: ok ({} nodes, {} services, {} replications)\n",
+                file.display(),
+                scenario.topology.len(),
+                scenario.services.len(),
+                scenario.replications
+            ))?,
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(bad(failures.join("\n")))
+    }
+}

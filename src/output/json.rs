@@ -1,0 +1,34 @@
+//! `--json FILE|-`: the summary (DESIGN §7), the comparison, or a shard file for `merge`.
+
+use super::atomic::write_output;
+use super::{Exporter, OutputError, Results, StudyReport};
+use std::path::PathBuf;
+
+/// Writes what the command produced as JSON: pretty for people, compact for shard files.
+pub struct JsonExporter {
+    path: PathBuf,
+}
+
+impl JsonExporter {
+    /// JSON to be written to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        JsonExporter { path }
+    }
+}
+
+impl Exporter for JsonExporter {
+    fn export(
+        self: Box<Self>,
+        report: &StudyReport,
+        _notes: &mut Vec<String>,
+    ) -> Result<(), OutputError> {
+        let text = match &report.results {
+            Results::Summary { summary, .. } => serde_json::to_string_pretty(summary),
+            Results::Shard(shard) => serde_json::to_string(shard),
+            Results::Comparison { comparison, .. } => serde_json::to_string_pretty(comparison),
+        }
+        .expect("results serialize")
+            + "\n";
+        write_output(&self.path, text.as_bytes()).map_err(|e| OutputError::write(&self.path, e))
+    }
+}

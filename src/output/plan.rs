@@ -1,0 +1,215 @@
+//! The output plan: every destination the command line names, checked before the study
+//! runs, then written from its results, with one re-run of the shown replication for
+//! every view of it.
+
+use super::atomic::{check_output_dir, check_output_file};
+use super::csv::CsvExporter;
+use super::json::JsonExporter;
+use super::plot::PlotExporter;
+use super::table::TableExporter;
+use super::timeline::{self, TimelineExporter, TimelineRecorder, MAX_SPANS};
+use super::trace::TraceExporter;
+use super::{Exporter, OutputError, ReplayEnd, Replays, Shows, StudyReport};
+use crate::compile::CompiledScenario;
+use crate::run::Stopped;
+use crate::sim::engine::{Replication, ReplicationOutcome};
+use crate::sim::faults::FaultRegistry;
+use crate::sim::trace::Tee;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Where the command line asks for each output; `-` names standard output.
+#[derive(Clone, Debug, Default)]
+pub struct Destinations {
+    /// `--json FILE|-`.
+    pub json: Option<PathBuf>,
+    /// `--csv DIR`.
+    pub csv: Option<PathBuf>,
+    /// `--plot DIR`.
+    pub plot: Option<PathBuf>,
+    /// `--trace FILE|-`.
+    pub trace: Option<PathBuf>,
+    /// `--timeline FILE|-`.
+    pub timeline: Option<PathBuf>,
+}
+
+impl Destinations {
+    /// Whether a file output goes to standard output, which then carries nothing else.
+    pub fn stdout_is_taken(&self) -> bool {
+        self.files().any(|path| path == Path::new("-"))
+    }
+
+    /// Refuses standard output named by more than one file output.
+    pub fn check_stdout(&self) -> Result<(), OutputError> {
+        if self.files().filter(|path| *path == Path::new("-")).count() > 1 {
+            return Err(OutputError::StdoutTwice {
+                flags: "--json, --trace and --timeline",
+            });
+        }
+        Ok(())
+    }
+
+    fn files(&self) -> impl Iterator<Item = &Path> {
+        [&self.json, &self.trace, &self.timeline]
+            .into_iter()
+            .filter_map(|path| path.as_deref())
+    }
+}
+
+/// What stops the re-run of the shown replication when it streams events, as the study
+/// was stopped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplayLimits<'a> {
+    /// `--max-events`.
+    pub max_events: Option<u64>,
+    /// Raised by Ctrl-C.
+    pub interrupt: Option<&'a AtomicBool>,
+}
+
+/// The exporters a command runs, in the order they write.
+pub struct OutputPlan {
+    exporters: Vec<Box<dyn Exporter>>,
+}
+
+impl OutputPlan {
+    /// Checks every destination — standard output used at most once, files and
+    /// directories of the right kind and writable — and prepares one exporter per
+    /// output; the table goes to standard output when no file output does.
+    pub fn new(destinations: &Destinations) -> Result<Self, OutputError> {
+        destinations.check_stdout()?;
+        for path in destinations.files() {
+            check_output_file(path).map_err(|e| OutputError::write(path, e))?;
+        }
+        for dir in [&destinations.csv, &destinations.plot]
+            .into_iter()
+            .flatten()
+        {
+            check_output_dir(dir).map_err(|e| OutputError::write(dir, e))?;
+        }
+        let mut exporters: Vec<Box<dyn Exporter>> = Vec::new();
+        // The trace goes first: a trace cut short refuses the whole output, and nothing
+        // may have been committed by then.
+        if let Some(path) = &destinations.trace {
+            exporters.push(Box::new(TraceExporter::new(path.clone())));
+        }
+        if let Some(dir) = &destinations.csv {
+            exporters.push(Box::new(
+                CsvExporter::create(dir).map_err(|e| OutputError::write(dir, e))?,
+            ));
+        }
+        if let Some(path) = &destinations.json {
+            exporters.push(Box::new(JsonExporter::new(path.clone())));
+        }
+        if let Some(dir) = &destinations.plot {
+            exporters.push(Box::new(PlotExporter::new(dir.clone())));
+        }
+        if let Some(path) = &destinations.timeline {
+            exporters.push(Box::new(TimelineExporter::new(path.clone())));
+        }
+        if !destinations.stdout_is_taken() {
+            exporters.push(Box::new(TableExporter));
+        }
+        Ok(OutputPlan { exporters })
+    }
+
+    /// Whether an exporter needs every failover record of the study's replications.
+    pub fn keeps_records(&self) -> bool {
+        self.exporters.iter().any(|e| e.keeps_records())
+    }
+
+    /// Passes one replication of `scenario` to the exporters that stream rows.
+    pub fn add_replication(
+        &mut self,
+        outcome: &ReplicationOutcome,
+        scenario: &CompiledScenario,
+    ) -> Result<(), OutputError> {
+        for exporter in &mut self.exporters {
+            exporter.add_replication(outcome, scenario)?;
+        }
+        Ok(())
+    }
+
+    /// Re-runs replication `replication` once for every view that shows it: the scenario
+    /// as `given` (its trace and timeline), and each of `strategies` (a suffix for file
+    /// names and the scenario under that strategy) for the figures; with no strategies
+    /// the figure shows the scenario as given.
+    ///
+    /// A re-run that streams events (`--trace`) obeys `limits` as the study did;
+    /// otherwise it runs to the horizon or until the timeline holds [`MAX_SPANS`] bars.
+    pub fn replay(
+        &mut self,
+        given: &CompiledScenario,
+        strategies: &[(String, &CompiledScenario)],
+        replication: u64,
+        limits: ReplayLimits,
+    ) -> Result<Replays, OutputError> {
+        let shows = self.exporters.iter().fold(Shows::default(), |all, e| {
+            let one = e.shows();
+            Shows {
+                events: all.events || one.events,
+                timeline: all.timeline || one.timeline,
+                strategy_timelines: all.strategy_timelines || one.strategy_timelines,
+            }
+        });
+        let mut replays = Replays {
+            replication,
+            scenario: given.name.clone(),
+            ..Replays::default()
+        };
+        let given_timeline = shows.timeline || (shows.strategy_timelines && strategies.is_empty());
+        if shows.events || given_timeline {
+            let registry = FaultRegistry::new(&given.faults);
+            let full = AtomicBool::new(false);
+            let mut recorder =
+                given_timeline.then(|| TimelineRecorder::new(given, MAX_SPANS, &full));
+            let mut tee = Tee::default();
+            for exporter in &mut self.exporters {
+                if let Some(sink) = exporter.replay_sink(given)? {
+                    tee.push(sink);
+                }
+            }
+            let streams = !tee.is_empty();
+            if let Some(recorder) = recorder.as_mut() {
+                tee.push(recorder);
+            }
+            let (max_events, stop) = if streams {
+                (limits.max_events.unwrap_or(u64::MAX), limits.interrupt)
+            } else {
+                (u64::MAX, Some(&full))
+            };
+            let outcome = Replication::new(given, &registry, replication, Some(&mut tee))
+                .run_within(max_events, stop);
+            if streams {
+                let interrupted = limits
+                    .interrupt
+                    .is_some_and(|flag| flag.load(Ordering::Relaxed));
+                replays.events = Some(ReplayEnd {
+                    events: outcome.events,
+                    stopped: (!outcome.complete).then_some(if interrupted {
+                        Stopped::Interrupted
+                    } else {
+                        Stopped::EventBudget
+                    }),
+                });
+            }
+            replays.timeline =
+                recorder.map(|r| r.finish(outcome.complete || full.load(Ordering::Relaxed)));
+        }
+        if shows.strategy_timelines {
+            replays.strategy_timelines = strategies
+                .iter()
+                .map(|(suffix, scenario)| (suffix.clone(), timeline::record(scenario, replication)))
+                .collect();
+        }
+        Ok(replays)
+    }
+
+    /// Writes every output; returns the notes to show the user (on stderr).
+    pub fn export(self, report: &StudyReport) -> Result<Vec<String>, OutputError> {
+        let mut notes = Vec::new();
+        for exporter in self.exporters {
+            exporter.export(report, &mut notes)?;
+        }
+        Ok(notes)
+    }
+}

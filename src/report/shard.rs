@@ -1,0 +1,210 @@
+//! Shard files (`run --shard I/N --json PART`): a versioned study of one share of the
+//! replications, checked on load so that `merge` refuses a damaged part in words.
+
+use super::Study;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The shard format this failsim writes and reads.
+pub const SHARD_FORMAT_VERSION: u32 = 1;
+
+/// What a shard file holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardFile {
+    /// [`SHARD_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// FNV-1a 64 of the scenario file's bytes, in hex: parts of one run share it.
+    pub scenario_hash: String,
+    /// The shard's replications.
+    pub study: Study,
+}
+
+/// Why a shard file cannot be merged; each message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    /// Unreadable or not JSON of the shard shape.
+    #[error("{file}: not a shard file: {message}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// Where and what.
+        message: String,
+    },
+    /// No `format_version`, or one this failsim does not read.
+    #[error("{file}: {found}; this failsim reads shard format version {SHARD_FORMAT_VERSION}: run the shard again with it")]
+    Version {
+        /// The file.
+        file: String,
+        /// What the file says, in words.
+        found: String,
+    },
+    /// A value that no run produces.
+    #[error("{file}: {path}: {message}")]
+    Inconsistent {
+        /// The file.
+        file: String,
+        /// JSON path of the value.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Parts that are not shards of the same run.
+    #[error("{file}: {message}")]
+    Mismatch {
+        /// The file that differs from the first.
+        file: String,
+        /// How it differs.
+        message: String,
+    },
+}
+
+/// FNV-1a 64 of `bytes`, as 16 hex digits: a stable identity of a scenario file.
+pub fn scenario_hash(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+impl ShardFile {
+    /// The shard file of `study`, run from a scenario file whose bytes hash to
+    /// `scenario_hash`.
+    pub fn new(study: Study, scenario_hash: String) -> Self {
+        ShardFile {
+            format_version: SHARD_FORMAT_VERSION,
+            scenario_hash,
+            study,
+        }
+    }
+
+    /// Parses and checks the text of shard file `file`: its version first, then its
+    /// shape (with the JSON path of a problem), then that its numbers are ones a run
+    /// produces.
+    pub fn parse(file: &Path, text: &str) -> Result<ShardFile, ShardError> {
+        let name = file.display().to_string();
+        let malformed = |message: String| ShardError::Malformed {
+            file: name.clone(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
+        let found = match value.get("format_version") {
+            None => Some("it has no `format_version` (written by a failsim older than shard format version 1?)".to_string()),
+            Some(v) if v.as_u64() == Some(u64::from(SHARD_FORMAT_VERSION)) => None,
+            Some(v) => Some(format!(".format_version: shard format version {v} is not supported")),
+        };
+        if let Some(found) = found {
+            return Err(ShardError::Version { file: name, found });
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let shard: ShardFile =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                malformed(format!("{path}: {}", e.into_inner()))
+            })?;
+        shard.check(&name)?;
+        Ok(shard)
+    }
+
+    /// Rows a run produces: as many per service, unique replication indices within the
+    /// run's count, and no more successful failovers than attempts.
+    fn check(&self, file: &str) -> Result<(), ShardError> {
+        let inconsistent = |path: String, message: String| ShardError::Inconsistent {
+            file: file.to_string(),
+            path,
+            message,
+        };
+        let study = &self.study;
+        let Some(first) = study.services.first() else {
+            return Err(inconsistent(
+                ".study.services".into(),
+                "lists no service".into(),
+            ));
+        };
+        for (s, service) in study.services.iter().enumerate() {
+            let path = format!(".study.services[{s}].rows");
+            if service.rows.len() != first.rows.len() {
+                return Err(inconsistent(
+                    path,
+                    format!(
+                        "holds {} rows where .study.services[0].rows holds {}: every service has one row per replication",
+                        service.rows.len(),
+                        first.rows.len()
+                    ),
+                ));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for (r, row) in service.rows.iter().enumerate() {
+                let at = format!("{path}[{r}]");
+                if row.replication >= study.replications {
+                    return Err(inconsistent(
+                        format!("{at}.replication"),
+                        format!(
+                            "replication {} is beyond the run's {} replications",
+                            row.replication, study.replications
+                        ),
+                    ));
+                }
+                if !seen.insert(row.replication) {
+                    return Err(inconsistent(
+                        format!("{at}.replication"),
+                        format!("replication {} appears twice", row.replication),
+                    ));
+                }
+                if row.failovers_succeeded > row.failovers_attempted {
+                    return Err(inconsistent(
+                        format!("{at}.failovers_succeeded"),
+                        format!(
+                            "{} failovers succeeded out of {} attempted",
+                            row.failovers_succeeded, row.failovers_attempted
+                        ),
+                    ));
+                }
+            }
+            if first
+                .rows
+                .iter()
+                .zip(&service.rows)
+                .any(|(a, b)| a.replication != b.replication)
+            {
+                return Err(inconsistent(
+                    path,
+                    "lists other replications than .study.services[0].rows".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses `other` (from `file`) unless it is a shard of the same run as `self`.
+    pub fn check_same_run(&self, other: &ShardFile, file: &Path) -> Result<(), ShardError> {
+        let (a, b) = (&self.study, &other.study);
+        let differs = |what: &str, mine: String, theirs: String| {
+            Err(ShardError::Mismatch {
+                file: file.display().to_string(),
+                message: format!(
+                    "not a shard of the same run as the first part: {what} {theirs} where the first has {mine}"
+                ),
+            })
+        };
+        if other.scenario_hash != self.scenario_hash {
+            return differs(
+                "scenario hash",
+                self.scenario_hash.clone(),
+                other.scenario_hash.clone(),
+            );
+        }
+        if b.seed != a.seed {
+            return differs("seed", a.seed.to_string(), b.seed.to_string());
+        }
+        if b.replications != a.replications {
+            return differs(
+                "replication count",
+                a.replications.to_string(),
+                b.replications.to_string(),
+            );
+        }
+        Ok(())
+    }
+}
