@@ -6,11 +6,10 @@
 //! split-brain time runs until the old primary can reach the monitor again.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
-use super::failover::{backoff, data_loss, decide, Decision};
+use super::failover::{data_loss, decide, Decision, FailoverAttempt};
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy,
-    StrategyTimer, View,
+    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
 };
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
@@ -43,13 +42,10 @@ fn monitor_address(timer: MonitorTimer) -> StrategyTimer {
     StrategyTimer::ActivePassive(ActivePassiveTimer::Monitor(timer))
 }
 
+/// A promotion in progress.
 #[derive(Clone, Debug)]
 struct Attempt {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     from: usize,
     target: Option<usize>,
     data_loss: Nanos,
@@ -126,11 +122,7 @@ impl ActivePassive {
                     self.last_cause[target].0
                 };
                 let attempt = Attempt {
-                    fault,
-                    fault_at: declaration.changed_at,
-                    detected_at: ctx.now,
-                    decided_at: ctx.now,
-                    number: 0,
+                    attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                     from: target,
                     target: None,
                     data_loss: data_loss(&self.params.replication, ctx.rng),
@@ -149,7 +141,7 @@ impl ActivePassive {
                 self.attempt = None;
             }
         } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.number += 1;
+            waiting.attempt.number += 1;
             self.attempt = Some(waiting);
             self.generation.bump();
             self.on_decide(ctx);
@@ -194,7 +186,7 @@ impl ActivePassive {
         let Some(mut attempt) = self.attempt.take() else {
             return;
         };
-        attempt.decided_at = ctx.now;
+        attempt.attempt.decided_at = ctx.now;
         if attempt.declined {
             self.finish(&attempt, Outcome::Declined, ctx);
             return;
@@ -272,22 +264,16 @@ impl ActivePassive {
     }
 
     fn finish(&self, attempt: &Attempt, outcome: Outcome, ctx: &mut Context) {
-        ctx.record(FailoverRecord {
-            fault: attempt.fault,
-            fault_at: attempt.fault_at,
-            detected_at: attempt.detected_at,
-            decided_at: attempt.decided_at,
-            completed_at: ctx.now,
-            outcome,
-            data_loss: if outcome == Outcome::Success {
-                attempt.data_loss
-            } else {
-                0
-            },
-            from: Some(self.replicas[attempt.from]),
-            to: attempt.target.map(|t| self.replicas[t]),
-            attempt: attempt.number,
-        });
+        // Writes are lost only once the standby, behind by the lag, has taken over.
+        let lost = if outcome == Outcome::Success {
+            attempt.data_loss
+        } else {
+            0
+        };
+        let from = Some(self.replicas[attempt.from]);
+        let to = attempt.target.map(|t| self.replicas[t]);
+        let record = attempt.attempt.record(ctx.now, outcome, from, to, lost);
+        ctx.record(record);
     }
 
     fn retry(&mut self, mut attempt: Attempt, ctx: &mut Context) {
@@ -295,9 +281,7 @@ impl ActivePassive {
         if attempt.declined {
             return;
         }
-        if attempt.number < self.params.failover.retries {
-            attempt.number += 1;
-            let wait = backoff(&self.params.failover, attempt.number);
+        if let Some(wait) = attempt.attempt.retry(&self.params.failover) {
             self.attempt = Some(attempt);
             self.generation.bump();
             self.schedule(ctx.now.after(wait), ActivePassiveTimer::Decide, ctx);

@@ -49,13 +49,10 @@
 //! decision delay and no record, and clients follow as their records expire.
 
 use super::active_active::vantage_observers;
-use super::failover::{backoff, data_loss, decide, Decision};
+use super::failover::{data_loss, decide, Decision, FailoverAttempt};
 use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{
-    Address, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy,
-    StrategyTimer, View,
-};
+use super::{Address, Context, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -122,11 +119,7 @@ struct Prober {
 /// A region failover in progress.
 #[derive(Clone, Debug)]
 struct RegionFailover {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     from: usize,
     declined: bool,
     data_loss: Nanos,
@@ -351,7 +344,7 @@ impl Geographic {
                 self.generation.bump();
             }
         } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.number += 1;
+            waiting.attempt.number += 1;
             self.attempt = Some(waiting);
             self.generation.bump();
             self.on_decide(ctx);
@@ -373,12 +366,9 @@ impl Geographic {
             Decision::Proceed(delay) => (delay, false),
             Decision::Declined(delay) => (delay, true),
         };
+        let fault = self.pools[g].silencing_fault(&ctx.view);
         self.attempt = Some(RegionFailover {
-            fault: self.pools[g].silencing_fault(&ctx.view),
-            fault_at,
-            detected_at: ctx.now,
-            decided_at: ctx.now,
-            number: 0,
+            attempt: FailoverAttempt::detected(fault, fault_at, ctx.now),
             from: g,
             declined,
             data_loss: lost,
@@ -392,7 +382,7 @@ impl Geographic {
         let Some(mut attempt) = self.attempt.take() else {
             return;
         };
-        attempt.decided_at = ctx.now;
+        attempt.attempt.decided_at = ctx.now;
         if attempt.declined {
             self.finish(&attempt, None, Outcome::Declined, ctx);
             return;
@@ -412,9 +402,7 @@ impl Geographic {
     }
 
     fn retry(&mut self, mut attempt: RegionFailover, ctx: &mut Context) {
-        if attempt.number < self.failover.retries {
-            attempt.number += 1;
-            let wait = backoff(&self.failover, attempt.number);
+        if let Some(wait) = attempt.attempt.retry(&self.failover) {
             self.attempt = Some(attempt);
             let token = self.generation.bump();
             let decided = StrategyTimer::Geographic(GeographicTimer::DnsDecided(token));
@@ -466,18 +454,14 @@ impl Geographic {
         ctx: &mut Context,
     ) {
         let first_replica = |g: usize| self.pools[g].replicas().first().copied();
-        ctx.record(FailoverRecord {
-            fault: attempt.fault,
-            fault_at: attempt.fault_at,
-            detected_at: attempt.detected_at,
-            decided_at: attempt.decided_at,
-            completed_at: ctx.now,
-            outcome,
-            data_loss: if to.is_some() { attempt.data_loss } else { 0 },
-            from: first_replica(attempt.from),
-            to: to.and_then(first_replica),
-            attempt: attempt.number,
-        });
+        // Data is lost once clients have moved to the region behind by the lag.
+        let lost = if to.is_some() { attempt.data_loss } else { 0 };
+        let from = first_replica(attempt.from);
+        let record =
+            attempt
+                .attempt
+                .record(ctx.now, outcome, from, to.and_then(first_replica), lost);
+        ctx.record(record);
     }
 
     fn on_timer(&mut self, timer: GeographicTimer, ctx: &mut Context) {

@@ -56,10 +56,10 @@
 //! Byzantine one safety violation is counted per such episode; Byzantine replicas are
 //! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
+use super::failover::FailoverAttempt;
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy,
-    StrategyTimer, View,
+    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
 };
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
@@ -196,6 +196,21 @@ struct Episode {
     rounds: u32,
     highest_term: u32,
     no_quorum: bool,
+}
+
+impl Episode {
+    /// The episode as a failover attempt numbered `number`: detected, and decided
+    /// (elections are automatic), at the first election timer, or now if none fired.
+    fn attempt(&self, number: u32, now: SimTime) -> FailoverAttempt {
+        let detected_at = self.detected_at.unwrap_or(now);
+        FailoverAttempt {
+            fault: self.fault,
+            fault_at: self.fault_at,
+            detected_at,
+            decided_at: detected_at,
+            number,
+        }
+    }
 }
 
 /// The N_WAY strategy for one service.
@@ -435,19 +450,15 @@ impl NWay {
             return;
         }
         episode.no_quorum = true;
-        let detected_at = episode.detected_at.unwrap_or(ctx.now);
-        let record = FailoverRecord {
-            fault: episode.fault,
-            fault_at: episode.fault_at,
-            detected_at,
-            decided_at: detected_at,
-            completed_at: ctx.now,
-            outcome: Outcome::NoQuorum,
-            data_loss: 0,
-            from: Some(self.replicas[episode.from].node),
-            to: None,
-            attempt: episode.rounds,
-        };
+        let from = Some(self.replicas[episode.from].node);
+        // Commits need a quorum: no acknowledged write is lost.
+        let record = episode.attempt(episode.rounds, ctx.now).record(
+            ctx.now,
+            Outcome::NoQuorum,
+            from,
+            None,
+            0,
+        );
         ctx.record(record);
     }
 
@@ -702,19 +713,17 @@ impl NWay {
                         } else {
                             episode.rounds
                         };
-                        let detected_at = episode.detected_at.unwrap_or(ctx.now);
-                        ctx.record(FailoverRecord {
-                            fault: episode.fault,
-                            fault_at: episode.fault_at,
-                            detected_at,
-                            decided_at: detected_at,
-                            completed_at: ctx.now,
-                            outcome: Outcome::Success,
-                            data_loss: 0,
-                            from: Some(self.replicas[episode.from].node),
-                            to: Some(self.replicas[leader].node),
-                            attempt: failed_rounds + u32::from(episode.no_quorum),
-                        });
+                        let number = failed_rounds + u32::from(episode.no_quorum);
+                        let from = Some(self.replicas[episode.from].node);
+                        let to = Some(self.replicas[leader].node);
+                        let record = episode.attempt(number, ctx.now).record(
+                            ctx.now,
+                            Outcome::Success,
+                            from,
+                            to,
+                            0,
+                        );
+                        ctx.record(record);
                     }
                 }
             }

@@ -35,7 +35,7 @@
 //! [`Command::CrashNode`] with a repair time drawn from `overload_cascade.repair`.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
-use super::failover::{backoff, decide, Decision};
+use super::failover::{decide, Decision, FailoverAttempt};
 use super::{
     Address, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, View,
 };
@@ -111,11 +111,7 @@ const SLACK: f64 = 1e-9;
 /// An ejection in progress at one load balancer.
 #[derive(Clone, Debug)]
 struct Ejection {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     declined: bool,
 }
 
@@ -323,9 +319,7 @@ impl ReplicaPool {
                 let (b, r) = self.current(balancer, replica, token)?;
                 let mut ejection = self.balancers[b].ejecting[r].take()?;
                 let record = self.record(r, &ejection, Outcome::TimedOut, ctx.now);
-                if ejection.number < self.failover.retries {
-                    ejection.number += 1;
-                    let wait = backoff(&self.failover, ejection.number);
+                if let Some(wait) = ejection.attempt.retry(&self.failover) {
                     let lb = &mut self.balancers[b];
                     lb.ejecting[r] = Some(ejection);
                     let token = lb.generation[r].bump();
@@ -383,11 +377,7 @@ impl ReplicaPool {
                 Decision::Declined(delay) => (delay, true),
             };
             lb.ejecting[r] = Some(Ejection {
-                fault,
-                fault_at: declaration.changed_at,
-                detected_at: ctx.now,
-                decided_at: ctx.now,
-                number: 0,
+                attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                 declined,
             });
             let token = lb.generation[r].bump();
@@ -425,7 +415,7 @@ impl ReplicaPool {
         address: impl Address<PoolTimer>,
     ) -> Option<FailoverRecord> {
         let ejection = self.balancers[b].ejecting[r].as_mut()?;
-        ejection.decided_at = ctx.now;
+        ejection.attempt.decided_at = ctx.now;
         if ejection.declined {
             let ejection = self.balancers[b].ejecting[r].take()?;
             return Some(self.record(r, &ejection, Outcome::Declined, ctx.now));
@@ -459,18 +449,9 @@ impl ReplicaPool {
         outcome: Outcome,
         now: SimTime,
     ) -> FailoverRecord {
-        FailoverRecord {
-            fault: ejection.fault,
-            fault_at: ejection.fault_at,
-            detected_at: ejection.detected_at,
-            decided_at: ejection.decided_at,
-            completed_at: now,
-            outcome,
-            data_loss: 0,
-            from: Some(self.replicas[r]),
-            to: None,
-            attempt: ejection.number,
-        }
+        // Every replica serves the same state: an ejection loses no data.
+        let from = Some(self.replicas[r]);
+        ejection.attempt.record(now, outcome, from, None, 0)
     }
 
     /// Whether balancer `b` routes to replica `r` and `r` serves its vantage.
