@@ -11,7 +11,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use failsim::core::time::SimTime;
 use failsim::sim::event::Event;
 use failsim::sim::queue::EventQueue;
-use failsim::strategies::Timer;
+use failsim::strategies::geographic::GeographicTimer;
+use failsim::strategies::StrategyTimer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
@@ -35,11 +36,7 @@ fn delays(n: usize) -> Vec<u64> {
 fn timer(i: u64) -> Event {
     Event::ServiceTimer {
         service: i as u32,
-        timer: Timer {
-            kind: 1,
-            target: 0,
-            token: i as u32,
-        },
+        timer: StrategyTimer::Geographic(GeographicTimer::Propagated { sequence: i as u32 }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! records, service states and metric names. It depends on nothing else in failsim.
 
 pub mod duration;
+pub mod generation;
 pub mod ids;
 pub mod metric;
 pub mod record;

@@ -11,7 +11,8 @@ use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::stats::FailoverTally;
 use crate::strategies::{
-    self, Command, Context, FailoverRecord, FaultTag, ServiceState, Stimulus, Strategy, View,
+    Command, Context, FailoverRecord, FaultTag, ServiceState, ServiceStrategy, Stimulus,
+    StrategyTimer, View,
 };
 use rand::seq::SliceRandom;
 use rand::RngExt;
@@ -75,7 +76,7 @@ pub struct ReplicationOutcome {
 }
 
 struct ServiceRuntime {
-    strategy: Box<dyn Strategy>,
+    strategy: ServiceStrategy,
     rng: ChaCha8Rng,
     vantages: Vec<Observer>,
     states: Vec<ServiceState>,
@@ -151,7 +152,7 @@ impl<'a> Replication<'a> {
                     spec.vantages.iter().map(|&v| Some(v)).collect()
                 };
                 ServiceRuntime {
-                    strategy: strategies::build(spec, topology, &mut phase_rng),
+                    strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
                     rng: stream(seed, replication, Purpose::Service(index)),
                     states: vec![ServiceState::Up; vantages.len()],
                     since: vec![SimTime::ZERO; vantages.len()],
@@ -611,11 +612,14 @@ impl<'a> Replication<'a> {
         for command in commands.drain(..) {
             match command {
                 Command::Schedule { at, timer } => {
+                    if at < self.now {
+                        self.scheduled_in_the_past(service, at, timer);
+                    }
                     let timer_event = Event::ServiceTimer {
                         service: service as u32,
                         timer,
                     };
-                    self.queue.schedule(at.max(self.now), timer_event);
+                    self.queue.schedule(at, timer_event);
                 }
                 Command::Record(record) => {
                     self.trace(TraceEvent::Failover {
@@ -643,6 +647,24 @@ impl<'a> Replication<'a> {
             runtime.unaccounted = true;
             self.unaccounted.push(service as u32);
         }
+    }
+
+    /// A strategy asked for a timer before now: a bug in the strategy, which would
+    /// otherwise bend the order of events. Stops the run, saying how to reproduce it.
+    #[cold]
+    fn scheduled_in_the_past(&self, service: usize, at: SimTime, timer: StrategyTimer) -> ! {
+        let spec = &self.scenario.services[service];
+        panic!(
+            "broken engine invariant: service {:?} ({:?}) scheduled {timer:?} at {} ns, before now \
+             ({} ns); reproduce with scenario {:?}, seed {}, replication {}",
+            spec.name,
+            spec.strategy,
+            at.0,
+            self.now.0,
+            self.scenario.name,
+            self.scenario.seed,
+            self.replication,
+        )
     }
 
     fn drain_pending_crashes(&mut self) {

@@ -1,6 +1,6 @@
 //! The closed set of engine events, dispatched in one `match` in the engine.
 
-use crate::strategies::Timer;
+use crate::strategies::StrategyTimer;
 
 /// Something that happens at an instant.
 #[derive(Clone, Copy, Debug)]
@@ -73,6 +73,21 @@ pub enum Event {
         /// Service index.
         service: u32,
         /// The strategy's timer.
-        timer: Timer,
+        timer: StrategyTimer,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_fits_in_24_bytes() {
+        // The queue's slab holds events by value: a typed timer must not bloat it.
+        assert!(
+            std::mem::size_of::<Event>() <= 24,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+    }
 }

@@ -9,9 +9,9 @@
 //! balancer ejects on its own, so one replica failure yields one record per vantage:
 //! the failover each client population lives through.
 
-use super::pool::ReplicaPool;
+use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{Context, ServiceState, Stimulus, Strategy, View};
+use super::{Context, ServiceState, Stimulus, Strategy, StrategyTimer, View};
 use crate::net::network::Observer;
 use crate::net::topology::Topology;
 use rand_chacha::ChaCha8Rng;
@@ -31,7 +31,6 @@ impl ActiveActive {
             &vantages,
             &spec.params,
             topology,
-            0,
             phase_rng,
         );
         let share = spec.params.demand / vantages.len() as f64;
@@ -52,18 +51,21 @@ pub(crate) fn vantage_observers(spec: &ServiceSpec) -> Vec<Observer> {
 }
 
 impl Strategy for ActiveActive {
-    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+    type Timer = PoolTimer;
+
+    fn handle(&mut self, stimulus: Stimulus<PoolTimer>, ctx: &mut Context) {
+        let address = StrategyTimer::ActiveActive;
         match stimulus {
-            Stimulus::Start => self.pool.start(ctx),
+            Stimulus::Start => self.pool.start(ctx, address),
             Stimulus::Timer(timer) => {
-                if let Some(record) = self.pool.on_timer(timer, ctx) {
+                if let Some(record) = self.pool.on_timer(timer, ctx, address) {
                     ctx.record(record);
                 }
             }
             other => self.pool.note(&other, ctx.now),
         }
-        self.pool.refresh(ctx);
-        self.pool.rebalance(ctx);
+        self.pool.refresh(ctx, address);
+        self.pool.rebalance(ctx, address);
     }
 
     fn state(&self, view: &View, vantage: Observer) -> ServiceState {

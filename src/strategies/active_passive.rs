@@ -5,13 +5,13 @@
 //! primary is stopped (an unnecessary failover), without it both act as primary and
 //! split-brain time runs until the old primary can reach the monitor again.
 
-use super::detection::{Declaration, HealthMonitor};
-use super::failover::{backoff, data_loss, decide, Decision};
+use super::detection::{Declaration, HealthMonitor, MonitorTimer};
+use super::failover::{data_loss, decide, Decision, FailoverAttempt};
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
-    View,
+    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
 };
+use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
@@ -19,19 +19,33 @@ use crate::scenarios::model::{Failback, Service};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-const DECIDE: u16 = 1;
-const PROMOTED: u16 = 2;
-const REROUTED: u16 = 3;
-const TIMED_OUT: u16 = 4;
-const FAILBACK: u16 = 5;
+/// An ACTIVE_PASSIVE timer. The steps of a failover carry the strategy's generation
+/// at scheduling: a failover that ended or restarted since makes them stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivePassiveTimer {
+    /// The monitor's health checks of the replicas.
+    Monitor(MonitorTimer),
+    /// The failover mode's decision is in (also: a retry after the backoff).
+    Decide(Generation),
+    /// The chosen standby has been promoted.
+    Promoted(Generation),
+    /// Clients have been re-routed to the new primary.
+    Rerouted(Generation),
+    /// The attempt ran past the failover timeout.
+    TimedOut(Generation),
+    /// The hold-down after the preferred replica's return is over: fail back.
+    Failback,
+}
 
+/// Where the monitor's timers go.
+fn monitor_address(timer: MonitorTimer) -> StrategyTimer {
+    StrategyTimer::ActivePassive(ActivePassiveTimer::Monitor(timer))
+}
+
+/// A promotion in progress.
 #[derive(Clone, Debug)]
 struct Attempt {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     from: usize,
     target: Option<usize>,
     data_loss: Nanos,
@@ -54,7 +68,8 @@ pub struct ActivePassive {
     attempt: Option<Attempt>,
     /// A failover that ran out of retries waits here for any replica to return.
     waiting: Option<Attempt>,
-    generation: u32,
+    /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
+    generation: Generation,
     last_cause: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
 }
@@ -79,18 +94,16 @@ impl ActivePassive {
             fenced: vec![false; spec.replicas.len()],
             attempt: None,
             waiting: None,
-            generation: 0,
+            generation: Generation::default(),
             last_cause: vec![(FaultTag::default(), SimTime::ZERO); spec.replicas.len()],
             network_cause: FaultTag::default(),
         }
     }
 
-    fn timer(&self, kind: u16) -> Timer {
-        Timer {
-            kind,
-            target: 0,
-            token: self.generation,
-        }
+    /// Schedules a failover step, made with the current generation, at `at`.
+    fn schedule(&self, at: SimTime, step: fn(Generation) -> ActivePassiveTimer, ctx: &mut Context) {
+        let timer = step(self.generation.token());
+        ctx.schedule(at, StrategyTimer::ActivePassive(timer));
     }
 
     fn monitor_alive(&self, view: &View) -> bool {
@@ -109,11 +122,7 @@ impl ActivePassive {
                     self.last_cause[target].0
                 };
                 let attempt = Attempt {
-                    fault,
-                    fault_at: declaration.changed_at,
-                    detected_at: ctx.now,
-                    decided_at: ctx.now,
-                    number: 0,
+                    attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                     from: target,
                     target: None,
                     data_loss: data_loss(&self.params.replication, ctx.rng),
@@ -128,13 +137,13 @@ impl ActivePassive {
         if target == self.primary {
             // The primary is back before a failover finished: it simply serves again.
             if self.waiting.take().is_some() || self.attempt.is_some() {
-                self.generation += 1;
+                self.generation.bump();
                 self.attempt = None;
             }
         } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.number += 1;
+            waiting.attempt.number += 1;
             self.attempt = Some(waiting);
-            self.generation += 1;
+            self.generation.bump();
             self.on_decide(ctx);
         }
         if target == 0
@@ -142,19 +151,13 @@ impl ActivePassive {
             && self.params.active_passive.failback == Failback::Automatic
         {
             let hold_down = self.params.active_passive.hold_down.nanos();
-            ctx.schedule(
-                ctx.now.after(hold_down),
-                Timer {
-                    kind: FAILBACK,
-                    target: 0,
-                    token: 0,
-                },
-            );
+            let failback = StrategyTimer::ActivePassive(ActivePassiveTimer::Failback);
+            ctx.schedule(ctx.now.after(hold_down), failback);
         }
     }
 
     fn begin(&mut self, mut attempt: Attempt, ctx: &mut Context) {
-        self.generation += 1;
+        self.generation.bump();
         let delay = match decide(&self.params.failover, ctx.rng) {
             Decision::Proceed(delay) => delay,
             Decision::Declined(delay) => {
@@ -168,7 +171,7 @@ impl ActivePassive {
             // this instant would do, without an event per failure.
             self.on_decide(ctx);
         } else {
-            ctx.schedule(ctx.now.after(delay), self.timer(DECIDE));
+            self.schedule(ctx.now.after(delay), ActivePassiveTimer::Decide, ctx);
         }
     }
 
@@ -183,7 +186,7 @@ impl ActivePassive {
         let Some(mut attempt) = self.attempt.take() else {
             return;
         };
-        attempt.decided_at = ctx.now;
+        attempt.attempt.decided_at = ctx.now;
         if attempt.declined {
             self.finish(&attempt, Outcome::Declined, ctx);
             return;
@@ -200,14 +203,17 @@ impl ActivePassive {
             && ctx.rng.random_bool(ap.promotion_failure_probability);
         let reroute = ap.reroute.sample(ctx.rng);
         let timeout = self.params.failover.timeout.nanos();
-        self.generation += 1;
+        self.generation.bump();
         if promotion.saturating_add(reroute) > timeout && !attempt.promotion_fails {
-            ctx.schedule(ctx.now.after(timeout), self.timer(TIMED_OUT));
+            let at = ctx.now.after(timeout);
+            self.schedule(at, ActivePassiveTimer::TimedOut, ctx);
         } else {
-            ctx.schedule(ctx.now.after(promotion), self.timer(PROMOTED));
-            ctx.schedule(
-                ctx.now.after(promotion).after(reroute),
-                self.timer(REROUTED),
+            let promoted_at = ctx.now.after(promotion);
+            self.schedule(promoted_at, ActivePassiveTimer::Promoted, ctx);
+            self.schedule(
+                promoted_at.after(reroute),
+                ActivePassiveTimer::Rerouted,
+                ctx,
             );
         }
         self.attempt = Some(attempt);
@@ -226,7 +232,7 @@ impl ActivePassive {
             None
         };
         if let Some(outcome) = outcome {
-            self.generation += 1;
+            self.generation.bump();
             self.attempt = None;
             self.finish(&attempt, outcome, ctx);
             self.retry(attempt, ctx);
@@ -258,22 +264,16 @@ impl ActivePassive {
     }
 
     fn finish(&self, attempt: &Attempt, outcome: Outcome, ctx: &mut Context) {
-        ctx.record(FailoverRecord {
-            fault: attempt.fault,
-            fault_at: attempt.fault_at,
-            detected_at: attempt.detected_at,
-            decided_at: attempt.decided_at,
-            completed_at: ctx.now,
-            outcome,
-            data_loss: if outcome == Outcome::Success {
-                attempt.data_loss
-            } else {
-                0
-            },
-            from: Some(self.replicas[attempt.from]),
-            to: attempt.target.map(|t| self.replicas[t]),
-            attempt: attempt.number,
-        });
+        // Writes are lost only once the standby, behind by the lag, has taken over.
+        let lost = if outcome == Outcome::Success {
+            attempt.data_loss
+        } else {
+            0
+        };
+        let from = Some(self.replicas[attempt.from]);
+        let to = attempt.target.map(|t| self.replicas[t]);
+        let record = attempt.attempt.record(ctx.now, outcome, from, to, lost);
+        ctx.record(record);
     }
 
     fn retry(&mut self, mut attempt: Attempt, ctx: &mut Context) {
@@ -281,12 +281,10 @@ impl ActivePassive {
         if attempt.declined {
             return;
         }
-        if attempt.number < self.params.failover.retries {
-            attempt.number += 1;
-            let wait = backoff(&self.params.failover, attempt.number);
+        if let Some(wait) = attempt.attempt.retry(&self.params.failover) {
             self.attempt = Some(attempt);
-            self.generation += 1;
-            ctx.schedule(ctx.now.after(wait), self.timer(DECIDE));
+            self.generation.bump();
+            self.schedule(ctx.now.after(wait), ActivePassiveTimer::Decide, ctx);
         } else {
             self.waiting = Some(attempt);
         }
@@ -299,6 +297,41 @@ impl ActivePassive {
             // A planned, graceful switchover: the old primary serves until the new one takes over.
             self.primary = 0;
             self.routed = 0;
+        }
+    }
+
+    fn on_timer(&mut self, timer: ActivePassiveTimer, ctx: &mut Context) {
+        match timer {
+            ActivePassiveTimer::Monitor(timer) => {
+                if let Some(declaration) = self.health.on_timer(timer, ctx, monitor_address) {
+                    self.on_declaration(declaration, ctx);
+                }
+            }
+            ActivePassiveTimer::Failback => self.on_failback(ctx),
+            ActivePassiveTimer::Decide(token) => {
+                if self.generation.is_current(token) {
+                    self.on_decide(ctx);
+                }
+            }
+            ActivePassiveTimer::Promoted(token) => {
+                if self.generation.is_current(token) {
+                    self.on_promoted(ctx);
+                }
+            }
+            ActivePassiveTimer::Rerouted(token) => {
+                if self.generation.is_current(token) {
+                    self.on_rerouted(ctx);
+                }
+            }
+            ActivePassiveTimer::TimedOut(token) => {
+                if self.generation.is_current(token) {
+                    if let Some(attempt) = self.attempt.take() {
+                        self.generation.bump();
+                        self.finish(&attempt, Outcome::TimedOut, ctx);
+                        self.retry(attempt, ctx);
+                    }
+                }
+            }
         }
     }
 
@@ -319,9 +352,11 @@ impl ActivePassive {
 }
 
 impl Strategy for ActivePassive {
-    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+    type Timer = ActivePassiveTimer;
+
+    fn handle(&mut self, stimulus: Stimulus<ActivePassiveTimer>, ctx: &mut Context) {
         match stimulus {
-            Stimulus::Start => self.health.start(ctx),
+            Stimulus::Start => self.health.start(ctx, monitor_address),
             Stimulus::NodeDown { node, cause } => {
                 for (index, &replica) in self.replicas.iter().enumerate() {
                     if replica == node {
@@ -331,36 +366,14 @@ impl Strategy for ActivePassive {
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
             Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
-            Stimulus::Timer(timer) if HealthMonitor::owns(&timer) => {
-                if let Some(declaration) = self.health.on_timer(timer, ctx) {
-                    self.on_declaration(declaration, ctx);
-                }
-                return;
-            }
             Stimulus::Timer(timer) => {
-                if timer.kind == FAILBACK {
-                    self.on_failback(ctx);
-                } else if timer.token == self.generation {
-                    match timer.kind {
-                        DECIDE => self.on_decide(ctx),
-                        PROMOTED => self.on_promoted(ctx),
-                        REROUTED => self.on_rerouted(ctx),
-                        TIMED_OUT => {
-                            if let Some(attempt) = self.attempt.take() {
-                                self.generation += 1;
-                                self.finish(&attempt, Outcome::TimedOut, ctx);
-                                self.retry(attempt, ctx);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+                self.on_timer(timer, ctx);
                 return;
             }
         }
         self.settle_network(&ctx.view);
         if self.monitor_alive(&ctx.view) {
-            self.health.refresh(ctx);
+            self.health.refresh(ctx, monitor_address);
         }
     }
 

@@ -7,7 +7,8 @@
 //! timer is scheduled. Explicit mode simulates every probe and exists to check the
 //! lazy computation.
 
-use super::{Context, Timer};
+use super::{Address, Context};
+use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::NodeId;
@@ -15,9 +16,22 @@ use crate::scenarios::model::{Detection, Probing};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// Timer kinds used by the health monitor (strategies use kinds below 1000).
-const DECLARE: u16 = 1000;
-const PROBE: u16 = 1001;
+/// A health monitor's timer; `target` indexes the monitor's targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorTimer {
+    /// Explicit mode: the next probe of `target` is sent.
+    Probe {
+        /// The target probed.
+        target: u32,
+    },
+    /// A declaration about `target` is due, unless its generation moved on since.
+    Declare {
+        /// The target declared.
+        target: u32,
+        /// The target's generation at scheduling.
+        token: Generation,
+    },
+}
 
 /// A declaration: the monitor now believes `target` is `up` (or down).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +53,7 @@ struct TargetHealth {
     changed_at: SimTime,
     /// When the target last moved away from the believed state (what a declaration reports).
     entered_at: SimTime,
-    generation: u32,
+    generation: Generation,
     /// Lazy mode: the instant the decisive probe is sent for a pending declaration.
     decisive_probe: Option<SimTime>,
     /// Lazy mode: when the target went back to the believed state while a declaration
@@ -93,7 +107,7 @@ impl HealthMonitor {
                     believed_up: true,
                     changed_at: SimTime::ZERO,
                     entered_at: SimTime::ZERO,
-                    generation: 0,
+                    generation: Generation::default(),
                     decisive_probe: None,
                     interrupted_at: None,
                     streak: 0,
@@ -102,11 +116,6 @@ impl HealthMonitor {
                 })
                 .collect(),
         }
-    }
-
-    /// Whether this timer belongs to the monitor.
-    pub fn owns(timer: &Timer) -> bool {
-        timer.kind >= DECLARE
     }
 
     /// Whether the monitor currently believes `target` is up.
@@ -138,24 +147,18 @@ impl HealthMonitor {
     }
 
     /// Starts explicit probing (no-op in lazy mode).
-    pub fn start(&mut self, ctx: &mut Context) {
+    pub fn start(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
         if self.probing == Probing::Explicit {
             for (i, target) in self.targets.iter().enumerate() {
-                ctx.schedule(
-                    SimTime(target.phase),
-                    Timer {
-                        kind: PROBE,
-                        target: i as u32,
-                        token: 0,
-                    },
-                );
+                let probe = MonitorTimer::Probe { target: i as u32 };
+                ctx.schedule(SimTime(target.phase), address(probe));
             }
         }
     }
 
     /// Re-reads which targets answer probes, and how lossy their probes are; call after
     /// any change in the world.
-    pub fn refresh(&mut self, ctx: &mut Context) {
+    pub fn refresh(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
         for i in 0..self.targets.len() {
             // Health checks pass on gray nodes: only reachability matters here.
             let node = self.targets[i].node;
@@ -174,7 +177,7 @@ impl HealthMonitor {
             if std::mem::take(&mut target.lossy_pending) {
                 // A declaration drawn from probe losses depends on both; draw it again.
                 target.decisive_probe = None;
-                target.generation += 1;
+                target.generation.bump();
             }
             if self.probing == Probing::Explicit {
                 if changed {
@@ -203,7 +206,7 @@ impl HealthMonitor {
                             continue;
                         }
                         target.decisive_probe = None;
-                        target.generation += 1;
+                        target.generation.bump();
                     }
                     // The decisive probe was already sent: the declaration stands.
                     (Some(decisive), None) if decisive < ctx.now => continue,
@@ -216,17 +219,17 @@ impl HealthMonitor {
                 }
             }
             if self.targets[i].decisive_probe.is_none() {
-                self.schedule_next(i, ctx);
+                self.schedule_next(i, ctx, address);
             }
         }
     }
 
     /// Schedules the next declaration for a target with none pending: the one its state
     /// calls for, or a false one drawn from probe losses while it answers.
-    fn schedule_next(&mut self, i: usize, ctx: &mut Context) {
+    fn schedule_next(&mut self, i: usize, ctx: &mut Context, address: impl Address<MonitorTimer>) {
         let target = &self.targets[i];
         if target.answering != target.believed_up {
-            self.schedule_declaration(i, ctx);
+            self.schedule_declaration(i, ctx, address);
         } else if target.answering && target.believed_up && target.loss > 0.0 {
             // k consecutive lost probes declare a live target down. A probe sent at this
             // very instant has already been counted, so the trials start after it.
@@ -240,11 +243,16 @@ impl HealthMonitor {
                     .saturating_sub((self.unhealthy as u64 - 1) * self.interval),
             );
             target.lossy_pending = true;
-            self.arm(i, decisive, decisive.after(self.timeout), ctx);
+            self.arm(i, decisive, decisive.after(self.timeout), ctx, address);
         }
     }
 
-    fn schedule_declaration(&mut self, i: usize, ctx: &mut Context) {
+    fn schedule_declaration(
+        &mut self,
+        i: usize,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) {
         let target = &self.targets[i];
         let since = target.changed_at;
         let (decisive, at) = if target.answering {
@@ -262,31 +270,40 @@ impl HealthMonitor {
             self.down_declaration(i, since)
         };
         // A change seen while an earlier declaration was in flight is acted on no earlier than now.
-        self.arm(i, decisive, at.max(ctx.now), ctx);
+        self.arm(i, decisive, at.max(ctx.now), ctx, address);
     }
 
-    fn arm(&mut self, i: usize, decisive: SimTime, at: SimTime, ctx: &mut Context) {
+    fn arm(
+        &mut self,
+        i: usize,
+        decisive: SimTime,
+        at: SimTime,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) {
         let target = &mut self.targets[i];
-        target.generation += 1;
+        let token = target.generation.bump();
         target.decisive_probe = Some(decisive);
-        ctx.schedule(
-            at,
-            Timer {
-                kind: DECLARE,
-                target: i as u32,
-                token: target.generation,
-            },
-        );
+        let declare = MonitorTimer::Declare {
+            target: i as u32,
+            token,
+        };
+        ctx.schedule(at, address(declare));
     }
 
     /// Handles a monitor timer; returns a declaration when the belief changes.
-    pub fn on_timer(&mut self, timer: Timer, ctx: &mut Context) -> Option<Declaration> {
-        let i = timer.target as usize;
-        match timer.kind {
-            PROBE => self.probe(i, ctx),
-            DECLARE => {
+    pub fn on_timer(
+        &mut self,
+        timer: MonitorTimer,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) -> Option<Declaration> {
+        match timer {
+            MonitorTimer::Probe { target } => self.probe(target as usize, ctx, address),
+            MonitorTimer::Declare { target: i, token } => {
+                let i = i as usize;
                 let target = &mut self.targets[i];
-                if timer.token != target.generation || target.decisive_probe.is_none() {
+                if !target.generation.is_current(token) || target.decisive_probe.is_none() {
                     return None;
                 }
                 target.decisive_probe = None;
@@ -305,15 +322,19 @@ impl HealthMonitor {
                     changed_at: target.entered_at,
                 };
                 if self.probing == Probing::Lazy {
-                    self.schedule_next(i, ctx);
+                    self.schedule_next(i, ctx, address);
                 }
                 Some(declaration)
             }
-            _ => None,
         }
     }
 
-    fn probe(&mut self, i: usize, ctx: &mut Context) -> Option<Declaration> {
+    fn probe(
+        &mut self,
+        i: usize,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) -> Option<Declaration> {
         let node = self.targets[i].node;
         let loss = ctx.view.network.probe_loss(self.detector, node);
         let answering =
@@ -321,14 +342,8 @@ impl HealthMonitor {
         let interval = self.interval;
         let (unhealthy, healthy, timeout) = (self.unhealthy, self.healthy, self.timeout);
         let target = &mut self.targets[i];
-        ctx.schedule(
-            ctx.now.after(interval),
-            Timer {
-                kind: PROBE,
-                target: i as u32,
-                token: 0,
-            },
-        );
+        let next = MonitorTimer::Probe { target: i as u32 };
+        ctx.schedule(ctx.now.after(interval), address(next));
         if answering == target.believed_up {
             target.streak = 0;
             return None;
@@ -345,16 +360,13 @@ impl HealthMonitor {
         }
         if !answering && target.streak == unhealthy {
             // The failure of this probe is known only when its timeout expires.
-            target.generation += 1;
+            let token = target.generation.bump();
             target.decisive_probe = Some(ctx.now);
-            ctx.schedule(
-                ctx.now.after(timeout),
-                Timer {
-                    kind: DECLARE,
-                    target: i as u32,
-                    token: target.generation,
-                },
-            );
+            let declare = MonitorTimer::Declare {
+                target: i as u32,
+                token,
+            };
+            ctx.schedule(ctx.now.after(timeout), address(declare));
         }
         None
     }

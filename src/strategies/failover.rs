@@ -1,10 +1,74 @@
-//! Failover machinery shared by the strategies: the mode's decision delay, the retry
-//! backoff, and data loss from replication lag.
+//! Failover machinery shared by the strategies: an attempt and its record, the mode's
+//! decision delay, the retry backoff, and data loss from replication lag.
 
-use crate::core::time::Nanos;
+use super::{FailoverRecord, FaultTag, Outcome};
+use crate::core::time::{Nanos, SimTime};
+use crate::net::topology::NodeId;
 use crate::scenarios::model::{Failover, FailoverMode, Replication, ReplicationMode};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+
+/// A failover attempt in progress: what every strategy's records share (DESIGN §6), and
+/// the one place that turns an attempt into a [`FailoverRecord`].
+#[derive(Clone, Copy, Debug)]
+pub struct FailoverAttempt {
+    /// The fault that triggered the failover.
+    pub fault: FaultTag,
+    /// When the failed replica or region stopped serving.
+    pub fault_at: SimTime,
+    /// When the failure was declared.
+    pub detected_at: SimTime,
+    /// When the decision to act was taken (the end of the mode's delay).
+    pub decided_at: SimTime,
+    /// Failed attempts before this one.
+    pub number: u32,
+}
+
+impl FailoverAttempt {
+    /// The first attempt at a failover of `fault` (at `fault_at`) declared now.
+    pub fn detected(fault: FaultTag, fault_at: SimTime, now: SimTime) -> Self {
+        FailoverAttempt {
+            fault,
+            fault_at,
+            detected_at: now,
+            decided_at: now,
+            number: 0,
+        }
+    }
+
+    /// Moves on to the next attempt if `failover` allows another; returns the backoff
+    /// to wait before it.
+    pub fn retry(&mut self, failover: &Failover) -> Option<Nanos> {
+        (self.number < failover.retries).then(|| {
+            self.number += 1;
+            backoff(failover, self.number)
+        })
+    }
+
+    /// The record of this attempt ending at `completed_at` with `outcome`, switching
+    /// from `from` to `to` and losing `data_loss` of writes.
+    pub fn record(
+        &self,
+        completed_at: SimTime,
+        outcome: Outcome,
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        data_loss: Nanos,
+    ) -> FailoverRecord {
+        FailoverRecord {
+            fault: self.fault,
+            fault_at: self.fault_at,
+            detected_at: self.detected_at,
+            decided_at: self.decided_at,
+            completed_at,
+            outcome,
+            data_loss,
+            from,
+            to,
+            attempt: self.number,
+        }
+    }
+}
 
 /// What the failover mode decides after a detection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +114,21 @@ pub fn data_loss(replication: &Replication, rng: &mut ChaCha8Rng) -> Nanos {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn an_attempt_retries_with_backoff_until_the_retries_run_out() {
+        let failover = Failover {
+            retries: 2,
+            ..Failover::default()
+        };
+        let mut attempt = FailoverAttempt::detected(FaultTag::default(), SimTime(1), SimTime(2));
+        assert_eq!(attempt.retry(&failover), Some(5_000_000_000));
+        assert_eq!(attempt.retry(&failover), Some(10_000_000_000));
+        assert_eq!(attempt.retry(&failover), None);
+        let record = attempt.record(SimTime(9), Outcome::TimedOut, Some(3), None, 0);
+        assert_eq!(record.attempt, 2);
+        assert_eq!(record.decided_at, SimTime(2));
+    }
 
     #[test]
     fn backoff_doubles_per_retry() {

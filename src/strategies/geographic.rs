@@ -49,13 +49,11 @@
 //! decision delay and no record, and clients follow as their records expire.
 
 use super::active_active::vantage_observers;
-use super::detection::HealthMonitor;
-use super::failover::{backoff, data_loss, decide, Decision};
-use super::pool::{ReplicaPool, OWNER_KINDS};
+use super::failover::{data_loss, decide, Decision, FailoverAttempt};
+use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{
-    Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer, View,
-};
+use super::{Address, Context, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View};
+use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::Topology;
@@ -63,10 +61,48 @@ use crate::scenarios::model::{Failover, Replication};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-const PROBER_DECLARED: u16 = OWNER_KINDS;
-const DNS_DECIDED: u16 = OWNER_KINDS + 1;
-const CLIENT_RESOLVED: u16 = OWNER_KINDS + 2;
-const PROPAGATED: u16 = OWNER_KINDS + 3;
+/// A GEOGRAPHIC timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeographicTimer {
+    /// A timer of the replica pool of region `region` (index in priority order).
+    Pool {
+        /// The region.
+        region: u32,
+        /// The pool's own timer.
+        timer: PoolTimer,
+    },
+    /// A traffic-manager prober's declaration about its region is due.
+    ProberDeclared {
+        /// The prober, indexed by `region * probers + prober`.
+        prober: u32,
+        /// The prober's generation at scheduling.
+        token: Generation,
+    },
+    /// The failover mode's decision on a region failover is in (also: a retry).
+    DnsDecided(Generation),
+    /// A client re-resolves the name and follows DNS.
+    ClientResolved {
+        /// The client, indexed by `vantage * clients + client`.
+        client: u32,
+        /// The DNS generation at scheduling: a later switch makes it stale.
+        token: Generation,
+    },
+    /// The last client has followed a DNS switch: the attempt's record is due.
+    Propagated {
+        /// The switch, numbered in the order they started.
+        sequence: u32,
+    },
+}
+
+/// Where the pool of region `g` sends its timers.
+fn pool_address(g: usize) -> impl Address<PoolTimer> {
+    move |timer| {
+        StrategyTimer::Geographic(GeographicTimer::Pool {
+            region: g as u32,
+            timer,
+        })
+    }
+}
 
 /// One traffic-manager prober's view of one region (the rule of `HealthMonitor`).
 #[derive(Clone, Debug)]
@@ -77,17 +113,13 @@ struct Prober {
     changed_at: SimTime,
     /// The instant the decisive probe is sent for a pending declaration.
     decisive: Option<SimTime>,
-    generation: u32,
+    generation: Generation,
 }
 
 /// A region failover in progress.
 #[derive(Clone, Debug)]
 struct RegionFailover {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     from: usize,
     declined: bool,
     data_loss: Nanos,
@@ -113,7 +145,7 @@ pub struct Geographic {
     region_up: Vec<bool>,
     /// The region DNS names.
     dns: usize,
-    dns_generation: u32,
+    dns_generation: Generation,
     ttl: Nanos,
     /// Clients per vantage point.
     clients: usize,
@@ -124,7 +156,7 @@ pub struct Geographic {
     attempt: Option<RegionFailover>,
     /// A failover that ran out of retries waits here for a region to come back.
     waiting: Option<RegionFailover>,
-    generation: u32,
+    generation: Generation,
     /// Switches whose propagation is still running: (sequence, attempt, target region).
     propagating: Vec<(u32, RegionFailover, usize)>,
     next_propagation: u32,
@@ -144,7 +176,6 @@ impl Geographic {
     pub fn new(spec: &ServiceSpec, topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
         let vantages = vantage_observers(spec);
         let params = &spec.params;
-        let mut base = 0;
         let pools: Vec<ReplicaPool> = spec
             .regions
             .iter()
@@ -155,9 +186,7 @@ impl Geographic {
                     .copied()
                     .filter(|&r| topology.nodes[r as usize].region == region)
                     .collect();
-                let pool = ReplicaPool::new(members, &vantages, params, topology, base, phase_rng);
-                base += pool.span();
-                pool
+                ReplicaPool::new(members, &vantages, params, topology, phase_rng)
             })
             .collect();
         let geo = &params.geographic;
@@ -172,7 +201,7 @@ impl Geographic {
                 believed_up: true,
                 changed_at: SimTime::ZERO,
                 decisive: None,
-                generation: 0,
+                generation: Generation::default(),
             })
             .collect();
         let ttl = geo.dns_ttl.nanos();
@@ -201,13 +230,13 @@ impl Geographic {
             probers_per_region,
             probers,
             dns: 0,
-            dns_generation: 0,
+            dns_generation: Generation::default(),
             ttl,
             clients,
             client_phase,
             attempt: None,
             waiting: None,
-            generation: 0,
+            generation: Generation::default(),
             propagating: Vec::new(),
             next_propagation: 0,
         };
@@ -254,7 +283,7 @@ impl Geographic {
                     continue;
                 }
                 prober.decisive = None;
-                prober.generation += 1;
+                prober.generation.bump();
             }
             if answering != prober.believed_up {
                 self.schedule_prober(i, ctx);
@@ -272,20 +301,18 @@ impl Geographic {
             let decisive = first.after((self.unhealthy as u64 - 1) * self.interval);
             (decisive, decisive.after(self.timeout))
         };
-        prober.generation += 1;
+        let token = prober.generation.bump();
         prober.decisive = Some(decisive);
-        let timer = Timer {
-            kind: PROBER_DECLARED,
-            target: i as u32,
-            token: prober.generation,
+        let declared = GeographicTimer::ProberDeclared {
+            prober: i as u32,
+            token,
         };
-        ctx.schedule(at.max(ctx.now), timer);
+        ctx.schedule(at.max(ctx.now), StrategyTimer::Geographic(declared));
     }
 
-    fn on_prober_declared(&mut self, timer: Timer, ctx: &mut Context) {
-        let i = timer.target as usize;
+    fn on_prober_declared(&mut self, i: usize, token: Generation, ctx: &mut Context) {
         let prober = &mut self.probers[i];
-        if timer.token != prober.generation || prober.decisive.is_none() {
+        if !prober.generation.is_current(token) || prober.decisive.is_none() {
             return;
         }
         prober.decisive = None;
@@ -314,12 +341,12 @@ impl Geographic {
         if g == self.dns {
             // The region is back before DNS moved: its clients are served again.
             if self.attempt.take().is_some() || self.waiting.take().is_some() {
-                self.generation += 1;
+                self.generation.bump();
             }
         } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.number += 1;
+            waiting.attempt.number += 1;
             self.attempt = Some(waiting);
-            self.generation += 1;
+            self.generation.bump();
             self.on_decide(ctx);
         } else if self.attempt.is_none() && g < self.dns {
             self.switch_dns(g, ctx);
@@ -339,33 +366,23 @@ impl Geographic {
             Decision::Proceed(delay) => (delay, false),
             Decision::Declined(delay) => (delay, true),
         };
+        let fault = self.pools[g].silencing_fault(&ctx.view);
         self.attempt = Some(RegionFailover {
-            fault: self.pools[g].silencing_fault(&ctx.view),
-            fault_at,
-            detected_at: ctx.now,
-            decided_at: ctx.now,
-            number: 0,
+            attempt: FailoverAttempt::detected(fault, fault_at, ctx.now),
             from: g,
             declined,
             data_loss: lost,
         });
-        self.generation += 1;
-        ctx.schedule(ctx.now.after(delay), self.timer(DNS_DECIDED, 0));
-    }
-
-    fn timer(&self, kind: u16, target: u32) -> Timer {
-        Timer {
-            kind,
-            target,
-            token: self.generation,
-        }
+        let token = self.generation.bump();
+        let decided = StrategyTimer::Geographic(GeographicTimer::DnsDecided(token));
+        ctx.schedule(ctx.now.after(delay), decided);
     }
 
     fn on_decide(&mut self, ctx: &mut Context) {
         let Some(mut attempt) = self.attempt.take() else {
             return;
         };
-        attempt.decided_at = ctx.now;
+        attempt.attempt.decided_at = ctx.now;
         if attempt.declined {
             self.finish(&attempt, None, Outcome::Declined, ctx);
             return;
@@ -380,21 +397,16 @@ impl Geographic {
         let sequence = self.next_propagation;
         self.next_propagation += 1;
         self.propagating.push((sequence, attempt, to));
-        let timer = Timer {
-            kind: PROPAGATED,
-            target: sequence,
-            token: 0,
-        };
-        ctx.schedule(completed, timer);
+        let propagated = StrategyTimer::Geographic(GeographicTimer::Propagated { sequence });
+        ctx.schedule(completed, propagated);
     }
 
     fn retry(&mut self, mut attempt: RegionFailover, ctx: &mut Context) {
-        if attempt.number < self.failover.retries {
-            attempt.number += 1;
-            let wait = backoff(&self.failover, attempt.number);
+        if let Some(wait) = attempt.attempt.retry(&self.failover) {
             self.attempt = Some(attempt);
-            self.generation += 1;
-            ctx.schedule(ctx.now.after(wait), self.timer(DNS_DECIDED, 0));
+            let token = self.generation.bump();
+            let decided = StrategyTimer::Geographic(GeographicTimer::DnsDecided(token));
+            ctx.schedule(ctx.now.after(wait), decided);
         } else {
             self.waiting = Some(attempt);
         }
@@ -403,7 +415,7 @@ impl Geographic {
     /// Points DNS at region `to`; returns when the last client will have followed.
     fn switch_dns(&mut self, to: usize, ctx: &mut Context) -> SimTime {
         self.dns = to;
-        self.dns_generation += 1;
+        let token = self.dns_generation.bump();
         let mut last = ctx.now;
         for (client, &phase) in self.client_phase.iter().enumerate() {
             let at = if self.ttl == 0 {
@@ -412,12 +424,11 @@ impl Geographic {
                 first_at_or_after(phase, self.ttl, ctx.now)
             };
             last = last.max(at);
-            let timer = Timer {
-                kind: CLIENT_RESOLVED,
-                target: client as u32,
-                token: self.dns_generation,
+            let resolved = GeographicTimer::ClientResolved {
+                client: client as u32,
+                token,
             };
-            ctx.schedule(at, timer);
+            ctx.schedule(at, StrategyTimer::Geographic(resolved));
         }
         last
     }
@@ -443,65 +454,67 @@ impl Geographic {
         ctx: &mut Context,
     ) {
         let first_replica = |g: usize| self.pools[g].replicas().first().copied();
-        ctx.record(FailoverRecord {
-            fault: attempt.fault,
-            fault_at: attempt.fault_at,
-            detected_at: attempt.detected_at,
-            decided_at: attempt.decided_at,
-            completed_at: ctx.now,
-            outcome,
-            data_loss: if to.is_some() { attempt.data_loss } else { 0 },
-            from: first_replica(attempt.from),
-            to: to.and_then(first_replica),
-            attempt: attempt.number,
-        });
+        // Data is lost once clients have moved to the region behind by the lag.
+        let lost = if to.is_some() { attempt.data_loss } else { 0 };
+        let from = first_replica(attempt.from);
+        let record =
+            attempt
+                .attempt
+                .record(ctx.now, outcome, from, to.and_then(first_replica), lost);
+        ctx.record(record);
     }
 
-    fn on_own_timer(&mut self, timer: Timer, ctx: &mut Context) {
-        match timer.kind {
-            PROBER_DECLARED => self.on_prober_declared(timer, ctx),
-            DNS_DECIDED if timer.token == self.generation => self.on_decide(ctx),
-            CLIENT_RESOLVED if timer.token == self.dns_generation => {
-                self.pointed[timer.target as usize] = self.dns;
+    fn on_timer(&mut self, timer: GeographicTimer, ctx: &mut Context) {
+        match timer {
+            GeographicTimer::Pool { region, timer } => {
+                let g = region as usize;
+                let record = self.pools[g].on_timer(timer, ctx, pool_address(g));
+                if let Some(record) = record.filter(|_| self.keeps_ejection(g, &ctx.view)) {
+                    ctx.record(record);
+                }
             }
-            PROPAGATED => self.on_propagated(timer.target, ctx),
-            _ => {}
+            GeographicTimer::ProberDeclared { prober, token } => {
+                self.on_prober_declared(prober as usize, token, ctx)
+            }
+            GeographicTimer::DnsDecided(token) => {
+                if self.generation.is_current(token) {
+                    self.on_decide(ctx);
+                }
+            }
+            GeographicTimer::ClientResolved { client, token } => {
+                if self.dns_generation.is_current(token) {
+                    self.pointed[client as usize] = self.dns;
+                }
+            }
+            GeographicTimer::Propagated { sequence } => self.on_propagated(sequence, ctx),
         }
     }
 }
 
 impl Strategy for Geographic {
-    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+    type Timer = GeographicTimer;
+
+    fn handle(&mut self, stimulus: Stimulus<GeographicTimer>, ctx: &mut Context) {
         match stimulus {
             Stimulus::Start => {
-                for pool in &mut self.pools {
-                    pool.start(ctx);
+                for (g, pool) in self.pools.iter_mut().enumerate() {
+                    pool.start(ctx, pool_address(g));
                 }
             }
-            Stimulus::Timer(timer) if timer.kind >= OWNER_KINDS && !HealthMonitor::owns(&timer) => {
-                self.on_own_timer(timer, ctx)
-            }
-            Stimulus::Timer(timer) => {
-                if let Some(g) = self.pools.iter().position(|p| p.owns(&timer)) {
-                    let record = self.pools[g].on_timer(timer, ctx);
-                    if let Some(record) = record.filter(|_| self.keeps_ejection(g, &ctx.view)) {
-                        ctx.record(record);
-                    }
-                }
-            }
+            Stimulus::Timer(timer) => self.on_timer(timer, ctx),
             other => {
                 for pool in &mut self.pools {
                     pool.note(&other, ctx.now);
                 }
             }
         }
-        for pool in &mut self.pools {
-            pool.refresh(ctx);
+        for (g, pool) in self.pools.iter_mut().enumerate() {
+            pool.refresh(ctx, pool_address(g));
         }
         self.refresh_probers(ctx);
         self.share_demand();
-        for pool in &mut self.pools {
-            pool.rebalance(ctx);
+        for (g, pool) in self.pools.iter_mut().enumerate() {
+            pool.rebalance(ctx, pool_address(g));
         }
     }
 

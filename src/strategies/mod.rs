@@ -2,7 +2,8 @@
 //!
 //! A strategy sees a read-only [`View`] of the world and the stimulus that woke it, and
 //! answers with [`Command`]s that the engine applies (schedule a timer, record a
-//! failover, count a metric, crash a node). It never touches the queue or the clock
+//! failover, count a metric, crash a node). Its timers are its own closed enum, gathered
+//! in [`StrategyTimer`]. It never touches the queue or the clock
 //! itself, so it can be tested without an engine.
 
 pub mod active_active;
@@ -20,24 +21,39 @@ use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::net::topology::NodeId;
 use crate::scenarios::model::StrategyName;
+use active_active::ActiveActive;
+use active_passive::{ActivePassive, ActivePassiveTimer};
+use geographic::{Geographic, GeographicTimer};
+use n_way::{NWay, NWayTimer};
+use pool::PoolTimer;
 use rand_chacha::ChaCha8Rng;
 use spec::ServiceSpec;
 
-/// A strategy-defined timer: `kind` and `target` say what it is for, `token` lets the
-/// strategy recognise (and ignore) timers it has since cancelled.
+/// A timer of some strategy, as the engine stores it: each strategy's own closed set,
+/// so a timer can only be handed back to the kind of strategy that scheduled it and
+/// every `match` over what a timer means is checked for exhaustiveness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timer {
-    /// What the timer is for (strategy-defined).
-    pub kind: u16,
-    /// Which replica or region it concerns (strategy-defined).
-    pub target: u32,
-    /// Generation at scheduling; stale when the strategy's generation has moved on.
-    pub token: u32,
+pub enum StrategyTimer {
+    /// An ACTIVE_ACTIVE timer: its replica pool's.
+    ActiveActive(PoolTimer),
+    /// An ACTIVE_PASSIVE timer.
+    ActivePassive(ActivePassiveTimer),
+    /// An N_WAY timer or message.
+    NWay(NWayTimer),
+    /// A GEOGRAPHIC timer.
+    Geographic(GeographicTimer),
 }
 
-/// What wakes a strategy.
+/// Where a component's timers go: its owner's way of wrapping them into a
+/// [`StrategyTimer`], so that a shared component (a health monitor, a replica pool)
+/// schedules typed timers without knowing who owns it.
+pub trait Address<T>: Fn(T) -> StrategyTimer + Copy {}
+
+impl<T, F: Fn(T) -> StrategyTimer + Copy> Address<T> for F {}
+
+/// What wakes a strategy; `T` is the strategy's own timer type.
 #[derive(Clone, Copy, Debug)]
-pub enum Stimulus {
+pub enum Stimulus<T = StrategyTimer> {
     /// The replication starts.
     Start,
     /// A node the service cares about went down.
@@ -63,18 +79,32 @@ pub enum Stimulus {
         cause: FaultTag,
     },
     /// One of the strategy's timers fired.
-    Timer(Timer),
+    Timer(T),
+}
+
+impl Stimulus {
+    /// The same stimulus with its timer, if any, narrowed by `own` to a strategy's type.
+    fn narrow<T>(self, own: impl FnOnce(StrategyTimer) -> T) -> Stimulus<T> {
+        match self {
+            Stimulus::Start => Stimulus::Start,
+            Stimulus::NodeDown { node, cause } => Stimulus::NodeDown { node, cause },
+            Stimulus::NodeUp { node } => Stimulus::NodeUp { node },
+            Stimulus::NetworkChanged { cause } => Stimulus::NetworkChanged { cause },
+            Stimulus::BehaviourChanged { cause } => Stimulus::BehaviourChanged { cause },
+            Stimulus::Timer(timer) => Stimulus::Timer(own(timer)),
+        }
+    }
 }
 
 /// What a strategy asks the engine to do.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// Fire `timer` at `at`.
+    /// Fire `timer` at `at`, which is never before now.
     Schedule {
         /// When.
         at: SimTime,
         /// Which timer.
-        timer: Timer,
+        timer: StrategyTimer,
     },
     /// One failover attempt ended.
     Record(FailoverRecord),
@@ -133,8 +163,13 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// Schedules a timer.
-    pub fn schedule(&mut self, at: SimTime, timer: Timer) {
+    /// Schedules a timer; `at` is never before now (the engine stops a run that tries).
+    pub fn schedule(&mut self, at: SimTime, timer: StrategyTimer) {
+        debug_assert!(
+            at >= self.now,
+            "{timer:?} scheduled at {at:?}, before {:?}",
+            self.now
+        );
         self.out.push(Command::Schedule { at, timer });
     }
 
@@ -146,8 +181,11 @@ impl Context<'_> {
 
 /// One redundancy strategy driving one service.
 pub trait Strategy: Send {
+    /// The strategy's own timers.
+    type Timer;
+
     /// Reacts to a stimulus by pushing commands into `ctx.out`.
-    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context);
+    fn handle(&mut self, stimulus: Stimulus<Self::Timer>, ctx: &mut Context);
 
     /// What a client at `vantage` sees now.
     fn state(&self, view: &View, vantage: Observer) -> ServiceState;
@@ -158,22 +196,105 @@ pub trait Strategy: Send {
     }
 }
 
-/// Builds the strategy object for a service.
-pub fn build(
-    spec: &ServiceSpec,
-    topology: &crate::net::topology::Topology,
-    phase_rng: &mut ChaCha8Rng,
-) -> Box<dyn Strategy> {
-    match spec.strategy {
-        StrategyName::ActiveActive => {
-            Box::new(active_active::ActiveActive::new(spec, topology, phase_rng))
+/// The strategy of one service, whichever it is: the engine's one handle on strategies
+/// (boxed, since they differ much in size).
+pub enum ServiceStrategy {
+    /// ACTIVE_ACTIVE.
+    ActiveActive(Box<ActiveActive>),
+    /// ACTIVE_PASSIVE.
+    ActivePassive(Box<ActivePassive>),
+    /// N_WAY.
+    NWay(Box<NWay>),
+    /// GEOGRAPHIC.
+    Geographic(Box<Geographic>),
+}
+
+impl ServiceStrategy {
+    /// Builds the strategy object for a service.
+    pub fn build(
+        spec: &ServiceSpec,
+        topology: &crate::net::topology::Topology,
+        phase_rng: &mut ChaCha8Rng,
+    ) -> Self {
+        match spec.strategy {
+            StrategyName::ActiveActive => ServiceStrategy::ActiveActive(Box::new(
+                ActiveActive::new(spec, topology, phase_rng),
+            )),
+            StrategyName::ActivePassive => ServiceStrategy::ActivePassive(Box::new(
+                ActivePassive::new(spec, topology, phase_rng),
+            )),
+            StrategyName::NWay => {
+                ServiceStrategy::NWay(Box::new(NWay::new(spec, topology, phase_rng)))
+            }
+            StrategyName::Geographic => {
+                ServiceStrategy::Geographic(Box::new(Geographic::new(spec, topology, phase_rng)))
+            }
         }
-        StrategyName::ActivePassive => Box::new(active_passive::ActivePassive::new(
-            spec, topology, phase_rng,
-        )),
-        StrategyName::NWay => Box::new(n_way::NWay::new(spec, topology, phase_rng)),
-        StrategyName::Geographic => {
-            Box::new(geographic::Geographic::new(spec, topology, phase_rng))
+    }
+
+    /// Hands a stimulus to the strategy; a timer goes back to the strategy that
+    /// scheduled it, since a service's queue holds only its own strategy's timers.
+    pub fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+        let foreign = |timer: StrategyTimer| -> ! {
+            unreachable!("a strategy received a timer it never scheduled: {timer:?}")
+        };
+        match self {
+            ServiceStrategy::ActiveActive(strategy) => {
+                let stimulus = stimulus.narrow(|timer| match timer {
+                    StrategyTimer::ActiveActive(timer) => timer,
+                    other @ (StrategyTimer::ActivePassive(_)
+                    | StrategyTimer::NWay(_)
+                    | StrategyTimer::Geographic(_)) => foreign(other),
+                });
+                strategy.handle(stimulus, ctx)
+            }
+            ServiceStrategy::ActivePassive(strategy) => {
+                let stimulus = stimulus.narrow(|timer| match timer {
+                    StrategyTimer::ActivePassive(timer) => timer,
+                    other @ (StrategyTimer::ActiveActive(_)
+                    | StrategyTimer::NWay(_)
+                    | StrategyTimer::Geographic(_)) => foreign(other),
+                });
+                strategy.handle(stimulus, ctx)
+            }
+            ServiceStrategy::NWay(strategy) => {
+                let stimulus = stimulus.narrow(|timer| match timer {
+                    StrategyTimer::NWay(timer) => timer,
+                    other @ (StrategyTimer::ActiveActive(_)
+                    | StrategyTimer::ActivePassive(_)
+                    | StrategyTimer::Geographic(_)) => foreign(other),
+                });
+                strategy.handle(stimulus, ctx)
+            }
+            ServiceStrategy::Geographic(strategy) => {
+                let stimulus = stimulus.narrow(|timer| match timer {
+                    StrategyTimer::Geographic(timer) => timer,
+                    other @ (StrategyTimer::ActiveActive(_)
+                    | StrategyTimer::ActivePassive(_)
+                    | StrategyTimer::NWay(_)) => foreign(other),
+                });
+                strategy.handle(stimulus, ctx)
+            }
+        }
+    }
+
+    /// What a client at `vantage` sees now.
+    pub fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+        match self {
+            ServiceStrategy::ActiveActive(strategy) => strategy.state(view, vantage),
+            ServiceStrategy::ActivePassive(strategy) => strategy.state(view, vantage),
+            ServiceStrategy::NWay(strategy) => strategy.state(view, vantage),
+            ServiceStrategy::Geographic(strategy) => strategy.state(view, vantage),
+        }
+    }
+
+    /// Whether two replicas both act as primary now (counted as split-brain time).
+    pub fn split_brain(&self, view: &View) -> bool {
+        match self {
+            ServiceStrategy::ActiveActive(strategy) => strategy.split_brain(view),
+            ServiceStrategy::ActivePassive(strategy) => strategy.split_brain(view),
+            ServiceStrategy::NWay(strategy) => strategy.split_brain(view),
+            ServiceStrategy::Geographic(strategy) => strategy.split_brain(view),
         }
     }
 }

@@ -56,29 +56,100 @@
 //! Byzantine one safety violation is counted per such episode; Byzantine replicas are
 //! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
+use super::failover::FailoverAttempt;
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Strategy, Timer,
-    View,
+    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
 };
+use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// A replica's own timer: its election timeout.
-const ELECTION: u16 = 1;
-/// A leader's own timer: step down, its quorum lost for one election timeout.
-const STEP_DOWN: u16 = 2;
-/// A RequestVote arrives (target = from·n + to, token = the candidate's term).
-const VOTE_REQUEST: u16 = 3;
-/// A granted vote arrives (token = the term of the vote).
-const VOTE_GRANTED: u16 = 4;
-/// A refusal from a higher term arrives (token = that term).
-const VOTE_REFUSED: u16 = 5;
-/// A leader's heartbeat arrives at a replica that does not follow it yet.
-const HEARTBEAT: u16 = 6;
+/// An N_WAY timer: a replica's own timer, or a message arriving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NWayTimer {
+    /// A follower's or candidate's election timeout.
+    Election {
+        /// The replica.
+        replica: u32,
+        /// Its timer generation at scheduling.
+        token: Generation,
+    },
+    /// A leader steps down, its quorum lost for one election timeout.
+    StepDown {
+        /// The leader.
+        replica: u32,
+        /// Its timer generation at scheduling.
+        token: Generation,
+    },
+    /// A message arrives.
+    Message(Message),
+}
+
+/// A message between replicas, delivered after its path's latency; indices are replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A candidate asks for a vote in its term.
+    VoteRequest {
+        /// The candidate.
+        candidate: u32,
+        /// The replica asked.
+        voter: u32,
+        /// The candidate's term.
+        term: u32,
+    },
+    /// A vote granted in `term`.
+    VoteGranted {
+        /// The replica that voted.
+        voter: u32,
+        /// The candidate it voted for.
+        candidate: u32,
+        /// The term of the vote.
+        term: u32,
+    },
+    /// A refusal from a replica that has seen a higher term.
+    VoteRefused {
+        /// The replica that refused.
+        voter: u32,
+        /// The candidate refused.
+        candidate: u32,
+        /// The voter's (higher) term.
+        term: u32,
+    },
+    /// A leader's heartbeat to a replica that does not follow it yet.
+    Heartbeat {
+        /// The leader.
+        leader: u32,
+        /// The replica it should make follow.
+        follower: u32,
+        /// The leader's term.
+        term: u32,
+    },
+}
+
+impl Message {
+    /// (sender, receiver).
+    fn route(self) -> (usize, usize) {
+        let (from, to) = match self {
+            Message::VoteRequest {
+                candidate, voter, ..
+            } => (candidate, voter),
+            Message::VoteGranted {
+                voter, candidate, ..
+            }
+            | Message::VoteRefused {
+                voter, candidate, ..
+            } => (voter, candidate),
+            Message::Heartbeat {
+                leader, follower, ..
+            } => (leader, follower),
+        };
+        (from as usize, to as usize)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -101,7 +172,7 @@ struct Replica {
     leader_latency: Nanos,
     /// Generation of its own timer (election, or step-down while leader); bumping it
     /// cancels the pending one.
-    generation: u32,
+    generation: Generation,
     /// Its own timer is pending.
     timer_pending: bool,
     /// Its pre-vote failed: it waits for the world to change before timing out again.
@@ -125,6 +196,21 @@ struct Episode {
     rounds: u32,
     highest_term: u32,
     no_quorum: bool,
+}
+
+impl Episode {
+    /// The episode as a failover attempt numbered `number`: detected, and decided
+    /// (elections are automatic), at the first election timer, or now if none fired.
+    fn attempt(&self, number: u32, now: SimTime) -> FailoverAttempt {
+        let detected_at = self.detected_at.unwrap_or(now);
+        FailoverAttempt {
+            fault: self.fault,
+            fault_at: self.fault_at,
+            detected_at,
+            decided_at: detected_at,
+            number,
+        }
+    }
 }
 
 /// The N_WAY strategy for one service.
@@ -182,7 +268,7 @@ impl NWay {
                 following: (index != 0).then_some((0, 1)),
                 followed_since: SimTime::ZERO,
                 leader_latency: 0,
-                generation: 0,
+                generation: Generation::default(),
                 timer_pending: false,
                 parked: false,
                 votes: 0,
@@ -274,46 +360,42 @@ impl NWay {
         rng.random_range(self.timeout_min..=self.timeout_max)
     }
 
-    /// Starts `i`'s own timer (cancelling the pending one).
-    fn arm(&mut self, i: usize, kind: u16, at: SimTime, ctx: &mut Context) {
+    /// Starts `i`'s own timer, made by `timer` from its index and generation
+    /// (cancelling the pending one).
+    fn arm(
+        &mut self,
+        i: usize,
+        timer: fn(u32, Generation) -> NWayTimer,
+        at: SimTime,
+        ctx: &mut Context,
+    ) {
         let replica = &mut self.replicas[i];
-        replica.generation = replica.generation.wrapping_add(1);
+        let token = replica.generation.bump();
         replica.timer_pending = true;
         replica.parked = false;
-        ctx.schedule(
-            at,
-            Timer {
-                kind,
-                target: i as u32,
-                token: replica.generation,
-            },
-        );
+        ctx.schedule(at, StrategyTimer::NWay(timer(i as u32, token)));
     }
 
     /// Cancels `i`'s own timer.
     fn disarm(&mut self, i: usize) {
         let replica = &mut self.replicas[i];
-        replica.generation = replica.generation.wrapping_add(1);
+        replica.generation.bump();
         replica.timer_pending = false;
     }
 
     /// Restarts `i`'s election timer with a fresh timeout counted from `base`.
     fn arm_election(&mut self, i: usize, base: SimTime, ctx: &mut Context) {
         let timeout = self.draw_timeout(ctx.rng);
-        self.arm(i, ELECTION, base.after(timeout), ctx);
+        let election = |replica, token| NWayTimer::Election { replica, token };
+        self.arm(i, election, base.after(timeout), ctx);
     }
 
-    /// A message from replica `from` to `to`, arriving after the path's latency.
-    fn send(&self, kind: u16, from: usize, to: usize, term: u32, ctx: &mut Context) {
+    /// Sends `message`: it arrives after its path's latency, if the path exists now.
+    fn send(&self, message: Message, ctx: &mut Context) {
+        let (from, to) = message.route();
         if let Some(latency) = self.latency(&ctx.view, from, to) {
-            ctx.schedule(
-                ctx.now.after(latency),
-                Timer {
-                    kind,
-                    target: (from * self.replicas.len() + to) as u32,
-                    token: term,
-                },
-            );
+            let arrival = StrategyTimer::NWay(NWayTimer::Message(message));
+            ctx.schedule(ctx.now.after(latency), arrival);
         }
     }
 
@@ -348,7 +430,12 @@ impl NWay {
         }
         for peer in 0..self.replicas.len() {
             if peer != i && self.reaches(&ctx.view, i, peer) {
-                self.send(VOTE_REQUEST, i, peer, term, ctx);
+                let request = Message::VoteRequest {
+                    candidate: i as u32,
+                    voter: peer as u32,
+                    term,
+                };
+                self.send(request, ctx);
             }
         }
     }
@@ -363,19 +450,15 @@ impl NWay {
             return;
         }
         episode.no_quorum = true;
-        let detected_at = episode.detected_at.unwrap_or(ctx.now);
-        let record = FailoverRecord {
-            fault: episode.fault,
-            fault_at: episode.fault_at,
-            detected_at,
-            decided_at: detected_at,
-            completed_at: ctx.now,
-            outcome: Outcome::NoQuorum,
-            data_loss: 0,
-            from: Some(self.replicas[episode.from].node),
-            to: None,
-            attempt: episode.rounds,
-        };
+        let from = Some(self.replicas[episode.from].node);
+        // Commits need a quorum: no acknowledged write is lost.
+        let record = episode.attempt(episode.rounds, ctx.now).record(
+            ctx.now,
+            Outcome::NoQuorum,
+            from,
+            None,
+            0,
+        );
         ctx.record(record);
     }
 
@@ -385,8 +468,12 @@ impl NWay {
         }
         let replica = &mut self.replicas[voter];
         if term < replica.term {
-            let own = replica.term;
-            self.send(VOTE_REFUSED, voter, candidate, own, ctx);
+            let refusal = Message::VoteRefused {
+                voter: voter as u32,
+                candidate: candidate as u32,
+                term: replica.term,
+            };
+            self.send(refusal, ctx);
             return;
         }
         if term > replica.term {
@@ -397,7 +484,12 @@ impl NWay {
         if replica.voted_for.is_none_or(|v| v == candidate) {
             replica.voted_for = Some(candidate);
             self.arm_election(voter, ctx.now, ctx);
-            self.send(VOTE_GRANTED, voter, candidate, term, ctx);
+            let grant = Message::VoteGranted {
+                voter: voter as u32,
+                candidate: candidate as u32,
+                term,
+            };
+            self.send(grant, ctx);
         }
     }
 
@@ -534,7 +626,8 @@ impl NWay {
             }
             let backed = self.support(&ctx.view, l) >= self.quorum;
             if !backed && !self.replicas[l].timer_pending {
-                self.arm(l, STEP_DOWN, ctx.now.after(self.timeout_max), ctx);
+                let step_down = |replica, token| NWayTimer::StepDown { replica, token };
+                self.arm(l, step_down, ctx.now.after(self.timeout_max), ctx);
             } else if backed && self.replicas[l].timer_pending {
                 self.disarm(l);
             }
@@ -583,14 +676,13 @@ impl NWay {
             }
             if let Some(latency) = self.latency(&ctx.view, l, p) {
                 self.replicas[p].heartbeat_pending = Some((l, term));
-                ctx.schedule(
-                    next_send.after(latency),
-                    Timer {
-                        kind: HEARTBEAT,
-                        target: (l * self.replicas.len() + p) as u32,
-                        token: term,
-                    },
-                );
+                let heartbeat = Message::Heartbeat {
+                    leader: l as u32,
+                    follower: p as u32,
+                    term,
+                };
+                let arrival = StrategyTimer::NWay(NWayTimer::Message(heartbeat));
+                ctx.schedule(next_send.after(latency), arrival);
             }
         }
     }
@@ -621,19 +713,17 @@ impl NWay {
                         } else {
                             episode.rounds
                         };
-                        let detected_at = episode.detected_at.unwrap_or(ctx.now);
-                        ctx.record(FailoverRecord {
-                            fault: episode.fault,
-                            fault_at: episode.fault_at,
-                            detected_at,
-                            decided_at: detected_at,
-                            completed_at: ctx.now,
-                            outcome: Outcome::Success,
-                            data_loss: 0,
-                            from: Some(self.replicas[episode.from].node),
-                            to: Some(self.replicas[leader].node),
-                            attempt: failed_rounds + u32::from(episode.no_quorum),
-                        });
+                        let number = failed_rounds + u32::from(episode.no_quorum);
+                        let from = Some(self.replicas[episode.from].node);
+                        let to = Some(self.replicas[leader].node);
+                        let record = episode.attempt(number, ctx.now).record(
+                            ctx.now,
+                            Outcome::Success,
+                            from,
+                            to,
+                            0,
+                        );
+                        ctx.record(record);
                     }
                 }
             }
@@ -656,41 +746,57 @@ impl NWay {
         self.unsafe_now = violated;
     }
 
-    fn on_timer(&mut self, timer: Timer, ctx: &mut Context) {
-        let n = self.replicas.len();
-        match timer.kind {
-            ELECTION | STEP_DOWN => {
-                let i = timer.target as usize;
-                if timer.token != self.replicas[i].generation {
+    fn on_timer(&mut self, timer: NWayTimer, ctx: &mut Context) {
+        match timer {
+            NWayTimer::Election { replica, token } | NWayTimer::StepDown { replica, token } => {
+                let i = replica as usize;
+                if !self.replicas[i].generation.is_current(token) {
                     return;
                 }
                 // Winning, stepping down, crashing and following all cancel the timer,
                 // so a live one always matches the role.
                 let leads = self.replicas[i].role == Role::Leader;
-                debug_assert_eq!(leads, timer.kind == STEP_DOWN);
+                debug_assert_eq!(leads, matches!(timer, NWayTimer::StepDown { .. }));
                 if leads {
                     self.on_step_down(i, ctx);
                 } else {
                     self.on_election_timer(i, ctx);
                 }
             }
-            VOTE_REQUEST | VOTE_GRANTED | VOTE_REFUSED | HEARTBEAT => {
-                let (from, to) = (timer.target as usize / n, timer.target as usize % n);
-                let term = timer.token;
-                match timer.kind {
-                    VOTE_REQUEST => self.on_vote_request(from, to, term, ctx),
-                    VOTE_GRANTED => self.on_vote_granted(from, to, term, ctx),
-                    VOTE_REFUSED => self.on_vote_refused(from, to, term, &ctx.view),
-                    _ => self.on_heartbeat(from, to, term, ctx),
-                }
-            }
-            _ => {}
+            NWayTimer::Message(message) => self.on_message(message, ctx),
+        }
+    }
+
+    fn on_message(&mut self, message: Message, ctx: &mut Context) {
+        match message {
+            Message::VoteRequest {
+                candidate,
+                voter,
+                term,
+            } => self.on_vote_request(candidate as usize, voter as usize, term, ctx),
+            Message::VoteGranted {
+                voter,
+                candidate,
+                term,
+            } => self.on_vote_granted(voter as usize, candidate as usize, term, ctx),
+            Message::VoteRefused {
+                voter,
+                candidate,
+                term,
+            } => self.on_vote_refused(voter as usize, candidate as usize, term, &ctx.view),
+            Message::Heartbeat {
+                leader,
+                follower,
+                term,
+            } => self.on_heartbeat(leader as usize, follower as usize, term, ctx),
         }
     }
 }
 
 impl Strategy for NWay {
-    fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+    type Timer = NWayTimer;
+
+    fn handle(&mut self, stimulus: Stimulus<NWayTimer>, ctx: &mut Context) {
         if self.replicas.is_empty() {
             return;
         }

@@ -34,12 +34,13 @@
 //! law allows; cancelled through a generation token when the overload ends), through
 //! [`Command::CrashNode`] with a repair time drawn from `overload_cascade.repair`.
 
-use super::detection::{Declaration, HealthMonitor};
-use super::failover::{backoff, decide, Decision};
+use super::detection::{Declaration, HealthMonitor, MonitorTimer};
+use super::failover::{decide, Decision, FailoverAttempt};
 use super::{
-    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Timer, View,
+    Address, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, View,
 };
 use crate::core::duration::Duration;
+use crate::core::generation::Generation;
 use crate::core::time::{secs_to_nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
@@ -47,16 +48,61 @@ use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{Failover, OverloadCascade, Service};
 use rand_chacha::ChaCha8Rng;
 
-// Timer kinds of a pool. Owners of pools use kinds from `OWNER_KINDS` up to the
-// health monitor's (1000 and above), so a timer's kind says whose it is.
-const DECIDED: u16 = 1;
-const EJECTED: u16 = 2;
-const TIMED_OUT: u16 = 3;
-const READMITTED: u16 = 4;
-const OVERLOADED: u16 = 5;
-
-/// First timer kind free for the owner of a pool.
-pub const OWNER_KINDS: u16 = 100;
+/// A replica pool's timer. `balancer` indexes the load balancers (one per vantage),
+/// `replica` the pool's replicas; `token` is the generation at scheduling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolTimer {
+    /// A load balancer's health check of its replicas.
+    Monitor {
+        /// The load balancer whose monitor it is.
+        balancer: u32,
+        /// The monitor's own timer.
+        timer: MonitorTimer,
+    },
+    /// The failover mode has decided on an ejection.
+    Decided {
+        /// The load balancer.
+        balancer: u32,
+        /// The replica being ejected.
+        replica: u32,
+        /// The replica's generation at that load balancer.
+        token: Generation,
+    },
+    /// The `lb_update` of an ejection is done: the replica leaves rotation.
+    Ejected {
+        /// The load balancer.
+        balancer: u32,
+        /// The replica ejected.
+        replica: u32,
+        /// The replica's generation at that load balancer.
+        token: Generation,
+    },
+    /// An ejection ran past the failover timeout.
+    TimedOut {
+        /// The load balancer.
+        balancer: u32,
+        /// The replica being ejected.
+        replica: u32,
+        /// The replica's generation at that load balancer.
+        token: Generation,
+    },
+    /// A replica declared up is back in rotation.
+    Readmitted {
+        /// The load balancer.
+        balancer: u32,
+        /// The replica readmitted.
+        replica: u32,
+        /// The replica's generation at that load balancer.
+        token: Generation,
+    },
+    /// An overloaded replica fails.
+    Overloaded {
+        /// The replica.
+        replica: u32,
+        /// Its overload generation at scheduling.
+        token: Generation,
+    },
+}
 
 /// Load factors within this of 1 count as exactly full: shares like 2/3 + 2/3 + 2/3
 /// must not read as an overload through rounding.
@@ -65,11 +111,7 @@ const SLACK: f64 = 1e-9;
 /// An ejection in progress at one load balancer.
 #[derive(Clone, Debug)]
 struct Ejection {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: SimTime,
-    decided_at: SimTime,
-    number: u32,
+    attempt: FailoverAttempt,
     declined: bool,
 }
 
@@ -83,7 +125,7 @@ struct Balancer {
     ejecting: Vec<Option<Ejection>>,
     readmitting: Vec<bool>,
     /// Per replica; a timer whose token differs is stale.
-    generation: Vec<u32>,
+    generation: Vec<Generation>,
     /// Demand this vantage brings, in capacity units.
     share: f64,
 }
@@ -97,24 +139,21 @@ pub struct ReplicaPool {
     failover: Failover,
     lb_update: Distribution,
     cascade: Option<OverloadCascade>,
-    /// First timer target of this pool; its targets are `base .. base + span()`.
-    base: u32,
     /// Load factor of each replica as of the last [`ReplicaPool::rebalance`].
     load: Vec<f64>,
-    overload_generation: Vec<u32>,
+    overload_generation: Vec<Generation>,
     last_down: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
 }
 
 impl ReplicaPool {
     /// A pool of `replicas` seen from `vantages`, all in rotation and with no share of
-    /// demand yet; its timers use targets from `base` on. Probe phases come from `phase_rng`.
+    /// demand yet. Probe phases come from `phase_rng`.
     pub fn new(
         replicas: Vec<NodeId>,
         vantages: &[Observer],
         params: &Service,
         topology: &Topology,
-        base: u32,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let n = replicas.len();
@@ -126,7 +165,7 @@ impl ReplicaPool {
                 routed: vec![true; n],
                 ejecting: vec![None; n],
                 readmitting: vec![false; n],
-                generation: vec![0; n],
+                generation: vec![Generation::default(); n],
                 share: 0.0,
             })
             .collect();
@@ -140,9 +179,8 @@ impl ReplicaPool {
             failover: params.failover.clone(),
             lb_update: params.active_active.lb_update.clone(),
             cascade: params.active_active.overload_cascade.clone(),
-            base,
             load: vec![0.0; n],
-            overload_generation: vec![0; n],
+            overload_generation: vec![Generation::default(); n],
             last_down: vec![(FaultTag::default(), SimTime::ZERO); n],
             network_cause: FaultTag::default(),
         }
@@ -151,18 +189,6 @@ impl ReplicaPool {
     /// The replicas, in priority order.
     pub fn replicas(&self) -> &[NodeId] {
         &self.replicas
-    }
-
-    /// Number of timer targets the pool uses.
-    pub fn span(&self) -> u32 {
-        (self.balancers.len() * self.replicas.len().max(1)) as u32
-    }
-
-    /// Whether `timer` belongs to this pool.
-    pub fn owns(&self, timer: &Timer) -> bool {
-        (timer.kind < OWNER_KINDS || HealthMonitor::owns(timer))
-            && timer.target >= self.base
-            && timer.target - self.base < self.span()
     }
 
     /// Sets the demand that the clients of vantage `index` bring to this pool.
@@ -184,7 +210,7 @@ impl ReplicaPool {
     }
 
     /// Remembers what took replicas down or changed the network, for records.
-    pub fn note(&mut self, stimulus: &Stimulus, now: SimTime) {
+    pub fn note<T>(&mut self, stimulus: &Stimulus<T>, now: SimTime) {
         match *stimulus {
             Stimulus::NodeDown { node, cause } => {
                 for (index, &replica) in self.replicas.iter().enumerate() {
@@ -224,71 +250,58 @@ impl ReplicaPool {
     }
 
     /// Starts the load balancers' health checks (explicit probing schedules probes).
-    pub fn start(&mut self, ctx: &mut Context) {
-        for b in 0..self.balancers.len() {
-            let first = ctx.out.len();
-            self.balancers[b].health.start(ctx);
-            self.tag_monitor_timers(b, first, ctx.out);
+    pub fn start(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+        for (b, lb) in self.balancers.iter_mut().enumerate() {
+            lb.health.start(ctx, monitor_address(b, address));
         }
     }
 
     /// Re-reads which replicas answer each load balancer's probes. A load balancer whose
     /// own node is down probes nothing and keeps its last beliefs.
-    pub fn refresh(&mut self, ctx: &mut Context) {
-        for b in 0..self.balancers.len() {
-            if self.balancers[b]
-                .vantage
-                .is_some_and(|v| !ctx.view.network.is_up(v))
-            {
+    pub fn refresh(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+        for (b, lb) in self.balancers.iter_mut().enumerate() {
+            if lb.vantage.is_some_and(|v| !ctx.view.network.is_up(v)) {
                 continue;
             }
-            let first = ctx.out.len();
-            self.balancers[b].health.refresh(ctx);
-            self.tag_monitor_timers(b, first, ctx.out);
-        }
-    }
-
-    /// A [`HealthMonitor`] numbers its timers by target index only; with one monitor per
-    /// vantage the pool adds the balancer and its own base so the timer finds its way back.
-    fn tag_monitor_timers(&self, b: usize, first: usize, out: &mut [Command]) {
-        let offset = self.base + (b * self.replicas.len()) as u32;
-        for command in &mut out[first..] {
-            if let Command::Schedule { timer, .. } = command {
-                if HealthMonitor::owns(timer) {
-                    timer.target += offset;
-                }
-            }
+            lb.health.refresh(ctx, monitor_address(b, address));
         }
     }
 
     /// Handles one of the pool's timers; returns the record of an ejection attempt that ended.
-    pub fn on_timer(&mut self, timer: Timer, ctx: &mut Context) -> Option<FailoverRecord> {
-        let local = (timer.target - self.base) as usize;
-        if timer.kind == OVERLOADED {
-            self.on_overloaded(local, timer.token, ctx);
-            return None;
-        }
-        let n = self.replicas.len();
-        let (b, r) = (local / n, local % n);
-        if HealthMonitor::owns(&timer) {
-            let first = ctx.out.len();
-            let inner = Timer {
-                target: r as u32,
-                ..timer
-            };
-            let declaration = self.balancers[b].health.on_timer(inner, ctx);
-            self.tag_monitor_timers(b, first, ctx.out);
-            if let Some(declaration) = declaration {
-                self.on_declaration(b, declaration, ctx);
+    pub fn on_timer(
+        &mut self,
+        timer: PoolTimer,
+        ctx: &mut Context,
+        address: impl Address<PoolTimer>,
+    ) -> Option<FailoverRecord> {
+        match timer {
+            PoolTimer::Overloaded { replica, token } => {
+                self.on_overloaded(replica as usize, token, ctx);
+                None
             }
-            return None;
-        }
-        if timer.token != self.balancers[b].generation[r] {
-            return None;
-        }
-        match timer.kind {
-            DECIDED => self.on_decided(b, r, ctx),
-            EJECTED => {
+            PoolTimer::Monitor { balancer, timer } => {
+                let b = balancer as usize;
+                let monitor = monitor_address(b, address);
+                let declaration = self.balancers[b].health.on_timer(timer, ctx, monitor);
+                if let Some(declaration) = declaration {
+                    self.on_declaration(b, declaration, ctx, address);
+                }
+                None
+            }
+            PoolTimer::Decided {
+                balancer,
+                replica,
+                token,
+            } => {
+                let (b, r) = self.current(balancer, replica, token)?;
+                self.on_decided(b, r, ctx, address)
+            }
+            PoolTimer::Ejected {
+                balancer,
+                replica,
+                token,
+            } => {
+                let (b, r) = self.current(balancer, replica, token)?;
                 let ejection = self.balancers[b].ejecting[r].take()?;
                 self.balancers[b].routed[r] = false;
                 let outcome = if self.carries(&ctx.view, b) {
@@ -298,46 +311,63 @@ impl ReplicaPool {
                 };
                 Some(self.record(r, &ejection, outcome, ctx.now))
             }
-            TIMED_OUT => {
+            PoolTimer::TimedOut {
+                balancer,
+                replica,
+                token,
+            } => {
+                let (b, r) = self.current(balancer, replica, token)?;
                 let mut ejection = self.balancers[b].ejecting[r].take()?;
                 let record = self.record(r, &ejection, Outcome::TimedOut, ctx.now);
-                if ejection.number < self.failover.retries {
-                    ejection.number += 1;
-                    let wait = backoff(&self.failover, ejection.number);
+                if let Some(wait) = ejection.attempt.retry(&self.failover) {
                     let lb = &mut self.balancers[b];
                     lb.ejecting[r] = Some(ejection);
-                    lb.generation[r] += 1;
-                    let token = lb.generation[r];
-                    ctx.schedule(ctx.now.after(wait), self.timer(DECIDED, b, r, token));
+                    let token = lb.generation[r].bump();
+                    let decided = PoolTimer::Decided {
+                        balancer,
+                        replica,
+                        token,
+                    };
+                    ctx.schedule(ctx.now.after(wait), address(decided));
                 }
                 Some(record)
             }
-            READMITTED => {
+            PoolTimer::Readmitted {
+                balancer,
+                replica,
+                token,
+            } => {
+                let (b, r) = self.current(balancer, replica, token)?;
                 let lb = &mut self.balancers[b];
                 lb.readmitting[r] = false;
                 lb.routed[r] = true;
                 None
             }
-            _ => None,
         }
     }
 
-    fn timer(&self, kind: u16, b: usize, r: usize, token: u32) -> Timer {
-        Timer {
-            kind,
-            target: self.base + (b * self.replicas.len() + r) as u32,
-            token,
-        }
+    /// The (load balancer, replica) indices of an ejection timer, if it is not stale.
+    fn current(&self, balancer: u32, replica: u32, token: Generation) -> Option<(usize, usize)> {
+        let (b, r) = (balancer as usize, replica as usize);
+        self.balancers[b].generation[r]
+            .is_current(token)
+            .then_some((b, r))
     }
 
-    fn on_declaration(&mut self, b: usize, declaration: Declaration, ctx: &mut Context) {
+    fn on_declaration(
+        &mut self,
+        b: usize,
+        declaration: Declaration,
+        ctx: &mut Context,
+        address: impl Address<PoolTimer>,
+    ) {
         let r = declaration.target;
         if !declaration.up {
             let fault = self.fault_of(&ctx.view, r);
             let lb = &mut self.balancers[b];
             if std::mem::take(&mut lb.readmitting[r]) {
                 // Down again before it was back in rotation: it simply stays out.
-                lb.generation[r] += 1;
+                lb.generation[r].bump();
             }
             if !lb.routed[r] || lb.ejecting[r].is_some() {
                 return;
@@ -347,48 +377,67 @@ impl ReplicaPool {
                 Decision::Declined(delay) => (delay, true),
             };
             lb.ejecting[r] = Some(Ejection {
-                fault,
-                fault_at: declaration.changed_at,
-                detected_at: ctx.now,
-                decided_at: ctx.now,
-                number: 0,
+                attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                 declined,
             });
-            lb.generation[r] += 1;
-            let token = lb.generation[r];
-            ctx.schedule(ctx.now.after(delay), self.timer(DECIDED, b, r, token));
+            let token = lb.generation[r].bump();
+            let decided = PoolTimer::Decided {
+                balancer: b as u32,
+                replica: r as u32,
+                token,
+            };
+            ctx.schedule(ctx.now.after(delay), address(decided));
             return;
         }
         let lb = &mut self.balancers[b];
         if lb.ejecting[r].take().is_some() {
             // Back before the ejection finished: it never left rotation.
-            lb.generation[r] += 1;
+            lb.generation[r].bump();
         }
         if !lb.routed[r] && !lb.readmitting[r] {
             lb.readmitting[r] = true;
-            lb.generation[r] += 1;
-            let token = lb.generation[r];
+            let token = lb.generation[r].bump();
             let update = self.lb_update.sample(ctx.rng);
-            ctx.schedule(ctx.now.after(update), self.timer(READMITTED, b, r, token));
+            let readmitted = PoolTimer::Readmitted {
+                balancer: b as u32,
+                replica: r as u32,
+                token,
+            };
+            ctx.schedule(ctx.now.after(update), address(readmitted));
         }
     }
 
-    fn on_decided(&mut self, b: usize, r: usize, ctx: &mut Context) -> Option<FailoverRecord> {
+    fn on_decided(
+        &mut self,
+        b: usize,
+        r: usize,
+        ctx: &mut Context,
+        address: impl Address<PoolTimer>,
+    ) -> Option<FailoverRecord> {
         let ejection = self.balancers[b].ejecting[r].as_mut()?;
-        ejection.decided_at = ctx.now;
+        ejection.attempt.decided_at = ctx.now;
         if ejection.declined {
             let ejection = self.balancers[b].ejecting[r].take()?;
             return Some(self.record(r, &ejection, Outcome::Declined, ctx.now));
         }
         let update = self.lb_update.sample(ctx.rng);
         let timeout = self.failover.timeout.nanos();
-        let lb = &mut self.balancers[b];
-        lb.generation[r] += 1;
-        let token = lb.generation[r];
+        let token = self.balancers[b].generation[r].bump();
+        let (balancer, replica) = (b as u32, r as u32);
         if update > timeout {
-            ctx.schedule(ctx.now.after(timeout), self.timer(TIMED_OUT, b, r, token));
+            let timed_out = PoolTimer::TimedOut {
+                balancer,
+                replica,
+                token,
+            };
+            ctx.schedule(ctx.now.after(timeout), address(timed_out));
         } else {
-            ctx.schedule(ctx.now.after(update), self.timer(EJECTED, b, r, token));
+            let ejected = PoolTimer::Ejected {
+                balancer,
+                replica,
+                token,
+            };
+            ctx.schedule(ctx.now.after(update), address(ejected));
         }
         None
     }
@@ -400,18 +449,9 @@ impl ReplicaPool {
         outcome: Outcome,
         now: SimTime,
     ) -> FailoverRecord {
-        FailoverRecord {
-            fault: ejection.fault,
-            fault_at: ejection.fault_at,
-            detected_at: ejection.detected_at,
-            decided_at: ejection.decided_at,
-            completed_at: now,
-            outcome,
-            data_loss: 0,
-            from: Some(self.replicas[r]),
-            to: None,
-            attempt: ejection.number,
-        }
+        // Every replica serves the same state: an ejection loses no data.
+        let from = Some(self.replicas[r]);
+        ejection.attempt.record(now, outcome, from, None, 0)
     }
 
     /// Whether balancer `b` routes to replica `r` and `r` serves its vantage.
@@ -462,14 +502,14 @@ impl ReplicaPool {
     }
 
     /// Recomputes load factors and (re)arms overload failures; call after any change.
-    pub fn rebalance(&mut self, ctx: &mut Context) {
+    pub fn rebalance(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
         let load = self.loads(&ctx.view);
         for (r, &x) in load.iter().enumerate() {
             if (x - self.load[r]).abs() <= f64::EPSILON * x.max(1.0) {
                 continue;
             }
             self.load[r] = x;
-            self.overload_generation[r] += 1;
+            let token = self.overload_generation[r].bump();
             let Some(cascade) = &self.cascade else {
                 continue;
             };
@@ -479,23 +519,22 @@ impl ReplicaPool {
                     mean: Duration(mean),
                 }
                 .sample(ctx.rng);
-                let timer = Timer {
-                    kind: OVERLOADED,
-                    target: self.base + r as u32,
-                    token: self.overload_generation[r],
+                let overloaded = PoolTimer::Overloaded {
+                    replica: r as u32,
+                    token,
                 };
-                ctx.schedule(ctx.now.after(wait), timer);
+                ctx.schedule(ctx.now.after(wait), address(overloaded));
             }
         }
     }
 
-    fn on_overloaded(&mut self, r: usize, token: u32, ctx: &mut Context) {
+    fn on_overloaded(&mut self, r: usize, token: Generation, ctx: &mut Context) {
         let node = self.replicas[r];
-        if token != self.overload_generation[r] || !ctx.view.network.is_up(node) {
+        if !self.overload_generation[r].is_current(token) || !ctx.view.network.is_up(node) {
             return;
         }
         let Some(cascade) = &self.cascade else { return };
-        self.overload_generation[r] += 1;
+        self.overload_generation[r].bump();
         let repair_after = cascade.repair.sample(ctx.rng);
         ctx.out.push(Command::CrashNode { node, repair_after });
     }
@@ -523,5 +562,15 @@ impl ReplicaPool {
         } else {
             ServiceState::Up
         }
+    }
+}
+
+/// Where the health monitor of load balancer `b` sends its timers: through the pool.
+fn monitor_address(b: usize, pool: impl Address<PoolTimer>) -> impl Address<MonitorTimer> {
+    move |timer| {
+        pool(PoolTimer::Monitor {
+            balancer: b as u32,
+            timer,
+        })
     }
 }
