@@ -862,8 +862,24 @@ fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
     let started = Instant::now();
     let variants: Vec<CompiledScenario> = strategies
         .iter()
-        .map(|&s| variant(&prepared.scenario, s))
-        .collect();
+        .map(|&strategy| {
+            variant(&prepared.scenario, strategy).map_err(|problems| {
+                let lines: Vec<String> = problems
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}: with every service {}: at {}: {}",
+                            args.scenario.display(),
+                            strategy.as_str(),
+                            p.path,
+                            p.message
+                        )
+                    })
+                    .collect();
+                bad(lines.join("\n"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
     let mut csv = args
         .csv
         .as_ref()

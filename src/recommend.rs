@@ -28,7 +28,6 @@
 //! given). Everything is a deterministic function of the scenario and the seed.
 
 use crate::checks::{Check, Op, Verdict};
-use crate::compile::compile;
 use crate::compile::CompiledScenario;
 use crate::output::table::{seconds, write_columns};
 use crate::report::summary::{AvailabilitySummary, ServiceSummary};
@@ -313,23 +312,20 @@ fn with_replicas(service: &Service, k: u32) -> Option<Service> {
     Some(candidate)
 }
 
-/// `scenario` with `service` as its only service, or the reasons it cannot hold it.
+/// `scenario` with `service` as its only service, compiled with every check, or the
+/// reasons it cannot hold it.
 fn single_service(
     scenario: &CompiledScenario,
-    service: Service,
+    service: &Service,
     budget: u64,
 ) -> Result<CompiledScenario, Vec<String>> {
-    let mut source = scenario.source.clone();
-    source.services = vec![service];
-    // Overrides (seed, horizon) were applied to the compiled scenario, not its source.
-    let mut compiled = compile(&source, &scenario.name)
+    let mut compiled = scenario
+        .recompile(|source| source.services = vec![service.clone()])
         .map_err(|problems| problems.into_iter().map(|p| p.message).collect::<Vec<_>>())?;
-    compiled.seed = scenario.seed;
-    compiled.horizon = scenario.horizon;
     compiled.replications = budget;
     let spec = &compiled.services[0];
     let regions = regions_of(&compiled);
-    if spec.strategy == StrategyName::Geographic && regions < 2 {
+    if service.strategy == StrategyName::Geographic && regions < 2 {
         return Err(vec![format!(
             "GEOGRAPHIC needs replicas in at least 2 regions; these {} are all in one",
             spec.replicas.len()
@@ -364,16 +360,17 @@ fn search_service(
                 continue;
             };
             design.strategy = strategy;
-            let mut compiled = match single_service(scenario, design, budget) {
-                Ok(compiled) => compiled,
-                Err(problems) => {
-                    candidates.push(infeasible(strategy, k, problems));
-                    continue;
-                }
-            };
             for &mode in &space.modes {
-                compiled.services[0].params.failover.mode = mode;
-                compiled.source.services[0].failover.mode = mode;
+                design.failover.mode = mode;
+                // The mode changes no check: a design that fails them fails in every mode
+                // and is reported once.
+                let compiled = match single_service(scenario, &design, budget) {
+                    Ok(compiled) => compiled,
+                    Err(problems) => {
+                        candidates.push(infeasible(strategy, k, problems));
+                        break;
+                    }
+                };
                 candidates.push(evaluate(&compiled, mode, &cost, checks, budget, options)?);
             }
         }
@@ -459,7 +456,7 @@ fn evaluate(
     let price = cost.per_replica * spec.replicas.len() as f64 + cost.per_region * regions as f64;
     Ok(Candidate {
         rank: None,
-        strategy: spec.strategy,
+        strategy: spec.strategy.name(),
         replicas: spec.replicas.len() as u32,
         failover_mode: Some(mode),
         nodes: spec

@@ -1,14 +1,19 @@
 //! Validation and compilation: turns a parsed [`Scenario`] into engine-ready types,
 //! collecting every problem (with its JSON path) instead of stopping at the first.
 
-use crate::core::time::Nanos;
-use crate::net::network::Network;
+use crate::core::time::{nanos_to_secs, Nanos};
 use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::scenarios::check::Checker;
+pub use crate::scenarios::check::Problem;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::generators::generate;
 use crate::scenarios::model::*;
+use crate::strategies::detection::{Detection, Probing};
+use crate::strategies::failover::{Approval, Failover, Replication};
+use crate::strategies::params::Site;
 pub use crate::strategies::spec::ServiceSpec;
 use petgraph::graph::UnGraph;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -19,10 +24,6 @@ pub use load::{load_file, load_str};
 pub const MAX_NODES: usize = 5_000_000;
 /// Largest accepted replication count.
 pub const MAX_REPLICATIONS: u64 = 100_000_000;
-/// Largest accepted number of GEOGRAPHIC traffic-manager probers per service.
-pub const MAX_PROBERS: u32 = 1_000;
-/// Largest accepted number of simulated DNS clients per GEOGRAPHIC vantage point.
-pub const MAX_DNS_CLIENTS: u32 = 100_000;
 
 /// Most events a whole run (every replication) may be expected to process. At a few
 /// million events per second and core this is hours of work; beyond it a scenario is
@@ -33,15 +34,6 @@ pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 const BACK_TO_BACK: &str = "at zero, faults follow each other at one instant without end";
 /// Why a fault needs to last.
 const GONE_AT_ONCE: &str = "at zero, the fault is over the instant it starts";
-
-/// One validation problem: where (JSON path) and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// JSON path, e.g. `services[0].replicas[1]`.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// A scenario ready to simulate.
 #[derive(Clone, Debug)]
@@ -67,6 +59,22 @@ pub struct CompiledScenario {
 }
 
 impl CompiledScenario {
+    /// This scenario's file model changed by `patch` and compiled again, every check
+    /// included. The run settings that command-line overrides change (seed,
+    /// replications, horizon) stay this scenario's.
+    pub fn recompile(
+        &self,
+        patch: impl FnOnce(&mut Scenario),
+    ) -> Result<CompiledScenario, Vec<Problem>> {
+        let mut source = self.source.clone();
+        patch(&mut source);
+        let mut compiled = compile(&source, &self.name)?;
+        compiled.seed = self.seed;
+        compiled.replications = self.replications;
+        compiled.horizon = self.horizon;
+        Ok(compiled)
+    }
+
     /// The name of a service's vantage point in outputs: its node, or "global" for the
     /// global client.
     pub fn vantage_name(&self, service: u32, vantage: u32) -> &str {
@@ -196,115 +204,9 @@ pub struct DependencySpec {
     pub delay: Nanos,
 }
 
-struct Checker {
-    problems: Vec<Problem>,
-}
-
-impl Checker {
-    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            path: path.into(),
-            message: message.into(),
-        });
-    }
-
-    fn require(&mut self, ok: bool, path: impl Into<String>, message: impl Into<String>) {
-        if !ok {
-            self.fail(path, message);
-        }
-    }
-
-    fn distribution(&mut self, dist: &Distribution, path: &str) {
-        for (field, message) in dist.problems() {
-            self.fail(format!("{path}.{field}"), message);
-        }
-    }
-
-    /// A distribution of fault timing: besides sound parameters it needs a mean above zero
-    /// (`{"const": 0}`, `{"uniform": {"min": 0, "max": 0}}` and `{"empirical": ["0s"]}`
-    /// have none); `why` says what a zero would do.
-    fn positive_distribution(&mut self, dist: &Distribution, path: &str, why: &str) {
-        let before = self.problems.len();
-        self.distribution(dist, path);
-        if self.problems.len() == before {
-            self.require(
-                dist.mean_secs() > 0.0,
-                format!("{path}.{}", dist.key()),
-                format!("the mean must be longer than zero: {why}"),
-            );
-        }
-    }
-
-    fn probability(&mut self, p: f64, path: impl Into<String>) {
-        self.require(
-            (0.0..=1.0).contains(&p),
-            path,
-            format!("{p} is not a probability: use a number between 0 and 1"),
-        );
-    }
-
-    fn node(
-        &mut self,
-        names: &BTreeMap<String, NodeId>,
-        name: &str,
-        path: String,
-    ) -> Option<NodeId> {
-        let found = names.get(name).copied();
-        if found.is_none() {
-            self.fail(
-                path,
-                format!("unknown node id `{name}`{}", suggestion(names, name)),
-            );
-        }
-        found
-    }
-
-    fn nodes(
-        &mut self,
-        names: &BTreeMap<String, NodeId>,
-        list: &[String],
-        path: &str,
-    ) -> Vec<NodeId> {
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for (i, name) in list.iter().enumerate() {
-            if let Some(id) = self.node(names, name, format!("{path}[{i}]")) {
-                if seen.insert(id) {
-                    out.push(id);
-                } else {
-                    self.fail(
-                        format!("{path}[{i}]"),
-                        format!("node `{name}` is listed twice"),
-                    );
-                }
-            }
-        }
-        out
-    }
-}
-
-/// A hint for an unknown node id: the id that differs only in case, or else the known
-/// ids when there are few enough to read.
-fn suggestion(names: &BTreeMap<String, NodeId>, name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    if let Some(known) = names
-        .keys()
-        .find(|known| known.to_ascii_lowercase() == lower)
-    {
-        return format!(" (did you mean `{known}`?)");
-    }
-    if (1..=12).contains(&names.len()) {
-        let known: Vec<&str> = names.keys().map(String::as_str).collect();
-        return format!(" (known nodes: {})", known.join(", "));
-    }
-    String::new()
-}
-
 /// Validates and compiles; returns every problem found.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
-    let mut check = Checker {
-        problems: Vec::new(),
-    };
+    let mut check = Checker::default();
     let horizon = match scenario.horizon {
         None => {
             check.fail(
@@ -569,7 +471,7 @@ fn compile_services(
 ) -> Vec<ServiceSpec> {
     let names = &topology.by_name;
     // The intact network, built once and only if an N_WAY service needs its latencies.
-    let mut network: Option<Network> = None;
+    let intact = OnceCell::new();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if scenario.services.is_empty() {
@@ -688,225 +590,66 @@ fn compile_services(
             "at most 100 retries",
         );
         check.distribution(&service.replication.lag, &format!("{path}.replication.lag"));
-        check.distribution(
-            &service.active_active.lb_update,
-            &format!("{path}.active_active.lb_update"),
-        );
-        if let Some(cascade) = &service.active_active.overload_cascade {
-            check.require(
-                cascade.mean_time_to_fail.nanos() > 0,
-                format!("{path}.active_active.overload_cascade.mean_time_to_fail"),
-                "must be longer than zero",
-            );
-            check.positive_distribution(
-                &cascade.repair,
-                &format!("{path}.active_active.overload_cascade.repair"),
-                "at zero, a replica is back the instant it fails, overloaded again, without end",
-            );
-        }
-        let ap = &service.active_passive;
-        check.distribution(&ap.promotion, &format!("{path}.active_passive.promotion"));
-        check.distribution(&ap.reroute, &format!("{path}.active_passive.reroute"));
-        check.probability(
-            ap.promotion_failure_probability,
-            format!("{path}.active_passive.promotion_failure_probability"),
-        );
-        let monitor = ap
-            .monitor
-            .as_ref()
-            .and_then(|m| check.node(names, m, format!("{path}.active_passive.monitor")));
-        let nway = &service.n_way;
-        let n = replicas.len();
-        if let Some(q) = nway.quorum {
-            check.require(
-                q as usize <= n && q as usize > n / 2,
-                format!("{path}.n_way.quorum"),
-                format!("quorum {q} is impossible with {n} replicas: it must be more than half ({} to {n})", n / 2 + 1),
-            );
-        }
-        check.require(
-            nway.heartbeat.nanos() > 0,
-            format!("{path}.n_way.heartbeat"),
-            "the heartbeat period must be longer than zero",
-        );
-        check.require(
-            nway.election_timeout_min.nanos() > 0
-                && nway.election_timeout_min <= nway.election_timeout_max,
-            format!("{path}.n_way.election_timeout_min"),
-            "election timeouts need 0 < min ≤ max",
-        );
-        check.require(
-            nway.heartbeat < nway.election_timeout_min,
-            format!("{path}.n_way.heartbeat"),
-            "the heartbeat period must be shorter than the shortest election timeout, or followers time out while the leader is healthy",
-        );
-        if service.strategy == StrategyName::NWay && nway.election_timeout_min.nanos() > 0 {
-            let network = network.get_or_insert_with(|| Network::new(Arc::clone(topology)));
-            if let Some((a, b, round_trip)) = farthest_round_trip(network, &replicas) {
-                let name = |node: NodeId| &topology.nodes[node as usize].name;
-                check.require(
-                    nway.election_timeout_min.nanos() > round_trip,
-                    format!("{path}.n_way.election_timeout_min"),
-                    format!(
-                        "a vote takes a round trip of {} between replicas `{}` and `{}`, no \
-                         less than the shortest election timeout ({}): candidates time out \
-                         before their votes arrive and elections never end; use an \
-                         election_timeout_min longer than the round trip",
-                        seconds(round_trip),
-                        name(a),
-                        name(b),
-                        seconds(nway.election_timeout_min.nanos())
-                    ),
-                );
-            }
-        }
-        if nway.bft && service.strategy == StrategyName::NWay {
-            let f = nway.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
-            let needed = 3 * f.max(1) + 1;
-            check.require(
-                f >= 1 && n >= needed,
-                format!("{path}.n_way.max_faulty"),
-                format!(
-                    "BFT needs n ≥ 3f+1 with f ≥ 1: {n} replicas tolerate at most f = {}; \
-                     use at least {needed} replicas",
-                    (n.max(1) - 1) / 3
-                ),
-            );
-        }
-        let regions = compile_regions(service, topology, &replicas, &path, check);
-        // Probers and simulated clients are held in memory per replication: bound them
-        // so a typo (an extra digit or three) is an error, not an out-of-memory kill.
-        check.require(
-            (1..=MAX_PROBERS).contains(&service.geographic.traffic_manager_probers),
-            format!("{path}.geographic.traffic_manager_probers"),
-            format!(
-                "{} probers is beyond the limit: use between 1 and {MAX_PROBERS}",
-                service.geographic.traffic_manager_probers
-            ),
-        );
-        check.require(
-            (1..=MAX_DNS_CLIENTS).contains(&service.geographic.clients),
-            format!("{path}.geographic.clients"),
-            format!(
-                "{} clients per vantage point is beyond the limit: use between 1 and \
-                 {MAX_DNS_CLIENTS}",
-                service.geographic.clients
-            ),
-        );
+        let site = Site {
+            path: &path,
+            topology,
+            replicas: &replicas,
+            intact: &intact,
+        };
+        let strategy = crate::strategies::compile(service, &site, check);
         out.push(ServiceSpec {
             name: service.name.clone(),
-            strategy: service.strategy,
+            demand: service.demand,
+            detection: compile_detection(detection),
+            failover: compile_failover(failover),
+            replication: compile_replication(&service.replication),
+            strategy,
             replicas,
             vantages,
-            monitor,
-            regions,
-            params: service.clone(),
         });
     }
     out
 }
 
-/// The replicas farthest apart on the intact network and their round trip (twice the
-/// one-way latency of the shortest path), or None with fewer than two connected replicas.
-fn farthest_round_trip(network: &Network, replicas: &[NodeId]) -> Option<(NodeId, NodeId, Nanos)> {
-    let mut farthest = None;
-    for (i, &a) in replicas.iter().enumerate() {
-        for &b in &replicas[i + 1..] {
-            if let Some(latency) = network.latency(Some(a), b) {
-                let round_trip = latency.saturating_mul(2);
-                if farthest.is_none_or(|(_, _, longest)| round_trip > longest) {
-                    farthest = Some((a, b, round_trip));
-                }
-            }
-        }
+fn compile_detection(detection: &crate::scenarios::model::Detection) -> Detection {
+    Detection {
+        interval: detection.interval.nanos(),
+        timeout: detection.timeout.nanos(),
+        unhealthy_threshold: detection.unhealthy_threshold,
+        healthy_threshold: detection.healthy_threshold,
+        probing: match detection.probing {
+            crate::scenarios::model::Probing::Lazy => Probing::Lazy,
+            crate::scenarios::model::Probing::Explicit => Probing::Explicit,
+        },
+        phase: detection.phase.map(|phase| phase.nanos()),
     }
-    farthest
 }
 
-/// A span for messages, e.g. `80ms`.
-fn seconds(nanos: Nanos) -> String {
-    humantime::format_duration(std::time::Duration::from_nanos(nanos)).to_string()
+fn compile_failover(failover: &crate::scenarios::model::Failover) -> Failover {
+    Failover {
+        approval: match failover.mode {
+            FailoverMode::Automatic => Approval::Automatic,
+            FailoverMode::SemiAutomatic => Approval::SemiAutomatic {
+                confirmation: failover.confirmation.clone(),
+                decline_probability: failover.decline_probability,
+            },
+            FailoverMode::Manual => Approval::Manual {
+                operator: failover.operator.clone(),
+            },
+        },
+        timeout: failover.timeout.nanos(),
+        retries: failover.retries,
+        backoff: failover.backoff.nanos(),
+    }
 }
 
-fn compile_regions(
-    service: &Service,
-    topology: &Topology,
-    replicas: &[NodeId],
-    path: &str,
-    check: &mut Checker,
-) -> Vec<u32> {
-    let region_of = |name: &str| {
-        topology
-            .regions
-            .iter()
-            .position(|r| r == name)
-            .map(|i| i as u32)
-    };
-    let replica_regions: Vec<u32> = {
-        let mut seen = BTreeSet::new();
-        replicas
-            .iter()
-            .map(|&r| topology.nodes[r as usize].region)
-            .filter(|r| seen.insert(*r))
-            .collect()
-    };
-    let geo = &service.geographic;
-    let mut order = Vec::new();
-    if let Some(primary) = &geo.primary_region {
-        match region_of(primary) {
-            Some(r) if replica_regions.contains(&r) => order.push(r),
-            Some(_) => check.fail(
-                format!("{path}.geographic.primary_region"),
-                format!("region `{primary}` holds no replica of this service"),
-            ),
-            None => check.fail(
-                format!("{path}.geographic.primary_region"),
-                format!("unknown region `{primary}`"),
-            ),
-        }
+fn compile_replication(replication: &crate::scenarios::model::Replication) -> Replication {
+    match replication.mode {
+        ReplicationMode::Sync => Replication::Sync,
+        ReplicationMode::Async => Replication::Async {
+            lag: replication.lag.clone(),
+        },
     }
-    if geo.primary_region.is_none() && !geo.backup_regions.is_empty() {
-        // The documented default primary is the region of the first replica; with backups
-        // listed, it is the first replica region that is not one of them.
-        let backups: Vec<Option<u32>> = geo.backup_regions.iter().map(|b| region_of(b)).collect();
-        match replica_regions
-            .iter()
-            .find(|r| !backups.contains(&Some(**r)))
-        {
-            Some(&r) => order.push(r),
-            None => check.fail(
-                format!("{path}.geographic.backup_regions"),
-                "every region of this service's replicas is listed as a backup: \
-                 name the one that serves first in `primary_region`"
-                    .to_string(),
-            ),
-        }
-    }
-    for (i, backup) in geo.backup_regions.iter().enumerate() {
-        match region_of(backup) {
-            Some(r) if order.contains(&r) => check.fail(
-                format!("{path}.geographic.backup_regions[{i}]"),
-                format!("region `{backup}` is listed twice"),
-            ),
-            Some(r) if replica_regions.contains(&r) => order.push(r),
-            Some(_) => check.fail(
-                format!("{path}.geographic.backup_regions[{i}]"),
-                format!("region `{backup}` holds no replica of this service"),
-            ),
-            None => check.fail(
-                format!("{path}.geographic.backup_regions[{i}]"),
-                format!("unknown region `{backup}`"),
-            ),
-        }
-    }
-    if geo.backup_regions.is_empty() {
-        for r in replica_regions {
-            if !order.contains(&r) {
-                order.push(r);
-            }
-        }
-    }
-    order
 }
 
 fn compile_faults(
@@ -1314,7 +1057,7 @@ pub struct WorkShare {
 /// and an overload cascade a failure and a repair per replica and cycle at 100% overload.
 /// Strategy timers are left out: they scale with these events, not with user input alone.
 pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos) -> Vec<WorkShare> {
-    let horizon = crate::core::time::nanos_to_secs(horizon);
+    let horizon = nanos_to_secs(horizon);
     let cycles = |cycle: f64| horizon / cycle;
     let mut shares = Vec::new();
     for (i, process) in plan.node_processes.iter().enumerate() {
@@ -1349,28 +1092,26 @@ pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos)
         });
     }
     for (s, service) in services.iter().enumerate() {
-        let spreads_load = matches!(
-            service.strategy,
-            StrategyName::ActiveActive | StrategyName::Geographic
-        );
-        if let (true, Some(cascade)) =
-            (spreads_load, &service.params.active_active.overload_cascade)
+        if let Some(cascade) = service
+            .strategy
+            .pool()
+            .and_then(|pool| pool.overload_cascade.as_ref())
         {
             // At 100% overload; more overload fails replicas faster, so this is a floor.
             shares.push(WorkShare {
                 source: format!("services[{s}].active_active.overload_cascade"),
                 events: service.replicas.len() as f64
                     * 2.0
-                    * cycles(cascade.mean_time_to_fail.secs() + cascade.repair.mean_secs()),
+                    * cycles(nanos_to_secs(cascade.mean_time_to_fail) + cascade.repair.mean_secs()),
             });
         }
-        if service.params.detection.probing == Probing::Explicit {
+        if service.detection.probing == Probing::Explicit {
             let detectors = service.vantages.len().max(1) as f64;
             shares.push(WorkShare {
                 source: format!("services[{s}].detection.probing"),
                 events: detectors
                     * service.replicas.len() as f64
-                    * cycles(service.params.detection.interval.secs()),
+                    * cycles(nanos_to_secs(service.detection.interval)),
             });
         }
     }
@@ -1468,7 +1209,10 @@ mod tests {
                     "replicas": ["e", "c", "w"], "geographic": {geographic}}}]}}"#
         ))
         .unwrap();
-        compile(&scenario, "geo").map(|compiled| compiled.services[0].regions.clone())
+        compile(&scenario, "geo").map(|compiled| match &compiled.services[0].strategy {
+            crate::strategies::StrategyParams::Geographic(params) => params.regions.clone(),
+            other => panic!("compiled as {:?}", other.name()),
+        })
     }
 
     #[test]
@@ -1517,9 +1261,7 @@ mod tests {
                                {"core_edge_access": {"cores": 2, "edges": 1, "access_per_edge": 1}}]}"#,
         )
         .unwrap();
-        let mut check = Checker {
-            problems: Vec::new(),
-        };
+        let mut check = Checker::default();
         let topology = compile_topology(&spec, &mut check);
         assert!(check.problems.is_empty());
         // Tree defaults: core–core 2 ms, edge–core 1 ms, access–edge 0.5 ms.

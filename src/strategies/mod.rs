@@ -11,6 +11,7 @@ pub mod detection;
 pub mod failover;
 pub mod geographic;
 pub mod n_way;
+pub mod params;
 pub mod pool;
 pub mod spec;
 
@@ -19,7 +20,8 @@ pub use crate::core::state::ServiceState;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::net::topology::NodeId;
-use crate::scenarios::model::StrategyName;
+use crate::scenarios::check::Checker;
+use crate::scenarios::model::{Service, StrategyName};
 use rand_chacha::ChaCha8Rng;
 use spec::ServiceSpec;
 
@@ -158,22 +160,82 @@ pub trait Strategy: Send {
     }
 }
 
+/// A service's strategy with its compiled parameters: the closed list of strategies.
+#[derive(Clone, Debug)]
+pub enum StrategyParams {
+    /// Every healthy replica serves behind a load balancer.
+    ActiveActive(params::active_active::Params),
+    /// One primary, standbys promoted on failure.
+    ActivePassive(params::active_passive::Params),
+    /// Quorum replication with a Raft-style leader.
+    NWay(params::n_way::Params),
+    /// Regions with DNS failover by a global traffic manager.
+    Geographic(params::geographic::Params),
+}
+
+impl StrategyParams {
+    /// The strategy's name.
+    pub fn name(&self) -> StrategyName {
+        match self {
+            StrategyParams::ActiveActive(_) => StrategyName::ActiveActive,
+            StrategyParams::ActivePassive(_) => StrategyName::ActivePassive,
+            StrategyParams::NWay(_) => StrategyName::NWay,
+            StrategyParams::Geographic(_) => StrategyName::Geographic,
+        }
+    }
+
+    /// The node whose view decides failover, if the strategy has one.
+    pub fn monitor(&self) -> Option<NodeId> {
+        match self {
+            StrategyParams::ActivePassive(params) => params.monitor,
+            _ => None,
+        }
+    }
+
+    /// The load balancing of the strategy's replica pools, if it spreads load over them.
+    pub fn pool(&self) -> Option<&params::active_active::Params> {
+        match self {
+            StrategyParams::ActiveActive(params) => Some(params),
+            StrategyParams::Geographic(params) => Some(&params.pool),
+            _ => None,
+        }
+    }
+}
+
+/// Checks every strategy block of `service` (all of them, whichever strategy it runs, in
+/// this order, so a file's problems read the same whatever its strategy) and compiles
+/// the one for its strategy.
+pub fn compile(service: &Service, site: &params::Site, check: &mut Checker) -> StrategyParams {
+    let active_active = params::active_active::compile(service, site, check);
+    let active_passive = params::active_passive::compile(service, site, check);
+    let n_way = params::n_way::compile(service, site, check);
+    let geographic = params::geographic::compile(service, site, active_active.clone(), check);
+    match service.strategy {
+        StrategyName::ActiveActive => StrategyParams::ActiveActive(active_active),
+        StrategyName::ActivePassive => StrategyParams::ActivePassive(active_passive),
+        StrategyName::NWay => StrategyParams::NWay(n_way),
+        StrategyName::Geographic => StrategyParams::Geographic(geographic),
+    }
+}
+
 /// Builds the strategy object for a service.
 pub fn build(
     spec: &ServiceSpec,
     topology: &crate::net::topology::Topology,
     phase_rng: &mut ChaCha8Rng,
 ) -> Box<dyn Strategy> {
-    match spec.strategy {
-        StrategyName::ActiveActive => {
-            Box::new(active_active::ActiveActive::new(spec, topology, phase_rng))
-        }
-        StrategyName::ActivePassive => Box::new(active_passive::ActivePassive::new(
-            spec, topology, phase_rng,
+    match &spec.strategy {
+        StrategyParams::ActiveActive(params) => Box::new(active_active::ActiveActive::new(
+            spec, params, topology, phase_rng,
         )),
-        StrategyName::NWay => Box::new(n_way::NWay::new(spec, topology, phase_rng)),
-        StrategyName::Geographic => {
-            Box::new(geographic::Geographic::new(spec, topology, phase_rng))
+        StrategyParams::ActivePassive(params) => Box::new(active_passive::ActivePassive::new(
+            spec, params, topology, phase_rng,
+        )),
+        StrategyParams::NWay(params) => {
+            Box::new(n_way::NWay::new(spec, params, topology, phase_rng))
         }
+        StrategyParams::Geographic(params) => Box::new(geographic::Geographic::new(
+            spec, params, topology, phase_rng,
+        )),
     }
 }

@@ -35,16 +35,17 @@
 //! [`Command::CrashNode`] with a repair time drawn from `overload_cascade.repair`.
 
 use super::detection::{Declaration, HealthMonitor};
-use super::failover::{backoff, decide, Decision};
+use super::failover::{backoff, decide, Decision, Failover};
+use super::params::active_active::{OverloadCascade, Params};
+use super::spec::ServiceSpec;
 use super::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, Timer, View,
 };
 use crate::core::duration::Duration;
-use crate::core::time::{secs_to_nanos, SimTime};
+use crate::core::time::{nanos_to_secs, secs_to_nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{Failover, OverloadCascade, Service};
 use rand_chacha::ChaCha8Rng;
 
 // Timer kinds of a pool. Owners of pools use kinds from `OWNER_KINDS` up to the
@@ -112,7 +113,8 @@ impl ReplicaPool {
     pub fn new(
         replicas: Vec<NodeId>,
         vantages: &[Observer],
-        params: &Service,
+        spec: &ServiceSpec,
+        params: &Params,
         topology: &Topology,
         base: u32,
         phase_rng: &mut ChaCha8Rng,
@@ -122,7 +124,7 @@ impl ReplicaPool {
             .iter()
             .map(|&vantage| Balancer {
                 vantage,
-                health: HealthMonitor::new(vantage, &replicas, &params.detection, phase_rng),
+                health: HealthMonitor::new(vantage, &replicas, &spec.detection, phase_rng),
                 routed: vec![true; n],
                 ejecting: vec![None; n],
                 readmitting: vec![false; n],
@@ -137,9 +139,9 @@ impl ReplicaPool {
                 .collect(),
             replicas,
             balancers,
-            failover: params.failover.clone(),
-            lb_update: params.active_active.lb_update.clone(),
-            cascade: params.active_active.overload_cascade.clone(),
+            failover: spec.failover.clone(),
+            lb_update: params.lb_update.clone(),
+            cascade: params.overload_cascade.clone(),
             base,
             load: vec![0.0; n],
             overload_generation: vec![0; n],
@@ -381,7 +383,7 @@ impl ReplicaPool {
             return Some(self.record(r, &ejection, Outcome::Declined, ctx.now));
         }
         let update = self.lb_update.sample(ctx.rng);
-        let timeout = self.failover.timeout.nanos();
+        let timeout = self.failover.timeout;
         let lb = &mut self.balancers[b];
         lb.generation[r] += 1;
         let token = lb.generation[r];
@@ -474,7 +476,7 @@ impl ReplicaPool {
                 continue;
             };
             if x > 1.0 + SLACK {
-                let mean = secs_to_nanos(cascade.mean_time_to_fail.secs() / (x - 1.0));
+                let mean = secs_to_nanos(nanos_to_secs(cascade.mean_time_to_fail) / (x - 1.0));
                 let wait = Distribution::Exp {
                     mean: Duration(mean),
                 }
