@@ -56,7 +56,7 @@ pub fn parse_validate_run(data: &[u8]) -> Verdict {
     let services = scenario
         .services
         .iter()
-        .map(|s| (s.name.clone(), s.strategy.as_str().to_string()))
+        .map(|s| (s.name.clone(), s.strategy.name().as_str().to_string()))
         .collect();
     let mut study = Study::new(&scenario.name, scenario.seed, 1, scenario.horizon, services);
     study.add(&outcome);

@@ -2,21 +2,24 @@
 //! traces (common random numbers), with paired differences so an engineer sees whether a
 //! difference between strategies is real.
 
-use crate::compile::CompiledScenario;
+use crate::compile::{CompiledScenario, Problem};
 use crate::report::{ServiceSummary, Study, Summary};
 use crate::scenarios::model::StrategyName;
 use crate::stats::{paired_difference_ci, MeanCi};
 use serde::Serialize;
 
-/// The scenario with every service switched to `strategy`; faults and seed unchanged, so
-/// every replication sees the same fault trace whatever the strategy.
-pub fn variant(scenario: &CompiledScenario, strategy: StrategyName) -> CompiledScenario {
-    let mut variant = scenario.clone();
-    for service in &mut variant.services {
-        service.strategy = strategy;
-        service.params.strategy = strategy;
-    }
-    variant
+/// The scenario with every service switched to `strategy` and compiled again, or the
+/// problems that keep it from running so; faults and seed unchanged, so every
+/// replication sees the same fault trace whatever the strategy.
+pub fn variant(
+    scenario: &CompiledScenario,
+    strategy: StrategyName,
+) -> Result<CompiledScenario, Vec<Problem>> {
+    scenario.recompile(|source| {
+        for service in &mut source.services {
+            service.strategy = strategy;
+        }
+    })
 }
 
 /// Parses a comma-separated strategy list in any case.

@@ -119,7 +119,7 @@ pub fn run_study(
     let services = scenario
         .services
         .iter()
-        .map(|s| (s.name.clone(), s.strategy.as_str().to_string()))
+        .map(|s| (s.name.clone(), s.strategy.name().as_str().to_string()))
         .collect();
     let mut study = Study::new(
         &scenario.name,

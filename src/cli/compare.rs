@@ -23,8 +23,24 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
     let started = Instant::now();
     let variants: Vec<CompiledScenario> = strategies
         .iter()
-        .map(|&s| variant(&prepared.scenario, s))
-        .collect();
+        .map(|&strategy| {
+            variant(&prepared.scenario, strategy).map_err(|problems| {
+                let lines: Vec<String> = problems
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}: with every service {}: at {}: {}",
+                            args.scenario.display(),
+                            strategy.as_str(),
+                            p.path,
+                            p.message
+                        )
+                    })
+                    .collect();
+                bad(lines.join("\n"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
     let mut studies = Vec::new();
     let mut events = 0;
     for scenario in &variants {

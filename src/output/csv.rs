@@ -107,7 +107,7 @@ impl CsvExporter {
                     .write_record([
                         outcome.replication.to_string(),
                         spec.name.clone(),
-                        spec.strategy.as_str().to_string(),
+                        spec.strategy.name().as_str().to_string(),
                         registry.id(record.fault).to_string(),
                         registry.kind(record.fault).to_string(),
                         secs(record.fault_at),

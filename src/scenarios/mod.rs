@@ -1,6 +1,7 @@
 //! Scenario files: the JSON model, parsing with exact error positions, distributions
 //! and topology generators. Compilation is the `compile` module's job.
 
+pub mod check;
 pub mod distribution;
 pub mod error;
 pub mod generators;

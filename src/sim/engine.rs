@@ -134,11 +134,12 @@ impl<'a> Replication<'a> {
             .enumerate()
             .map(|(index, spec)| {
                 let index = index as u32;
+                let monitor = spec.strategy.monitor();
                 let related = spec
                     .replicas
                     .iter()
                     .chain(&spec.vantages)
-                    .chain(spec.monitor.iter());
+                    .chain(monitor.iter());
                 for &node in related {
                     let list: &mut Vec<u32> = &mut node_services[node as usize];
                     if list.last() != Some(&index) {

@@ -9,6 +9,7 @@
 //! balancer ejects on its own, so one replica failure yields one record per vantage:
 //! the failover each client population lives through.
 
+use super::params::active_active::Params;
 use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
 use super::{Context, ServiceState, Stimulus, Strategy, StrategyTimer, View};
@@ -24,16 +25,22 @@ pub struct ActiveActive {
 
 impl ActiveActive {
     /// Builds the strategy; probe phases come from `phase_rng`.
-    pub fn new(spec: &ServiceSpec, topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
+    pub fn new(
+        spec: &ServiceSpec,
+        params: &Params,
+        topology: &Topology,
+        phase_rng: &mut ChaCha8Rng,
+    ) -> Self {
         let vantages = vantage_observers(spec);
         let mut pool = ReplicaPool::new(
             spec.replicas.clone(),
             &vantages,
-            &spec.params,
+            spec,
+            params,
             topology,
             phase_rng,
         );
-        let share = spec.params.demand / vantages.len() as f64;
+        let share = spec.demand / vantages.len() as f64;
         for index in 0..vantages.len() {
             pool.set_share(index, share);
         }

@@ -6,7 +6,8 @@
 //! split-brain time runs until the old primary can reach the monitor again.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
-use super::failover::{data_loss, decide, Decision, FailoverAttempt};
+use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
+use super::params::active_passive::Params;
 use super::spec::ServiceSpec;
 use super::{
     Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
@@ -15,7 +16,6 @@ use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
-use crate::scenarios::model::{Failback, Service};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -60,7 +60,9 @@ pub struct ActivePassive {
     replicas: Vec<NodeId>,
     monitor: Observer,
     health: HealthMonitor,
-    params: Service,
+    params: Params,
+    failover: Failover,
+    replication: Replication,
     primary: usize,
     routed: usize,
     stale_primary: Option<usize>,
@@ -76,18 +78,20 @@ pub struct ActivePassive {
 
 impl ActivePassive {
     /// Builds the strategy; probe phases come from `phase_rng`.
-    pub fn new(spec: &ServiceSpec, _topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
-        let health = HealthMonitor::new(
-            spec.monitor,
-            &spec.replicas,
-            &spec.params.detection,
-            phase_rng,
-        );
+    pub fn new(
+        spec: &ServiceSpec,
+        params: &Params,
+        _topology: &Topology,
+        phase_rng: &mut ChaCha8Rng,
+    ) -> Self {
+        let health = HealthMonitor::new(params.monitor, &spec.replicas, &spec.detection, phase_rng);
         ActivePassive {
             replicas: spec.replicas.clone(),
-            monitor: spec.monitor,
+            monitor: params.monitor,
             health,
-            params: spec.params.clone(),
+            params: params.clone(),
+            failover: spec.failover.clone(),
+            replication: spec.replication.clone(),
             primary: 0,
             routed: 0,
             stale_primary: None,
@@ -125,7 +129,7 @@ impl ActivePassive {
                     attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                     from: target,
                     target: None,
-                    data_loss: data_loss(&self.params.replication, ctx.rng),
+                    data_loss: data_loss(&self.replication, ctx.rng),
                     declined: false,
                     promotion_fails: false,
                     false_alarm,
@@ -146,11 +150,8 @@ impl ActivePassive {
             self.generation.bump();
             self.on_decide(ctx);
         }
-        if target == 0
-            && self.primary != 0
-            && self.params.active_passive.failback == Failback::Automatic
-        {
-            let hold_down = self.params.active_passive.hold_down.nanos();
+        if target == 0 && self.primary != 0 && self.params.automatic_failback {
+            let hold_down = self.params.hold_down;
             let failback = StrategyTimer::ActivePassive(ActivePassiveTimer::Failback);
             ctx.schedule(ctx.now.after(hold_down), failback);
         }
@@ -158,7 +159,7 @@ impl ActivePassive {
 
     fn begin(&mut self, mut attempt: Attempt, ctx: &mut Context) {
         self.generation.bump();
-        let delay = match decide(&self.params.failover, ctx.rng) {
+        let delay = match decide(&self.failover, ctx.rng) {
             Decision::Proceed(delay) => delay,
             Decision::Declined(delay) => {
                 attempt.declined = true;
@@ -197,12 +198,12 @@ impl ActivePassive {
             return;
         };
         attempt.target = Some(target);
-        let ap = &self.params.active_passive;
+        let ap = &self.params;
         let promotion = ap.promotion.sample(ctx.rng);
         attempt.promotion_fails = ap.promotion_failure_probability > 0.0
             && ctx.rng.random_bool(ap.promotion_failure_probability);
         let reroute = ap.reroute.sample(ctx.rng);
-        let timeout = self.params.failover.timeout.nanos();
+        let timeout = self.failover.timeout;
         self.generation.bump();
         if promotion.saturating_add(reroute) > timeout && !attempt.promotion_fails {
             let at = ctx.now.after(timeout);
@@ -246,7 +247,7 @@ impl ActivePassive {
             ctx.out.push(Command::UnnecessaryFailover);
             if !ctx.view.reachable(self.monitor, old_node) {
                 // Cut off, the old primary cannot learn that it was replaced.
-                if self.params.active_passive.fencing {
+                if self.params.fencing {
                     self.fenced[old] = true;
                 } else {
                     self.stale_primary = Some(old);
@@ -281,7 +282,7 @@ impl ActivePassive {
         if attempt.declined {
             return;
         }
-        if let Some(wait) = attempt.attempt.retry(&self.params.failover) {
+        if let Some(wait) = attempt.attempt.retry(&self.failover) {
             self.attempt = Some(attempt);
             self.generation.bump();
             self.schedule(ctx.now.after(wait), ActivePassiveTimer::Decide, ctx);

@@ -12,7 +12,6 @@ use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::NodeId;
-use crate::scenarios::model::{Detection, Probing};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -31,6 +30,32 @@ pub enum MonitorTimer {
         /// The target's generation at scheduling.
         token: Generation,
     },
+}
+
+/// How probes are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probing {
+    /// Compute detection instants from the probe phase (no event per probe).
+    Lazy,
+    /// One event per probe; slow, for cross-checking the lazy model.
+    Explicit,
+}
+
+/// A service's health checking, compiled.
+#[derive(Clone, Debug)]
+pub struct Detection {
+    /// Probe period, above zero.
+    pub interval: Nanos,
+    /// A failed probe is known after this long.
+    pub timeout: Nanos,
+    /// Consecutive failures that declare a target down, at least 1.
+    pub unhealthy_threshold: u32,
+    /// Consecutive successes that declare it up again, at least 1.
+    pub healthy_threshold: u32,
+    /// Lazy or explicit probing.
+    pub probing: Probing,
+    /// Probe phase of every (detector, target) pair; None draws one per pair.
+    pub phase: Option<Nanos>,
 }
 
 /// A declaration: the monitor now believes `target` is `up` (or down).
@@ -87,11 +112,11 @@ impl HealthMonitor {
         params: &Detection,
         rng: &mut ChaCha8Rng,
     ) -> Self {
-        let interval = params.interval.nanos().max(1);
+        let interval = params.interval.max(1);
         HealthMonitor {
             detector,
             interval,
-            timeout: params.timeout.nanos(),
+            timeout: params.timeout,
             unhealthy: params.unhealthy_threshold.max(1),
             healthy: params.healthy_threshold.max(1),
             probing: params.probing,
@@ -100,7 +125,7 @@ impl HealthMonitor {
                 .map(|&node| TargetHealth {
                     node,
                     phase: match params.phase {
-                        Some(phase) => phase.nanos() % interval,
+                        Some(phase) => phase % interval,
                         None => rng.random_range(0..interval),
                     },
                     answering: true,

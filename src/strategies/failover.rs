@@ -1,10 +1,10 @@
-//! Failover machinery shared by the strategies: an attempt and its record, the mode's
-//! decision delay, the retry backoff, and data loss from replication lag.
+//! Failover machinery shared by the strategies: an attempt and its record, how a
+//! failover is approved, bounded and retried, and data loss from replication lag.
 
 use super::{FailoverRecord, FaultTag, Outcome};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::topology::NodeId;
-use crate::scenarios::model::{Failover, FailoverMode, Replication, ReplicationMode};
+use crate::scenarios::distribution::Distribution;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -70,6 +70,50 @@ impl FailoverAttempt {
     }
 }
 
+/// Who approves a failover once a failure is detected.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Approval {
+    /// Act on detection.
+    Automatic,
+    /// Wait for a confirmation, which may be declined.
+    SemiAutomatic {
+        /// Time until a human confirms.
+        confirmation: Distribution,
+        /// Probability that the confirmation is declined.
+        decline_probability: f64,
+    },
+    /// Wait for an operator.
+    Manual {
+        /// Time until the operator acts.
+        operator: Distribution,
+    },
+}
+
+/// How a service fails over, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failover {
+    /// Who approves a failover.
+    pub approval: Approval,
+    /// An attempt not complete after this long fails as TimedOut.
+    pub timeout: Nanos,
+    /// Further attempts after a failed one.
+    pub retries: u32,
+    /// Wait before the first retry; doubles for each further retry.
+    pub backoff: Nanos,
+}
+
+/// Replication of state to standbys, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Replication {
+    /// Every write is on the standby before it is acknowledged: nothing is lost.
+    Sync,
+    /// Writes reach the standby after a lag, lost when the primary fails.
+    Async {
+        /// Replication lag at the instant of a fault.
+        lag: Distribution,
+    },
+}
+
 /// What the failover mode decides after a detection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -82,44 +126,57 @@ pub enum Decision {
 /// Draws the decision for one detection: AUTOMATIC acts at once, SEMI_AUTOMATIC waits
 /// for a confirmation that may be declined, MANUAL waits for an operator.
 pub fn decide(failover: &Failover, rng: &mut ChaCha8Rng) -> Decision {
-    match failover.mode {
-        FailoverMode::Automatic => Decision::Proceed(0),
-        FailoverMode::SemiAutomatic => {
-            let delay = failover.confirmation.sample(rng);
-            if failover.decline_probability > 0.0 && rng.random_bool(failover.decline_probability) {
+    match &failover.approval {
+        Approval::Automatic => Decision::Proceed(0),
+        Approval::SemiAutomatic {
+            confirmation,
+            decline_probability,
+        } => {
+            let delay = confirmation.sample(rng);
+            if *decline_probability > 0.0 && rng.random_bool(*decline_probability) {
                 Decision::Declined(delay)
             } else {
                 Decision::Proceed(delay)
             }
         }
-        FailoverMode::Manual => Decision::Proceed(failover.operator.sample(rng)),
+        Approval::Manual { operator } => Decision::Proceed(operator.sample(rng)),
     }
 }
 
 /// Wait before retry number `retry` (1-based): backoff · 2^(retry−1), saturating.
 pub fn backoff(failover: &Failover, retry: u32) -> Nanos {
     let doublings = retry.saturating_sub(1).min(40);
-    failover.backoff.nanos().saturating_mul(1u64 << doublings)
+    failover.backoff.saturating_mul(1u64 << doublings)
 }
 
 /// Writes lost when a primary fails: the replication lag at the fault (sync loses none).
 pub fn data_loss(replication: &Replication, rng: &mut ChaCha8Rng) -> Nanos {
-    match replication.mode {
-        ReplicationMode::Sync => 0,
-        ReplicationMode::Async => replication.lag.sample(rng),
+    match replication {
+        Replication::Sync => 0,
+        Replication::Async { lag } => lag.sample(rng),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::duration::Duration;
     use rand::SeedableRng;
+
+    fn automatic() -> Failover {
+        Failover {
+            approval: Approval::Automatic,
+            timeout: 300_000_000_000,
+            retries: 2,
+            backoff: 5_000_000_000,
+        }
+    }
 
     #[test]
     fn an_attempt_retries_with_backoff_until_the_retries_run_out() {
         let failover = Failover {
             retries: 2,
-            ..Failover::default()
+            ..automatic()
         };
         let mut attempt = FailoverAttempt::detected(FaultTag::default(), SimTime(1), SimTime(2));
         assert_eq!(attempt.retry(&failover), Some(5_000_000_000));
@@ -132,7 +189,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_per_retry() {
-        let failover = Failover::default();
+        let failover = automatic();
         assert_eq!(backoff(&failover, 1), 5_000_000_000);
         assert_eq!(backoff(&failover, 2), 10_000_000_000);
         assert_eq!(backoff(&failover, 3), 20_000_000_000);
@@ -141,11 +198,13 @@ mod tests {
     #[test]
     fn automatic_decides_at_once_and_semi_automatic_can_decline() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        assert_eq!(decide(&Failover::default(), &mut rng), Decision::Proceed(0));
+        assert_eq!(decide(&automatic(), &mut rng), Decision::Proceed(0));
         let always_declined = Failover {
-            mode: FailoverMode::SemiAutomatic,
-            decline_probability: 1.0,
-            ..Failover::default()
+            approval: Approval::SemiAutomatic {
+                confirmation: Distribution::constant(Duration::from_secs(60)),
+                decline_probability: 1.0,
+            },
+            ..automatic()
         };
         assert_eq!(
             decide(&always_declined, &mut rng),

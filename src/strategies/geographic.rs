@@ -49,7 +49,8 @@
 //! decision delay and no record, and clients follow as their records expire.
 
 use super::active_active::vantage_observers;
-use super::failover::{data_loss, decide, Decision, FailoverAttempt};
+use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
+use super::params::geographic::Params;
 use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
 use super::{Address, Context, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View};
@@ -57,7 +58,6 @@ use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::Topology;
-use crate::scenarios::model::{Failover, Replication};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -173,10 +173,14 @@ fn first_at_or_after(phase: Nanos, period: Nanos, t: SimTime) -> SimTime {
 
 impl Geographic {
     /// Builds the strategy; probe and client phases come from `phase_rng`.
-    pub fn new(spec: &ServiceSpec, topology: &Topology, phase_rng: &mut ChaCha8Rng) -> Self {
+    pub fn new(
+        spec: &ServiceSpec,
+        params: &Params,
+        topology: &Topology,
+        phase_rng: &mut ChaCha8Rng,
+    ) -> Self {
         let vantages = vantage_observers(spec);
-        let params = &spec.params;
-        let pools: Vec<ReplicaPool> = spec
+        let pools: Vec<ReplicaPool> = params
             .regions
             .iter()
             .map(|&region| {
@@ -186,13 +190,12 @@ impl Geographic {
                     .copied()
                     .filter(|&r| topology.nodes[r as usize].region == region)
                     .collect();
-                ReplicaPool::new(members, &vantages, params, topology, phase_rng)
+                ReplicaPool::new(members, &vantages, spec, &params.pool, topology, phase_rng)
             })
             .collect();
-        let geo = &params.geographic;
-        let detection = &params.detection;
-        let interval = detection.interval.nanos().max(1);
-        let probers = geo.traffic_manager_probers.max(1) as usize;
+        let detection = &spec.detection;
+        let interval = detection.interval.max(1);
+        let probers = params.traffic_manager_probers.max(1) as usize;
         let probers_per_region = probers;
         let probers = (0..pools.len() * probers)
             .map(|_| Prober {
@@ -204,8 +207,8 @@ impl Geographic {
                 generation: Generation::default(),
             })
             .collect();
-        let ttl = geo.dns_ttl.nanos();
-        let clients = geo.clients.max(1) as usize;
+        let ttl = params.dns_ttl;
+        let clients = params.clients.max(1) as usize;
         let client_phase = (0..vantages.len() * clients)
             .map(|_| {
                 if ttl > 0 {
@@ -220,11 +223,11 @@ impl Geographic {
             region_up: vec![true; pools.len()],
             vantages,
             pools,
-            demand: params.demand,
-            failover: params.failover.clone(),
-            replication: params.replication.clone(),
+            demand: spec.demand,
+            failover: spec.failover.clone(),
+            replication: spec.replication.clone(),
             interval,
-            timeout: detection.timeout.nanos(),
+            timeout: detection.timeout,
             unhealthy: detection.unhealthy_threshold.max(1),
             healthy: detection.healthy_threshold.max(1),
             probers_per_region,

@@ -12,6 +12,7 @@ pub mod detection;
 pub mod failover;
 pub mod geographic;
 pub mod n_way;
+pub mod params;
 pub mod pool;
 pub mod spec;
 
@@ -20,7 +21,8 @@ pub use crate::core::state::ServiceState;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::net::topology::NodeId;
-use crate::scenarios::model::StrategyName;
+use crate::scenarios::check::Checker;
+use crate::scenarios::model::{Service, StrategyName};
 use active_active::ActiveActive;
 use active_passive::{ActivePassive, ActivePassiveTimer};
 use geographic::{Geographic, GeographicTimer};
@@ -196,6 +198,64 @@ pub trait Strategy: Send {
     }
 }
 
+/// A service's strategy with its compiled parameters: the closed list of strategies.
+#[derive(Clone, Debug)]
+pub enum StrategyParams {
+    /// Every healthy replica serves behind a load balancer.
+    ActiveActive(params::active_active::Params),
+    /// One primary, standbys promoted on failure.
+    ActivePassive(params::active_passive::Params),
+    /// Quorum replication with a Raft-style leader.
+    NWay(params::n_way::Params),
+    /// Regions with DNS failover by a global traffic manager.
+    Geographic(params::geographic::Params),
+}
+
+impl StrategyParams {
+    /// The strategy's name.
+    pub fn name(&self) -> StrategyName {
+        match self {
+            StrategyParams::ActiveActive(_) => StrategyName::ActiveActive,
+            StrategyParams::ActivePassive(_) => StrategyName::ActivePassive,
+            StrategyParams::NWay(_) => StrategyName::NWay,
+            StrategyParams::Geographic(_) => StrategyName::Geographic,
+        }
+    }
+
+    /// The node whose view decides failover, if the strategy has one.
+    pub fn monitor(&self) -> Option<NodeId> {
+        match self {
+            StrategyParams::ActivePassive(params) => params.monitor,
+            _ => None,
+        }
+    }
+
+    /// The load balancing of the strategy's replica pools, if it spreads load over them.
+    pub fn pool(&self) -> Option<&params::active_active::Params> {
+        match self {
+            StrategyParams::ActiveActive(params) => Some(params),
+            StrategyParams::Geographic(params) => Some(&params.pool),
+            _ => None,
+        }
+    }
+}
+
+/// Checks every strategy block of `service` (all of them, whichever strategy it runs, in
+/// this order, so a file's problems read the same whatever its strategy) and compiles
+/// the one for its strategy.
+pub fn compile(service: &Service, site: &params::Site, check: &mut Checker) -> StrategyParams {
+    let active_active = params::active_active::compile(service, site, check);
+    let active_passive = params::active_passive::compile(service, site, check);
+    let n_way = params::n_way::compile(service, site, check);
+    let geographic = params::geographic::compile(service, site, active_active.clone(), check);
+    match service.strategy {
+        StrategyName::ActiveActive => StrategyParams::ActiveActive(active_active),
+        StrategyName::ActivePassive => StrategyParams::ActivePassive(active_passive),
+        StrategyName::NWay => StrategyParams::NWay(n_way),
+        StrategyName::Geographic => StrategyParams::Geographic(geographic),
+    }
+}
+
 /// The strategy of one service, whichever it is: the engine's one handle on strategies
 /// (boxed, since they differ much in size).
 pub enum ServiceStrategy {
@@ -216,19 +276,19 @@ impl ServiceStrategy {
         topology: &crate::net::topology::Topology,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
-        match spec.strategy {
-            StrategyName::ActiveActive => ServiceStrategy::ActiveActive(Box::new(
-                ActiveActive::new(spec, topology, phase_rng),
+        match &spec.strategy {
+            StrategyParams::ActiveActive(params) => ServiceStrategy::ActiveActive(Box::new(
+                ActiveActive::new(spec, params, topology, phase_rng),
             )),
-            StrategyName::ActivePassive => ServiceStrategy::ActivePassive(Box::new(
-                ActivePassive::new(spec, topology, phase_rng),
+            StrategyParams::ActivePassive(params) => ServiceStrategy::ActivePassive(Box::new(
+                ActivePassive::new(spec, params, topology, phase_rng),
             )),
-            StrategyName::NWay => {
-                ServiceStrategy::NWay(Box::new(NWay::new(spec, topology, phase_rng)))
+            StrategyParams::NWay(params) => {
+                ServiceStrategy::NWay(Box::new(NWay::new(spec, params, topology, phase_rng)))
             }
-            StrategyName::Geographic => {
-                ServiceStrategy::Geographic(Box::new(Geographic::new(spec, topology, phase_rng)))
-            }
+            StrategyParams::Geographic(params) => ServiceStrategy::Geographic(Box::new(
+                Geographic::new(spec, params, topology, phase_rng),
+            )),
         }
     }
 

@@ -57,6 +57,7 @@
 //! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
 use super::failover::FailoverAttempt;
+use super::params::n_way::Params;
 use super::spec::ServiceSpec;
 use super::{
     Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
@@ -243,15 +244,13 @@ fn last_heartbeat(start: SimTime, period: Nanos, latency: Nanos, t: SimTime) -> 
 
 impl NWay {
     /// Builds the strategy: replica 0 leads term 1 and every other replica follows it.
-    pub fn new(spec: &ServiceSpec, _topology: &Topology, _phase_rng: &mut ChaCha8Rng) -> Self {
+    pub fn new(
+        spec: &ServiceSpec,
+        params: &Params,
+        _topology: &Topology,
+        _phase_rng: &mut ChaCha8Rng,
+    ) -> Self {
         let n = spec.replicas.len();
-        let params = &spec.params.n_way;
-        let (quorum, tolerated_byzantine) = if params.bft {
-            let f = params.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
-            (spec.quorum().max((n + f + 2) / 2), f)
-        } else {
-            (spec.quorum(), 0)
-        };
         let replicas = spec
             .replicas
             .iter()
@@ -278,11 +277,11 @@ impl NWay {
             .collect();
         NWay {
             replicas,
-            quorum,
-            tolerated_byzantine,
-            heartbeat: params.heartbeat.nanos().max(1),
-            timeout_min: params.election_timeout_min.nanos(),
-            timeout_max: params.election_timeout_max.nanos(),
+            quorum: params.quorum,
+            tolerated_byzantine: params.tolerated_byzantine,
+            heartbeat: params.heartbeat.max(1),
+            timeout_min: params.election_timeout_min,
+            timeout_max: params.election_timeout_max,
             serving: (n > 0).then_some(0),
             episode: None,
             cause: FaultTag::default(),

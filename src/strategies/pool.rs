@@ -35,17 +35,18 @@
 //! [`Command::CrashNode`] with a repair time drawn from `overload_cascade.repair`.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
-use super::failover::{decide, Decision, FailoverAttempt};
+use super::failover::{decide, Decision, Failover, FailoverAttempt};
+use super::params::active_active::{OverloadCascade, Params};
+use super::spec::ServiceSpec;
 use super::{
     Address, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, View,
 };
 use crate::core::duration::Duration;
 use crate::core::generation::Generation;
-use crate::core::time::{secs_to_nanos, SimTime};
+use crate::core::time::{nanos_to_secs, secs_to_nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{Failover, OverloadCascade, Service};
 use rand_chacha::ChaCha8Rng;
 
 /// A replica pool's timer. `balancer` indexes the load balancers (one per vantage),
@@ -152,7 +153,8 @@ impl ReplicaPool {
     pub fn new(
         replicas: Vec<NodeId>,
         vantages: &[Observer],
-        params: &Service,
+        spec: &ServiceSpec,
+        params: &Params,
         topology: &Topology,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
@@ -161,7 +163,7 @@ impl ReplicaPool {
             .iter()
             .map(|&vantage| Balancer {
                 vantage,
-                health: HealthMonitor::new(vantage, &replicas, &params.detection, phase_rng),
+                health: HealthMonitor::new(vantage, &replicas, &spec.detection, phase_rng),
                 routed: vec![true; n],
                 ejecting: vec![None; n],
                 readmitting: vec![false; n],
@@ -176,9 +178,9 @@ impl ReplicaPool {
                 .collect(),
             replicas,
             balancers,
-            failover: params.failover.clone(),
-            lb_update: params.active_active.lb_update.clone(),
-            cascade: params.active_active.overload_cascade.clone(),
+            failover: spec.failover.clone(),
+            lb_update: params.lb_update.clone(),
+            cascade: params.overload_cascade.clone(),
             load: vec![0.0; n],
             overload_generation: vec![Generation::default(); n],
             last_down: vec![(FaultTag::default(), SimTime::ZERO); n],
@@ -421,7 +423,7 @@ impl ReplicaPool {
             return Some(self.record(r, &ejection, Outcome::Declined, ctx.now));
         }
         let update = self.lb_update.sample(ctx.rng);
-        let timeout = self.failover.timeout.nanos();
+        let timeout = self.failover.timeout;
         let token = self.balancers[b].generation[r].bump();
         let (balancer, replica) = (b as u32, r as u32);
         if update > timeout {
@@ -514,7 +516,7 @@ impl ReplicaPool {
                 continue;
             };
             if x > 1.0 + SLACK {
-                let mean = secs_to_nanos(cascade.mean_time_to_fail.secs() / (x - 1.0));
+                let mean = secs_to_nanos(nanos_to_secs(cascade.mean_time_to_fail) / (x - 1.0));
                 let wait = Distribution::Exp {
                     mean: Duration(mean),
                 }

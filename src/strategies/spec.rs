@@ -1,35 +1,28 @@
 //! The compiled form of one service that every strategy starts from: node names
-//! resolved to ids.
+//! resolved to ids, parameters checked and typed.
 
+use super::detection::Detection;
+use super::failover::{Failover, Replication};
+use super::StrategyParams;
 use crate::net::topology::NodeId;
-use crate::scenarios::model::{Service, StrategyName};
 
-/// A service with node names resolved to ids.
+/// A service ready to simulate.
 #[derive(Clone, Debug)]
 pub struct ServiceSpec {
     /// Service name.
     pub name: String,
-    /// Strategy to run.
-    pub strategy: StrategyName,
     /// Replica nodes in priority order.
     pub replicas: Vec<NodeId>,
     /// Vantage points; empty means the global client.
     pub vantages: Vec<NodeId>,
-    /// ACTIVE_PASSIVE monitor node; None means a global monitor.
-    pub monitor: Option<NodeId>,
-    /// GEOGRAPHIC: regions in priority order (primary first).
-    pub regions: Vec<u32>,
-    /// Parameters as written in the file.
-    pub params: Service,
-}
-
-impl ServiceSpec {
-    /// The N_WAY quorum: configured or ⌊N/2⌋+1.
-    pub fn quorum(&self) -> usize {
-        self.params
-            .n_way
-            .quorum
-            .map(|q| q as usize)
-            .unwrap_or(self.replicas.len() / 2 + 1)
-    }
+    /// Demand in capacity units.
+    pub demand: f64,
+    /// Health checking.
+    pub detection: Detection,
+    /// How failover is approved, bounded and retried.
+    pub failover: Failover,
+    /// Replication to standbys (data loss).
+    pub replication: Replication,
+    /// The strategy and its own parameters.
+    pub strategy: StrategyParams,
 }

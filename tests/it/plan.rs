@@ -199,7 +199,7 @@ fn an_emitted_scenario_validates_and_runs() {
     assert_eq!(scenario.services.len(), plan.nodes.len());
     for (service, node) in scenario.services.iter().zip(&plan.nodes) {
         assert_eq!(service.name, node.node);
-        assert_eq!(service.strategy, node.strategy);
+        assert_eq!(service.strategy.name(), node.strategy);
         assert_eq!(service.replicas.len() as u32, node.replicas);
     }
     let core1 = &scenario.source.services[0];
@@ -220,7 +220,7 @@ fn an_emitted_scenario_validates_and_runs() {
             .iter()
             .map(|&r| topology.nodes[r as usize].zone)
             .collect();
-        if service.strategy == StrategyName::Geographic {
+        if service.strategy.name() == StrategyName::Geographic {
             assert_eq!(regions.len(), 2, "{}", service.name);
         } else {
             assert_eq!(regions.len(), 1, "{}", service.name);

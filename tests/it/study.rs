@@ -134,7 +134,7 @@ fn every_strategy_sees_the_same_fault_trace() {
     for replication in 0..3 {
         let traces: Vec<_> = StrategyName::ALL
             .iter()
-            .map(|&strategy| node_transitions(&variant(&scenario, strategy), replication))
+            .map(|&strategy| node_transitions(&variant(&scenario, strategy).unwrap(), replication))
             .collect();
         assert!(!traces[0].is_empty());
         assert!(traces.iter().all(|trace| trace == &traces[0]));

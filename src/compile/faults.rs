@@ -1,0 +1,521 @@
+//! Faults: failure processes, outages, partitions, bursts, scheduled faults and
+//! dependencies, checked and compiled with node, zone and region names resolved.
+
+use crate::core::time::Nanos;
+use crate::net::topology::{NodeId, Topology};
+use crate::scenarios::check::Checker;
+use crate::scenarios::distribution::Distribution;
+use crate::scenarios::model::{FaultAction, Faults, PartitionProcess, Role};
+use std::collections::BTreeSet;
+
+/// Why a fault process needs time between faults.
+const BACK_TO_BACK: &str = "at zero, faults follow each other at one instant without end";
+/// Why a fault needs to last.
+const GONE_AT_ONCE: &str = "at zero, the fault is over the instant it starts";
+
+/// All faults of a scenario with resolved ids.
+#[derive(Clone, Debug, Default)]
+pub struct FaultPlan {
+    /// Per-node failure/repair processes.
+    pub node_processes: Vec<NodeProcess>,
+    /// Zone and region outage processes, one per target.
+    pub outages: Vec<OutageSpec>,
+    /// Random partition processes.
+    pub partitions: Vec<PartitionProcess>,
+    /// Burst processes.
+    pub bursts: Vec<BurstSpec>,
+    /// Faults at fixed instants.
+    pub scheduled: Vec<ScheduledSpec>,
+    /// Failure propagation edges.
+    pub dependencies: Vec<DependencySpec>,
+}
+
+/// Alternating failure and repair of some nodes.
+#[derive(Clone, Debug)]
+pub struct NodeProcess {
+    /// Nodes it applies to.
+    pub nodes: Vec<NodeId>,
+    /// Time to failure.
+    pub ttf: Distribution,
+    /// Time to repair.
+    pub ttr: Distribution,
+}
+
+/// Outages of one zone or region.
+#[derive(Clone, Debug)]
+pub struct OutageSpec {
+    /// "zone_outage" or "region_outage".
+    pub kind: &'static str,
+    /// Zone or region name.
+    pub target: String,
+    /// The nodes that go down together.
+    pub nodes: Vec<NodeId>,
+    /// Time between outages.
+    pub interarrival: Distribution,
+    /// Outage length.
+    pub duration: Distribution,
+}
+
+/// Bursts of simultaneous node failures.
+#[derive(Clone, Debug)]
+pub struct BurstSpec {
+    /// Candidates.
+    pub nodes: Vec<NodeId>,
+    /// Nodes per burst.
+    pub size: u32,
+    /// Time between bursts.
+    pub interarrival: Distribution,
+    /// Time to repair of each node.
+    pub ttr: Distribution,
+}
+
+/// A fault at a fixed instant.
+#[derive(Clone, Debug)]
+pub struct ScheduledSpec {
+    /// Id for traces and records.
+    pub id: String,
+    /// Kind for traces and records, e.g. "crash", "partition".
+    pub kind: &'static str,
+    /// Start.
+    pub at: Nanos,
+    /// Length; None = until the horizon.
+    pub duration: Option<Distribution>,
+    /// What it does.
+    pub action: Action,
+}
+
+/// What a scheduled fault does, with ids resolved.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Crash these nodes.
+    Crash(Vec<NodeId>),
+    /// Crash `count` random nodes of `among`.
+    CrashRandom {
+        /// How many.
+        count: u32,
+        /// Candidates.
+        among: Vec<NodeId>,
+    },
+    /// Partition: group per node.
+    Partition(Vec<u16>),
+    /// Random partition into this many groups.
+    RandomPartition(u32),
+    /// Cut a link.
+    CutLink(NodeId, NodeId),
+    /// Degrade a link.
+    DegradeLink {
+        /// One end.
+        a: NodeId,
+        /// Other end.
+        b: NodeId,
+        /// Added latency.
+        added_latency: Nanos,
+        /// Loss probability.
+        loss: f64,
+    },
+    /// Make nodes Byzantine.
+    Byzantine(Vec<NodeId>),
+    /// Make nodes gray.
+    Gray(Vec<NodeId>),
+}
+
+/// A failure dependency with resolved ids.
+#[derive(Clone, Debug)]
+pub struct DependencySpec {
+    /// Dependent.
+    pub node: NodeId,
+    /// What it depends on.
+    pub depends_on: NodeId,
+    /// Propagation probability.
+    pub probability: f64,
+    /// Delay before the dependent fails.
+    pub delay: Nanos,
+}
+pub(super) fn compile(
+    faults: &Faults,
+    topology: &Topology,
+    horizon: Nanos,
+    check: &mut Checker,
+) -> FaultPlan {
+    let names = &topology.by_name;
+    let servers = || topology.nodes_where(|n| n.role == Role::Server);
+    let mut plan = FaultPlan::default();
+    for (i, process) in faults.node_failures.iter().enumerate() {
+        let path = format!("faults.node_failures[{i}]");
+        check.positive_distribution(&process.ttf, &format!("{path}.ttf"), BACK_TO_BACK);
+        check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
+        let nodes = if process.nodes.is_empty() {
+            servers()
+        } else {
+            check.nodes(names, &process.nodes, &format!("{path}.nodes"))
+        };
+        plan.node_processes.push(NodeProcess {
+            nodes,
+            ttf: process.ttf.clone(),
+            ttr: process.ttr.clone(),
+        });
+    }
+    for (field, kind, processes) in [
+        ("zone_outages", "zone_outage", &faults.zone_outages),
+        ("region_outages", "region_outage", &faults.region_outages),
+    ] {
+        for (i, process) in processes.iter().enumerate() {
+            let path = format!("faults.{field}[{i}]");
+            check.positive_distribution(
+                &process.interarrival,
+                &format!("{path}.interarrival"),
+                BACK_TO_BACK,
+            );
+            check.positive_distribution(
+                &process.duration,
+                &format!("{path}.duration"),
+                GONE_AT_ONCE,
+            );
+            let all: Vec<String> = if kind == "zone_outage" {
+                topology.zones.iter().map(|z| z.name.clone()).collect()
+            } else {
+                topology.regions.clone()
+            };
+            let targets = if process.targets.is_empty() {
+                all.clone()
+            } else {
+                process.targets.clone()
+            };
+            for (t, target) in targets.iter().enumerate() {
+                let Some(index) = all.iter().position(|name| name == target) else {
+                    check.fail(
+                        format!("{path}.targets[{t}]"),
+                        format!(
+                            "unknown {} `{target}`",
+                            if kind == "zone_outage" {
+                                "zone"
+                            } else {
+                                "region"
+                            }
+                        ),
+                    );
+                    continue;
+                };
+                let nodes = if kind == "zone_outage" {
+                    topology.zone_nodes(index as u32)
+                } else {
+                    topology.region_nodes(index as u32)
+                };
+                plan.outages.push(OutageSpec {
+                    kind,
+                    target: target.clone(),
+                    nodes,
+                    interarrival: process.interarrival.clone(),
+                    duration: process.duration.clone(),
+                });
+            }
+        }
+    }
+    for (i, process) in faults.random_partitions.iter().enumerate() {
+        let path = format!("faults.random_partitions[{i}]");
+        check.positive_distribution(
+            &process.interarrival,
+            &format!("{path}.interarrival"),
+            BACK_TO_BACK,
+        );
+        check.positive_distribution(&process.duration, &format!("{path}.duration"), GONE_AT_ONCE);
+        check.require(
+            (2..=3).contains(&process.groups),
+            format!("{path}.groups"),
+            "a random partition has 2 or 3 groups",
+        );
+        plan.partitions.push(process.clone());
+    }
+    for (i, process) in faults.bursts.iter().enumerate() {
+        let path = format!("faults.bursts[{i}]");
+        check.positive_distribution(
+            &process.interarrival,
+            &format!("{path}.interarrival"),
+            BACK_TO_BACK,
+        );
+        check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
+        let nodes = if process.nodes.is_empty() {
+            servers()
+        } else {
+            check.nodes(names, &process.nodes, &format!("{path}.nodes"))
+        };
+        check.require(
+            process.size >= 1 && process.size as usize <= nodes.len(),
+            format!("{path}.size"),
+            format!(
+                "a burst of {} nodes among {} candidates is impossible",
+                process.size,
+                nodes.len()
+            ),
+        );
+        plan.bursts.push(BurstSpec {
+            nodes,
+            size: process.size,
+            interarrival: process.interarrival.clone(),
+            ttr: process.ttr.clone(),
+        });
+    }
+    let mut ids = BTreeSet::new();
+    for (i, fault) in faults.scheduled.iter().enumerate() {
+        let path = format!("faults.scheduled[{i}]");
+        let id = fault.id.clone().unwrap_or_else(|| format!("f{}", i + 1));
+        if !ids.insert(id.clone()) {
+            check.fail(format!("{path}.id"), format!("duplicate fault id `{id}`"));
+        }
+        if horizon > 0 && fault.at.nanos() >= horizon {
+            check.fail(
+                format!("{path}.at"),
+                "the fault starts at or after the horizon, so it would never happen",
+            );
+        }
+        if let Some(duration) = &fault.duration {
+            check.positive_distribution(duration, &format!("{path}.duration"), GONE_AT_ONCE);
+        }
+        let action_path = format!("{path}.fault");
+        let (kind, action) = action(&fault.fault, topology, &action_path, check);
+        plan.scheduled.push(ScheduledSpec {
+            id,
+            kind,
+            at: fault.at.nanos(),
+            duration: fault.duration.clone(),
+            action,
+        });
+    }
+    for (i, dependency) in faults.dependencies.iter().enumerate() {
+        let path = format!("faults.dependencies[{i}]");
+        let node = check.node(names, &dependency.node, format!("{path}.node"));
+        let depends_on = check.node(names, &dependency.depends_on, format!("{path}.depends_on"));
+        check.probability(dependency.probability, format!("{path}.probability"));
+        if let (Some(node), Some(depends_on)) = (node, depends_on) {
+            check.require(
+                node != depends_on,
+                format!("{path}.depends_on"),
+                "a node cannot depend on itself",
+            );
+            plan.dependencies.push(DependencySpec {
+                node,
+                depends_on,
+                probability: dependency.probability,
+                delay: dependency.delay.nanos(),
+            });
+        }
+    }
+    plan
+}
+
+fn action(
+    action: &FaultAction,
+    topology: &Topology,
+    path: &str,
+    check: &mut Checker,
+) -> (&'static str, Action) {
+    let names = &topology.by_name;
+    let servers = || topology.nodes_where(|n| n.role == Role::Server);
+    let non_empty = |check: &mut Checker, list: &[String], field: String| {
+        check.require(!list.is_empty(), field, "list at least one node");
+    };
+    match action {
+        FaultAction::Crash(list) => {
+            non_empty(check, &list.nodes, format!("{path}.crash.nodes"));
+            (
+                "crash",
+                Action::Crash(check.nodes(names, &list.nodes, &format!("{path}.crash.nodes"))),
+            )
+        }
+        FaultAction::CrashRandom(spec) => {
+            let among = if spec.among.is_empty() {
+                servers()
+            } else {
+                check.nodes(names, &spec.among, &format!("{path}.crash_random.among"))
+            };
+            check.require(
+                spec.count >= 1 && spec.count as usize <= among.len(),
+                format!("{path}.crash_random.count"),
+                format!(
+                    "cannot crash {} of {} candidate nodes",
+                    spec.count,
+                    among.len()
+                ),
+            );
+            (
+                "crash_random",
+                Action::CrashRandom {
+                    count: spec.count,
+                    among,
+                },
+            )
+        }
+        FaultAction::CrashZone(zone) => match topology.zones.iter().position(|z| &z.name == zone) {
+            Some(z) => ("crash_zone", Action::Crash(topology.zone_nodes(z as u32))),
+            None => {
+                check.fail(
+                    format!("{path}.crash_zone"),
+                    format!("unknown zone `{zone}`"),
+                );
+                ("crash_zone", Action::Crash(Vec::new()))
+            }
+        },
+        FaultAction::CrashRegion(region) => match topology.regions.iter().position(|r| r == region)
+        {
+            Some(r) => (
+                "crash_region",
+                Action::Crash(topology.region_nodes(r as u32)),
+            ),
+            None => {
+                check.fail(
+                    format!("{path}.crash_region"),
+                    format!("unknown region `{region}`"),
+                );
+                ("crash_region", Action::Crash(Vec::new()))
+            }
+        },
+        FaultAction::Partition(groups) => {
+            check.require(
+                groups.groups.len() >= 2,
+                format!("{path}.partition.groups"),
+                "a partition needs at least two groups",
+            );
+            check.require(
+                groups.groups.len() <= usize::from(u16::MAX),
+                format!("{path}.partition.groups"),
+                format!("a partition has at most {} groups", u16::MAX),
+            );
+            let mut group_of = vec![0u16; topology.len()];
+            let mut seen = BTreeSet::new();
+            for (g, group) in groups.groups.iter().enumerate() {
+                check.require(
+                    !group.is_empty(),
+                    format!("{path}.partition.groups[{g}]"),
+                    "an empty group splits nothing: list at least one node",
+                );
+                for (i, name) in group.iter().enumerate() {
+                    let item = format!("{path}.partition.groups[{g}][{i}]");
+                    if let Some(node) = check.node(names, name, item.clone()) {
+                        if !seen.insert(node) {
+                            check.fail(item, format!("node `{name}` is in two groups"));
+                        }
+                        group_of[node as usize] = g as u16;
+                    }
+                }
+            }
+            ("partition", Action::Partition(group_of))
+        }
+        FaultAction::RandomPartition(spec) => {
+            check.require(
+                (2..=3).contains(&spec.groups),
+                format!("{path}.random_partition.groups"),
+                "a random partition has 2 or 3 groups",
+            );
+            ("random_partition", Action::RandomPartition(spec.groups))
+        }
+        FaultAction::Isolate(list) => {
+            non_empty(check, &list.nodes, format!("{path}.isolate.nodes"));
+            // Each isolated node gets a group of its own, numbered in a u16.
+            check.require(
+                list.nodes.len() < usize::from(u16::MAX),
+                format!("{path}.isolate.nodes"),
+                format!("at most {} nodes can be isolated at once", u16::MAX - 1),
+            );
+            let isolated = check.nodes(names, &list.nodes, &format!("{path}.isolate.nodes"));
+            let mut group_of = vec![0u16; topology.len()];
+            for (i, node) in isolated.iter().enumerate() {
+                group_of[*node as usize] = i as u16 + 1;
+            }
+            ("isolate", Action::Partition(group_of))
+        }
+        FaultAction::IsolateRegion(region) => {
+            match topology.regions.iter().position(|r| r == region) {
+                Some(r) => {
+                    let group_of = topology
+                        .nodes
+                        .iter()
+                        .map(|n| u16::from(n.region == r as u32))
+                        .collect();
+                    ("isolate_region", Action::Partition(group_of))
+                }
+                None => {
+                    check.fail(
+                        format!("{path}.isolate_region"),
+                        format!("unknown region `{region}`"),
+                    );
+                    ("isolate_region", Action::Partition(vec![0; topology.len()]))
+                }
+            }
+        }
+        FaultAction::CutLink(link) => {
+            let (a, b) = link_ends(
+                topology,
+                &link.from,
+                &link.to,
+                &format!("{path}.cut_link"),
+                check,
+            );
+            ("cut_link", Action::CutLink(a, b))
+        }
+        FaultAction::DegradeLink(link) => {
+            let (a, b) = link_ends(
+                topology,
+                &link.from,
+                &link.to,
+                &format!("{path}.degrade_link"),
+                check,
+            );
+            check.probability(link.loss, format!("{path}.degrade_link.loss"));
+            (
+                "degrade_link",
+                Action::DegradeLink {
+                    a,
+                    b,
+                    added_latency: link.added_latency.nanos(),
+                    loss: link.loss,
+                },
+            )
+        }
+        FaultAction::Byzantine(list) => {
+            non_empty(check, &list.nodes, format!("{path}.byzantine.nodes"));
+            (
+                "byzantine",
+                Action::Byzantine(check.nodes(
+                    names,
+                    &list.nodes,
+                    &format!("{path}.byzantine.nodes"),
+                )),
+            )
+        }
+        FaultAction::Gray(list) => {
+            non_empty(check, &list.nodes, format!("{path}.gray.nodes"));
+            (
+                "gray",
+                Action::Gray(check.nodes(names, &list.nodes, &format!("{path}.gray.nodes"))),
+            )
+        }
+    }
+}
+
+fn link_ends(
+    topology: &Topology,
+    from: &str,
+    to: &str,
+    path: &str,
+    check: &mut Checker,
+) -> (NodeId, NodeId) {
+    let a = check.node(&topology.by_name, from, format!("{path}.from"));
+    let b = check.node(&topology.by_name, to, format!("{path}.to"));
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let linked = topology.implied.is_some()
+                || topology
+                    .graph
+                    .find_edge(Topology::graph_index(a), Topology::graph_index(b))
+                    .is_some();
+            check.require(
+                linked,
+                path.to_string(),
+                format!("there is no link between `{from}` and `{to}`"),
+            );
+            check.require(a != b, path.to_string(), "a link joins two different nodes");
+            (a, b)
+        }
+        _ => (0, 0),
+    }
+}

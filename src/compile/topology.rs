@@ -1,0 +1,223 @@
+//! The topology: listed and generated nodes and links, checked and compiled into the
+//! graph the network runs on.
+
+use super::MAX_NODES;
+use crate::core::time::Nanos;
+use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::scenarios::check::Checker;
+use crate::scenarios::generators::generate;
+use crate::scenarios::model::{Generator, LinkSpec, NodeSpec};
+use petgraph::graph::UnGraph;
+use std::collections::BTreeMap;
+
+pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Checker) -> Topology {
+    let mut nodes: Vec<(NodeSpec, String)> = spec
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), format!("topology.nodes[{i}]")))
+        .collect();
+    let links: Vec<(LinkSpec, String)> = spec
+        .links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), format!("topology.links[{i}]")))
+        .collect();
+    let mut generated_links: Vec<(NodeId, NodeId, Nanos)> = Vec::new();
+    for (g, generator) in spec.generators.iter().enumerate() {
+        let path = format!("topology.generators[{g}]");
+        let total: u64 = match generator {
+            Generator::Mesh(s) | Generator::Ring(s) | Generator::Star(s) => s.nodes as u64,
+            Generator::Regions(s) => s.regions as u64 * s.zones as u64 * s.nodes as u64,
+            Generator::CoreEdgeAccess(s) => {
+                s.cores as u64 + s.edges as u64 * (1 + s.access_per_edge as u64)
+            }
+        };
+        if total == 0 {
+            check.fail(
+                path.clone(),
+                "the generator makes no nodes: every count must be at least 1",
+            );
+            continue;
+        }
+        if total > MAX_NODES as u64 || (matches!(generator, Generator::Mesh(_)) && total > 5_000) {
+            check.fail(
+                path.clone(),
+                format!("the generator would make {total} nodes, beyond the limit (mesh: 5000 nodes; others: {MAX_NODES})"),
+            );
+            continue;
+        }
+        if let Generator::Regions(r) = generator {
+            if !r.names.is_empty() && r.names.len() != r.regions as usize {
+                check.fail(format!("{path}.regions.names"), "give one name per region");
+            }
+        }
+        let generated = generate(generator);
+        // Generated links join generated nodes, which take the next node ids in order.
+        let first = nodes.len();
+        generated_links.extend(generated.links.iter().map(|l| {
+            (
+                (first + l.from) as NodeId,
+                (first + l.to) as NodeId,
+                l.latency.nanos(),
+            )
+        }));
+        nodes.extend(generated.nodes.into_iter().map(|n| (n, path.clone())));
+    }
+    if nodes.is_empty() {
+        check.fail(
+            "topology",
+            "the topology has no nodes: list `nodes` or add a generator",
+        );
+    }
+    let mut by_name = BTreeMap::new();
+    let mut regions: Vec<String> = Vec::new();
+    let mut zones: Vec<ZoneInfo> = Vec::new();
+    let mut infos = Vec::with_capacity(nodes.len());
+    let mut region_index = BTreeMap::new();
+    let mut zone_index = BTreeMap::new();
+    for (node, path) in &nodes {
+        if node.id.trim().is_empty() {
+            check.fail(format!("{path}.id"), "a node id must not be empty");
+        }
+        if by_name
+            .insert(node.id.clone(), infos.len() as NodeId)
+            .is_some()
+        {
+            check.fail(
+                format!("{path}.id"),
+                format!("duplicate node id `{}`", node.id),
+            );
+        }
+        check.require(
+            node.capacity.is_finite() && node.capacity >= 0.0,
+            format!("{path}.capacity"),
+            "capacity must be a non-negative number",
+        );
+        let region = *region_index.entry(node.region.clone()).or_insert_with(|| {
+            regions.push(node.region.clone());
+            regions.len() as u32 - 1
+        });
+        let zone_name = node
+            .zone
+            .clone()
+            .unwrap_or_else(|| format!("{}-a", node.region));
+        let zone = *zone_index.entry(zone_name.clone()).or_insert_with(|| {
+            zones.push(ZoneInfo {
+                name: zone_name.clone(),
+                region,
+            });
+            zones.len() as u32 - 1
+        });
+        if zones[zone as usize].region != region {
+            check.fail(
+                format!("{path}.zone"),
+                format!(
+                    "zone `{zone_name}` already belongs to region `{}`",
+                    regions[zones[zone as usize].region as usize]
+                ),
+            );
+        }
+        infos.push(NodeInfo {
+            name: node.id.clone(),
+            region,
+            zone,
+            role: node.role,
+            capacity: node.capacity,
+        });
+    }
+    let mut graph =
+        UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
+    for i in 0..infos.len() {
+        graph.add_node(i as NodeId);
+    }
+    for (link, path) in &links {
+        let a = check.node(&by_name, &link.from, format!("{path}.from"));
+        let b = check.node(&by_name, &link.to, format!("{path}.to"));
+        if let (Some(a), Some(b)) = (a, b) {
+            if a == b {
+                check.fail(
+                    path.clone(),
+                    format!(
+                        "a link must join two different nodes, not `{}` to itself",
+                        link.from
+                    ),
+                );
+            } else {
+                graph.add_edge(
+                    Topology::graph_index(a),
+                    Topology::graph_index(b),
+                    link.latency.nanos(),
+                );
+            }
+        }
+    }
+    for &(a, b, latency) in &generated_links {
+        graph.add_edge(Topology::graph_index(a), Topology::graph_index(b), latency);
+    }
+    let implied = spec
+        .implied_links
+        .unwrap_or(links.is_empty() && generated_links.is_empty());
+    Topology {
+        nodes: infos,
+        regions,
+        zones,
+        graph,
+        implied: implied.then_some(ImpliedLatencies {
+            zone: spec.latency.zone.nanos(),
+            region: spec.latency.region.nanos(),
+            global: spec.latency.global.nanos(),
+        }),
+        by_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each link of the graph as the names of its ends, in insertion order.
+    fn named_links(topology: &Topology) -> Vec<(String, String, Nanos)> {
+        topology
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|edge| {
+                let name = |index: petgraph::graph::NodeIndex| {
+                    topology.nodes[topology.graph[index] as usize].name.clone()
+                };
+                (name(edge.source()), name(edge.target()), edge.weight)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn generated_links_join_the_generated_nodes_after_the_listed_ones() {
+        let spec: crate::scenarios::model::Topology = serde_json::from_str(
+            r#"{"nodes": [{"id": "x"}], "links": [{"from": "x", "to": "h0", "latency": "5ms"}],
+                "generators": [{"star": {"nodes": 2, "prefix": "h", "latency": "1ms"}},
+                               {"core_edge_access": {"cores": 2, "edges": 1, "access_per_edge": 1}}]}"#,
+        )
+        .unwrap();
+        let mut check = Checker::default();
+        let topology = compile(&spec, &mut check);
+        assert!(check.problems.is_empty());
+        // Tree defaults: core–core 2 ms, edge–core 1 ms, access–edge 0.5 ms.
+        let ms = 1_000_000;
+        let (core, edge, access) = (2 * ms, ms, ms / 2);
+        let expected: Vec<(String, String, Nanos)> = [
+            ("x", "h0", 5 * ms),
+            ("h0", "h1", ms),
+            ("h0", "h2", ms),
+            ("CORE1", "CORE2", core),
+            ("EDGE1", "CORE1", edge),
+            ("EDGE1", "CORE2", edge),
+            ("ACCESS1", "EDGE1", access),
+        ]
+        .into_iter()
+        .map(|(a, b, l)| (a.to_string(), b.to_string(), l))
+        .collect();
+        assert_eq!(named_links(&topology), expected);
+        assert!(topology.implied.is_none());
+    }
+}

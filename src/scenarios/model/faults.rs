@@ -1,0 +1,217 @@
+//! The file model of faults: failure processes, outages, partitions, bursts,
+//! scheduled faults and dependencies.
+
+use super::one;
+use crate::core::duration::Duration;
+use crate::scenarios::distribution::Distribution;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Injected faults and failure processes (DESIGN §5).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Per-node alternating failure/repair processes.
+    #[serde(default)]
+    pub node_failures: Vec<NodeFailureProcess>,
+    /// Correlated zone outages.
+    #[serde(default)]
+    pub zone_outages: Vec<OutageProcess>,
+    /// Correlated region outages.
+    #[serde(default)]
+    pub region_outages: Vec<OutageProcess>,
+    /// Random network partitions.
+    #[serde(default)]
+    pub random_partitions: Vec<PartitionProcess>,
+    /// Several nodes failing at the same instant.
+    #[serde(default)]
+    pub bursts: Vec<BurstProcess>,
+    /// Faults at given instants.
+    #[serde(default)]
+    pub scheduled: Vec<ScheduledFault>,
+    /// A node's failure may take its dependents down.
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+}
+
+/// Each listed node alternates up (time to failure) and down (time to repair).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFailureProcess {
+    /// Nodes it applies to (default: every server node).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Time to failure.
+    pub ttf: Distribution,
+    /// Time to repair.
+    pub ttr: Distribution,
+}
+
+/// Outages of whole zones or regions arriving over time.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutageProcess {
+    /// Zones or regions it applies to (default: all); each has its own process.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Time between the end of one outage and the start of the next.
+    pub interarrival: Distribution,
+    /// How long an outage lasts.
+    pub duration: Distribution,
+}
+
+/// Random partitions arriving over time.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionProcess {
+    /// Time between the end of one partition and the start of the next.
+    pub interarrival: Distribution,
+    /// How long a partition lasts.
+    pub duration: Distribution,
+    /// Number of groups, 2 or 3 (default 2): one majority and minorities.
+    #[serde(default = "two")]
+    pub groups: u32,
+}
+
+fn two() -> u32 {
+    2
+}
+
+/// Bursts: `size` random nodes fail at once.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BurstProcess {
+    /// Time between bursts.
+    pub interarrival: Distribution,
+    /// Nodes per burst.
+    pub size: u32,
+    /// Time to repair of each node.
+    pub ttr: Distribution,
+    /// Nodes to choose from (default: every server node).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+}
+
+/// A fault at a given instant.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    /// Id used in traces and failover records (default "f<index>").
+    #[serde(default)]
+    pub id: Option<String>,
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts (default: until the end of the replication).
+    #[serde(default)]
+    pub duration: Option<Distribution>,
+    /// What happens.
+    pub fault: FaultAction,
+}
+
+/// What a scheduled fault does.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// Crash the listed nodes.
+    Crash(NodeList),
+    /// Crash `count` nodes chosen at random among `among` (default: every server).
+    CrashRandom(RandomCrash),
+    /// Crash every node of a zone.
+    CrashZone(String),
+    /// Crash every node of a region.
+    CrashRegion(String),
+    /// Split the network into the listed groups; unlisted nodes join the first group.
+    Partition(PartitionGroups),
+    /// Split the nodes at random into 2 or 3 groups: one majority and minorities.
+    RandomPartition(RandomPartition),
+    /// Cut the listed nodes off from everyone else.
+    Isolate(NodeList),
+    /// Cut a region off from the others.
+    IsolateRegion(String),
+    /// Cut one link.
+    CutLink(LinkRef),
+    /// Add latency and loss to one link (probes and messages crossing it).
+    DegradeLink(LinkDegradation),
+    /// The listed nodes behave arbitrarily (matters to BFT N_WAY).
+    Byzantine(NodeList),
+    /// The node passes health checks but fails requests.
+    Gray(NodeList),
+}
+
+/// A list of node ids.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeList {
+    /// Node ids.
+    pub nodes: Vec<String>,
+}
+
+/// Parameters of `crash_random`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomCrash {
+    /// How many nodes.
+    pub count: u32,
+    /// Candidates (default: every server).
+    #[serde(default)]
+    pub among: Vec<String>,
+}
+
+/// Explicit partition groups.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionGroups {
+    /// Groups of node ids.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// Parameters of `random_partition`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomPartition {
+    /// 2 or 3 groups (default 2).
+    #[serde(default = "two")]
+    pub groups: u32,
+}
+
+/// One link by its ends.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRef {
+    /// One end.
+    pub from: String,
+    /// The other end.
+    pub to: String,
+}
+
+/// A degraded link.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDegradation {
+    /// One end.
+    pub from: String,
+    /// The other end.
+    pub to: String,
+    /// Latency added to the link (default 0).
+    #[serde(default)]
+    pub added_latency: Duration,
+    /// Probability that a probe or message crossing it is lost (default 0).
+    #[serde(default)]
+    pub loss: f64,
+}
+
+/// `node` depends on `depends_on`: when that fails, `node` fails too with a probability.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    /// The dependent node.
+    pub node: String,
+    /// The node it depends on.
+    pub depends_on: String,
+    /// Probability that a failure propagates (default 1).
+    #[serde(default = "one")]
+    pub probability: f64,
+    /// Delay before the dependent fails (default 0).
+    #[serde(default)]
+    pub delay: Duration,
+}

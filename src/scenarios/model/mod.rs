@@ -1,0 +1,86 @@
+//! The scenario file model (DESIGN §2–5), as read from JSON with serde.
+//!
+//! Every struct denies unknown fields so that a typo is an error, and every enum is
+//! externally tagged so that error paths and line:column survive (see STYLE.md).
+//! Defaults are documented on the fields; `failsim schema` prints the JSON Schema.
+
+use crate::core::duration::Duration;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mod faults;
+mod service;
+mod topology;
+
+pub use faults::*;
+pub use service::*;
+pub use topology::*;
+
+/// A whole scenario: topology, services and faults.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in reports (default: the file name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text for humans.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Seed of every random stream (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Number of Monte Carlo replications (default 100).
+    #[serde(default = "default_replications")]
+    pub replications: u64,
+    /// Simulated time per replication (required, e.g. "365d").
+    #[serde(default)]
+    pub horizon: Option<Duration>,
+    /// Regions, zones, nodes and links.
+    pub topology: Topology,
+    /// Services protected by a strategy.
+    pub services: Vec<Service>,
+    /// Injected faults and failure processes.
+    #[serde(default)]
+    pub faults: Faults,
+    /// Checks that must hold, e.g. "availability>=0.999" (exit 1 when one fails).
+    #[serde(default)]
+    pub slo: Vec<String>,
+    /// What replicas and regions cost, for ranking candidates in `failsim recommend`
+    /// (default: none given, which ranks as 1 per replica and 0 per region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// Costs that `failsim recommend` ranks candidates by: a candidate costs
+/// `per_replica × replicas + per_region × regions its replicas occupy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    /// Cost of one replica (default 1.0).
+    #[serde(default = "one")]
+    pub per_replica: f64,
+    /// Cost of each region that holds at least one replica (default 0).
+    #[serde(default)]
+    pub per_region: f64,
+}
+
+impl Default for Cost {
+    fn default() -> Self {
+        Cost {
+            per_replica: 1.0,
+            per_region: 0.0,
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_replications() -> u64 {
+    100
+}
+
+/// The default of fields that count one of something (capacity, demand, probability).
+fn one() -> f64 {
+    1.0
+}
