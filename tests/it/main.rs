@@ -7,6 +7,7 @@ mod common;
 mod detection;
 mod engine;
 mod fuzz_regressions;
+mod golden;
 mod layering;
 mod long_horizon;
 mod plan;
