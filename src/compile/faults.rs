@@ -1,12 +1,13 @@
 //! Faults: failure processes, outages, partitions, bursts, scheduled faults and
 //! dependencies, checked and compiled with node, zone and region names resolved.
 
+use crate::core::rng::StreamKey;
 use crate::core::time::Nanos;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{FaultAction, Faults, PartitionProcess, Role};
-use std::collections::BTreeSet;
+use crate::scenarios::model::{BurstProcess, Dependency, FaultAction, Faults, Role};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a fault process needs time between faults.
 const BACK_TO_BACK: &str = "at zero, faults follow each other at one instant without end";
@@ -21,7 +22,7 @@ pub struct FaultPlan {
     /// Zone and region outage processes, one per target.
     pub outages: Vec<OutageSpec>,
     /// Random partition processes.
-    pub partitions: Vec<PartitionProcess>,
+    pub partitions: Vec<PartitionSpec>,
     /// Burst processes.
     pub bursts: Vec<BurstSpec>,
     /// Faults at fixed instants.
@@ -33,8 +34,13 @@ pub struct FaultPlan {
 /// Alternating failure and repair of some nodes.
 #[derive(Clone, Debug)]
 pub struct NodeProcess {
+    /// Id for traces and records: the given one, else `node_failures[<index>]`.
+    pub id: String,
     /// Nodes it applies to.
     pub nodes: Vec<NodeId>,
+    /// Stream key of each node's failures and repairs, beside `nodes`: (process
+    /// identity, node name), see [`crate::core::rng`].
+    pub keys: Vec<StreamKey>,
     /// Time to failure.
     pub ttf: Distribution,
     /// Time to repair.
@@ -44,6 +50,10 @@ pub struct NodeProcess {
 /// Outages of one zone or region.
 #[derive(Clone, Debug)]
 pub struct OutageSpec {
+    /// Id for traces and records: `<given id or kind>:<target>`.
+    pub id: String,
+    /// Stream key: (process identity, target).
+    pub key: StreamKey,
     /// "zone_outage" or "region_outage".
     pub kind: &'static str,
     /// Zone or region name.
@@ -56,9 +66,28 @@ pub struct OutageSpec {
     pub duration: Distribution,
 }
 
+/// Random partitions arriving over time.
+#[derive(Clone, Debug)]
+pub struct PartitionSpec {
+    /// Id for traces and records: the given one, else `random_partitions[<index>]`.
+    pub id: String,
+    /// Stream key of the process's identity.
+    pub key: StreamKey,
+    /// Time between the end of one partition and the start of the next.
+    pub interarrival: Distribution,
+    /// How long a partition lasts.
+    pub duration: Distribution,
+    /// Number of groups.
+    pub groups: u32,
+}
+
 /// Bursts of simultaneous node failures.
 #[derive(Clone, Debug)]
 pub struct BurstSpec {
+    /// Id for traces and records: the given one, else `bursts[<index>]`.
+    pub id: String,
+    /// Stream key of the process's identity.
+    pub key: StreamKey,
     /// Candidates.
     pub nodes: Vec<NodeId>,
     /// Nodes per burst.
@@ -74,6 +103,8 @@ pub struct BurstSpec {
 pub struct ScheduledSpec {
     /// Id for traces and records.
     pub id: String,
+    /// Stream key of the fault's identity.
+    pub key: StreamKey,
     /// Kind for traces and records, e.g. "crash", "partition".
     pub kind: &'static str,
     /// Start.
@@ -122,6 +153,10 @@ pub enum Action {
 /// A failure dependency with resolved ids.
 #[derive(Clone, Debug)]
 pub struct DependencySpec {
+    /// Id for traces and records: the given one, else `dependencies[<index>]`.
+    pub id: String,
+    /// Stream key of the dependency's identity.
+    pub key: StreamKey,
     /// Dependent.
     pub node: NodeId,
     /// What it depends on.
@@ -140,8 +175,16 @@ pub(super) fn compile(
     let names = &topology.by_name;
     let servers = || topology.nodes_where(|n| n.role == Role::Server);
     let mut plan = FaultPlan::default();
+    let mut identities = Identities::default();
+    let mut given = GivenIds::default();
     for (i, process) in faults.node_failures.iter().enumerate() {
         let path = format!("faults.node_failures[{i}]");
+        given.check("node_failures", process.id.as_deref(), &path, check);
+        let identity = identity(
+            "node_failures",
+            process.id.as_deref(),
+            &(&process.ttf, &process.ttr),
+        );
         check.positive_distribution(&process.ttf, &format!("{path}.ttf"), BACK_TO_BACK);
         check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
         let nodes = if process.nodes.is_empty() {
@@ -149,8 +192,24 @@ pub(super) fn compile(
         } else {
             check.nodes(names, &process.nodes, &format!("{path}.nodes"))
         };
+        let keys = nodes
+            .iter()
+            .map(|&node| {
+                let name = &topology.nodes[node as usize].name;
+                identities.key(
+                    [identity.as_slice(), std::slice::from_ref(name)].concat(),
+                    &path,
+                    check,
+                )
+            })
+            .collect();
         plan.node_processes.push(NodeProcess {
+            id: process
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("node_failures[{i}]")),
             nodes,
+            keys,
             ttf: process.ttf.clone(),
             ttr: process.ttr.clone(),
         });
@@ -161,6 +220,12 @@ pub(super) fn compile(
     ] {
         for (i, process) in processes.iter().enumerate() {
             let path = format!("faults.{field}[{i}]");
+            given.check(field, process.id.as_deref(), &path, check);
+            let identity = identity(
+                field,
+                process.id.as_deref(),
+                &(&process.interarrival, &process.duration),
+            );
             check.positive_distribution(
                 &process.interarrival,
                 &format!("{path}.interarrival"),
@@ -202,6 +267,12 @@ pub(super) fn compile(
                     topology.region_nodes(index as u32)
                 };
                 plan.outages.push(OutageSpec {
+                    id: format!("{}:{target}", process.id.as_deref().unwrap_or(kind)),
+                    key: identities.key(
+                        [identity.as_slice(), std::slice::from_ref(target)].concat(),
+                        &path,
+                        check,
+                    ),
                     kind,
                     target: target.clone(),
                     nodes,
@@ -213,6 +284,12 @@ pub(super) fn compile(
     }
     for (i, process) in faults.random_partitions.iter().enumerate() {
         let path = format!("faults.random_partitions[{i}]");
+        given.check("random_partitions", process.id.as_deref(), &path, check);
+        let identity = identity(
+            "random_partitions",
+            process.id.as_deref(),
+            &(&process.interarrival, &process.duration, process.groups),
+        );
         check.positive_distribution(
             &process.interarrival,
             &format!("{path}.interarrival"),
@@ -224,10 +301,28 @@ pub(super) fn compile(
             format!("{path}.groups"),
             "a random partition has 2 or 3 groups",
         );
-        plan.partitions.push(process.clone());
+        plan.partitions.push(PartitionSpec {
+            id: process
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("random_partitions[{i}]")),
+            key: identities.key(identity, &path, check),
+            interarrival: process.interarrival.clone(),
+            duration: process.duration.clone(),
+            groups: process.groups,
+        });
     }
     for (i, process) in faults.bursts.iter().enumerate() {
         let path = format!("faults.bursts[{i}]");
+        given.check("bursts", process.id.as_deref(), &path, check);
+        let identity = identity(
+            "bursts",
+            process.id.as_deref(),
+            &BurstProcess {
+                id: None,
+                ..process.clone()
+            },
+        );
         check.positive_distribution(
             &process.interarrival,
             &format!("{path}.interarrival"),
@@ -249,6 +344,8 @@ pub(super) fn compile(
             ),
         );
         plan.bursts.push(BurstSpec {
+            id: process.id.clone().unwrap_or_else(|| format!("bursts[{i}]")),
+            key: identities.key(identity, &path, check),
             nodes,
             size: process.size,
             interarrival: process.interarrival.clone(),
@@ -271,10 +368,17 @@ pub(super) fn compile(
         if let Some(duration) = &fault.duration {
             check.positive_distribution(duration, &format!("{path}.duration"), GONE_AT_ONCE);
         }
+        let identity = identity(
+            "scheduled",
+            fault.id.as_deref(),
+            &(&fault.at, &fault.duration, &fault.fault),
+        );
+        let key = identities.key(identity, &path, check);
         let action_path = format!("{path}.fault");
         let (kind, action) = action(&fault.fault, topology, &action_path, check);
         plan.scheduled.push(ScheduledSpec {
             id,
+            key,
             kind,
             at: fault.at.nanos(),
             duration: fault.duration.clone(),
@@ -283,6 +387,16 @@ pub(super) fn compile(
     }
     for (i, dependency) in faults.dependencies.iter().enumerate() {
         let path = format!("faults.dependencies[{i}]");
+        given.check("dependencies", dependency.id.as_deref(), &path, check);
+        let identity = identity(
+            "dependencies",
+            dependency.id.as_deref(),
+            &Dependency {
+                id: None,
+                ..dependency.clone()
+            },
+        );
+        let key = identities.key(identity, &path, check);
         let node = check.node(names, &dependency.node, format!("{path}.node"));
         let depends_on = check.node(names, &dependency.depends_on, format!("{path}.depends_on"));
         check.probability(dependency.probability, format!("{path}.probability"));
@@ -293,6 +407,11 @@ pub(super) fn compile(
                 "a node cannot depend on itself",
             );
             plan.dependencies.push(DependencySpec {
+                id: dependency
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("dependencies[{i}]")),
+                key,
                 node,
                 depends_on,
                 probability: dependency.probability,
@@ -301,6 +420,59 @@ pub(super) fn compile(
         }
     }
     plan
+}
+
+/// The identity of a fault or fault process (see [`crate::core::rng`] for the rule): its
+/// field and its given id, else its field and the canonical JSON of `content` (durations
+/// normalised by their serialisation, node and target lists left out by the caller).
+fn identity(field: &str, id: Option<&str>, content: &impl serde::Serialize) -> Vec<String> {
+    match id {
+        Some(id) => vec![field.into(), "id".into(), id.into()],
+        None => vec![
+            field.into(),
+            "content".into(),
+            serde_json::to_string(content).expect("the scenario model serialises"),
+        ],
+    }
+}
+
+/// Hashes identities to stream keys, once per scenario: counts identical identities so
+/// that each gets its occurrence index, and refuses two keys that collide.
+#[derive(Default)]
+struct Identities {
+    /// Occurrences so far of each identity (by the key of its parts).
+    seen: BTreeMap<StreamKey, u32>,
+    keys: BTreeSet<StreamKey>,
+}
+
+impl Identities {
+    fn key(&mut self, mut parts: Vec<String>, path: &str, check: &mut Checker) -> StreamKey {
+        let count = self.seen.entry(StreamKey::of(&parts)).or_insert(0);
+        parts.push(count.to_string());
+        *count += 1;
+        let key = StreamKey::of(&parts);
+        if !self.keys.insert(key) {
+            check.fail(
+                path,
+                "its random stream key collides with another fault's; give it an `id`",
+            );
+        }
+        key
+    }
+}
+
+/// Given ids, unique within their field.
+#[derive(Default)]
+struct GivenIds(BTreeSet<(&'static str, String)>);
+
+impl GivenIds {
+    fn check(&mut self, field: &'static str, id: Option<&str>, path: &str, check: &mut Checker) {
+        if let Some(id) = id {
+            if !self.0.insert((field, id.to_string())) {
+                check.fail(format!("{path}.id"), format!("duplicate {field} id `{id}`"));
+            }
+        }
+    }
 }
 
 fn action(

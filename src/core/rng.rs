@@ -2,17 +2,80 @@
 //!
 //! A purpose names what the numbers are for, so that the fault trace of a replication
 //! never depends on how many numbers a strategy drew (common random numbers).
+//!
+//! # Stable identities
+//!
+//! The streams of faults and of nodes' failure processes are keyed by a *stable
+//! identity*, never by a position in the file, so that adding, removing or reordering
+//! one fault or one node leaves every other fault's and node's draws unchanged
+//! ("baseline" vs "baseline + one fault" is then a paired comparison). The rule, applied
+//! once when a scenario is compiled:
+//!
+//! - A fault or fault process is named by its kind and its `id` when the file gives one,
+//!   else by its content: the canonical JSON of its fields (durations normalised, so
+//!   `"30d"` and `"720h"` name the same fault), without the `id`, without the node list
+//!   of a failure process and without the targets of an outage process.
+//! - A node failure process draws one stream per node: its identity is the process's
+//!   identity and the node's name. A zone or region outage process draws one stream per
+//!   target: the process's identity and the target's name.
+//! - Identical identities (two faults with the same content, a node listed twice) are
+//!   told apart by their occurrence index, counted in file order among the identical
+//!   ones only: the first is 0, the next 1, …
+//!
+//! The identity's parts are hashed to a 64-bit [`StreamKey`] with FNV-1a (written here:
+//! its output is fixed by its definition, unlike `std`'s `DefaultHasher`, which may
+//! change between Rust releases). A key only selects a ChaCha stream, so the hash needs
+//! no strength beyond spreading distinct identities; compilation refuses the
+//! astronomically unlikely collision of two keys.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// The 64-bit key of a stable identity: FNV-1a over its parts, each preceded by its
+/// length so that `["ab", "c"]` and `["a", "bc"]` differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamKey(pub u64);
+
+impl StreamKey {
+    /// The key of the identity made of `parts`.
+    pub fn of<S: AsRef<[u8]>>(parts: &[S]) -> StreamKey {
+        let mut hash = Fnv1a::new();
+        for part in parts {
+            let part = part.as_ref();
+            hash.write(&(part.len() as u64).to_le_bytes());
+            hash.write(part);
+        }
+        StreamKey(hash.0)
+    }
+}
+
+/// FNV-1a, 64 bits (Fowler, Noll, Vo): fixed offset basis and prime.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    const OFFSET_BASIS: u64 = 0xCBF2_9CE4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+
+    fn new() -> Self {
+        Fnv1a(Self::OFFSET_BASIS)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ byte as u64).wrapping_mul(Self::PRIME);
+        }
+    }
+}
+
 /// What a random stream is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// The stochastic failure/repair process of one node.
-    NodeLifetime(u32),
-    /// The random choices of one fault or fault process (victims, durations, times).
-    Fault(u32),
+    /// The stochastic failure/repair process of one node, keyed by (process identity,
+    /// node name).
+    NodeLifetime(StreamKey),
+    /// The random choices of one fault or fault process (victims, durations, times),
+    /// keyed by the fault's identity.
+    Fault(StreamKey),
     /// Decisions of one service's strategy (delays, election timeouts, declines).
     Service(u32),
     /// Probe phases of one service's detectors.
@@ -22,15 +85,21 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The ChaCha stream (nonce) of this purpose.
     fn stream_id(self) -> u64 {
-        let (tag, index) = match self {
-            Purpose::NodeLifetime(i) => (1u64, i),
-            Purpose::Fault(i) => (2, i),
-            Purpose::Service(i) => (3, i),
-            Purpose::ProbePhase(i) => (4, i),
-            Purpose::Cascade => (5, 0),
+        let keyed = |tag: u8, key: StreamKey| {
+            let mut hash = Fnv1a::new();
+            hash.write(&[tag]);
+            hash.write(&key.0.to_le_bytes());
+            hash.0
         };
-        (tag << 32) | index as u64
+        match self {
+            Purpose::NodeLifetime(key) => keyed(1, key),
+            Purpose::Fault(key) => keyed(2, key),
+            Purpose::Service(i) => (3 << 32) | i as u64,
+            Purpose::ProbePhase(i) => (4 << 32) | i as u64,
+            Purpose::Cascade => 5 << 32,
+        }
     }
 }
 
@@ -42,8 +111,8 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The ChaCha stream for `purpose` in replication `replication` of a run seeded `seed`.
-pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
+/// The ChaCha generator of replication `replication` of a run seeded `seed`, on stream 0.
+fn generator(seed: u64, replication: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     let words = [
         mix(seed),
@@ -54,9 +123,51 @@ pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
     for (chunk, word) in key.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
-    let mut rng = ChaCha8Rng::from_seed(key);
+    ChaCha8Rng::from_seed(key)
+}
+
+/// The ChaCha stream for `purpose` in replication `replication` of a run seeded `seed`.
+pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
+    let mut rng = generator(seed, replication);
     rng.set_stream(purpose.stream_id());
     rng
+}
+
+/// Many streams of one replication in little memory: each lane keeps only its stream
+/// number and position (16 bytes, where a [`ChaCha8Rng`] with its buffer takes about
+/// 300), and one shared generator is moved to a lane for each draw. A lane yields exactly
+/// the numbers of [`stream`] for its purpose. Made for the per-node failure processes:
+/// a stream per node of a 100,000-node process, drawn once per failure or repair.
+#[derive(Clone, Debug)]
+pub struct Lanes {
+    rng: ChaCha8Rng,
+    /// (stream number, position in 32-bit words) per lane.
+    lanes: Vec<(u64, u64)>,
+}
+
+impl Lanes {
+    /// One lane per purpose, in order.
+    pub fn new(seed: u64, replication: u64, purposes: impl IntoIterator<Item = Purpose>) -> Self {
+        Lanes {
+            rng: generator(seed, replication),
+            lanes: purposes.into_iter().map(|p| (p.stream_id(), 0)).collect(),
+        }
+    }
+
+    /// Draws from lane `lane` with `draw`, and remembers how far the lane has got.
+    pub fn draw<R>(&mut self, lane: usize, draw: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+        let (stream, position) = &mut self.lanes[lane];
+        // Position 0 first: it empties the buffer without computing a block, so that
+        // changing the stream does not compute one either; the one block needed is
+        // computed by the draw or by the seek to a position inside a block.
+        self.rng.set_word_pos(0);
+        self.rng.set_stream(*stream);
+        self.rng.set_word_pos(*position as u128);
+        let value = draw(&mut self.rng);
+        // 2^64 words are 64 EiB of random numbers: a lane never gets there.
+        *position = self.rng.get_word_pos() as u64;
+        value
+    }
 }
 
 #[cfg(test)]
@@ -73,10 +184,61 @@ mod tests {
 
     #[test]
     fn seed_replication_and_purpose_each_change_the_stream() {
+        let key = StreamKey::of(&["fault", "x"]);
         let base: u64 = stream(7, 3, Purpose::Service(1)).random();
         assert_ne!(base, stream(8, 3, Purpose::Service(1)).random::<u64>());
         assert_ne!(base, stream(7, 4, Purpose::Service(1)).random::<u64>());
         assert_ne!(base, stream(7, 3, Purpose::Service(2)).random::<u64>());
-        assert_ne!(base, stream(7, 3, Purpose::NodeLifetime(1)).random::<u64>());
+        let fault: u64 = stream(7, 3, Purpose::Fault(key)).random();
+        assert_ne!(base, fault);
+        assert_ne!(
+            fault,
+            stream(7, 3, Purpose::NodeLifetime(key)).random::<u64>()
+        );
+    }
+
+    #[test]
+    fn stream_keys_are_fnv1a_and_never_change() {
+        // FNV-1a's published test vectors: the empty input and "a".
+        let mut empty = Fnv1a::new();
+        empty.write(b"");
+        assert_eq!(empty.0, 0xCBF2_9CE4_8422_2325);
+        let mut a = Fnv1a::new();
+        a.write(b"a");
+        assert_eq!(a.0, 0xAF63_DC4C_8601_EC8C);
+        // A key is part of the result contract: pinned (and checked against an
+        // independent FNV-1a in Python), so no refactoring moves it.
+        assert_eq!(
+            StreamKey::of(&["fault", "x"]),
+            StreamKey(0xD899_F52C_FAED_1037)
+        );
+    }
+
+    #[test]
+    fn parts_are_delimited() {
+        assert_ne!(StreamKey::of(&["ab", "c"]), StreamKey::of(&["a", "bc"]));
+    }
+
+    #[test]
+    fn lanes_yield_the_numbers_of_their_streams_however_draws_interleave() {
+        let purposes = [
+            Purpose::NodeLifetime(StreamKey(1)),
+            Purpose::NodeLifetime(StreamKey(2)),
+            Purpose::Fault(StreamKey(1)),
+        ];
+        let mut lanes = Lanes::new(11, 5, purposes);
+        let mut direct: Vec<ChaCha8Rng> = purposes.iter().map(|&p| stream(11, 5, p)).collect();
+        // Uneven draws (1, 7, 33 words…) cross block and buffer boundaries.
+        for step in 0..400usize {
+            let lane = (step * 7 + step / 3) % purposes.len();
+            let words = 1 + (step * 13) % 40;
+            for _ in 0..words {
+                let a: u32 = lanes.draw(lane, |rng| rng.random());
+                let b: u32 = direct[lane].random();
+                assert_eq!(a, b, "lane {lane}, step {step}");
+            }
+            let a: f64 = lanes.draw(lane, |rng| rng.random());
+            assert_eq!(a, direct[lane].random::<f64>());
+        }
     }
 }

@@ -54,6 +54,7 @@ pub fn emit_scenario(plan: &Plan) -> Scenario {
         if node.risk_score > 0.0 {
             let mean = settings.mttf_at_full_risk.nanos() as f64 / node.risk_score;
             faults.node_failures.push(NodeFailureProcess {
+                id: None,
                 nodes: replicas(node),
                 ttf: Distribution::Exp {
                     mean: Duration(mean.min(LONGEST_MTTF_NS).round() as u64),
@@ -75,6 +76,7 @@ pub fn emit_scenario(plan: &Plan) -> Scenario {
             };
             for j in 0..target.replicas {
                 faults.dependencies.push(Dependency {
+                    id: None,
                     node: replica_id(&target.node, j),
                     depends_on: replica_id(&node.node, j % node.replicas),
                     probability: node.cascade_risk,

@@ -6,7 +6,7 @@ use super::faults::FaultRegistry;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
 use crate::compile::{Action, CompiledScenario};
-use crate::core::rng::{stream, Purpose};
+use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::stats::FailoverTally;
@@ -105,6 +105,8 @@ pub struct Replication<'a> {
     dependency_generation: Vec<u32>,
     dependency_down: Vec<bool>,
     fault_rngs: Vec<ChaCha8Rng>,
+    /// One stream per (node failure process, node), process by process.
+    node_lanes: Lanes,
     chosen: Vec<Vec<u32>>,
     commands: Vec<Command>,
     pending_crashes: Vec<(u32, Nanos)>,
@@ -193,9 +195,20 @@ impl<'a> Replication<'a> {
             dependencies_of,
             dependency_generation: vec![0; plan.dependencies.len()],
             dependency_down: vec![false; plan.dependencies.len()],
+            // Tags without a stream of their own get a placeholder that is never drawn.
             fault_rngs: (0..tags as u32)
-                .map(|tag| stream(seed, replication, Purpose::Fault(tag)))
+                .map(|tag| {
+                    let key = registry.stream_key(FaultTag(tag)).unwrap_or(StreamKey(0));
+                    stream(seed, replication, Purpose::Fault(key))
+                })
                 .collect(),
+            node_lanes: Lanes::new(
+                seed,
+                replication,
+                plan.node_processes
+                    .iter()
+                    .flat_map(|p| p.keys.iter().map(|&key| Purpose::NodeLifetime(key))),
+            ),
             chosen: vec![Vec::new(); plan.scheduled.len()],
             commands: Vec::new(),
             pending_crashes: Vec::new(),
@@ -271,17 +284,22 @@ impl<'a> Replication<'a> {
     fn schedule_faults(&mut self) {
         let plan = &self.scenario.faults;
         let registry = self.registry;
+        let mut lane = 0u32;
         for (p, process) in plan.node_processes.iter().enumerate() {
-            let rng = &mut self.fault_rngs[(registry.node_processes + p as u32) as usize];
             for &node in &process.nodes {
-                let at = SimTime(process.ttf.sample(rng));
+                let at = SimTime(
+                    self.node_lanes
+                        .draw(lane as usize, |rng| process.ttf.sample(rng)),
+                );
                 self.queue.schedule(
                     at,
                     Event::NodeFail {
                         node,
                         process: p as u32,
+                        lane,
                     },
                 );
+                lane += 1;
             }
         }
         for (o, outage) in plan.outages.iter().enumerate() {
@@ -321,23 +339,40 @@ impl<'a> Replication<'a> {
         let plan = &self.scenario.faults;
         let registry = self.registry;
         match event {
-            Event::NodeFail { node, process } => {
+            Event::NodeFail {
+                node,
+                process,
+                lane,
+            } => {
                 let tag = registry.node_processes + process;
                 self.crash(node, FaultTag(tag));
-                let repair = plan.node_processes[process as usize]
-                    .ttr
-                    .sample(self.rng(tag));
-                self.queue
-                    .schedule(self.now.after(repair), Event::NodeRepair { node, process });
+                let ttr = &plan.node_processes[process as usize].ttr;
+                let repair = self.node_lanes.draw(lane as usize, |rng| ttr.sample(rng));
+                self.queue.schedule(
+                    self.now.after(repair),
+                    Event::NodeRepair {
+                        node,
+                        process,
+                        lane,
+                    },
+                );
             }
-            Event::NodeRepair { node, process } => {
-                let tag = registry.node_processes + process;
+            Event::NodeRepair {
+                node,
+                process,
+                lane,
+            } => {
                 self.restore(node);
-                let next = plan.node_processes[process as usize]
-                    .ttf
-                    .sample(self.rng(tag));
-                self.queue
-                    .schedule(self.now.after(next), Event::NodeFail { node, process });
+                let ttf = &plan.node_processes[process as usize].ttf;
+                let next = self.node_lanes.draw(lane as usize, |rng| ttf.sample(rng));
+                self.queue.schedule(
+                    self.now.after(next),
+                    Event::NodeFail {
+                        node,
+                        process,
+                        lane,
+                    },
+                );
             }
             Event::OutageStart { outage } => {
                 let tag = FaultTag(registry.outages + outage);

@@ -11,6 +11,8 @@ pub enum Event {
         node: u32,
         /// Index of the process in the fault plan.
         process: u32,
+        /// The node's random stream among the engine's node lanes.
+        lane: u32,
     },
     /// A node of a failure process is repaired.
     NodeRepair {
@@ -18,6 +20,8 @@ pub enum Event {
         node: u32,
         /// Index of the process in the fault plan.
         process: u32,
+        /// The node's random stream among the engine's node lanes.
+        lane: u32,
     },
     /// A scheduled fault starts.
     ScheduledStart {

@@ -2,12 +2,17 @@
 //! so that traces and failover records name the fault (id and kind) that caused them.
 
 use crate::compile::FaultPlan;
+use crate::core::rng::StreamKey;
 use crate::strategies::FaultTag;
 
-/// Id and kind of every fault, indexed by [`FaultTag`].
+/// Id, kind and stream key of every fault, indexed by [`FaultTag`].
+///
+/// Tags are positions (they index arrays in the engine and name faults in outputs);
+/// stream keys are stable identities computed at compile time, so the random draws of
+/// a fault never depend on its tag.
 #[derive(Clone, Debug)]
 pub struct FaultRegistry {
-    entries: Vec<(String, &'static str)>,
+    entries: Vec<(String, &'static str, Option<StreamKey>)>,
     /// First tag of each group, in the order they are registered.
     pub scheduled: u32,
     /// First tag of the node failure processes.
@@ -27,8 +32,9 @@ pub struct FaultRegistry {
 impl FaultRegistry {
     /// Registers every fault of `plan`.
     pub fn new(plan: &FaultPlan) -> Self {
-        let mut entries: Vec<(String, &'static str)> = vec![("-".into(), "none")];
-        let mut group = |items: Vec<(String, &'static str)>| {
+        type Entry = (String, &'static str, Option<StreamKey>);
+        let mut entries: Vec<Entry> = vec![("-".into(), "none", None)];
+        let mut group = |items: Vec<Entry>| {
             let first = entries.len() as u32;
             entries.extend(items);
             first
@@ -36,36 +42,45 @@ impl FaultRegistry {
         let scheduled = group(
             plan.scheduled
                 .iter()
-                .map(|f| (f.id.clone(), f.kind))
+                .map(|f| (f.id.clone(), f.kind, Some(f.key)))
                 .collect(),
         );
+        // A node process draws from one stream per node (its keys), not per process.
         let node_processes = group(
-            (0..plan.node_processes.len())
-                .map(|i| (format!("node_failures[{i}]"), "node_failure"))
+            plan.node_processes
+                .iter()
+                .map(|p| (p.id.clone(), "node_failure", None))
                 .collect(),
         );
         let outages = group(
             plan.outages
                 .iter()
-                .map(|o| (format!("{}:{}", o.kind, o.target), o.kind))
+                .map(|o| (o.id.clone(), o.kind, Some(o.key)))
                 .collect(),
         );
         let partitions = group(
-            (0..plan.partitions.len())
-                .map(|i| (format!("random_partitions[{i}]"), "random_partition"))
+            plan.partitions
+                .iter()
+                .map(|p| (p.id.clone(), "random_partition", Some(p.key)))
                 .collect(),
         );
         let bursts = group(
-            (0..plan.bursts.len())
-                .map(|i| (format!("bursts[{i}]"), "burst"))
+            plan.bursts
+                .iter()
+                .map(|b| (b.id.clone(), "burst", Some(b.key)))
                 .collect(),
         );
         let dependencies = group(
-            (0..plan.dependencies.len())
-                .map(|i| (format!("dependencies[{i}]"), "cascade"))
+            plan.dependencies
+                .iter()
+                .map(|d| (d.id.clone(), "cascade", Some(d.key)))
                 .collect(),
         );
-        let overload = group(vec![("overload".into(), "overload")]);
+        let overload = group(vec![(
+            "overload".into(),
+            "overload",
+            Some(StreamKey::of(&["overload"])),
+        )]);
         FaultRegistry {
             entries,
             scheduled,
@@ -81,6 +96,12 @@ impl FaultRegistry {
     /// The id of a fault.
     pub fn id(&self, tag: FaultTag) -> &str {
         &self.entries[tag.0 as usize].0
+    }
+
+    /// The stream key of a fault's own random stream; None for "no fault" and for node
+    /// failure processes, which draw from one stream per node.
+    pub fn stream_key(&self, tag: FaultTag) -> Option<StreamKey> {
+        self.entries[tag.0 as usize].2
     }
 
     /// The kind of a fault.

@@ -38,6 +38,12 @@ pub struct Faults {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeFailureProcess {
+    /// Stable identity of this process (optional): it names this process in traces and records and
+    /// keys its random streams (one per node, keyed by the id and the node), so that its draws stay the same whatever else the
+    /// file holds or changes in it (see the README, "Random streams"). Default: derived
+    /// from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Nodes it applies to (default: every server node).
     #[serde(default)]
     pub nodes: Vec<String>,
@@ -51,6 +57,12 @@ pub struct NodeFailureProcess {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutageProcess {
+    /// Stable identity of this outage process (optional): it names this outage process in traces and records and
+    /// keys its random streams (one per target, keyed by the id and the target), so that its draws stay the same whatever else the
+    /// file holds or changes in it (see the README, "Random streams"). Default: derived
+    /// from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Zones or regions it applies to (default: all); each has its own process.
     #[serde(default)]
     pub targets: Vec<String>,
@@ -64,6 +76,12 @@ pub struct OutageProcess {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionProcess {
+    /// Stable identity of this partition process (optional): it names this partition process in traces and records and
+    /// keys its random stream, so that its draws stay the same whatever else the
+    /// file holds or changes in it (see the README, "Random streams"). Default: derived
+    /// from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Time between the end of one partition and the start of the next.
     pub interarrival: Distribution,
     /// How long a partition lasts.
@@ -81,6 +99,12 @@ fn two() -> u32 {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BurstProcess {
+    /// Stable identity of this burst process (optional): it names this burst process in traces and records and
+    /// keys its random stream, so that its draws stay the same whatever else the
+    /// file holds or changes in it (see the README, "Random streams"). Default: derived
+    /// from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Time between bursts.
     pub interarrival: Distribution,
     /// Nodes per burst.
@@ -204,6 +228,12 @@ pub struct LinkDegradation {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
+    /// Stable identity of this dependency (optional): it names this dependency in traces and records and
+    /// keys its random stream, so that its draws stay the same whatever else the
+    /// file holds or changes in it (see the README, "Random streams"). Default: derived
+    /// from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The dependent node.
     pub node: String,
     /// The node it depends on.
