@@ -82,3 +82,41 @@ impl Strategy for ActiveActive {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::harness::{Harness, FAULT, MS};
+    use super::super::{FailoverRecord, Outcome};
+    use super::*;
+    use crate::core::time::SimTime;
+
+    #[test]
+    fn an_ejection_takes_detection_plus_lb_update() {
+        let service = r#"{
+            "name": "web", "strategy": "ACTIVE_ACTIVE",
+            "detection": {"interval": "1s", "timeout": "200ms", "unhealthy_threshold": 3,
+                          "healthy_threshold": 2, "phase": "0s"},
+            "active_active": {"lb_update": {"const": "500ms"}}
+        }"#;
+        let mut harness = Harness::new(&[0, 1], MS, MS, service);
+        harness.crash(0, SimTime(10_300 * MS));
+        assert_eq!(harness.state(None), ServiceState::Degraded);
+        harness.run_until(SimTime(60_000 * MS));
+        // Declared at 13.2 s (probes at 11, 12, 13 s; 200 ms timeout), decided at once
+        // (AUTOMATIC), out of rotation 500 ms later; the survivor carries the demand.
+        let record = FailoverRecord {
+            fault: FAULT,
+            fault_at: SimTime(10_300 * MS),
+            detected_at: SimTime(13_200 * MS),
+            decided_at: SimTime(13_200 * MS),
+            completed_at: SimTime(13_700 * MS),
+            outcome: Outcome::Success,
+            data_loss: 0,
+            from: Some(0),
+            to: None,
+            attempt: 0,
+        };
+        assert_eq!(harness.records, vec![record]);
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+}

@@ -395,3 +395,60 @@ impl Strategy for ActivePassive {
             .is_some_and(|stale| view.network.is_up(self.replicas[stale]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::harness::{Harness, FAULT, MS};
+    use super::super::FailoverRecord;
+    use super::*;
+
+    /// Probes every 1 s from phase 0, 200 ms timeout, 3 failures to declare; a 4 s
+    /// confirmation; promotion 2 s, reroute 1 s; nothing random.
+    const CONSTANT_DELAYS: &str = r#"{
+        "name": "db", "strategy": "ACTIVE_PASSIVE",
+        "detection": {"interval": "1s", "timeout": "200ms", "unhealthy_threshold": 3,
+                      "healthy_threshold": 2, "phase": "0s"},
+        "failover": {"mode": "SEMI_AUTOMATIC", "confirmation": {"const": "4s"},
+                     "timeout": "30s"},
+        "replication": {"mode": "sync"},
+        "active_passive": {"promotion": {"const": "2s"}, "reroute": {"const": "1s"}}
+    }"#;
+
+    #[test]
+    fn failover_time_is_detection_plus_decision_plus_promotion_plus_reroute() {
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(0, SimTime(10_300 * MS));
+        harness.run_until(SimTime(60_000 * MS));
+        // Probes at 11, 12, 13 s fail; the third is known failed at 13.2 s: detection 2.9 s.
+        // Decided 4 s later at 17.2 s, promoted at 19.2 s, clients re-routed at 20.2 s.
+        let record = FailoverRecord {
+            fault: FAULT,
+            fault_at: SimTime(10_300 * MS),
+            detected_at: SimTime(13_200 * MS),
+            decided_at: SimTime(17_200 * MS),
+            completed_at: SimTime(20_200 * MS),
+            outcome: Outcome::Success,
+            data_loss: 0,
+            from: Some(0),
+            to: Some(1),
+            attempt: 0,
+        };
+        assert_eq!(harness.records, vec![record.clone()]);
+        assert_eq!(
+            record.completed_at.since(record.fault_at),
+            (2_900 + 4_000 + 2_000 + 1_000) * MS
+        );
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_service_is_down_from_the_crash_until_the_reroute() {
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(0, SimTime(10_300 * MS));
+        assert_eq!(harness.state(None), ServiceState::Down);
+        harness.run_until(SimTime(20_200 * MS - 1));
+        assert_eq!(harness.state(None), ServiceState::Down);
+        harness.run_until(SimTime(20_200 * MS));
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+}

@@ -11,6 +11,8 @@ pub mod active_passive;
 pub mod detection;
 pub mod failover;
 pub mod geographic;
+#[cfg(test)]
+pub mod harness;
 pub mod n_way;
 pub mod params;
 pub mod pool;

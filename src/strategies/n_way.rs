@@ -821,13 +821,68 @@ impl Strategy for NWay {
             _ => ServiceState::Down,
         }
     }
+
+    /// Two leaders each backed by a quorum: both would acknowledge writes.
+    fn split_brain(&self, view: &View) -> bool {
+        let serving = (0..self.replicas.len())
+            .filter(|&l| self.is_live_leader(view, l) && self.support(view, l) >= self.quorum);
+        serving.count() > 1
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::harness::{Harness, FAULT, MS};
+    use super::super::FailoverRecord;
     use super::*;
 
-    const MS: Nanos = 1_000_000;
+    /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
+    /// heartbeats every 50 ms and a constant 300 ms election timeout.
+    fn three_replicas() -> Harness {
+        let service = r#"{
+            "name": "kv", "strategy": "N_WAY",
+            "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                      "election_timeout_max": "300ms"}
+        }"#;
+        Harness::new(&[0, 0, 1], MS, 5 * MS, service)
+    }
+
+    #[test]
+    fn a_new_leader_serves_at_the_hand_computed_instant_after_a_leader_crash() {
+        let mut harness = three_replicas();
+        // The heartbeat sent at 1000 ms reached replica 1 at 1001 ms but is still on its
+        // way to replica 2 (due at 1005 ms) when the leader crashes at 1003 ms: replica 2
+        // last heard the one sent at 950 ms, at 955 ms, and times out first, at 1255 ms.
+        // Its vote request reaches replica 1 at 1260 ms, the vote comes back at 1265 ms.
+        harness.crash(0, SimTime(1_003 * MS));
+        assert_eq!(harness.state(None), ServiceState::Down);
+        harness.run_until(SimTime(1_265 * MS - 1));
+        assert_eq!(harness.state(None), ServiceState::Down);
+        harness.run_until(SimTime(5_000 * MS));
+        let record = FailoverRecord {
+            fault: FAULT,
+            fault_at: SimTime(1_003 * MS),
+            detected_at: SimTime(1_255 * MS),
+            decided_at: SimTime(1_255 * MS),
+            completed_at: SimTime(1_265 * MS),
+            outcome: Outcome::Success,
+            data_loss: 0,
+            from: Some(0),
+            to: Some(2),
+            attempt: 0,
+        };
+        assert_eq!(harness.records, vec![record]);
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn a_follower_crash_that_keeps_the_quorum_is_no_failover() {
+        let mut harness = three_replicas();
+        harness.crash(2, SimTime(1_003 * MS));
+        harness.run_until(SimTime(5_000 * MS));
+        assert!(harness.records.is_empty());
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
 
     #[test]
     fn last_heartbeat_is_the_latest_arrival_at_or_before_the_fault() {

@@ -1,8 +1,9 @@
 //! Invariants over generated valid scenarios (proptest): whatever the topology, strategy
 //! and faults, availability stays in [0, 1] and the UP/DEGRADED/DOWN time adds up to the
 //! horizon exactly; every failover record is ordered fault ≤ detected ≤ decided ≤
-//! completed ≤ horizon; without partitions there is no split-brain; the same seed gives
-//! the same outcome; nothing panics.
+//! completed ≤ horizon; without partitions there is no split-brain, fenced or not, and
+//! at most one N_WAY leader serves at any instant; the same seed gives the same outcome;
+//! nothing panics.
 
 use failsim::compile::{load_str, CompiledScenario};
 use failsim::sim::engine::{run_replication, ReplicationOutcome};
@@ -70,19 +71,22 @@ fn failover() -> impl Strategy<Value = Value> {
 }
 
 /// One service over all `n` servers (in a random priority order), with random detection,
-/// failover mode, and optionally the client node `c1` as its vantage point.
+/// failover mode, ACTIVE_PASSIVE fencing on or off, and optionally the client node `c1`
+/// as its vantage point.
 fn service(n: usize, name: &'static str) -> impl Strategy<Value = Value> {
     let order = Just((1..=n).collect::<Vec<_>>()).prop_shuffle();
     let detection = (1u64..=10, 0u64..=3, 1u32..=3);
-    (0usize..4, order, detection, failover(), any::<bool>()).prop_map(
-        move |(strategy, order, (interval, timeout, threshold), failover, client)| {
+    let choices = (any::<bool>(), any::<bool>());
+    (0usize..4, order, detection, failover(), choices).prop_map(
+        move |(strategy, order, (interval, timeout, threshold), failover, (client, fencing))| {
             let mut service = json!({
                 "name": name,
                 "strategy": STRATEGIES[strategy],
                 "replicas": ids(&order),
                 "detection": {"interval": interval, "timeout": timeout,
                               "unhealthy_threshold": threshold},
-                "failover": failover
+                "failover": failover,
+                "active_passive": {"fencing": fencing}
             });
             if client {
                 service["vantage_points"] = json!(["c1"]);
@@ -139,6 +143,15 @@ fn config() -> ProptestConfig {
     }
 }
 
+/// The same scenario with every service run by N_WAY.
+fn all_n_way(text: &str) -> String {
+    let mut scenario: Value = serde_json::from_str(text).expect("generated JSON");
+    for service in scenario["services"].as_array_mut().expect("services") {
+        service["strategy"] = json!("N_WAY");
+    }
+    scenario.to_string()
+}
+
 fn compile(text: &str) -> CompiledScenario {
     load_str(text, Path::new("generated.json"))
         .unwrap_or_else(|e| panic!("the generator made an invalid scenario:\n{e}\n{text}"))
@@ -186,7 +199,18 @@ proptest! {
 
     #[test]
     fn without_partitions_no_two_replicas_serve_as_primary(text in scenario()) {
-        // Fencing is on by default, so only a partition may leave two primaries serving.
+        // Only a partition may leave two primaries serving, whether fencing is on or off.
+        let partitioned = text.contains("partition") || text.contains("isolate");
+        let scenario = compile(&text);
+        for service in run(&scenario).services {
+            prop_assert!(partitioned || service.split_brain_ns == 0, "{}", text);
+        }
+    }
+
+    #[test]
+    fn without_partitions_at_most_one_n_way_leader_serves_at_any_instant(text in scenario()) {
+        // N_WAY counts split-brain time while two leaders are each backed by a quorum.
+        let text = all_n_way(&text);
         let partitioned = text.contains("partition") || text.contains("isolate");
         let scenario = compile(&text);
         for service in run(&scenario).services {
