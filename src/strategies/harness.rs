@@ -1,20 +1,20 @@
 //! A fake engine for strategy unit tests: it feeds stimuli, fires scheduled timers in
 //! time order and collects records, so a strategy is tested without the engine.
+#![cfg(test)]
 
-use super::spec::ServiceSpec;
 use super::{
     Command, Context, FailoverRecord, FaultTag, ServiceState, ServiceStrategy, Stimulus,
     StrategyTimer, View,
 };
+use crate::compile::load_str;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
-use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
-use crate::scenarios::model::{Role, Service};
-use petgraph::graph::UnGraph;
+use crate::net::topology::NodeId;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::path::Path;
 use std::sync::Arc;
 
 /// One millisecond.
@@ -46,55 +46,30 @@ impl Harness {
     /// Builds the service described by `service` (JSON of the file format, without
     /// `replicas`) and starts it at time 0.
     pub fn new(zones: &[u32], zone_latency: Nanos, region_latency: Nanos, service: &str) -> Self {
-        let nodes: Vec<NodeInfo> = zones
+        // The service is compiled exactly as a scenario file's would be.
+        let nodes: Vec<String> = zones
             .iter()
             .enumerate()
-            .map(|(i, &zone)| NodeInfo {
-                name: format!("n{i}"),
-                region: 0,
-                zone,
-                role: Role::Server,
-                capacity: 1.0,
-            })
+            .map(|(i, zone)| format!(r#"{{"id": "n{i}", "region": "r", "zone": "z{zone}"}}"#))
             .collect();
-        let mut graph = UnGraph::new_undirected();
-        for i in 0..nodes.len() {
-            graph.add_node(i as NodeId);
-        }
-        let zone_count = zones.iter().max().map_or(0, |&z| z + 1);
-        let topology = Topology {
-            by_name: (0..nodes.len() as NodeId)
-                .map(|i| (format!("n{i}"), i))
-                .collect(),
-            nodes,
-            regions: vec!["r".into()],
-            zones: (0..zone_count)
-                .map(|z| ZoneInfo {
-                    name: format!("z{z}"),
-                    region: 0,
-                })
-                .collect(),
-            graph,
-            implied: Some(ImpliedLatencies {
-                zone: zone_latency,
-                region: region_latency,
-                global: region_latency,
-            }),
-        };
-        let params: Service = serde_json::from_str(service).expect("a valid service");
-        let spec = ServiceSpec {
-            name: params.name.clone(),
-            strategy: params.strategy,
-            replicas: (0..zones.len() as NodeId).collect(),
-            vantages: Vec::new(),
-            monitor: None,
-            regions: vec![0],
-            params,
-        };
+        let replicas: Vec<String> = (0..zones.len()).map(|i| format!(r#""n{i}""#)).collect();
+        let service = service.trim_end().strip_suffix('}').expect("a JSON object");
+        let text = format!(
+            r#"{{"horizon": "1d", "topology": {{"nodes": [{}],
+                "latency": {{"zone": "{zone_latency}ns", "region": "{region_latency}ns",
+                             "global": "{region_latency}ns"}}}},
+               "services": [{service}, "replicas": [{}]}}]}}"#,
+            nodes.join(", "),
+            replicas.join(", ")
+        );
+        let scenario = load_str(&text, Path::new("harness.json"))
+            .unwrap_or_else(|error| panic!("the harness service does not compile: {error}"));
+        let spec = &scenario.services[0];
+        let topology = &scenario.topology;
         let mut phase_rng = ChaCha8Rng::seed_from_u64(1);
-        let strategy = ServiceStrategy::build(&spec, &topology, &mut phase_rng);
+        let strategy = ServiceStrategy::build(spec, topology, &mut phase_rng);
         let mut harness = Harness {
-            network: Network::new(Arc::new(topology)),
+            network: Network::new(Arc::clone(topology)),
             strategy,
             rng: ChaCha8Rng::seed_from_u64(2),
             no_flags: vec![false; zones.len()],

@@ -75,7 +75,8 @@ fn crate_references(code: &str) -> Vec<String> {
 }
 
 /// Every `file: module -> module` import that points up the layer order. Code after a
-/// file's `#[cfg(test)]` is left out: unit tests may build fixtures from any layer.
+/// file's `#[cfg(test)]`, and files that are `#![cfg(test)]` as a whole, are left out:
+/// unit tests may build fixtures from any layer.
 fn upward_imports(src: &Path) -> Vec<String> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
@@ -89,6 +90,9 @@ fn upward_imports(src: &Path) -> Vec<String> {
         let own = rank(&module)
             .unwrap_or_else(|| panic!("{}: module `{module}` is in no layer", file.display()));
         let text = fs::read_to_string(&file).unwrap();
+        if text.contains("#![cfg(test)]") {
+            continue;
+        }
         let code = text.split("#[cfg(test)]").next().unwrap();
         for used in crate_references(code) {
             if let Some(theirs) = rank(&used) {
