@@ -26,11 +26,7 @@ pub fn variant(
 pub fn parse_strategies(list: &str) -> Result<Vec<StrategyName>, String> {
     let mut strategies = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let strategy = StrategyName::parse_loose(name).ok_or_else(|| {
-            format!(
-                "unknown strategy `{name}`: use ACTIVE_ACTIVE, ACTIVE_PASSIVE, N_WAY or GEOGRAPHIC"
-            )
-        })?;
+        let strategy = StrategyName::parse_named(name).map_err(|e| e.to_string())?;
         if !strategies.contains(&strategy) {
             strategies.push(strategy);
         }

@@ -25,17 +25,6 @@ use std::path::Path;
 /// beyond what a duration holds (about 584 years).
 const LONGEST_MTTF_NS: f64 = 500.0 * 365.25 * 86_400e9;
 
-/// Replicas the emitted scenario gives a strategy, from the settings.
-pub fn replica_count(strategy: StrategyName, settings: &PlanSettings) -> u32 {
-    let counts = &settings.replicas;
-    match strategy {
-        StrategyName::ActiveActive => counts.active_active,
-        StrategyName::ActivePassive => counts.active_passive,
-        StrategyName::NWay => 3 * counts.byzantine_faults + 1,
-        StrategyName::Geographic => counts.geographic_regions * counts.geographic_per_region,
-    }
-}
-
 /// The id of replica `index` (0-based) of `node`: `CORE1-r1` for index 0.
 pub fn replica_id(node: &str, index: u32) -> String {
     format!("{node}-r{}", index + 1)

@@ -58,7 +58,7 @@ pub fn plan(risk: &RiskFile, default_name: &str) -> Plan {
         .risk_assessments
         .iter()
         .map(|assessment| {
-            let choice = rules::choose(assessment, settings.many_dependents);
+            let choice = rules::choose(assessment, settings);
             NodePlan {
                 node: assessment.node.clone(),
                 risk_score: assessment.risk_score,
@@ -67,7 +67,7 @@ pub fn plan(risk: &RiskFile, default_name: &str) -> Plan {
                 dependents: assessment.dependents.clone(),
                 cascade_risk: assessment.cascade_risk,
                 mitigations: assessment.mitigations.clone(),
-                replicas: emit::replica_count(choice.strategy, settings),
+                replicas: choice.replicas,
                 strategy: choice.strategy,
                 reason: choice.reason,
             }

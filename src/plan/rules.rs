@@ -11,7 +11,7 @@
 //!
 //! Comparisons are on the score as written (`0.85` is "at least 0.85"), never rounded.
 
-use super::risk::{FailureType, RiskAssessment};
+use super::risk::{FailureType, PlanSettings, RiskAssessment};
 use crate::scenarios::model::StrategyName;
 
 /// Lowest score of the critical band (N_WAY for Byzantine nodes, else ACTIVE_ACTIVE).
@@ -26,23 +26,30 @@ pub const MODERATE_RISK: f64 = 0.50;
 pub struct Choice {
     /// The strategy.
     pub strategy: StrategyName,
+    /// Replicas the emitted scenario gives it, from the settings.
+    pub replicas: u32,
     /// One sentence for humans: the rule that fired and what the strategy buys.
     pub reason: String,
 }
 
-/// Picks the strategy for one node; `many_dependents` is the threshold of "many".
-pub fn choose(node: &RiskAssessment, many_dependents: u32) -> Choice {
+/// Picks the strategy for one node, and its replica count from `settings` (each rule
+/// knows which count its strategy takes, so no other place matches on strategy names).
+pub fn choose(node: &RiskAssessment, settings: &PlanSettings) -> Choice {
+    let many_dependents = settings.many_dependents;
+    let counts = &settings.replicas;
     let risk = node.risk_score;
     let dependents = node.dependents.len();
-    let (strategy, reason) = if risk >= CRITICAL_RISK {
+    let (strategy, replicas, reason) = if risk >= CRITICAL_RISK {
         if node.failure_type == FailureType::Byzantine {
             (
                 StrategyName::NWay,
+                3 * counts.byzantine_faults + 1,
                 format!("risk {risk} ≥ {CRITICAL_RISK} with BYZANTINE failures: a BFT quorum (3f+1 replicas) outvotes a lying replica"),
             )
         } else {
             (
                 StrategyName::ActiveActive,
+                counts.active_active,
                 format!("risk {risk} ≥ {CRITICAL_RISK} with {} failures: every replica serves, so a failure costs no failover gap", node.failure_type),
             )
         }
@@ -51,26 +58,34 @@ pub fn choose(node: &RiskAssessment, many_dependents: u32) -> Choice {
         if dependents >= many_dependents as usize {
             (
                 StrategyName::ActiveActive,
+                counts.active_active,
                 format!("risk {risk} in [{HIGH_RISK}, {CRITICAL_RISK}) with {count} (many: ≥ {many_dependents}): no failover gap to ripple into dependents"),
             )
         } else {
             (
                 StrategyName::ActivePassive,
+                counts.active_passive,
                 format!("risk {risk} in [{HIGH_RISK}, {CRITICAL_RISK}) with {count} (few: < {many_dependents}): a promoted standby is enough"),
             )
         }
     } else if risk >= MODERATE_RISK {
         (
             StrategyName::ActivePassive,
+            counts.active_passive,
             format!("risk {risk} in [{MODERATE_RISK}, {HIGH_RISK}): a standby covers node failures at low cost"),
         )
     } else {
         (
             StrategyName::Geographic,
+            counts.geographic_regions * counts.geographic_per_region,
             format!("risk {risk} < {MODERATE_RISK}: the node itself rarely fails, so guard against losing its region"),
         )
     };
-    Choice { strategy, reason }
+    Choice {
+        strategy,
+        replicas,
+        reason,
+    }
 }
 
 fn plural(count: usize, noun: &str) -> String {
@@ -86,6 +101,13 @@ mod tests {
     use super::*;
     use crate::plan::risk::Criticality;
 
+    fn many_at(many_dependents: u32) -> PlanSettings {
+        PlanSettings {
+            many_dependents,
+            ..PlanSettings::default()
+        }
+    }
+
     fn node(risk_score: f64, failure_type: FailureType, dependents: usize) -> RiskAssessment {
         RiskAssessment {
             node: "X".into(),
@@ -100,8 +122,8 @@ mod tests {
 
     #[test]
     fn the_many_dependents_threshold_is_inclusive() {
-        let at = choose(&node(0.75, FailureType::Crash, 3), 3);
-        let below = choose(&node(0.75, FailureType::Crash, 2), 3);
+        let at = choose(&node(0.75, FailureType::Crash, 3), &many_at(3));
+        let below = choose(&node(0.75, FailureType::Crash, 2), &many_at(3));
         assert_eq!(at.strategy, StrategyName::ActiveActive);
         assert_eq!(below.strategy, StrategyName::ActivePassive);
         assert!(
@@ -114,11 +136,11 @@ mod tests {
     #[test]
     fn byzantine_failures_matter_only_in_the_critical_band() {
         assert_eq!(
-            choose(&node(0.8, FailureType::Byzantine, 0), 3).strategy,
+            choose(&node(0.8, FailureType::Byzantine, 0), &many_at(3)).strategy,
             StrategyName::ActivePassive
         );
         assert_eq!(
-            choose(&node(0.3, FailureType::Byzantine, 0), 3).strategy,
+            choose(&node(0.3, FailureType::Byzantine, 0), &many_at(3)).strategy,
             StrategyName::Geographic
         );
     }

@@ -46,11 +46,7 @@ fn non_empty<T>(items: Vec<T>, what: &str) -> Result<Vec<T>, String> {
 /// Parses a comma-separated list of strategy names in any case, e.g. `n_way,active-passive`.
 pub fn parse_strategies(text: &str) -> Result<Vec<StrategyName>, String> {
     let strategies = split_list(text)
-        .map(|name| {
-            StrategyName::parse_loose(name).ok_or_else(|| {
-                format!("unknown strategy `{name}`: use ACTIVE_ACTIVE, ACTIVE_PASSIVE, N_WAY or GEOGRAPHIC")
-            })
-        })
+        .map(|name| StrategyName::parse_named(name).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     non_empty(strategies, "strategies")
 }

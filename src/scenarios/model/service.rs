@@ -45,6 +45,21 @@ impl StrategyName {
         }
     }
 
+    /// Every name, for messages: `ACTIVE_ACTIVE, ACTIVE_PASSIVE, N_WAY or GEOGRAPHIC`.
+    pub fn names() -> String {
+        let names: Vec<&str> = StrategyName::ALL.iter().map(|s| s.as_str()).collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
+    /// Parses a name as [`parse_loose`](Self::parse_loose) does, or says which names exist.
+    pub fn parse_named(text: &str) -> Result<StrategyName, UnknownStrategy> {
+        StrategyName::parse_loose(text).ok_or_else(|| UnknownStrategy(text.to_string()))
+    }
+
     /// Parses a name in any case, with `-` or `_`, including the long aliases.
     pub fn parse_loose(text: &str) -> Option<StrategyName> {
         let normal = text.trim().to_ascii_uppercase().replace('-', "_");
@@ -57,6 +72,11 @@ impl StrategyName {
         }
     }
 }
+
+/// A strategy name that is none of [`StrategyName::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown strategy `{0}`: use {names}", names = StrategyName::names())]
+pub struct UnknownStrategy(pub String);
 
 /// A service protected by a strategy.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
