@@ -1,0 +1,243 @@
+//! Running the cases: each scenario through the study runner, each check against its
+//! closed form.
+
+use super::cases::{cases, Case, Check, Quantity, Tolerance, HOURS_PER_YEAR};
+use super::ValidationError;
+use crate::compile::load_file;
+use crate::report::ServiceStudy;
+use crate::run::{run_study, RunOptions};
+use crate::stats::{mean_ci, nearest_rank, Z_975};
+use std::path::{Path, PathBuf};
+
+/// The outcome of one check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// What was checked.
+    pub check: Check,
+    /// The simulated estimate.
+    pub estimate: f64,
+    /// Its 95% interval, where the check has one.
+    pub interval: Option<(f64, f64)>,
+    /// Whether the check passed.
+    pub passed: bool,
+}
+
+impl Row {
+    fn new(check: Check, estimate: f64, interval: Option<(f64, f64)>) -> Self {
+        let expected = check.expected;
+        let within = |limit: f64| {
+            interval.is_some_and(|(low, high)| {
+                (low..=high).contains(&expected) && (high - low) / 2.0 <= limit
+            })
+        };
+        let passed = match check.tolerance {
+            Tolerance::Absolute(limit) => within(limit),
+            Tolerance::Relative(fraction) => within(fraction * expected.abs()),
+            Tolerance::AtLeast => estimate >= expected,
+            Tolerance::Below => estimate < expected,
+        };
+        Row {
+            check,
+            estimate,
+            interval,
+            passed,
+        }
+    }
+}
+
+/// How one case was run, and its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseRun {
+    /// The case id.
+    pub id: &'static str,
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Replications.
+    pub replications: u64,
+    /// Horizon of each replication, in hours.
+    pub horizon_h: f64,
+    /// Upper bound on the start-up bias of the availability estimate:
+    /// [`Case::startup_excess_h`] / horizon.
+    pub startup_bias: f64,
+    /// Detection delays measured (0 unless the case checks them).
+    pub detections: usize,
+    /// One row per check.
+    pub rows: Vec<Row>,
+}
+
+/// Every case's run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// In the order of [`cases`].
+    pub cases: Vec<CaseRun>,
+}
+
+/// Runs every case of [`cases`] from the scenario files in `dir`; `threads` as for
+/// `failsim run` (the result does not depend on it).
+pub fn run(dir: &Path, threads: Option<usize>) -> Result<Report, ValidationError> {
+    let cases = cases()
+        .into_iter()
+        .map(|case| run_case(&case, dir, threads))
+        .collect::<Result<_, _>>()?;
+    Ok(Report { cases })
+}
+
+fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, ValidationError> {
+    let file = dir.join(case.scenario);
+    let scenario = load_file(&file).map_err(|source| ValidationError::Scenario {
+        case: case.id,
+        source,
+    })?;
+    if scenario.services.len() != 1 {
+        return Err(ValidationError::Services {
+            case: case.id,
+            file,
+            services: scenario.services.len(),
+        });
+    }
+    let wants_detections = case.checks.iter().any(|c| c.quantity.is_detection());
+    let mut detections = Vec::new();
+    let options = RunOptions {
+        threads,
+        keep_records: wants_detections,
+        ..RunOptions::default()
+    };
+    let run = run_study(
+        &scenario,
+        &options,
+        |outcome| {
+            if wants_detections {
+                detections.extend(
+                    outcome.services[0]
+                        .records
+                        .iter()
+                        .filter(|record| record.attempt == 0)
+                        .map(|record| record.detection_time() as f64 / 1e9),
+                );
+            }
+        },
+        |_| {},
+    )
+    .map_err(|message| ValidationError::Run {
+        case: case.id,
+        message,
+    })?;
+    if let Some(stopped) = run.stopped {
+        return Err(ValidationError::Run {
+            case: case.id,
+            message: format!("the run stopped early: {stopped:?}"),
+        });
+    }
+    if wants_detections && detections.is_empty() {
+        return Err(ValidationError::NoDetections { case: case.id });
+    }
+    detections.sort_by(f64::total_cmp);
+    let horizon_h = scenario.horizon as f64 / 3.6e12;
+    let service = &run.study.services[0];
+    let rows = case
+        .checks
+        .iter()
+        .map(|check| measure(check.clone(), service, horizon_h, &detections))
+        .collect();
+    Ok(CaseRun {
+        id: case.id,
+        scenario: file,
+        seed: scenario.seed,
+        replications: scenario.replications,
+        horizon_h,
+        startup_bias: case.startup_excess_h / horizon_h,
+        detections: detections.len(),
+        rows,
+    })
+}
+
+/// Measures one check on a service's study and the sorted detection delays.
+fn measure(check: Check, service: &ServiceStudy, horizon_h: f64, detections: &[f64]) -> Row {
+    let with_ci = |samples: &[f64]| {
+        let ci = mean_ci(samples);
+        (ci.mean, Some((ci.ci95_low, ci.ci95_high)))
+    };
+    let (estimate, interval) = match check.quantity {
+        Quantity::Availability => {
+            let values: Vec<f64> = service.rows.iter().map(|r| r.availability).collect();
+            with_ci(&values)
+        }
+        Quantity::FailuresPerYear => {
+            let per_year = HOURS_PER_YEAR / horizon_h;
+            let values: Vec<f64> = service.rows.iter().map(|r| r.outages * per_year).collect();
+            with_ci(&values)
+        }
+        Quantity::DetectionMean => with_ci(detections),
+        Quantity::DetectionQuantile(q) => {
+            let (estimate, interval) = quantile_ci(detections, q);
+            (estimate, Some(interval))
+        }
+        Quantity::DetectionMin => (detections[0], None),
+        Quantity::DetectionMax => (detections[detections.len() - 1], None),
+    };
+    Row::new(check, estimate, interval)
+}
+
+/// The q-quantile of `sorted` (non-empty, ascending): the smallest sample with at least a
+/// fraction q of the samples at or below it; and its distribution-free 95% interval, the
+/// order statistics of ranks ⌊nq − z·√(nq(1−q))⌋ and ⌈nq + z·√(nq(1−q))⌉ (the rank of
+/// the quantile is binomial(n, q), here in its normal approximation).
+fn quantile_ci(sorted: &[f64], q: f64) -> (f64, (f64, f64)) {
+    let n = sorted.len() as f64;
+    let at_rank = |rank: f64| sorted[rank.clamp(1.0, n) as usize - 1];
+    let spread = Z_975 * (n * q * (1.0 - q)).sqrt();
+    (
+        sorted[nearest_rank(q, sorted.len() as u64) as usize - 1],
+        (
+            at_rank((n * q - spread).floor()),
+            at_rank((n * q + spread).ceil()),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(tolerance: Tolerance) -> Check {
+        Check {
+            quantity: Quantity::Availability,
+            formula: "",
+            expected: 0.5,
+            tolerance,
+        }
+    }
+
+    #[test]
+    fn a_check_passes_only_with_the_closed_form_inside_a_narrow_enough_interval() {
+        let absolute = check(Tolerance::Absolute(0.01));
+        assert!(Row::new(absolute.clone(), 0.505, Some((0.499, 0.511))).passed);
+        assert!(!Row::new(absolute.clone(), 0.505, Some((0.501, 0.509))).passed);
+        assert!(!Row::new(absolute.clone(), 0.5, Some((0.48, 0.52))).passed);
+        let relative = check(Tolerance::Relative(0.02));
+        assert!(Row::new(relative.clone(), 0.5, Some((0.495, 0.505))).passed);
+        assert!(!Row::new(relative, 0.5, Some((0.485, 0.515))).passed);
+        assert!(!Row::new(absolute, 0.5, None).passed);
+    }
+
+    #[test]
+    fn bounds_hold_exactly() {
+        assert!(Row::new(check(Tolerance::AtLeast), 0.5, None).passed);
+        assert!(!Row::new(check(Tolerance::AtLeast), 0.499_999, None).passed);
+        assert!(Row::new(check(Tolerance::Below), 0.499_999, None).passed);
+        assert!(!Row::new(check(Tolerance::Below), 0.5, None).passed);
+    }
+
+    #[test]
+    fn quantile_interval_brackets_the_sample_quantile_by_binomial_ranks() {
+        let samples: Vec<f64> = (1..=10_000).map(f64::from).collect();
+        // n = 10,000, q = 0.99: rank 9,900 ± 1.96·√99 = ± 19.5.
+        let (estimate, (low, high)) = quantile_ci(&samples, 0.99);
+        assert_eq!(estimate, 9_900.0);
+        assert_eq!((low, high), (9_880.0, 9_920.0));
+        let (median, _) = quantile_ci(&[3.0], 0.5);
+        assert_eq!(median, 3.0);
+    }
+}
