@@ -33,21 +33,6 @@ use pool::PoolTimer;
 use rand_chacha::ChaCha8Rng;
 use spec::ServiceSpec;
 
-/// A timer of some strategy, as the engine stores it: each strategy's own closed set,
-/// so a timer can only be handed back to the kind of strategy that scheduled it and
-/// every `match` over what a timer means is checked for exhaustiveness.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StrategyTimer {
-    /// An ACTIVE_ACTIVE timer: its replica pool's.
-    ActiveActive(PoolTimer),
-    /// An ACTIVE_PASSIVE timer.
-    ActivePassive(ActivePassiveTimer),
-    /// An N_WAY timer or message.
-    NWay(NWayTimer),
-    /// A GEOGRAPHIC timer.
-    Geographic(GeographicTimer),
-}
-
 /// Where a component's timers go: its owner's way of wrapping them into a
 /// [`StrategyTimer`], so that a shared component (a health monitor, a replica pool)
 /// schedules typed timers without knowing who owns it.
@@ -200,30 +185,7 @@ pub trait Strategy: Send {
     }
 }
 
-/// A service's strategy with its compiled parameters: the closed list of strategies.
-#[derive(Clone, Debug)]
-pub enum StrategyParams {
-    /// Every healthy replica serves behind a load balancer.
-    ActiveActive(params::active_active::Params),
-    /// One primary, standbys promoted on failure.
-    ActivePassive(params::active_passive::Params),
-    /// Quorum replication with a Raft-style leader.
-    NWay(params::n_way::Params),
-    /// Regions with DNS failover by a global traffic manager.
-    Geographic(params::geographic::Params),
-}
-
 impl StrategyParams {
-    /// The strategy's name.
-    pub fn name(&self) -> StrategyName {
-        match self {
-            StrategyParams::ActiveActive(_) => StrategyName::ActiveActive,
-            StrategyParams::ActivePassive(_) => StrategyName::ActivePassive,
-            StrategyParams::NWay(_) => StrategyName::NWay,
-            StrategyParams::Geographic(_) => StrategyName::Geographic,
-        }
-    }
-
     /// The node whose view decides failover, if the strategy has one.
     pub fn monitor(&self) -> Option<NodeId> {
         match self {
@@ -258,105 +220,99 @@ pub fn compile(service: &Service, site: &params::Site, check: &mut Checker) -> S
     }
 }
 
-/// The strategy of one service, whichever it is: the engine's one handle on strategies
-/// (boxed, since they differ much in size).
-pub enum ServiceStrategy {
-    /// ACTIVE_ACTIVE.
-    ActiveActive(Box<ActiveActive>),
-    /// ACTIVE_PASSIVE.
-    ActivePassive(Box<ActivePassive>),
-    /// N_WAY.
-    NWay(Box<NWay>),
-    /// GEOGRAPHIC.
-    Geographic(Box<Geographic>),
+/// The closed list of strategies. Each line names a strategy's variant (as in
+/// [`StrategyName`]), its type, its timer type and its compiled parameters, and
+/// generates its variant of [`StrategyTimer`], [`StrategyParams`] and
+/// [`ServiceStrategy`] with every arm that dispatches to it: adding a strategy adds a
+/// line here, not an arm in each `match`.
+macro_rules! strategies {
+    ($($(#[$doc:meta])* $variant:ident: $strategy:ty, timer $timer:ty, params $params:ty;)*) => {
+        /// A timer of some strategy, as the engine stores it: each strategy's own closed
+        /// set, so a timer can only be handed back to the kind of strategy that scheduled
+        /// it and every `match` over what a timer means is checked for exhaustiveness.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum StrategyTimer {
+            $($(#[$doc])* $variant($timer),)*
+        }
+
+        /// A service's strategy with its compiled parameters.
+        #[derive(Clone, Debug)]
+        pub enum StrategyParams {
+            $($(#[$doc])* $variant($params),)*
+        }
+
+        /// The strategy of one service, whichever it is: the engine's one handle on
+        /// strategies (boxed, since they differ much in size).
+        pub enum ServiceStrategy {
+            $($(#[$doc])* $variant(Box<$strategy>),)*
+        }
+
+        impl StrategyParams {
+            /// The strategy's name.
+            pub fn name(&self) -> StrategyName {
+                match self {
+                    $(StrategyParams::$variant(_) => StrategyName::$variant,)*
+                }
+            }
+        }
+
+        impl ServiceStrategy {
+            /// Builds the strategy object for a service.
+            pub fn build(
+                spec: &ServiceSpec,
+                topology: &crate::net::topology::Topology,
+                phase_rng: &mut ChaCha8Rng,
+            ) -> Self {
+                match &spec.strategy {
+                    $(StrategyParams::$variant(params) => ServiceStrategy::$variant(Box::new(
+                        <$strategy>::new(spec, params, topology, phase_rng),
+                    )),)*
+                }
+            }
+
+            /// Hands a stimulus to the strategy; a timer goes back to the strategy that
+            /// scheduled it, since a service's queue holds only its own strategy's timers.
+            pub fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => {
+                        let stimulus = stimulus.narrow(|timer| match timer {
+                            StrategyTimer::$variant(timer) => timer,
+                            // Another strategy's timer: the engine queues a service's
+                            // timers for that service only, so this is a broken invariant.
+                            #[allow(unreachable_patterns)]
+                            other => unreachable!(
+                                "a strategy received a timer it never scheduled: {other:?}"
+                            ),
+                        });
+                        strategy.handle(stimulus, ctx)
+                    })*
+                }
+            }
+
+            /// What a client at `vantage` sees now.
+            pub fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => strategy.state(view, vantage),)*
+                }
+            }
+
+            /// Whether two replicas both act as primary now (counted as split-brain time).
+            pub fn split_brain(&self, view: &View) -> bool {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => strategy.split_brain(view),)*
+                }
+            }
+        }
+    };
 }
 
-impl ServiceStrategy {
-    /// Builds the strategy object for a service.
-    pub fn build(
-        spec: &ServiceSpec,
-        topology: &crate::net::topology::Topology,
-        phase_rng: &mut ChaCha8Rng,
-    ) -> Self {
-        match &spec.strategy {
-            StrategyParams::ActiveActive(params) => ServiceStrategy::ActiveActive(Box::new(
-                ActiveActive::new(spec, params, topology, phase_rng),
-            )),
-            StrategyParams::ActivePassive(params) => ServiceStrategy::ActivePassive(Box::new(
-                ActivePassive::new(spec, params, topology, phase_rng),
-            )),
-            StrategyParams::NWay(params) => {
-                ServiceStrategy::NWay(Box::new(NWay::new(spec, params, topology, phase_rng)))
-            }
-            StrategyParams::Geographic(params) => ServiceStrategy::Geographic(Box::new(
-                Geographic::new(spec, params, topology, phase_rng),
-            )),
-        }
-    }
-
-    /// Hands a stimulus to the strategy; a timer goes back to the strategy that
-    /// scheduled it, since a service's queue holds only its own strategy's timers.
-    pub fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
-        let foreign = |timer: StrategyTimer| -> ! {
-            unreachable!("a strategy received a timer it never scheduled: {timer:?}")
-        };
-        match self {
-            ServiceStrategy::ActiveActive(strategy) => {
-                let stimulus = stimulus.narrow(|timer| match timer {
-                    StrategyTimer::ActiveActive(timer) => timer,
-                    other @ (StrategyTimer::ActivePassive(_)
-                    | StrategyTimer::NWay(_)
-                    | StrategyTimer::Geographic(_)) => foreign(other),
-                });
-                strategy.handle(stimulus, ctx)
-            }
-            ServiceStrategy::ActivePassive(strategy) => {
-                let stimulus = stimulus.narrow(|timer| match timer {
-                    StrategyTimer::ActivePassive(timer) => timer,
-                    other @ (StrategyTimer::ActiveActive(_)
-                    | StrategyTimer::NWay(_)
-                    | StrategyTimer::Geographic(_)) => foreign(other),
-                });
-                strategy.handle(stimulus, ctx)
-            }
-            ServiceStrategy::NWay(strategy) => {
-                let stimulus = stimulus.narrow(|timer| match timer {
-                    StrategyTimer::NWay(timer) => timer,
-                    other @ (StrategyTimer::ActiveActive(_)
-                    | StrategyTimer::ActivePassive(_)
-                    | StrategyTimer::Geographic(_)) => foreign(other),
-                });
-                strategy.handle(stimulus, ctx)
-            }
-            ServiceStrategy::Geographic(strategy) => {
-                let stimulus = stimulus.narrow(|timer| match timer {
-                    StrategyTimer::Geographic(timer) => timer,
-                    other @ (StrategyTimer::ActiveActive(_)
-                    | StrategyTimer::ActivePassive(_)
-                    | StrategyTimer::NWay(_)) => foreign(other),
-                });
-                strategy.handle(stimulus, ctx)
-            }
-        }
-    }
-
-    /// What a client at `vantage` sees now.
-    pub fn state(&self, view: &View, vantage: Observer) -> ServiceState {
-        match self {
-            ServiceStrategy::ActiveActive(strategy) => strategy.state(view, vantage),
-            ServiceStrategy::ActivePassive(strategy) => strategy.state(view, vantage),
-            ServiceStrategy::NWay(strategy) => strategy.state(view, vantage),
-            ServiceStrategy::Geographic(strategy) => strategy.state(view, vantage),
-        }
-    }
-
-    /// Whether two replicas both act as primary now (counted as split-brain time).
-    pub fn split_brain(&self, view: &View) -> bool {
-        match self {
-            ServiceStrategy::ActiveActive(strategy) => strategy.split_brain(view),
-            ServiceStrategy::ActivePassive(strategy) => strategy.split_brain(view),
-            ServiceStrategy::NWay(strategy) => strategy.split_brain(view),
-            ServiceStrategy::Geographic(strategy) => strategy.split_brain(view),
-        }
-    }
+strategies! {
+    /// ACTIVE_ACTIVE: every healthy replica serves behind a load balancer.
+    ActiveActive: ActiveActive, timer PoolTimer, params params::active_active::Params;
+    /// ACTIVE_PASSIVE: one primary, standbys promoted on failure.
+    ActivePassive: ActivePassive, timer ActivePassiveTimer, params params::active_passive::Params;
+    /// N_WAY: quorum replication with a Raft-style leader (its timers include messages).
+    NWay: NWay, timer NWayTimer, params params::n_way::Params;
+    /// GEOGRAPHIC: regions with DNS failover by a global traffic manager.
+    Geographic: Geographic, timer GeographicTimer, params params::geographic::Params;
 }
