@@ -691,10 +691,10 @@ impl<'a> Replication<'a> {
     fn scheduled_in_the_past(&self, service: usize, at: SimTime, timer: StrategyTimer) -> ! {
         let spec = &self.scenario.services[service];
         panic!(
-            "broken engine invariant: service {:?} ({:?}) scheduled {timer:?} at {} ns, before now \
+            "broken engine invariant: service {:?} ({}) scheduled {timer:?} at {} ns, before now \
              ({} ns); reproduce with scenario {:?}, seed {}, replication {}",
             spec.name,
-            spec.strategy,
+            spec.strategy.name().as_str(),
             at.0,
             self.now.0,
             self.scenario.name,

@@ -206,3 +206,39 @@ fn monitor_cut_off_from_a_live_primary_with_fencing_gives_one_unnecessary_failov
     assert_eq!(service.split_brain_ns, 0);
     assert_eq!(service.unnecessary_failovers, 1);
 }
+
+#[test]
+fn a_state_held_only_between_two_events_of_one_instant_is_not_counted() {
+    // At 10 s, in scheduling order: `power` crashes (its start was scheduled at 0 s) and
+    // queues the rack's dependent failure for 10 s; the rack's own crash ends (its end was
+    // scheduled at 5 s), so the rack is up; then the dependent failure takes it down again.
+    // The service (the rack alone) is therefore UP only between two events of 10 s: one
+    // state per instant means one outage, 5 s to 20 s, and no UP in the trace at 10 s.
+    let text = r#"{
+        "horizon": "100s", "replications": 1,
+        "topology": {"nodes": [{"id": "power"}, {"id": "rack"}]},
+        "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["rack"]}],
+        "faults": {
+            "scheduled": [
+                {"at": "5s", "duration": {"const": "5s"}, "fault": {"crash": {"nodes": ["rack"]}}},
+                {"at": "10s", "duration": {"const": "10s"}, "fault": {"crash": {"nodes": ["power"]}}}
+            ],
+            "dependencies": [{"node": "rack", "depends_on": "power", "probability": 1.0, "delay": "0s"}]
+        }
+    }"#;
+    let scenario = scenario(text);
+    assert_eq!(
+        node_transitions(&scenario, 0),
+        vec![
+            (ns(5.0), "rack".to_string(), true),
+            (ns(10.0), "power".to_string(), true),
+            (ns(10.0), "rack".to_string(), false),
+            (ns(10.0), "rack".to_string(), true),
+            (ns(20.0), "power".to_string(), false),
+            (ns(20.0), "rack".to_string(), false),
+        ]
+    );
+    let outcome = &run(&scenario, 0).services[0];
+    assert_eq!(outcome.outages, 1);
+    assert_eq!(outcome.down_ns + outcome.degraded_ns, ns(15.0) as u128);
+}
