@@ -9,6 +9,7 @@ mod engine;
 mod fuzz_regressions;
 mod layering;
 mod long_horizon;
+mod merge_exact;
 mod plan;
 mod properties;
 mod recommend;
