@@ -211,6 +211,26 @@ fn stopped_early(stopped: Stopped, message: String) -> CliError {
     }
 }
 
+/// Ctrl-C before or during the re-run of the shown replication: without `--partial`
+/// nothing is written (exit 130); with it, the results are written without the views of
+/// that replication, whose previous files are left as they were.
+fn check_replays(replays: &crate::output::Replays, partial: bool) -> Result<(), CliError> {
+    if !replays.interrupted {
+        return Ok(());
+    }
+    let message = format!(
+        "Ctrl-C while re-running replication {} for --trace, --timeline or the timeline figure",
+        replays.replication
+    );
+    if !partial {
+        return Err(CliError::Interrupted(format!(
+            "{message}; nothing was written (use --partial to keep the results)"
+        )));
+    }
+    eprintln!("{message}; writing the results without that replication's timelines (--partial)");
+    Ok(())
+}
+
 /// Refuses up front work that the scenario file's own estimate did not cover: `runs`
 /// studies of `replications` replications each, for the reason `context` gives.
 fn check_work(
