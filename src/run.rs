@@ -69,7 +69,7 @@ pub const MAX_THREADS: usize = 1024;
 /// Why a study stopped before running every replication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stopped {
-    /// The interrupt flag was raised.
+    /// The interrupt flag was raised (Ctrl-C or SIGTERM).
     Interrupted,
     /// The event budget ran out.
     EventBudget,
@@ -81,7 +81,7 @@ pub enum Stopped {
 impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Stopped::Interrupted => "Ctrl-C",
+            Stopped::Interrupted => "Ctrl-C or SIGTERM",
             Stopped::EventBudget => "the --max-events budget ran out",
             Stopped::WallBudget => "the --max-wall budget ran out",
         })

@@ -15,6 +15,7 @@ mod properties;
 mod recommend;
 mod reference;
 mod replication_views;
+mod signals;
 mod strategy_active_active;
 mod strategy_geographic;
 mod strategy_n_way;
