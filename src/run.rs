@@ -69,7 +69,7 @@ pub const MAX_THREADS: usize = 1024;
 /// Why a study stopped before running every replication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stopped {
-    /// The interrupt flag was raised.
+    /// The interrupt flag was raised (Ctrl-C or SIGTERM).
     Interrupted,
     /// The event budget ran out.
     EventBudget,
@@ -81,7 +81,7 @@ pub enum Stopped {
 impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Stopped::Interrupted => "Ctrl-C",
+            Stopped::Interrupted => "Ctrl-C or SIGTERM",
             Stopped::EventBudget => "the --max-events budget ran out",
             Stopped::WallBudget => "the --max-wall budget ran out",
         })
@@ -143,7 +143,16 @@ pub fn run_study(
         events_left: options.max_events.unwrap_or(u64::MAX),
         events: 0,
     };
-    let interrupt = options.interrupt.as_deref();
+    // Raised at the --max-wall deadline by a watchdog thread; replications read it with
+    // the interrupt flag, every `STOP_CHECK_EVENTS` events, so the wall budget bounds
+    // the work inside a replication too, not only between batches.
+    let wall_expired = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
+    let flags = Flags {
+        interrupt: options.interrupt.as_deref(),
+        wall_expired: &wall_expired,
+    };
+    let stop: Vec<&AtomicBool> = flags.interrupt.into_iter().chain([&wall_expired]).collect();
     let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
         replications
             .into_par_iter()
@@ -154,24 +163,92 @@ pub fn run_study(
                 } else {
                     replication.without_records()
                 };
-                replication.run_within(events_cap, interrupt)
+                replication.run_within(events_cap, &stop)
             })
             .collect()
     };
+    std::thread::scope(|scope| {
+        let watchdog = options.max_wall.map(|limit| {
+            let (wall_expired, finished) = (&wall_expired, &finished);
+            scope.spawn(move || {
+                while !finished.load(Ordering::Relaxed) {
+                    match limit.checked_sub(started.elapsed()) {
+                        Some(left) if !left.is_zero() => std::thread::park_timeout(left),
+                        _ => {
+                            wall_expired.store(true, Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                }
+            })
+        });
+        let result = fold_batches(
+            &pool,
+            range,
+            batch,
+            &run_batch,
+            &mut budget,
+            &mut study,
+            flags,
+            &mut each,
+            &mut progress,
+        );
+        finished.store(true, Ordering::Relaxed);
+        if let Some(watchdog) = watchdog {
+            watchdog.thread().unpark();
+        }
+        Ok(StudyRun {
+            study,
+            stopped: result,
+            events: budget.events,
+        })
+    })
+}
+
+/// What can stop a study: Ctrl-C and the wall-clock deadline.
+#[derive(Clone, Copy)]
+struct Flags<'a> {
+    interrupt: Option<&'a AtomicBool>,
+    wall_expired: &'a AtomicBool,
+}
+
+impl Flags<'_> {
+    /// Why work stops now, if it does.
+    fn raised(&self) -> Option<Stopped> {
+        if self
+            .interrupt
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
+            Some(Stopped::Interrupted)
+        } else if self.wall_expired.load(Ordering::Relaxed) {
+            Some(Stopped::WallBudget)
+        } else {
+            None
+        }
+    }
+}
+
+/// Runs `range` in batches and folds them in index order, each batch folded while the
+/// next one runs; returns why it stopped before the end, `None` when every replication
+/// of `range` was folded. A stop raised once the last replication is computed changes
+/// nothing: complete work is never discarded.
+#[allow(clippy::too_many_arguments)]
+fn fold_batches(
+    pool: &rayon::ThreadPool,
+    range: Range<u64>,
+    batch: u64,
+    run_batch: &(impl Fn(Range<u64>, u64) -> Vec<ReplicationOutcome> + Sync),
+    budget: &mut Budget,
+    study: &mut Study,
+    flags: Flags,
+    each: &mut (impl FnMut(&ReplicationOutcome) + Send),
+    progress: &mut impl FnMut(u64),
+) -> Option<Stopped> {
     let mut next = range.start;
     // Computed but not yet folded.
     let mut pending: Vec<ReplicationOutcome> = Vec::new();
     loop {
-        let stop_now = if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-            Some(Stopped::Interrupted)
-        } else if options
-            .max_wall
-            .is_some_and(|limit| started.elapsed() >= limit)
-        {
-            Some(Stopped::WallBudget)
-        } else {
-            None
-        };
+        let stop_now = flags.raised();
         let launch = stop_now.is_none() && next < range.end;
         let end = if launch {
             (next + batch).min(range.end)
@@ -191,30 +268,22 @@ pub fn run_study(
                         Vec::new()
                     }
                 },
-                || budget.fold(&folding, &mut study, interrupt, &mut each),
+                || budget.fold(&folding, study, flags, each),
             )
         });
-        if let Some(reason) = stopped.or(stop_now) {
-            return Ok(StudyRun {
-                study,
-                stopped: Some(reason),
-                events: budget.events,
-            });
+        if stopped.is_some() {
+            return stopped;
         }
         if !folding.is_empty() {
             progress(next - range.start);
         }
         if !launch {
-            break;
+            // Stopped with replications never started, or done.
+            return if next < range.end { stop_now } else { None };
         }
         pending = computed;
         next = end;
     }
-    Ok(StudyRun {
-        study,
-        stopped: None,
-        events: budget.events,
-    })
 }
 
 /// Events still allowed and events folded so far.
@@ -230,18 +299,18 @@ impl Budget {
         &mut self,
         outcomes: &[ReplicationOutcome],
         study: &mut Study,
-        interrupt: Option<&AtomicBool>,
+        flags: Flags,
         each: &mut impl FnMut(&ReplicationOutcome),
     ) -> Option<Stopped> {
         for outcome in outcomes {
             if !outcome.complete || outcome.events > self.events_left {
-                return Some(
-                    if interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                        Stopped::Interrupted
-                    } else {
-                        Stopped::EventBudget
-                    },
-                );
+                // Ctrl-C or the deadline cut it short, unless it ran out of events first.
+                let flagged = flags.raised();
+                let out_of_events = outcome.events >= self.events_left;
+                return Some(match flagged {
+                    Some(reason) if !out_of_events => reason,
+                    _ => Stopped::EventBudget,
+                });
             }
             self.events_left -= outcome.events;
             self.events += outcome.events;
@@ -286,5 +355,62 @@ mod tests {
         }
         let ran = run_study(&scenario, &with_threads(2), |_| {}, |_| {}).unwrap();
         assert_eq!(ran.study.services[0].rows.len(), 2);
+    }
+
+    fn two_nodes(horizon: &str) -> CompiledScenario {
+        crate::compile::load_str(
+            &format!(
+                r#"{{"horizon": "{horizon}", "replications": 32,
+                    "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}},
+                    "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"],
+                                   "detection": {{"interval": "1s"}}}}],
+                    "faults": {{"node_failures": [{{"nodes": ["a", "b"],
+                        "ttf": {{"exp": {{"mean": "1h"}}}}, "ttr": {{"const": "10m"}}}}]}}}}"#
+            ),
+            std::path::Path::new("t.json"),
+        )
+        .unwrap()
+    }
+
+    /// A stop raised once every replication was computed used to throw the whole study
+    /// away (4 of 4 replications done under --max-wall, exit 2, nothing written).
+    #[test]
+    fn a_stop_raised_after_the_last_replication_is_computed_discards_nothing() {
+        let scenario = two_nodes("1h");
+        let flag = Arc::new(AtomicBool::new(false));
+        let options = RunOptions {
+            threads: Some(1),
+            interrupt: Some(flag.clone()),
+            ..RunOptions::default()
+        };
+        // One thread: batches of 16, so the first progress report comes while the last
+        // batch has been computed and waits to be folded.
+        let run = run_study(
+            &scenario,
+            &options,
+            |_| {},
+            |_| flag.store(true, Ordering::SeqCst),
+        )
+        .unwrap();
+        assert!(flag.load(Ordering::SeqCst));
+        assert_eq!(run.stopped, None);
+        assert_eq!(run.study.services[0].rows.len(), 32);
+    }
+
+    /// --max-wall was read only between batches: one long replication ran 893 s past a
+    /// 10 s budget. The deadline now stops a replication within a few thousand events.
+    #[test]
+    fn the_wall_budget_stops_a_replication_in_progress() {
+        let scenario = two_nodes("100000d");
+        let options = RunOptions {
+            threads: Some(1),
+            max_wall: Some(Duration::from_millis(200)),
+            ..RunOptions::default()
+        };
+        let started = Instant::now();
+        let run = run_study(&scenario, &options, |_| {}, |_| {}).unwrap();
+        let took = started.elapsed();
+        assert_eq!(run.stopped, Some(Stopped::WallBudget));
+        assert!(took < Duration::from_secs(2), "stopped after {took:?}");
     }
 }

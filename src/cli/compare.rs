@@ -1,7 +1,7 @@
 //! `failsim compare`: the services under several strategies against the same faults.
 
 use super::study::{prepare, study, StudyArgs};
-use super::{bad, check_work, evaluate_checks, warn_if_single, CliError};
+use super::{bad, check_replays, check_work, evaluate_checks, warn_if_single, CliError};
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
 use crate::output::{Results, StudyReport};
@@ -82,6 +82,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         args.trace_replication,
         prepared.replay_limits(),
     )?;
+    check_replays(&replays, args.partial)?;
     let report = StudyReport {
         results: Results::Comparison {
             studies: &studies,

@@ -123,7 +123,8 @@ pub enum CliError {
     /// `recommend` found no design meeting every SLO for some services (exit 1).
     #[error("{0} service(s) have no design that meets every SLO")]
     NoDesign(usize),
-    /// Ctrl-C stopped the run (exit 130, the shell convention).
+    /// Ctrl-C or SIGTERM stopped the run (exit 130 or 143, 128 + the signal, the shell
+    /// convention).
     #[error("interrupted: {0}")]
     Interrupted(String),
 }
@@ -134,7 +135,7 @@ impl CliError {
         match self {
             CliError::BadInput(_) => 2,
             CliError::ChecksFailed(_) | CliError::NoDesign(_) => 1,
-            CliError::Interrupted(_) => 130,
+            CliError::Interrupted(_) => interrupt::exit_code(),
         }
     }
 }
@@ -146,13 +147,17 @@ fn bad(message: impl std::fmt::Display) -> CliError {
 /// Runs the command line; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match execute(cli) {
+    let code = match execute(cli) {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("error: {error}");
             error.exit_code()
         }
-    }
+    };
+    // Every temporary was committed or dropped by now; this is the net for any path
+    // that did not drop one.
+    crate::output::atomic::remove_live_temporaries();
+    code
 }
 
 fn execute(cli: Cli) -> Result<(), CliError> {
@@ -209,6 +214,27 @@ fn stopped_early(stopped: Stopped, message: String) -> CliError {
     } else {
         bad(message)
     }
+}
+
+/// Ctrl-C before or during the re-run of the shown replication: without `--partial`
+/// nothing is written (exit 130); with it, the results are written without the views of
+/// that replication, whose previous files are left as they were.
+fn check_replays(replays: &crate::output::Replays, partial: bool) -> Result<(), CliError> {
+    if !replays.interrupted {
+        return Ok(());
+    }
+    let message = format!(
+        "{} while re-running replication {} for --trace, --timeline or the timeline figure",
+        interrupt::signal_name(),
+        replays.replication
+    );
+    if !partial {
+        return Err(CliError::Interrupted(format!(
+            "{message}; nothing was written (use --partial to keep the results)"
+        )));
+    }
+    eprintln!("{message}; writing the results without that replication's timelines (--partial)");
+    Ok(())
 }
 
 /// Refuses up front work that the scenario file's own estimate did not cover: `runs`

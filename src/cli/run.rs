@@ -1,7 +1,7 @@
 //! `failsim run`: one study (or one shard of it), its outputs and its checks.
 
 use super::study::{prepare, study, StudyArgs};
-use super::{bad, evaluate_checks, out_err, warn_if_single, CliError};
+use super::{bad, check_replays, evaluate_checks, out_err, warn_if_single, CliError};
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::shard::scenario_hash;
 use crate::report::{ShardFile, Summary};
@@ -21,6 +21,7 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
         args.trace_replication,
         prepared.replay_limits(),
     )?;
+    check_replays(&replays, args.partial)?;
     if let Some(shard) = prepared.options.shard {
         let bytes = std::fs::read(&args.scenario).map_err(|e| out_err(&args.scenario, e))?;
         let rows = study.services.first().map_or(0, |s| s.rows.len());

@@ -15,9 +15,15 @@ use std::sync::Arc;
 /// Who is looking: a node, or the global observer that reaches every up node.
 pub type Observer = Option<NodeId>;
 
+/// How many faults hold something down at once ("causes"). Each cause is added by one
+/// processed event and is counted as wide as the event counter (`u64`), so no number of
+/// overlapping faults can wrap it and bring back a node or link that must stay down
+/// (65,536 overlapping crashes wrapped the `u16` this used to be).
+pub type Causes = u64;
+
 #[derive(Clone, Copy, Debug, Default)]
 struct LinkFault {
-    cuts: u16,
+    cuts: Causes,
     added_latency: Nanos,
     loss: f64,
 }
@@ -37,7 +43,7 @@ struct PathCache {
 /// Mutable network state of one replication.
 pub struct Network {
     topology: Arc<Topology>,
-    down_causes: Vec<u16>,
+    down_causes: Vec<Causes>,
     partitions: Vec<ActivePartition>,
     label: Vec<u32>,
     link_faults: BTreeMap<(NodeId, NodeId), LinkFault>,
@@ -283,5 +289,55 @@ impl Network {
             distances[node.index()] = cost;
         }
         distances
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_nodes() -> Network {
+        let scenario = crate::compile::load_str(
+            r#"{"horizon": "1h", "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
+                "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        Network::new(scenario.topology.clone())
+    }
+
+    /// 65,536 overlapping crashes wrapped the `u16` cause counter to zero: the node came
+    /// back up while every one of its faults was still active.
+    #[test]
+    fn a_node_under_65_536_overlapping_crashes_stays_down_until_the_last_repair() {
+        let mut network = two_nodes();
+        let overlapping = 65_536 + 2;
+        for i in 0..overlapping {
+            assert_eq!(network.crash(0), i == 0, "crash {i}");
+            assert!(!network.is_up(0), "up after crash {i}");
+        }
+        for i in 0..overlapping - 1 {
+            assert!(!network.repair(0), "came up at repair {i}");
+            assert!(!network.is_up(0));
+        }
+        assert!(network.repair(0));
+        assert!(network.is_up(0));
+    }
+
+    #[test]
+    fn a_link_under_65_536_overlapping_cuts_stays_cut_until_the_last_restore() {
+        let mut network = two_nodes();
+        let usable = |n: &Network| n.link_usable(0, 1);
+        assert!(usable(&network));
+        for _ in 0..65_536 {
+            network.set_link_cut(0, 1, true);
+        }
+        assert!(!usable(&network));
+        for _ in 0..65_535 {
+            network.set_link_cut(0, 1, false);
+        }
+        assert!(!usable(&network));
+        network.set_link_cut(0, 1, false);
+        assert!(usable(&network));
     }
 }

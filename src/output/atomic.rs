@@ -6,9 +6,99 @@
 //! node for a plain file, which breaks every other program on the machine that uses it.
 //! A symbolic link is followed, so the file it points at is replaced and the link stays.
 
+//!
+//! Every temporary file in flight is registered, so that a signal's exit path removes
+//! them all ([`remove_live_temporaries`]); temporaries of our exact naming
+//! (`.NAME.PID.tmp` beside `NAME`) left by a process that no longer runs (a `kill -9`)
+//! are removed when `NAME` is written again.
+
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Temporary files created and not yet renamed or removed.
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temporary file in flight (a signal ends the process, or the command
+/// ends on any path); returns how many there were.
+pub fn remove_live_temporaries() -> usize {
+    let mut live = live();
+    let count = live.len();
+    for temporary in std::mem::take(&mut *live) {
+        let _ = fs::remove_file(temporary);
+    }
+    count
+}
+
+/// Removes every temporary file in flight and ends the process with `code`, holding the
+/// registry's lock so that no new temporary appears in between.
+pub fn exit_removing_temporaries(code: i32) -> ! {
+    let mut live = live();
+    for temporary in std::mem::take(&mut *live) {
+        let _ = fs::remove_file(temporary);
+    }
+    std::process::exit(code)
+}
+
+/// The temporary file beside `target` for process `pid`.
+fn temporary_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.tmp")
+}
+
+/// Whether process `pid` may still run: only a definite "no such process" says it does not.
+#[cfg(unix)]
+fn may_be_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn may_be_alive(_pid: u32) -> bool {
+    true
+}
+
+/// Removes the temporaries `.NAME.PID.tmp` beside `target` (named `name`) whose process
+/// `PID` is not ours and no longer runs; any other file is left alone.
+fn remove_stale_temporaries(target: &Path, name: &str) {
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let pid = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file
+            && pid != std::process::id()
+            && file_name == temporary_name(name, pid)
+            && !may_be_alive(pid)
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
 
 /// A file that appears under its name only when [`AtomicFile::commit`] succeeds; `-`
 /// names standard output.
@@ -79,12 +169,15 @@ impl AtomicFile {
         let name = target.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the output path names no file")
         })?;
-        let temporary = target.with_file_name(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let name = name.to_string_lossy();
+        remove_stale_temporaries(&target, &name);
+        let temporary = target.with_file_name(temporary_name(&name, std::process::id()));
+        // Registered under the lock before it exists, so that a signal's exit path, which
+        // holds the lock, sees every temporary that can exist.
+        let mut registered = live();
         let file = File::create(&temporary)?;
+        registered.insert(temporary.clone());
+        drop(registered);
         // A replaced file keeps its permissions (a private result stays private).
         if let Ok(existing) = metadata {
             fs::set_permissions(&temporary, existing.permissions())?;
@@ -102,10 +195,13 @@ impl AtomicFile {
         let mut sink = writer.into_inner().map_err(|e| e.into_error())?;
         match (&self.replacement, &mut sink) {
             (Some((temporary, target)), Sink::File(file)) => {
-                let renamed = file.sync_all().and_then(|()| fs::rename(temporary, target));
+                let synced = file.sync_all();
+                let mut registered = live();
+                let renamed = synced.and_then(|()| fs::rename(temporary, target));
                 if renamed.is_err() {
                     let _ = fs::remove_file(temporary);
                 }
+                registered.remove(temporary);
                 renamed
             }
             _ => sink.flush(),
@@ -126,7 +222,9 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.writer.take().is_some() {
             if let Some((temporary, _)) = &self.replacement {
+                let mut registered = live();
                 let _ = fs::remove_file(temporary);
+                registered.remove(temporary);
             }
         }
     }

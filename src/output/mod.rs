@@ -54,6 +54,9 @@ pub struct Replays {
     pub events: Option<ReplayEnd>,
     /// `compare`: the timeline under each strategy, with its file suffix (`-n_way`).
     pub strategy_timelines: Vec<(String, Timeline)>,
+    /// Ctrl-C came before or during the re-runs: the timelines were dropped, and the
+    /// trace holds only the events before it (if it was started at all).
+    pub interrupted: bool,
 }
 
 impl Replays {

@@ -156,6 +156,18 @@ impl OutputPlan {
             scenario: given.name.clone(),
             ..Replays::default()
         };
+        let interrupted = || {
+            limits
+                .interrupt
+                .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        };
+        // After Ctrl-C nothing is re-run: a re-run would stop at its first event and its
+        // views, empty, would be written over the previous ones.
+        if interrupted() {
+            replays.interrupted = true;
+            return Ok(replays);
+        }
+        let interrupt: Vec<&AtomicBool> = limits.interrupt.into_iter().collect();
         let given_timeline = shows.timeline || (shows.strategy_timelines && strategies.is_empty());
         if shows.events || given_timeline {
             let registry = FaultRegistry::new(&given.faults);
@@ -172,20 +184,20 @@ impl OutputPlan {
             if let Some(recorder) = recorder.as_mut() {
                 tee.push(recorder);
             }
-            let (max_events, stop) = if streams {
-                (limits.max_events.unwrap_or(u64::MAX), limits.interrupt)
+            // Ctrl-C stops every re-run; a full timeline stops it only when no event
+            // stream (`--trace`) still needs the rest.
+            let (max_events, mut stop) = if streams {
+                (limits.max_events.unwrap_or(u64::MAX), vec![])
             } else {
-                (u64::MAX, Some(&full))
+                (u64::MAX, vec![&full])
             };
+            stop.extend(interrupt.iter().copied());
             let outcome = Replication::new(given, &registry, replication, Some(&mut tee))
-                .run_within(max_events, stop);
+                .run_within(max_events, &stop);
             if streams {
-                let interrupted = limits
-                    .interrupt
-                    .is_some_and(|flag| flag.load(Ordering::Relaxed));
                 replays.events = Some(ReplayEnd {
                     events: outcome.events,
-                    stopped: (!outcome.complete).then_some(if interrupted {
+                    stopped: (!outcome.complete).then_some(if interrupted() {
                         Stopped::Interrupted
                     } else {
                         Stopped::EventBudget
@@ -196,10 +208,19 @@ impl OutputPlan {
                 recorder.map(|r| r.finish(outcome.complete || full.load(Ordering::Relaxed)));
         }
         if shows.strategy_timelines {
-            replays.strategy_timelines = strategies
-                .iter()
-                .map(|(suffix, scenario)| (suffix.clone(), timeline::record(scenario, replication)))
-                .collect();
+            for (suffix, scenario) in strategies {
+                if interrupted() {
+                    break;
+                }
+                let recorded = timeline::record_until(scenario, replication, MAX_SPANS, &interrupt);
+                replays.strategy_timelines.push((suffix.clone(), recorded));
+            }
+        }
+        if interrupted() {
+            // Views cut short by Ctrl-C are not shown as if they were the replication.
+            replays.interrupted = true;
+            replays.timeline = None;
+            replays.strategy_timelines.clear();
         }
         Ok(replays)
     }

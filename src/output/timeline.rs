@@ -159,11 +159,23 @@ pub fn record(scenario: &CompiledScenario, replication: u64) -> Timeline {
 
 /// [`record`] with another bar limit (at least 1).
 pub fn record_at_most(scenario: &CompiledScenario, replication: u64, max_spans: usize) -> Timeline {
+    record_until(scenario, replication, max_spans, &[])
+}
+
+/// [`record_at_most`] that also stops once any of `stop` is raised (Ctrl-C); the timeline
+/// then ends at the last event seen.
+pub fn record_until(
+    scenario: &CompiledScenario,
+    replication: u64,
+    max_spans: usize,
+    stop: &[&AtomicBool],
+) -> Timeline {
     let registry = FaultRegistry::new(&scenario.faults);
     let full = AtomicBool::new(false);
     let mut recorder = TimelineRecorder::new(scenario, max_spans, &full);
+    let stops: Vec<&AtomicBool> = std::iter::once(&full).chain(stop.iter().copied()).collect();
     let outcome = Replication::new(scenario, &registry, replication, Some(&mut recorder))
-        .run_within(u64::MAX, Some(&full));
+        .run_within(u64::MAX, &stops);
     recorder.finish(outcome.complete || full.load(Ordering::Relaxed))
 }
 

@@ -1,0 +1,90 @@
+//! `merge` of shard files equals the single run byte for byte, for every shipped scenario
+//! and several shard counts (DESIGN §1). Guards the shard files' floats: they must be read
+//! back to the very bits written (serde_json's `float_roundtrip`), or one ulp off in a
+//! mean or a quantile changes the merged summary's bytes.
+
+use crate::common::failsim;
+use std::path::{Path, PathBuf};
+
+/// Shipped scenarios too slow for the suite: they exercise nothing a smaller one does not.
+const TOO_SLOW: &[&str] = &["bench-100k-nodes.json", "bench-nway-elections.json"];
+
+/// Every scenario file under `scenarios/` (and its sub-folders), in name order; risk files
+/// (input to `plan`, not `run`) are left out.
+fn shipped_scenarios() -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(Path::new("scenarios"), &mut found);
+    found.retain(|path| {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        !TOO_SLOW.contains(&name) && !text.contains("\"risk_assessments\"")
+    });
+    found.sort();
+    found
+}
+
+/// Runs failsim; a failed check (exit 1, from a scenario's `slo` block) still writes.
+fn run(args: &[&str]) {
+    let out = failsim().args(args).output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?} exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_shipped_scenario_merges_to_the_single_runs_bytes_at_2_3_and_7_shards() {
+    let scenarios = shipped_scenarios();
+    assert!(scenarios.len() >= 10, "found only {scenarios:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut differ = Vec::new();
+    for scenario in &scenarios {
+        let name = scenario.file_stem().unwrap().to_str().unwrap();
+        let replications = if name.starts_with("bench-") {
+            "12"
+        } else {
+            "20"
+        };
+        let file = scenario.to_str().unwrap();
+        let base = ["run", file, "--replications", replications];
+        let single = dir.path().join(format!("{name}.json"));
+        run(&[&base[..], &["--json", single.to_str().unwrap()]].concat());
+        let single = std::fs::read(&single).unwrap();
+        for count in [2, 3, 7] {
+            let parts: Vec<String> = (1..=count)
+                .map(|index| {
+                    let part = dir.path().join(format!("{name}-{index}of{count}.json"));
+                    let part = part.to_str().unwrap().to_string();
+                    let shard = format!("{index}/{count}");
+                    run(&[&base[..], &["--shard", &shard, "--json", &part]].concat());
+                    part
+                })
+                .collect();
+            let merged = dir.path().join(format!("{name}-merged{count}.json"));
+            let mut args = vec!["merge"];
+            args.extend(parts.iter().map(String::as_str));
+            args.extend(["--json", merged.to_str().unwrap()]);
+            run(&args);
+            if std::fs::read(&merged).unwrap() != single {
+                differ.push(format!("{name} at {count} shards"));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "merged ≠ single run: {}",
+        differ.join(", ")
+    );
+}
