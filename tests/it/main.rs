@@ -10,6 +10,7 @@ mod fuzz_regressions;
 mod layering;
 mod long_horizon;
 mod merge_exact;
+mod partial_results;
 mod plan;
 mod properties;
 mod recommend;
