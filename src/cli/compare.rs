@@ -1,7 +1,9 @@
 //! `failsim compare`: the services under several strategies against the same faults.
 
 use super::study::{prepare, study, StudyArgs};
-use super::{bad, check_replays, check_work, evaluate_checks, warn_if_single, CliError};
+use super::{
+    bad, check_replays, check_work, evaluate_checks, partial_end, warn_if_single, CliError,
+};
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
 use crate::output::{Results, StudyReport};
@@ -43,10 +45,13 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         .collect::<Result<_, _>>()?;
     let mut studies = Vec::new();
     let mut events = 0;
+    let mut stopped = None;
     for scenario in &variants {
-        let (study, study_events) = study(&prepared, &mut plan, args.partial, scenario)?;
+        let (study, study_events, study_stopped) =
+            study(&prepared, &mut plan, args.partial, scenario)?;
         studies.push(study);
         events += study_events;
+        stopped = stopped.or(study_stopped);
     }
     // Each strategy has its own budget, so a partial comparison can stop each one after
     // a different number of replications; differences are paired by replication, and a
@@ -100,5 +105,9 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         comparison.replications,
         started.elapsed().as_secs_f64()
     );
-    evaluate_checks(&prepared.checks, &comparison.strategies)
+    let checked = evaluate_checks(&prepared.checks, &comparison.strategies);
+    match comparison.strategies.first() {
+        Some(summary) => partial_end(stopped, summary).map_or(checked, Err),
+        None => checked,
+    }
 }

@@ -224,7 +224,7 @@ fn check_replays(replays: &crate::output::Replays, partial: bool) -> Result<(), 
         return Ok(());
     }
     let message = format!(
-        "{} while re-running replication {} for --trace, --timeline or the timeline figure",
+        "{} came before or during the re-run of replication {} for --trace, --timeline or the timeline figure",
         interrupt::signal_name(),
         replays.replication
     );
@@ -233,8 +233,25 @@ fn check_replays(replays: &crate::output::Replays, partial: bool) -> Result<(), 
             "{message}; nothing was written (use --partial to keep the results)"
         )));
     }
-    eprintln!("{message}; writing the results without that replication's timelines (--partial)");
+    eprintln!(
+        "{message}; writing the results without that replication's trace and timelines (--partial)"
+    );
     Ok(())
+}
+
+/// A partial result (`--partial`) was written: it still ends with the stop's exit code
+/// (130/143 after a signal, 2 after a budget), so that no script takes it for complete;
+/// its JSON says `"complete": false`.
+fn partial_end(stopped: Option<Stopped>, summary: &Summary) -> Option<CliError> {
+    stopped.map(|stopped| {
+        stopped_early(
+            stopped,
+            format!(
+                "partial result written: {} of {} replications ({stopped}; --partial)",
+                summary.replications, summary.replications_requested
+            ),
+        )
+    })
 }
 
 /// Refuses up front work that the scenario file's own estimate did not cover: `runs`

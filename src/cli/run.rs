@@ -1,7 +1,10 @@
 //! `failsim run`: one study (or one shard of it), its outputs and its checks.
 
 use super::study::{prepare, study, StudyArgs};
-use super::{bad, check_replays, evaluate_checks, out_err, warn_if_single, CliError};
+use super::{
+    bad, check_replays, evaluate_checks, out_err, partial_end, stopped_early, warn_if_single,
+    CliError,
+};
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::shard::scenario_hash;
 use crate::report::{ShardFile, Summary};
@@ -13,7 +16,7 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
     let scenario = &prepared.scenario;
     let started = Instant::now();
-    let (study, events) = study(&prepared, &mut plan, args.partial, scenario)?;
+    let (study, events, stopped) = study(&prepared, &mut plan, args.partial, scenario)?;
     let elapsed = started.elapsed();
     let replays: Replays = plan.replay(
         scenario,
@@ -33,6 +36,15 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
         };
         for note in plan.export(&report)? {
             eprintln!("{note}");
+        }
+        if let Some(stopped) = stopped {
+            return Err(stopped_early(
+                stopped,
+                format!(
+                    "shard {}/{}: partial result written: {rows} replications (--partial)",
+                    shard.index, shard.count
+                ),
+            ));
         }
         eprintln!(
             "shard {}/{} done: {rows} replications, {events} events in {:.2}s",
@@ -61,5 +73,6 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
     );
-    evaluate_checks(&prepared.checks, std::slice::from_ref(&summary))
+    let checked = evaluate_checks(&prepared.checks, std::slice::from_ref(&summary));
+    partial_end(stopped, &summary).map_or(checked, Err)
 }

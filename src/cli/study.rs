@@ -9,7 +9,7 @@ use crate::compile::{load_file, CompiledScenario};
 use crate::core::duration::parse_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::Study;
-use crate::run::{run_study, RunOptions};
+use crate::run::{run_study, RunOptions, Stopped};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -156,14 +156,15 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
 }
 
 /// Runs one study of `scenario`, streaming each replication to the plan's exporters;
-/// handles budgets and interruption. Returns the study and the number of events its
-/// replications processed.
+/// handles budgets and interruption. Returns the study, the number of events its
+/// replications processed, and why it stopped early when it is a partial result
+/// (`--partial`).
 pub(super) fn study(
     prepared: &Prepared,
     plan: &mut OutputPlan,
     partial: bool,
     scenario: &CompiledScenario,
-) -> Result<(Study, u64), CliError> {
+) -> Result<(Study, u64, Option<Stopped>), CliError> {
     let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
         s.range(scenario.replications).count() as u64
     }));
@@ -208,5 +209,5 @@ pub(super) fn study(
         }
         eprintln!("{message}; writing the partial result (--partial)");
     }
-    Ok((run.study, run.events))
+    Ok((run.study, run.events, run.stopped))
 }

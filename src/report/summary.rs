@@ -102,10 +102,15 @@ pub struct Summary {
     pub scenario: String,
     /// Seed.
     pub seed: u64,
-    /// Replications summarised.
+    /// Replications summarised (done).
     pub replications: u64,
+    /// Replications asked for; more than `replications` only in a partial result.
+    pub replications_requested: u64,
     /// Horizon in seconds.
     pub horizon_s: f64,
+    /// False for a partial result (`--partial` after a budget or Ctrl-C ran out): it
+    /// summarises only the first `replications` of `replications_requested`.
+    pub complete: bool,
     /// Per service.
     pub services: Vec<ServiceSummary>,
 }
@@ -220,11 +225,14 @@ impl Summary {
     /// Summarises a study.
     pub fn new(study: &Study) -> Self {
         let horizon_s = study.horizon_ns as f64 / 1e9;
+        let done = study.services.first().map_or(0, |s| s.rows.len() as u64);
         Summary {
             scenario: study.scenario.clone(),
             seed: study.seed,
-            replications: study.services.first().map_or(0, |s| s.rows.len() as u64),
+            replications: done,
+            replications_requested: study.replications,
             horizon_s,
+            complete: done >= study.replications,
             services: study
                 .services
                 .iter()

@@ -11,6 +11,7 @@ mod golden;
 mod layering;
 mod long_horizon;
 mod merge_exact;
+mod partial_results;
 mod plan;
 mod properties;
 mod recommend;
