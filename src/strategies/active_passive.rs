@@ -84,7 +84,7 @@ impl ActivePassive {
         _topology: &Topology,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
-        let health = HealthMonitor::new(params.monitor, &spec.replicas, &spec.detection, phase_rng);
+        let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
         ActivePassive {
             replicas: spec.replicas.clone(),
             monitor: params.monitor,
@@ -374,7 +374,8 @@ impl Strategy for ActivePassive {
         }
         self.settle_network(&ctx.view);
         if self.monitor_alive(&ctx.view) {
-            self.health.refresh(ctx, monitor_address);
+            self.health
+                .refresh(self.monitor, &self.replicas, ctx, monitor_address);
         }
     }
 

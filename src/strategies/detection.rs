@@ -2,10 +2,16 @@
 //! declared down after `unhealthy_threshold` consecutive failed probes (each known
 //! `timeout` after it is sent) and up after `healthy_threshold` successes.
 //!
+//! A monitor knows its targets by index only: its owner tells it what probes of each
+//! target find now ([`HealthMonitor::observe`]; [`HealthMonitor::refresh`] for nodes
+//! seen from one detector), so the same rule serves a load balancer checking replicas,
+//! an ACTIVE_PASSIVE monitor and a traffic manager's probers checking regions.
+//!
 //! In lazy mode nothing is scheduled while nothing changes: when a target stops or
 //! starts answering, the declaration instant is computed from the probe phase and one
 //! timer is scheduled. Explicit mode simulates every probe and exists to check the
-//! lazy computation.
+//! lazy computation; its probes see what the owner last reported, the same input as
+//! the lazy computation.
 
 use super::{Address, Context};
 use crate::core::generation::Generation;
@@ -71,7 +77,6 @@ pub struct Declaration {
 
 #[derive(Clone, Debug)]
 struct TargetHealth {
-    node: NodeId,
     phase: Nanos,
     answering: bool,
     believed_up: bool,
@@ -92,10 +97,9 @@ struct TargetHealth {
     lossy_pending: bool,
 }
 
-/// Health checks of a set of targets from one detector.
+/// Health checks of a set of targets, each probed at its own phase.
 #[derive(Clone, Debug)]
 pub struct HealthMonitor {
-    detector: Observer,
     interval: Nanos,
     timeout: Nanos,
     unhealthy: u32,
@@ -105,25 +109,18 @@ pub struct HealthMonitor {
 }
 
 impl HealthMonitor {
-    /// A monitor at `detector` for `targets`, with a uniform random probe phase per target.
-    pub fn new(
-        detector: Observer,
-        targets: &[NodeId],
-        params: &Detection,
-        rng: &mut ChaCha8Rng,
-    ) -> Self {
+    /// A monitor of `targets` targets, all answering and believed up, each probed at the
+    /// configured phase or, if none, a uniform random one drawn in target order.
+    pub fn new(targets: usize, params: &Detection, rng: &mut ChaCha8Rng) -> Self {
         let interval = params.interval.max(1);
         HealthMonitor {
-            detector,
             interval,
             timeout: params.timeout,
             unhealthy: params.unhealthy_threshold.max(1),
             healthy: params.healthy_threshold.max(1),
             probing: params.probing,
-            targets: targets
-                .iter()
-                .map(|&node| TargetHealth {
-                    node,
+            targets: (0..targets)
+                .map(|_| TargetHealth {
                     phase: match params.phase {
                         Some(phase) => phase % interval,
                         None => rng.random_range(0..interval),
@@ -181,71 +178,101 @@ impl HealthMonitor {
         }
     }
 
-    /// Re-reads which targets answer probes, and how lossy their probes are; call after
-    /// any change in the world.
-    pub fn refresh(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
-        for i in 0..self.targets.len() {
+    /// Re-reads which of `nodes` (target `i` is `nodes[i]`) answer probes from
+    /// `detector`, and how lossy those probes are; call after any change in the world.
+    pub fn refresh(
+        &mut self,
+        detector: Observer,
+        nodes: &[NodeId],
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) {
+        for (i, &node) in nodes.iter().enumerate() {
             // Health checks pass on gray nodes: only reachability matters here.
-            let node = self.targets[i].node;
-            let answering = ctx.view.reachable(self.detector, node);
+            let answering = ctx.view.reachable(detector, node);
             let loss = if answering {
-                ctx.view.network.probe_loss(self.detector, node)
+                ctx.view.network.probe_loss(detector, node)
             } else {
                 0.0
             };
-            let target = &mut self.targets[i];
-            let changed = answering != target.answering;
-            if !changed && loss == target.loss {
-                continue;
-            }
-            target.loss = loss;
-            if std::mem::take(&mut target.lossy_pending) {
-                // A declaration drawn from probe losses depends on both; draw it again.
-                target.decisive_probe = None;
-                target.generation.bump();
-            }
-            if self.probing == Probing::Explicit {
-                if changed {
-                    target.answering = answering;
-                    target.changed_at = ctx.now;
-                    if answering != target.believed_up {
-                        target.entered_at = ctx.now;
-                    }
-                }
-                continue;
-            }
+            self.observe(i, answering, loss, ctx, address);
+        }
+    }
+
+    /// Takes note of what probes of target `i` find from now on: whether it answers, and
+    /// the probability that a probe to it is lost. Call after any change in the world.
+    ///
+    /// A change back to the believed state voids a pending declaration only once a probe
+    /// is *sent* while the target is back. A probe fails when the target is down or
+    /// unreachable at the instant it is sent, and only consecutive results count: a
+    /// target that comes back and fails again between two probes is seen by no probe
+    /// while it is back, so the next probe fails and the run of failures goes on; the
+    /// declaration keeps the instant of the run's decisive probe. Cancelling the
+    /// declaration as soon as the target came back would count the run again from the
+    /// second failure and declare it up to `unhealthy_threshold − 1` intervals late,
+    /// a delay that no sequence of probe results produces (explicit probing, which sends
+    /// every probe, never shows it). The same holds for a pending up-declaration and a
+    /// failure that falls between two successful probes.
+    pub fn observe(
+        &mut self,
+        i: usize,
+        answering: bool,
+        loss: f64,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) {
+        let target = &mut self.targets[i];
+        let changed = answering != target.answering;
+        if !changed && loss == target.loss {
+            return;
+        }
+        target.loss = loss;
+        if std::mem::take(&mut target.lossy_pending) {
+            // A declaration drawn from probe losses depends on both; draw it again.
+            target.decisive_probe = None;
+            target.generation.bump();
+        }
+        if self.probing == Probing::Explicit {
             if changed {
                 target.answering = answering;
                 target.changed_at = ctx.now;
                 if answering != target.believed_up {
-                    // Declarations report when the target entered the state they declare.
                     target.entered_at = ctx.now;
                 }
-                match (target.decisive_probe, target.interrupted_at) {
-                    // Away from the belief again after an interruption: the run of probes
-                    // goes on unless a probe was sent while the target was back.
-                    (Some(_), Some(interrupted)) => {
-                        target.interrupted_at = None;
-                        let phase = target.phase;
-                        if first_probe(phase, self.interval, interrupted) >= ctx.now {
-                            continue;
-                        }
-                        target.decisive_probe = None;
-                        target.generation.bump();
+            }
+            return;
+        }
+        if changed {
+            target.answering = answering;
+            target.changed_at = ctx.now;
+            if answering != target.believed_up {
+                // Declarations report when the target entered the state they declare.
+                target.entered_at = ctx.now;
+            }
+            match (target.decisive_probe, target.interrupted_at) {
+                // Away from the belief again after an interruption: the run of probes
+                // goes on unless a probe was sent while the target was back.
+                (Some(_), Some(interrupted)) => {
+                    target.interrupted_at = None;
+                    let phase = target.phase;
+                    if first_probe(phase, self.interval, interrupted) >= ctx.now {
+                        return;
                     }
-                    // The decisive probe was already sent: the declaration stands.
-                    (Some(decisive), None) if decisive < ctx.now => continue,
-                    // Back to the believed state: void if a probe sees it, decided later.
-                    (Some(_), None) => {
-                        target.interrupted_at = Some(ctx.now);
-                        continue;
-                    }
-                    (None, _) => {}
+                    target.decisive_probe = None;
+                    target.generation.bump();
                 }
+                // The decisive probe was already sent: the declaration stands.
+                (Some(decisive), None) if decisive < ctx.now => return,
+                // Back to the believed state: void if a probe sees it, decided later.
+                (Some(_), None) => {
+                    target.interrupted_at = Some(ctx.now);
+                    return;
+                }
+                (None, _) => {}
             }
-            if self.targets[i].decisive_probe.is_none() {
-                self.schedule_next(i, ctx, address);
-            }
+        }
+        if self.targets[i].decisive_probe.is_none() {
+            self.schedule_next(i, ctx, address);
         }
     }
 
@@ -335,7 +362,9 @@ impl HealthMonitor {
                 target.streak = 0;
                 target.lossy_pending = false;
                 if target.interrupted_at.take().is_some() {
-                    // A probe saw the target back in the believed state.
+                    // A probe saw the target back in the believed state; lost probes may
+                    // still make a false declaration.
+                    self.schedule_next(i, ctx, address);
                     return None;
                 }
                 // Stale declarations were cancelled, so a live one always flips the belief.
@@ -360,10 +389,11 @@ impl HealthMonitor {
         ctx: &mut Context,
         address: impl Address<MonitorTimer>,
     ) -> Option<Declaration> {
-        let node = self.targets[i].node;
-        let loss = ctx.view.network.probe_loss(self.detector, node);
-        let answering =
-            ctx.view.reachable(self.detector, node) && !(loss > 0.0 && ctx.rng.random_bool(loss));
+        // The probe finds what the owner last observed, as the lazy computation does.
+        let TargetHealth {
+            answering, loss, ..
+        } = self.targets[i];
+        let answering = answering && !(loss > 0.0 && ctx.rng.random_bool(loss));
         let interval = self.interval;
         let (unhealthy, healthy, timeout) = (self.unhealthy, self.healthy, self.timeout);
         let target = &mut self.targets[i];

@@ -9,13 +9,16 @@
 //!
 //! **Traffic manager.** `traffic_manager_probers` probers stand where the clients stand
 //! (prober `i` at vantage point `i mod V`) and probe every region with the service's
-//! detection parameters and their own uniform phase. A probe goes through the region's
-//! load balancer for that vantage, as a client request would: it succeeds when a replica
-//! in rotation there is up and reachable (health checks pass on gray replicas), so a
-//! region that comes back counts as up once its load balancer has readmitted a replica.
-//! Each prober's declarations are computed as in [`HealthMonitor`] (lazily, whatever
-//! `probing` says); the traffic manager declares a region down when ⌊p/2⌋+1 probers
-//! have declared it down, and up again when fewer than that still do.
+//! detection parameters (each prober and region at the configured phase, or its own
+//! uniform one). A probe goes through the region's load balancer for that vantage, as a
+//! client request would: it succeeds when a replica in rotation there is up and
+//! reachable (health checks pass on gray replicas), so a region that comes back counts
+//! as up once its load balancer has readmitted a replica. Each region is checked by one
+//! [`HealthMonitor`] whose target `i` is the region as prober `i` sees it, so the probers
+//! follow the same rule, lazy or explicit, as every other health check; a prober whose
+//! own node is down sends nothing and keeps its beliefs. The traffic manager declares a
+//! region down when ⌊p/2⌋+1 probers have declared it down, and up again when fewer than
+//! that still do.
 //!
 //! **Failover.** When the region DNS points at is declared down: the failover mode's
 //! delay, then DNS points at the first region in priority order, other than the failed
@@ -49,6 +52,7 @@
 //! decision delay and no record, and clients follow as their records expire.
 
 use super::active_active::vantage_observers;
+use super::detection::{HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
 use super::params::geographic::Params;
 use super::pool::{PoolTimer, ReplicaPool};
@@ -71,12 +75,12 @@ pub enum GeographicTimer {
         /// The pool's own timer.
         timer: PoolTimer,
     },
-    /// A traffic-manager prober's declaration about its region is due.
-    ProberDeclared {
-        /// The prober, indexed by `region * probers + prober`.
-        prober: u32,
-        /// The prober's generation at scheduling.
-        token: Generation,
+    /// A timer of the traffic manager's health monitor of region `region`.
+    Monitor {
+        /// The region.
+        region: u32,
+        /// The monitor's own timer.
+        timer: MonitorTimer,
     },
     /// The failover mode's decision on a region failover is in (also: a retry).
     DnsDecided(Generation),
@@ -104,16 +108,14 @@ fn pool_address(g: usize) -> impl Address<PoolTimer> {
     }
 }
 
-/// One traffic-manager prober's view of one region (the rule of `HealthMonitor`).
-#[derive(Clone, Debug)]
-struct Prober {
-    phase: Nanos,
-    answering: bool,
-    believed_up: bool,
-    changed_at: SimTime,
-    /// The instant the decisive probe is sent for a pending declaration.
-    decisive: Option<SimTime>,
-    generation: Generation,
+/// Where the traffic manager's monitor of region `g` sends its timers.
+fn monitor_address(g: usize) -> impl Address<MonitorTimer> {
+    move |timer| {
+        StrategyTimer::Geographic(GeographicTimer::Monitor {
+            region: g as u32,
+            timer,
+        })
+    }
 }
 
 /// A region failover in progress.
@@ -133,14 +135,10 @@ pub struct Geographic {
     demand: f64,
     failover: Failover,
     replication: Replication,
-    interval: Nanos,
-    timeout: Nanos,
-    unhealthy: u32,
-    healthy: u32,
     /// Probers per region; prober `p` stands at vantage point `p mod V`.
     probers_per_region: usize,
-    /// Indexed by `region * probers + prober`.
-    probers: Vec<Prober>,
+    /// One per region: its target `p` is the region as prober `p` sees it.
+    monitors: Vec<HealthMonitor>,
     /// The traffic manager's belief per region.
     region_up: Vec<bool>,
     /// The region DNS names.
@@ -193,19 +191,9 @@ impl Geographic {
                 ReplicaPool::new(members, &vantages, spec, &params.pool, topology, phase_rng)
             })
             .collect();
-        let detection = &spec.detection;
-        let interval = detection.interval.max(1);
-        let probers = params.traffic_manager_probers.max(1) as usize;
-        let probers_per_region = probers;
-        let probers = (0..pools.len() * probers)
-            .map(|_| Prober {
-                phase: phase_rng.random_range(0..interval),
-                answering: true,
-                believed_up: true,
-                changed_at: SimTime::ZERO,
-                decisive: None,
-                generation: Generation::default(),
-            })
+        let probers_per_region = params.traffic_manager_probers.max(1) as usize;
+        let monitors = (0..pools.len())
+            .map(|_| HealthMonitor::new(probers_per_region, &spec.detection, phase_rng))
             .collect();
         let ttl = params.dns_ttl;
         let clients = params.clients.max(1) as usize;
@@ -226,12 +214,8 @@ impl Geographic {
             demand: spec.demand,
             failover: spec.failover.clone(),
             replication: spec.replication.clone(),
-            interval,
-            timeout: detection.timeout,
-            unhealthy: detection.unhealthy_threshold.max(1),
-            healthy: detection.healthy_threshold.max(1),
             probers_per_region,
-            probers,
+            monitors,
             dns: 0,
             dns_generation: Generation::default(),
             ttl,
@@ -265,68 +249,26 @@ impl Geographic {
         pool.carries_traffic() && (0..self.vantages.len()).any(|b| pool.answers(view, b))
     }
 
+    /// Tells each region's monitor what its probers' probes find now.
     fn refresh_probers(&mut self, ctx: &mut Context) {
-        let per_region = self.probers_per_region;
-        for i in 0..self.probers.len() {
-            let site = (i % per_region) % self.vantages.len();
-            if self.vantages[site].is_some_and(|n| !ctx.view.network.is_up(n)) {
-                // A prober whose own node is down sends nothing and keeps its beliefs.
-                continue;
-            }
-            let answering = self.pools[i / per_region].answers(&ctx.view, site);
-            let prober = &mut self.probers[i];
-            if answering == prober.answering {
-                continue;
-            }
-            prober.answering = answering;
-            prober.changed_at = ctx.now;
-            if let Some(decisive) = prober.decisive {
-                // As in HealthMonitor: a declaration whose decisive probe was sent stands.
-                if decisive < ctx.now {
+        for (g, monitor) in self.monitors.iter_mut().enumerate() {
+            for p in 0..self.probers_per_region {
+                let site = p % self.vantages.len();
+                if self.vantages[site].is_some_and(|n| !ctx.view.network.is_up(n)) {
                     continue;
                 }
-                prober.decisive = None;
-                prober.generation.bump();
-            }
-            if answering != prober.believed_up {
-                self.schedule_prober(i, ctx);
+                let answering = self.pools[g].answers(&ctx.view, site);
+                // Probe loss on the way to a region is not modelled.
+                monitor.observe(p, answering, 0.0, ctx, monitor_address(g));
             }
         }
     }
 
-    fn schedule_prober(&mut self, i: usize, ctx: &mut Context) {
-        let prober = &mut self.probers[i];
-        let first = first_at_or_after(prober.phase, self.interval, prober.changed_at);
-        let (decisive, at) = if prober.answering {
-            let at = first.after((self.healthy as u64 - 1) * self.interval);
-            (at, at)
-        } else {
-            let decisive = first.after((self.unhealthy as u64 - 1) * self.interval);
-            (decisive, decisive.after(self.timeout))
-        };
-        let token = prober.generation.bump();
-        prober.decisive = Some(decisive);
-        let declared = GeographicTimer::ProberDeclared {
-            prober: i as u32,
-            token,
-        };
-        ctx.schedule(at.max(ctx.now), StrategyTimer::Geographic(declared));
-    }
-
-    fn on_prober_declared(&mut self, i: usize, token: Generation, ctx: &mut Context) {
-        let prober = &mut self.probers[i];
-        if !prober.generation.is_current(token) || prober.decisive.is_none() {
-            return;
-        }
-        prober.decisive = None;
-        prober.believed_up = !prober.believed_up;
-        if prober.answering != prober.believed_up {
-            self.schedule_prober(i, ctx);
-        }
+    /// A prober's belief about region `g` changed: the traffic manager recounts.
+    fn on_prober_declared(&mut self, g: usize, ctx: &mut Context) {
         let per_region = self.probers_per_region;
-        let g = i / per_region;
-        let probers = &self.probers[g * per_region..(g + 1) * per_region];
-        let down = probers.iter().filter(|p| !p.believed_up).count();
+        let monitor = &self.monitors[g];
+        let down = (0..per_region).filter(|&p| !monitor.believed_up(p)).count();
         let up = down < per_region / 2 + 1;
         if up != self.region_up[g] {
             self.region_up[g] = up;
@@ -357,11 +299,10 @@ impl Geographic {
     }
 
     fn begin(&mut self, g: usize, ctx: &mut Context) {
-        let per_region = self.probers_per_region;
-        let fault_at = self.probers[g * per_region..(g + 1) * per_region]
-            .iter()
-            .filter(|p| !p.believed_up)
-            .map(|p| p.changed_at)
+        let monitor = &self.monitors[g];
+        let fault_at = (0..self.probers_per_region)
+            .filter(|&p| !monitor.believed_up(p))
+            .map(|p| monitor.changed_at(p))
             .min()
             .unwrap_or(ctx.now);
         let lost = data_loss(&self.replication, ctx.rng);
@@ -476,8 +417,14 @@ impl Geographic {
                     ctx.record(record);
                 }
             }
-            GeographicTimer::ProberDeclared { prober, token } => {
-                self.on_prober_declared(prober as usize, token, ctx)
+            GeographicTimer::Monitor { region, timer } => {
+                let g = region as usize;
+                if self.monitors[g]
+                    .on_timer(timer, ctx, monitor_address(g))
+                    .is_some()
+                {
+                    self.on_prober_declared(g, ctx);
+                }
             }
             GeographicTimer::DnsDecided(token) => {
                 if self.generation.is_current(token) {
@@ -502,6 +449,9 @@ impl Strategy for Geographic {
             Stimulus::Start => {
                 for (g, pool) in self.pools.iter_mut().enumerate() {
                     pool.start(ctx, pool_address(g));
+                }
+                for (g, monitor) in self.monitors.iter_mut().enumerate() {
+                    monitor.start(ctx, monitor_address(g));
                 }
             }
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
@@ -540,6 +490,73 @@ impl Strategy for Geographic {
             ServiceState::Down
         } else {
             ServiceState::Degraded
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::harness::{Harness, MS};
+    use super::*;
+
+    /// One region of one replica, so a declared region failure finds no healthy target:
+    /// one prober probes it every second at phase 0, and three failed probes (each known
+    /// 500 ms after it is sent) declare it down.
+    fn one_region(probing: &str) -> Harness {
+        let service = format!(
+            r#"{{
+            "name": "api", "strategy": "GEOGRAPHIC",
+            "detection": {{"interval": "1s", "timeout": "500ms", "unhealthy_threshold": 3,
+                          "healthy_threshold": 1, "phase": "0s", "probing": "{probing}"}},
+            "geographic": {{"traffic_manager_probers": 1}}
+        }}"#
+        );
+        Harness::new(&[0], MS, 5 * MS, &service)
+    }
+
+    /// When the traffic manager declared the region down, per record.
+    fn detections(harness: &Harness) -> Vec<SimTime> {
+        harness.records.iter().map(|r| r.detected_at).collect()
+    }
+
+    #[test]
+    fn a_region_back_before_the_deciding_probe_is_not_declared_down() {
+        for probing in ["lazy", "explicit"] {
+            let mut harness = one_region(probing);
+            // Probes at 11 s and 12 s fail; the one at 13 s, which would have been the
+            // third failure, finds the region back.
+            harness.crash(0, SimTime(10_200 * MS));
+            harness.repair(0, SimTime(12_500 * MS));
+            harness.run_until(SimTime(60_000 * MS));
+            assert!(
+                harness.records.is_empty(),
+                "{probing}: {:?}",
+                harness.records
+            );
+        }
+    }
+
+    #[test]
+    fn a_region_that_flaps_between_two_probes_is_declared_down_on_time() {
+        for probing in ["lazy", "explicit"] {
+            let mut harness = one_region(probing);
+            // Back from 11.3 s to 11.7 s, between the probes of 11 s and 12 s: no probe
+            // sees it, so the probes of 11, 12 and 13 s are three failures in a row and
+            // the region is declared down when the third is known, at 13.5 s (not at
+            // 14.5 s, three probes after it failed again).
+            harness.crash(0, SimTime(10_200 * MS));
+            harness.repair(0, SimTime(11_300 * MS));
+            harness.crash(0, SimTime(11_700 * MS));
+            harness.run_until(SimTime(60_000 * MS));
+            assert_eq!(
+                detections(&harness).first(),
+                Some(&SimTime(13_500 * MS)),
+                "{probing}"
+            );
+            assert!(harness
+                .records
+                .iter()
+                .all(|r| r.outcome == Outcome::NoHealthyTarget));
         }
     }
 }

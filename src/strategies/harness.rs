@@ -106,6 +106,14 @@ impl Harness {
         }
     }
 
+    /// Repairs `node` at `t` (after the timers due until then).
+    pub fn repair(&mut self, node: NodeId, t: SimTime) {
+        self.run_until(t);
+        if self.network.repair(node) {
+            self.stimulate(Stimulus::NodeUp { node });
+        }
+    }
+
     /// What a client at `vantage` sees now.
     pub fn state(&self, vantage: Observer) -> ServiceState {
         self.strategy.state(&self.view(), vantage)

@@ -163,7 +163,7 @@ impl ReplicaPool {
             .iter()
             .map(|&vantage| Balancer {
                 vantage,
-                health: HealthMonitor::new(vantage, &replicas, &spec.detection, phase_rng),
+                health: HealthMonitor::new(n, &spec.detection, phase_rng),
                 routed: vec![true; n],
                 ejecting: vec![None; n],
                 readmitting: vec![false; n],
@@ -265,7 +265,8 @@ impl ReplicaPool {
             if lb.vantage.is_some_and(|v| !ctx.view.network.is_up(v)) {
                 continue;
             }
-            lb.health.refresh(ctx, monitor_address(b, address));
+            let monitor = monitor_address(b, address);
+            lb.health.refresh(lb.vantage, &self.replicas, ctx, monitor);
         }
     }
 

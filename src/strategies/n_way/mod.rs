@@ -56,18 +56,23 @@
 //! Byzantine one safety violation is counted per such episode; Byzantine replicas are
 //! taken to keep the protocol's timing, so with at most f of them nothing changes.
 
-use super::failover::FailoverAttempt;
+mod election;
+mod heartbeats;
+mod messages;
+mod records;
+
+pub use messages::Message;
+
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
-use super::{
-    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
-};
+use super::{Context, FaultTag, ServiceState, Stimulus, Strategy, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
-use rand::RngExt;
+use heartbeats::last_heartbeat;
 use rand_chacha::ChaCha8Rng;
+use records::Episode;
 
 /// An N_WAY timer: a replica's own timer, or a message arriving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,68 +93,6 @@ pub enum NWayTimer {
     },
     /// A message arrives.
     Message(Message),
-}
-
-/// A message between replicas, delivered after its path's latency; indices are replicas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Message {
-    /// A candidate asks for a vote in its term.
-    VoteRequest {
-        /// The candidate.
-        candidate: u32,
-        /// The replica asked.
-        voter: u32,
-        /// The candidate's term.
-        term: u32,
-    },
-    /// A vote granted in `term`.
-    VoteGranted {
-        /// The replica that voted.
-        voter: u32,
-        /// The candidate it voted for.
-        candidate: u32,
-        /// The term of the vote.
-        term: u32,
-    },
-    /// A refusal from a replica that has seen a higher term.
-    VoteRefused {
-        /// The replica that refused.
-        voter: u32,
-        /// The candidate refused.
-        candidate: u32,
-        /// The voter's (higher) term.
-        term: u32,
-    },
-    /// A leader's heartbeat to a replica that does not follow it yet.
-    Heartbeat {
-        /// The leader.
-        leader: u32,
-        /// The replica it should make follow.
-        follower: u32,
-        /// The leader's term.
-        term: u32,
-    },
-}
-
-impl Message {
-    /// (sender, receiver).
-    fn route(self) -> (usize, usize) {
-        let (from, to) = match self {
-            Message::VoteRequest {
-                candidate, voter, ..
-            } => (candidate, voter),
-            Message::VoteGranted {
-                voter, candidate, ..
-            }
-            | Message::VoteRefused {
-                voter, candidate, ..
-            } => (voter, candidate),
-            Message::Heartbeat {
-                leader, follower, ..
-            } => (leader, follower),
-        };
-        (from as usize, to as usize)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,34 +129,6 @@ struct Replica {
     heartbeat_pending: Option<(usize, u32)>,
 }
 
-/// The serving leader was lost; the service waits for a new one.
-#[derive(Clone, Debug)]
-struct Episode {
-    fault: FaultTag,
-    fault_at: SimTime,
-    detected_at: Option<SimTime>,
-    from: usize,
-    /// Election rounds (distinct candidate terms) started since the loss.
-    rounds: u32,
-    highest_term: u32,
-    no_quorum: bool,
-}
-
-impl Episode {
-    /// The episode as a failover attempt numbered `number`: detected, and decided
-    /// (elections are automatic), at the first election timer, or now if none fired.
-    fn attempt(&self, number: u32, now: SimTime) -> FailoverAttempt {
-        let detected_at = self.detected_at.unwrap_or(now);
-        FailoverAttempt {
-            fault: self.fault,
-            fault_at: self.fault_at,
-            detected_at,
-            decided_at: detected_at,
-            number,
-        }
-    }
-}
-
 /// The N_WAY strategy for one service.
 pub struct NWay {
     replicas: Vec<Replica>,
@@ -229,17 +144,6 @@ pub struct NWay {
     cause: FaultTag,
     /// More than the tolerated number of replicas are Byzantine now.
     unsafe_now: bool,
-}
-
-/// Arrival of the last heartbeat received at or before `t`, for heartbeats leaving at
-/// `start + k·period` and taking `latency`; None if the first arrives after `t`.
-fn last_heartbeat(start: SimTime, period: Nanos, latency: Nanos, t: SimTime) -> Option<SimTime> {
-    let first = start.after(latency);
-    if t < first {
-        return None;
-    }
-    let periods = (t.0 - first.0) / period;
-    Some(first.after(periods * period))
 }
 
 impl NWay {
@@ -340,236 +244,6 @@ impl NWay {
             .max_by_key(|&l| self.replicas[l].term)
     }
 
-    /// Whether `p` would win a pre-vote: a quorum of up replicas it reaches (itself
-    /// included) hear no live leader.
-    fn pre_vote_passes(&self, view: &View, p: usize) -> bool {
-        let willing = (0..self.replicas.len())
-            .filter(|&r| r == p || (self.reaches(view, p, r) && !self.hears_live_leader(view, r)))
-            .count();
-        willing >= self.quorum
-    }
-
-    /// Whether some group of up replicas that reach each other could elect a leader.
-    fn quorum_possible(&self, view: &View) -> bool {
-        let n = self.replicas.len();
-        (0..n).any(|a| (0..n).filter(|&b| self.reaches(view, a, b)).count() >= self.quorum)
-    }
-
-    fn draw_timeout(&self, rng: &mut ChaCha8Rng) -> Nanos {
-        rng.random_range(self.timeout_min..=self.timeout_max)
-    }
-
-    /// Starts `i`'s own timer, made by `timer` from its index and generation
-    /// (cancelling the pending one).
-    fn arm(
-        &mut self,
-        i: usize,
-        timer: fn(u32, Generation) -> NWayTimer,
-        at: SimTime,
-        ctx: &mut Context,
-    ) {
-        let replica = &mut self.replicas[i];
-        let token = replica.generation.bump();
-        replica.timer_pending = true;
-        replica.parked = false;
-        ctx.schedule(at, StrategyTimer::NWay(timer(i as u32, token)));
-    }
-
-    /// Cancels `i`'s own timer.
-    fn disarm(&mut self, i: usize) {
-        let replica = &mut self.replicas[i];
-        replica.generation.bump();
-        replica.timer_pending = false;
-    }
-
-    /// Restarts `i`'s election timer with a fresh timeout counted from `base`.
-    fn arm_election(&mut self, i: usize, base: SimTime, ctx: &mut Context) {
-        let timeout = self.draw_timeout(ctx.rng);
-        let election = |replica, token| NWayTimer::Election { replica, token };
-        self.arm(i, election, base.after(timeout), ctx);
-    }
-
-    /// Sends `message`: it arrives after its path's latency, if the path exists now.
-    fn send(&self, message: Message, ctx: &mut Context) {
-        let (from, to) = message.route();
-        if let Some(latency) = self.latency(&ctx.view, from, to) {
-            let arrival = StrategyTimer::NWay(NWayTimer::Message(message));
-            ctx.schedule(ctx.now.after(latency), arrival);
-        }
-    }
-
-    fn on_election_timer(&mut self, i: usize, ctx: &mut Context) {
-        self.replicas[i].timer_pending = false;
-        if let Some(episode) = &mut self.episode {
-            episode.detected_at.get_or_insert(ctx.now);
-        }
-        if !self.pre_vote_passes(&ctx.view, i) {
-            self.replicas[i].parked = true;
-            self.give_up_if_hopeless(ctx);
-            return;
-        }
-        let replica = &mut self.replicas[i];
-        replica.role = Role::Candidate;
-        replica.term += 1;
-        replica.voted_for = Some(i);
-        replica.votes = 1;
-        replica.following = None;
-        let term = replica.term;
-        if let Some(episode) = &mut self.episode {
-            if term > episode.highest_term {
-                episode.highest_term = term;
-                episode.rounds += 1;
-            }
-        }
-        // The timer that ends this round if it wins no quorum (a split vote).
-        self.arm_election(i, ctx.now, ctx);
-        if self.quorum <= 1 {
-            self.become_leader(i, ctx);
-            return;
-        }
-        for peer in 0..self.replicas.len() {
-            if peer != i && self.reaches(&ctx.view, i, peer) {
-                let request = Message::VoteRequest {
-                    candidate: i as u32,
-                    voter: peer as u32,
-                    term,
-                };
-                self.send(request, ctx);
-            }
-        }
-    }
-
-    /// Records `NoQuorum` once per episode when no group of replicas can elect.
-    fn give_up_if_hopeless(&mut self, ctx: &mut Context) {
-        let hopeless = !self.quorum_possible(&ctx.view);
-        let Some(episode) = &mut self.episode else {
-            return;
-        };
-        if episode.no_quorum || !hopeless {
-            return;
-        }
-        episode.no_quorum = true;
-        let from = Some(self.replicas[episode.from].node);
-        // Commits need a quorum: no acknowledged write is lost.
-        let record = episode.attempt(episode.rounds, ctx.now).record(
-            ctx.now,
-            Outcome::NoQuorum,
-            from,
-            None,
-            0,
-        );
-        ctx.record(record);
-    }
-
-    fn on_vote_request(&mut self, candidate: usize, voter: usize, term: u32, ctx: &mut Context) {
-        if !self.reaches(&ctx.view, candidate, voter) || self.hears_live_leader(&ctx.view, voter) {
-            return;
-        }
-        let replica = &mut self.replicas[voter];
-        if term < replica.term {
-            let refusal = Message::VoteRefused {
-                voter: voter as u32,
-                candidate: candidate as u32,
-                term: replica.term,
-            };
-            self.send(refusal, ctx);
-            return;
-        }
-        if term > replica.term {
-            replica.term = term;
-            replica.voted_for = None;
-            replica.role = Role::Follower;
-        }
-        if replica.voted_for.is_none_or(|v| v == candidate) {
-            replica.voted_for = Some(candidate);
-            self.arm_election(voter, ctx.now, ctx);
-            let grant = Message::VoteGranted {
-                voter: voter as u32,
-                candidate: candidate as u32,
-                term,
-            };
-            self.send(grant, ctx);
-        }
-    }
-
-    fn on_vote_granted(&mut self, voter: usize, candidate: usize, term: u32, ctx: &mut Context) {
-        let replica = &self.replicas[candidate];
-        let counts = replica.role == Role::Candidate && replica.term == term;
-        if !counts || !self.reaches(&ctx.view, voter, candidate) {
-            return;
-        }
-        let replica = &mut self.replicas[candidate];
-        replica.votes += 1;
-        if replica.votes >= self.quorum {
-            self.become_leader(candidate, ctx);
-        }
-    }
-
-    fn on_vote_refused(&mut self, voter: usize, candidate: usize, term: u32, view: &View) {
-        if !self.reaches(view, voter, candidate) {
-            return;
-        }
-        let replica = &mut self.replicas[candidate];
-        if replica.role == Role::Candidate && term > replica.term {
-            // A higher term exists: back to follower; its own timer keeps running.
-            replica.term = term;
-            replica.voted_for = None;
-            replica.role = Role::Follower;
-        }
-    }
-
-    fn become_leader(&mut self, i: usize, ctx: &mut Context) {
-        self.disarm(i);
-        let replica = &mut self.replicas[i];
-        replica.role = Role::Leader;
-        replica.term_start = ctx.now;
-        replica.following = None;
-        replica.votes = 0;
-        // settle() sends the first heartbeats, at once.
-    }
-
-    fn on_heartbeat(&mut self, leader: usize, p: usize, term: u32, ctx: &mut Context) {
-        if self.replicas[p].heartbeat_pending == Some((leader, term)) {
-            self.replicas[p].heartbeat_pending = None;
-        }
-        let view = &ctx.view;
-        let valid = self.is_live_leader(view, leader)
-            && self.replicas[leader].term == term
-            && self.reaches(view, leader, p);
-        if !valid {
-            return;
-        }
-        let replica = &self.replicas[p];
-        let outranked = if replica.role == Role::Leader {
-            replica.term >= term
-        } else {
-            self.heard_leader(view, p)
-                .is_some_and(|(_, heard)| heard >= term)
-        };
-        if outranked {
-            return;
-        }
-        let latency = self.latency(view, leader, p).unwrap_or(0);
-        self.disarm(p);
-        let replica = &mut self.replicas[p];
-        replica.role = Role::Follower;
-        replica.following = Some((leader, term));
-        if term > replica.term {
-            replica.term = term;
-            replica.voted_for = None;
-        }
-        replica.followed_since = ctx.now;
-        replica.leader_latency = latency;
-        replica.parked = false;
-        replica.votes = 0;
-    }
-
-    fn on_step_down(&mut self, i: usize, ctx: &mut Context) {
-        self.replicas[i].role = Role::Follower;
-        self.replicas[i].timer_pending = false;
-        self.arm_election(i, ctx.now, ctx);
-    }
-
     /// Brings every replica in line with the world after any stimulus: crashed replicas
     /// lose their volatile state, followers that lost their leader start their election
     /// timers, leaders without a quorum arm their step-down, replicas a leader reaches
@@ -652,99 +326,6 @@ impl NWay {
         self.track_serving(ctx);
     }
 
-    /// Schedules leader `l`'s next heartbeat to every replica it reaches that does not
-    /// follow it yet and would (nothing is scheduled for its followers).
-    fn send_heartbeats(&mut self, l: usize, ctx: &mut Context) {
-        let term = self.replicas[l].term;
-        let start = self.replicas[l].term_start;
-        let since = ctx.now.since(start);
-        let next_send = start.after(since.div_ceil(self.heartbeat) * self.heartbeat);
-        for p in 0..self.replicas.len() {
-            if p == l || !self.reaches(&ctx.view, l, p) {
-                continue;
-            }
-            let replica = &self.replicas[p];
-            let settled = replica.following == Some((l, term))
-                || replica.heartbeat_pending == Some((l, term))
-                || (replica.role == Role::Leader && replica.term >= term)
-                || self
-                    .heard_leader(&ctx.view, p)
-                    .is_some_and(|(_, heard)| heard >= term);
-            if settled {
-                continue;
-            }
-            if let Some(latency) = self.latency(&ctx.view, l, p) {
-                self.replicas[p].heartbeat_pending = Some((l, term));
-                let heartbeat = Message::Heartbeat {
-                    leader: l as u32,
-                    follower: p as u32,
-                    term,
-                };
-                let arrival = StrategyTimer::NWay(NWayTimer::Message(heartbeat));
-                ctx.schedule(next_send.after(latency), arrival);
-            }
-        }
-    }
-
-    /// Opens an episode when the serving leader is lost and closes it when one serves.
-    fn track_serving(&mut self, ctx: &mut Context) {
-        let now_serving = self.serving_leader(&ctx.view);
-        match (self.serving, now_serving) {
-            (Some(old), None) => {
-                if self.episode.is_none() {
-                    self.episode = Some(Episode {
-                        fault: self.cause,
-                        fault_at: ctx.now,
-                        detected_at: None,
-                        from: old,
-                        rounds: 0,
-                        highest_term: self.replicas[old].term,
-                        no_quorum: false,
-                    });
-                }
-            }
-            (_, Some(leader)) => {
-                if let Some(episode) = self.episode.take() {
-                    let elected = leader != episode.from;
-                    if episode.detected_at.is_some() || elected {
-                        let failed_rounds = if elected {
-                            episode.rounds.saturating_sub(1)
-                        } else {
-                            episode.rounds
-                        };
-                        let number = failed_rounds + u32::from(episode.no_quorum);
-                        let from = Some(self.replicas[episode.from].node);
-                        let to = Some(self.replicas[leader].node);
-                        let record = episode.attempt(number, ctx.now).record(
-                            ctx.now,
-                            Outcome::Success,
-                            from,
-                            to,
-                            0,
-                        );
-                        ctx.record(record);
-                    }
-                }
-            }
-            (None, None) => {}
-        }
-        self.serving = now_serving;
-    }
-
-    /// Counts one safety violation each time the Byzantine replicas exceed the tolerance.
-    fn check_safety(&mut self, ctx: &mut Context) {
-        let byzantine = self
-            .replicas
-            .iter()
-            .filter(|r| ctx.view.byzantine[r.node as usize])
-            .count();
-        let violated = byzantine > self.tolerated_byzantine;
-        if violated && !self.unsafe_now {
-            ctx.out.push(Command::SafetyViolation);
-        }
-        self.unsafe_now = violated;
-    }
-
     fn on_timer(&mut self, timer: NWayTimer, ctx: &mut Context) {
         match timer {
             NWayTimer::Election { replica, token } | NWayTimer::StepDown { replica, token } => {
@@ -763,31 +344,6 @@ impl NWay {
                 }
             }
             NWayTimer::Message(message) => self.on_message(message, ctx),
-        }
-    }
-
-    fn on_message(&mut self, message: Message, ctx: &mut Context) {
-        match message {
-            Message::VoteRequest {
-                candidate,
-                voter,
-                term,
-            } => self.on_vote_request(candidate as usize, voter as usize, term, ctx),
-            Message::VoteGranted {
-                voter,
-                candidate,
-                term,
-            } => self.on_vote_granted(voter as usize, candidate as usize, term, ctx),
-            Message::VoteRefused {
-                voter,
-                candidate,
-                term,
-            } => self.on_vote_refused(voter as usize, candidate as usize, term, &ctx.view),
-            Message::Heartbeat {
-                leader,
-                follower,
-                term,
-            } => self.on_heartbeat(leader as usize, follower as usize, term, ctx),
         }
     }
 }
@@ -833,7 +389,7 @@ impl Strategy for NWay {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::FailoverRecord;
+    use super::super::{FailoverRecord, Outcome};
     use super::*;
 
     /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
@@ -882,27 +438,5 @@ mod tests {
         harness.run_until(SimTime(5_000 * MS));
         assert!(harness.records.is_empty());
         assert_eq!(harness.state(None), ServiceState::Up);
-    }
-
-    #[test]
-    fn last_heartbeat_is_the_latest_arrival_at_or_before_the_fault() {
-        // Sent at 0, 50, 100 ms…, arriving 1 ms later: at 120 ms the last came at 101 ms.
-        let at = |t| last_heartbeat(SimTime::ZERO, 50 * MS, MS, SimTime(t));
-        assert_eq!(at(120 * MS), Some(SimTime(101 * MS)));
-        assert_eq!(at(101 * MS), Some(SimTime(101 * MS)));
-        assert_eq!(at(101 * MS - 1), Some(SimTime(51 * MS)));
-    }
-
-    #[test]
-    fn no_heartbeat_has_arrived_before_the_first_one() {
-        let start = SimTime(10 * MS);
-        assert_eq!(
-            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(12 * MS)),
-            None
-        );
-        assert_eq!(
-            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(13 * MS)),
-            Some(SimTime(13 * MS))
-        );
     }
 }

@@ -1,0 +1,103 @@
+//! N_WAY's messages between replicas: votes and heartbeats, sent over the topology and
+//! delivered to their handlers.
+
+use super::{NWay, NWayTimer};
+use crate::strategies::{Context, StrategyTimer};
+
+/// A message between replicas, delivered after its path's latency; indices are replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A candidate asks for a vote in its term.
+    VoteRequest {
+        /// The candidate.
+        candidate: u32,
+        /// The replica asked.
+        voter: u32,
+        /// The candidate's term.
+        term: u32,
+    },
+    /// A vote granted in `term`.
+    VoteGranted {
+        /// The replica that voted.
+        voter: u32,
+        /// The candidate it voted for.
+        candidate: u32,
+        /// The term of the vote.
+        term: u32,
+    },
+    /// A refusal from a replica that has seen a higher term.
+    VoteRefused {
+        /// The replica that refused.
+        voter: u32,
+        /// The candidate refused.
+        candidate: u32,
+        /// The voter's (higher) term.
+        term: u32,
+    },
+    /// A leader's heartbeat to a replica that does not follow it yet.
+    Heartbeat {
+        /// The leader.
+        leader: u32,
+        /// The replica it should make follow.
+        follower: u32,
+        /// The leader's term.
+        term: u32,
+    },
+}
+
+impl Message {
+    /// (sender, receiver).
+    fn route(self) -> (usize, usize) {
+        let (from, to) = match self {
+            Message::VoteRequest {
+                candidate, voter, ..
+            } => (candidate, voter),
+            Message::VoteGranted {
+                voter, candidate, ..
+            }
+            | Message::VoteRefused {
+                voter, candidate, ..
+            } => (voter, candidate),
+            Message::Heartbeat {
+                leader, follower, ..
+            } => (leader, follower),
+        };
+        (from as usize, to as usize)
+    }
+}
+
+impl NWay {
+    /// Sends `message`: it arrives after its path's latency, if the path exists now.
+    pub(super) fn send(&self, message: Message, ctx: &mut Context) {
+        let (from, to) = message.route();
+        if let Some(latency) = self.latency(&ctx.view, from, to) {
+            let arrival = StrategyTimer::NWay(NWayTimer::Message(message));
+            ctx.schedule(ctx.now.after(latency), arrival);
+        }
+    }
+
+    pub(super) fn on_message(&mut self, message: Message, ctx: &mut Context) {
+        match message {
+            Message::VoteRequest {
+                candidate,
+                voter,
+                term,
+            } => self.on_vote_request(candidate as usize, voter as usize, term, ctx),
+            Message::VoteGranted {
+                voter,
+                candidate,
+                term,
+            } => self.on_vote_granted(voter as usize, candidate as usize, term, ctx),
+            Message::VoteRefused {
+                voter,
+                candidate,
+                term,
+            } => self.on_vote_refused(voter as usize, candidate as usize, term, &ctx.view),
+            Message::Heartbeat {
+                leader,
+                follower,
+                term,
+            } => self.on_heartbeat(leader as usize, follower as usize, term, ctx),
+        }
+    }
+}
