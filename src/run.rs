@@ -123,6 +123,7 @@ pub fn run_study(
         .collect();
     let mut study = Study::new(
         &scenario.name,
+        &scenario.source_hash,
         scenario.seed,
         scenario.replications,
         scenario.horizon,

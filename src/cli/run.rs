@@ -2,11 +2,9 @@
 
 use super::study::{prepare, study, StudyArgs};
 use super::{
-    bad, check_replays, evaluate_checks, out_err, partial_end, stopped_early, warn_if_single,
-    CliError,
+    bad, check_replays, evaluate_checks, partial_end, stopped_early, warn_if_single, CliError,
 };
 use crate::output::{Replays, Results, StudyReport};
-use crate::report::shard::scenario_hash;
 use crate::report::{ShardFile, Summary};
 use crate::run::Shard;
 use std::time::Instant;
@@ -26,9 +24,8 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
     )?;
     check_replays(&replays, args.partial)?;
     if let Some(shard) = prepared.options.shard {
-        let bytes = std::fs::read(&args.scenario).map_err(|e| out_err(&args.scenario, e))?;
         let rows = study.services.first().map_or(0, |s| s.rows.len());
-        let file = ShardFile::new(study, scenario_hash(&bytes));
+        let file = ShardFile::new(study);
         let report = StudyReport {
             results: Results::Shard(&file),
             replays: &replays,

@@ -1,6 +1,7 @@
 //! Reads a scenario file end to end: parse (with exact positions), validate, compile.
 
 use super::{compile, CompiledScenario};
+use crate::core::hash::content_hash;
 use crate::scenarios::error::{Diagnostic, ScenarioError};
 use crate::scenarios::load::parse;
 use crate::scenarios::positions::PositionIndex;
@@ -13,7 +14,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".to_string());
-    compile(&scenario, &default_name).map_err(|problems| {
+    let mut compiled = compile(&scenario, &default_name).map_err(|problems| {
         let index = PositionIndex::new(text);
         let diagnostics = problems
             .into_iter()
@@ -31,7 +32,9 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
             file: file.to_path_buf(),
             diagnostics,
         }
-    })
+    })?;
+    compiled.source_hash = content_hash(text.as_bytes());
+    Ok(compiled)
 }
 
 /// Reads, parses, validates and compiles a scenario file.

@@ -31,6 +31,9 @@ pub const MAX_REPLICATIONS: u64 = 100_000_000;
 pub struct CompiledScenario {
     /// Name for reports.
     pub name: String,
+    /// [`content_hash`](crate::core::hash::content_hash) of the file it was loaded from
+    /// (empty when compiled from a model in memory); result files carry it.
+    pub source_hash: String,
     /// Seed of all random streams.
     pub seed: u64,
     /// Replications to run.
@@ -60,6 +63,7 @@ impl CompiledScenario {
         let mut source = self.source.clone();
         patch(&mut source);
         let mut compiled = compile(&source, &self.name)?;
+        compiled.source_hash = self.source_hash.clone();
         compiled.seed = self.seed;
         compiled.replications = self.replications;
         compiled.horizon = self.horizon;
@@ -138,6 +142,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         return Err(check.problems);
     }
     Ok(CompiledScenario {
+        source_hash: String::new(),
         name: scenario
             .name
             .clone()

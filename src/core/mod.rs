@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod generation;
+pub mod hash;
 pub mod ids;
 pub mod metric;
 pub mod record;

@@ -28,6 +28,7 @@
 //! no strength beyond spreading distinct identities; compilation refuses the
 //! astronomically unlikely collision of two keys.
 
+use super::hash::Fnv1a;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -46,24 +47,6 @@ impl StreamKey {
             hash.write(part);
         }
         StreamKey(hash.0)
-    }
-}
-
-/// FNV-1a, 64 bits (Fowler, Noll, Vo): fixed offset basis and prime.
-struct Fnv1a(u64);
-
-impl Fnv1a {
-    const OFFSET_BASIS: u64 = 0xCBF2_9CE4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01B3;
-
-    fn new() -> Self {
-        Fnv1a(Self::OFFSET_BASIS)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ byte as u64).wrapping_mul(Self::PRIME);
-        }
     }
 }
 

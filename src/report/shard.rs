@@ -14,7 +14,8 @@ pub const SHARD_FORMAT_VERSION: u32 = 1;
 pub struct ShardFile {
     /// [`SHARD_FORMAT_VERSION`].
     pub format_version: u32,
-    /// FNV-1a 64 of the scenario file's bytes, in hex: parts of one run share it.
+    /// [`content_hash`](crate::core::hash::content_hash) of the scenario file: parts of one
+    /// run share it.
     pub scenario_hash: String,
     /// The shard's replications.
     pub study: Study,
@@ -59,21 +60,12 @@ pub enum ShardError {
     },
 }
 
-/// FNV-1a 64 of `bytes`, as 16 hex digits: a stable identity of a scenario file.
-pub fn scenario_hash(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
-}
-
 impl ShardFile {
-    /// The shard file of `study`, run from a scenario file whose bytes hash to
-    /// `scenario_hash`.
-    pub fn new(study: Study, scenario_hash: String) -> Self {
+    /// The shard file of `study`.
+    pub fn new(study: Study) -> Self {
         ShardFile {
             format_version: SHARD_FORMAT_VERSION,
-            scenario_hash,
+            scenario_hash: study.scenario_hash.clone(),
             study,
         }
     }
@@ -98,12 +90,13 @@ impl ShardFile {
             return Err(ShardError::Version { file: name, found });
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let shard: ShardFile =
+        let mut shard: ShardFile =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
                 let path = e.path().to_string();
                 malformed(format!("{path}: {}", e.into_inner()))
             })?;
         shard.check(&name)?;
+        shard.study.scenario_hash = shard.scenario_hash.clone();
         Ok(shard)
     }
 

@@ -60,6 +60,10 @@ pub struct ServiceStudy {
 pub struct Study {
     /// Scenario name.
     pub scenario: String,
+    /// Hash of the scenario file (see [`crate::core::hash::content_hash`]); a shard
+    /// file carries it beside the study, so it is not written twice.
+    #[serde(skip)]
+    pub scenario_hash: String,
     /// Seed.
     pub seed: u64,
     /// Total replications of the run (all shards).
@@ -74,6 +78,7 @@ impl Study {
     /// An empty study for these services.
     pub fn new(
         scenario: &str,
+        scenario_hash: &str,
         seed: u64,
         replications: u64,
         horizon_ns: u64,
@@ -81,6 +86,7 @@ impl Study {
     ) -> Self {
         Study {
             scenario: scenario.to_string(),
+            scenario_hash: scenario_hash.to_string(),
             seed,
             replications,
             horizon_ns,

@@ -98,8 +98,13 @@ pub struct ServiceSummary {
 /// The whole summary.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
+    /// The failsim version that produced it.
+    pub version: String,
     /// Scenario name.
     pub scenario: String,
+    /// Hash of the scenario file (see [`crate::core::hash::content_hash`]): with the
+    /// version and the seed, what reproduces every number here.
+    pub scenario_hash: String,
     /// Seed.
     pub seed: u64,
     /// Replications summarised (done).
@@ -227,7 +232,9 @@ impl Summary {
         let horizon_s = study.horizon_ns as f64 / 1e9;
         let done = study.services.first().map_or(0, |s| s.rows.len() as u64);
         Summary {
+            version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: study.scenario.clone(),
+            scenario_hash: study.scenario_hash.clone(),
             seed: study.seed,
             replications: done,
             replications_requested: study.replications,

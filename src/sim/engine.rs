@@ -706,12 +706,13 @@ impl<'a> Replication<'a> {
         let spec = &self.scenario.services[service];
         panic!(
             "broken engine invariant: service {:?} ({}) scheduled {timer:?} at {} ns, before now \
-             ({} ns); reproduce with scenario {:?}, seed {}, replication {}",
+             ({} ns); reproduce with scenario {:?} (hash {}), seed {}, replication {}",
             spec.name,
             spec.strategy.name().as_str(),
             at.0,
             self.now.0,
             self.scenario.name,
+            self.scenario.source_hash,
             self.scenario.seed,
             self.replication,
         )
