@@ -11,8 +11,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use failsim::core::time::SimTime;
 use failsim::sim::event::Event;
 use failsim::sim::queue::EventQueue;
-use failsim::strategies::geographic::GeographicTimer;
-use failsim::strategies::StrategyTimer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
@@ -34,9 +32,10 @@ fn delays(n: usize) -> Vec<u64> {
 }
 
 fn timer(i: u64) -> Event {
-    Event::ServiceTimer {
-        service: i as u32,
-        timer: StrategyTimer::Geographic(GeographicTimer::Propagated { sequence: i as u32 }),
+    Event::NodeFail {
+        node: i as u32,
+        process: 0,
+        lane: i as u32,
     }
 }
 
@@ -59,8 +58,8 @@ impl Ours {
         for i in 0..steps {
             let (at, event) = self.queue.pop().expect("the hold model never empties");
             self.now = at.0;
-            if let Event::ServiceTimer { service, .. } = event {
-                checksum = checksum.wrapping_add(service as u64);
+            if let Event::NodeFail { node, .. } = event {
+                checksum = checksum.wrapping_add(node as u64);
             }
             let delay = delays[i as usize % delays.len()];
             self.queue.schedule(SimTime(self.now + delay), timer(i));

@@ -1,5 +1,5 @@
 #![doc = include_str!("../README.md")]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod analytic;
 pub mod checks;
@@ -7,7 +7,7 @@ pub mod cli;
 pub mod compare;
 pub mod compile;
 pub mod core;
-pub mod net;
+mod net;
 pub mod output;
 pub mod plan;
 pub mod recommend;
@@ -16,5 +16,5 @@ pub mod run;
 pub mod scenarios;
 pub mod sim;
 pub mod stats;
-pub mod strategies;
+mod strategies;
 pub mod validation;

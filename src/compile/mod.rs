@@ -9,11 +9,11 @@ use crate::scenarios::model::Scenario;
 pub use crate::strategies::spec::ServiceSpec;
 use std::sync::Arc;
 
-pub mod faults;
-pub mod load;
+pub(crate) mod faults;
+pub(crate) mod load;
 mod services;
 mod topology;
-pub mod work;
+pub(crate) mod work;
 
 pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,

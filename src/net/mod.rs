@@ -1,5 +1,5 @@
 //! The compiled topology and the live network over it: which nodes are up, who reaches
 //! whom, and at what latency.
 
-pub mod network;
-pub mod topology;
+pub(crate) mod network;
+pub(crate) mod topology;

@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Who is looking: a node, or the global observer that reaches every up node.
-pub type Observer = Option<NodeId>;
+pub(crate) type Observer = Option<NodeId>;
 
 /// How many faults hold something down at once ("causes"). Each cause is added by one
 /// processed event and is counted as wide as the event counter (`u64`), so no number of
 /// overlapping faults can wrap it and bring back a node or link that must stay down
 /// (65,536 overlapping crashes wrapped the `u16` this used to be).
-pub type Causes = u64;
+pub(crate) type Causes = u64;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct LinkFault {
@@ -41,7 +41,7 @@ struct PathCache {
 }
 
 /// Mutable network state of one replication.
-pub struct Network {
+pub(crate) struct Network {
     topology: Arc<Topology>,
     down_causes: Vec<Causes>,
     partitions: Vec<ActivePartition>,
@@ -57,7 +57,7 @@ fn link_key(a: NodeId, b: NodeId) -> (NodeId, NodeId) {
 
 impl Network {
     /// All nodes up, no partition, no link fault.
-    pub fn new(topology: Arc<Topology>) -> Self {
+    pub(crate) fn new(topology: Arc<Topology>) -> Self {
         let n = topology.len();
         Network {
             topology,
@@ -71,22 +71,17 @@ impl Network {
     }
 
     /// The static topology.
-    pub fn topology(&self) -> &Topology {
+    pub(crate) fn topology(&self) -> &Topology {
         &self.topology
     }
 
-    /// Advances whenever reachability or latency may have changed.
-    pub fn epoch(&self) -> u64 {
-        self.epoch
-    }
-
     /// Whether a node is up.
-    pub fn is_up(&self, node: NodeId) -> bool {
+    pub(crate) fn is_up(&self, node: NodeId) -> bool {
         self.down_causes[node as usize] == 0
     }
 
     /// Adds one reason for `node` to be down; returns true if it just went down.
-    pub fn crash(&mut self, node: NodeId) -> bool {
+    pub(crate) fn crash(&mut self, node: NodeId) -> bool {
         let causes = &mut self.down_causes[node as usize];
         *causes += 1;
         let went_down = *causes == 1;
@@ -97,7 +92,7 @@ impl Network {
     }
 
     /// Removes one reason for `node` to be down; returns true if it just came up.
-    pub fn repair(&mut self, node: NodeId) -> bool {
+    pub(crate) fn repair(&mut self, node: NodeId) -> bool {
         let causes = &mut self.down_causes[node as usize];
         debug_assert!(*causes > 0, "repair of a node that is not down");
         *causes = causes.saturating_sub(1);
@@ -109,13 +104,13 @@ impl Network {
     }
 
     /// Starts partition `fault`: nodes talk only within their group.
-    pub fn partition(&mut self, fault: u32, group_of: Vec<u16>) {
+    pub(crate) fn partition(&mut self, fault: u32, group_of: Vec<u16>) {
         self.partitions.push(ActivePartition { fault, group_of });
         self.relabel();
     }
 
     /// Ends partition `fault`.
-    pub fn heal(&mut self, fault: u32) {
+    pub(crate) fn heal(&mut self, fault: u32) {
         self.partitions.retain(|p| p.fault != fault);
         self.relabel();
     }
@@ -132,7 +127,7 @@ impl Network {
     }
 
     /// Cuts (`cut = true`) or restores one link.
-    pub fn set_link_cut(&mut self, a: NodeId, b: NodeId, cut: bool) {
+    pub(crate) fn set_link_cut(&mut self, a: NodeId, b: NodeId, cut: bool) {
         let fault = self.link_faults.entry(link_key(a, b)).or_default();
         if cut {
             fault.cuts += 1;
@@ -143,7 +138,7 @@ impl Network {
     }
 
     /// Sets the added latency and loss of one link (zero and zero restore it).
-    pub fn degrade_link(&mut self, a: NodeId, b: NodeId, added_latency: Nanos, loss: f64) {
+    pub(crate) fn degrade_link(&mut self, a: NodeId, b: NodeId, added_latency: Nanos, loss: f64) {
         let fault = self.link_faults.entry(link_key(a, b)).or_default();
         fault.added_latency = added_latency;
         fault.loss = loss;
@@ -168,7 +163,7 @@ impl Network {
     }
 
     /// Whether `to` is up and reachable from `from`.
-    pub fn reachable(&self, from: Observer, to: NodeId) -> bool {
+    pub(crate) fn reachable(&self, from: Observer, to: NodeId) -> bool {
         let Some(from) = from else {
             return self.is_up(to);
         };
@@ -189,7 +184,7 @@ impl Network {
     }
 
     /// One-way message delay from `from` to `to` over the shortest usable path.
-    pub fn latency(&self, from: Observer, to: NodeId) -> Option<Nanos> {
+    pub(crate) fn latency(&self, from: Observer, to: NodeId) -> Option<Nanos> {
         let Some(from) = from else {
             return self.is_up(to).then_some(0);
         };
@@ -219,7 +214,7 @@ impl Network {
     }
 
     /// Probability that one probe from `from` to `to` is lost on degraded links.
-    pub fn probe_loss(&self, from: Observer, to: NodeId) -> f64 {
+    pub(crate) fn probe_loss(&self, from: Observer, to: NodeId) -> f64 {
         let Some(from) = from else { return 0.0 };
         if self.link_faults.is_empty() {
             return 0.0;

@@ -5,7 +5,7 @@ use crate::scenarios::model::Role;
 use petgraph::graph::{NodeIndex, UnGraph};
 use std::collections::BTreeMap;
 
-pub use crate::core::ids::NodeId;
+pub(crate) use crate::core::ids::NodeId;
 
 /// One node as the engine sees it.
 #[derive(Clone, Debug)]

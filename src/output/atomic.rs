@@ -27,7 +27,7 @@ fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
 
 /// Removes every temporary file in flight (a signal ends the process, or the command
 /// ends on any path); returns how many there were.
-pub fn remove_live_temporaries() -> usize {
+pub(crate) fn remove_live_temporaries() -> usize {
     let mut live = live();
     let count = live.len();
     for temporary in std::mem::take(&mut *live) {
@@ -38,7 +38,7 @@ pub fn remove_live_temporaries() -> usize {
 
 /// Removes every temporary file in flight and ends the process with `code`, holding the
 /// registry's lock so that no new temporary appears in between.
-pub fn exit_removing_temporaries(code: i32) -> ! {
+pub(crate) fn exit_removing_temporaries(code: i32) -> ! {
     let mut live = live();
     for temporary in std::mem::take(&mut *live) {
         let _ = fs::remove_file(temporary);
@@ -102,7 +102,7 @@ fn remove_stale_temporaries(target: &Path, name: &str) {
 
 /// A file that appears under its name only when [`AtomicFile::commit`] succeeds; `-`
 /// names standard output.
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     /// `Some((temporary, target))` while replacing a regular file; `None` when writing a
     /// device, a pipe or standard output in place.
     replacement: Option<(PathBuf, PathBuf)>,
@@ -143,7 +143,7 @@ impl AtomicFile {
     /// Starts writing `target`: through a temporary file beside it when `target` is or will
     /// be a regular file, directly when it is a device or pipe, to standard output when it
     /// is `-`.
-    pub fn create(target: &Path) -> io::Result<Self> {
+    pub(crate) fn create(target: &Path) -> io::Result<Self> {
         let in_place = |sink| AtomicFile {
             replacement: None,
             writer: Some(BufWriter::new(sink)),
@@ -190,7 +190,7 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames onto the target (or only flushes a device, pipe or
     /// standard output).
-    pub fn commit(mut self) -> io::Result<()> {
+    pub(crate) fn commit(mut self) -> io::Result<()> {
         let writer = self.writer.take().expect("commit once");
         let mut sink = writer.into_inner().map_err(|e| e.into_error())?;
         match (&self.replacement, &mut sink) {
@@ -231,7 +231,7 @@ impl Drop for AtomicFile {
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
-pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
@@ -239,7 +239,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates the output directory `dir` (and its parents) if needed; a path that exists but
 /// is not a directory is refused in words rather than as "File exists".
-pub fn create_output_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_output_dir(dir: &Path) -> io::Result<()> {
     match fs::metadata(dir) {
         Ok(existing) if !existing.is_dir() => Err(io::Error::new(
             io::ErrorKind::NotADirectory,
@@ -253,7 +253,7 @@ pub fn create_output_dir(dir: &Path) -> io::Result<()> {
 /// device or pipe, or a regular file (new or existing) whose directory takes a temporary
 /// file beside it, which is removed at once. A directory is refused in the words of
 /// [`AtomicFile::create`].
-pub fn check_output_file(target: &Path) -> io::Result<()> {
+pub(crate) fn check_output_file(target: &Path) -> io::Result<()> {
     match fs::metadata(target) {
         // Opening a pipe now would block until a reader comes, and close it on the reader.
         Ok(existing) if !existing.is_dir() && !existing.is_file() => Ok(()),
@@ -264,7 +264,7 @@ pub fn check_output_file(target: &Path) -> io::Result<()> {
 /// Checks before any work that `dir` can be an output directory: an existing directory,
 /// or a path where one can be created (its nearest existing ancestor is a directory).
 /// Nothing is created yet.
-pub fn check_output_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn check_output_dir(dir: &Path) -> io::Result<()> {
     let mut existing = Some(dir);
     while let Some(path) = existing {
         match fs::metadata(path) {

@@ -5,13 +5,13 @@ use super::{Exporter, OutputError, Results, StudyReport};
 use std::path::PathBuf;
 
 /// Writes what the command produced as JSON: pretty for people, compact for shard files.
-pub struct JsonExporter {
+pub(crate) struct JsonExporter {
     path: PathBuf,
 }
 
 impl JsonExporter {
     /// JSON to be written to `path`.
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         JsonExporter { path }
     }
 }

@@ -1,14 +1,14 @@
 //! Exporters, one file per format behind [`Exporter`], the [`plan`] that checks every
 //! destination before a study runs, and atomic file writing.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod csv;
-pub mod json;
-pub mod plan;
-pub mod plot;
-pub mod table;
+pub(crate) mod json;
+pub(crate) mod plan;
+pub(crate) mod plot;
+pub(crate) mod table;
 pub mod timeline;
-pub mod trace;
+pub(crate) mod trace;
 
 use crate::compare::Comparison;
 use crate::compile::CompiledScenario;

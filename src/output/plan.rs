@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where the command line asks for each output; `-` names standard output.
 #[derive(Clone, Debug, Default)]
-pub struct Destinations {
+pub(crate) struct Destinations {
     /// `--json FILE|-`.
     pub json: Option<PathBuf>,
     /// `--csv DIR`.
@@ -35,12 +35,12 @@ pub struct Destinations {
 
 impl Destinations {
     /// Whether a file output goes to standard output, which then carries nothing else.
-    pub fn stdout_is_taken(&self) -> bool {
+    pub(crate) fn stdout_is_taken(&self) -> bool {
         self.files().any(|path| path == Path::new("-"))
     }
 
     /// Refuses standard output named by more than one file output.
-    pub fn check_stdout(&self) -> Result<(), OutputError> {
+    pub(crate) fn check_stdout(&self) -> Result<(), OutputError> {
         if self.files().filter(|path| *path == Path::new("-")).count() > 1 {
             return Err(OutputError::StdoutTwice {
                 flags: "--json, --trace and --timeline",
@@ -59,7 +59,7 @@ impl Destinations {
 /// What stops the re-run of the shown replication when it streams events, as the study
 /// was stopped.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ReplayLimits<'a> {
+pub(crate) struct ReplayLimits<'a> {
     /// `--max-events`.
     pub max_events: Option<u64>,
     /// Raised by Ctrl-C.
@@ -67,7 +67,7 @@ pub struct ReplayLimits<'a> {
 }
 
 /// The exporters a command runs, in the order they write.
-pub struct OutputPlan {
+pub(crate) struct OutputPlan {
     exporters: Vec<Box<dyn Exporter>>,
 }
 
@@ -75,7 +75,7 @@ impl OutputPlan {
     /// Checks every destination — standard output used at most once, files and
     /// directories of the right kind and writable — and prepares one exporter per
     /// output; the table goes to standard output when no file output does.
-    pub fn new(destinations: &Destinations) -> Result<Self, OutputError> {
+    pub(crate) fn new(destinations: &Destinations) -> Result<Self, OutputError> {
         destinations.check_stdout()?;
         for path in destinations.files() {
             check_output_file(path).map_err(|e| OutputError::write(path, e))?;
@@ -113,12 +113,12 @@ impl OutputPlan {
     }
 
     /// Whether an exporter needs every failover record of the study's replications.
-    pub fn keeps_records(&self) -> bool {
+    pub(crate) fn keeps_records(&self) -> bool {
         self.exporters.iter().any(|e| e.keeps_records())
     }
 
     /// Passes one replication of `scenario` to the exporters that stream rows.
-    pub fn add_replication(
+    pub(crate) fn add_replication(
         &mut self,
         outcome: &ReplicationOutcome,
         scenario: &CompiledScenario,
@@ -136,7 +136,7 @@ impl OutputPlan {
     ///
     /// A re-run that streams events (`--trace`) obeys `limits` as the study did;
     /// otherwise it runs to the horizon or until the timeline holds [`MAX_SPANS`] bars.
-    pub fn replay(
+    pub(crate) fn replay(
         &mut self,
         given: &CompiledScenario,
         strategies: &[(String, &CompiledScenario)],
@@ -226,7 +226,7 @@ impl OutputPlan {
     }
 
     /// Writes every output; returns the notes to show the user (on stderr).
-    pub fn export(self, report: &StudyReport) -> Result<Vec<String>, OutputError> {
+    pub(crate) fn export(self, report: &StudyReport) -> Result<Vec<String>, OutputError> {
         let mut notes = Vec::new();
         for exporter in self.exporters {
             exporter.export(report, &mut notes)?;

@@ -41,9 +41,9 @@ const STRATEGY_ORDER: [&str; 4] = ["ACTIVE_ACTIVE", "ACTIVE_PASSIVE", "N_WAY", "
 
 /// Most curves in the failover-time figure: every service under every strategy of a
 /// four-service comparison, and about as many as a legend can still tell apart.
-pub const MAX_CDF_CURVES: usize = 16;
+pub(crate) const MAX_CDF_CURVES: usize = 16;
 /// Most bars in the availability figure.
-pub const MAX_AVAILABILITY_BARS: usize = 24;
+pub(crate) const MAX_AVAILABILITY_BARS: usize = 24;
 
 /// The indices of the `limit` items ranked first by `key` (ties by index), in index
 /// order; every index when there are no more than `limit`.
@@ -115,7 +115,7 @@ fn top_down_label(labels: &[String], rows: usize, y: f64) -> String {
 
 /// Failover-time CDF, one curve per labelled histogram that holds failovers; with more
 /// than [`MAX_CDF_CURVES`], the curves with the longest p99.
-pub fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> PlotResult {
+pub(crate) fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> PlotResult {
     let with_data: Vec<&(String, &DurationHistogram)> =
         curves.iter().filter(|(_, h)| !h.is_empty()).collect();
     let slowest_first: Vec<std::cmp::Reverse<u64>> = with_data
@@ -186,7 +186,7 @@ pub fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> Plo
 
 /// Availability per strategy and service with 95% confidence bars; with more than
 /// [`MAX_AVAILABILITY_BARS`], the least available.
-pub fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
+pub(crate) fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
     let all: Vec<(String, &str, f64, f64, f64)> = summaries
         .iter()
         .flat_map(|s| &s.services)
@@ -269,11 +269,11 @@ pub fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
 
 /// Most rows a timeline figure draws (28 px each); the Chrome trace of `--timeline` has
 /// them all.
-pub const MAX_TIMELINE_ROWS: usize = 80;
+pub(crate) const MAX_TIMELINE_ROWS: usize = 80;
 
 /// The timeline of one replication: DOWN (red) and DEGRADED (orange) periods per row, for
 /// the first [`MAX_TIMELINE_ROWS`] rows to show a problem.
-pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
+pub(crate) fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
     let rows = timeline.rows.len().clamp(1, MAX_TIMELINE_ROWS);
     let (unit, scale) = match timeline.horizon_s {
         h if h > 3.0 * 86_400.0 => ("days", 86_400.0),
@@ -332,13 +332,13 @@ pub fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
 
 /// `--plot DIR`: the failover-time CDF, the availability bars and the shown replication's
 /// timeline (one per strategy for `compare`).
-pub struct PlotExporter {
+pub(crate) struct PlotExporter {
     dir: PathBuf,
 }
 
 impl PlotExporter {
     /// Figures to be written into `dir`, created if needed.
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         PlotExporter { dir }
     }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// A duration in seconds as a short human figure (`850ms`, `6.06s`, `14.5m`, `3.9h`), `-`
 /// when there is none.
-pub fn seconds(value: Option<f64>) -> String {
+pub(crate) fn seconds(value: Option<f64>) -> String {
     match value {
         None => "-".to_string(),
         Some(v) if v < 1.0 => format!("{:.0}ms", v * 1e3),
@@ -21,7 +21,7 @@ pub fn seconds(value: Option<f64>) -> String {
 
 /// Writes `rows` (the header first) as left-aligned columns two spaces apart, each as wide
 /// as its widest cell.
-pub fn write_columns(out: &mut String, rows: &[Vec<String>]) {
+pub(crate) fn write_columns(out: &mut String, rows: &[Vec<String>]) {
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -45,7 +45,7 @@ fn heading(out: &mut String, scenario: &str, seed: u64, replications: u64, horiz
 }
 
 /// Renders the summary as an aligned text table.
-pub fn render(summary: &Summary) -> String {
+pub(crate) fn render(summary: &Summary) -> String {
     let mut out = String::new();
     heading(
         &mut out,
@@ -59,7 +59,7 @@ pub fn render(summary: &Summary) -> String {
 }
 
 /// Renders a comparison: strategies side by side, then paired differences from the baseline.
-pub fn render_comparison(comparison: &Comparison) -> String {
+pub(crate) fn render_comparison(comparison: &Comparison) -> String {
     let mut out = String::new();
     heading(
         &mut out,
@@ -178,7 +178,7 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
 }
 
 /// The table on standard output, when no file output takes it.
-pub struct TableExporter;
+pub(crate) struct TableExporter;
 
 impl Exporter for TableExporter {
     fn export(

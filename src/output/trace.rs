@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Streams trace lines to `out` as the replication runs, so memory stays flat however
 /// many events the replication has.
-pub struct JsonLinesTrace<W: Write> {
+pub(crate) struct JsonLinesTrace<W: Write> {
     /// Owned, so that the trace can outlive the borrow of the scenario it was made for.
     scenario: CompiledScenario,
     registry: FaultRegistry,
@@ -25,7 +25,7 @@ pub struct JsonLinesTrace<W: Write> {
 
 impl<W: Write> JsonLinesTrace<W> {
     /// A trace of `scenario` written to `out`.
-    pub fn new(scenario: &CompiledScenario, out: W) -> Self {
+    pub(crate) fn new(scenario: &CompiledScenario, out: W) -> Self {
         JsonLinesTrace {
             scenario: scenario.clone(),
             registry: FaultRegistry::new(&scenario.faults),
@@ -35,7 +35,7 @@ impl<W: Write> JsonLinesTrace<W> {
     }
 
     /// The writer, once every line reached it; the first write error otherwise.
-    pub fn finish(self) -> io::Result<W> {
+    pub(crate) fn finish(self) -> io::Result<W> {
         match self.error {
             Some(error) => Err(error),
             None => Ok(self.out),
@@ -48,7 +48,7 @@ impl<W: Write> JsonLinesTrace<W> {
 }
 
 /// The name of a service state in outputs.
-pub fn state_name(state: ServiceState) -> &'static str {
+pub(crate) fn state_name(state: ServiceState) -> &'static str {
     match state {
         ServiceState::Up => "UP",
         ServiceState::Degraded => "DEGRADED",
@@ -111,14 +111,14 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
 
 /// `--trace FILE|-`: the shown replication's events, streamed to a temporary file during
 /// its re-run and committed only if the re-run reached its horizon (or with `--partial`).
-pub struct TraceExporter {
+pub(crate) struct TraceExporter {
     path: PathBuf,
     trace: Option<JsonLinesTrace<AtomicFile>>,
 }
 
 impl TraceExporter {
     /// A trace to be written to `path`.
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         TraceExporter { path, trace: None }
     }
 }

@@ -26,7 +26,7 @@ use std::path::Path;
 const LONGEST_MTTF_NS: f64 = 500.0 * 365.25 * 86_400e9;
 
 /// The id of replica `index` (0-based) of `node`: `CORE1-r1` for index 0.
-pub fn replica_id(node: &str, index: u32) -> String {
+pub(crate) fn replica_id(node: &str, index: u32) -> String {
     format!("{node}-r{}", index + 1)
 }
 

@@ -3,9 +3,9 @@
 //!
 //! [`risk`] reads risk files, [`rules`] picks strategies, [`emit`] writes the scenario.
 
-pub mod emit;
+pub(crate) mod emit;
 pub mod risk;
-pub mod rules;
+pub(crate) mod rules;
 
 use crate::scenarios::model::StrategyName;
 use risk::{Criticality, FailureType, PlanSettings, RiskFile};

@@ -15,15 +15,15 @@ use super::risk::{FailureType, PlanSettings, RiskAssessment};
 use crate::scenarios::model::StrategyName;
 
 /// Lowest score of the critical band (N_WAY for Byzantine nodes, else ACTIVE_ACTIVE).
-pub const CRITICAL_RISK: f64 = 0.85;
+pub(crate) const CRITICAL_RISK: f64 = 0.85;
 /// Lowest score of the high band (by number of dependents).
-pub const HIGH_RISK: f64 = 0.70;
+pub(crate) const HIGH_RISK: f64 = 0.70;
 /// Lowest score of the moderate band (ACTIVE_PASSIVE); below it, GEOGRAPHIC.
-pub const MODERATE_RISK: f64 = 0.50;
+pub(crate) const MODERATE_RISK: f64 = 0.50;
 
 /// A strategy picked for one node and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The strategy.
     pub strategy: StrategyName,
     /// Replicas the emitted scenario gives it, from the settings.
@@ -34,7 +34,7 @@ pub struct Choice {
 
 /// Picks the strategy for one node, and its replica count from `settings` (each rule
 /// knows which count its strategy takes, so no other place matches on strategy names).
-pub fn choose(node: &RiskAssessment, settings: &PlanSettings) -> Choice {
+pub(crate) fn choose(node: &RiskAssessment, settings: &PlanSettings) -> Choice {
     let many_dependents = settings.many_dependents;
     let counts = &settings.replicas;
     let risk = node.risk_score;

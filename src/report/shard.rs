@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The shard format this failsim writes and reads.
-pub const SHARD_FORMAT_VERSION: u32 = 1;
+pub(crate) const SHARD_FORMAT_VERSION: u32 = 1;
 
 /// What a shard file holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,14 +15,14 @@ pub struct Problem {
 
 /// Collects every problem of a scenario, in the order the checks find them.
 #[derive(Debug, Default)]
-pub struct Checker {
+pub(crate) struct Checker {
     /// The problems found so far.
     pub problems: Vec<Problem>,
 }
 
 impl Checker {
     /// Reports a problem at `path`.
-    pub fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -30,14 +30,19 @@ impl Checker {
     }
 
     /// Reports a problem at `path` unless `ok`.
-    pub fn require(&mut self, ok: bool, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn require(
+        &mut self,
+        ok: bool,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         if !ok {
             self.fail(path, message);
         }
     }
 
     /// Checks the parameters of a distribution written at `path`.
-    pub fn distribution(&mut self, dist: &Distribution, path: &str) {
+    pub(crate) fn distribution(&mut self, dist: &Distribution, path: &str) {
         for (field, message) in dist.problems() {
             self.fail(format!("{path}.{field}"), message);
         }
@@ -46,7 +51,7 @@ impl Checker {
     /// A distribution of fault timing: besides sound parameters it needs a mean above zero
     /// (`{"const": 0}`, `{"uniform": {"min": 0, "max": 0}}` and `{"empirical": ["0s"]}`
     /// have none); `why` says what a zero would do.
-    pub fn positive_distribution(&mut self, dist: &Distribution, path: &str, why: &str) {
+    pub(crate) fn positive_distribution(&mut self, dist: &Distribution, path: &str, why: &str) {
         let before = self.problems.len();
         self.distribution(dist, path);
         if self.problems.len() == before {
@@ -59,7 +64,7 @@ impl Checker {
     }
 
     /// Checks that `p` is a probability.
-    pub fn probability(&mut self, p: f64, path: impl Into<String>) {
+    pub(crate) fn probability(&mut self, p: f64, path: impl Into<String>) {
         self.require(
             (0.0..=1.0).contains(&p),
             path,
@@ -68,7 +73,7 @@ impl Checker {
     }
 
     /// Resolves a node name, reporting an unknown one at `path`.
-    pub fn node<Id: Copy>(
+    pub(crate) fn node<Id: Copy>(
         &mut self,
         names: &BTreeMap<String, Id>,
         name: &str,
@@ -85,7 +90,7 @@ impl Checker {
     }
 
     /// Resolves a list of node names written at `path`, reporting unknown and repeated ones.
-    pub fn nodes<Id: Copy + Ord>(
+    pub(crate) fn nodes<Id: Copy + Ord>(
         &mut self,
         names: &BTreeMap<String, Id>,
         list: &[String],

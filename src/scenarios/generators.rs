@@ -5,7 +5,7 @@ use crate::core::duration::Duration;
 
 /// Nodes and links produced by one generator.
 #[derive(Default)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// New nodes.
     pub nodes: Vec<NodeSpec>,
     /// New links, between new nodes.
@@ -15,7 +15,7 @@ pub struct Generated {
 /// A link between two generated nodes, by their index in [`Generated::nodes`]: a mesh
 /// of 5,000 nodes has 12.5 M links, too many to name both ends of each with strings.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GeneratedLink {
+pub(crate) struct GeneratedLink {
     /// One end.
     pub from: usize,
     /// The other end.
@@ -39,7 +39,7 @@ fn link(from: usize, to: usize, latency: Duration) -> GeneratedLink {
 }
 
 /// Expands one generator.
-pub fn generate(generator: &Generator) -> Generated {
+pub(crate) fn generate(generator: &Generator) -> Generated {
     match generator {
         Generator::Mesh(spec) => shape(spec, |i, n| ((i + 1)..n).collect()),
         Generator::Ring(spec) => shape(spec, |i, n| {

@@ -1,12 +1,12 @@
 //! Scenario files: the JSON model, parsing with exact error positions, distributions
 //! and topology generators. Compilation is the `compile` module's job.
 
-pub mod check;
+pub(crate) mod check;
 pub mod distribution;
 pub mod error;
-pub mod generators;
+pub(crate) mod generators;
 pub mod load;
 pub mod model;
-pub mod positions;
+pub(crate) mod positions;
 
 pub use error::{Diagnostic, ScenarioError};

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 
 /// Start positions (1-based line and column) of every value, by JSON path.
 #[derive(Debug, Default)]
-pub struct PositionIndex {
+pub(crate) struct PositionIndex {
     positions: BTreeMap<String, (usize, usize)>,
 }
 
 impl PositionIndex {
     /// Indexes `text`; on malformed text the index holds what was read before the fault.
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut scanner = Scanner {
             bytes: text.as_bytes(),
             at: 0,
@@ -28,7 +28,7 @@ impl PositionIndex {
     }
 
     /// The position of `path`, or of its nearest indexed ancestor.
-    pub fn locate(&self, path: &str) -> (usize, usize) {
+    pub(crate) fn locate(&self, path: &str) -> (usize, usize) {
         let mut candidate = path.to_string();
         loop {
             if let Some(position) = self.positions.get(&candidate) {

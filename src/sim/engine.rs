@@ -655,7 +655,6 @@ impl<'a> Replication<'a> {
             view,
             rng: &mut runtime.rng,
             out: &mut self.commands,
-            replication: self.replication,
         };
         runtime.strategy.handle(stimulus, &mut ctx);
         let mut commands = std::mem::take(&mut self.commands);

@@ -18,14 +18,14 @@ use crate::net::topology::Topology;
 use rand_chacha::ChaCha8Rng;
 
 /// The ACTIVE_ACTIVE strategy for one service.
-pub struct ActiveActive {
+pub(crate) struct ActiveActive {
     vantages: Vec<Observer>,
     pool: ReplicaPool,
 }
 
 impl ActiveActive {
     /// Builds the strategy; probe phases come from `phase_rng`.
-    pub fn new(
+    pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
         topology: &Topology,

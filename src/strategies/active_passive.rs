@@ -56,7 +56,7 @@ struct Attempt {
 }
 
 /// The ACTIVE_PASSIVE strategy for one service.
-pub struct ActivePassive {
+pub(crate) struct ActivePassive {
     replicas: Vec<NodeId>,
     monitor: Observer,
     health: HealthMonitor,
@@ -78,7 +78,7 @@ pub struct ActivePassive {
 
 impl ActivePassive {
     /// Builds the strategy; probe phases come from `phase_rng`.
-    pub fn new(
+    pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
         _topology: &Topology,

@@ -66,7 +66,7 @@ pub struct Detection {
 
 /// A declaration: the monitor now believes `target` is `up` (or down).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Declaration {
+pub(crate) struct Declaration {
     /// Index into the monitor's targets.
     pub target: usize,
     /// The new belief.
@@ -99,7 +99,7 @@ struct TargetHealth {
 
 /// Health checks of a set of targets, each probed at its own phase.
 #[derive(Clone, Debug)]
-pub struct HealthMonitor {
+pub(crate) struct HealthMonitor {
     interval: Nanos,
     timeout: Nanos,
     unhealthy: u32,
@@ -111,7 +111,7 @@ pub struct HealthMonitor {
 impl HealthMonitor {
     /// A monitor of `targets` targets, all answering and believed up, each probed at the
     /// configured phase or, if none, a uniform random one drawn in target order.
-    pub fn new(targets: usize, params: &Detection, rng: &mut ChaCha8Rng) -> Self {
+    pub(crate) fn new(targets: usize, params: &Detection, rng: &mut ChaCha8Rng) -> Self {
         let interval = params.interval.max(1);
         HealthMonitor {
             interval,
@@ -141,35 +141,29 @@ impl HealthMonitor {
     }
 
     /// Whether the monitor currently believes `target` is up.
-    pub fn believed_up(&self, target: usize) -> bool {
+    pub(crate) fn believed_up(&self, target: usize) -> bool {
         self.targets[target].believed_up
     }
 
     /// When `target` last started or stopped answering probes.
-    pub fn changed_at(&self, target: usize) -> SimTime {
+    pub(crate) fn changed_at(&self, target: usize) -> SimTime {
         self.targets[target].changed_at
     }
 
     /// The first probe of `target` sent at or after `t`.
-    pub fn first_probe_at_or_after(&self, target: usize, t: SimTime) -> SimTime {
+    pub(crate) fn first_probe_at_or_after(&self, target: usize, t: SimTime) -> SimTime {
         first_probe(self.targets[target].phase, self.interval, t)
     }
 
     /// Lazy detection of a failure at `t`: (decisive probe sent, declaration instant).
-    pub fn down_declaration(&self, target: usize, t: SimTime) -> (SimTime, SimTime) {
+    pub(crate) fn down_declaration(&self, target: usize, t: SimTime) -> (SimTime, SimTime) {
         let first = self.first_probe_at_or_after(target, t);
         let decisive = first.after((self.unhealthy as u64 - 1) * self.interval);
         (decisive, decisive.after(self.timeout))
     }
 
-    /// Lazy detection of a recovery at `t`: the instant the last needed success is seen.
-    pub fn up_declaration(&self, target: usize, t: SimTime) -> SimTime {
-        let first = self.first_probe_at_or_after(target, t);
-        first.after((self.healthy as u64 - 1) * self.interval)
-    }
-
     /// Starts explicit probing (no-op in lazy mode).
-    pub fn start(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
+    pub(crate) fn start(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
         if self.probing == Probing::Explicit {
             for (i, target) in self.targets.iter().enumerate() {
                 let probe = MonitorTimer::Probe { target: i as u32 };
@@ -180,7 +174,7 @@ impl HealthMonitor {
 
     /// Re-reads which of `nodes` (target `i` is `nodes[i]`) answer probes from
     /// `detector`, and how lossy those probes are; call after any change in the world.
-    pub fn refresh(
+    pub(crate) fn refresh(
         &mut self,
         detector: Observer,
         nodes: &[NodeId],
@@ -213,7 +207,7 @@ impl HealthMonitor {
     /// a delay that no sequence of probe results produces (explicit probing, which sends
     /// every probe, never shows it). The same holds for a pending up-declaration and a
     /// failure that falls between two successful probes.
-    pub fn observe(
+    pub(crate) fn observe(
         &mut self,
         i: usize,
         answering: bool,
@@ -344,7 +338,7 @@ impl HealthMonitor {
     }
 
     /// Handles a monitor timer; returns a declaration when the belief changes.
-    pub fn on_timer(
+    pub(crate) fn on_timer(
         &mut self,
         timer: MonitorTimer,
         ctx: &mut Context,
@@ -443,7 +437,7 @@ fn first_probe(phase: Nanos, interval: Nanos, t: SimTime) -> SimTime {
 /// non-event); N is geometric with success probability q^run, drawn in O(1). Up to a
 /// thousand broken runs are summed exactly; beyond that the sum is Gaussian to far below
 /// one trial of relative error, so its normal approximation is used.
-pub fn probes_until_run(rng: &mut ChaCha8Rng, q: f64, run: u32) -> u64 {
+pub(crate) fn probes_until_run(rng: &mut ChaCha8Rng, q: f64, run: u32) -> u64 {
     let run_u64 = run as u64;
     if q >= 1.0 {
         return run_u64;

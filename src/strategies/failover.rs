@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 /// A failover attempt in progress: what every strategy's records share (DESIGN §6), and
 /// the one place that turns an attempt into a [`FailoverRecord`].
 #[derive(Clone, Copy, Debug)]
-pub struct FailoverAttempt {
+pub(crate) struct FailoverAttempt {
     /// The fault that triggered the failover.
     pub fault: FaultTag,
     /// When the failed replica or region stopped serving.
@@ -26,7 +26,7 @@ pub struct FailoverAttempt {
 
 impl FailoverAttempt {
     /// The first attempt at a failover of `fault` (at `fault_at`) declared now.
-    pub fn detected(fault: FaultTag, fault_at: SimTime, now: SimTime) -> Self {
+    pub(crate) fn detected(fault: FaultTag, fault_at: SimTime, now: SimTime) -> Self {
         FailoverAttempt {
             fault,
             fault_at,
@@ -38,7 +38,7 @@ impl FailoverAttempt {
 
     /// Moves on to the next attempt if `failover` allows another; returns the backoff
     /// to wait before it.
-    pub fn retry(&mut self, failover: &Failover) -> Option<Nanos> {
+    pub(crate) fn retry(&mut self, failover: &Failover) -> Option<Nanos> {
         (self.number < failover.retries).then(|| {
             self.number += 1;
             backoff(failover, self.number)
@@ -47,7 +47,7 @@ impl FailoverAttempt {
 
     /// The record of this attempt ending at `completed_at` with `outcome`, switching
     /// from `from` to `to` and losing `data_loss` of writes.
-    pub fn record(
+    pub(crate) fn record(
         &self,
         completed_at: SimTime,
         outcome: Outcome,
@@ -116,7 +116,7 @@ pub enum Replication {
 
 /// What the failover mode decides after a detection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Go ahead after this delay.
     Proceed(Nanos),
     /// A human declined after this delay (SEMI_AUTOMATIC).
@@ -125,7 +125,7 @@ pub enum Decision {
 
 /// Draws the decision for one detection: AUTOMATIC acts at once, SEMI_AUTOMATIC waits
 /// for a confirmation that may be declined, MANUAL waits for an operator.
-pub fn decide(failover: &Failover, rng: &mut ChaCha8Rng) -> Decision {
+pub(crate) fn decide(failover: &Failover, rng: &mut ChaCha8Rng) -> Decision {
     match &failover.approval {
         Approval::Automatic => Decision::Proceed(0),
         Approval::SemiAutomatic {
@@ -144,13 +144,13 @@ pub fn decide(failover: &Failover, rng: &mut ChaCha8Rng) -> Decision {
 }
 
 /// Wait before retry number `retry` (1-based): backoff · 2^(retry−1), saturating.
-pub fn backoff(failover: &Failover, retry: u32) -> Nanos {
+pub(crate) fn backoff(failover: &Failover, retry: u32) -> Nanos {
     let doublings = retry.saturating_sub(1).min(40);
     failover.backoff.saturating_mul(1u64 << doublings)
 }
 
 /// Writes lost when a primary fails: the replication lag at the fault (sync loses none).
-pub fn data_loss(replication: &Replication, rng: &mut ChaCha8Rng) -> Nanos {
+pub(crate) fn data_loss(replication: &Replication, rng: &mut ChaCha8Rng) -> Nanos {
     match replication {
         Replication::Sync => 0,
         Replication::Async { lag } => lag.sample(rng),

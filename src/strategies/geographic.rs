@@ -128,7 +128,7 @@ struct RegionFailover {
 }
 
 /// The GEOGRAPHIC strategy for one service.
-pub struct Geographic {
+pub(crate) struct Geographic {
     vantages: Vec<Observer>,
     /// One pool per region, in priority order (primary first).
     pools: Vec<ReplicaPool>,
@@ -171,7 +171,7 @@ fn first_at_or_after(phase: Nanos, period: Nanos, t: SimTime) -> SimTime {
 
 impl Geographic {
     /// Builds the strategy; probe and client phases come from `phase_rng`.
-    pub fn new(
+    pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
         topology: &Topology,

@@ -18,15 +18,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// One millisecond.
-pub const MS: Nanos = 1_000_000;
+pub(crate) const MS: Nanos = 1_000_000;
 
 /// The fault tag the harness gives to every crash and network change.
-pub const FAULT: FaultTag = FaultTag(7);
+pub(crate) const FAULT: FaultTag = FaultTag(7);
 
 /// One service on an implied full mesh of nodes `0..zones.len()` in one region, node
 /// `i` in zone `zones[i]`: `zone_latency` one way within a zone, `region_latency`
 /// between zones. The service's replicas are every node, in order.
-pub struct Harness {
+pub(crate) struct Harness {
     network: Network,
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
@@ -45,7 +45,12 @@ pub struct Harness {
 impl Harness {
     /// Builds the service described by `service` (JSON of the file format, without
     /// `replicas`) and starts it at time 0.
-    pub fn new(zones: &[u32], zone_latency: Nanos, region_latency: Nanos, service: &str) -> Self {
+    pub(crate) fn new(
+        zones: &[u32],
+        zone_latency: Nanos,
+        region_latency: Nanos,
+        service: &str,
+    ) -> Self {
         // The service is compiled exactly as a scenario file's would be.
         let nodes: Vec<String> = zones
             .iter()
@@ -85,7 +90,7 @@ impl Harness {
     }
 
     /// Fires every timer due at or before `t`, then moves the clock to `t`.
-    pub fn run_until(&mut self, t: SimTime) {
+    pub(crate) fn run_until(&mut self, t: SimTime) {
         while let Some(&Reverse((at, seq))) = self.pending.peek() {
             if at > t {
                 break;
@@ -99,7 +104,7 @@ impl Harness {
     }
 
     /// Crashes `node` at `t` (after the timers due until then).
-    pub fn crash(&mut self, node: NodeId, t: SimTime) {
+    pub(crate) fn crash(&mut self, node: NodeId, t: SimTime) {
         self.run_until(t);
         if self.network.crash(node) {
             self.stimulate(Stimulus::NodeDown { node, cause: FAULT });
@@ -107,7 +112,7 @@ impl Harness {
     }
 
     /// Repairs `node` at `t` (after the timers due until then).
-    pub fn repair(&mut self, node: NodeId, t: SimTime) {
+    pub(crate) fn repair(&mut self, node: NodeId, t: SimTime) {
         self.run_until(t);
         if self.network.repair(node) {
             self.stimulate(Stimulus::NodeUp { node });
@@ -115,7 +120,7 @@ impl Harness {
     }
 
     /// What a client at `vantage` sees now.
-    pub fn state(&self, vantage: Observer) -> ServiceState {
+    pub(crate) fn state(&self, vantage: Observer) -> ServiceState {
         self.strategy.state(&self.view(), vantage)
     }
 
@@ -139,7 +144,6 @@ impl Harness {
             view,
             rng: &mut self.rng,
             out: &mut out,
-            replication: 0,
         };
         self.strategy.handle(stimulus, &mut ctx);
         for command in out {

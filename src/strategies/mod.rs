@@ -6,20 +6,20 @@
 //! in [`StrategyTimer`]. It never touches the queue or the clock
 //! itself, so it can be tested without an engine.
 
-pub mod active_active;
-pub mod active_passive;
-pub mod detection;
-pub mod failover;
-pub mod geographic;
+pub(crate) mod active_active;
+pub(crate) mod active_passive;
+pub(crate) mod detection;
+pub(crate) mod failover;
+pub(crate) mod geographic;
 #[cfg(test)]
-pub mod harness;
-pub mod n_way;
-pub mod params;
-pub mod pool;
-pub mod spec;
+pub(crate) mod harness;
+pub(crate) mod n_way;
+pub(crate) mod params;
+pub(crate) mod pool;
+pub(crate) mod spec;
 
-pub use crate::core::record::{FailoverRecord, FaultTag, Outcome};
-pub use crate::core::state::ServiceState;
+pub(crate) use crate::core::record::{FailoverRecord, FaultTag, Outcome};
+pub(crate) use crate::core::state::ServiceState;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
 use crate::net::topology::NodeId;
@@ -36,13 +36,13 @@ use spec::ServiceSpec;
 /// Where a component's timers go: its owner's way of wrapping them into a
 /// [`StrategyTimer`], so that a shared component (a health monitor, a replica pool)
 /// schedules typed timers without knowing who owns it.
-pub trait Address<T>: Fn(T) -> StrategyTimer + Copy {}
+pub(crate) trait Address<T>: Fn(T) -> StrategyTimer + Copy {}
 
 impl<T, F: Fn(T) -> StrategyTimer + Copy> Address<T> for F {}
 
 /// What wakes a strategy; `T` is the strategy's own timer type.
 #[derive(Clone, Copy, Debug)]
-pub enum Stimulus<T = StrategyTimer> {
+pub(crate) enum Stimulus<T = StrategyTimer> {
     /// The replication starts.
     Start,
     /// A node the service cares about went down.
@@ -87,7 +87,7 @@ impl Stimulus {
 
 /// What a strategy asks the engine to do.
 #[derive(Clone, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Fire `timer` at `at`, which is never before now.
     Schedule {
         /// When.
@@ -111,7 +111,7 @@ pub enum Command {
 }
 
 /// Read-only world state for strategies.
-pub struct View<'a> {
+pub(crate) struct View<'a> {
     /// The network: up nodes, reachability, latency.
     pub network: &'a Network,
     /// Nodes that behave arbitrarily.
@@ -122,23 +122,18 @@ pub struct View<'a> {
 
 impl View<'_> {
     /// Whether `node` is up and reachable from `from`.
-    pub fn reachable(&self, from: Observer, node: NodeId) -> bool {
+    pub(crate) fn reachable(&self, from: Observer, node: NodeId) -> bool {
         self.network.reachable(from, node)
     }
 
     /// Whether `node` serves requests correctly for a client at `from`.
-    pub fn serves(&self, from: Observer, node: NodeId) -> bool {
+    pub(crate) fn serves(&self, from: Observer, node: NodeId) -> bool {
         self.reachable(from, node) && !self.gray[node as usize]
-    }
-
-    /// Capacity of a node.
-    pub fn capacity(&self, node: NodeId) -> f64 {
-        self.network.topology().nodes[node as usize].capacity
     }
 }
 
 /// Everything a strategy may use while handling one stimulus.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The current instant.
     pub now: SimTime,
     /// The world.
@@ -147,13 +142,11 @@ pub struct Context<'a> {
     pub rng: &'a mut ChaCha8Rng,
     /// Commands for the engine.
     pub out: &'a mut Vec<Command>,
-    /// Replication index, copied into records.
-    pub replication: u64,
 }
 
 impl Context<'_> {
     /// Schedules a timer; `at` is never before now (the engine stops a run that tries).
-    pub fn schedule(&mut self, at: SimTime, timer: StrategyTimer) {
+    pub(crate) fn schedule(&mut self, at: SimTime, timer: StrategyTimer) {
         debug_assert!(
             at >= self.now,
             "{timer:?} scheduled at {at:?}, before {:?}",
@@ -163,13 +156,13 @@ impl Context<'_> {
     }
 
     /// Emits a failover record.
-    pub fn record(&mut self, record: FailoverRecord) {
+    pub(crate) fn record(&mut self, record: FailoverRecord) {
         self.out.push(Command::Record(record));
     }
 }
 
 /// One redundancy strategy driving one service.
-pub trait Strategy: Send {
+pub(crate) trait Strategy: Send {
     /// The strategy's own timers.
     type Timer;
 
@@ -207,7 +200,11 @@ impl StrategyParams {
 /// Checks every strategy block of `service` (all of them, whichever strategy it runs, in
 /// this order, so a file's problems read the same whatever its strategy) and compiles
 /// the one for its strategy.
-pub fn compile(service: &Service, site: &params::Site, check: &mut Checker) -> StrategyParams {
+pub(crate) fn compile(
+    service: &Service,
+    site: &params::Site,
+    check: &mut Checker,
+) -> StrategyParams {
     let active_active = params::active_active::compile(service, site, check);
     let active_passive = params::active_passive::compile(service, site, check);
     let n_way = params::n_way::compile(service, site, check);
@@ -243,7 +240,7 @@ macro_rules! strategies {
 
         /// The strategy of one service, whichever it is: the engine's one handle on
         /// strategies (boxed, since they differ much in size).
-        pub enum ServiceStrategy {
+        pub(crate) enum ServiceStrategy {
             $($(#[$doc])* $variant(Box<$strategy>),)*
         }
 
@@ -258,7 +255,7 @@ macro_rules! strategies {
 
         impl ServiceStrategy {
             /// Builds the strategy object for a service.
-            pub fn build(
+            pub(crate) fn build(
                 spec: &ServiceSpec,
                 topology: &crate::net::topology::Topology,
                 phase_rng: &mut ChaCha8Rng,
@@ -272,7 +269,7 @@ macro_rules! strategies {
 
             /// Hands a stimulus to the strategy; a timer goes back to the strategy that
             /// scheduled it, since a service's queue holds only its own strategy's timers.
-            pub fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
+            pub(crate) fn handle(&mut self, stimulus: Stimulus, ctx: &mut Context) {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => {
                         let stimulus = stimulus.narrow(|timer| match timer {
@@ -290,14 +287,14 @@ macro_rules! strategies {
             }
 
             /// What a client at `vantage` sees now.
-            pub fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+            pub(crate) fn state(&self, view: &View, vantage: Observer) -> ServiceState {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.state(view, vantage),)*
                 }
             }
 
             /// Whether two replicas both act as primary now (counted as split-brain time).
-            pub fn split_brain(&self, view: &View) -> bool {
+            pub(crate) fn split_brain(&self, view: &View) -> bool {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.split_brain(view),)*
                 }

@@ -133,7 +133,7 @@ struct Balancer {
 
 /// Active replicas behind one load balancer per vantage point.
 #[derive(Clone, Debug)]
-pub struct ReplicaPool {
+pub(crate) struct ReplicaPool {
     replicas: Vec<NodeId>,
     capacity: Vec<f64>,
     balancers: Vec<Balancer>,
@@ -150,7 +150,7 @@ pub struct ReplicaPool {
 impl ReplicaPool {
     /// A pool of `replicas` seen from `vantages`, all in rotation and with no share of
     /// demand yet. Probe phases come from `phase_rng`.
-    pub fn new(
+    pub(crate) fn new(
         replicas: Vec<NodeId>,
         vantages: &[Observer],
         spec: &ServiceSpec,
@@ -189,30 +189,30 @@ impl ReplicaPool {
     }
 
     /// The replicas, in priority order.
-    pub fn replicas(&self) -> &[NodeId] {
+    pub(crate) fn replicas(&self) -> &[NodeId] {
         &self.replicas
     }
 
     /// Sets the demand that the clients of vantage `index` bring to this pool.
-    pub fn set_share(&mut self, index: usize, share: f64) {
+    pub(crate) fn set_share(&mut self, index: usize, share: f64) {
         self.balancers[index].share = share;
     }
 
     /// Whether any vantage sends demand to this pool.
-    pub fn carries_traffic(&self) -> bool {
+    pub(crate) fn carries_traffic(&self) -> bool {
         self.balancers.iter().any(|b| b.share > 0.0)
     }
 
     /// Whether a request from vantage `b` through its load balancer reaches a replica:
     /// one in rotation there that is up and reachable (gray ones answer too).
-    pub fn answers(&self, view: &View, b: usize) -> bool {
+    pub(crate) fn answers(&self, view: &View, b: usize) -> bool {
         let lb = &self.balancers[b];
         (0..self.replicas.len())
             .any(|r| lb.routed[r] && view.reachable(lb.vantage, self.replicas[r]))
     }
 
     /// Remembers what took replicas down or changed the network, for records.
-    pub fn note<T>(&mut self, stimulus: &Stimulus<T>, now: SimTime) {
+    pub(crate) fn note<T>(&mut self, stimulus: &Stimulus<T>, now: SimTime) {
         match *stimulus {
             Stimulus::NodeDown { node, cause } => {
                 for (index, &replica) in self.replicas.iter().enumerate() {
@@ -237,7 +237,7 @@ impl ReplicaPool {
 
     /// The fault that silenced the pool as a whole: the network if a replica is still
     /// up, otherwise the crash of the last replica to go down.
-    pub fn silencing_fault(&self, view: &View) -> FaultTag {
+    pub(crate) fn silencing_fault(&self, view: &View) -> FaultTag {
         let mut latest: Option<(SimTime, FaultTag)> = None;
         for (index, &replica) in self.replicas.iter().enumerate() {
             if view.network.is_up(replica) {
@@ -252,7 +252,7 @@ impl ReplicaPool {
     }
 
     /// Starts the load balancers' health checks (explicit probing schedules probes).
-    pub fn start(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+    pub(crate) fn start(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
         for (b, lb) in self.balancers.iter_mut().enumerate() {
             lb.health.start(ctx, monitor_address(b, address));
         }
@@ -260,7 +260,7 @@ impl ReplicaPool {
 
     /// Re-reads which replicas answer each load balancer's probes. A load balancer whose
     /// own node is down probes nothing and keeps its last beliefs.
-    pub fn refresh(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+    pub(crate) fn refresh(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
         for (b, lb) in self.balancers.iter_mut().enumerate() {
             if lb.vantage.is_some_and(|v| !ctx.view.network.is_up(v)) {
                 continue;
@@ -271,7 +271,7 @@ impl ReplicaPool {
     }
 
     /// Handles one of the pool's timers; returns the record of an ejection attempt that ended.
-    pub fn on_timer(
+    pub(crate) fn on_timer(
         &mut self,
         timer: PoolTimer,
         ctx: &mut Context,
@@ -498,14 +498,14 @@ impl ReplicaPool {
     }
 
     /// Whether every vantage that sends demand here is carried without overload.
-    pub fn carries_all(&self, view: &View) -> bool {
+    pub(crate) fn carries_all(&self, view: &View) -> bool {
         (0..self.balancers.len())
             .filter(|&b| self.balancers[b].share > 0.0)
             .all(|b| self.carries(view, b))
     }
 
     /// Recomputes load factors and (re)arms overload failures; call after any change.
-    pub fn rebalance(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+    pub(crate) fn rebalance(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
         let load = self.loads(&ctx.view);
         for (r, &x) in load.iter().enumerate() {
             if (x - self.load[r]).abs() <= f64::EPSILON * x.max(1.0) {
@@ -543,7 +543,7 @@ impl ReplicaPool {
     }
 
     /// What the clients of vantage `b` see of this pool (loads as of the last rebalance).
-    pub fn state(&self, view: &View, b: usize) -> ServiceState {
+    pub(crate) fn state(&self, view: &View, b: usize) -> ServiceState {
         let lb = &self.balancers[b];
         let mut capacity = 0.0;
         let mut failing = false;

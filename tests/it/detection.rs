@@ -109,6 +109,6 @@ fn lost_probes_cause_false_detections_at_the_rate_of_runs_of_k_losses() {
         assert!(service
             .records
             .iter()
-            .all(|r| r.outcome == failsim::strategies::Outcome::NoHealthyTarget));
+            .all(|r| r.outcome == failsim::core::record::Outcome::NoHealthyTarget));
     }
 }

@@ -2,7 +2,7 @@
 //! and fixed probe phases so every expected number is derived in a comment.
 
 use crate::common::{node_transitions, ns, run, scenario};
-use failsim::strategies::Outcome;
+use failsim::core::record::Outcome;
 
 /// One ACTIVE_PASSIVE service on db1 (+ db2), monitor probes at phase 0 every 5 s,
 /// timeout 2 s, 3 failures to declare down, 2 successes to declare up; promotion 2 s,

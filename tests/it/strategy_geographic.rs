@@ -3,9 +3,9 @@
 
 use failsim::compile::load_str;
 use failsim::compile::CompiledScenario;
+use failsim::core::record::Outcome;
 use failsim::sim::engine::{run_replication, ServiceOutcome};
 use failsim::sim::faults::FaultRegistry;
-use failsim::strategies::Outcome;
 use std::path::Path;
 
 const SEC: u64 = 1_000_000_000;

@@ -4,8 +4,8 @@
 
 use crate::common::{ns, run, scenario};
 use failsim::compile::load_file;
+use failsim::core::record::{FailoverRecord, Outcome};
 use failsim::sim::engine::ServiceOutcome;
-use failsim::strategies::{FailoverRecord, Outcome};
 use std::path::Path;
 
 const MS: u64 = 1_000_000;

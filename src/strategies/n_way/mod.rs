@@ -61,7 +61,7 @@ mod heartbeats;
 mod messages;
 mod records;
 
-pub use messages::Message;
+pub(crate) use messages::Message;
 
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
@@ -130,7 +130,7 @@ struct Replica {
 }
 
 /// The N_WAY strategy for one service.
-pub struct NWay {
+pub(crate) struct NWay {
     replicas: Vec<Replica>,
     quorum: usize,
     tolerated_byzantine: usize,
@@ -148,7 +148,7 @@ pub struct NWay {
 
 impl NWay {
     /// Builds the strategy: replica 0 leads term 1 and every other replica follows it.
-    pub fn new(
+    pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
         _topology: &Topology,

@@ -27,7 +27,7 @@ pub struct OverloadCascade {
 }
 
 /// Checks and compiles the service's `active_active` block.
-pub fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
+pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
     let path = site.path;
     let block = &service.active_active;
     check.distribution(&block.lb_update, &format!("{path}.active_active.lb_update"));

@@ -27,7 +27,7 @@ pub struct Params {
 }
 
 /// Checks and compiles the service's `active_passive` block.
-pub fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
+pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
     let path = site.path;
     let block = &service.active_passive;
     check.distribution(

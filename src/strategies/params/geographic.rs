@@ -7,9 +7,9 @@ use crate::scenarios::model::Service;
 use std::collections::BTreeSet;
 
 /// Largest accepted number of GEOGRAPHIC traffic-manager probers per service.
-pub const MAX_PROBERS: u32 = 1_000;
+pub(crate) const MAX_PROBERS: u32 = 1_000;
 /// Largest accepted number of simulated DNS clients per GEOGRAPHIC vantage point.
-pub const MAX_DNS_CLIENTS: u32 = 100_000;
+pub(crate) const MAX_DNS_CLIENTS: u32 = 100_000;
 
 /// Regions behind DNS failover, each a pool of active replicas.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ pub struct Params {
 }
 
 /// Checks and compiles the service's `geographic` block; its regions' pools use `pool`.
-pub fn compile(
+pub(crate) fn compile(
     service: &Service,
     site: &Site,
     pool: active_active::Params,

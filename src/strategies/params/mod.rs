@@ -1,10 +1,10 @@
 //! Each strategy's parameters, compiled from its block of the file model: checked with
 //! their JSON paths, node and region names resolved, defaults applied.
 
-pub mod active_active;
-pub mod active_passive;
-pub mod geographic;
-pub mod n_way;
+pub(crate) mod active_active;
+pub(crate) mod active_passive;
+pub(crate) mod geographic;
+pub(crate) mod n_way;
 
 use crate::net::network::Network;
 use crate::net::topology::{NodeId, Topology};
@@ -12,7 +12,7 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 /// What a service's strategy parameters are compiled against.
-pub struct Site<'a> {
+pub(crate) struct Site<'a> {
     /// JSON path of the service, e.g. `services[0]`.
     pub path: &'a str,
     /// The compiled topology.
@@ -25,7 +25,7 @@ pub struct Site<'a> {
 
 impl Site<'_> {
     /// The network with every node up and no fault: latencies as built.
-    pub fn intact_network(&self) -> &Network {
+    pub(crate) fn intact_network(&self) -> &Network {
         self.intact
             .get_or_init(|| Network::new(Arc::clone(self.topology)))
     }

@@ -25,7 +25,7 @@ pub struct Params {
 
 /// Checks and compiles the service's `n_way` block; the round-trip and BFT checks only
 /// for a service that runs N_WAY.
-pub fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
+pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Params {
     let path = site.path;
     let nway = &service.n_way;
     let replicas = site.replicas;
