@@ -4,7 +4,7 @@
 
 use crate::compile::{CompiledScenario, Problem};
 use crate::report::{ServiceSummary, Study, Summary};
-use crate::scenarios::model::StrategyName;
+use crate::scenarios::model::{StrategyName, UnknownStrategy};
 use crate::stats::{paired_difference_ci, MeanCi};
 use serde::Serialize;
 
@@ -22,17 +22,28 @@ pub fn variant(
     })
 }
 
-/// Parses a comma-separated strategy list in any case.
-pub fn parse_strategies(list: &str) -> Result<Vec<StrategyName>, String> {
+/// Why `--strategies` does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StrategyListError {
+    /// A name that is no strategy.
+    #[error(transparent)]
+    Unknown(#[from] UnknownStrategy),
+    /// Nothing listed.
+    #[error("--strategies lists no strategy")]
+    Empty,
+}
+
+/// Parses a comma-separated strategy list in any case; a name given twice counts once.
+pub fn parse_strategies(list: &str) -> Result<Vec<StrategyName>, StrategyListError> {
     let mut strategies = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let strategy = StrategyName::parse_named(name).map_err(|e| e.to_string())?;
+        let strategy = StrategyName::parse_named(name)?;
         if !strategies.contains(&strategy) {
             strategies.push(strategy);
         }
     }
     if strategies.is_empty() {
-        return Err("--strategies lists no strategy".into());
+        return Err(StrategyListError::Empty);
     }
     Ok(strategies)
 }

@@ -11,6 +11,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Why a study could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `--shard` text that is not `I/N` with 1 ≤ I ≤ N.
+    #[error("`{0}` is not a shard: write I/N with 1 ≤ I ≤ N, e.g. 2/8")]
+    Shard(String),
+    /// A thread count no machine has.
+    #[error("--threads must be between 1 and {MAX_THREADS}, not {0}")]
+    Threads(usize),
+    /// The operating system refused the worker threads.
+    #[error("cannot start worker threads: {0}")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+}
+
 /// One share of the replications: shard `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -22,7 +36,7 @@ pub struct Shard {
 
 impl Shard {
     /// Parses `I/N` with 1 ≤ I ≤ N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub fn parse(text: &str) -> Result<Shard, RunError> {
         let parsed = text.split_once('/').and_then(|(i, n)| {
             Some((i.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?))
         });
@@ -30,9 +44,7 @@ impl Shard {
             Some((index, count)) if count >= 1 && (1..=count).contains(&index) => {
                 Ok(Shard { index, count })
             }
-            _ => Err(format!(
-                "`{text}` is not a shard: write I/N with 1 ≤ I ≤ N, e.g. 2/8"
-            )),
+            _ => Err(RunError::Shard(text.to_string())),
         }
     }
 
@@ -109,7 +121,7 @@ pub fn run_study(
     options: &RunOptions,
     mut each: impl FnMut(&ReplicationOutcome) + Send,
     mut progress: impl FnMut(u64),
-) -> Result<StudyRun, String> {
+) -> Result<StudyRun, RunError> {
     let started = Instant::now();
     let registry = FaultRegistry::new(&scenario.faults);
     let range = options
@@ -132,13 +144,11 @@ pub fn run_study(
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
         if threads == 0 || threads > MAX_THREADS {
-            return Err(format!("--threads must be between 1 and {MAX_THREADS}"));
+            return Err(RunError::Threads(threads));
         }
         builder = builder.num_threads(threads);
     }
-    let pool = builder
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let pool = builder.build().map_err(RunError::ThreadPool)?;
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
     let mut budget = Budget {
         events_left: options.max_events.unwrap_or(u64::MAX),
@@ -334,7 +344,7 @@ mod tests {
         assert_eq!(shards, vec![0..3, 3..6, 6..10]);
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
-        assert_eq!(Shard::parse("2/3"), Ok(Shard { index: 2, count: 3 }));
+        assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 2, count: 3 });
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub(super) fn evaluate(
             .study;
         let merged = match study.take() {
             None => part,
-            Some(so_far) => Study::merge(vec![so_far, part]).map_err(RecommendError::Run)?,
+            Some(so_far) => Study::merge(vec![so_far, part])?,
         };
         let summary = Summary::new(&merged);
         study = Some(merged);
@@ -134,7 +134,7 @@ pub(super) fn evaluate(
         .iter()
         .map(|check| check.evaluate(&summary))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(RecommendError::Run)?
+        .map_err(RecommendError::Check)?
         .into_iter()
         .flatten()
         .collect();

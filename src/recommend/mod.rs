@@ -32,7 +32,9 @@ mod render;
 mod space;
 
 pub use render::render_table;
-pub use space::{parse_modes, parse_replica_counts, parse_strategies, SearchSpace};
+pub use space::{
+    parse_modes, parse_replica_counts, parse_strategies, SearchListError, SearchSpace,
+};
 
 use crate::checks::Check;
 use crate::compile::CompiledScenario;
@@ -70,8 +72,14 @@ pub enum RecommendError {
     #[error("--budget-replications must be at least 1")]
     NoBudget,
     /// The simulation could not run (e.g. no worker threads).
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
+    /// Batches of one candidate could not be merged (a bug: they are one run).
+    #[error(transparent)]
+    Merge(#[from] crate::report::MergeError),
+    /// A check cannot be evaluated (it names a service the scenario lacks).
     #[error("{0}")]
-    Run(String),
+    Check(String),
 }
 
 /// Where a candidate stands.

@@ -35,36 +35,56 @@ fn split_list(text: &str) -> impl Iterator<Item = &str> {
         .filter(|item| !item.is_empty())
 }
 
-fn non_empty<T>(items: Vec<T>, what: &str) -> Result<Vec<T>, String> {
+/// Why a search list does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SearchListError {
+    /// A name that is no strategy.
+    #[error(transparent)]
+    Strategy(#[from] crate::scenarios::model::UnknownStrategy),
+    /// A replica count out of range.
+    #[error("`{0}` is not a replica count between 1 and 1000")]
+    ReplicaCount(String),
+    /// A range whose low end is above its high end.
+    #[error("the range `{0}` is empty")]
+    EmptyRange(String),
+    /// A name that is no failover mode.
+    #[error("unknown failover mode `{0}`: use AUTOMATIC, SEMI_AUTOMATIC or MANUAL")]
+    Mode(String),
+    /// Nothing listed.
+    #[error("the list of {0} is empty")]
+    Empty(&'static str),
+}
+
+fn non_empty<T>(items: Vec<T>, what: &'static str) -> Result<Vec<T>, SearchListError> {
     if items.is_empty() {
-        Err(format!("the list of {what} is empty"))
+        Err(SearchListError::Empty(what))
     } else {
         Ok(items)
     }
 }
 
 /// Parses a comma-separated list of strategy names in any case, e.g. `n_way,active-passive`.
-pub fn parse_strategies(text: &str) -> Result<Vec<StrategyName>, String> {
+pub fn parse_strategies(text: &str) -> Result<Vec<StrategyName>, SearchListError> {
     let strategies = split_list(text)
-        .map(|name| StrategyName::parse_named(name).map_err(|e| e.to_string()))
+        .map(StrategyName::parse_named)
         .collect::<Result<Vec<_>, _>>()?;
     non_empty(strategies, "strategies")
 }
 
 /// Parses replica counts: a list `2,3,5` or an inclusive range `2..5` (or `2-5`); each at least 1.
-pub fn parse_replica_counts(text: &str) -> Result<Vec<u32>, String> {
+pub fn parse_replica_counts(text: &str) -> Result<Vec<u32>, SearchListError> {
     let number = |item: &str| {
         item.trim()
             .parse::<u32>()
             .ok()
             .filter(|&n| (1..=1000).contains(&n))
-            .ok_or_else(|| format!("`{item}` is not a replica count between 1 and 1000"))
+            .ok_or_else(|| SearchListError::ReplicaCount(item.to_string()))
     };
     let counts = match text.split_once("..").or_else(|| text.split_once('-')) {
         Some((low, high)) => {
             let (low, high) = (number(low)?, number(high)?);
             if low > high {
-                return Err(format!("the range `{text}` is empty"));
+                return Err(SearchListError::EmptyRange(text.to_string()));
             }
             (low..=high).collect()
         }
@@ -76,16 +96,14 @@ pub fn parse_replica_counts(text: &str) -> Result<Vec<u32>, String> {
 }
 
 /// Parses a comma-separated list of failover modes in any case, e.g. `automatic,semi-automatic`.
-pub fn parse_modes(text: &str) -> Result<Vec<FailoverMode>, String> {
+pub fn parse_modes(text: &str) -> Result<Vec<FailoverMode>, SearchListError> {
     let modes = split_list(text)
         .map(
             |name| match name.to_ascii_uppercase().replace('-', "_").as_str() {
                 "AUTOMATIC" => Ok(FailoverMode::Automatic),
                 "SEMI_AUTOMATIC" => Ok(FailoverMode::SemiAutomatic),
                 "MANUAL" => Ok(FailoverMode::Manual),
-                _ => Err(format!(
-                    "unknown failover mode `{name}`: use AUTOMATIC, SEMI_AUTOMATIC or MANUAL"
-                )),
+                _ => Err(SearchListError::Mode(name.to_string())),
             },
         )
         .collect::<Result<Vec<_>, _>>()?;

@@ -6,5 +6,5 @@ pub(crate) mod study;
 pub(crate) mod summary;
 
 pub use shard::ShardFile;
-pub use study::{ReplicationRow, ServiceStudy, Study};
+pub use study::{MergeError, ReplicationRow, ServiceStudy, Study};
 pub use summary::{ServiceSummary, Summary};

@@ -74,6 +74,28 @@ pub struct Study {
     pub services: Vec<ServiceStudy>,
 }
 
+/// Why studies cannot be merged into one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// No study was given.
+    #[error("nothing to merge")]
+    Nothing,
+    /// A part belongs to another run.
+    #[error("shard of {part} does not belong to the run of {run}")]
+    OtherRun {
+        /// The part: scenario, seed and replications.
+        part: String,
+        /// The run of the first part.
+        run: String,
+    },
+    /// The parts list different services.
+    #[error("shards list different services")]
+    Services,
+    /// Two parts hold the same replication.
+    #[error("the same replication appears in two shards")]
+    Duplicate,
+}
+
 impl Study {
     /// An empty study for these services.
     pub fn new(
@@ -137,22 +159,28 @@ impl Study {
     }
 
     /// Merges shard studies of the same run; rows are put back in replication order.
-    pub fn merge(parts: Vec<Study>) -> Result<Study, String> {
+    pub fn merge(parts: Vec<Study>) -> Result<Study, MergeError> {
         let mut parts = parts.into_iter();
-        let mut merged = parts.next().ok_or("nothing to merge")?;
+        let mut merged = parts.next().ok_or(MergeError::Nothing)?;
         for part in parts {
             if part.scenario != merged.scenario
                 || part.seed != merged.seed
                 || part.horizon_ns != merged.horizon_ns
                 || part.replications != merged.replications
             {
-                return Err(format!(
-                    "shard of `{}` (seed {}, {} replications) does not belong to the run of `{}` (seed {}, {} replications)",
-                    part.scenario, part.seed, part.replications, merged.scenario, merged.seed, merged.replications
-                ));
+                return Err(MergeError::OtherRun {
+                    part: format!(
+                        "`{}` (seed {}, {} replications)",
+                        part.scenario, part.seed, part.replications
+                    ),
+                    run: format!(
+                        "`{}` (seed {}, {} replications)",
+                        merged.scenario, merged.seed, merged.replications
+                    ),
+                });
             }
             if part.services.len() != merged.services.len() {
-                return Err("shards list different services".into());
+                return Err(MergeError::Services);
             }
             for (into, from) in merged.services.iter_mut().zip(part.services) {
                 into.rows.extend(from.rows);
@@ -169,7 +197,7 @@ impl Study {
             let before = service.rows.len();
             service.rows.dedup_by_key(|row| row.replication);
             if service.rows.len() != before {
-                return Err("the same replication appears in two shards".into());
+                return Err(MergeError::Duplicate);
             }
         }
         Ok(merged)

@@ -120,9 +120,9 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
         },
         |_| {},
     )
-    .map_err(|message| ValidationError::Run {
+    .map_err(|error| ValidationError::Run {
         case: case.id,
-        message,
+        message: error.to_string(),
     })?;
     if let Some(stopped) = run.stopped {
         return Err(ValidationError::Run {
