@@ -18,3 +18,9 @@ pub mod sim;
 pub mod stats;
 mod strategies;
 pub mod validation;
+
+pub use crate::compile::{load_file, load_str, CompiledScenario};
+pub use crate::core::metric::{Check, Metric};
+pub use crate::report::{Study, Summary};
+pub use crate::run::{run_study, RunError, RunOptions, StudyRun};
+pub use crate::scenarios::ScenarioError;
