@@ -97,9 +97,9 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         partial: args.partial,
     };
     for note in plan.export(&report)? {
-        eprintln!("{note}");
+        say!("{note}");
     }
-    eprintln!(
+    say!(
         "{} strategies × {} replications, {events} events in {:.3}s",
         strategies.len(),
         comparison.replications,

@@ -60,7 +60,7 @@ pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
                     }
                 });
             }
-            Err(error) => eprintln!("warning: Ctrl-C and SIGTERM cannot be caught: {error}"),
+            Err(error) => say!("warning: Ctrl-C and SIGTERM cannot be caught: {error}"),
         }
         flag
     })

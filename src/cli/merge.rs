@@ -1,6 +1,6 @@
 //! `failsim merge`: shard files, each checked on load, into the single run's summary.
 
-use super::{bad, evaluate_checks, out_err, parse_checks, CliError};
+use super::{bad, check_service_names, evaluate_checks, out_err, parse_checks, CliError};
 use crate::output::plan::{Destinations, OutputPlan};
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::{ShardFile, Study, Summary};
@@ -14,6 +14,7 @@ pub(super) fn merge(
     let checks = parse_checks(checks)?;
     let plan = OutputPlan::new(&Destinations {
         json: json.map(Path::to_path_buf),
+        inputs: parts.to_vec(),
         ..Destinations::default()
     })?;
     let mut shards: Vec<ShardFile> = Vec::new();
@@ -34,6 +35,12 @@ pub(super) fn merge(
         )));
     }
     let summary = Summary::new(&merged);
+    // Before the merged summary is written, as `run` does before its study.
+    check_service_names(
+        "--check",
+        &checks,
+        summary.services.iter().map(|s| s.service.as_str()),
+    )?;
     let report = StudyReport {
         results: Results::Summary {
             study: None,

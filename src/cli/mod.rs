@@ -2,6 +2,17 @@
 //! command, reporting every error once, with exit code 0 ok, 1 a failed check, 2 bad
 //! input (130 after Ctrl-C).
 
+/// `eprintln!` for everything the command line says on stderr: the text is made safe
+/// for a terminal first (names from a scenario may hold escape sequences).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!(
+            "{}",
+            $crate::output::table::terminal_safe(&format!($($arg)*), true)
+        )
+    };
+}
+
 mod compare;
 mod interrupt;
 mod merge;
@@ -150,7 +161,7 @@ pub fn main() -> i32 {
     let code = match execute(cli) {
         Ok(()) => 0,
         Err(error) => {
-            eprintln!("error: {error}");
+            say!("error: {error}");
             error.exit_code()
         }
     };
@@ -201,6 +212,38 @@ fn parse_checks(texts: &[String]) -> Result<Vec<Check>, CliError> {
     texts.iter().map(|t| Check::parse(t).map_err(bad)).collect()
 }
 
+/// Refuses, before any work, checks given by `flag` that name a service `scenario`
+/// does not have (DESIGN §7: service names in checks are verified before the run).
+fn check_services(
+    flag: &str,
+    checks: &[Check],
+    scenario: &crate::compile::CompiledScenario,
+) -> Result<(), CliError> {
+    check_service_names(
+        flag,
+        checks,
+        scenario.services.iter().map(|s| s.name.as_str()),
+    )
+}
+
+/// Refuses checks given by `flag` that name a service not among `names`.
+fn check_service_names<'a>(
+    flag: &str,
+    checks: &[Check],
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), CliError> {
+    let unknown: Vec<String> = checks
+        .iter()
+        .filter_map(|check| check.unknown_service(names.clone()))
+        .map(|message| format!("{flag}: {message}"))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(bad(unknown.join("\n")))
+    }
+}
+
 /// Prints to standard output; a reader that went away is not an error (see
 /// [`write_output`]).
 fn print(text: &str) -> Result<(), CliError> {
@@ -233,7 +276,7 @@ fn check_replays(replays: &crate::output::Replays, partial: bool) -> Result<(), 
             "{message}; nothing was written (use --partial to keep the results)"
         )));
     }
-    eprintln!(
+    say!(
         "{message}; writing the results without that replication's trace and timelines (--partial)"
     );
     Ok(())
@@ -291,7 +334,7 @@ fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
 /// One replication has no spread to estimate: the intervals printed collapse to the mean.
 fn warn_if_single(replications: u64) {
     if replications == 1 {
-        eprintln!(
+        say!(
             "note: one replication gives no confidence interval (the bounds shown equal the mean); \
              use --replications 2 or more"
         );
@@ -307,7 +350,7 @@ fn evaluate_checks(checks: &[Check], summaries: &[Summary]) -> Result<(), CliErr
     for check in checks {
         for summary in summaries {
             for verdict in check.evaluate(summary).map_err(bad)? {
-                eprintln!("{verdict}");
+                say!("{verdict}");
                 failed += usize::from(!verdict.passed);
             }
         }

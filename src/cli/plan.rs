@@ -26,7 +26,7 @@ pub(super) fn plan(
             ))
         })?;
         write_output(path, text.as_bytes()).map_err(|e| out_err(path, e))?;
-        eprintln!(
+        say!(
             "wrote the plan's scenario ({} services) to {path}; simulate it with `failsim run {path}`",
             plan.nodes.len(),
             path = path.display()

@@ -1,6 +1,8 @@
 //! `failsim recommend`: search designs per service and rank those that meet the SLOs.
 
-use super::{bad, check_threads, check_work, out_err, parse_checks, print, CliError};
+use super::{
+    bad, check_services, check_threads, check_work, out_err, parse_checks, print, CliError,
+};
 use crate::compile::load_file;
 use crate::output::atomic::write_output;
 use clap::Args;
@@ -53,6 +55,7 @@ pub(super) fn recommend(args: RecommendArgs) -> Result<(), CliError> {
         }
     }
     let mut checks = parse_checks(&args.slo)?;
+    check_services("--slo", &checks, &scenario)?;
     checks.extend(parse_checks(&scenario.slo)?);
     let mut space = crate::recommend::SearchSpace::default();
     if let Some(list) = &args.strategies {
@@ -102,7 +105,7 @@ pub(super) fn recommend(args: RecommendArgs) -> Result<(), CliError> {
         .flat_map(|s| &s.candidates)
         .filter(|c| c.replications > 0)
         .count();
-    eprintln!(
+    say!(
         "{simulated} candidates simulated in {:.3}s",
         started.elapsed().as_secs_f64()
     );

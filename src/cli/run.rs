@@ -32,7 +32,7 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
             partial: args.partial,
         };
         for note in plan.export(&report)? {
-            eprintln!("{note}");
+            say!("{note}");
         }
         if let Some(stopped) = stopped {
             return Err(stopped_early(
@@ -43,7 +43,7 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
                 ),
             ));
         }
-        eprintln!(
+        say!(
             "shard {}/{} done: {rows} replications, {events} events in {:.2}s",
             shard.index,
             shard.count,
@@ -61,10 +61,10 @@ pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> 
         partial: args.partial,
     };
     for note in plan.export(&report)? {
-        eprintln!("{note}");
+        say!("{note}");
     }
     warn_if_single(summary.replications);
-    eprintln!(
+    say!(
         "{} replications, {events} events in {:.3}s ({:.1} M events/s)",
         summary.replications,
         elapsed.as_secs_f64(),

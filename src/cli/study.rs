@@ -3,7 +3,9 @@
 
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
-use super::{bad, check_threads, check_work, parse_checks, stopped_early, CliError};
+use super::{
+    bad, check_services, check_threads, check_work, parse_checks, stopped_early, CliError,
+};
 use crate::checks::Check;
 use crate::compile::{load_file, CompiledScenario};
 use crate::core::duration::parse_duration;
@@ -70,6 +72,7 @@ impl StudyArgs {
             plot: self.plot.clone(),
             trace: self.trace.clone(),
             timeline: self.timeline.clone(),
+            inputs: vec![self.scenario.clone()],
         }
     }
 }
@@ -96,6 +99,7 @@ impl Prepared {
 pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliError> {
     let destinations = args.destinations();
     destinations.check_stdout()?;
+    destinations.check_inputs()?;
     let mut scenario = load_file(&args.scenario).map_err(bad)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -138,6 +142,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
         .transpose()?
         .map(|d| std::time::Duration::from_nanos(d.nanos()));
     let mut checks = parse_checks(&args.checks)?;
+    check_services("--check", &checks, &scenario)?;
     checks.extend(parse_checks(&scenario.slo)?);
     let plan = OutputPlan::new(&destinations)?;
     let prepared = Prepared {
@@ -207,7 +212,7 @@ pub(super) fn study(
                 ),
             ));
         }
-        eprintln!("{message}; writing the partial result (--partial)");
+        say!("{message}; writing the partial result (--partial)");
     }
     Ok((run.study, run.events, run.stopped))
 }

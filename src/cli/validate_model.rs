@@ -17,7 +17,7 @@ pub(super) fn validate_model(
     if out != Path::new("-") {
         print(&report.table())?;
     }
-    eprintln!(
+    say!(
         "{} validation cases in {:.3}s",
         report.cases.len(),
         started.elapsed().as_secs_f64()

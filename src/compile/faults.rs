@@ -385,6 +385,8 @@ pub(super) fn compile(
             action,
         });
     }
+    // Resolved edges (dependent, depended on) with their index in the file.
+    let mut edges: Vec<(NodeId, NodeId, usize)> = Vec::new();
     for (i, dependency) in faults.dependencies.iter().enumerate() {
         let path = format!("faults.dependencies[{i}]");
         given.check("dependencies", dependency.id.as_deref(), &path, check);
@@ -406,6 +408,9 @@ pub(super) fn compile(
                 format!("{path}.depends_on"),
                 "a node cannot depend on itself",
             );
+            if node != depends_on {
+                edges.push((node, depends_on, i));
+            }
             plan.dependencies.push(DependencySpec {
                 id: dependency
                     .id
@@ -419,7 +424,100 @@ pub(super) fn compile(
             });
         }
     }
+    check_dependency_cycles(&edges, topology, check);
     plan
+}
+
+/// Refuses every cycle of dependencies (DESIGN §5): with a probability of one, a failure
+/// that goes round a cycle keeps each of its nodes down for ever, whatever its repairs.
+/// Each cycle is written from its first dependency in the file and reported at its last.
+fn check_dependency_cycles(
+    edges: &[(NodeId, NodeId, usize)],
+    topology: &Topology,
+    check: &mut Checker,
+) {
+    for cycle in dependency_cycles(edges) {
+        let first = (0..cycle.len())
+            .min_by_key(|&k| edges[cycle[k]].2)
+            .expect("a cycle has edges");
+        let mut names: Vec<&str> = (0..cycle.len())
+            .map(|k| {
+                let (node, _, _) = edges[cycle[(first + k) % cycle.len()]];
+                topology.nodes[node as usize].name.as_str()
+            })
+            .collect();
+        names.push(names[0]);
+        let last = cycle
+            .iter()
+            .map(|&e| edges[e].2)
+            .max()
+            .expect("a cycle has edges");
+        check.fail(
+            format!("faults.dependencies[{last}]"),
+            format!(
+                "dependency cycle {}: a failure going round it would keep its nodes down; \
+                 remove one of these dependencies",
+                names.join(" → ")
+            ),
+        );
+    }
+}
+
+/// Cycles among `(dependent, depended on, _)` edges without self-loops, each as the
+/// indices into `edges` of the edges followed round it; at least one cycle for every
+/// group of nodes that depend on each other, in linear time and a fixed order.
+fn dependency_cycles(edges: &[(NodeId, NodeId, usize)]) -> Vec<Vec<usize>> {
+    let mut out_edges: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
+    let mut in_edges: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
+    for (e, &(node, depends_on, _)) in edges.iter().enumerate() {
+        out_edges.entry(node).or_default().push(e);
+        out_edges.entry(depends_on).or_default();
+        in_edges.entry(depends_on).or_default().push(e);
+    }
+    // Peel off the nodes that depend on nothing left: what remains lies on a cycle or
+    // depends on one, so every node left depends on a node left.
+    let mut left: BTreeMap<NodeId, usize> =
+        out_edges.iter().map(|(&n, out)| (n, out.len())).collect();
+    let mut free: Vec<NodeId> = left
+        .iter()
+        .filter(|(_, &d)| d == 0)
+        .map(|(&n, _)| n)
+        .collect();
+    while let Some(node) = free.pop() {
+        left.remove(&node);
+        for &e in in_edges.get(&node).map_or(&[][..], Vec::as_slice) {
+            let dependent = edges[e].0;
+            if let Some(degree) = left.get_mut(&dependent) {
+                *degree -= 1;
+                if *degree == 0 {
+                    free.push(dependent);
+                }
+            }
+        }
+    }
+    let mut cycles = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &start in left.keys() {
+        let mut walk: Vec<usize> = Vec::new();
+        let mut position: BTreeMap<NodeId, usize> = BTreeMap::new();
+        let mut node = start;
+        while !seen.contains(&node) {
+            if let Some(&at) = position.get(&node) {
+                cycles.push(walk[at..].to_vec());
+                break;
+            }
+            position.insert(node, walk.len());
+            let e = out_edges[&node]
+                .iter()
+                .copied()
+                .find(|&e| left.contains_key(&edges[e].1))
+                .expect("a node left depends on a node left");
+            walk.push(e);
+            node = edges[e].1;
+        }
+        seen.extend(position.into_keys());
+    }
+    cycles
 }
 
 /// The identity of a fault or fault process (see [`crate::core::rng`] for the rule): its
@@ -689,5 +787,39 @@ fn link_ends(
             (a, b)
         }
         _ => (0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dependency_cycles;
+
+    fn cycles(edges: &[(u32, u32)]) -> Vec<Vec<usize>> {
+        let edges: Vec<_> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| (a, b, i))
+            .collect();
+        dependency_cycles(&edges)
+    }
+
+    #[test]
+    fn a_dag_with_shared_dependencies_has_no_cycle() {
+        assert!(cycles(&[(0, 1), (0, 2), (1, 3), (2, 3), (4, 0)]).is_empty());
+    }
+
+    #[test]
+    fn a_cycle_is_found_with_the_edges_round_it_and_not_the_chain_into_it() {
+        // 5 → 0 leads into the cycle 0 → 1 → 2 → 0 without being on it.
+        assert_eq!(
+            cycles(&[(5, 0), (0, 1), (1, 2), (2, 0)]),
+            vec![vec![1, 2, 3]]
+        );
+    }
+
+    #[test]
+    fn every_separate_cycle_is_reported() {
+        let found = cycles(&[(0, 1), (1, 0), (2, 3), (3, 4), (4, 2), (7, 8)]);
+        assert_eq!(found, vec![vec![0, 1], vec![2, 3, 4]]);
     }
 }

@@ -114,8 +114,14 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     let services = services::compile(scenario, &topology, &mut check);
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
-        if let Err(message) = crate::core::metric::Check::parse(expression) {
-            check.fail(format!("slo[{i}]"), message.to_string());
+        match crate::core::metric::Check::parse(expression) {
+            Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
+            Ok(slo) => {
+                let names = scenario.services.iter().map(|s| s.name.as_str());
+                if let Some(message) = slo.unknown_service(names) {
+                    check.fail(format!("slo[{i}]"), message);
+                }
+            }
         }
     }
     if let Some(cost) = &scenario.cost {

@@ -51,7 +51,9 @@ pub(super) fn compile(
     }
     for (s, service) in scenario.services.iter().enumerate() {
         let path = format!("services[{s}]");
-        if !seen.insert(service.name.clone()) {
+        if service.name.trim().is_empty() {
+            check.fail(format!("{path}.name"), "a service name must not be blank");
+        } else if !seen.insert(service.name.clone()) {
             check.fail(
                 format!("{path}.name"),
                 format!("duplicate service name `{}`", service.name),

@@ -51,6 +51,14 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             if !r.names.is_empty() && r.names.len() != r.regions as usize {
                 check.fail(format!("{path}.regions.names"), "give one name per region");
             }
+            for (i, name) in r.names.iter().enumerate() {
+                if name.trim().is_empty() {
+                    check.fail(
+                        format!("{path}.regions.names[{i}]"),
+                        "a region name must not be blank",
+                    );
+                }
+            }
         }
         let generated = generate(generator);
         // Generated links join generated nodes, which take the next node ids in order.
@@ -76,9 +84,22 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     let mut infos = Vec::with_capacity(nodes.len());
     let mut region_index = BTreeMap::new();
     let mut zone_index = BTreeMap::new();
-    for (node, path) in &nodes {
+    for (i, (node, path)) in nodes.iter().enumerate() {
         if node.id.trim().is_empty() {
             check.fail(format!("{path}.id"), "a node id must not be empty");
+        }
+        // Generated nodes take their names from the generator, checked above.
+        if i < spec.nodes.len() {
+            if node.region.trim().is_empty() {
+                check.fail(format!("{path}.region"), "a region name must not be blank");
+            }
+            if node
+                .zone
+                .as_deref()
+                .is_some_and(|zone| zone.trim().is_empty())
+            {
+                check.fail(format!("{path}.zone"), "a zone name must not be blank");
+            }
         }
         if by_name
             .insert(node.id.clone(), infos.len() as NodeId)

@@ -236,9 +236,93 @@ impl Check {
     }
 }
 
+impl Check {
+    /// Why this check cannot apply to a scenario whose services are `services`: it is
+    /// scoped to a service that is not among them (the message suggests the nearest
+    /// name). None when it applies.
+    pub fn unknown_service<'a>(
+        &self,
+        services: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Option<String> {
+        let name = self.service.as_deref()?;
+        if services.clone().into_iter().any(|known| known == name) {
+            return None;
+        }
+        let hint = match nearest(name, services.clone()) {
+            Some(known) => format!("; did you mean `{known}`?"),
+            None => {
+                let known: Vec<&str> = services.into_iter().collect();
+                format!("; its services: {}", known.join(", "))
+            }
+        };
+        Some(format!(
+            "check `{}` names service `{name}`, which the scenario does not have{hint}",
+            self.text
+        ))
+    }
+}
+
+/// The known name closest to `name` by edit distance, when it is close enough to be a
+/// slip (a case difference, or at most a third of the letters, and at most two, changed).
+fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (name.chars().count() / 3).clamp(1, 2);
+    known
+        .into_iter()
+        .map(|candidate| {
+            let distance = if candidate.to_lowercase() == lower {
+                0
+            } else {
+                edit_distance(name, candidate)
+            };
+            (distance, candidate)
+        })
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_on_an_unknown_service_names_the_nearest_one() {
+        let services = ["db", "api", "cache"];
+        let check = |text: &str| Check::parse(text).unwrap().unknown_service(services);
+        assert_eq!(check("availability>=0.9"), None);
+        assert_eq!(check("api.availability>=0.9"), None);
+        assert_eq!(
+            check("dbb.availability>=0.9").as_deref(),
+            Some(
+                "check `dbb.availability>=0.9` names service `dbb`, which the scenario does \
+                 not have; did you mean `db`?"
+            )
+        );
+        assert!(check("API.availability>=0.9")
+            .unwrap()
+            .ends_with("did you mean `api`?"));
+        assert!(check("queue.availability>=0.9")
+            .unwrap()
+            .ends_with("; its services: db, api, cache"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn every_metric_name_parses_back_to_itself() {

@@ -21,6 +21,22 @@ use std::sync::{Mutex, MutexGuard};
 /// Temporary files created and not yet renamed or removed.
 static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
+/// Output directories created and not yet kept, in the order they were created.
+static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn created() -> MutexGuard<'static, Vec<PathBuf>> {
+    CREATED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes, innermost first, the directories of `dirs` that are still empty.
+fn remove_empty_dirs(dirs: &[PathBuf]) {
+    for dir in dirs.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
 fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -33,6 +49,7 @@ pub(crate) fn remove_live_temporaries() -> usize {
     for temporary in std::mem::take(&mut *live) {
         let _ = fs::remove_file(temporary);
     }
+    remove_empty_dirs(&std::mem::take(&mut *created()));
     count
 }
 
@@ -43,6 +60,7 @@ pub(crate) fn exit_removing_temporaries(code: i32) -> ! {
     for temporary in std::mem::take(&mut *live) {
         let _ = fs::remove_file(temporary);
     }
+    remove_empty_dirs(&std::mem::take(&mut *created()));
     std::process::exit(code)
 }
 
@@ -98,6 +116,26 @@ fn remove_stale_temporaries(target: &Path, name: &str) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// The path at the end of `target`'s chain of symbolic links (`target` itself when it is
+/// no link), each relative link read from the directory holding it.
+fn end_of_links(target: &Path) -> io::Result<PathBuf> {
+    let mut path = target.to_path_buf();
+    // As many links as Linux follows (MAXSYMLINKS) before ELOOP.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let next = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) => parent.join(next),
+                    None => next,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
 }
 
 /// A file that appears under its name only when [`AtomicFile::commit`] succeeds; `-`
@@ -164,7 +202,8 @@ impl AtomicFile {
                 return Ok(in_place(Sink::File(file)));
             }
             Ok(_) => fs::canonicalize(target)?,
-            Err(_) => target.to_path_buf(),
+            // A dangling symbolic link stays a link: the file it names is created.
+            Err(_) => end_of_links(target)?,
         };
         let name = target.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the output path names no file")
@@ -190,22 +229,35 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames onto the target (or only flushes a device, pipe or
     /// standard output).
-    pub(crate) fn commit(mut self) -> io::Result<()> {
-        let writer = self.writer.take().expect("commit once");
-        let mut sink = writer.into_inner().map_err(|e| e.into_error())?;
-        match (&self.replacement, &mut sink) {
-            (Some((temporary, target)), Sink::File(file)) => {
-                let synced = file.sync_all();
-                let mut registered = live();
-                let renamed = synced.and_then(|()| fs::rename(temporary, target));
-                if renamed.is_err() {
-                    let _ = fs::remove_file(temporary);
-                }
-                registered.remove(temporary);
-                renamed
-            }
-            _ => sink.flush(),
+    pub(crate) fn commit(self) -> io::Result<()> {
+        match self.finish()? {
+            Some((temporary, target)) => rename_into_place(&temporary, &target),
+            None => Ok(()),
         }
+    }
+
+    /// Flushes and syncs; returns the temporary and its target, still to be renamed (the
+    /// temporary stays registered), or None for a device, pipe or standard output, which
+    /// has its bytes by then. On failure the temporary is removed.
+    fn finish(mut self) -> io::Result<Option<(PathBuf, PathBuf)>> {
+        let writer = self.writer.take().expect("commit once");
+        let replacement = self.replacement.take();
+        let done = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|mut sink| match (&replacement, &mut sink) {
+                (Some(_), Sink::File(file)) => file.sync_all(),
+                _ => sink.flush(),
+            });
+        if let Err(error) = done {
+            if let Some((temporary, _)) = &replacement {
+                let mut registered = live();
+                let _ = fs::remove_file(temporary);
+                registered.remove(temporary);
+            }
+            return Err(error);
+        }
+        Ok(replacement)
     }
 }
 
@@ -230,6 +282,122 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Renames a registered temporary onto its target; removes it if that fails.
+fn rename_into_place(temporary: &Path, target: &Path) -> io::Result<()> {
+    let mut registered = live();
+    let renamed = fs::rename(temporary, target);
+    if renamed.is_err() {
+        let _ = fs::remove_file(temporary);
+    }
+    registered.remove(temporary);
+    renamed
+}
+
+/// Output directories this process created: dropped, it removes those still empty
+/// (innermost first); [`CreatedDirs::keep`] keeps them. A signal's exit path removes
+/// those not yet kept.
+#[derive(Debug, Default)]
+pub struct CreatedDirs(Vec<PathBuf>);
+
+impl CreatedDirs {
+    /// Keeps the directories: the outputs in them are committed.
+    pub fn keep(mut self) {
+        let dirs = std::mem::take(&mut self.0);
+        created().retain(|dir| !dirs.contains(dir));
+    }
+
+    /// Takes over the directories of `other`.
+    pub fn adopt(&mut self, mut other: CreatedDirs) {
+        self.0.append(&mut other.0);
+    }
+}
+
+impl Drop for CreatedDirs {
+    fn drop(&mut self) {
+        let mut registered = created();
+        remove_empty_dirs(&self.0);
+        registered.retain(|dir| !self.0.contains(dir));
+    }
+}
+
+/// Outputs written in full to temporaries and put in place together by
+/// [`Staged::commit`], so that a failure before it leaves every earlier output as it
+/// was. Dropped uncommitted, it removes its temporaries and the directories created for
+/// them.
+#[derive(Default)]
+pub struct Staged {
+    /// Synced temporaries and their targets, in the order they were staged.
+    files: Vec<(PathBuf, PathBuf)>,
+    /// Devices, pipes and standard output, which cannot be staged: written at commit.
+    in_place: Vec<(PathBuf, Vec<u8>)>,
+    /// Declared last: dropped after the temporaries are gone.
+    dirs: CreatedDirs,
+}
+
+impl Staged {
+    /// Creates the output directory `dir` if needed; it is removed again unless the
+    /// outputs are committed.
+    pub fn create_dir(&mut self, dir: &Path) -> io::Result<()> {
+        let created = create_output_dir(dir)?;
+        self.dirs.adopt(created);
+        Ok(())
+    }
+
+    /// Takes over directories created earlier for these outputs.
+    pub fn adopt_dirs(&mut self, dirs: CreatedDirs) {
+        self.dirs.adopt(dirs);
+    }
+
+    /// Stages `bytes` for `path` (`-` for standard output).
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let in_place =
+            path == Path::new("-") || fs::metadata(path).is_ok_and(|m| !m.is_dir() && !m.is_file());
+        if in_place {
+            self.in_place.push((path.to_path_buf(), bytes.to_vec()));
+            return Ok(());
+        }
+        let mut file = AtomicFile::create(path)?;
+        file.write_all(bytes)?;
+        self.stage(file)
+    }
+
+    /// Stages a file written in full (a device, pipe or standard output is only flushed:
+    /// its bytes are already out).
+    pub(crate) fn stage(&mut self, file: AtomicFile) -> io::Result<()> {
+        if let Some(replacement) = file.finish()? {
+            self.files.push(replacement);
+        }
+        Ok(())
+    }
+
+    /// Renames every staged file into place, then writes the devices, pipes and standard
+    /// output; returns the output that failed. A rename fails only when the file system
+    /// does (the temporary is beside its target), after the outputs before it are in
+    /// place; the ones after it are removed.
+    pub fn commit(mut self) -> Result<(), (PathBuf, io::Error)> {
+        for (temporary, target) in std::mem::take(&mut self.files) {
+            if let Err(error) = rename_into_place(&temporary, &target) {
+                return Err((target, error));
+            }
+        }
+        std::mem::take(&mut self.dirs).keep();
+        for (path, bytes) in std::mem::take(&mut self.in_place) {
+            write_output(&path, &bytes).map_err(|e| (path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let mut registered = live();
+        for (temporary, _) in self.files.drain(..) {
+            let _ = fs::remove_file(&temporary);
+            registered.remove(&temporary);
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::create(path)?;
@@ -238,14 +406,37 @@ pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Creates the output directory `dir` (and its parents) if needed; a path that exists but
-/// is not a directory is refused in words rather than as "File exists".
-pub(crate) fn create_output_dir(dir: &Path) -> io::Result<()> {
+/// is not a directory is refused in words rather than as "File exists". Returns the
+/// directories it created, which are removed again unless kept.
+pub(crate) fn create_output_dir(dir: &Path) -> io::Result<CreatedDirs> {
     match fs::metadata(dir) {
         Ok(existing) if !existing.is_dir() => Err(io::Error::new(
             io::ErrorKind::NotADirectory,
             "exists and is not a directory",
         )),
-        _ => fs::create_dir_all(dir),
+        Ok(_) => Ok(CreatedDirs::default()),
+        Err(_) => {
+            let missing: Vec<PathBuf> = dir
+                .ancestors()
+                .filter(|path| !path.as_os_str().is_empty())
+                .take_while(|path| fs::symlink_metadata(path).is_err())
+                .map(Path::to_path_buf)
+                .collect();
+            let mut dirs = CreatedDirs::default();
+            // Registered before they exist, as temporaries are.
+            let mut registered = created();
+            for path in missing.into_iter().rev() {
+                registered.push(path.clone());
+                dirs.0.push(path.clone());
+                if let Err(error) = fs::create_dir(&path) {
+                    if error.kind() != io::ErrorKind::AlreadyExists {
+                        drop(registered);
+                        return Err(error);
+                    }
+                }
+            }
+            Ok(dirs)
+        }
     }
 }
 
@@ -364,6 +555,59 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dangling_symbolic_link_stays_a_link_and_its_target_is_created() {
+        let dir = scratch("dangling");
+        fs::create_dir(dir.join("results")).unwrap();
+        let link = dir.join("latest.json");
+        // Relative, through a second link: each is read from its own directory.
+        std::os::unix::fs::symlink("results/hop.json", &link).unwrap();
+        std::os::unix::fs::symlink("run-2.json", dir.join("results/hop.json")).unwrap();
+        check_output_file(&link).unwrap();
+        write_output(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(dir.join("results/run-2.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(fs::read_dir(dir.join("results")).unwrap().count(), 2);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn staged_outputs_appear_together_or_not_at_all_with_their_new_directories() {
+        let dir = scratch("staged");
+        fs::write(dir.join("kept.json"), "old").unwrap();
+        let mut staged = Staged::default();
+        staged.create_dir(&dir.join("new/figures")).unwrap();
+        staged.write(&dir.join("kept.json"), b"new").unwrap();
+        staged
+            .write(&dir.join("new/figures/a.svg"), b"<svg/>")
+            .unwrap();
+        drop(staged);
+        assert_eq!(fs::read_to_string(dir.join("kept.json")).unwrap(), "old");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+
+        let mut staged = Staged::default();
+        staged.create_dir(&dir.join("new/figures")).unwrap();
+        staged.write(&dir.join("kept.json"), b"new").unwrap();
+        staged
+            .write(&dir.join("new/figures/a.svg"), b"<svg/>")
+            .unwrap();
+        assert_eq!(fs::read_to_string(dir.join("kept.json")).unwrap(), "old");
+        staged.commit().unwrap();
+        assert_eq!(fs::read_to_string(dir.join("kept.json")).unwrap(), "new");
+        assert_eq!(
+            fs::read_to_string(dir.join("new/figures/a.svg")).unwrap(),
+            "<svg/>"
+        );
+        assert!(!created().iter().any(|d| d.starts_with(&dir)));
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,7 +1,7 @@
 //! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
 //! replication × service), both streamed as replications finish.
 
-use super::atomic::{create_output_dir, AtomicFile};
+use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::report::Study;
@@ -58,14 +58,26 @@ pub struct CsvExporter {
     names: Option<(FaultRegistry, Vec<String>)>,
 }
 
+/// A name from the scenario as a CSV cell that a spreadsheet will not run as a formula
+/// (OWASP, CSV injection): a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'`, unless it is a number (`-0.5` stays a number).
+pub fn text_cell(name: &str) -> String {
+    let risky = name.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && name.parse::<f64>().is_err() {
+        format!("'{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 fn to_io(error: csv::Error) -> io::Error {
     io::Error::other(error)
 }
 
 impl CsvExporter {
-    /// Creates `dir` if needed and opens both files.
+    /// Opens both files in `dir`, which exists (see
+    /// [`create_output_dir`](super::atomic::create_output_dir)).
     pub fn create(dir: &Path) -> io::Result<Self> {
-        create_output_dir(dir)?;
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
         failovers.write_record(FAILOVER_COLUMNS).map_err(to_io)?;
@@ -102,13 +114,13 @@ impl CsvExporter {
         for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
                 let node =
-                    |n: Option<u32>| n.map(|n| names[n as usize].clone()).unwrap_or_default();
+                    |n: Option<u32>| n.map(|n| text_cell(&names[n as usize])).unwrap_or_default();
                 self.failovers
                     .write_record([
                         outcome.replication.to_string(),
-                        spec.name.clone(),
+                        text_cell(&spec.name),
                         spec.strategy.name().as_str().to_string(),
-                        registry.id(record.fault).to_string(),
+                        text_cell(registry.id(record.fault)),
                         registry.kind(record.fault).to_string(),
                         secs(record.fault_at),
                         secs(record.detected_at),
@@ -133,10 +145,10 @@ impl CsvExporter {
         write_replications(&mut self.replications, study)
     }
 
-    /// Commits both files.
-    pub fn finish(self) -> io::Result<()> {
-        commit(self.failovers)?;
-        commit(self.replications)
+    /// Stages both files, to be committed with the other outputs.
+    pub fn finish(self, staged: &mut Staged) -> io::Result<()> {
+        staged.stage(into_file(self.failovers)?)?;
+        staged.stage(into_file(self.replications)?)
     }
 }
 
@@ -148,8 +160,8 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
             writer
                 .write_record([
                     row.replication.to_string(),
-                    service.service.clone(),
-                    service.strategy.clone(),
+                    text_cell(&service.service),
+                    text_cell(&service.strategy),
                     row.availability.to_string(),
                     row.lenient_availability.to_string(),
                     row.down_s.to_string(),
@@ -170,11 +182,10 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
     Ok(())
 }
 
-fn commit(writer: csv::Writer<AtomicFile>) -> io::Result<()> {
+fn into_file(writer: csv::Writer<AtomicFile>) -> io::Result<AtomicFile> {
     writer
         .into_inner()
-        .map_err(|e| io::Error::other(e.to_string()))?
-        .commit()
+        .map_err(|e| io::Error::other(e.to_string()))
 }
 
 impl Exporter for CsvExporter {
@@ -194,6 +205,7 @@ impl Exporter for CsvExporter {
         mut self: Box<Self>,
         report: &StudyReport,
         _notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let studies = match &report.results {
             Results::Summary {
@@ -208,6 +220,29 @@ impl Exporter for CsvExporter {
             self.add_study(study)
                 .map_err(|e| OutputError::write(&dir, e))?;
         }
-        self.finish().map_err(|e| OutputError::write(&dir, e))
+        self.finish(staged).map_err(|e| OutputError::write(&dir, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn names_that_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
+        for risky in [
+            "=1+2",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"x\")",
+        ] {
+            assert_eq!(text_cell(risky), format!("'{risky}"));
+        }
+        for kept in ["db", "db-1", "-0.5", "+3", "-1e-9", "a=b", ""] {
+            assert_eq!(text_cell(kept), kept);
+        }
     }
 }

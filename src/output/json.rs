@@ -1,6 +1,6 @@
 //! `--json FILE|-`: the summary (DESIGN §7), the comparison, or a shard file for `merge`.
 
-use super::atomic::write_output;
+use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
 use std::path::PathBuf;
 
@@ -21,6 +21,7 @@ impl Exporter for JsonExporter {
         self: Box<Self>,
         report: &StudyReport,
         _notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let text = match &report.results {
             Results::Summary { summary, .. } => serde_json::to_string_pretty(summary),
@@ -29,6 +30,8 @@ impl Exporter for JsonExporter {
         }
         .expect("results serialize")
             + "\n";
-        write_output(&self.path, text.as_bytes()).map_err(|e| OutputError::write(&self.path, e))
+        staged
+            .write(&self.path, text.as_bytes())
+            .map_err(|e| OutputError::write(&self.path, e))
     }
 }

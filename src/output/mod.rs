@@ -16,6 +16,7 @@ use crate::report::{ShardFile, Study, Summary};
 use crate::run::Stopped;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::trace::TraceSink;
+use atomic::Staged;
 use std::io;
 use std::path::{Path, PathBuf};
 use timeline::Timeline;
@@ -140,11 +141,13 @@ pub trait Exporter: Send {
         Ok(None)
     }
 
-    /// Writes the output; `notes` collects what the user should know about it (stderr).
+    /// Writes the output into `staged`, which puts every output in place together once
+    /// all are written; `notes` collects what the user should know about it (stderr).
     fn export(
         self: Box<Self>,
         report: &StudyReport,
         notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError>;
 }
 
@@ -170,6 +173,20 @@ pub enum OutputError {
     /// A row of failovers.csv could not be written as the study ran.
     #[error("writing CSV: {0}")]
     CsvRow(io::Error),
+    /// A file output names an input of the command.
+    #[error(
+        "{flag} {}: this is the input file {}; writing it would overwrite it",
+        output.display(),
+        input.display()
+    )]
+    OverwritesInput {
+        /// The output's flag.
+        flag: &'static str,
+        /// The output as given.
+        output: PathBuf,
+        /// The input as given.
+        input: PathBuf,
+    },
     /// Standard output (`-`) was asked to carry more than one file output.
     #[error("{flags}: only one of them can write to standard output (`-`)")]
     StdoutTwice {

@@ -2,7 +2,7 @@
 //! runs, then written from its results, with one re-run of the shown replication for
 //! every view of it.
 
-use super::atomic::{check_output_dir, check_output_file};
+use super::atomic::{check_output_dir, check_output_file, create_output_dir, CreatedDirs, Staged};
 use super::csv::CsvExporter;
 use super::json::JsonExporter;
 use super::plot::PlotExporter;
@@ -31,6 +31,8 @@ pub(crate) struct Destinations {
     pub trace: Option<PathBuf>,
     /// `--timeline FILE|-`.
     pub timeline: Option<PathBuf>,
+    /// The files the command reads (the scenario, the shards), which no output may be.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Destinations {
@@ -49,10 +51,52 @@ impl Destinations {
         Ok(())
     }
 
+    /// Refuses a file output that is one of the inputs, whatever the path that names it
+    /// (a symbolic or hard link, `./`, `..`): the run would overwrite what it reads.
+    pub(crate) fn check_inputs(&self) -> Result<(), OutputError> {
+        for (flag, output) in [
+            ("--json", &self.json),
+            ("--trace", &self.trace),
+            ("--timeline", &self.timeline),
+        ] {
+            let Some(output) = output.as_deref().filter(|p| *p != Path::new("-")) else {
+                continue;
+            };
+            if let Some(input) = self.inputs.iter().find(|input| same_file(output, input)) {
+                return Err(OutputError::OverwritesInput {
+                    flag,
+                    output: output.to_path_buf(),
+                    input: input.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn files(&self) -> impl Iterator<Item = &Path> {
         [&self.json, &self.trace, &self.timeline]
             .into_iter()
             .filter_map(|path| path.as_deref())
+    }
+}
+
+/// Whether `a` and `b` are one existing file: the same device and inode on Unix, the same
+/// canonical path elsewhere.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -69,6 +113,9 @@ pub(crate) struct ReplayLimits<'a> {
 /// The exporters a command runs, in the order they write.
 pub(crate) struct OutputPlan {
     exporters: Vec<Box<dyn Exporter>>,
+    /// Directories created for the outputs (`--csv`); declared after the exporters, so
+    /// that a plan dropped before its export removes them once their temporaries are gone.
+    created: CreatedDirs,
 }
 
 impl OutputPlan {
@@ -77,6 +124,7 @@ impl OutputPlan {
     /// output; the table goes to standard output when no file output does.
     pub(crate) fn new(destinations: &Destinations) -> Result<Self, OutputError> {
         destinations.check_stdout()?;
+        destinations.check_inputs()?;
         for path in destinations.files() {
             check_output_file(path).map_err(|e| OutputError::write(path, e))?;
         }
@@ -87,12 +135,15 @@ impl OutputPlan {
             check_output_dir(dir).map_err(|e| OutputError::write(dir, e))?;
         }
         let mut exporters: Vec<Box<dyn Exporter>> = Vec::new();
+        let mut created = CreatedDirs::default();
         // The trace goes first: a trace cut short refuses the whole output, and nothing
         // may have been committed by then.
         if let Some(path) = &destinations.trace {
             exporters.push(Box::new(TraceExporter::new(path.clone())));
         }
         if let Some(dir) = &destinations.csv {
+            // failovers.csv streams during the study: its directory is needed now.
+            created.adopt(create_output_dir(dir).map_err(|e| OutputError::write(dir, e))?);
             exporters.push(Box::new(
                 CsvExporter::create(dir).map_err(|e| OutputError::write(dir, e))?,
             ));
@@ -109,7 +160,7 @@ impl OutputPlan {
         if !destinations.stdout_is_taken() {
             exporters.push(Box::new(TableExporter));
         }
-        Ok(OutputPlan { exporters })
+        Ok(OutputPlan { exporters, created })
     }
 
     /// Whether an exporter needs every failover record of the study's replications.
@@ -225,12 +276,21 @@ impl OutputPlan {
         Ok(replays)
     }
 
-    /// Writes every output; returns the notes to show the user (on stderr).
-    pub(crate) fn export(self, report: &StudyReport) -> Result<Vec<String>, OutputError> {
+    /// Writes every output, all or nothing as far as the file system allows: each is
+    /// written in full to a temporary first, and only when all are does one commit put
+    /// them in place (then standard output). On failure no output changes and the
+    /// directories this run created are removed. Returns the notes to show the user (on
+    /// stderr).
+    pub(crate) fn export(mut self, report: &StudyReport) -> Result<Vec<String>, OutputError> {
         let mut notes = Vec::new();
-        for exporter in self.exporters {
-            exporter.export(report, &mut notes)?;
+        let mut staged = Staged::default();
+        staged.adopt_dirs(std::mem::take(&mut self.created));
+        for exporter in std::mem::take(&mut self.exporters) {
+            exporter.export(report, &mut notes, &mut staged)?;
         }
+        staged
+            .commit()
+            .map_err(|(path, error)| OutputError::write(&path, error))?;
         Ok(notes)
     }
 }

@@ -1,13 +1,13 @@
 //! SVG figures with plotters: failover-time CDF per strategy, availability per strategy
 //! with 95% confidence bars, and the timeline of one replication.
 
-use super::atomic::{create_output_dir, write_output};
+use super::atomic::Staged;
 use super::timeline::Timeline;
 use super::{Exporter, OutputError, Results, Shows, StudyReport};
 use crate::report::{Study, Summary};
 use crate::stats::DurationHistogram;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Distinct colours (the "tab10" set, then six darker ones) for up to 16 series.
 const PALETTE: [RGBColor; 16] = [
@@ -29,12 +29,7 @@ const PALETTE: [RGBColor; 16] = [
     RGBColor(255, 0, 255),
 ];
 
-type PlotResult = Result<(), Box<dyn std::error::Error>>;
-
-fn save(svg: String, path: &Path) -> PlotResult {
-    write_output(path, svg.as_bytes())?;
-    Ok(())
-}
+type Drawn = Result<String, Box<dyn std::error::Error>>;
 
 /// Strategies in the order their colours are taken from [`PALETTE`].
 const STRATEGY_ORDER: [&str; 4] = ["ACTIVE_ACTIVE", "ACTIVE_PASSIVE", "N_WAY", "GEOGRAPHIC"];
@@ -115,7 +110,7 @@ fn top_down_label(labels: &[String], rows: usize, y: f64) -> String {
 
 /// Failover-time CDF, one curve per labelled histogram that holds failovers; with more
 /// than [`MAX_CDF_CURVES`], the curves with the longest p99.
-pub(crate) fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path) -> PlotResult {
+fn failover_cdf_svg(curves: &[(String, &DurationHistogram)]) -> Drawn {
     let with_data: Vec<&(String, &DurationHistogram)> =
         curves.iter().filter(|(_, h)| !h.is_empty()).collect();
     let slowest_first: Vec<std::cmp::Reverse<u64>> = with_data
@@ -181,12 +176,12 @@ pub(crate) fn failover_cdf(curves: &[(String, &DurationHistogram)], path: &Path)
         }
         root.present()?;
     }
-    save(svg, path)
+    Ok(svg)
 }
 
 /// Availability per strategy and service with 95% confidence bars; with more than
 /// [`MAX_AVAILABILITY_BARS`], the least available.
-pub(crate) fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResult {
+fn availability_bars_svg(summaries: &[Summary]) -> Drawn {
     let all: Vec<(String, &str, f64, f64, f64)> = summaries
         .iter()
         .flat_map(|s| &s.services)
@@ -264,7 +259,7 @@ pub(crate) fn availability_bars(summaries: &[Summary], path: &Path) -> PlotResul
         }
         root.present()?;
     }
-    save(svg, path)
+    Ok(svg)
 }
 
 /// Most rows a timeline figure draws (28 px each); the Chrome trace of `--timeline` has
@@ -273,7 +268,7 @@ pub(crate) const MAX_TIMELINE_ROWS: usize = 80;
 
 /// The timeline of one replication: DOWN (red) and DEGRADED (orange) periods per row, for
 /// the first [`MAX_TIMELINE_ROWS`] rows to show a problem.
-pub(crate) fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotResult {
+fn timeline_svg(timeline: &Timeline, title: &str) -> Drawn {
     let rows = timeline.rows.len().clamp(1, MAX_TIMELINE_ROWS);
     let (unit, scale) = match timeline.horizon_s {
         h if h > 3.0 * 86_400.0 => ("days", 86_400.0),
@@ -327,7 +322,7 @@ pub(crate) fn timeline(timeline: &Timeline, title: &str, path: &Path) -> PlotRes
         }
         root.present()?;
     }
-    save(svg, path)
+    Ok(svg)
 }
 
 /// `--plot DIR`: the failover-time CDF, the availability bars and the shown replication's
@@ -342,11 +337,16 @@ impl PlotExporter {
         PlotExporter { dir }
     }
 
-    fn draw(&self, name: &str, drawn: PlotResult) -> Result<(), OutputError> {
-        drawn.map_err(|e| OutputError::Figure {
-            path: self.dir.join(name),
+    /// Stages a drawn figure as `name` in the directory.
+    fn draw(&self, name: &str, drawn: Drawn, staged: &mut Staged) -> Result<(), OutputError> {
+        let path = self.dir.join(name);
+        let svg = drawn.map_err(|e| OutputError::Figure {
+            path: path.clone(),
             message: e.to_string(),
-        })
+        })?;
+        staged
+            .write(&path, svg.as_bytes())
+            .map_err(|e| OutputError::write(&path, e))
     }
 }
 
@@ -362,6 +362,7 @@ impl Exporter for PlotExporter {
         self: Box<Self>,
         report: &StudyReport,
         _notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let (studies, summaries): (&[Study], &[Summary]) = match &report.results {
             Results::Summary {
@@ -374,7 +375,9 @@ impl Exporter for PlotExporter {
             } => (studies, &comparison.strategies),
             Results::Summary { study: None, .. } | Results::Shard(_) => return Ok(()),
         };
-        create_output_dir(&self.dir).map_err(|e| OutputError::write(&self.dir, e))?;
+        staged
+            .create_dir(&self.dir)
+            .map_err(|e| OutputError::write(&self.dir, e))?;
         let curves: Vec<(String, &DurationHistogram)> = studies
             .iter()
             .flat_map(|study| {
@@ -385,9 +388,9 @@ impl Exporter for PlotExporter {
             })
             .collect();
         let cdf = "failover-time-cdf.svg";
-        self.draw(cdf, failover_cdf(&curves, &self.dir.join(cdf)))?;
+        self.draw(cdf, failover_cdf_svg(&curves), staged)?;
         let bars = "availability.svg";
-        self.draw(bars, availability_bars(summaries, &self.dir.join(bars)))?;
+        self.draw(bars, availability_bars_svg(summaries), staged)?;
         let replays = report.replays;
         for (suffix, recorded) in replays.figures() {
             let name = format!("timeline{suffix}.svg");
@@ -397,7 +400,7 @@ impl Exporter for PlotExporter {
                 replays.replication,
                 suffix.replace('-', " ")
             );
-            self.draw(&name, timeline(recorded, &title, &self.dir.join(&name)))?;
+            self.draw(&name, timeline_svg(recorded, &title), staged)?;
         }
         Ok(())
     }
@@ -440,15 +443,14 @@ mod tests {
 
     #[test]
     fn figures_without_failovers_are_still_drawn() {
-        let dir = tempfile::tempdir().unwrap();
         let empty = DurationHistogram::new();
-        let path = dir.path().join("cdf.svg");
-        failover_cdf(&[("idle".to_string(), &empty)], &path).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
-        failover_cdf(&[], &path).unwrap();
-        let path = dir.path().join("timeline.svg");
-        timeline(&Timeline::default(), "nothing happened", &path).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        assert!(failover_cdf_svg(&[("idle".to_string(), &empty)])
+            .unwrap()
+            .contains("<svg"));
+        assert!(failover_cdf_svg(&[]).unwrap().contains("<svg"));
+        assert!(timeline_svg(&Timeline::default(), "nothing happened")
+            .unwrap()
+            .contains("<svg"));
     }
 
     #[test]

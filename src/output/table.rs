@@ -1,11 +1,38 @@
 //! The human-readable summary printed on stdout.
 
-use super::atomic::write_output;
+use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compare::Comparison;
 use crate::report::{ServiceSummary, Summary};
 use std::fmt::Write;
 use std::path::Path;
+
+/// `text` safe to show on a terminal: control characters (escape sequences, carriage
+/// returns, bells, C1 codes) and bidirectional overrides from the scenario's names are
+/// written as `\u{1b}`-style escapes; line breaks stay when `keep_lines`.
+pub(crate) fn terminal_safe(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_lines && c == '\n'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A name from the scenario as one table cell.
+fn cell(name: &str) -> String {
+    terminal_safe(name, false).into_owned()
+}
 
 /// A duration in seconds as a short human figure (`850ms`, `6.06s`, `14.5m`, `3.9h`), `-`
 /// when there is none.
@@ -39,7 +66,8 @@ pub(crate) fn write_columns(out: &mut String, rows: &[Vec<String>]) {
 fn heading(out: &mut String, scenario: &str, seed: u64, replications: u64, horizon_s: f64) {
     let _ = writeln!(
         out,
-        "scenario {scenario}  seed {seed}  replications {replications}  horizon {}",
+        "scenario {}  seed {seed}  replications {replications}  horizon {}",
+        cell(scenario),
         seconds(Some(horizon_s))
     );
 }
@@ -87,7 +115,7 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
             let _ = write!(
                 out,
                 "  {} {}: availability {:+.6} [{:+.6}, {:+.6}] {}",
-                d.service,
+                cell(&d.service),
                 d.strategy,
                 a.mean,
                 a.ci95_low,
@@ -135,8 +163,8 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
     for s in services.clone() {
         let a = &s.availability;
         rows.push(vec![
-            s.service.clone(),
-            s.strategy.clone(),
+            cell(&s.service),
+            cell(&s.strategy),
             format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
             a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
             seconds(Some(s.downtime_s_per_year)),
@@ -172,7 +200,13 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
             extras.push(format!("{} safety violations", s.safety_violations));
         }
         if !extras.is_empty() {
-            let _ = writeln!(out, "  {} {}: {}", s.service, s.strategy, extras.join("; "));
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                cell(&s.service),
+                cell(&s.strategy),
+                extras.join("; ")
+            );
         }
     }
 }
@@ -185,13 +219,31 @@ impl Exporter for TableExporter {
         self: Box<Self>,
         report: &StudyReport,
         _notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let text = match &report.results {
             Results::Summary { summary, .. } => render(summary),
             Results::Comparison { comparison, .. } => render_comparison(comparison),
             Results::Shard(_) => return Ok(()),
         };
-        write_output(Path::new("-"), text.as_bytes())
+        staged
+            .write(Path::new("-"), text.as_bytes())
             .map_err(|e| OutputError::write(Path::new("stdout"), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped_and_plain_text_is_not() {
+        assert_eq!(terminal_safe("db-1 é ∞", false), "db-1 é ∞");
+        assert_eq!(
+            terminal_safe("\u{1b}[2Jdb\r\u{7}\u{9b}x\u{202e}", false),
+            "\\u{1b}[2Jdb\\u{d}\\u{7}\\u{9b}x\\u{202e}"
+        );
+        assert_eq!(terminal_safe("a\nb\tc", true), "a\nb\\u{9}c");
+        assert_eq!(terminal_safe("a\nb", false), "a\\u{a}b");
     }
 }

@@ -1,7 +1,7 @@
 //! Timelines of one replication: node down periods and service states per vantage point,
 //! as Chrome trace-event JSON (opens in Perfetto or chrome://tracing) and for the SVG plot.
 
-use super::atomic::AtomicFile;
+use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::core::time::SimTime;
@@ -310,6 +310,7 @@ impl Exporter for TimelineExporter {
         self: Box<Self>,
         report: &StudyReport,
         notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let Some(recorded) = &report.replays.timeline else {
             return Ok(());
@@ -318,7 +319,7 @@ impl Exporter for TimelineExporter {
         let mut file = AtomicFile::create(path).map_err(|e| OutputError::write(path, e))?;
         recorded
             .write_chrome_trace(&mut file)
-            .and_then(|()| file.commit())
+            .and_then(|()| staged.stage(file))
             .map_err(|e| OutputError::write(path, e))?;
         if recorded.spans.len() >= MAX_SPANS {
             notes.push(format!(

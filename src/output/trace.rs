@@ -1,6 +1,6 @@
 //! `--trace`: one replication's events as JSON Lines, one event per line.
 
-use super::atomic::AtomicFile;
+use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::core::time::SimTime;
@@ -144,6 +144,7 @@ impl Exporter for TraceExporter {
         self: Box<Self>,
         report: &StudyReport,
         notes: &mut Vec<String>,
+        staged: &mut Staged,
     ) -> Result<(), OutputError> {
         let Some(trace) = self.trace else {
             return Ok(());
@@ -171,6 +172,8 @@ impl Exporter for TraceExporter {
                 ));
             }
         }
-        file.commit().map_err(|e| OutputError::write(&self.path, e))
+        staged
+            .stage(file)
+            .map_err(|e| OutputError::write(&self.path, e))
     }
 }

@@ -236,6 +236,172 @@ fn a_failing_check_exits_1_a_passing_one_0_and_a_malformed_one_2() {
 }
 
 #[test]
+fn a_check_naming_an_unknown_service_is_refused_before_any_work_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("summary.json");
+    let csv = dir.path().join("csv");
+    for command in ["run", "compare"] {
+        let output = failsim()
+            .args([
+                command,
+                "scenarios/quickstart.json",
+                "--check",
+                "dbb.availability>=0.9",
+            ])
+            .arg("--json")
+            .arg(&json)
+            .arg("--csv")
+            .arg(&csv)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(
+                "--check: check `dbb.availability>=0.9` names service `dbb`, which the \
+                 scenario does not have; did you mean `db`?"
+            ),
+            "{command}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{command}"
+        );
+    }
+    let output = failsim()
+        .args(["recommend", "scenarios/quickstart.json"])
+        .args(["--slo", "api.availability>=0.9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--slo: check `api.availability>=0.9` names service `api`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_output_onto_the_scenario_file_is_refused_under_any_of_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.json");
+    std::fs::copy("scenarios/quickstart.json", &scenario).unwrap();
+    let original = std::fs::read(&scenario).unwrap();
+    std::os::unix::fs::symlink(&scenario, dir.path().join("alias.json")).unwrap();
+    let through_dot = dir.path().join(".").join("scenario.json");
+    for flag in ["--json", "--trace", "--timeline"] {
+        for output in [
+            scenario.clone(),
+            dir.path().join("alias.json"),
+            through_dot.clone(),
+        ] {
+            let result = failsim()
+                .args(["run", "--replications", "2"])
+                .arg(&scenario)
+                .arg(flag)
+                .arg(&output)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8(result.stderr).unwrap();
+            assert_eq!(result.status.code(), Some(2), "{flag} {output:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("{flag} {}", output.display()))
+                    && stderr.contains(&format!("the input file {}", scenario.display())),
+                "{stderr}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&scenario).unwrap(), original);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn a_dangling_symbolic_link_given_as_output_stays_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("latest.json");
+    std::os::unix::fs::symlink("summary-1.json", &link).unwrap();
+    let output = failsim()
+        .args([
+            "run",
+            "scenarios/quickstart.json",
+            "--replications",
+            "2",
+            "--json",
+        ])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(dir.path().join("summary-1.json")).unwrap();
+    assert!(written.contains("\"scenario_hash\""), "{written}");
+}
+
+#[test]
+fn hostile_names_reach_neither_the_terminal_nor_a_spreadsheet_as_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("scenarios/quickstart.json")
+        .unwrap()
+        .replace("\"db1\"", "\"=HYPERLINK(1)\"")
+        .replace(
+            "\"name\": \"db\"",
+            "\"name\": \"@\\u001b]0;pwned\\u0007db\"",
+        );
+    let scenario = dir.path().join("hostile.json");
+    std::fs::write(&scenario, text).unwrap();
+    let csv = dir.path().join("csv");
+    let output = failsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--replications", "5", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("@\\u{1b}]0;pwned\\u{7}db"), "{stdout}");
+    let failovers = std::fs::read_to_string(csv.join("failovers.csv")).unwrap();
+    assert!(failovers.contains("'=HYPERLINK(1)"), "{failovers}");
+    let mut rows = csv::Reader::from_path(csv.join("replications.csv")).unwrap();
+    for row in rows.records() {
+        let row = row.unwrap();
+        assert!(row[1].starts_with("'@"), "{row:?}");
+        for number in [0, 3, 4, 5, 6, 7, 8, 9] {
+            row[number].parse::<f64>().unwrap();
+        }
+    }
+    // Messages too: an unknown service named with an escape sequence in --check.
+    let output = failsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--check", "x\u{1b}[2J.availability>=0.9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && stderr.contains("x\\u{1b}[2J"),
+        "{stderr:?}"
+    );
+}
+
+#[test]
 fn overrides_that_ask_for_centuries_of_work_are_refused_before_running() {
     let output = failsim()
         .args([
@@ -526,5 +692,36 @@ fn a_partial_compare_whose_strategies_stopped_apart_is_refused_and_writes_nothin
         stderr.contains("the strategies stopped after different numbers of complete replications"),
         "{stderr}"
     );
+    assert!(!out.exists());
+}
+
+#[test]
+fn merge_refuses_an_output_onto_a_shard_and_a_check_on_an_unknown_service_writing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    quickstart_shards(dir.path());
+    let parts = [dir.path().join("part1.json"), dir.path().join("part2.json")];
+    let before = std::fs::read(&parts[1]).unwrap();
+    let onto_a_part = failsim()
+        .arg("merge")
+        .args(&parts)
+        .arg("--json")
+        .arg(&parts[1])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(onto_a_part.stderr).unwrap();
+    assert_eq!(onto_a_part.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("this is the input file"), "{stderr}");
+    assert_eq!(std::fs::read(&parts[1]).unwrap(), before);
+    let out = dir.path().join("merged.json");
+    let unknown = failsim()
+        .arg("merge")
+        .args(&parts)
+        .args(["--check", "dbb.availability>=0.9", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(unknown.stderr).unwrap();
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean `db`?"), "{stderr}");
     assert!(!out.exists());
 }

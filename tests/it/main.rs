@@ -1,6 +1,7 @@
 //! failsim's integration tests in one binary (one link instead of one per file, which
 //! keeps the edit–test loop short); each module is one behaviour.
 
+mod all_or_nothing;
 mod bad_inputs;
 mod cli;
 mod common;
