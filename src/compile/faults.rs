@@ -195,7 +195,7 @@ pub(super) fn compile(
         let keys = nodes
             .iter()
             .map(|&node| {
-                let name = &topology.nodes[node as usize].name;
+                let name = &topology.nodes[node.index()].name;
                 identities.key(
                     [identity.as_slice(), std::slice::from_ref(name)].concat(),
                     &path,
@@ -566,7 +566,7 @@ fn action(
                         if !seen.insert(node) {
                             check.fail(item, format!("node `{name}` is in two groups"));
                         }
-                        group_of[node as usize] = g as u16;
+                        group_of[node.index()] = g as u16;
                     }
                 }
             }
@@ -591,7 +591,7 @@ fn action(
             let isolated = check.nodes(names, &list.nodes, &format!("{path}.isolate.nodes"));
             let mut group_of = vec![0u16; topology.len()];
             for (i, node) in isolated.iter().enumerate() {
-                group_of[*node as usize] = i as u16 + 1;
+                group_of[node.index()] = i as u16 + 1;
             }
             ("isolate", Action::Partition(group_of))
         }
@@ -688,6 +688,6 @@ fn link_ends(
             check.require(a != b, path.to_string(), "a link joins two different nodes");
             (a, b)
         }
-        _ => (0, 0),
+        _ => (NodeId::new(0), NodeId::new(0)),
     }
 }

@@ -20,7 +20,7 @@ fn place(topology: &Topology, placement: &Placement) -> Vec<NodeId> {
         if chosen.len() == placement.count as usize {
             break;
         }
-        let info = &topology.nodes[node as usize];
+        let info = &topology.nodes[node.index()];
         let group = match placement.spread {
             Spread::Zone => Some(info.zone),
             Spread::Region => Some(info.region),

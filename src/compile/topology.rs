@@ -57,8 +57,8 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         let first = nodes.len();
         generated_links.extend(generated.links.iter().map(|l| {
             (
-                (first + l.from) as NodeId,
-                (first + l.to) as NodeId,
+                NodeId::new(first + l.from),
+                NodeId::new(first + l.to),
                 l.latency.nanos(),
             )
         }));
@@ -81,7 +81,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             check.fail(format!("{path}.id"), "a node id must not be empty");
         }
         if by_name
-            .insert(node.id.clone(), infos.len() as NodeId)
+            .insert(node.id.clone(), NodeId::new(infos.len()))
             .is_some()
         {
             check.fail(
@@ -129,7 +129,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     let mut graph =
         UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
     for i in 0..infos.len() {
-        graph.add_node(i as NodeId);
+        graph.add_node(NodeId::new(i));
     }
     for (link, path) in &links {
         let a = check.node(&by_name, &link.from, format!("{path}.from"));
@@ -184,7 +184,7 @@ mod tests {
             .iter()
             .map(|edge| {
                 let name = |index: petgraph::graph::NodeIndex| {
-                    topology.nodes[topology.graph[index] as usize].name.clone()
+                    topology.nodes[topology.graph[index].index()].name.clone()
                 };
                 (name(edge.source()), name(edge.target()), edge.weight)
             })

@@ -82,15 +82,16 @@ impl Topology {
 
     /// Nodes matching a predicate, in id order.
     pub fn nodes_where(&self, keep: impl Fn(&NodeInfo) -> bool) -> Vec<NodeId> {
-        (0..self.nodes.len() as NodeId)
-            .filter(|&i| keep(&self.nodes[i as usize]))
+        (0..self.nodes.len())
+            .filter(|&i| keep(&self.nodes[i]))
+            .map(NodeId::new)
             .collect()
     }
 
     /// The latency of the implied link between two nodes.
     pub fn implied_latency(&self, a: NodeId, b: NodeId) -> Option<Nanos> {
         let implied = self.implied?;
-        let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+        let (na, nb) = (&self.nodes[a.index()], &self.nodes[b.index()]);
         Some(if na.zone == nb.zone {
             implied.zone
         } else if na.region == nb.region {
@@ -102,6 +103,11 @@ impl Topology {
 
     /// The graph index of a node.
     pub fn graph_index(node: NodeId) -> NodeIndex {
-        NodeIndex::new(node as usize)
+        NodeIndex::new(node.index())
+    }
+
+    /// The node at a graph index (the inverse of [`Topology::graph_index`]).
+    pub fn node_at(index: NodeIndex) -> NodeId {
+        NodeId::new(index.index())
     }
 }

@@ -4,6 +4,7 @@
 use super::atomic::{create_output_dir, AtomicFile};
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compile::CompiledScenario;
+use crate::core::ids::NodeId;
 use crate::report::Study;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::faults::FaultRegistry;
@@ -102,7 +103,7 @@ impl CsvExporter {
         for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
                 let node =
-                    |n: Option<u32>| n.map(|n| names[n as usize].clone()).unwrap_or_default();
+                    |n: Option<NodeId>| n.map(|n| names[n.index()].clone()).unwrap_or_default();
                 self.failovers
                     .write_record([
                         outcome.replication.to_string(),

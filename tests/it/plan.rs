@@ -213,12 +213,12 @@ fn an_emitted_scenario_validates_and_runs() {
         let regions: std::collections::BTreeSet<u32> = service
             .replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].region)
+            .map(|&r| topology.nodes[r.index()].region)
             .collect();
         let zones: std::collections::BTreeSet<u32> = service
             .replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].zone)
+            .map(|&r| topology.nodes[r.index()].zone)
             .collect();
         if service.strategy.name() == StrategyName::Geographic {
             assert_eq!(regions.len(), 2, "{}", service.name);

@@ -80,7 +80,7 @@ fn regions(service: &Service, site: &Site, check: &mut Checker) -> Vec<u32> {
         let mut seen = BTreeSet::new();
         site.replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].region)
+            .map(|&r| topology.nodes[r.index()].region)
             .filter(|r| seen.insert(*r))
             .collect()
     };
