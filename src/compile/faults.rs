@@ -3,7 +3,7 @@
 
 use crate::core::rng::StreamKey;
 use crate::core::time::Nanos;
-use crate::net::topology::{NodeId, Topology};
+use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{BurstProcess, Dependency, FaultAction, Faults, Role};
@@ -262,9 +262,9 @@ pub(super) fn compile(
                     continue;
                 };
                 let nodes = if kind == "zone_outage" {
-                    topology.zone_nodes(index as u32)
+                    topology.zone_nodes(ZoneId::new(index))
                 } else {
-                    topology.region_nodes(index as u32)
+                    topology.region_nodes(RegionId::new(index))
                 };
                 plan.outages.push(OutageSpec {
                     id: format!("{}:{target}", process.id.as_deref().unwrap_or(kind)),
@@ -518,7 +518,10 @@ fn action(
             )
         }
         FaultAction::CrashZone(zone) => match topology.zones.iter().position(|z| &z.name == zone) {
-            Some(z) => ("crash_zone", Action::Crash(topology.zone_nodes(z as u32))),
+            Some(z) => (
+                "crash_zone",
+                Action::Crash(topology.zone_nodes(ZoneId::new(z))),
+            ),
             None => {
                 check.fail(
                     format!("{path}.crash_zone"),
@@ -531,7 +534,7 @@ fn action(
         {
             Some(r) => (
                 "crash_region",
-                Action::Crash(topology.region_nodes(r as u32)),
+                Action::Crash(topology.region_nodes(RegionId::new(r))),
             ),
             None => {
                 check.fail(
@@ -601,7 +604,7 @@ fn action(
                     let group_of = topology
                         .nodes
                         .iter()
-                        .map(|n| u16::from(n.region == r as u32))
+                        .map(|n| u16::from(n.region == RegionId::new(r)))
                         .collect();
                     ("isolate_region", Action::Partition(group_of))
                 }

@@ -3,7 +3,9 @@
 
 use super::MAX_NODES;
 use crate::core::time::Nanos;
-use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::net::topology::{
+    ImpliedLatencies, NodeId, NodeInfo, RegionId, Topology, ZoneId, ZoneInfo,
+};
 use crate::scenarios::check::Checker;
 use crate::scenarios::generators::generate;
 use crate::scenarios::model::{Generator, LinkSpec, NodeSpec};
@@ -96,7 +98,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         );
         let region = *region_index.entry(node.region.clone()).or_insert_with(|| {
             regions.push(node.region.clone());
-            regions.len() as u32 - 1
+            RegionId::new(regions.len() - 1)
         });
         let zone_name = node
             .zone
@@ -107,14 +109,14 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                 name: zone_name.clone(),
                 region,
             });
-            zones.len() as u32 - 1
+            ZoneId::new(zones.len() - 1)
         });
-        if zones[zone as usize].region != region {
+        if zones[zone.index()].region != region {
             check.fail(
                 format!("{path}.zone"),
                 format!(
                     "zone `{zone_name}` already belongs to region `{}`",
-                    regions[zones[zone as usize].region as usize]
+                    regions[zones[zone.index()].region.index()]
                 ),
             );
         }

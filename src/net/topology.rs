@@ -5,7 +5,7 @@ use crate::scenarios::model::Role;
 use petgraph::graph::{NodeIndex, UnGraph};
 use std::collections::BTreeMap;
 
-pub(crate) use crate::core::ids::NodeId;
+pub(crate) use crate::core::ids::{NodeId, RegionId, ZoneId};
 
 /// One node as the engine sees it.
 #[derive(Clone, Debug)]
@@ -13,9 +13,9 @@ pub struct NodeInfo {
     /// The id from the scenario file.
     pub name: String,
     /// Index into [`Topology::regions`].
-    pub region: u32,
+    pub region: RegionId,
     /// Index into [`Topology::zones`].
-    pub zone: u32,
+    pub zone: ZoneId,
     /// What the node is.
     pub role: Role,
     /// Capacity in demand units.
@@ -28,7 +28,7 @@ pub struct ZoneInfo {
     /// Zone name.
     pub name: String,
     /// Index into [`Topology::regions`].
-    pub region: u32,
+    pub region: RegionId,
 }
 
 /// Latencies of implied links, by class.
@@ -71,12 +71,12 @@ impl Topology {
     }
 
     /// Nodes of a zone.
-    pub fn zone_nodes(&self, zone: u32) -> Vec<NodeId> {
+    pub fn zone_nodes(&self, zone: ZoneId) -> Vec<NodeId> {
         self.nodes_where(|n| n.zone == zone)
     }
 
     /// Nodes of a region.
-    pub fn region_nodes(&self, region: u32) -> Vec<NodeId> {
+    pub fn region_nodes(&self, region: RegionId) -> Vec<NodeId> {
         self.nodes_where(|n| n.region == region)
     }
 
