@@ -8,6 +8,7 @@
 //! `cargo bench --bench engine`; `FAILSIM_BENCH_QUICK=1` shortens the runs.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use failsim::core::ids::NodeId;
 use failsim::core::time::SimTime;
 use failsim::sim::event::Event;
 use failsim::sim::queue::EventQueue;
@@ -33,7 +34,7 @@ fn delays(n: usize) -> Vec<u64> {
 
 fn timer(i: u64) -> Event {
     Event::NodeFail {
-        node: i as u32,
+        node: NodeId::new(i as usize),
         process: 0,
         lane: i as u32,
     }
@@ -59,7 +60,7 @@ impl Ours {
             let (at, event) = self.queue.pop().expect("the hold model never empties");
             self.now = at.0;
             if let Event::NodeFail { node, .. } = event {
-                checksum = checksum.wrapping_add(node as u64);
+                checksum = checksum.wrapping_add(node.index() as u64);
             }
             let delay = delays[i as usize % delays.len()];
             self.queue.schedule(SimTime(self.now + delay), timer(i));

@@ -3,7 +3,7 @@
 
 use crate::core::rng::StreamKey;
 use crate::core::time::Nanos;
-use crate::net::topology::{NodeId, Topology};
+use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{BurstProcess, Dependency, FaultAction, Faults, Role};
@@ -195,7 +195,7 @@ pub(super) fn compile(
         let keys = nodes
             .iter()
             .map(|&node| {
-                let name = &topology.nodes[node as usize].name;
+                let name = &topology.nodes[node.index()].name;
                 identities.key(
                     [identity.as_slice(), std::slice::from_ref(name)].concat(),
                     &path,
@@ -262,9 +262,9 @@ pub(super) fn compile(
                     continue;
                 };
                 let nodes = if kind == "zone_outage" {
-                    topology.zone_nodes(index as u32)
+                    topology.zone_nodes(ZoneId::new(index))
                 } else {
-                    topology.region_nodes(index as u32)
+                    topology.region_nodes(RegionId::new(index))
                 };
                 plan.outages.push(OutageSpec {
                     id: format!("{}:{target}", process.id.as_deref().unwrap_or(kind)),
@@ -443,7 +443,7 @@ fn check_dependency_cycles(
         let mut names: Vec<&str> = (0..cycle.len())
             .map(|k| {
                 let (node, _, _) = edges[cycle[(first + k) % cycle.len()]];
-                topology.nodes[node as usize].name.as_str()
+                topology.nodes[node.index()].name.as_str()
             })
             .collect();
         names.push(names[0]);
@@ -616,7 +616,10 @@ fn action(
             )
         }
         FaultAction::CrashZone(zone) => match topology.zones.iter().position(|z| &z.name == zone) {
-            Some(z) => ("crash_zone", Action::Crash(topology.zone_nodes(z as u32))),
+            Some(z) => (
+                "crash_zone",
+                Action::Crash(topology.zone_nodes(ZoneId::new(z))),
+            ),
             None => {
                 check.fail(
                     format!("{path}.crash_zone"),
@@ -629,7 +632,7 @@ fn action(
         {
             Some(r) => (
                 "crash_region",
-                Action::Crash(topology.region_nodes(r as u32)),
+                Action::Crash(topology.region_nodes(RegionId::new(r))),
             ),
             None => {
                 check.fail(
@@ -664,7 +667,7 @@ fn action(
                         if !seen.insert(node) {
                             check.fail(item, format!("node `{name}` is in two groups"));
                         }
-                        group_of[node as usize] = g as u16;
+                        group_of[node.index()] = g as u16;
                     }
                 }
             }
@@ -689,7 +692,7 @@ fn action(
             let isolated = check.nodes(names, &list.nodes, &format!("{path}.isolate.nodes"));
             let mut group_of = vec![0u16; topology.len()];
             for (i, node) in isolated.iter().enumerate() {
-                group_of[*node as usize] = i as u16 + 1;
+                group_of[node.index()] = i as u16 + 1;
             }
             ("isolate", Action::Partition(group_of))
         }
@@ -699,7 +702,7 @@ fn action(
                     let group_of = topology
                         .nodes
                         .iter()
-                        .map(|n| u16::from(n.region == r as u32))
+                        .map(|n| u16::from(n.region == RegionId::new(r)))
                         .collect();
                     ("isolate_region", Action::Partition(group_of))
                 }
@@ -786,19 +789,20 @@ fn link_ends(
             check.require(a != b, path.to_string(), "a link joins two different nodes");
             (a, b)
         }
-        _ => (0, 0),
+        _ => (NodeId::new(0), NodeId::new(0)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::dependency_cycles;
+    use crate::core::ids::NodeId;
 
-    fn cycles(edges: &[(u32, u32)]) -> Vec<Vec<usize>> {
+    fn cycles(edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
         let edges: Vec<_> = edges
             .iter()
             .enumerate()
-            .map(|(i, &(a, b))| (a, b, i))
+            .map(|(i, &(a, b))| (NodeId::new(a), NodeId::new(b), i))
             .collect();
         dependency_cycles(&edges)
     }

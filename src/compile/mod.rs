@@ -76,7 +76,7 @@ impl CompiledScenario {
         self.services[service as usize]
             .vantages
             .get(vantage as usize)
-            .map_or("global", |&node| &self.topology.nodes[node as usize].name)
+            .map_or("global", |&node| &self.topology.nodes[node.index()].name)
     }
 }
 

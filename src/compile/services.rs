@@ -20,10 +20,10 @@ fn place(topology: &Topology, placement: &Placement) -> Vec<NodeId> {
         if chosen.len() == placement.count as usize {
             break;
         }
-        let info = &topology.nodes[node as usize];
+        let info = &topology.nodes[node.index()];
         let group = match placement.spread {
-            Spread::Zone => Some(info.zone),
-            Spread::Region => Some(info.region),
+            Spread::Zone => Some(info.zone.index()),
+            Spread::Region => Some(info.region.index()),
             Spread::None => None,
         };
         if group.is_none_or(|g| used_groups.insert(g)) {
@@ -226,9 +226,10 @@ fn replication_settings(replication: &crate::scenarios::model::Replication) -> R
 #[cfg(test)]
 mod tests {
     use crate::compile::{compile, Problem};
+    use crate::core::ids::RegionId;
     use crate::scenarios::model::Scenario;
 
-    fn geographic_regions(geographic: &str) -> Result<Vec<u32>, Vec<Problem>> {
+    fn geographic_regions(geographic: &str) -> Result<Vec<RegionId>, Vec<Problem>> {
         let scenario: Scenario = serde_json::from_str(&format!(
             r#"{{"horizon": "10d",
                 "topology": {{"nodes": [{{"id": "e", "region": "east"}},
@@ -246,8 +247,9 @@ mod tests {
     #[test]
     fn backups_without_a_primary_keep_the_first_replica_region_as_primary() {
         let region = |name: &str| ["east", "central", "west"].iter().position(|r| *r == name);
-        let names =
-            |order: Vec<u32>| -> Vec<usize> { order.into_iter().map(|r| r as usize).collect() };
+        let names = |order: Vec<RegionId>| -> Vec<usize> {
+            order.into_iter().map(RegionId::index).collect()
+        };
         let listed = names(geographic_regions(r#"{"backup_regions": ["west"]}"#).unwrap());
         let east = region("east").unwrap();
         let west = region("west").unwrap();

@@ -3,7 +3,9 @@
 
 use super::MAX_NODES;
 use crate::core::time::Nanos;
-use crate::net::topology::{ImpliedLatencies, NodeId, NodeInfo, Topology, ZoneInfo};
+use crate::net::topology::{
+    ImpliedLatencies, NodeId, NodeInfo, RegionId, Topology, ZoneId, ZoneInfo,
+};
 use crate::scenarios::check::Checker;
 use crate::scenarios::generators::generate;
 use crate::scenarios::model::{Generator, LinkSpec, NodeSpec};
@@ -65,8 +67,8 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         let first = nodes.len();
         generated_links.extend(generated.links.iter().map(|l| {
             (
-                (first + l.from) as NodeId,
-                (first + l.to) as NodeId,
+                NodeId::new(first + l.from),
+                NodeId::new(first + l.to),
                 l.latency.nanos(),
             )
         }));
@@ -102,7 +104,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             }
         }
         if by_name
-            .insert(node.id.clone(), infos.len() as NodeId)
+            .insert(node.id.clone(), NodeId::new(infos.len()))
             .is_some()
         {
             check.fail(
@@ -117,7 +119,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         );
         let region = *region_index.entry(node.region.clone()).or_insert_with(|| {
             regions.push(node.region.clone());
-            regions.len() as u32 - 1
+            RegionId::new(regions.len() - 1)
         });
         let zone_name = node
             .zone
@@ -128,14 +130,14 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                 name: zone_name.clone(),
                 region,
             });
-            zones.len() as u32 - 1
+            ZoneId::new(zones.len() - 1)
         });
-        if zones[zone as usize].region != region {
+        if zones[zone.index()].region != region {
             check.fail(
                 format!("{path}.zone"),
                 format!(
                     "zone `{zone_name}` already belongs to region `{}`",
-                    regions[zones[zone as usize].region as usize]
+                    regions[zones[zone.index()].region.index()]
                 ),
             );
         }
@@ -150,7 +152,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     let mut graph =
         UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
     for i in 0..infos.len() {
-        graph.add_node(i as NodeId);
+        graph.add_node(NodeId::new(i));
     }
     for (link, path) in &links {
         let a = check.node(&by_name, &link.from, format!("{path}.from"));
@@ -205,7 +207,7 @@ mod tests {
             .iter()
             .map(|edge| {
                 let name = |index: petgraph::graph::NodeIndex| {
-                    topology.nodes[topology.graph[index] as usize].name.clone()
+                    topology.nodes[topology.graph[index].index()].name.clone()
                 };
                 (name(edge.source()), name(edge.target()), edge.weight)
             })

@@ -1,5 +1,6 @@
 //! Failover records: one per attempt, with every field of DESIGN §6.
 
+use crate::core::ids::NodeId;
 use crate::core::time::{Nanos, SimTime};
 use serde::{Deserialize, Serialize};
 
@@ -74,9 +75,9 @@ pub struct FailoverRecord {
     /// Writes lost, as a span of time (replication lag at the fault).
     pub data_loss: Nanos,
     /// The replica that failed (node id), if one.
-    pub from: Option<u32>,
+    pub from: Option<NodeId>,
     /// The replica that took over (node id), if one.
-    pub to: Option<u32>,
+    pub to: Option<NodeId>,
     /// 0 for the first attempt after a fault, then 1, 2, ... for retries.
     pub attempt: u32,
 }

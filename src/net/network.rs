@@ -36,7 +36,7 @@ struct ActivePartition {
 #[derive(Default)]
 struct PathCache {
     epoch: u64,
-    components: Option<Vec<u32>>,
+    components: Option<Vec<usize>>,
     distances: BTreeMap<NodeId, Vec<Nanos>>,
 }
 
@@ -77,12 +77,12 @@ impl Network {
 
     /// Whether a node is up.
     pub(crate) fn is_up(&self, node: NodeId) -> bool {
-        self.down_causes[node as usize] == 0
+        self.down_causes[node.index()] == 0
     }
 
     /// Adds one reason for `node` to be down; returns true if it just went down.
     pub(crate) fn crash(&mut self, node: NodeId) -> bool {
-        let causes = &mut self.down_causes[node as usize];
+        let causes = &mut self.down_causes[node.index()];
         *causes += 1;
         let went_down = *causes == 1;
         if went_down {
@@ -93,7 +93,7 @@ impl Network {
 
     /// Removes one reason for `node` to be down; returns true if it just came up.
     pub(crate) fn repair(&mut self, node: NodeId) -> bool {
-        let causes = &mut self.down_causes[node as usize];
+        let causes = &mut self.down_causes[node.index()];
         debug_assert!(*causes > 0, "repair of a node that is not down");
         *causes = causes.saturating_sub(1);
         let came_up = *causes == 0;
@@ -158,7 +158,7 @@ impl Network {
     fn link_usable(&self, a: NodeId, b: NodeId) -> bool {
         self.is_up(a)
             && self.is_up(b)
-            && self.label[a as usize] == self.label[b as usize]
+            && self.label[a.index()] == self.label[b.index()]
             && self.link_fault(a, b).cuts == 0
     }
 
@@ -178,7 +178,7 @@ impl Network {
         } else {
             self.with_cache(|network, cache| {
                 let components = cache.components.get_or_insert_with(|| network.components());
-                components[from as usize] == components[to as usize]
+                components[from.index()] == components[to.index()]
             })
         }
     }
@@ -207,7 +207,7 @@ impl Network {
                     .distances
                     .entry(from)
                     .or_insert_with(|| network.shortest_paths(from));
-                let d = distances[to as usize];
+                let d = distances[to.index()];
                 (d != Nanos::MAX).then_some(d)
             })
         }
@@ -226,7 +226,8 @@ impl Network {
 
     fn implied_detour(&self, from: NodeId, to: NodeId) -> Option<Nanos> {
         let topology = &self.topology;
-        (0..topology.len() as NodeId)
+        (0..topology.len())
+            .map(NodeId::new)
             .filter(|&via| via != from && via != to)
             .filter(|&via| self.link_usable(from, via) && self.link_usable(via, to))
             .filter_map(|via| {
@@ -249,16 +250,16 @@ impl Network {
         f(self, &mut cache)
     }
 
-    fn components(&self) -> Vec<u32> {
+    fn components(&self) -> Vec<usize> {
         let graph = &self.topology.graph;
-        let mut sets = UnionFind::<u32>::new(self.topology.len());
+        let mut sets = UnionFind::<usize>::new(self.topology.len());
         for edge in graph.edge_references() {
             let (a, b) = (
-                edge.source().index() as NodeId,
-                edge.target().index() as NodeId,
+                Topology::node_at(edge.source()),
+                Topology::node_at(edge.target()),
             );
             if self.link_usable(a, b) {
-                sets.union(a, b);
+                sets.union(a.index(), b.index());
             }
         }
         sets.into_labeling()
@@ -268,14 +269,14 @@ impl Network {
         let graph = &self.topology.graph;
         let usable = EdgeFiltered::from_fn(graph, |edge: petgraph::graph::EdgeReference<Nanos>| {
             self.link_usable(
-                edge.source().index() as NodeId,
-                edge.target().index() as NodeId,
+                Topology::node_at(edge.source()),
+                Topology::node_at(edge.target()),
             )
         });
         let costs = petgraph::algo::dijkstra(&usable, Topology::graph_index(from), None, |edge| {
             let (a, b) = (
-                edge.source().index() as NodeId,
-                edge.target().index() as NodeId,
+                Topology::node_at(edge.source()),
+                Topology::node_at(edge.target()),
             );
             *edge.weight() + self.link_fault(a, b).added_latency
         });
@@ -308,31 +309,31 @@ mod tests {
         let mut network = two_nodes();
         let overlapping = 65_536 + 2;
         for i in 0..overlapping {
-            assert_eq!(network.crash(0), i == 0, "crash {i}");
-            assert!(!network.is_up(0), "up after crash {i}");
+            assert_eq!(network.crash(NodeId::new(0)), i == 0, "crash {i}");
+            assert!(!network.is_up(NodeId::new(0)), "up after crash {i}");
         }
         for i in 0..overlapping - 1 {
-            assert!(!network.repair(0), "came up at repair {i}");
-            assert!(!network.is_up(0));
+            assert!(!network.repair(NodeId::new(0)), "came up at repair {i}");
+            assert!(!network.is_up(NodeId::new(0)));
         }
-        assert!(network.repair(0));
-        assert!(network.is_up(0));
+        assert!(network.repair(NodeId::new(0)));
+        assert!(network.is_up(NodeId::new(0)));
     }
 
     #[test]
     fn a_link_under_65_536_overlapping_cuts_stays_cut_until_the_last_restore() {
         let mut network = two_nodes();
-        let usable = |n: &Network| n.link_usable(0, 1);
+        let usable = |n: &Network| n.link_usable(NodeId::new(0), NodeId::new(1));
         assert!(usable(&network));
         for _ in 0..65_536 {
-            network.set_link_cut(0, 1, true);
+            network.set_link_cut(NodeId::new(0), NodeId::new(1), true);
         }
         assert!(!usable(&network));
         for _ in 0..65_535 {
-            network.set_link_cut(0, 1, false);
+            network.set_link_cut(NodeId::new(0), NodeId::new(1), false);
         }
         assert!(!usable(&network));
-        network.set_link_cut(0, 1, false);
+        network.set_link_cut(NodeId::new(0), NodeId::new(1), false);
         assert!(usable(&network));
     }
 }

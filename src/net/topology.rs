@@ -5,7 +5,7 @@ use crate::scenarios::model::Role;
 use petgraph::graph::{NodeIndex, UnGraph};
 use std::collections::BTreeMap;
 
-pub(crate) use crate::core::ids::NodeId;
+pub(crate) use crate::core::ids::{NodeId, RegionId, ZoneId};
 
 /// One node as the engine sees it.
 #[derive(Clone, Debug)]
@@ -13,9 +13,9 @@ pub struct NodeInfo {
     /// The id from the scenario file.
     pub name: String,
     /// Index into [`Topology::regions`].
-    pub region: u32,
+    pub region: RegionId,
     /// Index into [`Topology::zones`].
-    pub zone: u32,
+    pub zone: ZoneId,
     /// What the node is.
     pub role: Role,
     /// Capacity in demand units.
@@ -28,7 +28,7 @@ pub struct ZoneInfo {
     /// Zone name.
     pub name: String,
     /// Index into [`Topology::regions`].
-    pub region: u32,
+    pub region: RegionId,
 }
 
 /// Latencies of implied links, by class.
@@ -71,26 +71,27 @@ impl Topology {
     }
 
     /// Nodes of a zone.
-    pub fn zone_nodes(&self, zone: u32) -> Vec<NodeId> {
+    pub fn zone_nodes(&self, zone: ZoneId) -> Vec<NodeId> {
         self.nodes_where(|n| n.zone == zone)
     }
 
     /// Nodes of a region.
-    pub fn region_nodes(&self, region: u32) -> Vec<NodeId> {
+    pub fn region_nodes(&self, region: RegionId) -> Vec<NodeId> {
         self.nodes_where(|n| n.region == region)
     }
 
     /// Nodes matching a predicate, in id order.
     pub fn nodes_where(&self, keep: impl Fn(&NodeInfo) -> bool) -> Vec<NodeId> {
-        (0..self.nodes.len() as NodeId)
-            .filter(|&i| keep(&self.nodes[i as usize]))
+        (0..self.nodes.len())
+            .filter(|&i| keep(&self.nodes[i]))
+            .map(NodeId::new)
             .collect()
     }
 
     /// The latency of the implied link between two nodes.
     pub fn implied_latency(&self, a: NodeId, b: NodeId) -> Option<Nanos> {
         let implied = self.implied?;
-        let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+        let (na, nb) = (&self.nodes[a.index()], &self.nodes[b.index()]);
         Some(if na.zone == nb.zone {
             implied.zone
         } else if na.region == nb.region {
@@ -102,6 +103,11 @@ impl Topology {
 
     /// The graph index of a node.
     pub fn graph_index(node: NodeId) -> NodeIndex {
-        NodeIndex::new(node as usize)
+        NodeIndex::new(node.index())
+    }
+
+    /// The node at a graph index (the inverse of [`Topology::graph_index`]).
+    pub fn node_at(index: NodeIndex) -> NodeId {
+        NodeId::new(index.index())
     }
 }

@@ -4,6 +4,7 @@
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compile::CompiledScenario;
+use crate::core::ids::NodeId;
 use crate::report::Study;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::faults::FaultRegistry;
@@ -114,7 +115,7 @@ impl CsvExporter {
         for (service, spec) in outcome.services.iter().zip(&scenario.services) {
             for record in &service.records {
                 let node =
-                    |n: Option<u32>| n.map(|n| text_cell(&names[n as usize])).unwrap_or_default();
+                    |n: Option<NodeId>| n.map(|n| text_cell(&names[n.index()])).unwrap_or_default();
                 self.failovers
                     .write_record([
                         outcome.replication.to_string(),

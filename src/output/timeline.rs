@@ -4,6 +4,7 @@
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
+use crate::core::ids::NodeId;
 use crate::core::time::SimTime;
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
@@ -51,7 +52,7 @@ pub struct Timeline {
 /// What a row shows, in the engine's indices, so recording never formats a label twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum RowKey {
-    Node(u32),
+    Node(NodeId),
     Service { service: u32, vantage: u32 },
 }
 
@@ -77,7 +78,7 @@ impl TimelineRecorder<'_> {
         }
         let label = match key {
             RowKey::Node(node) => {
-                format!("node {}", self.scenario.topology.nodes[node as usize].name)
+                format!("node {}", self.scenario.topology.nodes[node.index()].name)
             }
             RowKey::Service { service, vantage } => format!(
                 "{} @ {}",

@@ -3,6 +3,7 @@
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
+use crate::core::ids::NodeId;
 use crate::core::time::SimTime;
 use crate::sim::faults::FaultRegistry;
 use crate::sim::trace::{TraceEvent, TraceSink};
@@ -42,8 +43,8 @@ impl<W: Write> JsonLinesTrace<W> {
         }
     }
 
-    fn node(&self, node: u32) -> &str {
-        &self.scenario.topology.nodes[node as usize].name
+    fn node(&self, node: NodeId) -> &str {
+        &self.scenario.topology.nodes[node.index()].name
     }
 }
 

@@ -65,7 +65,7 @@ fn regions_of(compiled: &CompiledScenario) -> u32 {
     compiled.services[0]
         .replicas
         .iter()
-        .map(|&node| topology.nodes[node as usize].region)
+        .map(|&node| topology.nodes[node.index()].region)
         .collect::<BTreeSet<_>>()
         .len() as u32
 }
@@ -158,7 +158,7 @@ pub(super) fn evaluate(
         nodes: spec
             .replicas
             .iter()
-            .map(|&node| compiled.topology.nodes[node as usize].name.clone())
+            .map(|&node| compiled.topology.nodes[node.index()].name.clone())
             .collect(),
         regions,
         cost: price,

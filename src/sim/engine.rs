@@ -6,6 +6,7 @@ use super::faults::FaultRegistry;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
 use crate::compile::{Action, CompiledScenario};
+use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
@@ -120,9 +121,9 @@ pub struct Replication<'a> {
     fault_rngs: Vec<ChaCha8Rng>,
     /// One stream per (node failure process, node), process by process.
     node_lanes: Lanes,
-    chosen: Vec<Vec<u32>>,
+    chosen: Vec<Vec<NodeId>>,
     commands: Vec<Command>,
-    pending_crashes: Vec<(u32, Nanos)>,
+    pending_crashes: Vec<(NodeId, Nanos)>,
     trace: Option<&'a mut dyn TraceSink>,
     events: u64,
     keep_records: bool,
@@ -156,7 +157,7 @@ impl<'a> Replication<'a> {
                     .chain(&spec.vantages)
                     .chain(monitor.iter());
                 for &node in related {
-                    let list: &mut Vec<u32> = &mut node_services[node as usize];
+                    let list: &mut Vec<u32> = &mut node_services[node.index()];
                     if list.last() != Some(&index) {
                         list.push(index);
                     }
@@ -189,7 +190,7 @@ impl<'a> Replication<'a> {
         let plan = &scenario.faults;
         let mut dependencies_of = vec![Vec::new(); n];
         for (index, dependency) in plan.dependencies.iter().enumerate() {
-            dependencies_of[dependency.depends_on as usize].push(index as u32);
+            dependencies_of[dependency.depends_on.index()].push(index as u32);
         }
         let tags = registry.overload as usize + 1;
         Replication {
@@ -556,20 +557,20 @@ impl<'a> Replication<'a> {
         }
     }
 
-    fn set_behaviour(&mut self, nodes: &[u32], byzantine: bool, on: bool, tag: FaultTag) {
+    fn set_behaviour(&mut self, nodes: &[NodeId], byzantine: bool, on: bool, tag: FaultTag) {
         let (counts, flags) = if byzantine {
             (&mut self.byzantine, &mut self.byzantine_flags)
         } else {
             (&mut self.gray, &mut self.gray_flags)
         };
         for &node in nodes {
-            let count = &mut counts[node as usize];
+            let count = &mut counts[node.index()];
             *count = if on {
                 *count + 1
             } else {
                 count.saturating_sub(1)
             };
-            flags[node as usize] = *count > 0;
+            flags[node.index()] = *count > 0;
         }
         for service in 0..self.services.len() {
             self.stimulate(service, Stimulus::BehaviourChanged { cause: tag });
@@ -577,14 +578,14 @@ impl<'a> Replication<'a> {
     }
 
     /// Adds one reason for `node` to be down, telling services if it just went down.
-    fn crash(&mut self, node: u32, cause: FaultTag) {
+    fn crash(&mut self, node: NodeId, cause: FaultTag) {
         if !self.network.crash(node) {
             return;
         }
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
-        for i in 0..self.dependencies_of[node as usize].len() {
-            let dependency = self.dependencies_of[node as usize][i];
+        for i in 0..self.dependencies_of[node.index()].len() {
+            let dependency = self.dependencies_of[node.index()][i];
             let index = dependency as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             let spec = &self.scenario.faults.dependencies[index];
@@ -606,14 +607,14 @@ impl<'a> Replication<'a> {
     }
 
     /// Removes one reason for `node` to be down, telling services if it just came up.
-    fn restore(&mut self, node: u32) {
+    fn restore(&mut self, node: NodeId) {
         if !self.network.repair(node) {
             return;
         }
         self.trace(TraceEvent::NodeUp { node });
         self.node_changed(node, Stimulus::NodeUp { node });
-        for i in 0..self.dependencies_of[node as usize].len() {
-            let index = self.dependencies_of[node as usize][i] as usize;
+        for i in 0..self.dependencies_of[node.index()].len() {
+            let index = self.dependencies_of[node.index()][i] as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             if std::mem::take(&mut self.dependency_down[index]) {
                 let dependent = self.scenario.faults.dependencies[index].node;
@@ -622,11 +623,11 @@ impl<'a> Replication<'a> {
         }
     }
 
-    fn node_changed(&mut self, node: u32, stimulus: Stimulus) {
+    fn node_changed(&mut self, node: NodeId, stimulus: Stimulus) {
         if self.scenario.topology.implied.is_some() {
             // Implied full mesh: a node's state matters only to services that use it.
-            for i in 0..self.node_services[node as usize].len() {
-                let service = self.node_services[node as usize][i];
+            for i in 0..self.node_services[node.index()].len() {
+                let service = self.node_services[node.index()][i];
                 self.stimulate(service as usize, stimulus);
             }
         } else {
@@ -797,7 +798,7 @@ fn add_time(outcome: &mut ServiceOutcome, state: ServiceState, span: Nanos) {
 }
 
 /// `count` distinct nodes of `among`, chosen uniformly.
-fn choose(among: &[u32], count: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
+fn choose(among: &[NodeId], count: usize, rng: &mut ChaCha8Rng) -> Vec<NodeId> {
     let mut pool = among.to_vec();
     let count = count.min(pool.len());
     let (chosen, _) = pool.partial_shuffle(rng, count);
@@ -859,14 +860,14 @@ mod tests {
                 }
             };
             for _ in 0..overlapping {
-                replication.set_behaviour(&[0], byzantine, true, tag);
+                replication.set_behaviour(&[NodeId::new(0)], byzantine, true, tag);
                 assert!(flag(&replication));
             }
             for _ in 0..overlapping - 1 {
-                replication.set_behaviour(&[0], byzantine, false, tag);
+                replication.set_behaviour(&[NodeId::new(0)], byzantine, false, tag);
                 assert!(flag(&replication), "byzantine {byzantine}");
             }
-            replication.set_behaviour(&[0], byzantine, false, tag);
+            replication.set_behaviour(&[NodeId::new(0)], byzantine, false, tag);
             assert!(!flag(&replication));
         }
     }

@@ -1,5 +1,6 @@
 //! The closed set of engine events, dispatched in one `match` in the engine.
 
+use crate::core::ids::NodeId;
 use crate::strategies::StrategyTimer;
 
 /// Something that happens at an instant.
@@ -8,7 +9,7 @@ pub enum Event {
     /// A node of a failure process fails.
     NodeFail {
         /// The node.
-        node: u32,
+        node: NodeId,
         /// Index of the process in the fault plan.
         process: u32,
         /// The node's random stream among the engine's node lanes.
@@ -17,7 +18,7 @@ pub enum Event {
     /// A node of a failure process is repaired.
     NodeRepair {
         /// The node.
-        node: u32,
+        node: NodeId,
         /// Index of the process in the fault plan.
         process: u32,
         /// The node's random stream among the engine's node lanes.
@@ -61,7 +62,7 @@ pub enum Event {
     /// A node that failed in a burst, by cascade or by overload is repaired.
     Restore {
         /// The node.
-        node: u32,
+        node: NodeId,
         /// The fault tag that took it down.
         tag: u32,
     },

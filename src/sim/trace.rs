@@ -1,6 +1,7 @@
 //! The trace hook: what the engine reports as it runs. With no sink attached the
 //! engine only tests an `Option`, so tracing costs nothing when it is off.
 
+use crate::core::ids::NodeId;
 use crate::core::time::SimTime;
 use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
 
@@ -20,14 +21,14 @@ pub enum TraceEvent<'a> {
     /// A node went down.
     NodeDown {
         /// The node.
-        node: u32,
+        node: NodeId,
         /// The fault that took it down.
         fault: FaultTag,
     },
     /// A node came back up.
     NodeUp {
         /// The node.
-        node: u32,
+        node: NodeId,
     },
     /// What a vantage point sees of a service changed.
     ServiceState {

@@ -88,6 +88,7 @@ mod tests {
     use super::super::harness::{Harness, FAULT, MS};
     use super::super::{FailoverRecord, Outcome};
     use super::*;
+    use crate::core::ids::NodeId;
     use crate::core::time::SimTime;
 
     #[test]
@@ -99,7 +100,7 @@ mod tests {
             "active_active": {"lb_update": {"const": "500ms"}}
         }"#;
         let mut harness = Harness::new(&[0, 1], MS, MS, service);
-        harness.crash(0, SimTime(10_300 * MS));
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
         assert_eq!(harness.state(None), ServiceState::Degraded);
         harness.run_until(SimTime(60_000 * MS));
         // Declared at 13.2 s (probes at 11, 12, 13 s; 200 ms timeout), decided at once
@@ -112,7 +113,7 @@ mod tests {
             completed_at: SimTime(13_700 * MS),
             outcome: Outcome::Success,
             data_loss: 0,
-            from: Some(0),
+            from: Some(NodeId::new(0)),
             to: None,
             attempt: 0,
         };

@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn failover_time_is_detection_plus_decision_plus_promotion_plus_reroute() {
         let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
-        harness.crash(0, SimTime(10_300 * MS));
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
         harness.run_until(SimTime(60_000 * MS));
         // Probes at 11, 12, 13 s fail; the third is known failed at 13.2 s: detection 2.9 s.
         // Decided 4 s later at 17.2 s, promoted at 19.2 s, clients re-routed at 20.2 s.
@@ -430,8 +430,8 @@ mod tests {
             completed_at: SimTime(20_200 * MS),
             outcome: Outcome::Success,
             data_loss: 0,
-            from: Some(0),
-            to: Some(1),
+            from: Some(NodeId::new(0)),
+            to: Some(NodeId::new(1)),
             attempt: 0,
         };
         assert_eq!(harness.records, vec![record.clone()]);
@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn the_service_is_down_from_the_crash_until_the_reroute() {
         let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
-        harness.crash(0, SimTime(10_300 * MS));
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(20_200 * MS - 1));
         assert_eq!(harness.state(None), ServiceState::Down);

@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(attempt.retry(&failover), Some(5_000_000_000));
         assert_eq!(attempt.retry(&failover), Some(10_000_000_000));
         assert_eq!(attempt.retry(&failover), None);
-        let record = attempt.record(SimTime(9), Outcome::TimedOut, Some(3), None, 0);
+        let record = attempt.record(SimTime(9), Outcome::TimedOut, Some(NodeId::new(3)), None, 0);
         assert_eq!(record.attempt, 2);
         assert_eq!(record.decided_at, SimTime(2));
     }

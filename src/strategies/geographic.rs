@@ -186,7 +186,7 @@ impl Geographic {
                     .replicas
                     .iter()
                     .copied()
-                    .filter(|&r| topology.nodes[r as usize].region == region)
+                    .filter(|&r| topology.nodes[r.index()].region == region)
                     .collect();
                 ReplicaPool::new(members, &vantages, spec, &params.pool, topology, phase_rng)
             })
@@ -498,6 +498,7 @@ impl Strategy for Geographic {
 mod tests {
     use super::super::harness::{Harness, MS};
     use super::*;
+    use crate::core::ids::NodeId;
 
     /// One region of one replica, so a declared region failure finds no healthy target:
     /// one prober probes it every second at phase 0, and three failed probes (each known
@@ -525,8 +526,8 @@ mod tests {
             let mut harness = one_region(probing);
             // Probes at 11 s and 12 s fail; the one at 13 s, which would have been the
             // third failure, finds the region back.
-            harness.crash(0, SimTime(10_200 * MS));
-            harness.repair(0, SimTime(12_500 * MS));
+            harness.crash(NodeId::new(0), SimTime(10_200 * MS));
+            harness.repair(NodeId::new(0), SimTime(12_500 * MS));
             harness.run_until(SimTime(60_000 * MS));
             assert!(
                 harness.records.is_empty(),
@@ -544,9 +545,9 @@ mod tests {
             // sees it, so the probes of 11, 12 and 13 s are three failures in a row and
             // the region is declared down when the third is known, at 13.5 s (not at
             // 14.5 s, three probes after it failed again).
-            harness.crash(0, SimTime(10_200 * MS));
-            harness.repair(0, SimTime(11_300 * MS));
-            harness.crash(0, SimTime(11_700 * MS));
+            harness.crash(NodeId::new(0), SimTime(10_200 * MS));
+            harness.repair(NodeId::new(0), SimTime(11_300 * MS));
+            harness.crash(NodeId::new(0), SimTime(11_700 * MS));
             harness.run_until(SimTime(60_000 * MS));
             assert_eq!(
                 detections(&harness).first(),

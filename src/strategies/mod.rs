@@ -128,7 +128,7 @@ impl View<'_> {
 
     /// Whether `node` serves requests correctly for a client at `from`.
     pub(crate) fn serves(&self, from: Observer, node: NodeId) -> bool {
-        self.reachable(from, node) && !self.gray[node as usize]
+        self.reachable(from, node) && !self.gray[node.index()]
     }
 }
 

@@ -174,7 +174,7 @@ impl ReplicaPool {
         ReplicaPool {
             capacity: replicas
                 .iter()
-                .map(|&r| topology.nodes[r as usize].capacity)
+                .map(|&r| topology.nodes[r.index()].capacity)
                 .collect(),
             replicas,
             balancers,

@@ -2,6 +2,7 @@
 //! emitted scenarios that validate and run.
 
 use failsim::compile::load_str;
+use failsim::core::ids::{RegionId, ZoneId};
 use failsim::plan::risk::RiskFile;
 use failsim::plan::{self, emit_scenario_text, is_risk_file};
 use failsim::run::{run_study, RunOptions};
@@ -210,15 +211,15 @@ fn an_emitted_scenario_validates_and_runs() {
     );
     let topology = &scenario.topology;
     for service in &scenario.services {
-        let regions: std::collections::BTreeSet<u32> = service
+        let regions: std::collections::BTreeSet<RegionId> = service
             .replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].region)
+            .map(|&r| topology.nodes[r.index()].region)
             .collect();
-        let zones: std::collections::BTreeSet<u32> = service
+        let zones: std::collections::BTreeSet<ZoneId> = service
             .replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].zone)
+            .map(|&r| topology.nodes[r.index()].zone)
             .collect();
         if service.strategy.name() == StrategyName::Geographic {
             assert_eq!(regions.len(), 2, "{}", service.name);

@@ -4,6 +4,7 @@
 
 use crate::common::{node_transitions, scenario};
 use failsim::compile::CompiledScenario;
+use failsim::core::ids::NodeId;
 use failsim::core::time::SimTime;
 use failsim::sim::engine::Replication;
 use failsim::sim::faults::FaultRegistry;
@@ -105,7 +106,7 @@ fn draws(scenario: &CompiledScenario, replication: u64) -> Vec<(u64, String)> {
     struct Collect<'a>(&'a CompiledScenario, &'a FaultRegistry, Vec<(u64, String)>);
     impl TraceSink for Collect<'_> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
-            let name = |n: u32| self.0.topology.nodes[n as usize].name.clone();
+            let name = |n: NodeId| self.0.topology.nodes[n.index()].name.clone();
             let what = match event {
                 TraceEvent::FaultStart { fault } => format!("start {}", self.1.kind(*fault)),
                 TraceEvent::FaultEnd { fault } => format!("end {}", self.1.kind(*fault)),

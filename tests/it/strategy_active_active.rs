@@ -3,6 +3,7 @@
 
 use failsim::compile::load_str;
 use failsim::compile::CompiledScenario;
+use failsim::core::ids::NodeId;
 use failsim::core::record::{FailoverRecord, Outcome};
 use failsim::sim::engine::{run_replication, ReplicationOutcome, ServiceOutcome};
 use failsim::sim::faults::FaultRegistry;
@@ -78,7 +79,7 @@ fn one_crash_is_ejected_after_detection_decision_and_lb_update_exactly() {
     assert_eq!(record.detection_time(), 2 * SEC + 2);
     assert_eq!(record.failover_time(), 5 * SEC + SEC / 2 + 2);
     assert_eq!(record.outcome, Outcome::Success);
-    assert_eq!(record.from, Some(0));
+    assert_eq!(record.from, Some(NodeId::new(0)));
     assert_eq!(record.data_loss, 0);
     // Requests sent to `a` fail from the crash until its ejection; then two replicas carry 2.
     assert_eq!(outcome.degraded_ns, record.failover_time() as u128);
@@ -218,7 +219,11 @@ fn clients_reach_only_the_replicas_on_their_side_of_a_partition() {
     let scenario = load_str(&text, Path::new("x.json")).expect("valid scenario");
     let registry = FaultRegistry::new(&scenario.faults);
     let outcome = run_replication(&scenario, &registry, 0).services.remove(0);
-    let mut ejected: Vec<u32> = outcome.records.iter().filter_map(|r| r.from).collect();
+    let mut ejected: Vec<usize> = outcome
+        .records
+        .iter()
+        .filter_map(|r| r.from.map(NodeId::index))
+        .collect();
     ejected.sort_unstable();
     assert_eq!(ejected, vec![0, 2, 3]);
     for record in &outcome.records {

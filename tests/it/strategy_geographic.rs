@@ -3,6 +3,7 @@
 
 use failsim::compile::load_str;
 use failsim::compile::CompiledScenario;
+use failsim::core::ids::NodeId;
 use failsim::core::record::Outcome;
 use failsim::sim::engine::{run_replication, ServiceOutcome};
 use failsim::sim::faults::FaultRegistry;
@@ -86,7 +87,10 @@ fn a_region_failover_takes_detection_plus_decision_plus_propagation_exactly() {
     assert_eq!(record.failover_time(), 5 * SEC + 2);
     assert_eq!(record.outcome, Outcome::Success);
     assert_eq!(record.data_loss, 700_000_000);
-    assert_eq!((record.from, record.to), (Some(0), Some(2)));
+    assert_eq!(
+        (record.from, record.to),
+        (Some(NodeId::new(0)), Some(NodeId::new(2)))
+    );
     assert_eq!(registry.kind(record.fault), "crash_region");
     assert_eq!(outcome.down_ns, (5 * SEC + 2) as u128);
     assert_eq!(outcome.degraded_ns, 0);
@@ -265,7 +269,7 @@ fn instance_failures_inside_the_serving_region_are_handled_as_active_active() {
     let outcome = service(&scenario, 0);
     assert_eq!(outcome.records.len(), 1);
     let record = &outcome.records[0];
-    assert_eq!((record.from, record.to), (Some(0), None));
+    assert_eq!((record.from, record.to), (Some(NodeId::new(0)), None));
     assert_eq!(record.outcome, Outcome::Success);
     assert_eq!(record.failover_time(), 2 * SEC + 2 + SEC / 2);
     assert_eq!(outcome.down_ns, 0);

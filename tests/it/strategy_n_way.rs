@@ -4,6 +4,7 @@
 
 use crate::common::{ns, run, scenario};
 use failsim::compile::load_file;
+use failsim::core::ids::NodeId;
 use failsim::core::record::{FailoverRecord, Outcome};
 use failsim::sim::engine::ServiceOutcome;
 use std::path::Path;
@@ -38,7 +39,7 @@ fn crash(nodes: &str, at: &str, duration: Option<&str>) -> String {
     )
 }
 
-fn node_id(scenario: &failsim::compile::CompiledScenario, name: &str) -> u32 {
+fn node_id(scenario: &failsim::compile::CompiledScenario, name: &str) -> NodeId {
     scenario.topology.by_name[name]
 }
 

@@ -410,7 +410,7 @@ mod tests {
         // way to replica 2 (due at 1005 ms) when the leader crashes at 1003 ms: replica 2
         // last heard the one sent at 950 ms, at 955 ms, and times out first, at 1255 ms.
         // Its vote request reaches replica 1 at 1260 ms, the vote comes back at 1265 ms.
-        harness.crash(0, SimTime(1_003 * MS));
+        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(1_265 * MS - 1));
         assert_eq!(harness.state(None), ServiceState::Down);
@@ -423,8 +423,8 @@ mod tests {
             completed_at: SimTime(1_265 * MS),
             outcome: Outcome::Success,
             data_loss: 0,
-            from: Some(0),
-            to: Some(2),
+            from: Some(NodeId::new(0)),
+            to: Some(NodeId::new(2)),
             attempt: 0,
         };
         assert_eq!(harness.records, vec![record]);
@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn a_follower_crash_that_keeps_the_quorum_is_no_failover() {
         let mut harness = three_replicas();
-        harness.crash(2, SimTime(1_003 * MS));
+        harness.crash(NodeId::new(2), SimTime(1_003 * MS));
         harness.run_until(SimTime(5_000 * MS));
         assert!(harness.records.is_empty());
         assert_eq!(harness.state(None), ServiceState::Up);

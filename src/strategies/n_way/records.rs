@@ -120,7 +120,7 @@ impl NWay {
         let byzantine = self
             .replicas
             .iter()
-            .filter(|r| ctx.view.byzantine[r.node as usize])
+            .filter(|r| ctx.view.byzantine[r.node.index()])
             .count();
         let violated = byzantine > self.tolerated_byzantine;
         if violated && !self.unsafe_now {

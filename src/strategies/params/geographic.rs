@@ -1,6 +1,7 @@
 //! GEOGRAPHIC parameters: the regions in priority order, DNS and the traffic manager.
 
 use super::{active_active, Site};
+use crate::core::ids::RegionId;
 use crate::core::time::Nanos;
 use crate::scenarios::check::Checker;
 use crate::scenarios::model::Service;
@@ -17,7 +18,7 @@ pub struct Params {
     /// The load balancers inside each region (the `active_active` block).
     pub pool: active_active::Params,
     /// Regions in priority order (primary first).
-    pub regions: Vec<u32>,
+    pub regions: Vec<RegionId>,
     /// DNS record time-to-live.
     pub dns_ttl: Nanos,
     /// Probing locations of the global traffic manager.
@@ -66,7 +67,7 @@ pub(crate) fn compile(
 
 /// The replicas' regions in priority order: `primary_region`, then `backup_regions`, or
 /// the replica regions in file order.
-fn regions(service: &Service, site: &Site, check: &mut Checker) -> Vec<u32> {
+fn regions(service: &Service, site: &Site, check: &mut Checker) -> Vec<RegionId> {
     let path = site.path;
     let topology = site.topology;
     let region_of = |name: &str| {
@@ -74,13 +75,13 @@ fn regions(service: &Service, site: &Site, check: &mut Checker) -> Vec<u32> {
             .regions
             .iter()
             .position(|r| r == name)
-            .map(|i| i as u32)
+            .map(RegionId::new)
     };
-    let replica_regions: Vec<u32> = {
+    let replica_regions: Vec<RegionId> = {
         let mut seen = BTreeSet::new();
         site.replicas
             .iter()
-            .map(|&r| topology.nodes[r as usize].region)
+            .map(|&r| topology.nodes[r.index()].region)
             .filter(|r| seen.insert(*r))
             .collect()
     };
@@ -102,7 +103,8 @@ fn regions(service: &Service, site: &Site, check: &mut Checker) -> Vec<u32> {
     if geo.primary_region.is_none() && !geo.backup_regions.is_empty() {
         // The documented default primary is the region of the first replica; with backups
         // listed, it is the first replica region that is not one of them.
-        let backups: Vec<Option<u32>> = geo.backup_regions.iter().map(|b| region_of(b)).collect();
+        let backups: Vec<Option<RegionId>> =
+            geo.backup_regions.iter().map(|b| region_of(b)).collect();
         match replica_regions
             .iter()
             .find(|r| !backups.contains(&Some(**r)))
