@@ -1,7 +1,7 @@
 //! Evaluating checks for CI (`--check` and the scenario's `slo` block): `[SERVICE.]METRIC OP VALUE`,
 //! e.g. `availability>=0.9995`, `api.failover_time_p99<=30s`, `success_rate>=0.95`.
 
-pub use crate::core::metric::{Check, Metric, Op};
+pub use crate::core::metric::{Check, CheckError, Metric, Op};
 use crate::report::summary::{ServiceSummary, Summary};
 use std::fmt;
 
@@ -41,18 +41,21 @@ impl fmt::Display for Verdict {
 
 impl Check {
     /// Evaluates the check on every service it applies to.
-    pub fn evaluate(&self, summary: &Summary) -> Result<Vec<Verdict>, String> {
+    pub fn evaluate(&self, summary: &Summary) -> Result<Vec<Verdict>, CheckError> {
         let services: Vec<&ServiceSummary> = summary
             .services
             .iter()
             .filter(|s| self.service.as_ref().is_none_or(|name| &s.service == name))
             .collect();
         if services.is_empty() {
-            return Err(format!(
-                "check `{}` names service `{}`, which the scenario does not have",
-                self.text,
-                self.service.clone().unwrap_or_default()
-            ));
+            let names = summary.services.iter().map(|s| s.service.as_str());
+            return Err(self.unknown_service(names).unwrap_or_else(|| {
+                CheckError::UnknownService {
+                    text: self.text.clone(),
+                    service: self.service.clone().unwrap_or_default(),
+                    hint: String::new(),
+                }
+            }));
         }
         Ok(services
             .into_iter()

@@ -235,7 +235,7 @@ fn check_service_names<'a>(
     let unknown: Vec<String> = checks
         .iter()
         .filter_map(|check| check.unknown_service(names.clone()))
-        .map(|message| format!("{flag}: {message}"))
+        .map(|error| format!("{flag}: {error}"))
         .collect();
     if unknown.is_empty() {
         Ok(())

@@ -118,8 +118,8 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
             Ok(slo) => {
                 let names = scenario.services.iter().map(|s| s.name.as_str());
-                if let Some(message) = slo.unknown_service(names) {
-                    check.fail(format!("slo[{i}]"), message);
+                if let Some(error) = slo.unknown_service(names) {
+                    check.fail(format!("slo[{i}]"), error.to_string());
                 }
             }
         }

@@ -170,6 +170,16 @@ pub enum CheckError {
         /// The unknown name.
         metric: String,
     },
+    /// A scope naming a service the scenario does not have.
+    #[error("check `{text}` names service `{service}`, which the scenario does not have{hint}")]
+    UnknownService {
+        /// The check as written.
+        text: String,
+        /// The unknown service.
+        service: String,
+        /// A suggestion, or the services there are, with its leading `; `.
+        hint: String,
+    },
     /// A bound that is neither a number, a percentage nor a duration.
     #[error("check `{text}`: `{value}` is not a number, a percentage or a duration")]
     BadValue {
@@ -243,7 +253,7 @@ impl Check {
     pub fn unknown_service<'a>(
         &self,
         services: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> Option<String> {
+    ) -> Option<CheckError> {
         let name = self.service.as_deref()?;
         if services.clone().into_iter().any(|known| known == name) {
             return None;
@@ -255,10 +265,11 @@ impl Check {
                 format!("; its services: {}", known.join(", "))
             }
         };
-        Some(format!(
-            "check `{}` names service `{name}`, which the scenario does not have{hint}",
-            self.text
-        ))
+        Some(CheckError::UnknownService {
+            text: self.text.clone(),
+            service: name.to_string(),
+            hint,
+        })
     }
 }
 
@@ -305,7 +316,12 @@ mod tests {
     #[test]
     fn a_check_on_an_unknown_service_names_the_nearest_one() {
         let services = ["db", "api", "cache"];
-        let check = |text: &str| Check::parse(text).unwrap().unknown_service(services);
+        let check = |text: &str| {
+            Check::parse(text)
+                .unwrap()
+                .unknown_service(services)
+                .map(|error| error.to_string())
+        };
         assert_eq!(check("availability>=0.9"), None);
         assert_eq!(check("api.availability>=0.9"), None);
         assert_eq!(

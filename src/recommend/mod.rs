@@ -78,8 +78,8 @@ pub enum RecommendError {
     #[error(transparent)]
     Merge(#[from] crate::report::MergeError),
     /// A check cannot be evaluated (it names a service the scenario lacks).
-    #[error("{0}")]
-    Check(String),
+    #[error(transparent)]
+    Check(#[from] crate::core::metric::CheckError),
 }
 
 /// Where a candidate stands.
