@@ -53,7 +53,7 @@ impl Report {
              `scenarios/validation/` whose simulated statistics must agree with a closed form. \
              The closed forms are computed by `failsim::analytic`; the cases, closed forms and \
              tolerances are the table `failsim::validation::cases`, which both this report and \
-             the test `tests/validation.rs` use.\n\n\
+             the test `tests/it/validation.rs` use.\n\n\
              A check passes when the closed form lies inside the simulated 95% confidence \
              interval **and** the interval's half-width is within the tolerance; the bounds of \
              the detection delay must hold exactly. Availability and failure frequency are means \
