@@ -1,6 +1,7 @@
 //! The search space: strategies, replica counts and failover modes, and their
 //! command-line lists.
 
+use crate::compare::StrategyListError;
 use crate::scenarios::model::{FailoverMode, StrategyName};
 
 /// The designs to try for every service.
@@ -63,12 +64,13 @@ fn non_empty<T>(items: Vec<T>, what: &'static str) -> Result<Vec<T>, SearchListE
     }
 }
 
-/// Parses a comma-separated list of strategy names in any case, e.g. `n_way,active-passive`.
+/// Parses a comma-separated list of strategy names in any case, e.g. `n_way,active-passive`,
+/// as `compare --strategies` does (a name given twice is searched once).
 pub fn parse_strategies(text: &str) -> Result<Vec<StrategyName>, SearchListError> {
-    let strategies = split_list(text)
-        .map(StrategyName::parse_named)
-        .collect::<Result<Vec<_>, _>>()?;
-    non_empty(strategies, "strategies")
+    crate::compare::parse_strategies(text).map_err(|error| match error {
+        StrategyListError::Unknown(unknown) => SearchListError::Strategy(unknown),
+        StrategyListError::Empty => SearchListError::Empty("strategies"),
+    })
 }
 
 /// Parses replica counts: a list `2,3,5` or an inclusive range `2..5` (or `2-5`); each at least 1.
