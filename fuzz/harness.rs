@@ -65,6 +65,7 @@ pub fn parse_validate_run(data: &[u8]) -> Verdict {
         1,
         scenario.horizon,
         services,
+        &registry,
     );
     study.add(&outcome);
     let summary = Summary::new(&study);

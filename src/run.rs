@@ -140,6 +140,7 @@ pub fn run_study(
         scenario.replications,
         scenario.horizon,
         services,
+        &registry,
     );
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {

@@ -1,7 +1,8 @@
 //! The vocabulary every layer shares: simulated time, ids, random streams, failover
-//! records, service states and metric names. It depends on nothing else in failsim.
+//! records, outage episodes, service states and metric names. It depends on nothing else in failsim.
 
 pub mod duration;
+pub mod episode;
 pub mod generation;
 pub mod hash;
 pub mod ids;

@@ -1,5 +1,6 @@
-//! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
-//! replication × service), both streamed as replications finish.
+//! Tidy CSV: `failovers.csv` (one row per attempt), `outages.csv` (one row per outage
+//! episode) and `replications.csv` (one row per replication × service), streamed as
+//! replications finish.
 
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Results, StudyReport};
@@ -31,6 +32,21 @@ pub const FAILOVER_COLUMNS: &[&str] = &[
     "attempt",
 ];
 
+/// Columns of `outages.csv`.
+pub const OUTAGE_COLUMNS: &[&str] = &[
+    "replication",
+    "service",
+    "strategy",
+    "vantage",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "down_s",
+    "fault_id",
+    "fault_kind",
+    "ended_by",
+];
+
 /// Columns of `replications.csv`.
 pub const REPLICATION_COLUMNS: &[&str] = &[
     "replication",
@@ -41,6 +57,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
     "down_s",
     "degraded_s",
     "outages",
+    "first_outage_s",
     "failovers_attempted",
     "failovers_succeeded",
     "failover_time_mean_s",
@@ -53,6 +70,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
 pub struct CsvExporter {
     dir: PathBuf,
     failovers: csv::Writer<AtomicFile>,
+    outages: csv::Writer<AtomicFile>,
     replications: csv::Writer<AtomicFile>,
     /// The fault registry and node names, taken from the first replication's scenario
     /// (every strategy variant shares its faults and nodes).
@@ -82,6 +100,8 @@ impl CsvExporter {
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
         failovers.write_record(FAILOVER_COLUMNS).map_err(to_io)?;
+        let mut outages = csv::Writer::from_writer(AtomicFile::create(&dir.join("outages.csv"))?);
+        outages.write_record(OUTAGE_COLUMNS).map_err(to_io)?;
         let mut replications =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("replications.csv"))?);
         replications
@@ -90,6 +110,7 @@ impl CsvExporter {
         Ok(CsvExporter {
             dir: dir.to_path_buf(),
             failovers,
+            outages,
             replications,
             names: None,
         })
@@ -112,7 +133,8 @@ impl CsvExporter {
                 .collect();
             (FaultRegistry::new(&scenario.faults), names)
         });
-        for (service, spec) in outcome.services.iter().zip(&scenario.services) {
+        for (index, (service, spec)) in outcome.services.iter().zip(&scenario.services).enumerate()
+        {
             for record in &service.records {
                 let node =
                     |n: Option<NodeId>| n.map(|n| text_cell(&names[n.index()])).unwrap_or_default();
@@ -137,6 +159,23 @@ impl CsvExporter {
                     ])
                     .map_err(to_io)?;
             }
+            for episode in &service.episodes {
+                self.outages
+                    .write_record([
+                        outcome.replication.to_string(),
+                        text_cell(&spec.name),
+                        spec.strategy.name().as_str().to_string(),
+                        text_cell(scenario.vantage_name(index as u32, episode.vantage)),
+                        secs(episode.start),
+                        secs(episode.end),
+                        format!("{}", episode.duration() as f64 / 1e9),
+                        format!("{}", episode.down as f64 / 1e9),
+                        text_cell(registry.id(episode.cause)),
+                        registry.kind(episode.cause).to_string(),
+                        episode.ended_by.as_str().to_string(),
+                    ])
+                    .map_err(to_io)?;
+            }
         }
         Ok(())
     }
@@ -149,6 +188,7 @@ impl CsvExporter {
     /// Stages both files, to be committed with the other outputs.
     pub fn finish(self, staged: &mut Staged) -> io::Result<()> {
         staged.stage(into_file(self.failovers)?)?;
+        staged.stage(into_file(self.outages)?)?;
         staged.stage(into_file(self.replications)?)
     }
 }
@@ -168,6 +208,9 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
                     row.down_s.to_string(),
                     row.degraded_s.to_string(),
                     row.outages.to_string(),
+                    row.first_outage_s
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
                     row.failovers_attempted.to_string(),
                     row.failovers_succeeded.to_string(),
                     row.failover_time_mean_s

@@ -82,7 +82,7 @@ pub(crate) fn render(summary: &Summary) -> String {
         summary.replications,
         summary.horizon_s,
     );
-    services(&mut out, summary.services.iter());
+    services(&mut out, summary.services.iter(), summary.horizon_s);
     out
 }
 
@@ -96,7 +96,7 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
         comparison.replications,
         comparison.horizon_s,
     );
-    services(&mut out, comparison.services());
+    services(&mut out, comparison.services(), comparison.horizon_s);
     if !comparison.differences.is_empty() {
         let _ = writeln!(
             out,
@@ -146,13 +146,31 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
     out
 }
 
-fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSummary> + Clone) {
+/// Below this horizon a per-year figure extrapolates a short experiment hundreds of
+/// times over ("down/yr 2196.7h" for two minutes), so the table shows what one
+/// replication lived through instead.
+const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+fn services<'a>(
+    out: &mut String,
+    services: impl Iterator<Item = &'a ServiceSummary> + Clone,
+    horizon_s: f64,
+) {
+    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
     let header = [
         "service",
         "strategy",
         "availability (95% CI)",
         "nines",
-        "down/yr",
+        if per_replication {
+            "down/replication"
+        } else {
+            "down/yr"
+        },
+        "outages",
+        "outage p99",
         "failovers ok/all",
         "failover p50",
         "p99",
@@ -167,7 +185,20 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
             cell(&s.strategy),
             format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
             a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
-            seconds(Some(s.downtime_s_per_year)),
+            if per_replication {
+                seconds(Some(s.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s))
+            } else {
+                seconds(Some(s.downtime_s_per_year))
+            },
+            if per_replication {
+                format!(
+                    "{:.2}/rep",
+                    s.outages.per_year / SECONDS_PER_YEAR * horizon_s
+                )
+            } else {
+                format!("{:.2}/yr", s.outages.per_year)
+            },
+            seconds(s.outages.duration_s.p99),
             format!("{}/{}", s.failovers.succeeded, s.failovers.attempted),
             seconds(s.failover_time_s.p50),
             seconds(s.failover_time_s.p99),
@@ -178,6 +209,33 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
     write_columns(out, &rows);
     for s in services {
         let mut extras = Vec::new();
+        let ended = &s.outages.ended_by;
+        if ended.failover + ended.recovery + ended.horizon > 0 {
+            extras.push(format!(
+                "outages ended by failover {}, recovery {}, horizon {}",
+                ended.failover, ended.recovery, ended.horizon
+            ));
+        }
+        if !s.downtime_by_fault.is_empty() {
+            let costliest: Vec<String> = s
+                .downtime_by_fault
+                .iter()
+                .take(3)
+                .map(|f| {
+                    let cost = if per_replication {
+                        f.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s
+                    } else {
+                        f.downtime_s_per_year
+                    };
+                    format!("{} ({}) {}", cell(&f.fault), f.kind, seconds(Some(cost)))
+                })
+                .collect();
+            let unit = if per_replication { "replication" } else { "yr" };
+            extras.push(format!(
+                "downtime/{unit} by cause: {}",
+                costliest.join(", ")
+            ));
+        }
         if !s.failovers.failed_by_reason.is_empty() {
             let reasons: Vec<String> = s
                 .failovers

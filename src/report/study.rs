@@ -1,8 +1,10 @@
 //! The study: everything needed to compute a summary, folded one replication at a time
 //! in index order. Shards of a study merge exactly (rows concatenate, histograms add).
 
+use crate::core::episode::EndedBy;
 use crate::sim::engine::ReplicationOutcome;
-use crate::stats::DurationHistogram;
+use crate::sim::faults::FaultRegistry;
+use crate::stats::{DurationHistogram, FaultCost, KindTally};
 use crate::strategies::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +24,9 @@ pub struct ReplicationRow {
     pub degraded_s: f64,
     /// Outages (transitions out of UP) per vantage point.
     pub outages: f64,
+    /// When the first outage episode began at any vantage point, seconds; empty when
+    /// there was none.
+    pub first_outage_s: Option<f64>,
     /// Failover attempts.
     pub failovers_attempted: u64,
     /// Successful failovers.
@@ -43,6 +48,8 @@ pub struct ServiceStudy {
     pub service: String,
     /// Strategy name.
     pub strategy: String,
+    /// Vantage points (each replication's times are summed over them).
+    pub vantages: u32,
     /// One row per replication, in index order.
     pub rows: Vec<ReplicationRow>,
     /// Failover time of successful failovers.
@@ -53,6 +60,24 @@ pub struct ServiceStudy {
     pub data_loss: DurationHistogram,
     /// Failed attempts by reason.
     pub failed_by_reason: BTreeMap<String, u64>,
+    /// Outage episode durations (all causes, all endings).
+    pub outage_duration: DurationHistogram,
+    /// Outage episodes by what ended them (`failover`, `recovery`, `horizon`).
+    pub outages_ended_by: BTreeMap<String, u64>,
+    /// Outages and failovers by fault kind.
+    pub by_fault_kind: BTreeMap<String, KindTally>,
+    /// Outages and downtime by fault (id), with the fault's kind.
+    pub by_fault: BTreeMap<String, FaultCause>,
+}
+
+/// Outage episodes and downtime charged to one fault over a study.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCause {
+    /// The fault's kind.
+    pub kind: String,
+    /// Episodes and time not UP, summed over vantage points and replications (not
+    /// flattened: serde's flatten cannot carry the `u128`).
+    pub cost: FaultCost,
 }
 
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
@@ -72,6 +97,18 @@ pub struct Study {
     pub horizon_ns: u64,
     /// Per service.
     pub services: Vec<ServiceStudy>,
+    /// Fault ids and kinds by tag, and the kinds by kind index, of the scenario: how
+    /// replication outcomes name faults. Not part of a shard (outcomes are folded in
+    /// by name).
+    #[serde(skip)]
+    names: FaultNames,
+}
+
+/// Fault ids and kinds by tag, and the fault kinds by kind index.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct FaultNames {
+    faults: Vec<(String, String)>,
+    kinds: Vec<String>,
 }
 
 /// Why studies cannot be merged into one.
@@ -105,6 +142,7 @@ impl Study {
         replications: u64,
         horizon_ns: u64,
         services: Vec<(String, String)>,
+        registry: &FaultRegistry,
     ) -> Self {
         Study {
             scenario: scenario.to_string(),
@@ -120,6 +158,13 @@ impl Study {
                     ..ServiceStudy::default()
                 })
                 .collect(),
+            names: FaultNames {
+                faults: registry
+                    .faults()
+                    .map(|(id, kind)| (id.to_string(), kind.to_string()))
+                    .collect(),
+                kinds: registry.kinds().iter().map(|k| k.to_string()).collect(),
+            },
         }
     }
 
@@ -127,6 +172,7 @@ impl Study {
     pub fn add(&mut self, outcome: &ReplicationOutcome) {
         let horizon = self.horizon_ns;
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
+            study.vantages = service.vantages;
             let vantages = service.vantages.max(1) as f64;
             let tally = &service.tally;
             study.detection_time.merge(&tally.detection_time);
@@ -140,6 +186,36 @@ impl Study {
                         .or_default() += count;
                 }
             }
+            let outages = &service.outage_tally;
+            study.outage_duration.merge(&outages.duration);
+            for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
+                if count > 0 {
+                    *study
+                        .outages_ended_by
+                        .entry(ending.as_str().to_string())
+                        .or_default() += count;
+                }
+            }
+            for (kind, tally) in self.names.kinds.iter().zip(&outages.by_kind) {
+                if *tally != KindTally::default() {
+                    study
+                        .by_fault_kind
+                        .entry(kind.clone())
+                        .or_default()
+                        .merge(tally);
+                }
+            }
+            for (&tag, cost) in &outages.by_fault {
+                let (id, kind) = &self.names.faults[tag as usize];
+                let cause = study
+                    .by_fault
+                    .entry(id.clone())
+                    .or_insert_with(|| FaultCause {
+                        kind: kind.clone(),
+                        cost: FaultCost::default(),
+                    });
+                cause.cost.merge(cost);
+            }
             let succeeded = tally.succeeded();
             study.rows.push(ReplicationRow {
                 replication: outcome.replication,
@@ -148,6 +224,7 @@ impl Study {
                 down_s: service.down_ns as f64 / vantages / 1e9,
                 degraded_s: service.degraded_ns as f64 / vantages / 1e9,
                 outages: service.outages_per_vantage(),
+                first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
                 failovers_attempted: tally.attempted(),
                 failovers_succeeded: succeeded,
                 failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
@@ -189,6 +266,20 @@ impl Study {
                 into.data_loss.merge(&from.data_loss);
                 for (reason, count) in from.failed_by_reason {
                     *into.failed_by_reason.entry(reason).or_default() += count;
+                }
+                into.outage_duration.merge(&from.outage_duration);
+                for (ending, count) in from.outages_ended_by {
+                    *into.outages_ended_by.entry(ending).or_default() += count;
+                }
+                for (kind, tally) in from.by_fault_kind {
+                    into.by_fault_kind.entry(kind).or_default().merge(&tally);
+                }
+                for (id, cause) in from.by_fault {
+                    let into = into.by_fault.entry(id).or_insert_with(|| FaultCause {
+                        kind: cause.kind.clone(),
+                        cost: FaultCost::default(),
+                    });
+                    into.cost.merge(&cause.cost);
                 }
             }
         }

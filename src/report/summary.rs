@@ -1,6 +1,7 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
 use super::study::{ServiceStudy, Study};
+use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
 use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
 use serde::Serialize;
@@ -53,6 +54,59 @@ pub struct TimeSummary {
     pub max: Option<f64>,
 }
 
+/// Outage episodes (DESIGN §6): maximal intervals not UP, per vantage point.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutageSummary {
+    /// Mean episodes per year, per vantage point.
+    pub per_year: f64,
+    /// Episode durations (all causes, all endings).
+    pub duration_s: TimeSummary,
+    /// Episodes by what ended them, all replications and vantage points together.
+    pub ended_by: EndedBySummary,
+}
+
+/// Outage episodes by what ended them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndedBySummary {
+    /// Restored by a completed failover.
+    pub failover: u64,
+    /// Restored by the return of what failed (repair, heal, resume).
+    pub recovery: u64,
+    /// Still running at the horizon.
+    pub horizon: u64,
+}
+
+/// Outages and failovers of one fault class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindSummary {
+    /// Outage episodes the class caused, all replications and vantage points together.
+    pub outages: u64,
+    /// Failovers the class triggered, all replications together.
+    pub failovers: u64,
+    /// Failover time of its successful failovers.
+    pub failover_time_s: TimeSummary,
+    /// Duration of the outage episodes it caused.
+    pub outage_duration_s: TimeSummary,
+    /// Mean time not UP per year that it caused, seconds.
+    pub downtime_s_per_year: f64,
+}
+
+/// What one fault cost: the rows of the "downtime by cause" table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultCostSummary {
+    /// The fault's id.
+    pub fault: String,
+    /// Its kind.
+    pub kind: String,
+    /// Outage episodes it started, all replications and vantage points together.
+    pub outages: u64,
+    /// Mean time not UP per year that it caused, seconds.
+    pub downtime_s_per_year: f64,
+}
+
+/// How many faults the "downtime by cause" list keeps, costliest first.
+pub(crate) const COSTLIEST_FAULTS: usize = 10;
+
 /// Data loss in seconds of writes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LossSummary {
@@ -77,8 +131,8 @@ pub struct ServiceSummary {
     pub lenient_availability: AvailabilitySummary,
     /// Mean DOWN-or-DEGRADED time per year, seconds.
     pub downtime_s_per_year: f64,
-    /// Mean transitions out of UP per year.
-    pub outages_per_year: f64,
+    /// Outage episodes.
+    pub outages: OutageSummary,
     /// Failover attempts and success.
     pub failovers: FailoverSummary,
     /// Failover time of successful failovers (completed − fault).
@@ -93,6 +147,11 @@ pub struct ServiceSummary {
     pub unnecessary_failovers: u64,
     /// Safety violations, all replications together.
     pub safety_violations: u64,
+    /// Outages and failovers by fault kind.
+    pub by_fault_kind: BTreeMap<String, KindSummary>,
+    /// The faults that cost the most downtime, costliest first (at most
+    /// [`COSTLIEST_FAULTS`]).
+    pub downtime_by_fault: Vec<FaultCostSummary>,
 }
 
 /// The whole summary.
@@ -156,11 +215,43 @@ impl ServiceSummary {
         let (low, high) = wilson_ci95(succeeded, attempted);
         let availability = availability(&strict);
         let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
+        // Time summed over vantage points and replications, as seconds per year of one
+        // vantage point.
+        let exposure_s = study.vantages.max(1) as f64 * n * horizon_s;
+        let per_year = |ns: u128| ns as f64 / 1e9 / exposure_s * SECONDS_PER_YEAR;
+        let ended = |ending: EndedBy| {
+            study
+                .outages_ended_by
+                .get(ending.as_str())
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut costliest: Vec<FaultCostSummary> = study
+            .by_fault
+            .iter()
+            .map(|(fault, cause)| FaultCostSummary {
+                fault: fault.clone(),
+                kind: cause.kind.clone(),
+                outages: cause.cost.outages,
+                downtime_s_per_year: per_year(cause.cost.downtime_ns),
+            })
+            .collect();
+        // Costliest first; ties keep the ids' order (the sort is stable).
+        costliest.sort_by(|a, b| b.downtime_s_per_year.total_cmp(&a.downtime_s_per_year));
+        costliest.truncate(COSTLIEST_FAULTS);
         ServiceSummary {
             service: study.service.clone(),
             strategy: study.strategy.clone(),
             downtime_s_per_year: (1.0 - availability.mean) * SECONDS_PER_YEAR,
-            outages_per_year: outages / horizon_s * SECONDS_PER_YEAR,
+            outages: OutageSummary {
+                per_year: outages / horizon_s * SECONDS_PER_YEAR,
+                duration_s: times(&study.outage_duration),
+                ended_by: EndedBySummary {
+                    failover: ended(EndedBy::Failover),
+                    recovery: ended(EndedBy::Recovery),
+                    horizon: ended(EndedBy::Horizon),
+                },
+            },
             availability,
             lenient_availability: self::availability(&lenient),
             failovers: FailoverSummary {
@@ -181,6 +272,21 @@ impl ServiceSummary {
             split_brain_s: rows.iter().map(|r| r.split_brain_s).sum::<f64>() / n,
             unnecessary_failovers: rows.iter().map(|r| r.unnecessary_failovers).sum(),
             safety_violations: rows.iter().map(|r| r.safety_violations).sum(),
+            by_fault_kind: study
+                .by_fault_kind
+                .iter()
+                .map(|(kind, tally)| {
+                    let summary = KindSummary {
+                        outages: tally.outage_duration.count(),
+                        failovers: tally.failovers,
+                        failover_time_s: times(&tally.failover_time),
+                        outage_duration_s: times(&tally.outage_duration),
+                        downtime_s_per_year: per_year(tally.outage_duration.sum_ns()),
+                    };
+                    (kind.clone(), summary)
+                })
+                .collect(),
+            downtime_by_fault: costliest,
         }
     }
 
@@ -196,7 +302,7 @@ impl ServiceSummary {
             ),
             Metric::Nines => plain(Some(self.availability.nines.unwrap_or(f64::INFINITY))),
             Metric::DowntimePerYear => plain(Some(self.downtime_s_per_year)),
-            Metric::OutagesPerYear => plain(Some(self.outages_per_year)),
+            Metric::OutagesPerYear => plain(Some(self.outages.per_year)),
             Metric::SuccessRate => (
                 self.failovers.success_rate,
                 Some((

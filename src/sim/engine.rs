@@ -6,13 +6,14 @@ use super::faults::FaultRegistry;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
 use crate::compile::{Action, CompiledScenario};
+use crate::core::episode::{EndedBy, OutageEpisode};
 use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
-use crate::stats::FailoverTally;
+use crate::stats::{FailoverTally, OutageTally};
 use crate::strategies::{
-    Command, Context, FailoverRecord, FaultTag, ServiceState, ServiceStrategy, Stimulus,
+    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, ServiceStrategy, Stimulus,
     StrategyTimer, View,
 };
 use rand::seq::SliceRandom;
@@ -40,6 +41,11 @@ pub struct ServiceOutcome {
     pub vantages: u32,
     /// Transitions out of UP, summed over vantage points.
     pub outages: u64,
+    /// What the summary needs of the outage episodes, folded as they end.
+    pub outage_tally: OutageTally,
+    /// Every outage episode, in the order they ended; empty when the replication was
+    /// run [`without_records`](Replication::without_records).
+    pub episodes: Vec<OutageEpisode>,
     /// Time during which two replicas acted as primary (ns).
     pub split_brain_ns: u64,
     /// Failovers of a primary that was alive.
@@ -83,12 +89,29 @@ pub struct ReplicationOutcome {
     pub complete: bool,
 }
 
+/// An outage episode still running at one vantage point.
+#[derive(Clone, Copy, Debug)]
+struct OpenEpisode {
+    start: SimTime,
+    cause: FaultTag,
+    down: Nanos,
+    /// The service's successful failovers when the episode began: one more by its end
+    /// means a failover ended it.
+    failovers_before: u64,
+}
+
 struct ServiceRuntime {
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
     vantages: Vec<Observer>,
     states: Vec<ServiceState>,
     since: Vec<SimTime>,
+    /// The outage episode running at each vantage point, if any.
+    open: Vec<Option<OpenEpisode>>,
+    /// The last fault that stimulated the service: the cause of an episode it starts.
+    last_cause: FaultTag,
+    /// Successful failovers so far.
+    failovers_succeeded: u64,
     /// Stimulated at the current instant and not yet accounted.
     unaccounted: bool,
     split_brain_since: Option<SimTime>,
@@ -128,6 +151,8 @@ pub struct Replication<'a> {
     events: u64,
     keep_records: bool,
     changes: Vec<(u32, ServiceState)>,
+    /// Vantage points whose episode ended at the current instant (scratch).
+    ended: Vec<u32>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
 }
@@ -173,9 +198,13 @@ impl<'a> Replication<'a> {
                     rng: stream(seed, replication, Purpose::Service(index)),
                     states: vec![ServiceState::Up; vantages.len()],
                     since: vec![SimTime::ZERO; vantages.len()],
+                    open: vec![None; vantages.len()],
+                    last_cause: FaultTag::default(),
+                    failovers_succeeded: 0,
                     unaccounted: false,
                     outcome: ServiceOutcome {
                         vantages: vantages.len() as u32,
+                        outage_tally: OutageTally::new(registry.kinds().len()),
                         ..ServiceOutcome::default()
                     },
                     vantages,
@@ -230,6 +259,7 @@ impl<'a> Replication<'a> {
             events: 0,
             keep_records: true,
             changes: Vec::new(),
+            ended: Vec::new(),
             unaccounted: Vec::new(),
         }
     }
@@ -277,6 +307,11 @@ impl<'a> Replication<'a> {
         }
         self.account_instant();
         self.now = horizon;
+        for service in 0..self.services.len() {
+            for vantage in 0..self.services[service].vantages.len() {
+                self.close_episode(service, vantage, EndedBy::Horizon);
+            }
+        }
         let mut services = Vec::with_capacity(self.services.len());
         for runtime in std::mem::take(&mut self.services) {
             let mut outcome = runtime.outcome;
@@ -646,6 +681,12 @@ impl<'a> Replication<'a> {
 
     fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
         let runtime = &mut self.services[service];
+        if let Stimulus::NodeDown { cause, .. }
+        | Stimulus::NetworkChanged { cause }
+        | Stimulus::BehaviourChanged { cause } = stimulus
+        {
+            runtime.last_cause = cause;
+        }
         let view = View {
             network: &self.network,
             byzantine: &self.byzantine_flags,
@@ -676,7 +717,15 @@ impl<'a> Replication<'a> {
                         service: service as u32,
                         record: &record,
                     });
-                    let outcome = &mut self.services[service].outcome;
+                    let kind = self.registry.kind_index(record.fault);
+                    let runtime = &mut self.services[service];
+                    let outcome = &mut runtime.outcome;
+                    if ends_failover(&record) {
+                        let succeeded = record.outcome == Outcome::Success;
+                        runtime.failovers_succeeded += u64::from(succeeded);
+                        let time = succeeded.then(|| record.failover_time());
+                        outcome.outage_tally.add_failover(kind, time);
+                    }
                     outcome.tally.add(&record);
                     if self.keep_records {
                         outcome.records.push(record);
@@ -750,17 +799,28 @@ impl<'a> Replication<'a> {
         let runtime = &mut self.services[service];
         let now = self.now;
         let mut changes = std::mem::take(&mut self.changes);
+        let mut ended = std::mem::take(&mut self.ended);
         for vantage in 0..runtime.vantages.len() {
             let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
             let previous = runtime.states[vantage];
             if state != previous {
-                add_time(
-                    &mut runtime.outcome,
-                    previous,
-                    now.since(runtime.since[vantage]),
-                );
+                let span = now.since(runtime.since[vantage]);
+                add_time(&mut runtime.outcome, previous, span);
                 if previous == ServiceState::Up {
                     runtime.outcome.outages += 1;
+                    runtime.open[vantage] = Some(OpenEpisode {
+                        start: now,
+                        cause: runtime.last_cause,
+                        down: 0,
+                        failovers_before: runtime.failovers_succeeded,
+                    });
+                } else if let Some(open) = &mut runtime.open[vantage] {
+                    if previous == ServiceState::Down {
+                        open.down += span;
+                    }
+                }
+                if state == ServiceState::Up {
+                    ended.push(vantage as u32);
                 }
                 runtime.states[vantage] = state;
                 runtime.since[vantage] = now;
@@ -785,7 +845,55 @@ impl<'a> Replication<'a> {
         }
         changes.clear();
         self.changes = changes;
+        for &vantage in &ended {
+            let runtime = &self.services[service];
+            let failed_over = runtime.open[vantage as usize]
+                .is_some_and(|open| runtime.failovers_succeeded > open.failovers_before);
+            let ending = if failed_over {
+                EndedBy::Failover
+            } else {
+                EndedBy::Recovery
+            };
+            self.close_episode(service, vantage as usize, ending);
+        }
+        ended.clear();
+        self.ended = ended;
     }
+
+    /// Ends the episode running at `vantage` of `service` now, if one is, and folds it
+    /// into the service's outcome.
+    fn close_episode(&mut self, service: usize, vantage: usize, ended_by: EndedBy) {
+        let runtime = &mut self.services[service];
+        let Some(open) = runtime.open[vantage].take() else {
+            return;
+        };
+        let mut down = open.down;
+        if ended_by == EndedBy::Horizon && runtime.states[vantage] == ServiceState::Down {
+            down += self.now.since(runtime.since[vantage]);
+        }
+        let episode = OutageEpisode {
+            vantage: vantage as u32,
+            start: open.start,
+            end: self.now,
+            down,
+            cause: open.cause,
+            ended_by,
+        };
+        let kind = self.registry.kind_index(episode.cause);
+        runtime.outcome.outage_tally.add(&episode, kind);
+        if self.keep_records {
+            runtime.outcome.episodes.push(episode);
+        }
+        self.trace(TraceEvent::Outage {
+            service: service as u32,
+            episode: &episode,
+        });
+    }
+}
+
+/// Whether a failover record resolves its failover.
+fn ends_failover(record: &FailoverRecord) -> bool {
+    record.outcome == Outcome::Success
 }
 
 fn add_time(outcome: &mut ServiceOutcome, state: ServiceState, span: Nanos) {

@@ -13,6 +13,11 @@ use crate::strategies::FaultTag;
 #[derive(Clone, Debug)]
 pub struct FaultRegistry {
     entries: Vec<(String, &'static str, Option<StreamKey>)>,
+    /// The distinct fault kinds of the scenario, sorted: statistics by fault class are
+    /// indexed by position here.
+    kinds: Vec<&'static str>,
+    /// The position in `kinds` of each entry's kind.
+    kind_index: Vec<u16>,
     /// First tag of each group, in the order they are registered.
     pub scheduled: u32,
     /// First tag of the node failure processes.
@@ -81,8 +86,17 @@ impl FaultRegistry {
             "overload",
             Some(StreamKey::of(&["overload"])),
         )]);
+        let mut kinds: Vec<&'static str> = entries.iter().map(|e| e.1).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let kind_index = entries
+            .iter()
+            .map(|e| kinds.binary_search(&e.1).expect("listed kind") as u16)
+            .collect();
         FaultRegistry {
             entries,
+            kinds,
+            kind_index,
             scheduled,
             node_processes,
             outages,
@@ -107,5 +121,20 @@ impl FaultRegistry {
     /// The kind of a fault.
     pub fn kind(&self, tag: FaultTag) -> &'static str {
         self.entries[tag.0 as usize].1
+    }
+
+    /// The distinct fault kinds of the scenario, sorted.
+    pub fn kinds(&self) -> &[&'static str] {
+        &self.kinds
+    }
+
+    /// The position of a fault's kind in [`kinds`](Self::kinds).
+    pub fn kind_index(&self, tag: FaultTag) -> usize {
+        self.kind_index[tag.0 as usize] as usize
+    }
+
+    /// Every fault, by tag: its id and kind.
+    pub fn faults(&self) -> impl Iterator<Item = (&str, &'static str)> {
+        self.entries.iter().map(|e| (e.0.as_str(), e.1))
     }
 }

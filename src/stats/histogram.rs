@@ -97,6 +97,11 @@ impl DurationHistogram {
         self.max
     }
 
+    /// Exact sum of the values recorded.
+    pub fn sum_ns(&self) -> u128 {
+        self.sum
+    }
+
     /// Mean of the values recorded, from the exact sum (rounded once, to `f64`); `None`
     /// when empty.
     pub fn mean_ns(&self) -> Option<f64> {

@@ -12,6 +12,7 @@ mod golden;
 mod layering;
 mod long_horizon;
 mod merge_exact;
+mod outages;
 mod partial_results;
 mod plan;
 mod properties;
