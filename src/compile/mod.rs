@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub(crate) mod faults;
 pub(crate) mod load;
 mod services;
+mod system;
 mod topology;
 pub(crate) mod work;
 
@@ -19,6 +20,7 @@ pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub use load::{load_file, load_str};
+pub use system::{SystemExpr, SystemSpec};
 pub use work::{expected_events, work_estimate, work_problem, WorkShare, MAX_EXPECTED_EVENTS};
 
 /// Largest accepted node count: beyond it memory, not the model, is the limit.
@@ -48,6 +50,10 @@ pub struct CompiledScenario {
     pub faults: FaultPlan,
     /// SLO check expressions.
     pub slo: Vec<String>,
+    /// Services composed into one system, if the scenario has one.
+    pub system: Option<system::SystemSpec>,
+    /// Mission times, ascending, each at most the horizon.
+    pub missions: Vec<Nanos>,
     /// The parsed file, kept for `compare` and `plan`.
     pub source: Scenario,
 }
@@ -113,6 +119,8 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
     let services = services::compile(scenario, &topology, &mut check);
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
+    let system = system::compile(scenario, &mut check);
+    let missions = system::missions(scenario, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
@@ -160,6 +168,8 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         services,
         faults,
         slo: scenario.slo.clone(),
+        system,
+        missions,
         source: scenario.clone(),
     })
 }

@@ -10,3 +10,17 @@ pub enum ServiceState {
     /// Not serving.
     Down,
 }
+
+impl ServiceState {
+    /// The state a served fraction stands for (DESIGN §3): UP when everything is
+    /// served, DOWN when nothing is, DEGRADED in between.
+    pub fn of(served: f64) -> ServiceState {
+        if served >= 1.0 {
+            ServiceState::Up
+        } else if served <= 0.0 {
+            ServiceState::Down
+        } else {
+            ServiceState::Degraded
+        }
+    }
+}

@@ -82,7 +82,11 @@ pub(crate) fn render(summary: &Summary) -> String {
         summary.replications,
         summary.horizon_s,
     );
-    services(&mut out, summary.services.iter(), summary.horizon_s);
+    services(
+        &mut out,
+        summary.services.iter().chain(summary.system.as_ref()),
+        summary.horizon_s,
+    );
     out
 }
 
@@ -163,6 +167,7 @@ fn services<'a>(
         "service",
         "strategy",
         "availability (95% CI)",
+        "served",
         "nines",
         if per_replication {
             "down/replication"
@@ -184,6 +189,7 @@ fn services<'a>(
             cell(&s.service),
             cell(&s.strategy),
             format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
+            format!("{:.6}", s.served_availability.mean),
             a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
             if per_replication {
                 seconds(Some(s.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s))
@@ -244,6 +250,26 @@ fn services<'a>(
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
             extras.push(format!("failed: {}", reasons.join(", ")));
+        }
+        if !s.missions.is_empty() {
+            let missions: Vec<String> = s
+                .missions
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {:.4} [{:.4}, {:.4}]",
+                        seconds(Some(m.mission_s)),
+                        m.p_no_outage,
+                        m.ci95_low,
+                        m.ci95_high
+                    )
+                })
+                .collect();
+            extras.push(format!(
+                "no outage within {}; mean time to first outage {}",
+                missions.join(", "),
+                seconds(s.mean_time_to_first_outage_s)
+            ));
         }
         if s.split_brain_s > 0.0 {
             extras.push(format!(

@@ -1,8 +1,9 @@
 //! The study: everything needed to compute a summary, folded one replication at a time
 //! in index order. Shards of a study merge exactly (rows concatenate, histograms add).
 
+use crate::compile::CompiledScenario;
 use crate::core::episode::EndedBy;
-use crate::sim::engine::ReplicationOutcome;
+use crate::sim::engine::{ReplicationOutcome, ServiceOutcome};
 use crate::sim::faults::FaultRegistry;
 use crate::stats::{DurationHistogram, FaultCost, KindTally};
 use crate::strategies::Outcome;
@@ -18,6 +19,8 @@ pub struct ReplicationRow {
     pub availability: f64,
     /// Lenient availability (UP or DEGRADED).
     pub lenient_availability: f64,
+    /// Served availability (∫ served fraction dt / horizon).
+    pub served_availability: f64,
     /// DOWN time per vantage point, seconds.
     pub down_s: f64,
     /// DEGRADED time per vantage point, seconds.
@@ -80,6 +83,114 @@ pub struct FaultCause {
     pub cost: FaultCost,
 }
 
+impl ServiceStudy {
+    /// Folds in what the service lived through in replication `replication`.
+    fn add(
+        &mut self,
+        replication: u64,
+        service: &ServiceOutcome,
+        horizon: u64,
+        names: &FaultNames,
+    ) {
+        self.vantages = service.vantages;
+        let vantages = service.vantages.max(1) as f64;
+        let tally = &service.tally;
+        self.detection_time.merge(&tally.detection_time);
+        self.failover_time.merge(&tally.failover_time);
+        self.data_loss.merge(&tally.data_loss);
+        for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
+            if count > 0 {
+                *self
+                    .failed_by_reason
+                    .entry(outcome.as_str().to_string())
+                    .or_default() += count;
+            }
+        }
+        let outages = &service.outage_tally;
+        self.outage_duration.merge(&outages.duration);
+        for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
+            if count > 0 {
+                *self
+                    .outages_ended_by
+                    .entry(ending.as_str().to_string())
+                    .or_default() += count;
+            }
+        }
+        for (kind, tally) in names.kinds.iter().zip(&outages.by_kind) {
+            if *tally != KindTally::default() {
+                self.by_fault_kind
+                    .entry(kind.clone())
+                    .or_default()
+                    .merge(tally);
+            }
+        }
+        for (&tag, cost) in &outages.by_fault {
+            let (id, kind) = &names.faults[tag as usize];
+            let cause = self
+                .by_fault
+                .entry(id.clone())
+                .or_insert_with(|| FaultCause {
+                    kind: kind.clone(),
+                    cost: FaultCost::default(),
+                });
+            cause.cost.merge(cost);
+        }
+        self.rows.push(ReplicationRow {
+            replication,
+            availability: service.availability(horizon),
+            lenient_availability: service.lenient_availability(horizon),
+            served_availability: service.served_availability(horizon),
+            down_s: service.down_ns as f64 / vantages / 1e9,
+            degraded_s: service.degraded_ns as f64 / vantages / 1e9,
+            outages: service.outages_per_vantage(),
+            first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
+            failovers_attempted: tally.attempted(),
+            failovers_succeeded: tally.succeeded(),
+            failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
+            split_brain_s: service.split_brain_ns as f64 / 1e9,
+            unnecessary_failovers: service.unnecessary_failovers,
+            safety_violations: service.safety_violations,
+        });
+    }
+
+    /// Adds a shard's study of the same service (rows are sorted afterwards).
+    fn merge(&mut self, from: ServiceStudy) {
+        self.vantages = self.vantages.max(from.vantages);
+        self.rows.extend(from.rows);
+        self.failover_time.merge(&from.failover_time);
+        self.detection_time.merge(&from.detection_time);
+        self.data_loss.merge(&from.data_loss);
+        for (reason, count) in from.failed_by_reason {
+            *self.failed_by_reason.entry(reason).or_default() += count;
+        }
+        self.outage_duration.merge(&from.outage_duration);
+        for (ending, count) in from.outages_ended_by {
+            *self.outages_ended_by.entry(ending).or_default() += count;
+        }
+        for (kind, tally) in from.by_fault_kind {
+            self.by_fault_kind.entry(kind).or_default().merge(&tally);
+        }
+        for (id, cause) in from.by_fault {
+            let into = self.by_fault.entry(id).or_insert_with(|| FaultCause {
+                kind: cause.kind.clone(),
+                cost: FaultCost::default(),
+            });
+            into.cost.merge(&cause.cost);
+        }
+    }
+
+    /// Puts the rows back in replication order; fails if one appears twice.
+    fn sort_rows(&mut self) -> Result<(), MergeError> {
+        self.rows.sort_by_key(|row| row.replication);
+        let before = self.rows.len();
+        self.rows.dedup_by_key(|row| row.replication);
+        if self.rows.len() != before {
+            return Err(MergeError::Duplicate);
+        }
+        Ok(())
+    }
+}
+
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Study {
@@ -97,6 +208,12 @@ pub struct Study {
     pub horizon_ns: u64,
     /// Per service.
     pub services: Vec<ServiceStudy>,
+    /// The system's, when the scenario composes one (its `service` is the system's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<ServiceStudy>,
+    /// Mission times (ns), ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missions: Vec<u64>,
     /// Fault ids and kinds by tag, and the kinds by kind index, of the scenario: how
     /// replication outcomes name faults. Not part of a shard (outcomes are folded in
     /// by name).
@@ -110,6 +227,9 @@ struct FaultNames {
     faults: Vec<(String, String)>,
     kinds: Vec<String>,
 }
+
+/// What the system's study gives as its strategy.
+pub(crate) const SYSTEM: &str = "system";
 
 /// Why studies cannot be merged into one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -134,30 +254,29 @@ pub enum MergeError {
 }
 
 impl Study {
-    /// An empty study for these services.
-    pub fn new(
-        scenario: &str,
-        scenario_hash: &str,
-        seed: u64,
-        replications: u64,
-        horizon_ns: u64,
-        services: Vec<(String, String)>,
-        registry: &FaultRegistry,
-    ) -> Self {
+    /// An empty study of `scenario`'s services (and system).
+    pub fn new(scenario: &CompiledScenario, registry: &FaultRegistry) -> Self {
+        let study = |service: &str, strategy: &str| ServiceStudy {
+            service: service.to_string(),
+            strategy: strategy.to_string(),
+            ..ServiceStudy::default()
+        };
         Study {
-            scenario: scenario.to_string(),
-            scenario_hash: scenario_hash.to_string(),
-            seed,
-            replications,
-            horizon_ns,
-            services: services
-                .into_iter()
-                .map(|(service, strategy)| ServiceStudy {
-                    service,
-                    strategy,
-                    ..ServiceStudy::default()
-                })
+            scenario: scenario.name.clone(),
+            scenario_hash: scenario.source_hash.clone(),
+            seed: scenario.seed,
+            replications: scenario.replications,
+            horizon_ns: scenario.horizon,
+            services: scenario
+                .services
+                .iter()
+                .map(|s| study(&s.name, s.strategy.name().as_str()))
                 .collect(),
+            system: scenario
+                .system
+                .as_ref()
+                .map(|system| study(&system.name, SYSTEM)),
+            missions: scenario.missions.clone(),
             names: FaultNames {
                 faults: registry
                     .faults()
@@ -172,66 +291,10 @@ impl Study {
     pub fn add(&mut self, outcome: &ReplicationOutcome) {
         let horizon = self.horizon_ns;
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
-            study.vantages = service.vantages;
-            let vantages = service.vantages.max(1) as f64;
-            let tally = &service.tally;
-            study.detection_time.merge(&tally.detection_time);
-            study.failover_time.merge(&tally.failover_time);
-            study.data_loss.merge(&tally.data_loss);
-            for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
-                if count > 0 {
-                    *study
-                        .failed_by_reason
-                        .entry(outcome.as_str().to_string())
-                        .or_default() += count;
-                }
-            }
-            let outages = &service.outage_tally;
-            study.outage_duration.merge(&outages.duration);
-            for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
-                if count > 0 {
-                    *study
-                        .outages_ended_by
-                        .entry(ending.as_str().to_string())
-                        .or_default() += count;
-                }
-            }
-            for (kind, tally) in self.names.kinds.iter().zip(&outages.by_kind) {
-                if *tally != KindTally::default() {
-                    study
-                        .by_fault_kind
-                        .entry(kind.clone())
-                        .or_default()
-                        .merge(tally);
-                }
-            }
-            for (&tag, cost) in &outages.by_fault {
-                let (id, kind) = &self.names.faults[tag as usize];
-                let cause = study
-                    .by_fault
-                    .entry(id.clone())
-                    .or_insert_with(|| FaultCause {
-                        kind: kind.clone(),
-                        cost: FaultCost::default(),
-                    });
-                cause.cost.merge(cost);
-            }
-            let succeeded = tally.succeeded();
-            study.rows.push(ReplicationRow {
-                replication: outcome.replication,
-                availability: service.availability(horizon),
-                lenient_availability: service.lenient_availability(horizon),
-                down_s: service.down_ns as f64 / vantages / 1e9,
-                degraded_s: service.degraded_ns as f64 / vantages / 1e9,
-                outages: service.outages_per_vantage(),
-                first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
-                failovers_attempted: tally.attempted(),
-                failovers_succeeded: succeeded,
-                failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
-                split_brain_s: service.split_brain_ns as f64 / 1e9,
-                unnecessary_failovers: service.unnecessary_failovers,
-                safety_violations: service.safety_violations,
-            });
+            study.add(outcome.replication, service, horizon, &self.names);
+        }
+        if let (Some(study), Some(system)) = (&mut self.system, &outcome.system) {
+            study.add(outcome.replication, system, horizon, &self.names);
         }
     }
 
@@ -260,36 +323,16 @@ impl Study {
                 return Err(MergeError::Services);
             }
             for (into, from) in merged.services.iter_mut().zip(part.services) {
-                into.rows.extend(from.rows);
-                into.failover_time.merge(&from.failover_time);
-                into.detection_time.merge(&from.detection_time);
-                into.data_loss.merge(&from.data_loss);
-                for (reason, count) in from.failed_by_reason {
-                    *into.failed_by_reason.entry(reason).or_default() += count;
-                }
-                into.outage_duration.merge(&from.outage_duration);
-                for (ending, count) in from.outages_ended_by {
-                    *into.outages_ended_by.entry(ending).or_default() += count;
-                }
-                for (kind, tally) in from.by_fault_kind {
-                    into.by_fault_kind.entry(kind).or_default().merge(&tally);
-                }
-                for (id, cause) in from.by_fault {
-                    let into = into.by_fault.entry(id).or_insert_with(|| FaultCause {
-                        kind: cause.kind.clone(),
-                        cost: FaultCost::default(),
-                    });
-                    into.cost.merge(&cause.cost);
-                }
+                into.merge(from);
+            }
+            match (&mut merged.system, part.system) {
+                (Some(into), Some(from)) => into.merge(from),
+                (None, None) => {}
+                _ => return Err(MergeError::Services),
             }
         }
-        for service in &mut merged.services {
-            service.rows.sort_by_key(|row| row.replication);
-            let before = service.rows.len();
-            service.rows.dedup_by_key(|row| row.replication);
-            if service.rows.len() != before {
-                return Err(MergeError::Duplicate);
-            }
+        for service in merged.services.iter_mut().chain(merged.system.as_mut()) {
+            service.sort_rows()?;
         }
         Ok(merged)
     }

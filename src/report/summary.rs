@@ -1,6 +1,6 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
-use super::study::{ServiceStudy, Study};
+use super::study::{ReplicationRow, ServiceStudy, Study};
 use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
 use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
@@ -129,6 +129,8 @@ pub struct ServiceSummary {
     pub availability: AvailabilitySummary,
     /// Lenient availability (UP or DEGRADED).
     pub lenient_availability: AvailabilitySummary,
+    /// Served availability: the fraction of requests served (∫ served fraction dt).
+    pub served_availability: AvailabilitySummary,
     /// Mean DOWN-or-DEGRADED time per year, seconds.
     pub downtime_s_per_year: f64,
     /// Outage episodes.
@@ -152,6 +154,28 @@ pub struct ServiceSummary {
     /// The faults that cost the most downtime, costliest first (at most
     /// [`COSTLIEST_FAULTS`]).
     pub downtime_by_fault: Vec<FaultCostSummary>,
+    /// For each mission time of the scenario, the chance of no outage within it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missions: Vec<MissionSummary>,
+    /// Mean time to the first outage, seconds: time observed before the first outage
+    /// (or the horizon) over replications that had one; null when none had. Given only
+    /// with missions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_time_to_first_outage_s: Option<f64>,
+}
+
+/// The chance that a service has no outage within the first `mission_s` of a
+/// replication (DESIGN §10).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MissionSummary {
+    /// The mission time, seconds.
+    pub mission_s: f64,
+    /// Share of replications with no outage episode starting within it.
+    pub p_no_outage: f64,
+    /// Wilson 95% interval, low.
+    pub ci95_low: f64,
+    /// Wilson 95% interval, high.
+    pub ci95_high: f64,
 }
 
 /// The whole summary.
@@ -177,6 +201,10 @@ pub struct Summary {
     pub complete: bool,
     /// Per service.
     pub services: Vec<ServiceSummary>,
+    /// The system, when the scenario composes one, reported like a service (its
+    /// `strategy` is "system").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<ServiceSummary>,
 }
 
 fn secs(ns: Option<u64>) -> Option<f64> {
@@ -205,11 +233,12 @@ fn availability(values: &[f64]) -> AvailabilitySummary {
 
 impl ServiceSummary {
     /// Summarises one service of a study.
-    pub fn new(study: &ServiceStudy, horizon_s: f64) -> Self {
+    pub fn new(study: &ServiceStudy, horizon_s: f64, missions: &[u64]) -> Self {
         let rows = &study.rows;
         let n = rows.len().max(1) as f64;
         let strict: Vec<f64> = rows.iter().map(|r| r.availability).collect();
         let lenient: Vec<f64> = rows.iter().map(|r| r.lenient_availability).collect();
+        let served: Vec<f64> = rows.iter().map(|r| r.served_availability).collect();
         let attempted: u64 = rows.iter().map(|r| r.failovers_attempted).sum();
         let succeeded: u64 = rows.iter().map(|r| r.failovers_succeeded).sum();
         let (low, high) = wilson_ci95(succeeded, attempted);
@@ -254,6 +283,7 @@ impl ServiceSummary {
             },
             availability,
             lenient_availability: self::availability(&lenient),
+            served_availability: self::availability(&served),
             failovers: FailoverSummary {
                 attempted,
                 succeeded,
@@ -287,6 +317,28 @@ impl ServiceSummary {
                 })
                 .collect(),
             downtime_by_fault: costliest,
+            missions: missions
+                .iter()
+                .map(|&mission| {
+                    let mission_s = mission as f64 / 1e9;
+                    let clear = rows
+                        .iter()
+                        .filter(|r| r.first_outage_s.is_none_or(|first| first > mission_s))
+                        .count() as u64;
+                    let (ci95_low, ci95_high) = wilson_ci95(clear, rows.len() as u64);
+                    MissionSummary {
+                        mission_s,
+                        p_no_outage: clear as f64 / rows.len().max(1) as f64,
+                        ci95_low,
+                        ci95_high,
+                    }
+                })
+                .collect(),
+            mean_time_to_first_outage_s: if missions.is_empty() {
+                None
+            } else {
+                mean_time_to_first_outage(rows, horizon_s)
+            },
         }
     }
 
@@ -332,6 +384,19 @@ impl ServiceSummary {
     }
 }
 
+/// Time on test over failures: the time observed before each replication's first
+/// outage (or the horizon, when it had none) over the replications that had one. The
+/// maximum-likelihood mean for exponential times to first outage, censored at the
+/// horizon; None when no replication had an outage.
+fn mean_time_to_first_outage(rows: &[ReplicationRow], horizon_s: f64) -> Option<f64> {
+    let outages = rows.iter().filter(|r| r.first_outage_s.is_some()).count();
+    let observed: f64 = rows
+        .iter()
+        .map(|r| r.first_outage_s.unwrap_or(horizon_s))
+        .sum();
+    (outages > 0).then(|| observed / outages as f64)
+}
+
 impl Summary {
     /// Summarises a study.
     pub fn new(study: &Study) -> Self {
@@ -349,8 +414,12 @@ impl Summary {
             services: study
                 .services
                 .iter()
-                .map(|s| ServiceSummary::new(s, horizon_s))
+                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions))
                 .collect(),
+            system: study
+                .system
+                .as_ref()
+                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions)),
         }
     }
 }

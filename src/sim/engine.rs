@@ -3,10 +3,12 @@
 
 use super::event::Event;
 use super::faults::FaultRegistry;
+use super::ledger::Ledger;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
+use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario};
-use crate::core::episode::{EndedBy, OutageEpisode};
+use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
@@ -37,6 +39,9 @@ pub struct ServiceOutcome {
     pub degraded_ns: u128,
     /// DOWN time summed over vantage points (ns).
     pub down_ns: u128,
+    /// ∫ served fraction over DEGRADED time, summed over vantage points (ns; UP time
+    /// counts whole and DOWN time nothing, so served availability needs only this).
+    pub degraded_served_ns: f64,
     /// Number of vantage points.
     pub vantages: u32,
     /// Transitions out of UP, summed over vantage points.
@@ -70,6 +75,12 @@ impl ServiceOutcome {
         (self.up_ns + self.degraded_ns) as f64 / (self.vantages.max(1) as f64 * horizon as f64)
     }
 
+    /// Served availability: ∫ served fraction dt over horizon (DESIGN §3).
+    pub fn served_availability(&self, horizon: Nanos) -> f64 {
+        (self.up_ns as f64 + self.degraded_served_ns)
+            / (self.vantages.max(1) as f64 * horizon as f64)
+    }
+
     /// Outages per vantage point.
     pub fn outages_per_vantage(&self) -> f64 {
         self.outages as f64 / self.vantages.max(1) as f64
@@ -83,31 +94,31 @@ pub struct ReplicationOutcome {
     pub replication: u64,
     /// Per service, in scenario order.
     pub services: Vec<ServiceOutcome>,
+    /// The system's, when the scenario composes one (one vantage point).
+    pub system: Option<ServiceOutcome>,
     /// Events processed.
     pub events: u64,
     /// False when the run stopped before the horizon (event budget or interruption).
     pub complete: bool,
 }
 
-/// An outage episode still running at one vantage point.
-#[derive(Clone, Copy, Debug)]
-struct OpenEpisode {
-    start: SimTime,
-    cause: FaultTag,
-    down: Nanos,
-    /// The service's successful failovers when the episode began: one more by its end
-    /// means a failover ended it.
-    failovers_before: u64,
+/// The system's expression and account (DESIGN §10).
+struct SystemRuntime<'a> {
+    expr: &'a SystemExpr,
+    ledger: Ledger,
+    outcome: ServiceOutcome,
+    /// Whether each service is a term of the system.
+    member: Vec<bool>,
+    /// Each service's served fraction now (mean over its vantage points).
+    served: Vec<f64>,
 }
 
 struct ServiceRuntime {
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
     vantages: Vec<Observer>,
-    states: Vec<ServiceState>,
-    since: Vec<SimTime>,
-    /// The outage episode running at each vantage point, if any.
-    open: Vec<Option<OpenEpisode>>,
+    /// What each vantage point has seen so far.
+    ledgers: Vec<Ledger>,
     /// The last fault that stimulated the service: the cause of an episode it starts.
     last_cause: FaultTag,
     /// Successful failovers so far.
@@ -133,6 +144,9 @@ pub struct Replication<'a> {
     byzantine_flags: Vec<bool>,
     gray_flags: Vec<bool>,
     services: Vec<ServiceRuntime>,
+    system: Option<SystemRuntime<'a>>,
+    /// The last fault that stimulated any service: the cause of a system episode.
+    last_cause: FaultTag,
     node_services: Vec<Vec<u32>>,
     dependencies_of: Vec<Vec<u32>>,
     /// Bumped at each crash or repair of the depended-on node; a `DependentFail` of an
@@ -151,8 +165,8 @@ pub struct Replication<'a> {
     events: u64,
     keep_records: bool,
     changes: Vec<(u32, ServiceState)>,
-    /// Vantage points whose episode ended at the current instant (scratch).
-    ended: Vec<u32>,
+    /// Episodes that ended at the current instant, by vantage point (scratch).
+    ended: Vec<(u32, OutageEpisode)>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
 }
@@ -196,9 +210,7 @@ impl<'a> Replication<'a> {
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
                     rng: stream(seed, replication, Purpose::Service(index)),
-                    states: vec![ServiceState::Up; vantages.len()],
-                    since: vec![SimTime::ZERO; vantages.len()],
-                    open: vec![None; vantages.len()],
+                    ledgers: vec![Ledger::default(); vantages.len()],
                     last_cause: FaultTag::default(),
                     failovers_succeeded: 0,
                     unaccounted: false,
@@ -216,6 +228,23 @@ impl<'a> Replication<'a> {
             list.sort_unstable();
             list.dedup();
         }
+        let system = scenario.system.as_ref().map(|system| {
+            let mut member = vec![false; scenario.services.len()];
+            for index in system.expr.services() {
+                member[index as usize] = true;
+            }
+            SystemRuntime {
+                expr: &system.expr,
+                ledger: Ledger::default(),
+                outcome: ServiceOutcome {
+                    vantages: 1,
+                    outage_tally: OutageTally::new(registry.kinds().len()),
+                    ..ServiceOutcome::default()
+                },
+                member,
+                served: vec![1.0; scenario.services.len()],
+            }
+        });
         let plan = &scenario.faults;
         let mut dependencies_of = vec![Vec::new(); n];
         for (index, dependency) in plan.dependencies.iter().enumerate() {
@@ -234,6 +263,8 @@ impl<'a> Replication<'a> {
             byzantine_flags: vec![false; n],
             gray_flags: vec![false; n],
             services,
+            system,
+            last_cause: FaultTag::default(),
             node_services,
             dependencies_of,
             dependency_generation: vec![0; plan.dependencies.len()],
@@ -309,15 +340,21 @@ impl<'a> Replication<'a> {
         self.now = horizon;
         for service in 0..self.services.len() {
             for vantage in 0..self.services[service].vantages.len() {
-                self.close_episode(service, vantage, EndedBy::Horizon);
+                let runtime = &mut self.services[service];
+                let episode = runtime.ledgers[vantage].finish(horizon, &mut runtime.outcome);
+                if let Some(episode) = episode {
+                    self.fold_episode(Some(service), vantage, episode);
+                }
+            }
+        }
+        if let Some(system) = &mut self.system {
+            if let Some(episode) = system.ledger.finish(horizon, &mut system.outcome) {
+                self.fold_episode(None, 0, episode);
             }
         }
         let mut services = Vec::with_capacity(self.services.len());
         for runtime in std::mem::take(&mut self.services) {
             let mut outcome = runtime.outcome;
-            for (state, since) in runtime.states.iter().zip(&runtime.since) {
-                add_time(&mut outcome, *state, horizon.since(*since));
-            }
             if let Some(since) = runtime.split_brain_since {
                 outcome.split_brain_ns += horizon.since(since);
             }
@@ -326,6 +363,7 @@ impl<'a> Replication<'a> {
         ReplicationOutcome {
             replication: self.replication,
             services,
+            system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
         }
@@ -686,6 +724,7 @@ impl<'a> Replication<'a> {
         | Stimulus::BehaviourChanged { cause } = stimulus
         {
             runtime.last_cause = cause;
+            self.last_cause = cause;
         }
         let view = View {
             network: &self.network,
@@ -782,12 +821,41 @@ impl<'a> Replication<'a> {
     /// or taken for an outage.
     fn account_instant(&mut self) {
         let mut unaccounted = std::mem::take(&mut self.unaccounted);
+        let mut system_touched = false;
         for &service in &unaccounted {
             self.services[service as usize].unaccounted = false;
             self.account(service as usize);
+            system_touched |= self
+                .system
+                .as_ref()
+                .is_some_and(|system| system.member[service as usize]);
         }
         unaccounted.clear();
         self.unaccounted = unaccounted;
+        if system_touched {
+            self.account_system();
+        }
+    }
+
+    /// The system's state follows from its services' served fractions at this instant.
+    fn account_system(&mut self) {
+        let failovers: u64 = self.services.iter().map(|s| s.failovers_succeeded).sum();
+        let Some(system) = &mut self.system else {
+            return;
+        };
+        let served = system.expr.served(&system.served);
+        let state = ServiceState::of(served);
+        let ended = system.ledger.update(
+            self.now,
+            state,
+            served,
+            self.last_cause,
+            failovers,
+            &mut system.outcome,
+        );
+        if let Some(episode) = ended {
+            self.fold_episode(None, 0, episode);
+        }
     }
 
     fn account(&mut self, service: usize) {
@@ -800,32 +868,30 @@ impl<'a> Replication<'a> {
         let now = self.now;
         let mut changes = std::mem::take(&mut self.changes);
         let mut ended = std::mem::take(&mut self.ended);
+        let mut served_sum = 0.0;
         for vantage in 0..runtime.vantages.len() {
-            let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
-            let previous = runtime.states[vantage];
+            let served = served_fraction(runtime.strategy.state(&view, runtime.vantages[vantage]));
+            let state = ServiceState::of(served);
+            served_sum += served;
+            let ledger = &mut runtime.ledgers[vantage];
+            let previous = ledger.state();
+            let episode = ledger.update(
+                now,
+                state,
+                served,
+                runtime.last_cause,
+                runtime.failovers_succeeded,
+                &mut runtime.outcome,
+            );
             if state != previous {
-                let span = now.since(runtime.since[vantage]);
-                add_time(&mut runtime.outcome, previous, span);
-                if previous == ServiceState::Up {
-                    runtime.outcome.outages += 1;
-                    runtime.open[vantage] = Some(OpenEpisode {
-                        start: now,
-                        cause: runtime.last_cause,
-                        down: 0,
-                        failovers_before: runtime.failovers_succeeded,
-                    });
-                } else if let Some(open) = &mut runtime.open[vantage] {
-                    if previous == ServiceState::Down {
-                        open.down += span;
-                    }
-                }
-                if state == ServiceState::Up {
-                    ended.push(vantage as u32);
-                }
-                runtime.states[vantage] = state;
-                runtime.since[vantage] = now;
                 changes.push((vantage as u32, state));
             }
+            if let Some(episode) = episode {
+                ended.push((vantage as u32, episode));
+            }
+        }
+        if let Some(system) = &mut self.system {
+            system.served[service] = served_sum / runtime.vantages.len() as f64;
         }
         let split = runtime.strategy.split_brain(&view);
         match (split, runtime.split_brain_since) {
@@ -845,64 +911,50 @@ impl<'a> Replication<'a> {
         }
         changes.clear();
         self.changes = changes;
-        for &vantage in &ended {
-            let runtime = &self.services[service];
-            let failed_over = runtime.open[vantage as usize]
-                .is_some_and(|open| runtime.failovers_succeeded > open.failovers_before);
-            let ending = if failed_over {
-                EndedBy::Failover
-            } else {
-                EndedBy::Recovery
-            };
-            self.close_episode(service, vantage as usize, ending);
+        for &(vantage, episode) in &ended {
+            self.fold_episode(Some(service), vantage as usize, episode);
         }
         ended.clear();
         self.ended = ended;
     }
 
-    /// Ends the episode running at `vantage` of `service` now, if one is, and folds it
-    /// into the service's outcome.
-    fn close_episode(&mut self, service: usize, vantage: usize, ended_by: EndedBy) {
-        let runtime = &mut self.services[service];
-        let Some(open) = runtime.open[vantage].take() else {
-            return;
-        };
-        let mut down = open.down;
-        if ended_by == EndedBy::Horizon && runtime.states[vantage] == ServiceState::Down {
-            down += self.now.since(runtime.since[vantage]);
-        }
-        let episode = OutageEpisode {
-            vantage: vantage as u32,
-            start: open.start,
-            end: self.now,
-            down,
-            cause: open.cause,
-            ended_by,
-        };
+    /// Folds an episode that ended into the outcome of `service` (the system's when
+    /// None) and traces it.
+    fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
+        episode.vantage = vantage as u32;
         let kind = self.registry.kind_index(episode.cause);
-        runtime.outcome.outage_tally.add(&episode, kind);
+        let outcome = match service {
+            Some(service) => &mut self.services[service].outcome,
+            None => match &mut self.system {
+                Some(system) => &mut system.outcome,
+                None => return,
+            },
+        };
+        outcome.outage_tally.add(&episode, kind);
         if self.keep_records {
-            runtime.outcome.episodes.push(episode);
+            outcome.episodes.push(episode);
         }
-        self.trace(TraceEvent::Outage {
-            service: service as u32,
-            episode: &episode,
-        });
+        if let Some(service) = service {
+            self.trace(TraceEvent::Outage {
+                service: service as u32,
+                episode: &episode,
+            });
+        }
+    }
+}
+
+/// The served fraction a state stands for, until strategies report their own.
+fn served_fraction(state: ServiceState) -> f64 {
+    match state {
+        ServiceState::Up => 1.0,
+        ServiceState::Degraded => 0.5,
+        ServiceState::Down => 0.0,
     }
 }
 
 /// Whether a failover record resolves its failover.
 fn ends_failover(record: &FailoverRecord) -> bool {
     record.outcome == Outcome::Success
-}
-
-fn add_time(outcome: &mut ServiceOutcome, state: ServiceState, span: Nanos) {
-    let span = span as u128;
-    match state {
-        ServiceState::Up => outcome.up_ns += span,
-        ServiceState::Degraded => outcome.degraded_ns += span,
-        ServiceState::Down => outcome.down_ns += span,
-    }
 }
 
 /// `count` distinct nodes of `among`, chosen uniformly.

@@ -25,4 +25,5 @@ mod strategy_active_active;
 mod strategy_geographic;
 mod strategy_n_way;
 mod study;
+mod systems;
 mod validation;
