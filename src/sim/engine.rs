@@ -277,6 +277,11 @@ impl<'a> Replication<'a> {
         }
         self.account_instant();
         self.now = horizon;
+        // Failovers still open are recorded at the horizon (completed_at = horizon).
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::Horizon);
+        }
+        self.account_instant();
         let mut services = Vec::with_capacity(self.services.len());
         for runtime in std::mem::take(&mut self.services) {
             let mut outcome = runtime.outcome;
@@ -751,7 +756,7 @@ impl<'a> Replication<'a> {
         let now = self.now;
         let mut changes = std::mem::take(&mut self.changes);
         for vantage in 0..runtime.vantages.len() {
-            let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
+            let state = ServiceState::of(runtime.strategy.served(&view, runtime.vantages[vantage]));
             let previous = runtime.states[vantage];
             if state != previous {
                 add_time(

@@ -9,9 +9,7 @@ use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
 use super::params::active_passive::Params;
 use super::spec::ServiceSpec;
-use super::{
-    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
-};
+use super::{Command, Context, FaultTag, Outcome, Stimulus, Strategy, StrategyTimer, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -367,6 +365,7 @@ impl Strategy for ActivePassive {
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
             Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::Horizon => return,
             Stimulus::Timer(timer) => {
                 self.on_timer(timer, ctx);
                 return;
@@ -379,15 +378,15 @@ impl Strategy for ActivePassive {
         }
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         let serving =
             |index: usize| !self.fenced[index] && view.serves(vantage, self.replicas[index]);
         let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
         if (acting(self.routed) && serving(self.routed)) || self.stale_primary.is_some_and(serving)
         {
-            ServiceState::Up
+            1.0
         } else {
-            ServiceState::Down
+            0.0
         }
     }
 
@@ -400,7 +399,7 @@ impl Strategy for ActivePassive {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::FailoverRecord;
+    use super::super::{FailoverRecord, ServiceState};
     use super::*;
 
     /// Probes every 1 s from phase 0, 200 ms timeout, 3 failures to declare; a 4 s
@@ -433,6 +432,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: Some(NodeId::new(1)),
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record.clone()]);
         assert_eq!(

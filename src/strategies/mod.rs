@@ -69,6 +69,10 @@ pub(crate) enum Stimulus<T = StrategyTimer> {
     },
     /// One of the strategy's timers fired.
     Timer(T),
+    /// The horizon is reached (`now` is the horizon): failovers still open are recorded,
+    /// as `Unfinished` or with the failure of their last failed attempt. Nothing may be
+    /// scheduled any more.
+    Horizon,
 }
 
 impl Stimulus {
@@ -81,6 +85,7 @@ impl Stimulus {
             Stimulus::NetworkChanged { cause } => Stimulus::NetworkChanged { cause },
             Stimulus::BehaviourChanged { cause } => Stimulus::BehaviourChanged { cause },
             Stimulus::Timer(timer) => Stimulus::Timer(own(timer)),
+            Stimulus::Horizon => Stimulus::Horizon,
         }
     }
 }
@@ -169,8 +174,11 @@ pub(crate) trait Strategy: Send {
     /// Reacts to a stimulus by pushing commands into `ctx.out`.
     fn handle(&mut self, stimulus: Stimulus<Self::Timer>, ctx: &mut Context);
 
-    /// What a client at `vantage` sees now.
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState;
+    /// The served fraction s ∈ [0, 1] of the requests of clients at `vantage` now
+    /// (DESIGN §3): min(1, reachable serving capacity / demand) × (1 − share of requests
+    /// still routed to dead or unreachable replicas). Exactly 1.0 when every request is
+    /// served and exactly 0.0 when none is ([`ServiceState::of`] reads the state off it).
+    fn served(&self, view: &View, vantage: Observer) -> f64;
 
     /// Whether two replicas both act as primary now (counted as split-brain time).
     fn split_brain(&self, _view: &View) -> bool {
@@ -286,10 +294,10 @@ macro_rules! strategies {
                 }
             }
 
-            /// What a client at `vantage` sees now.
-            pub(crate) fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+            /// The served fraction of the requests of clients at `vantage` now.
+            pub(crate) fn served(&self, view: &View, vantage: Observer) -> f64 {
                 match self {
-                    $(ServiceStrategy::$variant(strategy) => strategy.state(view, vantage),)*
+                    $(ServiceStrategy::$variant(strategy) => strategy.served(view, vantage),)*
                 }
             }
 

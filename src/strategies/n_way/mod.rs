@@ -65,7 +65,7 @@ pub(crate) use messages::Message;
 
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
-use super::{Context, FaultTag, ServiceState, Stimulus, Strategy, View};
+use super::{Context, FaultTag, Stimulus, Strategy, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -367,14 +367,15 @@ impl Strategy for NWay {
             Stimulus::NodeUp { .. } => {}
             Stimulus::BehaviourChanged { .. } => self.check_safety(ctx),
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
+            Stimulus::Horizon => return,
         }
         self.settle(ctx);
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         match self.serving_leader(view) {
-            Some(leader) if view.serves(vantage, self.replicas[leader].node) => ServiceState::Up,
-            _ => ServiceState::Down,
+            Some(leader) if view.serves(vantage, self.replicas[leader].node) => 1.0,
+            _ => 0.0,
         }
     }
 
@@ -394,7 +395,7 @@ impl Strategy for NWay {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::{FailoverRecord, Outcome};
+    use super::super::{FailoverRecord, Outcome, ServiceState};
     use super::*;
 
     /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
@@ -431,6 +432,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: Some(NodeId::new(2)),
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record]);
         assert_eq!(harness.state(None), ServiceState::Up);
