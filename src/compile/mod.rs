@@ -5,6 +5,7 @@ use crate::core::time::Nanos;
 use crate::net::topology::Topology;
 use crate::scenarios::check::Checker;
 pub use crate::scenarios::check::Problem;
+use crate::scenarios::error::Diagnostic;
 use crate::scenarios::model::Scenario;
 pub use crate::strategies::spec::ServiceSpec;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub struct CompiledScenario {
     pub faults: FaultPlan,
     /// SLO check expressions.
     pub slo: Vec<String>,
+    /// What is valid but probably not meant (e.g. a demand the strategy can never serve
+    /// in full), with positions when loaded from a file; `validate` and `run` print them.
+    pub warnings: Vec<Diagnostic>,
     /// The parsed file, kept for `compare` and `plan`.
     pub source: Scenario,
 }
@@ -160,6 +164,17 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         services,
         faults,
         slo: scenario.slo.clone(),
+        // Positions are filled in by `load_str`, which has the text.
+        warnings: check
+            .warnings
+            .into_iter()
+            .map(|problem| Diagnostic {
+                path: problem.path,
+                line: 0,
+                column: 0,
+                message: problem.message,
+            })
+            .collect(),
         source: scenario.clone(),
     })
 }

@@ -22,7 +22,7 @@ pub(crate) use crate::core::record::{FailoverRecord, FaultTag, Outcome};
 pub(crate) use crate::core::state::ServiceState;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
-use crate::net::topology::NodeId;
+use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Checker;
 use crate::scenarios::model::{Service, StrategyName};
 use active_active::ActiveActive;
@@ -137,6 +137,18 @@ impl View<'_> {
     }
 }
 
+/// The served fraction of one serving replica of `capacity` facing all of `demand`:
+/// min(1, capacity / demand), exactly 1.0 when it carries the whole demand.
+pub(crate) fn capacity_fraction(capacity: f64, demand: f64) -> f64 {
+    if capacity >= demand {
+        1.0
+    } else if capacity <= 0.0 {
+        0.0
+    } else {
+        capacity / demand
+    }
+}
+
 /// Everything a strategy may use while handling one stimulus.
 pub(crate) struct Context<'a> {
     /// The current instant.
@@ -192,6 +204,45 @@ impl StrategyParams {
         match self {
             StrategyParams::ActivePassive(params) => params.monitor,
             _ => None,
+        }
+    }
+
+    /// The most demand this strategy can ever serve in full with `replicas`, and what
+    /// bounds it: one replica serves at a time in ACTIVE_PASSIVE (the primary) and N_WAY
+    /// (the leader), all of them together in ACTIVE_ACTIVE, one region's in GEOGRAPHIC.
+    pub(crate) fn servable_capacity(
+        &self,
+        replicas: &[NodeId],
+        topology: &Topology,
+    ) -> (f64, &'static str) {
+        let capacity = |node: &NodeId| topology.nodes[node.index()].capacity;
+        let largest = || replicas.iter().map(capacity).fold(0.0, f64::max);
+        match self {
+            StrategyParams::ActivePassive(_) => (
+                largest(),
+                "the primary serves alone: at most the largest replica's capacity",
+            ),
+            StrategyParams::NWay(_) => (
+                largest(),
+                "the leader serves alone: at most the largest replica's capacity",
+            ),
+            StrategyParams::ActiveActive(_) => {
+                (replicas.iter().map(capacity).sum(), "all replicas together")
+            }
+            StrategyParams::Geographic(params) => (
+                params
+                    .regions
+                    .iter()
+                    .map(|&region| {
+                        replicas
+                            .iter()
+                            .filter(|node| topology.nodes[node.index()].region == region)
+                            .map(capacity)
+                            .sum::<f64>()
+                    })
+                    .fold(0.0, f64::max),
+                "one region serves at a time: at most the largest region's capacity",
+            ),
         }
     }
 
