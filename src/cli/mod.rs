@@ -341,6 +341,18 @@ fn warn_if_single(replications: u64) {
     }
 }
 
+/// A scenario warning as `validate` and `run` print it: where, then what.
+fn warning_line(file: &Path, warning: &crate::scenarios::error::Diagnostic) -> String {
+    format!(
+        "{}:{}:{}: warning: at {}: {}",
+        file.display(),
+        warning.line,
+        warning.column,
+        warning.path,
+        warning.message
+    )
+}
+
 fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
     bad(format!("{}: {error}", path.display()))
 }

@@ -4,7 +4,8 @@
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
 use super::{
-    bad, check_services, check_threads, check_work, parse_checks, stopped_early, CliError,
+    bad, check_services, check_threads, check_work, parse_checks, stopped_early, warning_line,
+    CliError,
 };
 use crate::checks::Check;
 use crate::compile::{load_file, CompiledScenario};
@@ -101,6 +102,9 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     destinations.check_stdout()?;
     destinations.check_inputs()?;
     let mut scenario = load_file(&args.scenario).map_err(bad)?;
+    for warning in &scenario.warnings {
+        say!("{}", warning_line(&args.scenario, warning));
+    }
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

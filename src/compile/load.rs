@@ -33,6 +33,12 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
             diagnostics,
         }
     })?;
+    if !compiled.warnings.is_empty() {
+        let index = PositionIndex::new(text);
+        for warning in &mut compiled.warnings {
+            (warning.line, warning.column) = index.locate(&warning.path);
+        }
+    }
     compiled.source_hash = content_hash(text.as_bytes());
     Ok(compiled)
 }

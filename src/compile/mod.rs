@@ -5,6 +5,7 @@ use crate::core::time::Nanos;
 use crate::net::topology::Topology;
 use crate::scenarios::check::Checker;
 pub use crate::scenarios::check::Problem;
+use crate::scenarios::error::Diagnostic;
 use crate::scenarios::model::Scenario;
 pub use crate::strategies::spec::ServiceSpec;
 use std::sync::Arc;
@@ -54,6 +55,9 @@ pub struct CompiledScenario {
     pub system: Option<system::SystemSpec>,
     /// Mission times, ascending, each at most the horizon.
     pub missions: Vec<Nanos>,
+    /// What is valid but probably not meant (e.g. a demand the strategy can never serve
+    /// in full), with positions when loaded from a file; `validate` and `run` print them.
+    pub warnings: Vec<Diagnostic>,
     /// The parsed file, kept for `compare` and `plan`.
     pub source: Scenario,
 }
@@ -170,6 +174,17 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         slo: scenario.slo.clone(),
         system,
         missions,
+        // Positions are filled in by `load_str`, which has the text.
+        warnings: check
+            .warnings
+            .into_iter()
+            .map(|problem| Diagnostic {
+                path: problem.path,
+                line: 0,
+                column: 0,
+                message: problem.message,
+            })
+            .collect(),
         source: scenario.clone(),
     })
 }

@@ -338,6 +338,11 @@ impl<'a> Replication<'a> {
         }
         self.account_instant();
         self.now = horizon;
+        // Failovers still open are recorded at the horizon (completed_at = horizon).
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::Horizon);
+        }
+        self.account_instant();
         for service in 0..self.services.len() {
             for vantage in 0..self.services[service].vantages.len() {
                 let runtime = &mut self.services[service];
@@ -759,7 +764,7 @@ impl<'a> Replication<'a> {
                     let kind = self.registry.kind_index(record.fault);
                     let runtime = &mut self.services[service];
                     let outcome = &mut runtime.outcome;
-                    if ends_failover(&record) {
+                    if record.ends_failover {
                         let succeeded = record.outcome == Outcome::Success;
                         runtime.failovers_succeeded += u64::from(succeeded);
                         let time = succeeded.then(|| record.failover_time());
@@ -870,7 +875,7 @@ impl<'a> Replication<'a> {
         let mut ended = std::mem::take(&mut self.ended);
         let mut served_sum = 0.0;
         for vantage in 0..runtime.vantages.len() {
-            let served = served_fraction(runtime.strategy.state(&view, runtime.vantages[vantage]));
+            let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
             let state = ServiceState::of(served);
             served_sum += served;
             let ledger = &mut runtime.ledgers[vantage];
@@ -941,20 +946,6 @@ impl<'a> Replication<'a> {
             });
         }
     }
-}
-
-/// The served fraction a state stands for, until strategies report their own.
-fn served_fraction(state: ServiceState) -> f64 {
-    match state {
-        ServiceState::Up => 1.0,
-        ServiceState::Degraded => 0.5,
-        ServiceState::Down => 0.0,
-    }
-}
-
-/// Whether a failover record resolves its failover.
-fn ends_failover(record: &FailoverRecord) -> bool {
-    record.outcome == Outcome::Success
 }
 
 /// `count` distinct nodes of `among`, chosen uniformly.

@@ -12,7 +12,7 @@
 use super::params::active_active::Params;
 use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{Context, ServiceState, Stimulus, Strategy, StrategyTimer, View};
+use super::{Context, Stimulus, Strategy, StrategyTimer, View};
 use crate::net::network::Observer;
 use crate::net::topology::Topology;
 use rand_chacha::ChaCha8Rng;
@@ -64,6 +64,7 @@ impl Strategy for ActiveActive {
         let address = StrategyTimer::ActiveActive;
         match stimulus {
             Stimulus::Start => self.pool.start(ctx, address),
+            Stimulus::Horizon => return,
             Stimulus::Timer(timer) => {
                 if let Some(record) = self.pool.on_timer(timer, ctx, address) {
                     ctx.record(record);
@@ -75,10 +76,10 @@ impl Strategy for ActiveActive {
         self.pool.rebalance(ctx, address);
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         match self.vantages.iter().position(|&v| v == vantage) {
-            Some(index) => self.pool.state(view, index),
-            None => ServiceState::Down,
+            Some(index) => self.pool.served(view, index),
+            None => 0.0,
         }
     }
 }
@@ -86,8 +87,7 @@ impl Strategy for ActiveActive {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::{FailoverRecord, Outcome};
-    use super::*;
+    use super::super::{FailoverRecord, Outcome, ServiceState};
     use crate::core::ids::NodeId;
     use crate::core::time::SimTime;
 
@@ -116,6 +116,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: None,
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record]);
         assert_eq!(harness.state(None), ServiceState::Up);

@@ -1,5 +1,6 @@
 //! ACTIVE_PASSIVE: one primary serves; a monitor detects its failure and promotes the
-//! first eligible standby, then clients are re-routed (DESIGN §4).
+//! first eligible standby, then clients are re-routed (DESIGN §4). The primary carries
+//! the whole demand alone: its served fraction is min(1, its capacity / demand).
 //!
 //! A monitor cut off from a live primary fails over anyway: with fencing the old
 //! primary is stopped (an unnecessary failover), without it both act as primary and
@@ -10,7 +11,7 @@ use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Re
 use super::params::active_passive::Params;
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
+    capacity_fraction, Command, Context, FaultTag, Outcome, Stimulus, Strategy, StrategyTimer, View,
 };
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
@@ -58,6 +59,9 @@ struct Attempt {
 /// The ACTIVE_PASSIVE strategy for one service.
 pub(crate) struct ActivePassive {
     replicas: Vec<NodeId>,
+    /// Capacity of each replica: the primary alone serves the demand.
+    capacity: Vec<f64>,
+    demand: f64,
     monitor: Observer,
     health: HealthMonitor,
     params: Params,
@@ -81,11 +85,17 @@ impl ActivePassive {
     pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
-        _topology: &Topology,
+        topology: &Topology,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
         ActivePassive {
+            capacity: spec
+                .replicas
+                .iter()
+                .map(|node| topology.nodes[node.index()].capacity)
+                .collect(),
+            demand: spec.demand,
             replicas: spec.replicas.clone(),
             monitor: params.monitor,
             health,
@@ -367,6 +377,7 @@ impl Strategy for ActivePassive {
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
             Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::Horizon => return,
             Stimulus::Timer(timer) => {
                 self.on_timer(timer, ctx);
                 return;
@@ -379,16 +390,20 @@ impl Strategy for ActivePassive {
         }
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         let serving =
             |index: usize| !self.fenced[index] && view.serves(vantage, self.replicas[index]);
         let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
-        if (acting(self.routed) && serving(self.routed)) || self.stale_primary.is_some_and(serving)
-        {
-            ServiceState::Up
+        // Clients reach the replica they are routed to, or a stale primary that still
+        // serves them; it carries the whole demand alone.
+        let server = if acting(self.routed) && serving(self.routed) {
+            Some(self.routed)
         } else {
-            ServiceState::Down
-        }
+            self.stale_primary.filter(|&stale| serving(stale))
+        };
+        server.map_or(0.0, |index| {
+            capacity_fraction(self.capacity[index], self.demand)
+        })
     }
 
     fn split_brain(&self, view: &View) -> bool {
@@ -400,7 +415,7 @@ impl Strategy for ActivePassive {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::FailoverRecord;
+    use super::super::{FailoverRecord, ServiceState};
     use super::*;
 
     /// Probes every 1 s from phase 0, 200 ms timeout, 3 failures to declare; a 4 s
@@ -433,6 +448,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: Some(NodeId::new(1)),
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record.clone()]);
         assert_eq!(
@@ -451,5 +467,19 @@ mod tests {
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(20_200 * MS));
         assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_primary_alone_carries_the_demand() {
+        // Demand 2 on capacity-1 replicas: half served before, during (nothing) and after
+        // a failover.
+        let service = CONSTANT_DELAYS.replace(r#""name": "db","#, r#""name": "db", "demand": 2,"#);
+        let mut harness = Harness::new(&[0, 1], MS, MS, &service);
+        assert_eq!(harness.served(None), 0.5);
+        assert_eq!(harness.state(None), ServiceState::Degraded);
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        assert_eq!(harness.served(None), 0.0);
+        harness.run_until(SimTime(20_200 * MS));
+        assert_eq!(harness.served(None), 0.5);
     }
 }

@@ -66,6 +66,7 @@ impl FailoverAttempt {
             from,
             to,
             attempt: self.number,
+            ends_failover: true,
         }
     }
 }

@@ -30,11 +30,11 @@
 //! **Clients.** Each vantage point stands for `clients` clients. Client `c` re-resolves
 //! the name every `dns_ttl` at its own uniform phase, so after a DNS change its residual
 //! TTL is uniform in `[0, ttl)` and it follows at its next re-resolution. A vantage is
-//! UP when every region its clients point at is UP for it, DOWN when every such region
-//! is DOWN for it, DEGRADED otherwise: while some clients have switched
-//! and some still point at the dead region, and while the region they use runs short of
-//! capacity. Demand is split evenly over vantages and clients, so a backup region's load
-//! grows as clients arrive.
+//! served by the regions its clients point at, each client by its own: its served
+//! fraction is the mean over its clients of their region's served fraction for it. So it
+//! is DEGRADED while some clients have switched and some still point at the dead region,
+//! and while the region they use runs short of capacity. Demand is split evenly over
+//! vantages and clients, so a backup region's load grows as clients arrive.
 //!
 //! **Records.** One per region failover attempt. `completed_at` is when the switch is
 //! fully propagated: the last simulated client's re-resolution. A single client thus
@@ -57,7 +57,7 @@ use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Re
 use super::params::geographic::Params;
 use super::pool::{PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{Address, Context, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View};
+use super::{Address, Context, Outcome, Stimulus, Strategy, StrategyTimer, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -455,6 +455,7 @@ impl Strategy for Geographic {
                 }
             }
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
+            Stimulus::Horizon => return,
             other => {
                 for pool in &mut self.pools {
                     pool.note(&other, ctx.now);
@@ -471,26 +472,21 @@ impl Strategy for Geographic {
         }
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         let Some(v) = self.vantages.iter().position(|&o| o == vantage) else {
-            return ServiceState::Down;
+            return 0.0;
         };
         let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
-        let (mut all_up, mut all_down) = (true, true);
+        // Each client is served by the region its cached record names. Counts are exact
+        // in f64, so every region serving fully gives exactly 1.0.
+        let mut served = 0.0;
         for (g, pool) in self.pools.iter().enumerate() {
-            if mine.contains(&g) {
-                let state = pool.state(view, v);
-                all_up &= state == ServiceState::Up;
-                all_down &= state == ServiceState::Down;
+            let count = mine.iter().filter(|&&p| p == g).count();
+            if count > 0 {
+                served += count as f64 * pool.served(view, v);
             }
         }
-        if all_up && !self.pools.is_empty() {
-            ServiceState::Up
-        } else if all_down {
-            ServiceState::Down
-        } else {
-            ServiceState::Degraded
-        }
+        served / self.clients as f64
     }
 }
 

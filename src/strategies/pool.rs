@@ -16,12 +16,13 @@
 //! lands on a replica that does not answer fails and is retried on the others, so they
 //! take the whole share at once. A replica's load factor is x = load / capacity.
 //!
-//! **What a vantage sees.** DOWN when the replicas it routes to and that serve it have
-//! no capacity; DEGRADED when it still routes to a replica that fails requests (between
+//! **What a vantage sees** is its served fraction (DESIGN §3): requests spread over the
+//! replicas in rotation by capacity; those routed to a replica that fails them (between
 //! a crash and its ejection, to a gray node for as long as it stays gray, to a replica
-//! across a partition until ejection) or when a replica it uses is overloaded (x > 1,
-//! i.e. capacity < demand); UP otherwise. With one vantage this is exactly "serving
-//! capacity ≥ demand ⇒ UP".
+//! across a partition until ejection) fail, and an overloaded replica (x > 1) serves
+//! 1/x of its requests. DOWN when nothing it routes to serves it, UP when every request
+//! is served; with one vantage UP is exactly "serving capacity ≥ demand and nothing
+//! dead in rotation".
 //!
 //! **Records.** One per ejection attempt, from that vantage's load balancer: `fault_at`
 //! is when the replica stopped answering it, `detected_at` the declaration,
@@ -38,9 +39,7 @@ use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{decide, Decision, Failover, FailoverAttempt};
 use super::params::active_active::{OverloadCascade, Params};
 use super::spec::ServiceSpec;
-use super::{
-    Address, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, View,
-};
+use super::{Address, Command, Context, FailoverRecord, FaultTag, Outcome, Stimulus, View};
 use crate::core::duration::Duration;
 use crate::core::generation::Generation;
 use crate::core::time::{nanos_to_secs, secs_to_nanos, SimTime};
@@ -542,28 +541,41 @@ impl ReplicaPool {
         ctx.out.push(Command::CrashNode { node, repair_after });
     }
 
-    /// What the clients of vantage `b` see of this pool (loads as of the last rebalance).
-    pub(crate) fn state(&self, view: &View, b: usize) -> ServiceState {
+    /// The served fraction of the clients of vantage `b` (loads as of the last
+    /// rebalance). Its load balancer spreads requests over the replicas in rotation in
+    /// proportion to capacity: those routed to a replica that does not serve the vantage
+    /// fail, and a replica loaded x > 1 serves 1/x of what it gets. With one vantage this
+    /// is DESIGN §3's min(1, serving capacity / demand) × (1 − share routed to dead
+    /// replicas); exactly 1.0 with nothing dead or overloaded, 0.0 with nothing serving.
+    pub(crate) fn served(&self, view: &View, b: usize) -> f64 {
         let lb = &self.balancers[b];
-        let mut capacity = 0.0;
-        let mut failing = false;
+        let (mut routed, mut serving, mut weighted) = (0.0, 0.0, 0.0);
+        let mut short = false;
         for r in 0..self.replicas.len() {
             if !lb.routed[r] {
                 continue;
             }
-            if view.serves(lb.vantage, self.replicas[r]) {
-                capacity += self.capacity[r];
-                failing |= self.load[r] > 1.0 + SLACK;
+            let capacity = self.capacity[r];
+            routed += capacity;
+            if !view.serves(lb.vantage, self.replicas[r]) {
+                short |= capacity > 0.0;
+                continue;
+            }
+            serving += capacity;
+            let x = self.load[r];
+            if x > 1.0 + SLACK {
+                short = true;
+                weighted += capacity / x;
             } else {
-                failing = true;
+                weighted += capacity;
             }
         }
-        if capacity <= 0.0 {
-            ServiceState::Down
-        } else if failing {
-            ServiceState::Degraded
+        if serving <= 0.0 {
+            0.0
+        } else if !short {
+            1.0
         } else {
-            ServiceState::Up
+            weighted / routed
         }
     }
 }

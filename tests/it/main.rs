@@ -22,6 +22,7 @@ mod replication_views;
 mod signals;
 mod stable_streams;
 mod strategy_active_active;
+mod strategy_capacity;
 mod strategy_geographic;
 mod strategy_n_way;
 mod study;
