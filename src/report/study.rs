@@ -63,8 +63,6 @@ pub struct ServiceStudy {
     pub data_loss: DurationHistogram,
     /// Failed attempts by reason.
     pub failed_by_reason: BTreeMap<String, u64>,
-    /// Outage episode durations (all causes, all endings).
-    pub outage_duration: DurationHistogram,
     /// Outage episodes by what ended them (`failover`, `recovery`, `horizon`).
     pub outages_ended_by: BTreeMap<String, u64>,
     /// Outages and failovers by fault kind.
@@ -107,7 +105,6 @@ impl ServiceStudy {
             }
         }
         let outages = &service.outage_tally;
-        self.outage_duration.merge(&outages.duration);
         for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
             if count > 0 {
                 *self
@@ -117,23 +114,28 @@ impl ServiceStudy {
             }
         }
         for (kind, tally) in names.kinds.iter().zip(&outages.by_kind) {
-            if *tally != KindTally::default() {
-                self.by_fault_kind
-                    .entry(kind.clone())
-                    .or_default()
-                    .merge(tally);
+            if *tally == KindTally::default() {
+                continue;
+            }
+            match self.by_fault_kind.get_mut(kind) {
+                Some(into) => into.merge(tally),
+                None => {
+                    self.by_fault_kind.insert(kind.clone(), tally.clone());
+                }
             }
         }
-        for (&tag, cost) in &outages.by_fault {
-            let (id, kind) = &names.faults[tag as usize];
-            let cause = self
-                .by_fault
-                .entry(id.clone())
-                .or_insert_with(|| FaultCause {
-                    kind: kind.clone(),
-                    cost: FaultCost::default(),
-                });
-            cause.cost.merge(cost);
+        for (tag, cost) in &outages.by_fault {
+            let (id, kind) = &names.faults[*tag as usize];
+            match self.by_fault.get_mut(id) {
+                Some(cause) => cause.cost.merge(cost),
+                None => {
+                    let cause = FaultCause {
+                        kind: kind.clone(),
+                        cost: *cost,
+                    };
+                    self.by_fault.insert(id.clone(), cause);
+                }
+            }
         }
         self.rows.push(ReplicationRow {
             replication,
@@ -163,7 +165,6 @@ impl ServiceStudy {
         for (reason, count) in from.failed_by_reason {
             *self.failed_by_reason.entry(reason).or_default() += count;
         }
-        self.outage_duration.merge(&from.outage_duration);
         for (ending, count) in from.outages_ended_by {
             *self.outages_ended_by.entry(ending).or_default() += count;
         }

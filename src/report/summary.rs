@@ -268,13 +268,17 @@ impl ServiceSummary {
         // Costliest first; ties keep the ids' order (the sort is stable).
         costliest.sort_by(|a, b| b.downtime_s_per_year.total_cmp(&a.downtime_s_per_year));
         costliest.truncate(COSTLIEST_FAULTS);
+        let mut all_outages = DurationHistogram::new();
+        for kind in study.by_fault_kind.values() {
+            all_outages.merge(&kind.outage_duration);
+        }
         ServiceSummary {
             service: study.service.clone(),
             strategy: study.strategy.clone(),
             downtime_s_per_year: (1.0 - availability.mean) * SECONDS_PER_YEAR,
             outages: OutageSummary {
                 per_year: outages / horizon_s * SECONDS_PER_YEAR,
-                duration_s: times(&study.outage_duration),
+                duration_s: times(&all_outages),
                 ended_by: EndedBySummary {
                     failover: ended(EndedBy::Failover),
                     recovery: ended(EndedBy::Recovery),

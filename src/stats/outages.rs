@@ -5,7 +5,6 @@ use super::DurationHistogram;
 use crate::core::episode::{EndedBy, OutageEpisode};
 use crate::core::time::SimTime;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Outages and failovers of one fault class (node, zone, region, partition, …).
 ///
@@ -52,17 +51,19 @@ impl FaultCost {
 /// Every field is an integer count or a histogram (whose sum is exact), so folding the
 /// same episodes in any grouping gives the same state.
 #[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Durations are kept per fault class only (the distribution over all classes is their
+/// merge), so each episode costs one histogram entry.
 pub struct OutageTally {
-    /// Episode durations (all causes, all endings).
-    pub duration: DurationHistogram,
     /// Episodes by ending, indexed like [`EndedBy::ALL`].
     pub ended_by: [u64; EndedBy::ALL.len()],
     /// The earliest episode start at any vantage point, for missions.
     pub first_start: Option<SimTime>,
     /// Per fault class, indexed by the scenario's fault-kind index.
     pub by_kind: Vec<KindTally>,
-    /// Per fault, by its tag: only faults that started an episode appear.
-    pub by_fault: BTreeMap<u32, FaultCost>,
+    /// Per fault, by its tag, in the order they first started an episode: only those
+    /// appear (a handful per replication, so a vector beats a map).
+    pub by_fault: Vec<(u32, FaultCost)>,
 }
 
 impl OutageTally {
@@ -77,14 +78,21 @@ impl OutageTally {
     /// Folds in one episode whose cause is of fault class `kind`.
     pub fn add(&mut self, episode: &OutageEpisode, kind: usize) {
         let duration = episode.duration();
-        self.duration.record(duration);
         self.ended_by[episode.ended_by as usize] += 1;
         self.first_start = Some(
             self.first_start
                 .map_or(episode.start, |first| first.min(episode.start)),
         );
         self.by_kind[kind].outage_duration.record(duration);
-        let cost = self.by_fault.entry(episode.cause.0).or_default();
+        let tag = episode.cause.0;
+        let at = match self.by_fault.iter().position(|(t, _)| *t == tag) {
+            Some(at) => at,
+            None => {
+                self.by_fault.push((tag, FaultCost::default()));
+                self.by_fault.len() - 1
+            }
+        };
+        let cost = &mut self.by_fault[at].1;
         cost.outages += 1;
         cost.downtime_ns += u128::from(duration);
     }
@@ -101,7 +109,10 @@ impl OutageTally {
 
     /// Episodes folded in.
     pub fn episodes(&self) -> u64 {
-        self.duration.count()
+        self.by_kind
+            .iter()
+            .map(|kind| kind.outage_duration.count())
+            .sum()
     }
 }
 
@@ -132,17 +143,19 @@ mod tests {
         assert_eq!(tally.episodes(), 3);
         assert_eq!(tally.ended_by, [1, 1, 1]);
         assert_eq!(tally.first_start, Some(SimTime(10)));
-        assert_eq!(tally.duration.sum_ns(), 60);
         assert_eq!(tally.by_kind[1].outage_duration.sum_ns(), 50);
         assert_eq!(tally.by_kind[1].failovers, 2);
         assert_eq!(tally.by_kind[1].failover_time.count(), 1);
         assert_eq!(tally.by_kind[0].outage_duration.count(), 1);
         assert_eq!(
-            tally.by_fault[&3],
-            FaultCost {
-                outages: 2,
-                downtime_ns: 50
-            }
+            tally.by_fault[0],
+            (
+                3,
+                FaultCost {
+                    outages: 2,
+                    downtime_ns: 50
+                }
+            )
         );
     }
 }
