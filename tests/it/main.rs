@@ -3,6 +3,7 @@
 
 mod all_or_nothing;
 mod bad_inputs;
+mod checks;
 mod cli;
 mod common;
 mod detection;
