@@ -6,6 +6,7 @@ mod bad_inputs;
 mod checks;
 mod cli;
 mod common;
+mod compare;
 mod detection;
 mod engine;
 mod fuzz_regressions;
