@@ -50,7 +50,9 @@ pub(super) struct StudyArgs {
     /// Which replication --trace, --timeline and the timeline figure show (default 0).
     #[arg(long, default_value_t = 0)]
     pub(super) trace_replication: u64,
-    /// A check such as availability>=0.9995 or api.failover_time_p99<=30s (repeatable).
+    /// A check [SERVICE.[KIND.]]METRIC OP VALUE, e.g. availability>=0.9995,
+    /// api.failover_time_p99<=30s or api.region_outage.failover_time_p99<=2m (repeatable; a
+    /// metric with no data fails; metrics are listed in the README's "Checks").
     #[arg(long = "check")]
     pub(super) checks: Vec<String>,
     /// Stop after this many simulated events in total.

@@ -1,6 +1,7 @@
 //! Validation and compilation: turns a parsed [`Scenario`] into engine-ready types,
 //! collecting every problem (with its JSON path) instead of stopping at the first.
 
+use crate::core::metric::SYSTEM_SCOPE;
 use crate::core::time::Nanos;
 use crate::net::topology::Topology;
 use crate::scenarios::check::Checker;
@@ -80,6 +81,12 @@ impl CompiledScenario {
         Ok(compiled)
     }
 
+    /// The fault kinds of the scenario: what `by_fault_kind` can hold and what a
+    /// `SERVICE.KIND.METRIC` check may name.
+    pub fn fault_kinds(&self) -> Vec<&'static str> {
+        fault_kinds(&self.source, &self.faults)
+    }
+
     /// The name of a service's vantage point in outputs: its node, or "global" for the
     /// global client.
     pub fn vantage_name(&self, service: u32, vantage: u32) -> &str {
@@ -88,6 +95,16 @@ impl CompiledScenario {
             .get(vantage as usize)
             .map_or("global", |&node| &self.topology.nodes[node.index()].name)
     }
+}
+
+/// The kinds of `faults`, with `overload` when a service of `scenario` has an overload
+/// cascade (under its own strategy or, in `compare`, under ACTIVE_ACTIVE).
+fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
+    let overload = scenario
+        .services
+        .iter()
+        .any(|s| s.active_active.overload_cascade.is_some());
+    faults.kinds(overload)
 }
 
 /// Validates and compiles; returns every problem found.
@@ -125,12 +142,18 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
     let system = system::compile(scenario, &mut check);
     let missions = system::missions(scenario, horizon, &mut check);
+    let kinds = fault_kinds(scenario, &faults);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
             Ok(slo) => {
-                let names = scenario.services.iter().map(|s| s.name.as_str());
-                if let Some(error) = slo.unknown_service(names) {
+                let system = scenario.system.as_ref().map(|_| SYSTEM_SCOPE);
+                let names = scenario
+                    .services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .chain(system);
+                if let Some(error) = slo.out_of_scope(names, &kinds) {
                     check.fail(format!("slo[{i}]"), error.to_string());
                 }
             }

@@ -1,6 +1,7 @@
 //! Compiles the `system` block and the mission times: service names resolved to
 //! indices, every group checked for exactly one operator (DESIGN §10).
 
+use crate::core::metric::SYSTEM_SCOPE;
 use crate::core::time::Nanos;
 use crate::scenarios::check::Checker;
 use crate::scenarios::model::{Scenario, SystemGroup, SystemTerm};
@@ -81,6 +82,13 @@ pub(crate) fn compile(scenario: &Scenario, check: &mut Checker) -> Option<System
         "the system's name is blank: give it a name or leave the field out",
     );
     let names: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
+    if let Some(index) = names.iter().position(|&n| n == SYSTEM_SCOPE) {
+        check.fail(
+            format!("services[{index}].name"),
+            "a scenario with a `system` block cannot name a service `system`: checks scope the \
+             system as `system.METRIC`; rename the service",
+        );
+    }
     let expr = group(&system.group(), "system", &names, check)?;
     Some(SystemSpec { name, expr })
 }

@@ -356,9 +356,18 @@ impl ServiceSummary {
                 Some(self.lenient_availability.mean),
                 ci(&self.lenient_availability),
             ),
+            Metric::ServedAvailability => (
+                Some(self.served_availability.mean),
+                ci(&self.served_availability),
+            ),
             Metric::Nines => plain(Some(self.availability.nines.unwrap_or(f64::INFINITY))),
             Metric::DowntimePerYear => plain(Some(self.downtime_s_per_year)),
             Metric::OutagesPerYear => plain(Some(self.outages.per_year)),
+            Metric::OutageMean => plain(self.outages.duration_s.mean),
+            Metric::OutageP50 => plain(self.outages.duration_s.p50),
+            Metric::OutageP90 => plain(self.outages.duration_s.p90),
+            Metric::OutageP99 => plain(self.outages.duration_s.p99),
+            Metric::OutageMax => plain(self.outages.duration_s.max),
             Metric::SuccessRate => (
                 self.failovers.success_rate,
                 Some((
@@ -384,6 +393,38 @@ impl ServiceSummary {
             Metric::SplitBrain => plain(Some(self.split_brain_s)),
             Metric::UnnecessaryFailovers => plain(Some(self.unnecessary_failovers as f64)),
             Metric::SafetyViolations => plain(Some(self.safety_violations as f64)),
+        }
+    }
+
+    /// The value of a check metric read from one fault kind's outages and failovers
+    /// (`SERVICE.KIND.METRIC`); None when the kind caused nothing in the run (no data)
+    /// or the metric is not broken down by kind (see [`Metric::per_fault_kind`]).
+    pub fn fault_kind_metric(&self, kind: &str, metric: Metric) -> Option<f64> {
+        let tally = self.by_fault_kind.get(kind)?;
+        match metric {
+            Metric::DowntimePerYear => Some(tally.downtime_s_per_year),
+            // The service's rate, shared out by the kind's part of the episodes.
+            Metric::OutagesPerYear => {
+                let ended = &self.outages.ended_by;
+                let episodes = ended.failover + ended.recovery + ended.horizon;
+                Some(if episodes == 0 {
+                    0.0
+                } else {
+                    self.outages.per_year * tally.outages as f64 / episodes as f64
+                })
+            }
+            Metric::OutageMean => tally.outage_duration_s.mean,
+            Metric::OutageP50 => tally.outage_duration_s.p50,
+            Metric::OutageP90 => tally.outage_duration_s.p90,
+            Metric::OutageP99 => tally.outage_duration_s.p99,
+            Metric::OutageMax => tally.outage_duration_s.max,
+            Metric::FailoversAttempted => Some(tally.failovers as f64),
+            Metric::FailoverTimeMean => tally.failover_time_s.mean,
+            Metric::FailoverTimeP50 => tally.failover_time_s.p50,
+            Metric::FailoverTimeP90 => tally.failover_time_s.p90,
+            Metric::FailoverTimeP99 => tally.failover_time_s.p99,
+            Metric::FailoverTimeMax => tally.failover_time_s.max,
+            _ => None,
         }
     }
 }

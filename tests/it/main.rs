@@ -3,8 +3,10 @@
 
 mod all_or_nothing;
 mod bad_inputs;
+mod checks;
 mod cli;
 mod common;
+mod compare;
 mod detection;
 mod engine;
 mod fuzz_regressions;

@@ -202,3 +202,42 @@ fn a_broken_system_or_mission_is_refused_with_its_path() {
         );
     }
 }
+
+#[test]
+fn system_checks_read_the_system_and_are_refused_without_one() {
+    use failsim::checks::Check;
+    let text = scenario_text(
+        r#"{"name": "web", "strategy": "ACTIVE_PASSIVE", "replicas": ["a"]},
+           {"name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["b"]}"#,
+        r#"{"all_of": ["web", "db"]}"#,
+        "",
+        20,
+        "30d",
+    );
+    let summary = summary(&text);
+    let system = summary.system.as_ref().unwrap().availability.mean;
+    let verdict = |expression: &str| {
+        let verdicts = Check::parse(expression)
+            .unwrap()
+            .evaluate(&summary)
+            .unwrap();
+        assert_eq!(verdicts.len(), 1, "{expression}");
+        (verdicts[0].passed, verdicts[0].measured)
+    };
+    assert_eq!(
+        verdict(&format!("system.availability>={}", system - 1e-9)),
+        (true, Some(system))
+    );
+    assert!(!verdict(&format!("system.availability>={}", system + 1e-9)).0);
+    let without = text
+        .replace(r#""system": {"all_of": ["web", "db"]} ,"#, "")
+        .replace(r#""slo": []"#, "");
+    let without = without.replacen('{', r#"{"slo": ["system.availability>=0.9"], "#, 1);
+    let error = load_str(&without, Path::new("s.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("slo[0]") && error.contains("system"),
+        "{error}"
+    );
+}

@@ -51,7 +51,9 @@ pub struct Scenario {
     /// service (and the system) has no outage within the first T of a replication.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missions: Vec<Duration>,
-    /// Checks that must hold, e.g. "availability>=0.999" (exit 1 when one fails).
+    /// Checks that must hold, `[SERVICE.[KIND.]]METRIC OP VALUE`, e.g. "availability>=0.999",
+    /// "db.failover_time_p99<=30s", "api.region_outage.failover_time_p99<=2m" (exit 1 when
+    /// one fails; a metric with no data fails).
     #[serde(default)]
     pub slo: Vec<String>,
     /// What replicas and regions cost, for ranking candidates in `failsim recommend`
