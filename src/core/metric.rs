@@ -60,8 +60,10 @@ metrics! {
     DowntimePerYear = "downtime_s_per_year", LowerIsBetter, false;
     OutagesPerYear = "outages_per_year", LowerIsBetter, false;
     SuccessRate = "success_rate", HigherIsBetter, false;
-    FailoversAttempted = "failovers_attempted", LowerIsBetter, true;
+    Failovers = "failovers", LowerIsBetter, true;
     FailoversSucceeded = "failovers_succeeded", HigherIsBetter, true;
+    FailoversFailed = "failovers_failed", LowerIsBetter, true;
+    Attempts = "attempts", LowerIsBetter, true;
     FailoverTimeMean = "failover_time_mean", LowerIsBetter, false;
     FailoverTimeP50 = "failover_time_p50", LowerIsBetter, false;
     FailoverTimeP90 = "failover_time_p90", LowerIsBetter, false;

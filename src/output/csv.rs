@@ -1,4 +1,5 @@
-//! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
+//! Tidy CSV: `failovers.csv` (one row per attempt; `ends_failover` marks the row that
+//! ends each failover, with its outcome) and `replications.csv` (one row per
 //! replication × service), both streamed as replications finish.
 
 use super::atomic::{AtomicFile, Staged};
@@ -29,6 +30,7 @@ pub const FAILOVER_COLUMNS: &[&str] = &[
     "from",
     "to",
     "attempt",
+    "ends_failover",
 ];
 
 /// Columns of `replications.csv`.
@@ -41,7 +43,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
     "down_s",
     "degraded_s",
     "outages",
-    "failovers_attempted",
+    "failovers",
     "failovers_succeeded",
     "failover_time_mean_s",
     "split_brain_s",
@@ -134,6 +136,7 @@ impl CsvExporter {
                         node(record.from),
                         node(record.to),
                         record.attempt.to_string(),
+                        record.ends_failover.to_string(),
                     ])
                     .map_err(to_io)?;
             }
@@ -168,7 +171,7 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
                     row.down_s.to_string(),
                     row.degraded_s.to_string(),
                     row.outages.to_string(),
-                    row.failovers_attempted.to_string(),
+                    row.failovers.to_string(),
                     row.failovers_succeeded.to_string(),
                     row.failover_time_mean_s
                         .map(|v| v.to_string())

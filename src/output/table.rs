@@ -168,7 +168,7 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
             format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
             a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
             seconds(Some(s.downtime_s_per_year)),
-            format!("{}/{}", s.failovers.succeeded, s.failovers.attempted),
+            format!("{}/{}", s.failovers.succeeded, s.failovers.total),
             seconds(s.failover_time_s.p50),
             seconds(s.failover_time_s.p99),
             seconds(s.detection_time_s.mean),
@@ -186,6 +186,17 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
             extras.push(format!("failed: {}", reasons.join(", ")));
+        }
+        for (count, what) in [
+            (
+                s.failovers.superseded,
+                "superseded (what failed came back first)",
+            ),
+            (s.failovers.unfinished, "unfinished at the horizon"),
+        ] {
+            if count > 0 {
+                extras.push(format!("{count} failovers {what}"));
+            }
         }
         if s.split_brain_s > 0.0 {
             extras.push(format!(

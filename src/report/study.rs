@@ -22,8 +22,8 @@ pub struct ReplicationRow {
     pub degraded_s: f64,
     /// Outages (transitions out of UP) per vantage point.
     pub outages: f64,
-    /// Failover attempts.
-    pub failovers_attempted: u64,
+    /// Failovers, whatever their outcome (DESIGN §6: one per switch a fault triggers).
+    pub failovers: u64,
     /// Successful failovers.
     pub failovers_succeeded: u64,
     /// Mean failover time of this replication's successful failovers, seconds.
@@ -47,12 +47,14 @@ pub struct ServiceStudy {
     pub rows: Vec<ReplicationRow>,
     /// Failover time of successful failovers.
     pub failover_time: DurationHistogram,
-    /// Detection time of first attempts.
+    /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
     pub data_loss: DurationHistogram,
-    /// Failed attempts by reason.
-    pub failed_by_reason: BTreeMap<String, u64>,
+    /// Failovers by outcome (outcomes that occurred only).
+    pub failovers_by_outcome: BTreeMap<String, u64>,
+    /// Attempts (every failover record) by outcome (outcomes that occurred only).
+    pub attempts_by_outcome: BTreeMap<String, u64>,
 }
 
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
@@ -132,14 +134,8 @@ impl Study {
             study.detection_time.merge(&tally.detection_time);
             study.failover_time.merge(&tally.failover_time);
             study.data_loss.merge(&tally.data_loss);
-            for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
-                if count > 0 {
-                    *study
-                        .failed_by_reason
-                        .entry(outcome.as_str().to_string())
-                        .or_default() += count;
-                }
-            }
+            count_outcomes(&mut study.failovers_by_outcome, &tally.failovers_by_outcome);
+            count_outcomes(&mut study.attempts_by_outcome, &tally.attempts_by_outcome);
             let succeeded = tally.succeeded();
             study.rows.push(ReplicationRow {
                 replication: outcome.replication,
@@ -148,7 +144,7 @@ impl Study {
                 down_s: service.down_ns as f64 / vantages / 1e9,
                 degraded_s: service.degraded_ns as f64 / vantages / 1e9,
                 outages: service.outages_per_vantage(),
-                failovers_attempted: tally.attempted(),
+                failovers: tally.failovers(),
                 failovers_succeeded: succeeded,
                 failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
                 split_brain_s: service.split_brain_ns as f64 / 1e9,
@@ -187,8 +183,11 @@ impl Study {
                 into.failover_time.merge(&from.failover_time);
                 into.detection_time.merge(&from.detection_time);
                 into.data_loss.merge(&from.data_loss);
-                for (reason, count) in from.failed_by_reason {
-                    *into.failed_by_reason.entry(reason).or_default() += count;
+                for (outcome, count) in from.failovers_by_outcome {
+                    *into.failovers_by_outcome.entry(outcome).or_default() += count;
+                }
+                for (outcome, count) in from.attempts_by_outcome {
+                    *into.attempts_by_outcome.entry(outcome).or_default() += count;
                 }
             }
         }
@@ -201,5 +200,15 @@ impl Study {
             }
         }
         Ok(merged)
+    }
+}
+
+/// Adds per-outcome counts (indexed like [`Outcome::ALL`]) into `into` by name, keeping
+/// only the outcomes that occurred.
+fn count_outcomes(into: &mut BTreeMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
+    for (outcome, &count) in Outcome::ALL.iter().zip(counts) {
+        if count > 0 {
+            *into.entry(outcome.as_str().to_string()).or_default() += count;
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! the failover each client population lives through.
 
 use super::params::active_active::Params;
-use super::pool::{PoolTimer, ReplicaPool};
+use super::pool::{LastReplica, PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
 use super::{Context, Stimulus, Strategy, StrategyTimer, View};
 use crate::net::network::Observer;
@@ -38,6 +38,7 @@ impl ActiveActive {
             spec,
             params,
             topology,
+            LastReplica::Waits,
             phase_rng,
         );
         let share = spec.demand / vantages.len() as f64;
@@ -64,16 +65,16 @@ impl Strategy for ActiveActive {
         let address = StrategyTimer::ActiveActive;
         match stimulus {
             Stimulus::Start => self.pool.start(ctx, address),
-            Stimulus::Horizon => return,
-            Stimulus::Timer(timer) => {
-                if let Some(record) = self.pool.on_timer(timer, ctx, address) {
-                    ctx.record(record);
-                }
+            Stimulus::Horizon => {
+                self.pool.on_horizon(ctx);
+                return;
             }
+            Stimulus::Timer(timer) => self.pool.on_timer(timer, ctx, address),
             other => self.pool.note(&other, ctx.now),
         }
         self.pool.refresh(ctx, address);
         self.pool.rebalance(ctx, address);
+        self.pool.settle(ctx);
     }
 
     fn served(&self, view: &View, vantage: Observer) -> f64 {
