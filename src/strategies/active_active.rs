@@ -122,4 +122,33 @@ mod tests {
         assert_eq!(harness.records, vec![record]);
         assert_eq!(harness.state(None), ServiceState::Up);
     }
+
+    #[test]
+    fn requests_routed_to_a_crashed_replica_fail_until_it_is_ejected() {
+        // Six replicas of capacity 1, demand 1. A crash at 10 s is declared at 14 s
+        // (probes at 10, 11, 12 s, 2 s timeout), confirmed 10 s later and out of rotation
+        // 1 s after that: 15 s after the crash. Meanwhile a sixth of the requests go to
+        // it and fail.
+        let service = r#"{
+            "name": "web", "strategy": "ACTIVE_ACTIVE",
+            "detection": {"interval": "1s", "timeout": "2s", "unhealthy_threshold": 3,
+                          "healthy_threshold": 2, "phase": "0s"},
+            "failover": {"mode": "SEMI_AUTOMATIC", "confirmation": {"const": "10s"}},
+            "active_active": {"lb_update": {"const": "1s"}}
+        }"#;
+        let mut harness = Harness::new(&[0, 1, 2, 0, 1, 2], MS, MS, service);
+        assert_eq!(harness.served(None), 1.0);
+        harness.crash(NodeId::new(3), SimTime(10_000 * MS));
+        assert_eq!(harness.served(None), 5.0 / 6.0);
+        harness.run_until(SimTime(25_000 * MS - 1));
+        assert_eq!(harness.served(None), 5.0 / 6.0);
+        harness.run_until(SimTime(25_000 * MS));
+        assert_eq!(harness.served(None), 1.0);
+        let record = &harness.records[0];
+        assert_eq!(record.failover_time(), 15_000 * MS);
+        assert_eq!(
+            (record.outcome, record.ends_failover),
+            (Outcome::Success, true)
+        );
+    }
 }

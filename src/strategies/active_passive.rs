@@ -515,4 +515,82 @@ mod tests {
         harness.run_until(SimTime(20_200 * MS));
         assert_eq!(harness.served(None), 0.5);
     }
+
+    /// The record of a failover of `n0` (crashed at 10.3 s, detected at 13.2 s, decided
+    /// at 17.2 s) that ends at `completed_ms` with `outcome`.
+    fn failover_of_n0(completed_ms: u64, outcome: Outcome, to: Option<usize>) -> FailoverRecord {
+        FailoverRecord {
+            fault: FAULT,
+            fault_at: SimTime(10_300 * MS),
+            detected_at: SimTime(13_200 * MS),
+            decided_at: SimTime(if completed_ms < 17_200 {
+                13_200 * MS
+            } else {
+                17_200 * MS
+            }),
+            completed_at: SimTime(completed_ms * MS),
+            outcome,
+            data_loss: 0,
+            from: Some(NodeId::new(0)),
+            to: to.map(NodeId::new),
+            attempt: 0,
+            ends_failover: true,
+        }
+    }
+
+    #[test]
+    fn the_primary_back_before_the_decision_supersedes_the_failover() {
+        // Repaired at 14 s: its probes at 14 and 15 s succeed, and at 15 s (healthy
+        // threshold 2) the monitor declares it up, before the 4 s confirmation is in.
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        harness.repair(NodeId::new(0), SimTime(14_000 * MS));
+        assert_eq!(harness.state(None), ServiceState::Up);
+        harness.run_until(SimTime(60_000 * MS));
+        let superseded = failover_of_n0(15_000, Outcome::Superseded, None);
+        assert_eq!(harness.records, vec![superseded]);
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_primary_back_during_the_promotion_supersedes_the_failover() {
+        // The standby is promoted from 17.2 s to 19.2 s and clients re-routed at 20.2 s.
+        // Repaired at 18 s, the old primary is declared up at 19 s (probes at 18 and
+        // 19 s), before the promotion completes: the failover stops there. Repaired at
+        // 18.5 s, it is declared up only at 20 s, after the standby took the primary
+        // role, so the switch goes on; at the re-route the old primary answers the
+        // monitor again: it came back first all the same, and no writes count as lost.
+        let service = CONSTANT_DELAYS.replace(
+            r#""replication": {"mode": "sync"}"#,
+            r#""replication": {"mode": "async", "lag": {"const": "1s"}}"#,
+        );
+        for (repaired, superseded) in [(18_000, 19_000), (18_500, 20_200)] {
+            let mut harness = Harness::new(&[0, 1], MS, MS, &service);
+            harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+            harness.repair(NodeId::new(0), SimTime(repaired * MS));
+            harness.run_until(SimTime(60_000 * MS));
+            let record = failover_of_n0(superseded, Outcome::Superseded, Some(1));
+            assert_eq!(harness.records, vec![record], "repaired at {repaired} ms");
+            assert_eq!(harness.state(None), ServiceState::Up);
+        }
+    }
+
+    #[test]
+    fn a_failover_with_no_standby_waits_and_ends_at_the_horizon() {
+        // Both replicas crash: no standby to promote at 17.2 s (NoHealthyTarget, no
+        // retry spent); still waiting at the horizon, where the failover ends with it.
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(NodeId::new(1), SimTime(5_000 * MS));
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        harness.finish(SimTime(600_000 * MS));
+        let waits = FailoverRecord {
+            ends_failover: false,
+            ..failover_of_n0(17_200, Outcome::NoHealthyTarget, None)
+        };
+        let ends = FailoverRecord {
+            attempt: 1,
+            ..failover_of_n0(600_000, Outcome::NoHealthyTarget, None)
+        };
+        assert_eq!(harness.records, vec![waits, ends]);
+    }
 }

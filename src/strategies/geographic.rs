@@ -48,8 +48,9 @@
 //! capacity (the shortfall shows in the served fraction, as with an ACTIVE_ACTIVE
 //! ejection); `Superseded` when the failed region answers every vantage again, or is
 //! declared up before DNS moved; `TargetUnreachable` when the new region serves no
-//! client (retried after the backoff); `NoHealthyTarget` when it waited for a region to
-//! come back; `Declined` when a human said no. `from` and `to` name the first replica
+//! client, or is declared down before the switch has propagated (retried after the
+//! backoff: the new region's failure is this failover's, not a new one);
+//! `NoHealthyTarget` when it waited for a region to come back; `Declined` when a human said no. `from` and `to` name the first replica
 //! of each region.
 //!
 //! **Failback** is automatic, as with DNS failover routing: DNS always names the
@@ -280,18 +281,34 @@ impl Geographic {
 
     fn on_region_declared(&mut self, g: usize, up: bool, ctx: &mut Context) {
         if !up {
-            if g == self.dns && self.attempt.is_none() && self.waiting.is_none() {
+            if g != self.dns {
+                return;
+            }
+            if let Some(index) = self.propagating.iter().position(|p| p.2 == g) {
+                // The region DNS is moving to failed before clients got there: that
+                // switch failed, and its failover goes on (no new one starts).
+                let (_, attempt, to) = self.propagating.remove(index);
+                self.target_unreachable(attempt, to, ctx);
+            } else if self.attempt.is_none() && self.waiting.is_none() {
                 self.begin(g, ctx);
             }
             return;
         }
-        if g == self.dns {
-            // The region is back before DNS moved: its clients are served again, and the
-            // failover is superseded.
+        let open_from = self
+            .attempt
+            .as_ref()
+            .or(self.waiting.as_ref())
+            .map(|open| open.from);
+        if open_from == Some(g) {
+            // The failed region is back before a switch completed: the failover is
+            // superseded, and DNS points back at it if a failed switch moved it away.
             if let Some(open) = self.attempt.take().or_else(|| self.waiting.take()) {
                 self.generation.bump();
                 let from = self.first_replica(open.from);
                 ctx.record(open.attempt.superseded(ctx.now, from, None));
+            }
+            if g < self.dns {
+                self.switch_dns(g, ctx);
             }
         } else if let Some(waiting) = self.waiting.take() {
             // A region is back: the failover that found none tries again.
@@ -399,7 +416,7 @@ impl Geographic {
         let Some(index) = self.propagating.iter().position(|p| p.0 == sequence) else {
             return;
         };
-        let (_, mut attempt, to) = self.propagating.remove(index);
+        let (_, attempt, to) = self.propagating.remove(index);
         let (from, target) = (self.first_replica(attempt.from), self.first_replica(to));
         let failed_back = self.region_answers(attempt.from, &ctx.view);
         let reached = (0..self.vantages.len()).any(|b| self.pools[to].serves_any(&ctx.view, b));
@@ -412,22 +429,22 @@ impl Geographic {
             ctx.record(record);
             return;
         }
+        self.target_unreachable(attempt, to, ctx);
+    }
+
+    /// The switch of `attempt` to region `to` serves no client: `TargetUnreachable`,
+    /// retried after the backoff unless another failover is open (DNS has moved on).
+    fn target_unreachable(&mut self, mut attempt: RegionFailover, to: usize, ctx: &mut Context) {
+        let (from, target) = (self.first_replica(attempt.from), self.first_replica(to));
+        let outcome = Outcome::TargetUnreachable;
         if self.attempt.is_some() || self.waiting.is_some() {
-            // The region DNS moved to failed in turn: its own failover took over.
-            let record =
-                attempt
-                    .attempt
-                    .fail_finally(Outcome::TargetUnreachable, ctx.now, from, target);
+            let record = attempt.attempt.fail_finally(outcome, ctx.now, from, target);
             ctx.record(record);
             return;
         }
-        let (record, retry) = attempt.attempt.fail(
-            Outcome::TargetUnreachable,
-            &self.failover,
-            ctx.now,
-            from,
-            target,
-        );
+        let (record, retry) = attempt
+            .attempt
+            .fail(outcome, &self.failover, ctx.now, from, target);
         ctx.record(record);
         if let Some(wait) = retry {
             self.attempt = Some(attempt);

@@ -345,6 +345,42 @@ mod quorum {
     }
 
     #[test]
+    fn a_two_of_two_quorum_makes_one_failover_per_crash_superseded_by_the_repair() {
+        // Two replicas, quorum 2: whichever crashes (from 10 s to 40 s), the survivor
+        // cannot serve; the first timer finds no quorum (an attempt, not the end) and the
+        // crashed replica's return ends the failover: it came back first. One failover,
+        // not a NoQuorum and a success.
+        for crashed in ["n1", "n2"] {
+            let text = cluster(
+                2,
+                "",
+                "",
+                &crash(&format!(r#""{crashed}""#), "10s", Some("30s")),
+                "60s",
+            );
+            let scenario = scenario(&text);
+            for rep in 0..10 {
+                let service = &run(&scenario, rep).services[0];
+                let outcomes: Vec<(Outcome, bool)> = service
+                    .records
+                    .iter()
+                    .map(|r| (r.outcome, r.ends_failover))
+                    .collect();
+                assert_eq!(
+                    outcomes,
+                    vec![(Outcome::NoQuorum, false), (Outcome::Superseded, true)],
+                    "{crashed} crashed"
+                );
+                let (lost, back) = (&service.records[0], &service.records[1]);
+                assert_eq!(lost.fault_at.0, ns(10.0));
+                assert_eq!(back.fault_at, lost.fault_at);
+                assert!(back.completed_at.0 > ns(40.0));
+                assert_eq!(service.down_ns, back.failover_time() as u128);
+            }
+        }
+    }
+
+    #[test]
     fn an_election_that_waited_for_another_replicas_repair_ends_as_no_quorum() {
         // The leader n1 crashes for good at 10 s and n2 from 10 s to 40 s: n3 alone
         // detects the loss and finds no quorum. n2's return lets n2 and n3 elect a
