@@ -197,7 +197,7 @@ mod tests {
             Some(1900.0)
         );
         assert_eq!(
-            measured("api.region_outage.failovers_attempted<=4"),
+            measured("api.region_outage.failovers<=4"),
             Some(4.0)
         );
         // Every metric a kind scope accepts is read from the kind.

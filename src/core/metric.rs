@@ -67,8 +67,10 @@ metrics! {
     OutageP99 = "outage_p99", LowerIsBetter, false;
     OutageMax = "outage_max", LowerIsBetter, true;
     SuccessRate = "success_rate", HigherIsBetter, false;
-    FailoversAttempted = "failovers_attempted", LowerIsBetter, true;
+    Failovers = "failovers", LowerIsBetter, true;
     FailoversSucceeded = "failovers_succeeded", HigherIsBetter, true;
+    FailoversFailed = "failovers_failed", LowerIsBetter, true;
+    Attempts = "attempts", LowerIsBetter, true;
     FailoverTimeMean = "failover_time_mean", LowerIsBetter, false;
     FailoverTimeP50 = "failover_time_p50", LowerIsBetter, false;
     FailoverTimeP90 = "failover_time_p90", LowerIsBetter, false;
@@ -112,7 +114,7 @@ impl Metric {
                 | Metric::OutageP90
                 | Metric::OutageP99
                 | Metric::OutageMax
-                | Metric::FailoversAttempted
+                | Metric::Failovers
                 | Metric::FailoverTimeMean
                 | Metric::FailoverTimeP50
                 | Metric::FailoverTimeP90
@@ -540,7 +542,7 @@ mod tests {
             "check `api.region_outage.availability>=0.99`: `availability` is not broken down \
              by fault kind, so it cannot be scoped to `region_outage`; a SERVICE.KIND scope \
              supports downtime_s_per_year, outages_per_year, outage_mean, outage_p50, \
-             outage_p90, outage_p99, outage_max, failovers_attempted, failover_time_mean, \
+             outage_p90, outage_p99, outage_max, failovers, failover_time_mean, \
              failover_time_p50, failover_time_p90, failover_time_p99, failover_time_max"
         );
         assert!(Check::parse("api.crash.success_rate>=0.9").is_err());

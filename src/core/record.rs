@@ -26,7 +26,9 @@ pub enum Outcome {
     PromotionFailed,
     /// A human declined the failover (SEMI_AUTOMATIC).
     Declined,
-    /// The survivors cannot carry the demand.
+    /// The survivors cannot carry the demand. The shipped strategies do not end a
+    /// failover so: a switch to a target short of capacity succeeds, and the shortfall
+    /// shows in the served fraction (DESIGN §3). It stays one of DESIGN §6's reasons.
     CapacityExceeded,
     /// What failed came back before the failover succeeded (repair, heal, resume): the
     /// failover was overtaken, and is neither a success nor a failure.

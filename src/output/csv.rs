@@ -1,6 +1,7 @@
-//! Tidy CSV: `failovers.csv` (one row per attempt), `outages.csv` (one row per outage
-//! episode) and `replications.csv` (one row per replication × service), streamed as
-//! replications finish.
+//! Tidy CSV: `failovers.csv` (one row per attempt; `ends_failover` marks the row that
+//! ends each failover, with its outcome), `outages.csv` (one row per outage episode) and
+//! `replications.csv` (one row per replication × service), streamed as replications
+//! finish.
 
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Results, StudyReport};
@@ -30,6 +31,7 @@ pub const FAILOVER_COLUMNS: &[&str] = &[
     "from",
     "to",
     "attempt",
+    "ends_failover",
 ];
 
 /// Columns of `outages.csv`.
@@ -59,7 +61,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
     "degraded_s",
     "outages",
     "first_outage_s",
-    "failovers_attempted",
+    "failovers",
     "failovers_succeeded",
     "failover_time_mean_s",
     "split_brain_s",
@@ -157,6 +159,7 @@ impl CsvExporter {
                         node(record.from),
                         node(record.to),
                         record.attempt.to_string(),
+                        record.ends_failover.to_string(),
                     ])
                     .map_err(to_io)?;
             }
@@ -213,7 +216,7 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
                     row.first_outage_s
                         .map(|v| v.to_string())
                         .unwrap_or_default(),
-                    row.failovers_attempted.to_string(),
+                    row.failovers.to_string(),
                     row.failovers_succeeded.to_string(),
                     row.failover_time_mean_s
                         .map(|v| v.to_string())

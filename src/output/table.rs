@@ -296,7 +296,7 @@ fn services<'a>(
                 format!("{:.2}/yr", s.outages.per_year)
             },
             seconds(s.outages.duration_s.p99),
-            format!("{}/{}", s.failovers.succeeded, s.failovers.attempted),
+            format!("{}/{}", s.failovers.succeeded, s.failovers.total),
             seconds(s.failover_time_s.p50),
             seconds(s.failover_time_s.p99),
             seconds(s.detection_time_s.mean),
@@ -361,6 +361,17 @@ fn services<'a>(
                 missions.join(", "),
                 seconds(s.mean_time_to_first_outage_s)
             ));
+        }
+        for (count, what) in [
+            (
+                s.failovers.superseded,
+                "superseded (what failed came back first)",
+            ),
+            (s.failovers.unfinished, "unfinished at the horizon"),
+        ] {
+            if count > 0 {
+                extras.push(format!("{count} failovers {what}"));
+            }
         }
         if s.split_brain_s > 0.0 {
             extras.push(format!(

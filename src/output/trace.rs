@@ -111,6 +111,7 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
                 "from": record.from.map(|n| self.node(n).to_string()),
                 "to": record.to.map(|n| self.node(n).to_string()),
                 "attempt": record.attempt,
+                "ends_failover": record.ends_failover,
             }),
         };
         let written = serde_json::to_writer(&mut self.out, &line)

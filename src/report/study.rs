@@ -30,8 +30,8 @@ pub struct ReplicationRow {
     /// When the first outage episode began at any vantage point, seconds; empty when
     /// there was none.
     pub first_outage_s: Option<f64>,
-    /// Failover attempts.
-    pub failovers_attempted: u64,
+    /// Failovers, whatever their outcome (DESIGN §6: one per switch a fault triggers).
+    pub failovers: u64,
     /// Successful failovers.
     pub failovers_succeeded: u64,
     /// Mean failover time of this replication's successful failovers, seconds.
@@ -57,12 +57,14 @@ pub struct ServiceStudy {
     pub rows: Vec<ReplicationRow>,
     /// Failover time of successful failovers.
     pub failover_time: DurationHistogram,
-    /// Detection time of first attempts.
+    /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
     pub data_loss: DurationHistogram,
-    /// Failed attempts by reason.
-    pub failed_by_reason: BTreeMap<String, u64>,
+    /// Failovers by outcome (outcomes that occurred only).
+    pub failovers_by_outcome: BTreeMap<String, u64>,
+    /// Attempts (every failover record) by outcome (outcomes that occurred only).
+    pub attempts_by_outcome: BTreeMap<String, u64>,
     /// Outage episodes by what ended them (`failover`, `recovery`, `horizon`).
     pub outages_ended_by: BTreeMap<String, u64>,
     /// Outages and failovers by fault kind.
@@ -96,14 +98,8 @@ impl ServiceStudy {
         self.detection_time.merge(&tally.detection_time);
         self.failover_time.merge(&tally.failover_time);
         self.data_loss.merge(&tally.data_loss);
-        for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
-            if count > 0 {
-                *self
-                    .failed_by_reason
-                    .entry(outcome.as_str().to_string())
-                    .or_default() += count;
-            }
-        }
+        count_outcomes(&mut self.failovers_by_outcome, &tally.failovers_by_outcome);
+        count_outcomes(&mut self.attempts_by_outcome, &tally.attempts_by_outcome);
         let outages = &service.outage_tally;
         for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
             if count > 0 {
@@ -146,7 +142,7 @@ impl ServiceStudy {
             degraded_s: service.degraded_ns as f64 / vantages / 1e9,
             outages: service.outages_per_vantage(),
             first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
-            failovers_attempted: tally.attempted(),
+            failovers: tally.failovers(),
             failovers_succeeded: tally.succeeded(),
             failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
             split_brain_s: service.split_brain_ns as f64 / 1e9,
@@ -162,8 +158,11 @@ impl ServiceStudy {
         self.failover_time.merge(&from.failover_time);
         self.detection_time.merge(&from.detection_time);
         self.data_loss.merge(&from.data_loss);
-        for (reason, count) in from.failed_by_reason {
-            *self.failed_by_reason.entry(reason).or_default() += count;
+        for (outcome, count) in from.failovers_by_outcome {
+            *self.failovers_by_outcome.entry(outcome).or_default() += count;
+        }
+        for (outcome, count) in from.attempts_by_outcome {
+            *self.attempts_by_outcome.entry(outcome).or_default() += count;
         }
         for (ending, count) in from.outages_ended_by {
             *self.outages_ended_by.entry(ending).or_default() += count;
@@ -336,5 +335,15 @@ impl Study {
             service.sort_rows()?;
         }
         Ok(merged)
+    }
+}
+
+/// Adds per-outcome counts (indexed like [`Outcome::ALL`]) into `into` by name, keeping
+/// only the outcomes that occurred.
+fn count_outcomes(into: &mut BTreeMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
+    for (outcome, &count) in Outcome::ALL.iter().zip(counts) {
+        if count > 0 {
+            *into.entry(outcome.as_str().to_string()).or_default() += count;
+        }
     }
 }

@@ -3,6 +3,7 @@
 use super::study::{ReplicationRow, ServiceStudy, Study};
 use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
+use crate::core::record::Outcome;
 use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,21 +23,64 @@ pub struct AvailabilitySummary {
     pub nines: Option<f64>,
 }
 
-/// Failover counts and success rate.
+/// Failovers (DESIGN §6: one per switch a fault triggers) by how they ended, and the
+/// success rate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FailoverSummary {
-    /// Attempts.
-    pub attempted: u64,
-    /// Successes.
+    /// Failovers, whatever their outcome.
+    pub total: u64,
+    /// Failovers that succeeded: the new target served while what failed still failed.
     pub succeeded: u64,
-    /// succeeded / attempted (null with no attempt).
+    /// Failovers that failed (their outcome is a failure reason).
+    pub failed: u64,
+    /// Failovers overtaken by the return of what failed (neither success nor failure).
+    pub superseded: u64,
+    /// Failovers still open at the horizon with no failed attempt.
+    pub unfinished: u64,
+    /// succeeded / (succeeded + failed); null with neither.
     pub success_rate: Option<f64>,
-    /// Wilson 95% interval, low.
-    pub success_ci95_low: f64,
-    /// Wilson 95% interval, high.
-    pub success_ci95_high: f64,
-    /// Failed attempts by reason.
+    /// Wilson 95% interval of the success rate, low; null with no rate.
+    pub success_ci95_low: Option<f64>,
+    /// Wilson 95% interval of the success rate, high; null with no rate.
+    pub success_ci95_high: Option<f64>,
+    /// Failed failovers by the reason they failed.
     pub failed_by_reason: BTreeMap<String, u64>,
+}
+
+impl FailoverSummary {
+    /// The failovers of a study, counted by outcome name.
+    fn new(by_outcome: &BTreeMap<String, u64>) -> Self {
+        let count = |outcome: Outcome| by_outcome.get(outcome.as_str()).copied().unwrap_or(0);
+        let failed_by_reason: BTreeMap<String, u64> = Outcome::ALL
+            .iter()
+            .filter(|outcome| outcome.is_failure() && count(**outcome) > 0)
+            .map(|&outcome| (outcome.as_str().to_string(), count(outcome)))
+            .collect();
+        let succeeded = count(Outcome::Success);
+        let failed: u64 = failed_by_reason.values().sum();
+        let decided = succeeded + failed;
+        let interval = (decided > 0).then(|| wilson_ci95(succeeded, decided));
+        FailoverSummary {
+            total: by_outcome.values().sum(),
+            succeeded,
+            failed,
+            superseded: count(Outcome::Superseded),
+            unfinished: count(Outcome::Unfinished),
+            success_rate: (decided > 0).then(|| succeeded as f64 / decided as f64),
+            success_ci95_low: interval.map(|(low, _)| low),
+            success_ci95_high: interval.map(|(_, high)| high),
+            failed_by_reason,
+        }
+    }
+}
+
+/// Failover attempts: every record, the failovers' and the retries'.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttemptSummary {
+    /// Attempts.
+    pub total: u64,
+    /// Attempts by how they ended.
+    pub by_outcome: BTreeMap<String, u64>,
 }
 
 /// Distribution of a duration, in seconds (null when nothing was measured).
@@ -137,9 +181,11 @@ pub struct ServiceSummary {
     pub outages: OutageSummary,
     /// Failover attempts and success.
     pub failovers: FailoverSummary,
+    /// Failover attempts.
+    pub attempts: AttemptSummary,
     /// Failover time of successful failovers (completed − fault).
     pub failover_time_s: TimeSummary,
-    /// Detection time (detected − fault), first attempts.
+    /// Detection time (detected − fault) of failovers, whatever their outcome.
     pub detection_time_s: TimeSummary,
     /// Data loss of successful failovers.
     pub data_loss_s: LossSummary,
@@ -239,9 +285,6 @@ impl ServiceSummary {
         let strict: Vec<f64> = rows.iter().map(|r| r.availability).collect();
         let lenient: Vec<f64> = rows.iter().map(|r| r.lenient_availability).collect();
         let served: Vec<f64> = rows.iter().map(|r| r.served_availability).collect();
-        let attempted: u64 = rows.iter().map(|r| r.failovers_attempted).sum();
-        let succeeded: u64 = rows.iter().map(|r| r.failovers_succeeded).sum();
-        let (low, high) = wilson_ci95(succeeded, attempted);
         let availability = availability(&strict);
         let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
         // Time summed over vantage points and replications, as seconds per year of one
@@ -288,13 +331,10 @@ impl ServiceSummary {
             availability,
             lenient_availability: self::availability(&lenient),
             served_availability: self::availability(&served),
-            failovers: FailoverSummary {
-                attempted,
-                succeeded,
-                success_rate: (attempted > 0).then(|| succeeded as f64 / attempted as f64),
-                success_ci95_low: low,
-                success_ci95_high: high,
-                failed_by_reason: study.failed_by_reason.clone(),
+            failovers: FailoverSummary::new(&study.failovers_by_outcome),
+            attempts: AttemptSummary {
+                total: study.attempts_by_outcome.values().sum(),
+                by_outcome: study.attempts_by_outcome.clone(),
             },
             failover_time_s: times(&study.failover_time),
             detection_time_s: times(&study.detection_time),
@@ -370,13 +410,14 @@ impl ServiceSummary {
             Metric::OutageMax => plain(self.outages.duration_s.max),
             Metric::SuccessRate => (
                 self.failovers.success_rate,
-                Some((
-                    self.failovers.success_ci95_low,
-                    self.failovers.success_ci95_high,
-                )),
+                self.failovers
+                    .success_ci95_low
+                    .zip(self.failovers.success_ci95_high),
             ),
-            Metric::FailoversAttempted => plain(Some(self.failovers.attempted as f64)),
+            Metric::Failovers => plain(Some(self.failovers.total as f64)),
             Metric::FailoversSucceeded => plain(Some(self.failovers.succeeded as f64)),
+            Metric::FailoversFailed => plain(Some(self.failovers.failed as f64)),
+            Metric::Attempts => plain(Some(self.attempts.total as f64)),
             Metric::FailoverTimeMean => plain(self.failover_time_s.mean),
             Metric::FailoverTimeP50 => plain(self.failover_time_s.p50),
             Metric::FailoverTimeP90 => plain(self.failover_time_s.p90),
@@ -418,7 +459,7 @@ impl ServiceSummary {
             Metric::OutageP90 => tally.outage_duration_s.p90,
             Metric::OutageP99 => tally.outage_duration_s.p99,
             Metric::OutageMax => tally.outage_duration_s.max,
-            Metric::FailoversAttempted => Some(tally.failovers as f64),
+            Metric::Failovers => Some(tally.failovers as f64),
             Metric::FailoverTimeMean => tally.failover_time_s.mean,
             Metric::FailoverTimeP50 => tally.failover_time_s.p50,
             Metric::FailoverTimeP90 => tally.failover_time_s.p90,

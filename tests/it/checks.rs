@@ -83,11 +83,12 @@ fn kind_scopes_part_region_failovers_from_the_instance_crash() {
             // year (of the service's 21,915 with the crash's), each 5 s long.
             "api.region_outage.outages_per_year==17532",
             "api.region_outage.outage_max<=5.01s",
-            "api.region_outage.failovers_attempted==8",
+            "api.region_outage.failovers==8",
             // The service as a whole has the crash's 60.5 s episode.
             "api.outage_max<=5.01s",
             "api.crash.outage_max<=61s",
-            // The crash's ejection never completed a failover: no data, so it fails.
+            // The crash's ejection completes 5.5 s after it (a shortfall of capacity
+            // is served, so the ejection succeeds): read from the crash alone.
             "api.crash.failover_time_p99<=1h",
         ],
     );
@@ -95,10 +96,10 @@ fn kind_scopes_part_region_failovers_from_the_instance_crash() {
     for line in [
         "pass: region_outage.outages_per_year == 17532 [service api]: measured 17532.000000",
         "pass: region_outage.outage_max <= 5.01 [service api]: measured 5.000000",
-        "pass: region_outage.failovers_attempted == 8 [service api]: measured 8.000000",
+        "pass: region_outage.failovers == 8 [service api]: measured 8.000000",
         "FAIL: outage_max <= 5.01 [service api]: measured 60.500000",
         "pass: crash.outage_max <= 61 [service api]: measured 60.500000",
-        "FAIL: crash.failover_time_p99 <= 3600 [service api]: measured nothing (no data)",
+        "pass: crash.failover_time_p99 <= 3600 [service api]: measured 5.500000",
     ] {
         assert!(stderr.contains(line), "missing `{line}` in:\n{stderr}");
     }

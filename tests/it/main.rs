@@ -25,6 +25,7 @@ mod signals;
 mod stable_streams;
 mod strategy_active_active;
 mod strategy_capacity;
+mod strategy_failovers;
 mod strategy_geographic;
 mod strategy_n_way;
 mod study;

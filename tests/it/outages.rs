@@ -45,6 +45,7 @@ fn all_replicas_down_for_an_hour_is_one_episode_ended_by_recovery_in_every_strat
         ("ACTIVE_PASSIVE", 0.0),
         ("ACTIVE_ACTIVE", 10.0),
         ("GEOGRAPHIC", 10.0),
+        ("N_WAY", 1.0),
     ] {
         let episodes = episodes(&three_replicas(strategy, "", ALL_DOWN_FOR_AN_HOUR, "3h"));
         assert_eq!(episodes.len(), 1, "{strategy}: {episodes:?}");

@@ -39,16 +39,24 @@
 //! vantage reaches it; the leader carries the whole demand alone, so the served fraction
 //! is then min(1, its capacity / demand), and 0 otherwise.
 //!
-//! Records, one per loss of the serving leader: `fault_at` when it stopped serving
-//! (crash or quorum lost), `detected_at` = `decided_at` the first election timer that
-//! fired afterwards (elections are automatic: `failover.mode`, `timeout`, `retries` and
-//! `backoff` do not apply to N_WAY), `completed_at` when a leader serves again. `attempt`
-//! counts the failed tries before that: election rounds (terms) that won no quorum, and
-//! a `NoQuorum` record. `NoQuorum` is recorded once, when a timer fires and no group of
-//! replicas can gather a quorum; the service then waits for a repair or heal and the
-//! election that follows ends the episode with `Success`. A loss that ends before any
-//! timer fires (the old leader regains its quorum) leaves no record. Commits need a
-//! quorum, so no acknowledged write is lost: data loss is zero.
+//! Failovers (DESIGN §6), one per loss of the serving leader that an election timer
+//! detects: `fault_at` when it stopped serving (crash or quorum lost), `detected_at` =
+//! `decided_at` the first election timer that fired afterwards while the lost leader
+//! still could not serve (elections are automatic: `failover.mode`, `timeout`,
+//! `retries` and `backoff` do not apply to N_WAY), `completed_at` when a leader serves
+//! again. `attempt` counts the failed tries before that: election rounds (terms) that
+//! won no quorum, and a `NoQuorum` record. The outcome is `Success` when a new leader
+//! serves while the lost one still cannot (down, or cut off from a quorum);
+//! `Superseded` when the lost leader could serve again first (repaired or healed: a
+//! follower crash that broke a quorum counts here when the follower returns); and
+//! `NoQuorum` when no group could elect (recorded as an attempt when a timer fires and
+//! no group of replicas can gather a quorum) and another replica's repair or heal made
+//! the election possible: waiting for a repair is never a success. A loss that ends
+//! before any timer detects it (the old leader regains its quorum, or every replica was
+//! down and they return together) is a recovery, not a failover; a follower crash that
+//! leaves the quorum intact is neither. An election still running at the horizon ends
+//! its failover there (`NoQuorum` if it waited for a quorum, else `Unfinished`).
+//! Commits need a quorum, so no acknowledged write is lost: data loss is zero.
 //!
 //! BFT (`n_way.bft`): f = `max_faulty` (default ⌊(n−1)/3⌋) and the quorum is
 //! ⌈(n+f+1)/2⌉ (2f+1 when n = 3f+1; any two quorums share a correct replica), or the
@@ -378,7 +386,10 @@ impl Strategy for NWay {
             Stimulus::NodeUp { .. } => {}
             Stimulus::BehaviourChanged { .. } => self.check_safety(ctx),
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
-            Stimulus::Horizon => return,
+            Stimulus::Horizon => {
+                self.on_horizon(ctx);
+                return;
+            }
         }
         self.settle(ctx);
     }
