@@ -196,10 +196,7 @@ mod tests {
             measured("api.region_outage.downtime_s_per_year<=1h"),
             Some(1900.0)
         );
-        assert_eq!(
-            measured("api.region_outage.failovers<=4"),
-            Some(4.0)
-        );
+        assert_eq!(measured("api.region_outage.failovers<=4"), Some(4.0));
         // Every metric a kind scope accepts is read from the kind.
         for &metric in Metric::ALL.iter().filter(|m| m.per_fault_kind()) {
             let text = format!("api.region_outage.{metric}>=0");

@@ -55,8 +55,6 @@ pub struct ServiceStudy {
     pub vantages: u32,
     /// One row per replication, in index order.
     pub rows: Vec<ReplicationRow>,
-    /// Failover time of successful failovers.
-    pub failover_time: DurationHistogram,
     /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
@@ -84,6 +82,15 @@ pub struct FaultCause {
 }
 
 impl ServiceStudy {
+    /// Failover time of successful failovers, all fault kinds together (kept by kind).
+    pub fn failover_time(&self) -> DurationHistogram {
+        let mut all = DurationHistogram::new();
+        for kind in self.by_fault_kind.values() {
+            all.merge(&kind.failover_time);
+        }
+        all
+    }
+
     /// Folds in what the service lived through in replication `replication`.
     fn add(
         &mut self,
@@ -96,18 +103,12 @@ impl ServiceStudy {
         let vantages = service.vantages.max(1) as f64;
         let tally = &service.tally;
         self.detection_time.merge(&tally.detection_time);
-        self.failover_time.merge(&tally.failover_time);
         self.data_loss.merge(&tally.data_loss);
         count_outcomes(&mut self.failovers_by_outcome, &tally.failovers_by_outcome);
         count_outcomes(&mut self.attempts_by_outcome, &tally.attempts_by_outcome);
         let outages = &service.outage_tally;
         for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
-            if count > 0 {
-                *self
-                    .outages_ended_by
-                    .entry(ending.as_str().to_string())
-                    .or_default() += count;
-            }
+            add_count(&mut self.outages_ended_by, ending.as_str(), count);
         }
         for (kind, tally) in names.kinds.iter().zip(&outages.by_kind) {
             if *tally == KindTally::default() {
@@ -144,7 +145,7 @@ impl ServiceStudy {
             first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
             failovers: tally.failovers(),
             failovers_succeeded: tally.succeeded(),
-            failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
+            failover_time_mean_s: tally.failover_time_mean_ns().map(|ns| ns / 1e9),
             split_brain_s: service.split_brain_ns as f64 / 1e9,
             unnecessary_failovers: service.unnecessary_failovers,
             safety_violations: service.safety_violations,
@@ -155,7 +156,6 @@ impl ServiceStudy {
     fn merge(&mut self, from: ServiceStudy) {
         self.vantages = self.vantages.max(from.vantages);
         self.rows.extend(from.rows);
-        self.failover_time.merge(&from.failover_time);
         self.detection_time.merge(&from.detection_time);
         self.data_loss.merge(&from.data_loss);
         for (outcome, count) in from.failovers_by_outcome {
@@ -342,8 +342,19 @@ impl Study {
 /// only the outcomes that occurred.
 fn count_outcomes(into: &mut BTreeMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
     for (outcome, &count) in Outcome::ALL.iter().zip(counts) {
-        if count > 0 {
-            *into.entry(outcome.as_str().to_string()).or_default() += count;
+        add_count(into, outcome.as_str(), count);
+    }
+}
+
+/// Adds `count` (when not 0) to the entry `name`, allocating its key only the first time.
+fn add_count(into: &mut BTreeMap<String, u64>, name: &str, count: u64) {
+    if count == 0 {
+        return;
+    }
+    match into.get_mut(name) {
+        Some(total) => *total += count,
+        None => {
+            into.insert(name.to_string(), count);
         }
     }
 }

@@ -336,7 +336,7 @@ impl ServiceSummary {
                 total: study.attempts_by_outcome.values().sum(),
                 by_outcome: study.attempts_by_outcome.clone(),
             },
-            failover_time_s: times(&study.failover_time),
+            failover_time_s: times(&study.failover_time()),
             detection_time_s: times(&study.detection_time),
             data_loss_s: LossSummary {
                 p50: secs(study.data_loss.quantile_ns(0.5)),

@@ -156,7 +156,13 @@ impl Buckets {
     fn add(&mut self, index: u32, count: u64) {
         match self.0.binary_search_by_key(&index, |&(i, _)| i) {
             Ok(at) => self.0[at].1 += count,
-            Err(at) => self.0.insert(at, (index, count)),
+            Err(at) => {
+                if self.0.capacity() == 0 {
+                    // One allocation for the first few buckets instead of three growths.
+                    self.0.reserve_exact(8);
+                }
+                self.0.insert(at, (index, count))
+            }
         }
     }
 
