@@ -118,3 +118,77 @@ fn degraded_time_is_inside_the_episode_but_not_its_down_time() {
     assert_eq!(episodes[0].duration(), ns(13.7 - 10.3));
     assert_eq!(episodes[0].down, 0);
 }
+
+#[test]
+fn a_primary_back_before_the_failover_completes_supersedes_it_and_the_episode_ends_by_recovery() {
+    // Declared at 13.2 s (as above); the primary is back at 14 s, during the 2 s promotion.
+    let service = r#", "detection": {"interval": "1s", "timeout": "200ms",
+        "unhealthy_threshold": 3, "healthy_threshold": 2, "phase": "0s"},
+        "active_passive": {"promotion": {"const": "2s"}, "reroute": {"const": "1s"}}"#;
+    let faults = r#"{"scheduled": [{"at": "10.3s", "duration": {"const": "3.7s"},
+        "fault": {"crash": {"nodes": ["a"]}}}]}"#;
+    let scenario = scenario(&three_replicas("ACTIVE_PASSIVE", service, faults, "1h"));
+    let outcome = run(&scenario, 0);
+    let service = &outcome.services[0];
+    let ends: Vec<_> = service.records.iter().filter(|r| r.ends_failover).collect();
+    assert_eq!(ends.len(), 1, "{:?}", service.records);
+    assert_eq!(ends[0].outcome, failsim::core::record::Outcome::Superseded);
+    assert_eq!(service.episodes.len(), 1, "{:?}", service.episodes);
+    assert_eq!(service.episodes[0].ended_by, EndedBy::Recovery);
+    assert_eq!(
+        (service.episodes[0].start.0, service.episodes[0].end.0),
+        (ns(10.3), ns(14.0))
+    );
+}
+
+#[test]
+fn demand_twice_the_capacity_serves_half_the_requests_throughout() {
+    for strategy in ["ACTIVE_PASSIVE", "N_WAY"] {
+        let scenario = scenario(&three_replicas(strategy, r#", "demand": 2"#, "{}", "1h"));
+        let outcome = run(&scenario, 0);
+        let service = &outcome.services[0];
+        assert_eq!(
+            service.served_availability(scenario.horizon),
+            0.5,
+            "{strategy}"
+        );
+        assert_eq!(service.availability(scenario.horizon), 0.0, "{strategy}");
+        assert_eq!(
+            service.lenient_availability(scenario.horizon),
+            1.0,
+            "{strategy}"
+        );
+    }
+}
+
+#[test]
+fn six_active_replicas_lose_one_sixth_of_the_requests_until_the_ejection() {
+    // Six replicas of capacity 1, demand 1 (the survivors carry it): a crash at 10.7 s
+    // fails the probes sent at 11, 12, …, 25 s; the 15th is declared at 25.2 s (200 ms
+    // timeout) and ejected at 25.7 s (lb_update 500 ms): one request in six fails for
+    // exactly 15 s, a loss of 2.5 s of served time.
+    let nodes: Vec<String> = (1..=6)
+        .map(|i| format!(r#"{{"id": "n{i}", "zone": "z"}}"#))
+        .collect();
+    let replicas: Vec<String> = (1..=6).map(|i| format!(r#""n{i}""#)).collect();
+    let text = format!(
+        r#"{{"horizon": "1h", "replications": 1,
+            "topology": {{"nodes": [{}], "latency": {{"zone": "1ms"}}}},
+            "services": [{{"name": "api", "strategy": "ACTIVE_ACTIVE", "replicas": [{}],
+                "detection": {{"interval": "1s", "timeout": "200ms", "unhealthy_threshold": 15,
+                               "healthy_threshold": 2, "phase": "0s"}},
+                "active_active": {{"lb_update": {{"const": "500ms"}}}}}}],
+            "faults": {{"scheduled": [{{"at": "10.7s", "fault": {{"crash": {{"nodes": ["n1"]}}}}}}]}}}}"#,
+        nodes.join(", "),
+        replicas.join(", ")
+    );
+    let scenario = scenario(&text);
+    let outcome = run(&scenario, 0);
+    let service = &outcome.services[0];
+    let horizon_s = 3600.0;
+    let lost_s = (1.0 - service.served_availability(scenario.horizon)) * horizon_s;
+    assert!((lost_s - 15.0 / 6.0).abs() < 1e-9, "{lost_s}");
+    assert_eq!(service.episodes.len(), 1);
+    assert_eq!(service.episodes[0].duration(), ns(15.0));
+    assert_eq!(service.episodes[0].ended_by, EndedBy::Failover);
+}
