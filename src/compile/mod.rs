@@ -82,6 +82,15 @@ impl CompiledScenario {
 
 /// Validates and compiles; returns every problem found.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
+    check_and_compile(scenario, default_name, true)
+}
+
+/// [`compile`], with the work estimate left out unless `estimate_work`.
+pub(crate) fn check_and_compile(
+    scenario: &Scenario,
+    default_name: &str,
+    estimate_work: bool,
+) -> Result<CompiledScenario, Vec<Problem>> {
     let mut check = Checker::default();
     let horizon = match scenario.horizon {
         None => {
@@ -136,7 +145,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
             );
         }
     }
-    if check.problems.is_empty() {
+    if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat
         // the problem already reported.
         let shares = work_estimate(&faults, &services, horizon);
