@@ -153,8 +153,9 @@ pub(crate) fn check_and_compile(
             check.problems.push(problem);
         }
     }
-    if !check.problems.is_empty() {
-        return Err(check.problems);
+    let problems = check.finish(&topology.by_name);
+    if !problems.is_empty() {
+        return Err(problems);
     }
     Ok(CompiledScenario {
         source_hash: String::new(),

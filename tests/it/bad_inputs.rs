@@ -224,3 +224,34 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
     );
     assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
+
+#[test]
+fn ten_thousand_unknown_ids_among_a_million_nodes_are_reported_in_seconds() {
+    // A million generated nodes (ids `r1-z1-n1` …) and 10,000 replicas in the wrong case:
+    // one hint lookup per unknown id over every known id would take many minutes.
+    let replicas: Vec<String> = (1..=10_000).map(|n| format!("\"R1-Z1-N{n}\"")).collect();
+    let text = format!(
+        r#"{{"horizon": "1d", "replications": 1,
+            "topology": {{"generators": [{{"regions": {{"regions": 10, "zones": 10, "nodes": 10000}}}}],
+                          "implied_links": false}},
+            "services": [{{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": [{}]}}]}}"#,
+        replicas.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let (output, _, _dir) = validate_bytes("million.json", text.as_bytes());
+    let elapsed = started.elapsed();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        err.lines().count(),
+        10_000,
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.contains("at services[0].replicas[9999]: unknown node id `R1-Z1-N10000` (did you mean `r1-z1-n10000`?)"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
+}
