@@ -1,7 +1,7 @@
 //! `failsim validate`: check scenario files, every problem at once.
 
 use super::{bad, print, CliError};
-use crate::compile::load_file;
+use crate::compile::{cpu_time, expected_secs, load_file};
 use std::path::PathBuf;
 
 pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
@@ -9,11 +9,15 @@ pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     for file in files {
         match load_file(file) {
             Ok(scenario) => print(&format!(
-                "{}: ok ({} nodes, {} services, {} replications)\n",
+                "{}: ok ({} nodes, {} services, {} replications; work estimated at {})\n",
                 file.display(),
                 scenario.topology.len(),
                 scenario.services.len(),
-                scenario.replications
+                scenario.replications,
+                cpu_time(expected_secs(
+                    &scenario.work_estimate(),
+                    scenario.replications
+                ))
             ))?,
             Err(error) => failures.push(error.to_string()),
         }

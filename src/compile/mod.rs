@@ -19,7 +19,10 @@ pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub use load::{load_file, load_str};
-pub use work::{expected_events, work_estimate, work_problem, WorkShare, MAX_EXPECTED_EVENTS};
+pub use work::{
+    cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
+    MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
+};
 
 /// Largest accepted node count: beyond it memory, not the model, is the limit.
 pub const MAX_NODES: usize = 5_000_000;
@@ -68,6 +71,12 @@ impl CompiledScenario {
         compiled.replications = self.replications;
         compiled.horizon = self.horizon;
         Ok(compiled)
+    }
+
+    /// What one replication of this scenario costs, process by process (see
+    /// [`work_estimate`]), with its current horizon.
+    pub fn work_estimate(&self) -> Vec<WorkShare> {
+        work_estimate(&self.topology, &self.faults, &self.services, self.horizon)
     }
 
     /// The name of a service's vantage point in outputs: its node, or "global" for the
@@ -148,8 +157,8 @@ pub(crate) fn check_and_compile(
     if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat
         // the problem already reported.
-        let shares = work_estimate(&faults, &services, horizon);
-        if let Some(problem) = work_problem(&shares, scenario.replications) {
+        let shares = work_estimate(&topology, &faults, &services, horizon);
+        if let Some(problem) = work_problem(&shares, services.len(), scenario.replications) {
             check.problems.push(problem);
         }
     }

@@ -73,12 +73,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
 pub(crate) fn parse_all(text: &str) -> Parsed {
     let text = without_bom(text);
     let mut parsed = parse_parts(text);
-    if let Some(first) = parsed.problems.first_mut() {
-        if is_risk_file(text) {
-            first.message.push_str(
-                "; this is a risk file (it has `risk_assessments`): run `failsim plan` on it",
-            );
-        }
+    if !parsed.problems.is_empty() && is_risk_file(text) {
+        // The rest would only list the ways a risk file is not a scenario.
+        parsed.problems.truncate(1);
+        parsed.scenario = None;
+        parsed.problems[0].message.push_str(
+            "; this is a risk file (it has `risk_assessments`): run `failsim plan` on it",
+        );
     }
     parsed
 }
