@@ -4,7 +4,7 @@
 
 use failsim::checks::Check;
 use failsim::compile::load_str;
-use failsim::compile::{expected_events, work_estimate};
+use failsim::compile::{expected_events, expected_secs};
 use failsim::report::{Study, Summary};
 use failsim::sim::engine::run_replication;
 use failsim::sim::faults::FaultRegistry;
@@ -15,6 +15,9 @@ pub const HORIZON_CAP_NS: u64 = 86_400 * 1_000_000_000;
 /// Inputs expected to take more events than this (after the caps) are valid and slow by
 /// design, not by fault: the harness parses and validates them but does not run them.
 pub const MAX_EVENTS: f64 = 100_000.0;
+/// Likewise for inputs expected to take more CPU time than this (seconds), whatever
+/// their events: a few partitions of a large mesh.
+pub const MAX_SECS: f64 = 0.5;
 /// Likewise for topologies larger than this.
 pub const MAX_NODES: usize = 2_000;
 
@@ -47,8 +50,11 @@ pub fn parse_validate_run(data: &[u8]) -> Verdict {
     };
     scenario.replications = 1;
     scenario.horizon = scenario.horizon.min(HORIZON_CAP_NS);
-    let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
-    if scenario.topology.len() > MAX_NODES || expected_events(&shares, 1) > MAX_EVENTS {
+    let shares = scenario.work_estimate();
+    if scenario.topology.len() > MAX_NODES
+        || expected_events(&shares, 1) > MAX_EVENTS
+        || expected_secs(&shares, 1) > MAX_SECS
+    {
         return Verdict::TooBig;
     }
     let registry = FaultRegistry::new(&scenario.faults);

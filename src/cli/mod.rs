@@ -322,9 +322,13 @@ fn check_work(
     runs: u64,
     context: &str,
 ) -> Result<(), CliError> {
-    use crate::compile::{work_estimate, work_problem};
-    let shares = work_estimate(&scenario.faults, &scenario.services, scenario.horizon);
-    match work_problem(&shares, replications.saturating_mul(runs)) {
+    let shares = scenario.work_estimate();
+    let problem = crate::compile::work_problem(
+        &shares,
+        scenario.services.len(),
+        replications.saturating_mul(runs),
+    );
+    match problem {
         Some(problem) => Err(bad(format!(
             "{}: {}: {context}, {}",
             file.display(),

@@ -1,7 +1,7 @@
 //! `failsim validate`: check scenario files, every problem at once, and their warnings.
 
 use super::{bad, print, warning_line, CliError};
-use crate::compile::load_file;
+use crate::compile::{cpu_time, expected_secs, load_file};
 use std::path::PathBuf;
 
 pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
@@ -10,11 +10,15 @@ pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
         match load_file(file) {
             Ok(scenario) => {
                 print(&format!(
-                    "{}: ok ({} nodes, {} services, {} replications)\n",
+                    "{}: ok ({} nodes, {} services, {} replications; work estimated at {})\n",
                     file.display(),
                     scenario.topology.len(),
                     scenario.services.len(),
-                    scenario.replications
+                    scenario.replications,
+                    cpu_time(expected_secs(
+                        &scenario.work_estimate(),
+                        scenario.replications
+                    ))
                 ))?;
                 for warning in &scenario.warnings {
                     print(&format!("{}\n", warning_line(file, warning)))?;

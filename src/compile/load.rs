@@ -1,53 +1,171 @@
-//! Reads a scenario file end to end: parse (with exact positions), validate, compile.
+//! Reads a scenario file end to end: parse (with exact positions), validate, compile,
+//! reporting every problem at once.
 
-use super::{compile, CompiledScenario};
+use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
-use crate::scenarios::error::{Diagnostic, ScenarioError};
-use crate::scenarios::load::parse;
+use crate::scenarios::error::ScenarioError;
+use crate::scenarios::load::{invalid, parse_all, Found};
 use crate::scenarios::positions::PositionIndex;
+use crate::scenarios::source::read_text;
 use std::path::Path;
 
 /// Parses, validates and compiles scenario text. `file` is used only in messages.
+///
+/// Type errors and the checks after parsing are reported together: a value that did not
+/// parse is stood in for, and only the checks that depend on it are left out.
 pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
-    let scenario = parse(text, file)?;
+    let parsed = parse_all(text);
+    let Some(scenario) = parsed.scenario else {
+        return Err(invalid(file, text, parsed.problems));
+    };
     let default_name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".to_string());
-    let mut compiled = compile(&scenario, &default_name).map_err(|problems| {
-        let index = PositionIndex::new(text);
-        let diagnostics = problems
-            .into_iter()
-            .map(|problem| {
-                let (line, column) = index.locate(&problem.path);
-                Diagnostic {
-                    path: problem.path,
-                    line,
-                    column,
-                    message: problem.message,
+    let stood_in = !parsed.stand_ins.is_empty();
+    // The work estimate is of the whole file: with stand-ins it would be of another.
+    let result = check_and_compile(&scenario, &default_name, !stood_in);
+    let mut problems = parsed.problems;
+    match result {
+        Ok(mut compiled) if problems.is_empty() => {
+            if !compiled.warnings.is_empty() {
+                let index = PositionIndex::new(text);
+                for warning in &mut compiled.warnings {
+                    (warning.line, warning.column) = index.locate(&warning.path);
                 }
-            })
-            .collect();
-        ScenarioError::Invalid {
-            file: file.to_path_buf(),
-            diagnostics,
+            }
+            compiled.source_hash = content_hash(text.as_bytes());
+            Ok(compiled)
         }
-    })?;
-    if !compiled.warnings.is_empty() {
-        let index = PositionIndex::new(text);
-        for warning in &mut compiled.warnings {
-            (warning.line, warning.column) = index.locate(&warning.path);
+        Ok(_) => Err(invalid(file, text, problems)),
+        Err(checks) => {
+            problems.extend(
+                checks
+                    .into_iter()
+                    .filter(|problem| !depends_on_stand_ins(problem, &parsed.stand_ins))
+                    .map(|problem| Found::at_value(problem.path, problem.message)),
+            );
+            Err(invalid(file, text, problems))
         }
     }
-    compiled.source_hash = content_hash(text.as_bytes());
-    Ok(compiled)
 }
 
-/// Reads, parses, validates and compiles a scenario file.
+/// Whether a problem found after parsing may be an effect of stand-ins rather than of
+/// the file: it is about a stood-in value, inside one or around one; or the node set
+/// itself is uncertain (a node's or generator's identity did not parse) and the problem
+/// is outside the node list.
+fn depends_on_stand_ins(problem: &Problem, stand_ins: &[String]) -> bool {
+    let within = |inner: &str, outer: &str| {
+        inner == outer
+            || outer.is_empty()
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+    };
+    let nodes_uncertain = stand_ins.iter().any(|path| shakes_node_set(path));
+    stand_ins
+        .iter()
+        .any(|path| within(&problem.path, path) || within(path, &problem.path))
+        || (nodes_uncertain
+            && !["topology.nodes", "topology.generators"]
+                .iter()
+                .any(|list| within(&problem.path, list)))
+}
+
+/// Whether a stand-in at `path` leaves the node set uncertain: a whole node, a node's
+/// identity (id, region, zone, role) or any part of a generator.
+fn shakes_node_set(path: &str) -> bool {
+    if path == "topology" || path.starts_with("topology.generators") {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix("topology.nodes") else {
+        return false;
+    };
+    let field = rest.split_once(']').map_or("", |(_, after)| after);
+    matches!(field, "" | ".id" | ".region" | ".zone" | ".role")
+}
+
+/// Reads, parses, validates and compiles a scenario file (at most
+/// [`MAX_FILE_BYTES`](crate::scenarios::source::MAX_FILE_BYTES)).
 pub fn load_file(file: &Path) -> Result<CompiledScenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Unreadable {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(file, "a scenario file")?;
     load_str(&text, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::positions::parent;
+    use crate::scenarios::shape::Shape;
+
+    /// Every problem in the bad-input corpus names a value the format has (or, for an
+    /// unknown field, an object that has fields): no message points to a field that
+    /// does not exist.
+    #[test]
+    fn every_problem_path_names_a_place_in_the_format() {
+        let shape = Shape::scenario();
+        let mut checked = 0;
+        for entry in std::fs::read_dir("tests/bad_inputs").unwrap() {
+            let file = entry.unwrap().path();
+            if file.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            let Err(ScenarioError::Invalid { diagnostics, .. }) = load_str(&text, &file) else {
+                panic!("{} loads", file.display());
+            };
+            for d in diagnostics {
+                let known = if d.message.starts_with("unknown field `") {
+                    parent(&d.path).and_then(|p| shape.at(p))
+                } else {
+                    shape.at(&d.path)
+                };
+                assert!(
+                    known.is_some(),
+                    "{}: {}: {}",
+                    file.display(),
+                    d.path,
+                    d.message
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 80, "only {checked} problems");
+    }
+
+    #[test]
+    fn checks_after_parsing_skip_what_stand_ins_may_cause() {
+        let problem = |path: &str| Problem {
+            path: path.to_string(),
+            message: String::new(),
+        };
+        let stand_ins = ["services[0].replicas".to_string()];
+        assert!(depends_on_stand_ins(
+            &problem("services[0].replicas[1]"),
+            &stand_ins
+        ));
+        assert!(depends_on_stand_ins(&problem("services[0]"), &stand_ins));
+        assert!(!depends_on_stand_ins(
+            &problem("services[1].replicas"),
+            &stand_ins
+        ));
+        assert!(!depends_on_stand_ins(
+            &problem("services[0].replicas_x"),
+            &stand_ins
+        ));
+        let node_id = ["topology.nodes[2].id".to_string()];
+        assert!(depends_on_stand_ins(
+            &problem("services[0].replicas[0]"),
+            &node_id
+        ));
+        assert!(!depends_on_stand_ins(
+            &problem("topology.nodes[1].capacity"),
+            &node_id
+        ));
+        let capacity = ["topology.nodes[2].capacity".to_string()];
+        assert!(!depends_on_stand_ins(
+            &problem("services[0].replicas[0]"),
+            &capacity
+        ));
+    }
 }

@@ -23,7 +23,10 @@ pub use faults::{
 };
 pub use load::{load_file, load_str};
 pub use system::{SystemExpr, SystemSpec};
-pub use work::{expected_events, work_estimate, work_problem, WorkShare, MAX_EXPECTED_EVENTS};
+pub use work::{
+    cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
+    MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
+};
 
 /// Largest accepted node count: beyond it memory, not the model, is the limit.
 pub const MAX_NODES: usize = 5_000_000;
@@ -87,6 +90,12 @@ impl CompiledScenario {
         fault_kinds(&self.source, &self.faults)
     }
 
+    /// What one replication of this scenario costs, process by process (see
+    /// [`work_estimate`]), with its current horizon.
+    pub fn work_estimate(&self) -> Vec<WorkShare> {
+        work_estimate(&self.topology, &self.faults, &self.services, self.horizon)
+    }
+
     /// The name of a service's vantage point in outputs: its node, or "global" for the
     /// global client.
     pub fn vantage_name(&self, service: u32, vantage: u32) -> &str {
@@ -109,6 +118,15 @@ fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
 
 /// Validates and compiles; returns every problem found.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
+    check_and_compile(scenario, default_name, true)
+}
+
+/// [`compile`], with the work estimate left out unless `estimate_work`.
+pub(crate) fn check_and_compile(
+    scenario: &Scenario,
+    default_name: &str,
+    estimate_work: bool,
+) -> Result<CompiledScenario, Vec<Problem>> {
     let mut check = Checker::default();
     let horizon = match scenario.horizon {
         None => {
@@ -171,16 +189,18 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
             );
         }
     }
-    if check.problems.is_empty() {
+    if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat
         // the problem already reported.
-        let shares = work_estimate(&faults, &services, horizon);
-        if let Some(problem) = work_problem(&shares, scenario.replications) {
+        let shares = work_estimate(&topology, &faults, &services, horizon);
+        if let Some(problem) = work_problem(&shares, services.len(), scenario.replications) {
             check.problems.push(problem);
         }
     }
-    if !check.problems.is_empty() {
-        return Err(check.problems);
+    let warnings = std::mem::take(&mut check.warnings);
+    let problems = check.finish(&topology.by_name);
+    if !problems.is_empty() {
+        return Err(problems);
     }
     Ok(CompiledScenario {
         source_hash: String::new(),
@@ -198,8 +218,7 @@ pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenar
         system,
         missions,
         // Positions are filled in by `load_str`, which has the text.
-        warnings: check
-            .warnings
+        warnings: warnings
             .into_iter()
             .map(|problem| Diagnostic {
                 path: problem.path,

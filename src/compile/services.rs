@@ -33,6 +33,55 @@ fn place(topology: &Topology, placement: &Placement) -> Vec<NodeId> {
     chosen
 }
 
+/// Why `placement` found only `placed` replicas: the rule, how many nodes it could
+/// choose from, and what would make room.
+fn unplaceable(topology: &Topology, placement: &Placement, placed: usize) -> String {
+    let servers = topology.nodes_where(|n| n.role == Role::Server);
+    let count = placement.count;
+    let replicas = if count == 1 { "replica" } else { "replicas" };
+    let of_all = match topology.len() - servers.len() {
+        0 => String::new(),
+        others => format!(" ({others} other nodes have roles that hold no replicas)"),
+    };
+    let (rule, group) = match placement.spread {
+        Spread::None => {
+            return format!(
+                "cannot place {count} {replicas} with spread `none` (the first server nodes in \
+                 file order): the topology has {placed} server nodes{of_all}; lower `count` \
+                 or add nodes with role `server`"
+            )
+        }
+        Spread::Zone => ("zone", "zones"),
+        Spread::Region => ("region", "regions"),
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for node in &servers {
+        let info = &topology.nodes[node.index()];
+        let name = match placement.spread {
+            Spread::Zone => topology.zones[info.zone.index()].name.as_str(),
+            _ => topology.regions[info.region.index()].as_str(),
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let shown = match names.len() {
+        0 => String::new(),
+        n if n <= 6 => format!(": {}", names.join(", ")),
+        n => format!(": {}, … ({} more)", names[..5].join(", "), n - 5),
+    };
+    let servers_in = match servers.len() {
+        1 => "the one server node is".to_string(),
+        n => format!("the {n} server nodes are"),
+    };
+    let held = if placed == 1 { rule } else { group };
+    format!(
+        "cannot place {count} {replicas} with spread `{rule}` (one replica per {rule}): \
+         {servers_in} in {placed} {held}{shown}{of_all}; lower `count` to {placed}, add server \
+         nodes in other {group}, or use spread `none`"
+    )
+}
+
 pub(super) fn compile(
     scenario: &Scenario,
     topology: &Arc<Topology>,
@@ -69,26 +118,15 @@ pub(super) fn compile(
             }
             (Some(placement), true) => {
                 let chosen = place(topology, placement);
-                let spread = match placement.spread {
-                    Spread::Zone => "one per zone",
-                    Spread::Region => "one per region",
-                    Spread::None => "none",
-                };
                 if placement.count == 0 {
                     check.fail(
                         format!("{path}.placement.count"),
                         "a placement needs at least one replica",
                     );
-                } else {
-                    check.require(
-                        chosen.len() == placement.count as usize,
+                } else if chosen.len() < placement.count as usize {
+                    check.fail(
                         format!("{path}.placement.count"),
-                        format!(
-                            "cannot place {} replicas with spread `{spread}`: only {} server \
-                             nodes qualify; lower `count`, add servers, or relax `spread`",
-                            placement.count,
-                            chosen.len()
-                        ),
+                        unplaceable(topology, placement, chosen.len()),
                     );
                 }
                 chosen

@@ -12,12 +12,47 @@ use crate::scenarios::model::{Generator, LinkSpec, NodeSpec};
 use petgraph::graph::UnGraph;
 use std::collections::BTreeMap;
 
+/// Where a node came from: the path of each of its fields in the file.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// `topology.nodes[i]`.
+    Listed(usize),
+    /// Made by `topology.generators[g]`.
+    Generated(usize, &'a Generator),
+}
+
+impl Origin<'_> {
+    /// The path of the value that sets a node's `field` (`id`, `zone`, `capacity`): the
+    /// node's own field when listed, else the generator parameter it derives from.
+    fn path(self, field: &str) -> String {
+        match self {
+            Origin::Listed(i) => format!("topology.nodes[{i}].{field}"),
+            Origin::Generated(g, generator) => {
+                let at = format!("topology.generators[{g}].{}", generator.key());
+                match (generator, field) {
+                    (Generator::Mesh(_) | Generator::Ring(_) | Generator::Star(_), "id") => {
+                        format!("{at}.prefix")
+                    }
+                    (Generator::Mesh(_) | Generator::Ring(_) | Generator::Star(_), _) => {
+                        format!("{at}.region")
+                    }
+                    (Generator::Regions(r), "zone" | "region") if !r.names.is_empty() => {
+                        format!("{at}.names")
+                    }
+                    (Generator::Regions(_), "capacity") => format!("{at}.capacity"),
+                    _ => at,
+                }
+            }
+        }
+    }
+}
+
 pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Checker) -> Topology {
-    let mut nodes: Vec<(NodeSpec, String)> = spec
+    let mut nodes: Vec<(NodeSpec, Origin)> = spec
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.clone(), format!("topology.nodes[{i}]")))
+        .map(|(i, n)| (n.clone(), Origin::Listed(i)))
         .collect();
     let links: Vec<(LinkSpec, String)> = spec
         .links
@@ -61,6 +96,20 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                     );
                 }
             }
+            // Every node of the generator has this capacity: one check, not one per node.
+            check.require(
+                r.capacity.is_finite() && r.capacity >= 0.0,
+                format!("{path}.regions.capacity"),
+                "capacity must be a non-negative number",
+            );
+        }
+        if let Generator::Mesh(s) | Generator::Ring(s) | Generator::Star(s) = generator {
+            if s.region.trim().is_empty() {
+                check.fail(
+                    format!("{path}.{}.region", generator.key()),
+                    "a region name must not be blank",
+                );
+            }
         }
         let generated = generate(generator);
         // Generated links join generated nodes, which take the next node ids in order.
@@ -72,7 +121,8 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                 l.latency.nanos(),
             )
         }));
-        nodes.extend(generated.nodes.into_iter().map(|n| (n, path.clone())));
+        let origin = Origin::Generated(g, generator);
+        nodes.extend(generated.nodes.into_iter().map(|n| (n, origin)));
     }
     if nodes.is_empty() {
         check.fail(
@@ -86,37 +136,53 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     let mut infos = Vec::with_capacity(nodes.len());
     let mut region_index = BTreeMap::new();
     let mut zone_index = BTreeMap::new();
-    for (i, (node, path)) in nodes.iter().enumerate() {
-        if node.id.trim().is_empty() {
-            check.fail(format!("{path}.id"), "a node id must not be empty");
-        }
-        // Generated nodes take their names from the generator, checked above.
-        if i < spec.nodes.len() {
+    // A generator that repeats ids repeats them by the thousand: one problem each, with
+    // the first id, how many, and whose ids they repeat.
+    let mut repeats: BTreeMap<usize, (String, Origin, usize)> = BTreeMap::new();
+    for (node, origin) in &nodes {
+        if let Origin::Listed(_) = origin {
+            if node.id.trim().is_empty() {
+                check.fail(origin.path("id"), "a node id must not be empty");
+            }
             if node.region.trim().is_empty() {
-                check.fail(format!("{path}.region"), "a region name must not be blank");
+                check.fail(origin.path("region"), "a region name must not be blank");
             }
             if node
                 .zone
                 .as_deref()
                 .is_some_and(|zone| zone.trim().is_empty())
             {
-                check.fail(format!("{path}.zone"), "a zone name must not be blank");
+                check.fail(origin.path("zone"), "a zone name must not be blank");
+            }
+            if !(node.capacity.is_finite() && node.capacity >= 0.0) {
+                check.fail(
+                    origin.path("capacity"),
+                    "capacity must be a non-negative number",
+                );
             }
         }
-        if by_name
-            .insert(node.id.clone(), NodeId::new(infos.len()))
-            .is_some()
-        {
-            check.fail(
-                format!("{path}.id"),
-                format!("duplicate node id `{}`", node.id),
-            );
+        let id = NodeId::new(infos.len());
+        if let Some(first) = by_name.insert(node.id.clone(), id) {
+            // The first holder keeps the name.
+            by_name.insert(node.id.clone(), first);
+            let holder = nodes[first.index()].1;
+            match origin {
+                Origin::Listed(_) => check.fail(
+                    origin.path("id"),
+                    format!(
+                        "duplicate node id `{}`: {} has it already",
+                        node.id,
+                        holder_name(holder)
+                    ),
+                ),
+                Origin::Generated(g, _) => {
+                    repeats
+                        .entry(*g)
+                        .or_insert_with(|| (node.id.clone(), holder, 0))
+                        .2 += 1;
+                }
+            }
         }
-        check.require(
-            node.capacity.is_finite() && node.capacity >= 0.0,
-            format!("{path}.capacity"),
-            "capacity must be a non-negative number",
-        );
         let region = *region_index.entry(node.region.clone()).or_insert_with(|| {
             regions.push(node.region.clone());
             RegionId::new(regions.len() - 1)
@@ -134,7 +200,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         });
         if zones[zone.index()].region != region {
             check.fail(
-                format!("{path}.zone"),
+                origin.path("zone"),
                 format!(
                     "zone `{zone_name}` already belongs to region `{}`",
                     regions[zones[zone.index()].region.index()]
@@ -148,6 +214,21 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             role: node.role,
             capacity: node.capacity,
         });
+    }
+    for (g, (first, holder, count)) in repeats {
+        let generator = &spec.generators[g];
+        let more = match count {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        check.fail(
+            Origin::Generated(g, generator).path("id"),
+            format!(
+                "duplicate node ids: this generator makes `{first}` (the id of {}){more}; give \
+                 it another `prefix` or rename the other nodes",
+                holder_name(holder)
+            ),
+        );
     }
     let mut graph =
         UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
@@ -192,6 +273,15 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             global: spec.latency.global.nanos(),
         }),
         by_name,
+    }
+}
+
+/// Who holds a node id first, for messages: `topology.nodes[2]` or
+/// `topology.generators[0]`.
+fn holder_name(origin: Origin<'_>) -> String {
+    match origin {
+        Origin::Listed(i) => format!("topology.nodes[{i}]"),
+        Origin::Generated(g, _) => format!("topology.generators[{g}]"),
     }
 }
 

@@ -1,43 +1,183 @@
-//! The work estimate: expected events per replication, process by process, and the
-//! refusal of runs beyond [`MAX_EXPECTED_EVENTS`].
+//! The work estimate: what one replication costs, process by process — its events, and
+//! what each event costs where that grows with the topology (a partition change touches
+//! every node once per active partition; a reachability change over explicit links
+//! walks every link) — and what the results hold (a row per service and replication).
+//! Runs beyond [`MAX_WORK_SECS`] of CPU time or [`MAX_ROWS`] rows are refused up front.
 
-use super::faults::FaultPlan;
+use super::faults::{Action, FaultPlan};
 use crate::core::time::{nanos_to_secs, Nanos};
+use crate::net::topology::Topology;
 use crate::scenarios::check::Problem;
 use crate::strategies::detection::Probing;
 use crate::strategies::spec::ServiceSpec;
 
-/// Most events a whole run (every replication) may be expected to process. At a few
-/// million events per second and core this is hours of work; beyond it a scenario is
-/// almost surely a mistake (a one-second MTBF over centuries) and is refused up front.
+/// Most events a whole run may be expected to process: at the [`EVENT_SECS`] an event
+/// costs, the [`MAX_WORK_SECS`] of CPU time a run may take.
 pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 
-/// The expected events of one replication that one fault process (or one explicitly
-/// probed service) contributes.
+/// Most CPU time a whole run (every replication) may be expected to take, in seconds:
+/// about 8 CPU-hours, half an hour on 16 cores. Beyond it a scenario is almost surely
+/// a mistake (a one-second MTBF over centuries, a thousand overlapping partitions of a
+/// hundred thousand nodes) and is refused up front.
+pub const MAX_WORK_SECS: f64 = MAX_EXPECTED_EVENTS * EVENT_SECS;
+
+/// Most result rows a run may hold: one per service and replication, about
+/// [`ROW_BYTES`] each in memory (≈ 10 GB at the limit) and a line each in
+/// `replications.csv`.
+pub const MAX_ROWS: f64 = 1e8;
+
+/// CPU time of one event: queue, dispatch, the strategies' answer and the accounting
+/// (3–4 M events/s on one core in `docs/performance.md`).
+pub const EVENT_SECS: f64 = 300e-9;
+/// CPU time of touching one node once: relabelling it in a partition change, drawing
+/// its group, setting it up at the start of a replication. Measured: 10 random
+/// partitions of 10⁵ nodes over 30 days (666 changes, ~10 active at once) take 6 s of
+/// CPU, 8.5 ns per node and active partition.
+const NODE_STEP_SECS: f64 = 10e-9;
+/// CPU time of looking at one link once in a reachability or shortest-path walk.
+/// Measured: an N_WAY service of 3 replicas on a 5,000-node mesh (12.5 M links) takes
+/// 0.6 s per network change: 4 walks (reachability and one shortest-path tree per
+/// replica) of 12 ns per link.
+const LINK_STEP_SECS: f64 = 10e-9;
+/// Memory of one result row.
+const ROW_BYTES: f64 = 100.0;
+
+/// What one fault process (or one explicitly probed service, or the set-up of a
+/// replication) costs in one replication.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkShare {
     /// JSON path of the process in the scenario file, e.g. `faults.node_failures[0]`.
     pub source: String,
     /// Expected events in one replication.
     pub events: f64,
+    /// Expected CPU seconds in one replication: the events and what each touches.
+    pub secs: f64,
+    /// What makes each event costly beyond the event itself, when something does, e.g.
+    /// "each of its partition changes relabels 100000 nodes × 961 partitions active at once".
+    pub per_event: Option<String>,
 }
 
-/// Estimates the events of one replication, process by process: a repeating process of
-/// mean cycle `c` over horizon `h` fires about `h / c` times, each a start and an end
-/// (a burst: one event and a repair per node). Explicit probing adds one event per probe,
-/// and an overload cascade a failure and a repair per replica and cycle at 100% overload.
-/// Strategy timers are left out: they scale with these events, not with user input alone.
-pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos) -> Vec<WorkShare> {
+/// What each network change costs on this topology: the relabelling of every node once
+/// per active partition (partition changes only), and over explicit links the walks the
+/// strategies' next questions cause (every change): one for reachability, and one
+/// shortest-path tree per node that asks for latencies.
+struct ChangeCost {
+    nodes: f64,
+    links: f64,
+    walks: f64,
+    partitions_active: f64,
+}
+
+impl ChangeCost {
+    fn of_partition_change(&self) -> (f64, String) {
+        let relabel = self.nodes * (1.0 + self.partitions_active);
+        let mut what = format!(
+            "each of its partition changes relabels {} nodes × {:.0} partitions active at once",
+            self.nodes,
+            1.0 + self.partitions_active
+        );
+        if self.links > 0.0 {
+            what.push_str(&format!(
+                " and walks {} links {} times",
+                self.links, self.walks
+            ));
+        }
+        (
+            relabel * NODE_STEP_SECS + self.links * self.walks * LINK_STEP_SECS,
+            what,
+        )
+    }
+
+    fn of_node_change(&self) -> (f64, Option<String>) {
+        if self.links == 0.0 {
+            return (0.0, None);
+        }
+        (
+            self.links * self.walks * LINK_STEP_SECS,
+            Some(format!(
+                "each of its node changes walks {} links {} times (reachability and the \
+                 latencies from each replica and vantage point)",
+                self.links, self.walks
+            )),
+        )
+    }
+}
+
+/// Estimates one replication, process by process: a repeating process of mean cycle `c`
+/// over horizon `h` fires about `h / c` times, each a start and an end (a burst: one
+/// event and a repair per node); each event costs [`EVENT_SECS`] plus what it touches
+/// (see [`ChangeCost`]). Explicit probing adds one event per probe, an overload cascade
+/// a failure and a repair per replica and cycle at 100% overload, and every replication
+/// sets up each node and service once. Strategy timers are left out: they scale with
+/// these events, not with user input alone.
+pub fn work_estimate(
+    topology: &Topology,
+    plan: &FaultPlan,
+    services: &[ServiceSpec],
+    horizon: Nanos,
+) -> Vec<WorkShare> {
     let horizon = nanos_to_secs(horizon);
     let cycles = |cycle: f64| horizon / cycle;
-    let mut shares = Vec::new();
+    let explicit_links = topology.implied.is_none();
+    // Partitions active at once: each process's share of time in a partition, and every
+    // scheduled partition as if it lasted throughout.
+    let scheduled_partitions = plan
+        .scheduled
+        .iter()
+        .filter(|f| matches!(f.action, Action::Partition(_) | Action::RandomPartition(_)))
+        .count() as f64;
+    let partitions_active = plan
+        .partitions
+        .iter()
+        .map(|p| {
+            let (gap, length) = (p.interarrival.mean_secs(), p.duration.mean_secs());
+            if gap + length > 0.0 {
+                length / (gap + length)
+            } else {
+                1.0
+            }
+        })
+        .sum::<f64>()
+        + scheduled_partitions;
+    let change = ChangeCost {
+        nodes: topology.len() as f64,
+        links: if explicit_links {
+            topology.graph.edge_count() as f64
+        } else {
+            0.0
+        },
+        // Each replica and vantage point may ask for latencies: at most one shortest-path
+        // tree each per network change (a bound: a global monitor asks none).
+        walks: 1.0
+            + (services
+                .iter()
+                .map(|s| s.replicas.len() + s.vantages.len())
+                .sum::<usize>())
+            .min(topology.len()) as f64,
+        partitions_active,
+    };
+    let (node_change_secs, node_change_what) = change.of_node_change();
+    let (partition_change_secs, partition_change_what) = change.of_partition_change();
+    let node_share = |source: String, events: f64, nodes_per_event: f64| WorkShare {
+        source,
+        events,
+        secs: events * (EVENT_SECS + nodes_per_event * NODE_STEP_SECS + node_change_secs),
+        per_event: node_change_what.clone(),
+    };
+    let mut shares = vec![WorkShare {
+        source: "topology".to_string(),
+        events: 0.0,
+        secs: (topology.len() + services.len()) as f64 * NODE_STEP_SECS,
+        per_event: None,
+    }];
     for (i, process) in plan.node_processes.iter().enumerate() {
-        shares.push(WorkShare {
-            source: format!("faults.node_failures[{i}]"),
-            events: process.nodes.len() as f64
+        shares.push(node_share(
+            format!("faults.node_failures[{i}]"),
+            process.nodes.len() as f64
                 * 2.0
                 * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
-        });
+            1.0,
+        ));
     }
     for outage in &plan.outages {
         let field = if outage.kind == "zone_outage" {
@@ -45,21 +185,40 @@ pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos)
         } else {
             "region_outages"
         };
-        shares.push(WorkShare {
-            source: format!("faults.{field}"),
-            events: 2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
-        });
+        shares.push(node_share(
+            format!("faults.{field}"),
+            2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
+            outage.nodes.len() as f64,
+        ));
     }
     for (i, process) in plan.partitions.iter().enumerate() {
+        let events = 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs());
         shares.push(WorkShare {
             source: format!("faults.random_partitions[{i}]"),
-            events: 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs()),
+            events,
+            secs: events * (EVENT_SECS + partition_change_secs),
+            per_event: Some(partition_change_what.clone()),
         });
     }
     for (i, burst) in plan.bursts.iter().enumerate() {
+        shares.push(node_share(
+            format!("faults.bursts[{i}]"),
+            (1.0 + 2.0 * burst.size as f64) * cycles(burst.interarrival.mean_secs()),
+            1.0,
+        ));
+    }
+    for (i, fault) in plan.scheduled.iter().enumerate() {
+        let (secs, per_event) = match fault.action {
+            Action::Partition(_) | Action::RandomPartition(_) => {
+                (partition_change_secs, Some(partition_change_what.clone()))
+            }
+            _ => (node_change_secs, node_change_what.clone()),
+        };
         shares.push(WorkShare {
-            source: format!("faults.bursts[{i}]"),
-            events: (1.0 + 2.0 * burst.size as f64) * cycles(burst.interarrival.mean_secs()),
+            source: format!("faults.scheduled[{i}]"),
+            events: 2.0,
+            secs: 2.0 * (EVENT_SECS + secs),
+            per_event,
         });
     }
     for (s, service) in services.iter().enumerate() {
@@ -69,20 +228,24 @@ pub fn work_estimate(plan: &FaultPlan, services: &[ServiceSpec], horizon: Nanos)
             .and_then(|pool| pool.overload_cascade.as_ref())
         {
             // At 100% overload; more overload fails replicas faster, so this is a floor.
-            shares.push(WorkShare {
-                source: format!("services[{s}].active_active.overload_cascade"),
-                events: service.replicas.len() as f64
+            shares.push(node_share(
+                format!("services[{s}].active_active.overload_cascade"),
+                service.replicas.len() as f64
                     * 2.0
                     * cycles(nanos_to_secs(cascade.mean_time_to_fail) + cascade.repair.mean_secs()),
-            });
+                1.0,
+            ));
         }
         if service.detection.probing == Probing::Explicit {
             let detectors = service.vantages.len().max(1) as f64;
+            let events = detectors
+                * service.replicas.len() as f64
+                * cycles(nanos_to_secs(service.detection.interval));
             shares.push(WorkShare {
                 source: format!("services[{s}].detection.probing"),
-                events: detectors
-                    * service.replicas.len() as f64
-                    * cycles(nanos_to_secs(service.detection.interval)),
+                events,
+                secs: events * EVENT_SECS,
+                per_event: None,
             });
         }
     }
@@ -96,27 +259,76 @@ pub fn expected_events(shares: &[WorkShare], replications: u64) -> f64 {
     shares.iter().map(|share| share.events).sum::<f64>() * replications as f64
 }
 
-/// The problem to report when a run is expected to exceed [`MAX_EXPECTED_EVENTS`],
-/// placed at the process that contributes the most.
-pub fn work_problem(shares: &[WorkShare], replications: u64) -> Option<Problem> {
-    let total = expected_events(shares, replications);
-    if total <= MAX_EXPECTED_EVENTS {
+/// The total expected CPU seconds of a run (see [`expected_events`]).
+pub fn expected_secs(shares: &[WorkShare], replications: u64) -> f64 {
+    shares.iter().map(|share| share.secs).sum::<f64>() * replications as f64
+}
+
+/// CPU time in words: `under a CPU-second`, `12 CPU-seconds`, `3.5 CPU-hours`,
+/// `1.2e5 CPU-hours`.
+pub fn cpu_time(secs: f64) -> String {
+    let hours = secs / 3600.0;
+    if secs < 1.0 {
+        "under a CPU-second".to_string()
+    } else if secs < 120.0 {
+        format!("{secs:.0} CPU-seconds")
+    } else if hours < 2.0 {
+        format!("{:.0} CPU-minutes", secs / 60.0)
+    } else if hours < 1e4 {
+        format!("{hours:.1} CPU-hours")
+    } else {
+        format!("{hours:.1e} CPU-hours")
+    }
+}
+
+/// The problem to report when a run of `replications` replications of `services`
+/// services would hold more than [`MAX_ROWS`] result rows, or take more than
+/// [`MAX_WORK_SECS`] of CPU time (placed at the process that contributes the most).
+pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) -> Option<Problem> {
+    let rows = services as f64 * replications as f64;
+    if rows > MAX_ROWS {
+        return Some(Problem {
+            path: "replications".to_string(),
+            message: format!(
+                "{services} services × {replications} replications make {rows:.1e} result \
+                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows: \
+                 lower `replications`, or study fewer services at a time",
+                rows * ROW_BYTES
+            ),
+        });
+    }
+    let secs = expected_secs(shares, replications);
+    if secs <= MAX_WORK_SECS {
         return None;
     }
-    let largest = shares.iter().max_by(|a, b| a.events.total_cmp(&b.events))?;
-    let share = if total.is_finite() {
-        largest.events * replications as f64 / total * 100.0
+    let largest = shares.iter().max_by(|a, b| a.secs.total_cmp(&b.secs))?;
+    let percent = if secs.is_finite() {
+        largest.secs * replications as f64 / secs * 100.0
     } else {
         100.0
     };
+    let share = if percent < 1.0 {
+        format!("{percent:.1}%")
+    } else {
+        format!("{percent:.0}%")
+    };
+    let events = expected_events(shares, replications);
+    let why = largest
+        .per_event
+        .as_ref()
+        .map(|what| format!(": {what}"))
+        .unwrap_or_default();
     Some(Problem {
         path: largest.source.clone(),
         message: format!(
-            "this scenario would take about {total:.1e} events ({:.1e} per replication × \
-             {replications} replications; {share:.0}% from here), beyond the limit of \
-             {MAX_EXPECTED_EVENTS:.0e}: lower `replications`, shorten `horizon`, or make \
-             these faults rarer",
-            total / replications.max(1) as f64
+            "this scenario would take about {events:.1e} events and {} ({} per replication × \
+             {replications} replications; {share} from here{why}), beyond the limit of {} \
+             ({MAX_EXPECTED_EVENTS:.0e} events at {:.0} ns each): lower `replications`, shorten \
+             `horizon`, or make these faults rarer",
+            cpu_time(secs),
+            cpu_time(secs / replications.max(1) as f64),
+            cpu_time(MAX_WORK_SECS),
+            EVENT_SECS * 1e9,
         ),
     })
 }
@@ -143,7 +355,7 @@ mod tests {
         let faults = r#"{"node_failures": [{"ttf": {"const": "1d"}, "ttr": {"exp": {"mean": "1d"}}}],
                          "bursts": [{"interarrival": {"const": "5d"}, "size": 2, "ttr": {"const": "1h"}}]}"#;
         let compiled = compile(&scenario(faults, 3), "t").unwrap();
-        let shares = work_estimate(&compiled.faults, &compiled.services, compiled.horizon);
+        let shares = compiled.work_estimate();
         let events: Vec<(&str, f64)> = shares
             .iter()
             .map(|s| (s.source.as_str(), s.events))
@@ -152,11 +364,15 @@ mod tests {
         assert_eq!(
             events,
             [
+                ("topology", 0.0),
                 ("faults.node_failures[0]", 20.0),
                 ("faults.bursts[0]", 10.0)
             ]
         );
         assert_eq!(expected_events(&shares, 3), 90.0);
+        // Implied links: an event costs itself and the node it touches.
+        let node_failures = &shares[1];
+        assert!((node_failures.secs - 20.0 * (EVENT_SECS + NODE_STEP_SECS)).abs() < 1e-15);
     }
 
     #[test]
@@ -167,9 +383,98 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "faults.node_failures[0]");
         assert!(
-            problems[0].message.contains("1.7e14 events"),
+            problems[0]
+                .message
+                .starts_with("this scenario would take about 1.7e14 events and 1.5e4 CPU-hours"),
             "{problems:?}"
         );
         assert!(compile(&scenario(faults, 1_000), "t").is_ok());
+    }
+
+    #[test]
+    fn partition_changes_cost_a_step_per_node_and_active_partition() {
+        // 10^5 nodes, 1,000 partition processes each partitioned 24 h of every 25 h:
+        // 960 active at once on average, so each change relabels 10^5 × 961 nodes.
+        let processes: Vec<&str> = (0..1000)
+            .map(|_| r#"{"interarrival": {"const": "1h"}, "duration": {"const": "1d"}}"#)
+            .collect();
+        let text = format!(
+            r#"{{"horizon": "25d", "replications": 100,
+                "topology": {{"generators": [{{"regions": {{"regions": 10, "zones": 10, "nodes": 1000}}}}]}},
+                "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["r1-z1-n1", "r1-z2-n1"]}}],
+                "faults": {{"random_partitions": [{}]}}}}"#,
+            processes.join(",")
+        );
+        let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // 1,000 processes × 2 × 24 changes = 48,000 per replication, each
+        // 10^5 × 961 × 10 ns = 0.96 s (and 300 ns for the event): 12.8 CPU-hours per
+        // replication, 1281 for 100.
+        assert!(problems[0].path.starts_with("faults.random_partitions["));
+        assert!(
+            problems[0]
+                .message
+                .contains("4.8e6 events and 1281.3 CPU-hours (12.8 CPU-hours per replication"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0].message.contains(
+                "each of its partition changes relabels 100000 nodes × 961 partitions active at once"
+            ),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn node_changes_over_explicit_links_cost_a_walk_of_every_link() {
+        let faults = r#"{"node_failures": [{"ttf": {"const": "1d"}, "ttr": {"const": "1d"}}]}"#;
+        let text = format!(
+            r#"{{"horizon": "10d", "topology": {{"generators": [{{"mesh": {{"nodes": 500}}}}]}},
+                "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["n1", "n2"]}}],
+                "faults": {faults}}}"#
+        );
+        let compiled = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap();
+        let shares = compiled.work_estimate();
+        // 500 nodes × 5 cycles × 2 events, each walking 124,750 links 3 times: once for
+        // reachability and once from each of the 2 replicas.
+        let share = &shares[1];
+        assert_eq!(share.events, 5000.0);
+        let per_event = EVENT_SECS + NODE_STEP_SECS + 3.0 * 124_750.0 * LINK_STEP_SECS;
+        assert!((share.secs - 5000.0 * per_event).abs() < 1e-9);
+        assert_eq!(
+            share.per_event.as_deref(),
+            Some(
+                "each of its node changes walks 124750 links 3 times (reachability and the \
+                 latencies from each replica and vantage point)"
+            )
+        );
+    }
+
+    #[test]
+    fn result_rows_beyond_the_limit_are_refused_even_without_faults() {
+        let services: Vec<String> = (0..1000)
+            .map(|i| {
+                format!(
+                    r#"{{"name": "s{i}", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}}"#
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"horizon": "1d", "replications": 100000000,
+                "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}},
+                "services": [{}]}}"#,
+            services.join(",")
+        );
+        let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "replications");
+        assert_eq!(
+            problems[0].message,
+            "1000 services × 100000000 replications make 1.0e11 result rows (about 1.0e13 \
+             bytes in memory), beyond the limit of 1e8 rows: lower `replications`, or study \
+             fewer services at a time"
+        );
     }
 }

@@ -8,5 +8,8 @@ pub(crate) mod generators;
 pub mod load;
 pub mod model;
 pub(crate) mod positions;
+pub(crate) mod shape;
+pub mod source;
+pub(crate) mod structure;
 
 pub use error::{Diagnostic, ScenarioError};

@@ -134,3 +134,124 @@ fn run_rejects_every_bad_input_and_writes_no_output_file() {
     }
     assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
 }
+
+/// Runs `failsim validate` on `bytes` written to a file named `name`.
+fn validate_bytes(name: &str, bytes: &[u8]) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, bytes).unwrap();
+    let output = failsim().arg("validate").arg(&file).output().unwrap();
+    (output, file, dir)
+}
+
+#[test]
+fn invalid_utf8_is_placed_by_line_column_byte_offset_and_path() {
+    let text = std::fs::read("scenarios/quickstart.json").unwrap();
+    // Break the first node id: `"db1"` becomes `"d\xFF1"`.
+    let at = text.windows(5).position(|w| w == b"\"db1\"").unwrap() + 2;
+    let mut bytes = text.clone();
+    bytes[at] = 0xFF;
+    let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at - text[..at].iter().rposition(|&b| b == b'\n').unwrap();
+    let (output, _, _dir) = validate_bytes("broken.json", &bytes);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "broken.json:{line}:{column}: at topology.nodes[0].id: the file is not UTF-8 text: \
+             byte 0xFF at byte offset {at} does not start a UTF-8 character; save the file as UTF-8"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(std::fs::read("scenarios/quickstart.json").unwrap());
+    let (output, _, _dir) = validate_bytes("bom.json", &bytes);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let utf16: Vec<u8> = b"\xFF\xFE"
+        .iter()
+        .copied()
+        .chain(b"{\0}\0".iter().copied())
+        .collect();
+    let (output, _, _dir) = validate_bytes("utf16.json", &utf16);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "utf16.json:1:1: at .: the file is UTF-16 text (it starts with the byte-order mark \
+             FF FE): save it as UTF-8"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_endless_device_is_refused_at_once() {
+    let started = std::time::Instant::now();
+    let output = failsim().args(["validate", "/dev/zero"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "/dev/zero:1:1: at .: a scenario file holds one JSON object, `{ ... }`; found byte \
+             0x00, which is not text"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.json");
+    // A sparse file: 300 MiB long, no disk used, and too long to be read in time.
+    let handle = std::fs::File::create(&file).unwrap();
+    handle.set_len(300 * 1024 * 1024).unwrap();
+    let started = std::time::Instant::now();
+    let output = failsim().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "huge.json:1:1: at .: the file holds 300 MiB, beyond the limit of 256 MiB for a \
+             scenario file"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}
+
+#[test]
+fn ten_thousand_unknown_ids_among_a_million_nodes_are_reported_in_seconds() {
+    // A million generated nodes (ids `r1-z1-n1` …) and 10,000 replicas in the wrong case:
+    // one hint lookup per unknown id over every known id would take many minutes.
+    let replicas: Vec<String> = (1..=10_000).map(|n| format!("\"R1-Z1-N{n}\"")).collect();
+    let text = format!(
+        r#"{{"horizon": "1d", "replications": 1,
+            "topology": {{"generators": [{{"regions": {{"regions": 10, "zones": 10, "nodes": 10000}}}}],
+                          "implied_links": false}},
+            "services": [{{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": [{}]}}]}}"#,
+        replicas.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let (output, _, _dir) = validate_bytes("million.json", text.as_bytes());
+    let elapsed = started.elapsed();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        err.lines().count(),
+        10_000,
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.contains("at services[0].replicas[9999]: unknown node id `R1-Z1-N10000` (did you mean `r1-z1-n10000`?)"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
+}

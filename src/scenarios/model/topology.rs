@@ -131,6 +131,19 @@ pub enum Generator {
     CoreEdgeAccess(TreeSpec),
 }
 
+impl Generator {
+    /// The key that names this generator in files (`mesh`, `regions`, ...).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Generator::Mesh(_) => "mesh",
+            Generator::Ring(_) => "ring",
+            Generator::Star(_) => "star",
+            Generator::Regions(_) => "regions",
+            Generator::CoreEdgeAccess(_) => "core_edge_access",
+        }
+    }
+}
+
 /// Parameters of the mesh, ring and star generators.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
