@@ -31,33 +31,26 @@ fn service<'a>(summary: &'a Summary, strategy: &str) -> &'a ServiceSummary {
 }
 
 #[test]
-fn seed_defaults_failover_medians_land_in_the_reference_ranges_of_design_section_9() {
-    // Failover time of successful failovers (DESIGN §6), at its median.
+fn seed_defaults_reach_the_reference_failover_medians_and_success_rates_per_failover() {
+    // Failover time of successful failovers at its median, and Success / (Success +
+    // failed) per failover (DESIGN §6), within 2 points of the quoted rate. Each service
+    // has thousands of failovers, so the Wilson interval is about ±1 point. The failures
+    // come from mechanisms named in the scenario's description (timeouts outlasted,
+    // correlated bursts, a backup region sharing fate), never from a sampled outcome.
     let summary = summary("scenarios/seed-defaults.json");
-    for (strategy, low, high, _) in REFERENCE {
+    for (strategy, low, high, success) in REFERENCE {
         let service = service(&summary, strategy);
+        let failovers = &service.failovers;
+        assert!(
+            failovers.succeeded + failovers.failed > 2000,
+            "{strategy}: too few failovers to judge"
+        );
         let p50 = service.failover_time_s.p50.unwrap();
         assert!(
             (low..=high).contains(&p50),
             "{strategy}: failover p50 {p50}s outside [{low}, {high}]"
         );
-        assert!(
-            service.failovers.total > 1000,
-            "{strategy}: too few failovers to judge"
-        );
-    }
-}
-
-#[test]
-#[ignore = "issue 13 item 9: re-derive"]
-fn seed_defaults_reach_the_reference_success_rates_per_failover() {
-    // Success / (success + failed) per failover, within 2 points of the quoted figure
-    // (each service has thousands of failovers: the Wilson interval is about ±1 point).
-    // On the new yardstick the seed scenario does not reach them yet (no retry counts,
-    // no repair wait is a success): the scenario is to be retuned through mechanisms.
-    let summary = summary("scenarios/seed-defaults.json");
-    for (strategy, _, _, success) in REFERENCE {
-        let rate = service(&summary, strategy).failovers.success_rate.unwrap();
+        let rate = failovers.success_rate.unwrap();
         assert!(
             (rate - success).abs() <= 0.02,
             "{strategy}: success rate {rate} per failover vs {success}"
