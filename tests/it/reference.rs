@@ -99,3 +99,22 @@ fn the_telecom_triple_failure_and_split_show_in_the_records() {
     );
     assert!(faults.iter().any(|f| f == "split"));
 }
+
+#[test]
+fn the_readme_all_down_example_reads_the_same_in_every_strategy() {
+    // Every replica of the four services down from 10 min for one hour: an episode of at
+    // least the hour per replication, ended by recovery; no failover succeeds or fails,
+    // so there is no success rate and no failover time.
+    let summary = summary("scenarios/all-down.json");
+    for service in &summary.services {
+        let name = &service.service;
+        let ended_by = &service.outages.ended_by;
+        assert_eq!((ended_by.failover, ended_by.horizon), (0, 0), "{name}");
+        assert!(ended_by.recovery >= 20, "{name}: {ended_by:?}");
+        assert!(service.outages.duration_s.max.unwrap() >= 3_600.0, "{name}");
+        let failovers = &service.failovers;
+        assert_eq!((failovers.succeeded, failovers.failed), (0, 0), "{name}");
+        assert_eq!(failovers.success_rate, None, "{name}");
+        assert_eq!(service.failover_time_s.p50, None, "{name}");
+    }
+}
