@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod detection;
 mod engine;
+mod explain;
 mod fuzz_regressions;
 mod golden;
 mod layering;
