@@ -109,7 +109,7 @@ fn is_utf16_mark(bytes: &[u8]) -> bool {
 
 /// The text of `bytes`: UTF-8, with a leading byte-order mark dropped; otherwise the
 /// first bad byte with its byte offset, line:column and the JSON path around it.
-pub(crate) fn decode(bytes: Vec<u8>, file: &Path) -> Result<String, ScenarioError> {
+pub fn decode(bytes: Vec<u8>, file: &Path) -> Result<String, ScenarioError> {
     let invalid = |line, column, path, message| ScenarioError::Invalid {
         file: file.to_path_buf(),
         diagnostics: vec![Diagnostic {
