@@ -23,7 +23,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
         .unwrap_or_else(|| "scenario".to_string());
     let stood_in = !parsed.stand_ins.is_empty();
     // The work estimate is of the whole file: with stand-ins it would be of another.
-    let result = check_and_compile(&scenario, &default_name, !stood_in);
+    let result = check_and_compile(scenario, &default_name, !stood_in);
     let mut problems = parsed.problems;
     match result {
         Ok(mut compiled) if problems.is_empty() => {

@@ -65,7 +65,7 @@ impl CompiledScenario {
     ) -> Result<CompiledScenario, Vec<Problem>> {
         let mut source = self.source.clone();
         patch(&mut source);
-        let mut compiled = compile(&source, &self.name)?;
+        let mut compiled = check_and_compile(source, &self.name, true)?;
         compiled.source_hash = self.source_hash.clone();
         compiled.seed = self.seed;
         compiled.replications = self.replications;
@@ -91,12 +91,13 @@ impl CompiledScenario {
 
 /// Validates and compiles; returns every problem found.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
-    check_and_compile(scenario, default_name, true)
+    check_and_compile(scenario.clone(), default_name, true)
 }
 
-/// [`compile`], with the work estimate left out unless `estimate_work`.
+/// [`compile`] of a model the result keeps (no copy of a million-node model), with the
+/// work estimate left out unless `estimate_work`.
 pub(crate) fn check_and_compile(
-    scenario: &Scenario,
+    scenario: Scenario,
     default_name: &str,
     estimate_work: bool,
 ) -> Result<CompiledScenario, Vec<Problem>> {
@@ -129,7 +130,7 @@ pub(crate) fn check_and_compile(
         ),
     );
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
-    let services = services::compile(scenario, &topology, &mut check);
+    let services = services::compile(&scenario, &topology, &mut check);
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
@@ -179,6 +180,6 @@ pub(crate) fn check_and_compile(
         services,
         faults,
         slo: scenario.slo.clone(),
-        source: scenario.clone(),
+        source: scenario,
     })
 }
