@@ -64,19 +64,7 @@ pub fn parse_validate_run(data: &[u8]) -> Verdict {
     }
     let registry = FaultRegistry::new(&scenario.faults);
     let outcome = run_replication(&scenario, &registry, 0);
-    let services = scenario
-        .services
-        .iter()
-        .map(|s| (s.name.clone(), s.strategy.name().as_str().to_string()))
-        .collect();
-    let mut study = Study::new(
-        &scenario.name,
-        &scenario.source_hash,
-        scenario.seed,
-        1,
-        scenario.horizon,
-        services,
-    );
+    let mut study = Study::new(&scenario, &registry);
     study.add(&outcome);
     let summary = Summary::new(&study);
     let _ = serde_json::to_string(&summary);

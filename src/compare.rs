@@ -3,7 +3,7 @@
 //! difference between strategies is real.
 
 use crate::compile::{CompiledScenario, Problem};
-use crate::report::{ServiceSummary, Study, Summary};
+use crate::report::{ReplicationRow, ServiceStudy, ServiceSummary, Study, Summary};
 use crate::scenarios::model::{StrategyName, UnknownStrategy};
 use crate::stats::{paired_difference_ci, MeanCi};
 use serde::Serialize;
@@ -48,7 +48,8 @@ pub fn parse_strategies(list: &str) -> Result<Vec<StrategyName>, StrategyListErr
     Ok(strategies)
 }
 
-/// A strategy's difference from the baseline for one service, paired by replication.
+/// A strategy's difference from the baseline for one service, paired by replication
+/// (strategy − baseline; fractions and seconds, as every JSON number).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Difference {
     /// Service name.
@@ -57,12 +58,44 @@ pub struct Difference {
     pub strategy: String,
     /// The baseline (first strategy listed).
     pub baseline: String,
-    /// Availability(strategy) − availability(baseline), paired by replication.
+    /// Strict availability(strategy) − availability(baseline).
     pub availability: MeanCi,
+    /// The same for lenient availability.
+    pub lenient_availability: MeanCi,
+    /// The same for served availability.
+    pub served_availability: MeanCi,
     /// Mean failover time difference in seconds, over replications where both failed over.
     pub failover_time_s: Option<MeanCi>,
     /// Replications that entered the failover-time difference.
     pub failover_time_pairs: usize,
+}
+
+impl Difference {
+    /// The paired differences of `service` from `baseline` (the same service under the
+    /// baseline strategy, over the same replications).
+    fn new(service: &ServiceStudy, baseline: &ServiceStudy) -> Self {
+        let paired = |value: fn(&ReplicationRow) -> f64| {
+            let values = |study: &ServiceStudy| study.rows.iter().map(value).collect::<Vec<_>>();
+            paired_difference_ci(&values(service), &values(baseline))
+        };
+        let pairs: Vec<(f64, f64)> = service
+            .rows
+            .iter()
+            .zip(&baseline.rows)
+            .filter_map(|(a, b)| Some((a.failover_time_mean_s?, b.failover_time_mean_s?)))
+            .collect();
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        Difference {
+            service: service.service.clone(),
+            strategy: service.strategy.clone(),
+            baseline: baseline.strategy.clone(),
+            availability: paired(|r| r.availability),
+            lenient_availability: paired(|r| r.lenient_availability),
+            served_availability: paired(|r| r.served_availability),
+            failover_time_s: (!pairs.is_empty()).then(|| paired_difference_ci(&a, &b)),
+            failover_time_pairs: pairs.len(),
+        }
+    }
 }
 
 /// What `compare --json` writes.
@@ -87,39 +120,12 @@ impl Comparison {
     pub fn new(studies: &[Study]) -> Self {
         let summaries: Vec<Summary> = studies.iter().map(Summary::new).collect();
         let first = &summaries[0];
-        let mut differences = Vec::new();
-        for study in &studies[1..] {
-            for (index, service) in study.services.iter().enumerate() {
-                let baseline = &studies[0].services[index];
-                let availability = paired_difference_ci(
-                    &service
-                        .rows
-                        .iter()
-                        .map(|r| r.availability)
-                        .collect::<Vec<_>>(),
-                    &baseline
-                        .rows
-                        .iter()
-                        .map(|r| r.availability)
-                        .collect::<Vec<_>>(),
-                );
-                let pairs: Vec<(f64, f64)> = service
-                    .rows
-                    .iter()
-                    .zip(&baseline.rows)
-                    .filter_map(|(a, b)| Some((a.failover_time_mean_s?, b.failover_time_mean_s?)))
-                    .collect();
-                let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-                differences.push(Difference {
-                    service: service.service.clone(),
-                    strategy: service.strategy.clone(),
-                    baseline: baseline.strategy.clone(),
-                    availability,
-                    failover_time_s: (!pairs.is_empty()).then(|| paired_difference_ci(&a, &b)),
-                    failover_time_pairs: pairs.len(),
-                });
-            }
-        }
+        let baseline = &studies[0];
+        let differences = studies[1..]
+            .iter()
+            .flat_map(|study| study.services.iter().zip(&baseline.services))
+            .map(|(service, baseline)| Difference::new(service, baseline))
+            .collect();
         Comparison {
             scenario: first.scenario.clone(),
             seed: first.seed,

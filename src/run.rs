@@ -128,19 +128,7 @@ pub fn run_study(
         .shard
         .map(|s| s.range(scenario.replications))
         .unwrap_or(0..scenario.replications);
-    let services = scenario
-        .services
-        .iter()
-        .map(|s| (s.name.clone(), s.strategy.name().as_str().to_string()))
-        .collect();
-    let mut study = Study::new(
-        &scenario.name,
-        &scenario.source_hash,
-        scenario.seed,
-        scenario.replications,
-        scenario.horizon,
-        services,
-    );
+    let mut study = Study::new(scenario, &registry);
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
         if threads == 0 || threads > MAX_THREADS {

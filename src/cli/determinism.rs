@@ -14,24 +14,30 @@ use std::path::Path;
 /// Most service-replications the check holds the figures of (about 200 bytes each).
 pub(super) const MAX_CHECKED_ROWS: u64 = 10_000_000;
 
-/// The figures compared per service and replication, in this order.
-const METRICS: [&str; 12] = [
+/// The figures compared per service and replication, in this order: the first
+/// [`EXACT`] exactly, the rest as FNV-1a hashes of their every field (`Debug` text,
+/// which writes floats exactly); the last covers the whole outcome, so that a field
+/// added later is compared too.
+const METRICS: [&str; 13] = [
     "up_ns",
     "degraded_ns",
     "down_ns",
+    "degraded_served_ns (bits)",
     "outages",
     "split_brain_ns",
     "unnecessary_failovers",
     "safety_violations",
-    "failover_time histogram",
-    "detection_time histogram",
-    "data_loss histogram",
-    "failed_by_reason",
+    "failover tally",
     "failover records",
+    "outage tally",
+    "outage episodes",
+    "the rest of the outcome",
 ];
+/// How many of [`METRICS`] are compared as exact values.
+const EXACT: usize = 8;
 
-/// One replication's figures: its events, and per service each of [`METRICS`] (counts
-/// and times exactly, histograms and records as FNV-1a hashes of every field).
+/// One replication's figures: its events, and per service (then the system, when the
+/// scenario composes one) each of [`METRICS`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct ReplicationPrint {
     replication: u64,
@@ -41,9 +47,9 @@ pub(super) struct ReplicationPrint {
 
 impl ReplicationPrint {
     pub(super) fn of(outcome: &ReplicationOutcome) -> Self {
-        let hash = |text: String| {
+        let hash = |value: &dyn std::fmt::Debug| {
             let mut hash = Fnv1a::new();
-            hash.write(text.as_bytes());
+            hash.write(format!("{value:?}").as_bytes());
             u128::from(hash.0)
         };
         ReplicationPrint {
@@ -52,50 +58,27 @@ impl ReplicationPrint {
             services: outcome
                 .services
                 .iter()
+                .chain(&outcome.system)
                 .map(|s| {
                     [
                         s.up_ns,
                         s.degraded_ns,
                         s.down_ns,
+                        u128::from(s.degraded_served_ns.to_bits()),
                         u128::from(s.outages),
                         u128::from(s.split_brain_ns),
                         u128::from(s.unnecessary_failovers),
                         u128::from(s.safety_violations),
-                        hash(json(&s.tally.failover_time)),
-                        hash(json(&s.tally.detection_time)),
-                        hash(json(&s.tally.data_loss)),
-                        hash(json(&s.tally.failed_by_reason)),
-                        hash(
-                            s.records
-                                .iter()
-                                .map(|r| {
-                                    format!(
-                                        "{} {} {} {} {} {} {} {:?} {:?} {}",
-                                        r.fault.0,
-                                        r.fault_at.0,
-                                        r.detected_at.0,
-                                        r.decided_at.0,
-                                        r.completed_at.0,
-                                        r.outcome.as_str(),
-                                        r.data_loss,
-                                        r.from.map(|n| n.index()),
-                                        r.to.map(|n| n.index()),
-                                        r.attempt
-                                    )
-                                })
-                                .collect::<Vec<_>>()
-                                .join(";"),
-                        ),
+                        hash(&s.tally),
+                        hash(&s.records),
+                        hash(&s.outage_tally),
+                        hash(&s.episodes),
+                        hash(s),
                     ]
                 })
                 .collect(),
         }
     }
-}
-
-/// JSON text of a histogram or count list, for hashing every field it holds.
-fn json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).expect("tallies serialize")
 }
 
 /// One of the comparison runs.
@@ -189,7 +172,12 @@ fn compare(
     variant: &Variant,
 ) -> Result<Option<Difference>, CliError> {
     let scenario = &prepared.scenario;
-    let names: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = scenario
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(scenario.system.as_ref().map(|_| "system"))
+        .collect();
     let mut next = prints.iter();
     let mut first_difference: Option<String> = None;
     let mut parts = Vec::new();
@@ -294,7 +282,7 @@ fn differs(
     }
     for (s, (a, b)) in first.services.iter().zip(&other.services).enumerate() {
         if let Some(m) = (0..METRICS.len()).find(|&m| a[m] != b[m]) {
-            let values = if m < 7 {
+            let values = if m < EXACT {
                 format!(" ({} vs {})", a[m], b[m])
             } else {
                 String::new()
@@ -363,6 +351,7 @@ mod tests {
                     ..ServiceOutcome::default()
                 },
             ],
+            system: None,
             events: 10,
             complete: true,
         };

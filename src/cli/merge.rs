@@ -1,6 +1,7 @@
 //! `failsim merge`: shard files, each checked on load, into the single run's summary.
 
 use super::{bad, check_service_names, evaluate_checks, out_err, parse_checks, CliError};
+use crate::checks::SYSTEM_SCOPE;
 use crate::output::plan::{Destinations, OutputPlan};
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::{ShardFile, Study, Summary};
@@ -39,7 +40,11 @@ pub(super) fn merge(
     check_service_names(
         "--check",
         &checks,
-        summary.services.iter().map(|s| s.service.as_str()),
+        summary
+            .services
+            .iter()
+            .map(|s| s.service.as_str())
+            .chain(summary.system.as_ref().map(|_| SYSTEM_SCOPE)),
     )?;
     let report = StudyReport {
         results: Results::Summary {

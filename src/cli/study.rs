@@ -5,7 +5,8 @@ use super::determinism::ReplicationPrint;
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
 use super::{
-    bad, check_services, check_threads, check_work, parse_checks, stopped_early, CliError,
+    bad, check_services, check_threads, check_work, parse_checks, stopped_early, warning_line,
+    CliError,
 };
 use crate::checks::Check;
 use crate::compile::{load_file, CompiledScenario};
@@ -50,7 +51,9 @@ pub(super) struct StudyArgs {
     /// Which replication --trace, --timeline and the timeline figure show (default 0).
     #[arg(long, default_value_t = 0)]
     pub(super) trace_replication: u64,
-    /// A check such as availability>=0.9995 or api.failover_time_p99<=30s (repeatable).
+    /// A check [SERVICE.[KIND.]]METRIC OP VALUE, e.g. availability>=0.9995,
+    /// api.failover_time_p99<=30s or api.region_outage.failover_time_p99<=2m (repeatable; a
+    /// metric with no data fails; metrics are listed in the README's "Checks").
     #[arg(long = "check")]
     pub(super) checks: Vec<String>,
     /// Stop after this many simulated events in total.
@@ -102,6 +105,9 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     destinations.check_stdout()?;
     destinations.check_inputs()?;
     let mut scenario = load_file(&args.scenario).map_err(bad)?;
+    for warning in &scenario.warnings {
+        say!("{}", warning_line(&args.scenario, warning));
+    }
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

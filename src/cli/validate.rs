@@ -1,6 +1,6 @@
-//! `failsim validate`: check scenario files, every problem at once.
+//! `failsim validate`: check scenario files, every problem at once, and their warnings.
 
-use super::{bad, print, CliError};
+use super::{bad, print, warning_line, CliError};
 use crate::compile::{cpu_time, expected_secs, load_file};
 use std::path::PathBuf;
 
@@ -8,17 +8,22 @@ pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut failures = Vec::new();
     for file in files {
         match load_file(file) {
-            Ok(scenario) => print(&format!(
-                "{}: ok ({} nodes, {} services, {} replications; work estimated at {})\n",
-                file.display(),
-                scenario.topology.len(),
-                scenario.services.len(),
-                scenario.replications,
-                cpu_time(expected_secs(
-                    &scenario.work_estimate(),
-                    scenario.replications
-                ))
-            ))?,
+            Ok(scenario) => {
+                print(&format!(
+                    "{}: ok ({} nodes, {} services, {} replications; work estimated at {})\n",
+                    file.display(),
+                    scenario.topology.len(),
+                    scenario.services.len(),
+                    scenario.replications,
+                    cpu_time(expected_secs(
+                        &scenario.work_estimate(),
+                        scenario.replications
+                    ))
+                ))?;
+                for warning in &scenario.warnings {
+                    print(&format!("{}\n", warning_line(file, warning)))?;
+                }
+            }
             Err(error) => failures.push(error.to_string()),
         }
     }

@@ -31,6 +31,27 @@ pub struct FaultPlan {
     pub dependencies: Vec<DependencySpec>,
 }
 
+impl FaultPlan {
+    /// The distinct fault kinds its faults can cause, sorted: those of its processes and
+    /// scheduled faults, and `overload` when `overload` (some service has an overload
+    /// cascade).
+    pub fn kinds(&self, overload: bool) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = overload
+            .then_some("overload")
+            .into_iter()
+            .chain(self.node_processes.iter().map(|_| "node_failure"))
+            .chain(self.outages.iter().map(|o| o.kind))
+            .chain(self.partitions.iter().map(|_| "random_partition"))
+            .chain(self.bursts.iter().map(|_| "burst"))
+            .chain(self.scheduled.iter().map(|f| f.kind))
+            .chain(self.dependencies.iter().map(|_| "cascade"))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    }
+}
+
 /// Alternating failure and repair of some nodes.
 #[derive(Clone, Debug)]
 pub struct NodeProcess {

@@ -5,7 +5,9 @@ use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
 use crate::scenarios::load::{invalid, parse_all, Found};
+use crate::scenarios::positions::{locate_all, Aim};
 use crate::scenarios::source::read_text;
+use crate::scenarios::source::without_bom;
 use std::path::Path;
 
 /// Parses, validates and compiles scenario text. `file` is used only in messages.
@@ -27,6 +29,17 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
     let mut problems = parsed.problems;
     match result {
         Ok(mut compiled) if problems.is_empty() => {
+            if !compiled.warnings.is_empty() {
+                let paths: Vec<(&str, Aim)> = compiled
+                    .warnings
+                    .iter()
+                    .map(|w| (w.path.as_str(), Aim::Value))
+                    .collect();
+                let places = locate_all(without_bom(text), &paths);
+                for (warning, place) in compiled.warnings.iter_mut().zip(places) {
+                    (warning.line, warning.column) = place;
+                }
+            }
             compiled.source_hash = content_hash(text.as_bytes());
             Ok(compiled)
         }

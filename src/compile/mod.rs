@@ -1,10 +1,12 @@
 //! Validation and compilation: turns a parsed [`Scenario`] into engine-ready types,
 //! collecting every problem (with its JSON path) instead of stopping at the first.
 
+use crate::core::metric::SYSTEM_SCOPE;
 use crate::core::time::Nanos;
 use crate::net::topology::Topology;
 use crate::scenarios::check::Checker;
 pub use crate::scenarios::check::Problem;
+use crate::scenarios::error::Diagnostic;
 use crate::scenarios::model::Scenario;
 pub use crate::strategies::spec::ServiceSpec;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 pub(crate) mod faults;
 pub(crate) mod load;
 mod services;
+mod system;
 mod topology;
 pub(crate) mod work;
 
@@ -19,6 +22,7 @@ pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub use load::{load_file, load_str};
+pub use system::{SystemExpr, SystemSpec};
 pub use work::{
     cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
     MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
@@ -51,6 +55,13 @@ pub struct CompiledScenario {
     pub faults: FaultPlan,
     /// SLO check expressions.
     pub slo: Vec<String>,
+    /// Services composed into one system, if the scenario has one.
+    pub system: Option<system::SystemSpec>,
+    /// Mission times, ascending, each at most the horizon.
+    pub missions: Vec<Nanos>,
+    /// What is valid but probably not meant (e.g. a demand the strategy can never serve
+    /// in full), with positions when loaded from a file; `validate` and `run` print them.
+    pub warnings: Vec<Diagnostic>,
     /// The parsed file, kept for `compare` and `plan`.
     pub source: Scenario,
 }
@@ -73,6 +84,12 @@ impl CompiledScenario {
         Ok(compiled)
     }
 
+    /// The fault kinds of the scenario: what `by_fault_kind` can hold and what a
+    /// `SERVICE.KIND.METRIC` check may name.
+    pub fn fault_kinds(&self) -> Vec<&'static str> {
+        fault_kinds(&self.source, &self.faults)
+    }
+
     /// What one replication of this scenario costs, process by process (see
     /// [`work_estimate`]), with its current horizon.
     pub fn work_estimate(&self) -> Vec<WorkShare> {
@@ -87,6 +104,16 @@ impl CompiledScenario {
             .get(vantage as usize)
             .map_or("global", |&node| &self.topology.nodes[node.index()].name)
     }
+}
+
+/// The kinds of `faults`, with `overload` when a service of `scenario` has an overload
+/// cascade (under its own strategy or, in `compare`, under ACTIVE_ACTIVE).
+fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
+    let overload = scenario
+        .services
+        .iter()
+        .any(|s| s.active_active.overload_cascade.is_some());
+    faults.kinds(overload)
 }
 
 /// Validates and compiles; returns every problem found.
@@ -132,12 +159,20 @@ pub(crate) fn check_and_compile(
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
     let services = services::compile(&scenario, &topology, &mut check);
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
+    let system = system::compile(&scenario, &mut check);
+    let missions = system::missions(&scenario, horizon, &mut check);
+    let kinds = fault_kinds(&scenario, &faults);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
             Ok(slo) => {
-                let names = scenario.services.iter().map(|s| s.name.as_str());
-                if let Some(error) = slo.unknown_service(names) {
+                let system = scenario.system.as_ref().map(|_| SYSTEM_SCOPE);
+                let names = scenario
+                    .services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .chain(system);
+                if let Some(error) = slo.out_of_scope(names, &kinds) {
                     check.fail(format!("slo[{i}]"), error.to_string());
                 }
             }
@@ -163,6 +198,7 @@ pub(crate) fn check_and_compile(
             check.problems.push(problem);
         }
     }
+    let warnings = std::mem::take(&mut check.warnings);
     let problems = check.finish(&topology.by_name);
     if !problems.is_empty() {
         return Err(problems);
@@ -180,6 +216,18 @@ pub(crate) fn check_and_compile(
         services,
         faults,
         slo: scenario.slo.clone(),
+        system,
+        missions,
+        // Positions are filled in by `load_str`, which has the text.
+        warnings: warnings
+            .into_iter()
+            .map(|problem| Diagnostic {
+                path: problem.path,
+                line: 0,
+                column: 0,
+                message: problem.message,
+            })
+            .collect(),
         source: scenario,
     })
 }

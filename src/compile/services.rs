@@ -206,6 +206,20 @@ pub(super) fn compile(
             intact: &intact,
         };
         let strategy = crate::strategies::compile(service, &site, check);
+        let (servable, bound) = strategy.servable_capacity(&replicas, topology);
+        if !replicas.is_empty() && service.demand > servable {
+            check.warn(
+                format!("{path}.demand"),
+                format!(
+                    "demand {} exceeds {servable}, the most {} can ever serve ({bound}); the \
+                     service is DEGRADED at best (served fraction at most {:.3}): lower the \
+                     demand or give the replicas more capacity",
+                    service.demand,
+                    strategy.name().as_str(),
+                    servable / service.demand
+                ),
+            );
+        }
         out.push(ServiceSpec {
             name: service.name.clone(),
             demand: service.demand,

@@ -2,6 +2,7 @@
 //! with their spelling, their direction, and the parser of check expressions.
 
 use super::duration::parse_duration;
+use super::fault_kind::is_fault_kind;
 use std::fmt;
 
 /// Which way a metric improves.
@@ -56,12 +57,20 @@ macro_rules! metrics {
 metrics! {
     Availability = "availability", HigherIsBetter, false;
     LenientAvailability = "lenient_availability", HigherIsBetter, false;
+    ServedAvailability = "served_availability", HigherIsBetter, false;
     Nines = "nines", HigherIsBetter, false;
     DowntimePerYear = "downtime_s_per_year", LowerIsBetter, false;
     OutagesPerYear = "outages_per_year", LowerIsBetter, false;
+    OutageMean = "outage_mean", LowerIsBetter, false;
+    OutageP50 = "outage_p50", LowerIsBetter, false;
+    OutageP90 = "outage_p90", LowerIsBetter, false;
+    OutageP99 = "outage_p99", LowerIsBetter, false;
+    OutageMax = "outage_max", LowerIsBetter, true;
     SuccessRate = "success_rate", HigherIsBetter, false;
-    FailoversAttempted = "failovers_attempted", LowerIsBetter, true;
+    Failovers = "failovers", LowerIsBetter, true;
     FailoversSucceeded = "failovers_succeeded", HigherIsBetter, true;
+    FailoversFailed = "failovers_failed", LowerIsBetter, true;
+    Attempts = "attempts", LowerIsBetter, true;
     FailoverTimeMean = "failover_time_mean", LowerIsBetter, false;
     FailoverTimeP50 = "failover_time_p50", LowerIsBetter, false;
     FailoverTimeP90 = "failover_time_p90", LowerIsBetter, false;
@@ -89,6 +98,38 @@ impl Metric {
     /// Every metric name, comma-separated, for messages.
     pub fn names() -> String {
         let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        names.join(", ")
+    }
+
+    /// Whether the metric can be scoped to one fault kind (`SERVICE.KIND.METRIC`): the
+    /// summary's `by_fault_kind` holds outages, failovers, failover time, outage
+    /// duration and downtime per kind, and nothing else.
+    pub fn per_fault_kind(self) -> bool {
+        matches!(
+            self,
+            Metric::DowntimePerYear
+                | Metric::OutagesPerYear
+                | Metric::OutageMean
+                | Metric::OutageP50
+                | Metric::OutageP90
+                | Metric::OutageP99
+                | Metric::OutageMax
+                | Metric::Failovers
+                | Metric::FailoverTimeMean
+                | Metric::FailoverTimeP50
+                | Metric::FailoverTimeP90
+                | Metric::FailoverTimeP99
+                | Metric::FailoverTimeMax
+        )
+    }
+
+    /// The metrics a fault-kind scope supports, comma-separated, for messages.
+    pub fn per_fault_kind_names() -> String {
+        let names: Vec<&str> = Metric::ALL
+            .iter()
+            .filter(|m| m.per_fault_kind())
+            .map(|m| m.name())
+            .collect();
         names.join(", ")
     }
 }
@@ -138,13 +179,24 @@ impl Op {
     }
 }
 
-/// A parsed check: `[SERVICE.]METRIC OP VALUE`, e.g. `api.failover_time_p99<=30s`.
+/// A parsed check: `[SERVICE.[KIND.]]METRIC OP VALUE`, e.g. `api.failover_time_p99<=30s`
+/// or `api.region_outage.failover_time_p99<=2m`.
+///
+/// The scope is read from the right: the last dot-separated part is the metric; before
+/// it, a part that is a fault kind failsim knows
+/// ([`FAULT_KINDS`](super::fault_kind::FAULT_KINDS)) with a service before
+/// it is a kind scope; everything else before the metric is the service name. Service
+/// names may contain dots (`eu.api.availability` is service `eu.api`), except that a
+/// name ending in `.KIND` reads as a kind scope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
     /// The text as written.
     pub text: String,
     /// Service it is scoped to; None means every service.
     pub service: Option<String>,
+    /// Fault kind it is scoped to (only with a service): the metric is read from that
+    /// kind's outages and failovers alone.
+    pub fault_kind: Option<String>,
     /// The metric.
     pub metric: Metric,
     /// Operator.
@@ -170,6 +222,30 @@ pub enum CheckError {
         /// The unknown name.
         metric: String,
     },
+    /// A fault-kind scope on a metric that is not broken down by fault kind.
+    #[error(
+        "check `{text}`: `{metric}` is not broken down by fault kind, so it cannot be \
+         scoped to `{kind}`; a SERVICE.KIND scope supports {}",
+        Metric::per_fault_kind_names()
+    )]
+    NotPerFaultKind {
+        /// The check as written.
+        text: String,
+        /// The metric.
+        metric: Metric,
+        /// The fault kind.
+        kind: String,
+    },
+    /// A fault-kind scope naming a kind of which the scenario has no fault.
+    #[error("check `{text}` names fault kind `{kind}`, but the scenario has no fault of that kind; its fault kinds: {known}")]
+    UnknownFaultKind {
+        /// The check as written.
+        text: String,
+        /// The fault kind.
+        kind: String,
+        /// The kinds the scenario has, comma-separated.
+        known: String,
+    },
     /// A scope naming a service the scenario does not have.
     #[error("check `{text}` names service `{service}`, which the scenario does not have{hint}")]
     UnknownService {
@@ -191,8 +267,8 @@ pub enum CheckError {
 }
 
 impl Check {
-    /// Parses `[SERVICE.]METRIC OP VALUE`; the value is a number, a percentage or a
-    /// duration.
+    /// Parses `[SERVICE.[KIND.]]METRIC OP VALUE`; the value is a number, a percentage
+    /// or a duration.
     pub fn parse(text: &str) -> Result<Check, CheckError> {
         let ops = [
             (">=", Op::Ge),
@@ -210,9 +286,16 @@ impl Check {
         };
         let left = text[..position].trim();
         let right = text[position + symbol.len()..].trim();
-        let (service, metric) = match left.rsplit_once('.') {
-            Some((service, metric)) => (Some(service.to_string()), metric),
+        let (scope, metric) = match left.rsplit_once('.') {
+            Some((scope, metric)) => (Some(scope), metric),
             None => (None, left),
+        };
+        let (service, fault_kind) = match scope.map(|scope| (scope, scope.rsplit_once('.'))) {
+            Some((_, Some((service, kind)))) if is_fault_kind(kind) => {
+                (Some(service.to_string()), Some(kind.to_string()))
+            }
+            Some((scope, _)) => (Some(scope.to_string()), None),
+            None => (None, None),
         };
         let Some(metric) = Metric::parse(metric) else {
             return Err(CheckError::UnknownMetric {
@@ -220,6 +303,15 @@ impl Check {
                 metric: metric.to_string(),
             });
         };
+        if let Some(kind) = &fault_kind {
+            if !metric.per_fault_kind() {
+                return Err(CheckError::NotPerFaultKind {
+                    text: text.to_string(),
+                    metric,
+                    kind: kind.clone(),
+                });
+            }
+        }
         let bound =
             match right.parse::<f64>() {
                 Ok(value) if value.is_finite() => value,
@@ -239,6 +331,7 @@ impl Check {
         Ok(Check {
             text: text.to_string(),
             service,
+            fault_kind,
             metric,
             op,
             bound,
@@ -246,7 +339,45 @@ impl Check {
     }
 }
 
+/// The scope of checks on the scenario's system: `system.availability>=0.999`.
+pub const SYSTEM_SCOPE: &str = "system";
+
 impl Check {
+    /// The metric with its fault-kind scope, as verdicts name it: `failover_time_p99` or
+    /// `region_outage.failover_time_p99`.
+    pub fn scoped_metric(&self) -> String {
+        match &self.fault_kind {
+            Some(kind) => format!("{kind}.{}", self.metric),
+            None => self.metric.to_string(),
+        }
+    }
+
+    /// Why this check cannot apply to a scenario whose services are `services` and whose
+    /// faults are of `kinds`: the first of [`unknown_service`](Self::unknown_service) and
+    /// [`unknown_fault_kind`](Self::unknown_fault_kind). None when it applies.
+    pub fn out_of_scope<'a>(
+        &self,
+        services: impl IntoIterator<Item = &'a str> + Clone,
+        kinds: &[&str],
+    ) -> Option<CheckError> {
+        self.unknown_service(services)
+            .or_else(|| self.unknown_fault_kind(kinds))
+    }
+
+    /// Why this check cannot apply to a scenario whose faults are of `kinds` (see
+    /// `FaultPlan::kinds`): its kind scope names another kind. None when it applies.
+    pub fn unknown_fault_kind(&self, kinds: &[&str]) -> Option<CheckError> {
+        let kind = self.fault_kind.as_deref()?;
+        if kinds.contains(&kind) {
+            return None;
+        }
+        Some(CheckError::UnknownFaultKind {
+            text: self.text.clone(),
+            kind: kind.to_string(),
+            known: kinds.join(", "),
+        })
+    }
+
     /// Why this check cannot apply to a scenario whose services are `services`: it is
     /// scoped to a service that is not among them (the message suggests the nearest
     /// name). None when it applies.
@@ -270,6 +401,23 @@ impl Check {
             service: name.to_string(),
             hint,
         })
+    }
+}
+
+impl fmt::Display for Check {
+    /// The check in its canonical spelling, bound in SI units (seconds, fractions):
+    /// `api.region_outage.failover_time_p99 <= 120`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(service) = &self.service {
+            write!(f, "{service}.")?;
+        }
+        write!(
+            f,
+            "{} {} {}",
+            self.scoped_metric(),
+            self.op.symbol(),
+            self.bound
+        )
     }
 }
 
@@ -358,6 +506,66 @@ mod tests {
         let check = Check::parse("availability >= 99.95%").unwrap();
         assert!((check.bound - 0.9995).abs() < 1e-12);
         assert_eq!(Check::parse("success_rate>=0.95").unwrap().op, Op::Ge);
+    }
+
+    #[test]
+    fn a_fault_kind_before_the_metric_scopes_it_and_other_dots_belong_to_the_service() {
+        let check = Check::parse("api.region_outage.failover_time_p99<=2m").unwrap();
+        assert_eq!(check.service.as_deref(), Some("api"));
+        assert_eq!(check.fault_kind.as_deref(), Some("region_outage"));
+        assert_eq!(check.metric, Metric::FailoverTimeP99);
+        assert_eq!(check.bound, 120.0);
+        assert_eq!(
+            check.to_string(),
+            "api.region_outage.failover_time_p99 <= 120"
+        );
+        assert_eq!(check.scoped_metric(), "region_outage.failover_time_p99");
+        let check = Check::parse("eu.api.node_failure.outage_p99<=1h").unwrap();
+        assert_eq!(check.service.as_deref(), Some("eu.api"));
+        assert_eq!(check.fault_kind.as_deref(), Some("node_failure"));
+        // Not a fault kind: part of the service name.
+        let check = Check::parse("eu.api.availability>=0.99").unwrap();
+        assert_eq!(check.service.as_deref(), Some("eu.api"));
+        assert_eq!(check.fault_kind, None);
+        assert_eq!(check.to_string(), "eu.api.availability >= 0.99");
+        // One part before the metric is always the service, even when it spells a kind.
+        let check = Check::parse("crash.outages_per_year<=3").unwrap();
+        assert_eq!(check.service.as_deref(), Some("crash"));
+        assert_eq!(check.fault_kind, None);
+    }
+
+    #[test]
+    fn a_fault_kind_scope_on_a_metric_not_broken_down_by_kind_is_refused_with_what_it_supports() {
+        let error = Check::parse("api.region_outage.availability>=0.99").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "check `api.region_outage.availability>=0.99`: `availability` is not broken down \
+             by fault kind, so it cannot be scoped to `region_outage`; a SERVICE.KIND scope \
+             supports downtime_s_per_year, outages_per_year, outage_mean, outage_p50, \
+             outage_p90, outage_p99, outage_max, failovers, failover_time_mean, \
+             failover_time_p50, failover_time_p90, failover_time_p99, failover_time_max"
+        );
+        assert!(Check::parse("api.crash.success_rate>=0.9").is_err());
+    }
+
+    #[test]
+    fn a_fault_kind_the_scenario_lacks_is_refused_naming_the_kinds_it_has() {
+        let check = Check::parse("api.zone_outage.outage_p99<=1h").unwrap();
+        let kinds = ["node_failure", "overload", "region_outage"];
+        assert_eq!(
+            check.out_of_scope(["api"], &kinds).unwrap().to_string(),
+            "check `api.zone_outage.outage_p99<=1h` names fault kind `zone_outage`, but the \
+             scenario has no fault of that kind; its fault kinds: node_failure, overload, \
+             region_outage"
+        );
+        assert_eq!(check.out_of_scope(["api"], &["zone_outage"]), None);
+        // The service is verified first.
+        assert!(matches!(
+            check.out_of_scope(["db"], &kinds),
+            Some(CheckError::UnknownService { .. })
+        ));
+        let unscoped = Check::parse("api.outage_p99<=1h").unwrap();
+        assert_eq!(unscoped.out_of_scope(["api"], &[]), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The vocabulary every layer shares: simulated time, ids, random streams, failover
-//! records, service states and metric names. It depends on nothing else in failsim.
+//! records, outage episodes, service states, fault kinds and metric names. It depends on nothing else in failsim.
 
 pub mod duration;
+pub mod episode;
+pub mod fault_kind;
 pub mod generation;
 pub mod hash;
 pub mod ids;

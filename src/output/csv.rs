@@ -1,5 +1,7 @@
-//! Tidy CSV: `failovers.csv` (one row per attempt) and `replications.csv` (one row per
-//! replication × service), both streamed as replications finish.
+//! Tidy CSV: `failovers.csv` (one row per attempt; `ends_failover` marks the row that
+//! ends each failover, with its outcome), `outages.csv` (one row per outage episode) and
+//! `replications.csv` (one row per replication × service), streamed as replications
+//! finish.
 
 use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Results, StudyReport};
@@ -29,6 +31,22 @@ pub const FAILOVER_COLUMNS: &[&str] = &[
     "from",
     "to",
     "attempt",
+    "ends_failover",
+];
+
+/// Columns of `outages.csv`.
+pub const OUTAGE_COLUMNS: &[&str] = &[
+    "replication",
+    "service",
+    "strategy",
+    "vantage",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "down_s",
+    "fault_id",
+    "fault_kind",
+    "ended_by",
 ];
 
 /// Columns of `replications.csv`.
@@ -38,10 +56,12 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
     "strategy",
     "availability",
     "lenient_availability",
+    "served_availability",
     "down_s",
     "degraded_s",
     "outages",
-    "failovers_attempted",
+    "first_outage_s",
+    "failovers",
     "failovers_succeeded",
     "failover_time_mean_s",
     "split_brain_s",
@@ -53,6 +73,7 @@ pub const REPLICATION_COLUMNS: &[&str] = &[
 pub struct CsvExporter {
     dir: PathBuf,
     failovers: csv::Writer<AtomicFile>,
+    outages: csv::Writer<AtomicFile>,
     replications: csv::Writer<AtomicFile>,
     /// The fault registry and node names, taken from the first replication's scenario
     /// (every strategy variant shares its faults and nodes).
@@ -82,6 +103,8 @@ impl CsvExporter {
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);
         failovers.write_record(FAILOVER_COLUMNS).map_err(to_io)?;
+        let mut outages = csv::Writer::from_writer(AtomicFile::create(&dir.join("outages.csv"))?);
+        outages.write_record(OUTAGE_COLUMNS).map_err(to_io)?;
         let mut replications =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("replications.csv"))?);
         replications
@@ -90,6 +113,7 @@ impl CsvExporter {
         Ok(CsvExporter {
             dir: dir.to_path_buf(),
             failovers,
+            outages,
             replications,
             names: None,
         })
@@ -112,7 +136,8 @@ impl CsvExporter {
                 .collect();
             (FaultRegistry::new(&scenario.faults), names)
         });
-        for (service, spec) in outcome.services.iter().zip(&scenario.services) {
+        for (index, (service, spec)) in outcome.services.iter().zip(&scenario.services).enumerate()
+        {
             for record in &service.records {
                 let node =
                     |n: Option<NodeId>| n.map(|n| text_cell(&names[n.index()])).unwrap_or_default();
@@ -134,6 +159,24 @@ impl CsvExporter {
                         node(record.from),
                         node(record.to),
                         record.attempt.to_string(),
+                        record.ends_failover.to_string(),
+                    ])
+                    .map_err(to_io)?;
+            }
+            for episode in &service.episodes {
+                self.outages
+                    .write_record([
+                        outcome.replication.to_string(),
+                        text_cell(&spec.name),
+                        spec.strategy.name().as_str().to_string(),
+                        text_cell(scenario.vantage_name(index as u32, episode.vantage)),
+                        secs(episode.start),
+                        secs(episode.end),
+                        format!("{}", episode.duration() as f64 / 1e9),
+                        format!("{}", episode.down as f64 / 1e9),
+                        text_cell(registry.id(episode.cause)),
+                        registry.kind(episode.cause).to_string(),
+                        episode.ended_by.as_str().to_string(),
                     ])
                     .map_err(to_io)?;
             }
@@ -149,6 +192,7 @@ impl CsvExporter {
     /// Stages both files, to be committed with the other outputs.
     pub fn finish(self, staged: &mut Staged) -> io::Result<()> {
         staged.stage(into_file(self.failovers)?)?;
+        staged.stage(into_file(self.outages)?)?;
         staged.stage(into_file(self.replications)?)
     }
 }
@@ -165,10 +209,14 @@ fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io
                     text_cell(&service.strategy),
                     row.availability.to_string(),
                     row.lenient_availability.to_string(),
+                    row.served_availability.to_string(),
                     row.down_s.to_string(),
                     row.degraded_s.to_string(),
                     row.outages.to_string(),
-                    row.failovers_attempted.to_string(),
+                    row.first_outage_s
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    row.failovers.to_string(),
                     row.failovers_succeeded.to_string(),
                     row.failover_time_mean_s
                         .map(|v| v.to_string())

@@ -378,15 +378,17 @@ impl Exporter for PlotExporter {
         staged
             .create_dir(&self.dir)
             .map_err(|e| OutputError::write(&self.dir, e))?;
-        let curves: Vec<(String, &DurationHistogram)> = studies
+        let owned: Vec<(String, DurationHistogram)> = studies
             .iter()
             .flat_map(|study| {
                 study
                     .services
                     .iter()
-                    .map(|s| (format!("{} {}", s.service, s.strategy), &s.failover_time))
+                    .map(|s| (format!("{} {}", s.service, s.strategy), s.failover_time()))
             })
             .collect();
+        let curves: Vec<(String, &DurationHistogram)> =
+            owned.iter().map(|(name, h)| (name.clone(), h)).collect();
         let cdf = "failover-time-cdf.svg";
         self.draw(cdf, failover_cdf_svg(&curves), staged)?;
         let bars = "availability.svg";

@@ -4,6 +4,7 @@ use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compare::Comparison;
 use crate::report::{ServiceSummary, Summary};
+use crate::stats::MeanCi;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -82,11 +83,17 @@ pub(crate) fn render(summary: &Summary) -> String {
         summary.replications,
         summary.horizon_s,
     );
-    services(&mut out, summary.services.iter());
+    services(
+        &mut out,
+        summary.services.iter().chain(summary.system.as_ref()),
+        summary.horizon_s,
+        false,
+    );
     out
 }
 
-/// Renders a comparison: strategies side by side, then paired differences from the baseline.
+/// Renders a comparison: per service, the strategies side by side; then per service the
+/// paired differences from the baseline, as downtime and failover time in humane units.
 pub(crate) fn render_comparison(comparison: &Comparison) -> String {
     let mut out = String::new();
     heading(
@@ -96,63 +103,160 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
         comparison.replications,
         comparison.horizon_s,
     );
-    services(&mut out, comparison.services());
-    if !comparison.differences.is_empty() {
-        let _ = writeln!(
-            out,
-            "\npaired differences from {} (same faults in every replication; 95% CI):",
-            comparison.differences[0].baseline
-        );
-        for d in &comparison.differences {
-            let a = &d.availability;
-            let verdict = |low: f64, high: f64| {
-                if low > 0.0 || high < 0.0 {
-                    "real"
-                } else {
-                    "not distinguishable"
-                }
-            };
-            let _ = write!(
-                out,
-                "  {} {}: availability {:+.6} [{:+.6}, {:+.6}] {}",
-                cell(&d.service),
-                d.strategy,
-                a.mean,
-                a.ci95_low,
-                a.ci95_high,
-                verdict(a.ci95_low, a.ci95_high)
-            );
-            match &d.failover_time_s {
-                Some(f) if d.failover_time_pairs > 1 => {
-                    let _ = writeln!(
-                        out,
-                        "; failover time {:+.3}s [{:+.3}, {:+.3}] {} ({} paired replications)",
-                        f.mean,
-                        f.ci95_low,
-                        f.ci95_high,
-                        verdict(f.ci95_low, f.ci95_high),
-                        d.failover_time_pairs
-                    );
-                }
-                _ => {
-                    let _ = writeln!(
-                        out,
-                        "; failover time: too few replications with failovers in both"
-                    );
-                }
-            }
-        }
+    let strategies = &comparison.strategies;
+    let count = strategies.first().map_or(0, |s| s.services.len());
+    let grouped: Vec<&ServiceSummary> = (0..count)
+        .flat_map(|i| strategies.iter().map(move |s| &s.services[i]))
+        .collect();
+    services(
+        &mut out,
+        grouped.iter().copied(),
+        comparison.horizon_s,
+        true,
+    );
+    if let Some(first) = comparison.differences.first() {
+        differences(&mut out, comparison, count, &first.baseline);
     }
     out
 }
 
-fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSummary> + Clone) {
+/// The paired differences, grouped by service like the table above them.
+fn differences(out: &mut String, comparison: &Comparison, count: usize, baseline: &str) {
+    let horizon_s = comparison.horizon_s;
+    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
+    let (scale, per) = if per_replication {
+        (horizon_s, "/rep")
+    } else {
+        (SECONDS_PER_YEAR, "/yr")
+    };
+    let _ = writeln!(
+        out,
+        "\npaired differences from {} (strategy − baseline, same faults in every replication, \
+         95% CI; downtime {}: − is less downtime):",
+        cell(baseline),
+        if per_replication {
+            "per replication"
+        } else {
+            "per year"
+        }
+    );
+    let header = [
+        "service",
+        "strategy",
+        "strict downtime",
+        "lenient downtime",
+        "served downtime",
+        "failover time",
+    ];
+    let mut rows = vec![header.map(str::to_string).to_vec()];
+    for service in 0..count {
+        if service > 0 {
+            rows.push(vec![String::new(); header.len()]);
+        }
+        let group = comparison.differences.iter().skip(service).step_by(count);
+        for (position, d) in group.enumerate() {
+            // More availability is less downtime: the difference changes sign.
+            let downtime = |a: &MeanCi| {
+                let interval = MeanCi {
+                    mean: -a.mean * scale,
+                    ci95_low: -a.ci95_high * scale,
+                    ci95_high: -a.ci95_low * scale,
+                };
+                difference(&interval, per)
+            };
+            let failover_time = match &d.failover_time_s {
+                Some(f) if d.failover_time_pairs > 1 => {
+                    format!("{} ({} pairs)", difference(f, ""), d.failover_time_pairs)
+                }
+                _ => "too few replications with failovers in both".to_string(),
+            };
+            rows.push(vec![
+                if position == 0 {
+                    cell(&d.service)
+                } else {
+                    String::new()
+                },
+                cell(&d.strategy),
+                downtime(&d.availability),
+                downtime(&d.lenient_availability),
+                downtime(&d.served_availability),
+                failover_time,
+            ]);
+        }
+    }
+    write_columns(out, &rows);
+}
+
+/// A paired difference in seconds with its 95% interval in one humane unit, and whether
+/// it is real (the interval excludes zero): `−41 min/yr [−52, −30] real`,
+/// `+2.9 s [+2.5, +3.3] real`.
+fn difference(d: &MeanCi, per: &str) -> String {
+    let largest = d.mean.abs().max(d.ci95_low.abs()).max(d.ci95_high.abs());
+    // Below half a millisecond every figure would read 0.0 ms: say 0 s.
+    let (unit, size) = [
+        ("s", 1.0, 0.5e-3),
+        ("ms", 1e-3, 1.0),
+        ("s", 1.0, 60.0),
+        ("min", 60.0, 3600.0),
+        ("h", 3600.0, 48.0 * 3600.0),
+    ]
+    .into_iter()
+    .find(|&(_, _, below)| largest < below)
+    .map_or(("d", 86_400.0), |(unit, size, _)| (unit, size));
+    let decimals = usize::from(largest >= 0.5e-3 && largest / size < 10.0);
+    let signed = |value: f64| {
+        let text = format!("{:.decimals$}", (value / size).abs());
+        if text.bytes().all(|b| b == b'0' || b == b'.') {
+            text
+        } else if value < 0.0 {
+            format!("−{text}")
+        } else {
+            format!("+{text}")
+        }
+    };
+    let verdict = if d.ci95_low > 0.0 || d.ci95_high < 0.0 {
+        "real"
+    } else {
+        "not distinguishable"
+    };
+    format!(
+        "{} {unit}{per} [{}, {}] {verdict}",
+        signed(d.mean),
+        signed(d.ci95_low),
+        signed(d.ci95_high)
+    )
+}
+
+/// Below this horizon a per-year figure extrapolates a short experiment hundreds of
+/// times over ("down/yr 2196.7h" for two minutes), so the table shows what one
+/// replication lived through instead.
+const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+/// The services table, then a line of extras per service that has some. `grouped`:
+/// consecutive rows of one service (a comparison's strategies) show its name once, and
+/// a blank line separates services.
+fn services<'a>(
+    out: &mut String,
+    services: impl Iterator<Item = &'a ServiceSummary> + Clone,
+    horizon_s: f64,
+    grouped: bool,
+) {
+    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
     let header = [
         "service",
         "strategy",
         "availability (95% CI)",
+        "served",
         "nines",
-        "down/yr",
+        if per_replication {
+            "down/replication"
+        } else {
+            "down/yr"
+        },
+        "outages",
+        "outage p99",
         "failovers ok/all",
         "failover p50",
         "p99",
@@ -160,15 +264,39 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
         "data loss p99",
     ];
     let mut rows = vec![header.map(String::from).to_vec()];
+    let mut previous: Option<&str> = None;
     for s in services.clone() {
         let a = &s.availability;
+        let same_service = grouped && previous == Some(s.service.as_str());
+        if grouped && previous.is_some() && !same_service {
+            rows.push(vec![String::new(); header.len()]);
+        }
+        previous = Some(&s.service);
         rows.push(vec![
-            cell(&s.service),
+            if same_service {
+                String::new()
+            } else {
+                cell(&s.service)
+            },
             cell(&s.strategy),
             format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
+            format!("{:.6}", s.served_availability.mean),
             a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
-            seconds(Some(s.downtime_s_per_year)),
-            format!("{}/{}", s.failovers.succeeded, s.failovers.attempted),
+            if per_replication {
+                seconds(Some(s.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s))
+            } else {
+                seconds(Some(s.downtime_s_per_year))
+            },
+            if per_replication {
+                format!(
+                    "{:.2}/rep",
+                    s.outages.per_year / SECONDS_PER_YEAR * horizon_s
+                )
+            } else {
+                format!("{:.2}/yr", s.outages.per_year)
+            },
+            seconds(s.outages.duration_s.p99),
+            format!("{}/{}", s.failovers.succeeded, s.failovers.total),
             seconds(s.failover_time_s.p50),
             seconds(s.failover_time_s.p99),
             seconds(s.detection_time_s.mean),
@@ -178,6 +306,33 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
     write_columns(out, &rows);
     for s in services {
         let mut extras = Vec::new();
+        let ended = &s.outages.ended_by;
+        if ended.failover + ended.recovery + ended.horizon > 0 {
+            extras.push(format!(
+                "outages ended by failover {}, recovery {}, horizon {}",
+                ended.failover, ended.recovery, ended.horizon
+            ));
+        }
+        if !s.downtime_by_fault.is_empty() {
+            let costliest: Vec<String> = s
+                .downtime_by_fault
+                .iter()
+                .take(3)
+                .map(|f| {
+                    let cost = if per_replication {
+                        f.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s
+                    } else {
+                        f.downtime_s_per_year
+                    };
+                    format!("{} ({}) {}", cell(&f.fault), f.kind, seconds(Some(cost)))
+                })
+                .collect();
+            let unit = if per_replication { "replication" } else { "yr" };
+            extras.push(format!(
+                "downtime/{unit} by cause: {}",
+                costliest.join(", ")
+            ));
+        }
         if !s.failovers.failed_by_reason.is_empty() {
             let reasons: Vec<String> = s
                 .failovers
@@ -186,6 +341,37 @@ fn services<'a>(out: &mut String, services: impl Iterator<Item = &'a ServiceSumm
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
             extras.push(format!("failed: {}", reasons.join(", ")));
+        }
+        if !s.missions.is_empty() {
+            let missions: Vec<String> = s
+                .missions
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {:.4} [{:.4}, {:.4}]",
+                        seconds(Some(m.mission_s)),
+                        m.p_no_outage,
+                        m.ci95_low,
+                        m.ci95_high
+                    )
+                })
+                .collect();
+            extras.push(format!(
+                "no outage within {}; mean time to first outage {}",
+                missions.join(", "),
+                seconds(s.mean_time_to_first_outage_s)
+            ));
+        }
+        for (count, what) in [
+            (
+                s.failovers.superseded,
+                "superseded (what failed came back first)",
+            ),
+            (s.failovers.unfinished, "unfinished at the horizon"),
+        ] {
+            if count > 0 {
+                extras.push(format!("{count} failovers {what}"));
+            }
         }
         if s.split_brain_s > 0.0 {
             extras.push(format!(
@@ -234,7 +420,49 @@ impl Exporter for TableExporter {
 
 #[cfg(test)]
 mod tests {
-    use super::terminal_safe;
+    use super::{difference, terminal_safe};
+    use crate::stats::MeanCi;
+
+    fn ci(mean: f64, ci95_low: f64, ci95_high: f64) -> MeanCi {
+        MeanCi {
+            mean,
+            ci95_low,
+            ci95_high,
+        }
+    }
+
+    #[test]
+    fn differences_read_in_one_humane_unit_with_their_sign_and_verdict() {
+        assert_eq!(
+            difference(&ci(-41.0 * 60.0, -52.0 * 60.0, -30.0 * 60.0), "/yr"),
+            "−41 min/yr [−52, −30] real"
+        );
+        assert_eq!(
+            difference(&ci(2.9 * 3600.0, 2.1 * 3600.0, 3.7 * 3600.0), "/yr"),
+            "+2.9 h/yr [+2.1, +3.7] real"
+        );
+        assert_eq!(
+            difference(&ci(4.6 * 86_400.0, 4.4 * 86_400.0, 4.7 * 86_400.0), "/yr"),
+            "+4.6 d/yr [+4.4, +4.7] real"
+        );
+        assert_eq!(
+            difference(&ci(2.9, -0.5, 6.3), ""),
+            "+2.9 s [−0.5, +6.3] not distinguishable"
+        );
+        assert_eq!(
+            difference(&ci(-0.85, -0.9, -0.8), "/rep"),
+            "−850 ms/rep [−900, −800] real"
+        );
+        assert_eq!(
+            difference(&ci(0.0, 0.0, 0.0), "/yr"),
+            "0 s/yr [0, 0] not distinguishable"
+        );
+        // The unit follows the widest figure, so the interval stays comparable.
+        assert_eq!(
+            difference(&ci(30.0, -20.0, 80.0), ""),
+            "+0.5 min [−0.3, +1.3] not distinguishable"
+        );
+    }
 
     #[test]
     fn control_characters_and_bidi_overrides_are_escaped_and_plain_text_is_not() {

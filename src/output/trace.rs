@@ -86,6 +86,18 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
                 let vantage = self.scenario.vantage_name(*service, *vantage);
                 json!({"t": t, "event": "service_state", "service": name, "vantage": vantage, "state": state_name(*state)})
             }
+            TraceEvent::Outage { service, episode } => json!({
+                "t": t,
+                "event": "outage",
+                "service": self.scenario.services[*service as usize].name,
+                "vantage": self.scenario.vantage_name(*service, episode.vantage),
+                "start": episode.start.as_secs_f64(),
+                "end": episode.end.as_secs_f64(),
+                "duration_s": episode.duration() as f64 / 1e9,
+                "down_s": episode.down as f64 / 1e9,
+                "fault": fault(episode.cause),
+                "ended_by": episode.ended_by.as_str(),
+            }),
             TraceEvent::Failover { service, record } => json!({
                 "t": t,
                 "event": "failover",
@@ -99,6 +111,7 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
                 "from": record.from.map(|n| self.node(n).to_string()),
                 "to": record.to.map(|n| self.node(n).to_string()),
                 "attempt": record.attempt,
+                "ends_failover": record.ends_failover,
             }),
         };
         let written = serde_json::to_writer(&mut self.out, &line)

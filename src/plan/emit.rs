@@ -90,6 +90,8 @@ pub fn emit_scenario(plan: &Plan) -> Scenario {
         },
         services,
         faults,
+        system: None,
+        missions: Vec::new(),
         slo: Vec::new(),
         cost: settings.cost.clone(),
     }

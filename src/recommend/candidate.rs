@@ -2,9 +2,9 @@
 //! and simulated in batches until it meets its budget or an SLO is out of reach.
 
 use super::{Candidate, Options, RecommendError, Status};
-use crate::checks::{Check, Op, Verdict};
+use crate::checks::{Check, Metric, Op, Verdict};
 use crate::compile::CompiledScenario;
-use crate::report::summary::ServiceSummary;
+use crate::report::summary::{AvailabilitySummary, ServiceSummary};
 use crate::report::{Study, Summary};
 use crate::run::{run_study, RunOptions, Shard};
 use crate::scenarios::model::{Cost, FailoverMode, Placement, Service, StrategyName};
@@ -94,12 +94,14 @@ pub(super) fn infeasible(
     }
 }
 
-/// Simulates one candidate in batches, stopping once an SLO is out of reach.
+/// Simulates one candidate in batches, stopping once an SLO is out of reach; the
+/// candidate reports the availability `ranked_on`.
 pub(super) fn evaluate(
     compiled: &CompiledScenario,
     mode: FailoverMode,
     cost: &Cost,
     checks: &[Check],
+    ranked_on: Metric,
     budget: u64,
     options: &Options,
 ) -> Result<Candidate, RecommendError> {
@@ -147,6 +149,7 @@ pub(super) fn evaluate(
         })
         .collect();
     let service = &summary.services[0];
+    let availability = availability(service, ranked_on);
     let spec = &compiled.services[0];
     let regions = regions_of(compiled);
     let price = cost.per_replica * spec.replicas.len() as f64 + cost.per_region * regions as f64;
@@ -169,22 +172,31 @@ pub(super) fn evaluate(
         },
         replications: summary.replications,
         stopped_early,
-        cost_per_nine: service
-            .availability
+        cost_per_nine: availability
             .nines
             .filter(|&nines| nines > 0.0)
             .map(|nines| price / nines),
-        availability: Some(service.availability.clone()),
+        availability: Some(availability.clone()),
         failover_time_p99_s: service.failover_time_s.p99,
         data_loss_p99_s: service.data_loss_s.p99,
         problems,
     })
 }
 
+/// The availability of `service` that `metric` names: strict unless it names the lenient
+/// or served one.
+fn availability(service: &ServiceSummary, metric: Metric) -> &AvailabilitySummary {
+    match metric {
+        Metric::LenientAvailability => &service.lenient_availability,
+        Metric::ServedAvailability => &service.served_availability,
+        _ => &service.availability,
+    }
+}
+
 /// Whether more replications can no longer make `check` pass.
 fn out_of_reach(check: &Check, service: &ServiceSummary) -> bool {
     let bound = check.bound;
-    let (value, interval) = service.metric(check.metric);
+    let (value, interval) = check.measure(service);
     if let Some((low, high)) = interval {
         return match check.op {
             Op::Ge => high < bound,
@@ -204,12 +216,11 @@ fn out_of_reach(check: &Check, service: &ServiceSummary) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::AvailabilitySummary;
 
     #[test]
     fn an_interval_below_a_lower_bound_is_out_of_reach() {
         let check = Check::parse("availability>=0.999").unwrap();
-        let mut summary = ServiceSummary::new(&Default::default(), 1.0);
+        let mut summary = ServiceSummary::new(&Default::default(), 1.0, &[]);
         summary.availability = AvailabilitySummary {
             mean: 0.99,
             ci95_low: 0.98,

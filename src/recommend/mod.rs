@@ -25,7 +25,10 @@
 //! **Ranking.** Candidates that meet every SLO are ranked by cost (`per_replica ×
 //! replicas + per_region × regions`, from the scenario's `cost` block), then by higher
 //! availability, then by search order (strategies, then replica counts, then modes, as
-//! given). Everything is a deterministic function of the scenario and the seed.
+//! given). The availability is the first one an SLO names (`availability`,
+//! `lenient_availability` or `served_availability`), strict availability when none does;
+//! the result says which (`ranked_on`), and each candidate reports that one.
+//! Everything is a deterministic function of the scenario and the seed.
 
 mod candidate;
 mod render;
@@ -36,7 +39,7 @@ pub use space::{
     parse_modes, parse_replica_counts, parse_strategies, SearchListError, SearchSpace,
 };
 
-use crate::checks::Check;
+use crate::checks::{Check, Metric};
 use crate::compile::CompiledScenario;
 use crate::report::summary::AvailabilitySummary;
 use crate::scenarios::model::{FailoverMode, Service, StrategyName};
@@ -60,14 +63,6 @@ pub enum RecommendError {
     /// Nothing to meet.
     #[error("no SLO to meet: give --slo EXPR (e.g. --slo 'availability>=0.999') or an `slo` block in the scenario")]
     NoSlo,
-    /// A check is scoped to a service the scenario does not have.
-    #[error("SLO `{check}` names service `{service}`, which the scenario does not have")]
-    UnknownService {
-        /// The check as written.
-        check: String,
-        /// The service it names.
-        service: String,
-    },
     /// The budget is zero.
     #[error("--budget-replications must be at least 1")]
     NoBudget,
@@ -77,7 +72,7 @@ pub enum RecommendError {
     /// Batches of one candidate could not be merged (a bug: they are one run).
     #[error(transparent)]
     Merge(#[from] crate::report::MergeError),
-    /// A check cannot be evaluated (it names a service the scenario lacks).
+    /// A check cannot apply: it names a service or a fault kind the scenario lacks.
     #[error(transparent)]
     Check(#[from] crate::core::metric::CheckError),
 }
@@ -117,7 +112,8 @@ pub struct Candidate {
     pub replications: u64,
     /// Whether the search stopped before the budget because an SLO was out of reach.
     pub stopped_early: bool,
-    /// Strict availability with its 95% interval and nines.
+    /// The availability ranked on (see [`Recommendation::ranked_on`]) with its 95%
+    /// interval and nines.
     pub availability: Option<AvailabilitySummary>,
     /// 99th percentile of failover time, seconds.
     pub failover_time_p99_s: Option<f64>,
@@ -153,6 +149,13 @@ pub struct Recommendation {
     pub budget_replications: u64,
     /// The SLOs, as written.
     pub slo: Vec<String>,
+    /// The availability that orders candidates of equal cost, and that each candidate's
+    /// `availability` and `cost_per_nine` report: `availability` (strict),
+    /// `lenient_availability` or `served_availability`.
+    pub ranked_on: String,
+    /// The SLO that chose it (the first that names an availability); null when none
+    /// does and strict availability is used.
+    pub ranked_on_slo: Option<String>,
     /// Per service, in scenario order.
     pub services: Vec<ServiceRecommendation>,
 }
@@ -166,20 +169,19 @@ pub fn recommend(
     if checks.is_empty() {
         return Err(RecommendError::NoSlo);
     }
+    let kinds = scenario.fault_kinds();
     for check in checks {
-        if let Some(service) = &check.service {
-            if !scenario.services.iter().any(|s| &s.name == service) {
-                return Err(RecommendError::UnknownService {
-                    check: check.text.clone(),
-                    service: service.clone(),
-                });
-            }
+        let names = scenario.services.iter().map(|s| s.name.as_str());
+        if let Some(error) = check.out_of_scope(names, &kinds) {
+            return Err(RecommendError::Check(error));
         }
     }
     let budget = options.budget_replications.unwrap_or(scenario.replications);
     if budget == 0 {
         return Err(RecommendError::NoBudget);
     }
+    let ranking_slo = checks.iter().find(|c| is_availability(c.metric));
+    let ranked_on = ranking_slo.map_or(Metric::Availability, |c| c.metric);
     let services = scenario
         .source
         .services
@@ -190,7 +192,7 @@ pub fn recommend(
                 .filter(|c| c.service.as_ref().is_none_or(|name| name == &service.name))
                 .cloned()
                 .collect();
-            search_service(scenario, service, &applicable, budget, options)
+            search_service(scenario, service, &applicable, ranked_on, budget, options)
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Recommendation {
@@ -198,14 +200,25 @@ pub fn recommend(
         seed: scenario.seed,
         budget_replications: budget,
         slo: checks.iter().map(|c| c.text.clone()).collect(),
+        ranked_on: ranked_on.name().to_string(),
+        ranked_on_slo: ranking_slo.map(|c| c.text.clone()),
         services,
     })
+}
+
+/// Whether `metric` is one of the three availabilities, which can rank candidates.
+fn is_availability(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Availability | Metric::LenientAvailability | Metric::ServedAvailability
+    )
 }
 
 fn search_service(
     scenario: &CompiledScenario,
     service: &Service,
     checks: &[Check],
+    ranked_on: Metric,
     budget: u64,
     options: &Options,
 ) -> Result<ServiceRecommendation, RecommendError> {
@@ -229,7 +242,9 @@ fn search_service(
                         break;
                     }
                 };
-                candidates.push(evaluate(&compiled, mode, &cost, checks, budget, options)?);
+                candidates.push(evaluate(
+                    &compiled, mode, &cost, checks, ranked_on, budget, options,
+                )?);
             }
         }
     }

@@ -14,6 +14,15 @@ fn mode_name(mode: Option<FailoverMode>) -> &'static str {
     }
 }
 
+/// How the table names an availability metric.
+fn availability_label(metric: &str) -> &'static str {
+    match metric {
+        "lenient_availability" => "lenient availability",
+        "served_availability" => "served availability",
+        _ => "strict availability",
+    }
+}
+
 /// Renders the recommendation as text: per service, a table of simulated candidates
 /// (ranked ones first) and a line per infeasible design.
 pub fn render_table(recommendation: &Recommendation) -> String {
@@ -26,6 +35,18 @@ pub fn render_table(recommendation: &Recommendation) -> String {
         recommendation.budget_replications,
         recommendation.slo.join(", ")
     );
+    let availability = availability_label(&recommendation.ranked_on);
+    let _ = match &recommendation.ranked_on_slo {
+        Some(slo) => writeln!(
+            out,
+            "ranked by cost, then by {availability}, which SLO `{slo}` names"
+        ),
+        None => writeln!(
+            out,
+            "ranked by cost, then by {availability} (no SLO names an availability)"
+        ),
+    };
+    let availability_header = format!("{availability} (95% CI)");
     for service in &recommendation.services {
         let _ = writeln!(
             out,
@@ -38,7 +59,7 @@ pub fn render_table(recommendation: &Recommendation) -> String {
             "strategy",
             "replicas",
             "mode",
-            "availability (95% CI)",
+            availability_header.as_str(),
             "nines",
             "failover p99",
             "data loss p99",
@@ -47,7 +68,7 @@ pub fn render_table(recommendation: &Recommendation) -> String {
             "runs",
             "verdict",
         ];
-        let mut rows = vec![header.map(String::from).to_vec()];
+        let mut rows = vec![header.map(str::to_string).to_vec()];
         for c in service
             .candidates
             .iter()

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The shard format this failsim writes and reads.
-pub(crate) const SHARD_FORMAT_VERSION: u32 = 1;
+pub(crate) const SHARD_FORMAT_VERSION: u32 = 2;
 
 /// What a shard file holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,7 +101,7 @@ impl ShardFile {
     }
 
     /// Rows a run produces: as many per service, unique replication indices within the
-    /// run's count, and no more successful failovers than attempts.
+    /// run's count, and no more successful failovers than failovers.
     fn check(&self, file: &str) -> Result<(), ShardError> {
         let inconsistent = |path: String, message: String| ShardError::Inconsistent {
             file: file.to_string(),
@@ -145,12 +145,12 @@ impl ShardFile {
                         format!("replication {} appears twice", row.replication),
                     ));
                 }
-                if row.failovers_succeeded > row.failovers_attempted {
+                if row.failovers_succeeded > row.failovers {
                     return Err(inconsistent(
                         format!("{at}.failovers_succeeded"),
                         format!(
-                            "{} failovers succeeded out of {} attempted",
-                            row.failovers_succeeded, row.failovers_attempted
+                            "{} failovers succeeded out of {}",
+                            row.failovers_succeeded, row.failovers
                         ),
                     ));
                 }

@@ -1,8 +1,11 @@
 //! The study: everything needed to compute a summary, folded one replication at a time
 //! in index order. Shards of a study merge exactly (rows concatenate, histograms add).
 
-use crate::sim::engine::ReplicationOutcome;
-use crate::stats::DurationHistogram;
+use crate::compile::CompiledScenario;
+use crate::core::episode::EndedBy;
+use crate::sim::engine::{ReplicationOutcome, ServiceOutcome};
+use crate::sim::faults::FaultRegistry;
+use crate::stats::{DurationHistogram, FaultCost, KindTally};
 use crate::strategies::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,14 +19,19 @@ pub struct ReplicationRow {
     pub availability: f64,
     /// Lenient availability (UP or DEGRADED).
     pub lenient_availability: f64,
+    /// Served availability (∫ served fraction dt / horizon).
+    pub served_availability: f64,
     /// DOWN time per vantage point, seconds.
     pub down_s: f64,
     /// DEGRADED time per vantage point, seconds.
     pub degraded_s: f64,
     /// Outages (transitions out of UP) per vantage point.
     pub outages: f64,
-    /// Failover attempts.
-    pub failovers_attempted: u64,
+    /// When the first outage episode began at any vantage point, seconds; empty when
+    /// there was none.
+    pub first_outage_s: Option<f64>,
+    /// Failovers, whatever their outcome (DESIGN §6: one per switch a fault triggers).
+    pub failovers: u64,
     /// Successful failovers.
     pub failovers_succeeded: u64,
     /// Mean failover time of this replication's successful failovers, seconds.
@@ -43,16 +51,144 @@ pub struct ServiceStudy {
     pub service: String,
     /// Strategy name.
     pub strategy: String,
+    /// Vantage points (each replication's times are summed over them).
+    pub vantages: u32,
     /// One row per replication, in index order.
     pub rows: Vec<ReplicationRow>,
-    /// Failover time of successful failovers.
-    pub failover_time: DurationHistogram,
-    /// Detection time of first attempts.
+    /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
     pub data_loss: DurationHistogram,
-    /// Failed attempts by reason.
-    pub failed_by_reason: BTreeMap<String, u64>,
+    /// Failovers by outcome (outcomes that occurred only).
+    pub failovers_by_outcome: BTreeMap<String, u64>,
+    /// Attempts (every failover record) by outcome (outcomes that occurred only).
+    pub attempts_by_outcome: BTreeMap<String, u64>,
+    /// Outage episodes by what ended them (`failover`, `recovery`, `horizon`).
+    pub outages_ended_by: BTreeMap<String, u64>,
+    /// Outages and failovers by fault kind.
+    pub by_fault_kind: BTreeMap<String, KindTally>,
+    /// Outages and downtime by fault (id), with the fault's kind.
+    pub by_fault: BTreeMap<String, FaultCause>,
+}
+
+/// Outage episodes and downtime charged to one fault over a study.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCause {
+    /// The fault's kind.
+    pub kind: String,
+    /// Episodes and time not UP, summed over vantage points and replications (not
+    /// flattened: serde's flatten cannot carry the `u128`).
+    pub cost: FaultCost,
+}
+
+impl ServiceStudy {
+    /// Failover time of successful failovers, all fault kinds together (kept by kind).
+    pub fn failover_time(&self) -> DurationHistogram {
+        let mut all = DurationHistogram::new();
+        for kind in self.by_fault_kind.values() {
+            all.merge(&kind.failover_time);
+        }
+        all
+    }
+
+    /// Folds in what the service lived through in replication `replication`.
+    fn add(
+        &mut self,
+        replication: u64,
+        service: &ServiceOutcome,
+        horizon: u64,
+        names: &FaultNames,
+    ) {
+        self.vantages = service.vantages;
+        let vantages = service.vantages.max(1) as f64;
+        let tally = &service.tally;
+        self.detection_time.merge(&tally.detection_time);
+        self.data_loss.merge(&tally.data_loss);
+        count_outcomes(&mut self.failovers_by_outcome, &tally.failovers_by_outcome);
+        count_outcomes(&mut self.attempts_by_outcome, &tally.attempts_by_outcome);
+        let outages = &service.outage_tally;
+        for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
+            add_count(&mut self.outages_ended_by, ending.as_str(), count);
+        }
+        for (kind, tally) in names.kinds.iter().zip(&outages.by_kind) {
+            if *tally == KindTally::default() {
+                continue;
+            }
+            match self.by_fault_kind.get_mut(kind) {
+                Some(into) => into.merge(tally),
+                None => {
+                    self.by_fault_kind.insert(kind.clone(), tally.clone());
+                }
+            }
+        }
+        for (tag, cost) in &outages.by_fault {
+            let (id, kind) = &names.faults[*tag as usize];
+            match self.by_fault.get_mut(id) {
+                Some(cause) => cause.cost.merge(cost),
+                None => {
+                    let cause = FaultCause {
+                        kind: kind.clone(),
+                        cost: *cost,
+                    };
+                    self.by_fault.insert(id.clone(), cause);
+                }
+            }
+        }
+        self.rows.push(ReplicationRow {
+            replication,
+            availability: service.availability(horizon),
+            lenient_availability: service.lenient_availability(horizon),
+            served_availability: service.served_availability(horizon),
+            down_s: service.down_ns as f64 / vantages / 1e9,
+            degraded_s: service.degraded_ns as f64 / vantages / 1e9,
+            outages: service.outages_per_vantage(),
+            first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
+            failovers: tally.failovers(),
+            failovers_succeeded: tally.succeeded(),
+            failover_time_mean_s: tally.failover_time_mean_ns().map(|ns| ns / 1e9),
+            split_brain_s: service.split_brain_ns as f64 / 1e9,
+            unnecessary_failovers: service.unnecessary_failovers,
+            safety_violations: service.safety_violations,
+        });
+    }
+
+    /// Adds a shard's study of the same service (rows are sorted afterwards).
+    fn merge(&mut self, from: ServiceStudy) {
+        self.vantages = self.vantages.max(from.vantages);
+        self.rows.extend(from.rows);
+        self.detection_time.merge(&from.detection_time);
+        self.data_loss.merge(&from.data_loss);
+        for (outcome, count) in from.failovers_by_outcome {
+            *self.failovers_by_outcome.entry(outcome).or_default() += count;
+        }
+        for (outcome, count) in from.attempts_by_outcome {
+            *self.attempts_by_outcome.entry(outcome).or_default() += count;
+        }
+        for (ending, count) in from.outages_ended_by {
+            *self.outages_ended_by.entry(ending).or_default() += count;
+        }
+        for (kind, tally) in from.by_fault_kind {
+            self.by_fault_kind.entry(kind).or_default().merge(&tally);
+        }
+        for (id, cause) in from.by_fault {
+            let into = self.by_fault.entry(id).or_insert_with(|| FaultCause {
+                kind: cause.kind.clone(),
+                cost: FaultCost::default(),
+            });
+            into.cost.merge(&cause.cost);
+        }
+    }
+
+    /// Puts the rows back in replication order; fails if one appears twice.
+    fn sort_rows(&mut self) -> Result<(), MergeError> {
+        self.rows.sort_by_key(|row| row.replication);
+        let before = self.rows.len();
+        self.rows.dedup_by_key(|row| row.replication);
+        if self.rows.len() != before {
+            return Err(MergeError::Duplicate);
+        }
+        Ok(())
+    }
 }
 
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
@@ -72,7 +208,28 @@ pub struct Study {
     pub horizon_ns: u64,
     /// Per service.
     pub services: Vec<ServiceStudy>,
+    /// The system's, when the scenario composes one (its `service` is the system's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<ServiceStudy>,
+    /// Mission times (ns), ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missions: Vec<u64>,
+    /// Fault ids and kinds by tag, and the kinds by kind index, of the scenario: how
+    /// replication outcomes name faults. Not part of a shard (outcomes are folded in
+    /// by name).
+    #[serde(skip)]
+    names: FaultNames,
 }
+
+/// Fault ids and kinds by tag, and the fault kinds by kind index.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct FaultNames {
+    faults: Vec<(String, String)>,
+    kinds: Vec<String>,
+}
+
+/// What the system's study gives as its strategy.
+pub(crate) const SYSTEM: &str = "system";
 
 /// Why studies cannot be merged into one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -97,29 +254,36 @@ pub enum MergeError {
 }
 
 impl Study {
-    /// An empty study for these services.
-    pub fn new(
-        scenario: &str,
-        scenario_hash: &str,
-        seed: u64,
-        replications: u64,
-        horizon_ns: u64,
-        services: Vec<(String, String)>,
-    ) -> Self {
+    /// An empty study of `scenario`'s services (and system).
+    pub fn new(scenario: &CompiledScenario, registry: &FaultRegistry) -> Self {
+        let study = |service: &str, strategy: &str| ServiceStudy {
+            service: service.to_string(),
+            strategy: strategy.to_string(),
+            ..ServiceStudy::default()
+        };
         Study {
-            scenario: scenario.to_string(),
-            scenario_hash: scenario_hash.to_string(),
-            seed,
-            replications,
-            horizon_ns,
-            services: services
-                .into_iter()
-                .map(|(service, strategy)| ServiceStudy {
-                    service,
-                    strategy,
-                    ..ServiceStudy::default()
-                })
+            scenario: scenario.name.clone(),
+            scenario_hash: scenario.source_hash.clone(),
+            seed: scenario.seed,
+            replications: scenario.replications,
+            horizon_ns: scenario.horizon,
+            services: scenario
+                .services
+                .iter()
+                .map(|s| study(&s.name, s.strategy.name().as_str()))
                 .collect(),
+            system: scenario
+                .system
+                .as_ref()
+                .map(|system| study(&system.name, SYSTEM)),
+            missions: scenario.missions.clone(),
+            names: FaultNames {
+                faults: registry
+                    .faults()
+                    .map(|(id, kind)| (id.to_string(), kind.to_string()))
+                    .collect(),
+                kinds: registry.kinds().iter().map(|k| k.to_string()).collect(),
+            },
         }
     }
 
@@ -127,34 +291,10 @@ impl Study {
     pub fn add(&mut self, outcome: &ReplicationOutcome) {
         let horizon = self.horizon_ns;
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
-            let vantages = service.vantages.max(1) as f64;
-            let tally = &service.tally;
-            study.detection_time.merge(&tally.detection_time);
-            study.failover_time.merge(&tally.failover_time);
-            study.data_loss.merge(&tally.data_loss);
-            for (outcome, &count) in Outcome::ALL.iter().zip(&tally.failed_by_reason) {
-                if count > 0 {
-                    *study
-                        .failed_by_reason
-                        .entry(outcome.as_str().to_string())
-                        .or_default() += count;
-                }
-            }
-            let succeeded = tally.succeeded();
-            study.rows.push(ReplicationRow {
-                replication: outcome.replication,
-                availability: service.availability(horizon),
-                lenient_availability: service.lenient_availability(horizon),
-                down_s: service.down_ns as f64 / vantages / 1e9,
-                degraded_s: service.degraded_ns as f64 / vantages / 1e9,
-                outages: service.outages_per_vantage(),
-                failovers_attempted: tally.attempted(),
-                failovers_succeeded: succeeded,
-                failover_time_mean_s: tally.failover_time.mean_ns().map(|ns| ns / 1e9),
-                split_brain_s: service.split_brain_ns as f64 / 1e9,
-                unnecessary_failovers: service.unnecessary_failovers,
-                safety_violations: service.safety_violations,
-            });
+            study.add(outcome.replication, service, horizon, &self.names);
+        }
+        if let (Some(study), Some(system)) = (&mut self.system, &outcome.system) {
+            study.add(outcome.replication, system, horizon, &self.names);
         }
     }
 
@@ -183,23 +323,38 @@ impl Study {
                 return Err(MergeError::Services);
             }
             for (into, from) in merged.services.iter_mut().zip(part.services) {
-                into.rows.extend(from.rows);
-                into.failover_time.merge(&from.failover_time);
-                into.detection_time.merge(&from.detection_time);
-                into.data_loss.merge(&from.data_loss);
-                for (reason, count) in from.failed_by_reason {
-                    *into.failed_by_reason.entry(reason).or_default() += count;
-                }
+                into.merge(from);
+            }
+            match (&mut merged.system, part.system) {
+                (Some(into), Some(from)) => into.merge(from),
+                (None, None) => {}
+                _ => return Err(MergeError::Services),
             }
         }
-        for service in &mut merged.services {
-            service.rows.sort_by_key(|row| row.replication);
-            let before = service.rows.len();
-            service.rows.dedup_by_key(|row| row.replication);
-            if service.rows.len() != before {
-                return Err(MergeError::Duplicate);
-            }
+        for service in merged.services.iter_mut().chain(merged.system.as_mut()) {
+            service.sort_rows()?;
         }
         Ok(merged)
+    }
+}
+
+/// Adds per-outcome counts (indexed like [`Outcome::ALL`]) into `into` by name, keeping
+/// only the outcomes that occurred.
+fn count_outcomes(into: &mut BTreeMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
+    for (outcome, &count) in Outcome::ALL.iter().zip(counts) {
+        add_count(into, outcome.as_str(), count);
+    }
+}
+
+/// Adds `count` (when not 0) to the entry `name`, allocating its key only the first time.
+fn add_count(into: &mut BTreeMap<String, u64>, name: &str, count: u64) {
+    if count == 0 {
+        return;
+    }
+    match into.get_mut(name) {
+        Some(total) => *total += count,
+        None => {
+            into.insert(name.to_string(), count);
+        }
     }
 }

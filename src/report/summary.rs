@@ -1,7 +1,9 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
-use super::study::{ServiceStudy, Study};
+use super::study::{ReplicationRow, ServiceStudy, Study};
+use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
+use crate::core::record::Outcome;
 use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,21 +23,64 @@ pub struct AvailabilitySummary {
     pub nines: Option<f64>,
 }
 
-/// Failover counts and success rate.
+/// Failovers (DESIGN §6: one per switch a fault triggers) by how they ended, and the
+/// success rate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FailoverSummary {
-    /// Attempts.
-    pub attempted: u64,
-    /// Successes.
+    /// Failovers, whatever their outcome.
+    pub total: u64,
+    /// Failovers that succeeded: the new target served while what failed still failed.
     pub succeeded: u64,
-    /// succeeded / attempted (null with no attempt).
+    /// Failovers that failed (their outcome is a failure reason).
+    pub failed: u64,
+    /// Failovers overtaken by the return of what failed (neither success nor failure).
+    pub superseded: u64,
+    /// Failovers still open at the horizon with no failed attempt.
+    pub unfinished: u64,
+    /// succeeded / (succeeded + failed); null with neither.
     pub success_rate: Option<f64>,
-    /// Wilson 95% interval, low.
-    pub success_ci95_low: f64,
-    /// Wilson 95% interval, high.
-    pub success_ci95_high: f64,
-    /// Failed attempts by reason.
+    /// Wilson 95% interval of the success rate, low; null with no rate.
+    pub success_ci95_low: Option<f64>,
+    /// Wilson 95% interval of the success rate, high; null with no rate.
+    pub success_ci95_high: Option<f64>,
+    /// Failed failovers by the reason they failed.
     pub failed_by_reason: BTreeMap<String, u64>,
+}
+
+impl FailoverSummary {
+    /// The failovers of a study, counted by outcome name.
+    fn new(by_outcome: &BTreeMap<String, u64>) -> Self {
+        let count = |outcome: Outcome| by_outcome.get(outcome.as_str()).copied().unwrap_or(0);
+        let failed_by_reason: BTreeMap<String, u64> = Outcome::ALL
+            .iter()
+            .filter(|outcome| outcome.is_failure() && count(**outcome) > 0)
+            .map(|&outcome| (outcome.as_str().to_string(), count(outcome)))
+            .collect();
+        let succeeded = count(Outcome::Success);
+        let failed: u64 = failed_by_reason.values().sum();
+        let decided = succeeded + failed;
+        let interval = (decided > 0).then(|| wilson_ci95(succeeded, decided));
+        FailoverSummary {
+            total: by_outcome.values().sum(),
+            succeeded,
+            failed,
+            superseded: count(Outcome::Superseded),
+            unfinished: count(Outcome::Unfinished),
+            success_rate: (decided > 0).then(|| succeeded as f64 / decided as f64),
+            success_ci95_low: interval.map(|(low, _)| low),
+            success_ci95_high: interval.map(|(_, high)| high),
+            failed_by_reason,
+        }
+    }
+}
+
+/// Failover attempts: every record, the failovers' and the retries'.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttemptSummary {
+    /// Attempts.
+    pub total: u64,
+    /// Attempts by how they ended.
+    pub by_outcome: BTreeMap<String, u64>,
 }
 
 /// Distribution of a duration, in seconds (null when nothing was measured).
@@ -52,6 +97,59 @@ pub struct TimeSummary {
     /// Maximum (exact).
     pub max: Option<f64>,
 }
+
+/// Outage episodes (DESIGN §6): maximal intervals not UP, per vantage point.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutageSummary {
+    /// Mean episodes per year, per vantage point.
+    pub per_year: f64,
+    /// Episode durations (all causes, all endings).
+    pub duration_s: TimeSummary,
+    /// Episodes by what ended them, all replications and vantage points together.
+    pub ended_by: EndedBySummary,
+}
+
+/// Outage episodes by what ended them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndedBySummary {
+    /// Restored by a completed failover.
+    pub failover: u64,
+    /// Restored by the return of what failed (repair, heal, resume).
+    pub recovery: u64,
+    /// Still running at the horizon.
+    pub horizon: u64,
+}
+
+/// Outages and failovers of one fault class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindSummary {
+    /// Outage episodes the class caused, all replications and vantage points together.
+    pub outages: u64,
+    /// Failovers the class triggered, all replications together.
+    pub failovers: u64,
+    /// Failover time of its successful failovers.
+    pub failover_time_s: TimeSummary,
+    /// Duration of the outage episodes it caused.
+    pub outage_duration_s: TimeSummary,
+    /// Mean time not UP per year that it caused, seconds.
+    pub downtime_s_per_year: f64,
+}
+
+/// What one fault cost: the rows of the "downtime by cause" table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultCostSummary {
+    /// The fault's id.
+    pub fault: String,
+    /// Its kind.
+    pub kind: String,
+    /// Outage episodes it started, all replications and vantage points together.
+    pub outages: u64,
+    /// Mean time not UP per year that it caused, seconds.
+    pub downtime_s_per_year: f64,
+}
+
+/// How many faults the "downtime by cause" list keeps, costliest first.
+pub(crate) const COSTLIEST_FAULTS: usize = 10;
 
 /// Data loss in seconds of writes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,15 +173,19 @@ pub struct ServiceSummary {
     pub availability: AvailabilitySummary,
     /// Lenient availability (UP or DEGRADED).
     pub lenient_availability: AvailabilitySummary,
+    /// Served availability: the fraction of requests served (∫ served fraction dt).
+    pub served_availability: AvailabilitySummary,
     /// Mean DOWN-or-DEGRADED time per year, seconds.
     pub downtime_s_per_year: f64,
-    /// Mean transitions out of UP per year.
-    pub outages_per_year: f64,
+    /// Outage episodes.
+    pub outages: OutageSummary,
     /// Failover attempts and success.
     pub failovers: FailoverSummary,
+    /// Failover attempts.
+    pub attempts: AttemptSummary,
     /// Failover time of successful failovers (completed − fault).
     pub failover_time_s: TimeSummary,
-    /// Detection time (detected − fault), first attempts.
+    /// Detection time (detected − fault) of failovers, whatever their outcome.
     pub detection_time_s: TimeSummary,
     /// Data loss of successful failovers.
     pub data_loss_s: LossSummary,
@@ -93,6 +195,33 @@ pub struct ServiceSummary {
     pub unnecessary_failovers: u64,
     /// Safety violations, all replications together.
     pub safety_violations: u64,
+    /// Outages and failovers by fault kind.
+    pub by_fault_kind: BTreeMap<String, KindSummary>,
+    /// The faults that cost the most downtime, costliest first (at most
+    /// [`COSTLIEST_FAULTS`]).
+    pub downtime_by_fault: Vec<FaultCostSummary>,
+    /// For each mission time of the scenario, the chance of no outage within it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missions: Vec<MissionSummary>,
+    /// Mean time to the first outage, seconds: time observed before the first outage
+    /// (or the horizon) over replications that had one; null when none had. Given only
+    /// with missions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_time_to_first_outage_s: Option<f64>,
+}
+
+/// The chance that a service has no outage within the first `mission_s` of a
+/// replication (DESIGN §10).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MissionSummary {
+    /// The mission time, seconds.
+    pub mission_s: f64,
+    /// Share of replications with no outage episode starting within it.
+    pub p_no_outage: f64,
+    /// Wilson 95% interval, low.
+    pub ci95_low: f64,
+    /// Wilson 95% interval, high.
+    pub ci95_high: f64,
 }
 
 /// The whole summary.
@@ -118,6 +247,10 @@ pub struct Summary {
     pub complete: bool,
     /// Per service.
     pub services: Vec<ServiceSummary>,
+    /// The system, when the scenario composes one, reported like a service (its
+    /// `strategy` is "system").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<ServiceSummary>,
 }
 
 fn secs(ns: Option<u64>) -> Option<f64> {
@@ -146,32 +279,64 @@ fn availability(values: &[f64]) -> AvailabilitySummary {
 
 impl ServiceSummary {
     /// Summarises one service of a study.
-    pub fn new(study: &ServiceStudy, horizon_s: f64) -> Self {
+    pub fn new(study: &ServiceStudy, horizon_s: f64, missions: &[u64]) -> Self {
         let rows = &study.rows;
         let n = rows.len().max(1) as f64;
         let strict: Vec<f64> = rows.iter().map(|r| r.availability).collect();
         let lenient: Vec<f64> = rows.iter().map(|r| r.lenient_availability).collect();
-        let attempted: u64 = rows.iter().map(|r| r.failovers_attempted).sum();
-        let succeeded: u64 = rows.iter().map(|r| r.failovers_succeeded).sum();
-        let (low, high) = wilson_ci95(succeeded, attempted);
+        let served: Vec<f64> = rows.iter().map(|r| r.served_availability).collect();
         let availability = availability(&strict);
         let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
+        // Time summed over vantage points and replications, as seconds per year of one
+        // vantage point.
+        let exposure_s = study.vantages.max(1) as f64 * n * horizon_s;
+        let per_year = |ns: u128| ns as f64 / 1e9 / exposure_s * SECONDS_PER_YEAR;
+        let ended = |ending: EndedBy| {
+            study
+                .outages_ended_by
+                .get(ending.as_str())
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut costliest: Vec<FaultCostSummary> = study
+            .by_fault
+            .iter()
+            .map(|(fault, cause)| FaultCostSummary {
+                fault: fault.clone(),
+                kind: cause.kind.clone(),
+                outages: cause.cost.outages,
+                downtime_s_per_year: per_year(cause.cost.downtime_ns),
+            })
+            .collect();
+        // Costliest first; ties keep the ids' order (the sort is stable).
+        costliest.sort_by(|a, b| b.downtime_s_per_year.total_cmp(&a.downtime_s_per_year));
+        costliest.truncate(COSTLIEST_FAULTS);
+        let mut all_outages = DurationHistogram::new();
+        for kind in study.by_fault_kind.values() {
+            all_outages.merge(&kind.outage_duration);
+        }
         ServiceSummary {
             service: study.service.clone(),
             strategy: study.strategy.clone(),
             downtime_s_per_year: (1.0 - availability.mean) * SECONDS_PER_YEAR,
-            outages_per_year: outages / horizon_s * SECONDS_PER_YEAR,
+            outages: OutageSummary {
+                per_year: outages / horizon_s * SECONDS_PER_YEAR,
+                duration_s: times(&all_outages),
+                ended_by: EndedBySummary {
+                    failover: ended(EndedBy::Failover),
+                    recovery: ended(EndedBy::Recovery),
+                    horizon: ended(EndedBy::Horizon),
+                },
+            },
             availability,
             lenient_availability: self::availability(&lenient),
-            failovers: FailoverSummary {
-                attempted,
-                succeeded,
-                success_rate: (attempted > 0).then(|| succeeded as f64 / attempted as f64),
-                success_ci95_low: low,
-                success_ci95_high: high,
-                failed_by_reason: study.failed_by_reason.clone(),
+            served_availability: self::availability(&served),
+            failovers: FailoverSummary::new(&study.failovers_by_outcome),
+            attempts: AttemptSummary {
+                total: study.attempts_by_outcome.values().sum(),
+                by_outcome: study.attempts_by_outcome.clone(),
             },
-            failover_time_s: times(&study.failover_time),
+            failover_time_s: times(&study.failover_time()),
             detection_time_s: times(&study.detection_time),
             data_loss_s: LossSummary {
                 p50: secs(study.data_loss.quantile_ns(0.5)),
@@ -181,6 +346,43 @@ impl ServiceSummary {
             split_brain_s: rows.iter().map(|r| r.split_brain_s).sum::<f64>() / n,
             unnecessary_failovers: rows.iter().map(|r| r.unnecessary_failovers).sum(),
             safety_violations: rows.iter().map(|r| r.safety_violations).sum(),
+            by_fault_kind: study
+                .by_fault_kind
+                .iter()
+                .map(|(kind, tally)| {
+                    let summary = KindSummary {
+                        outages: tally.outage_duration.count(),
+                        failovers: tally.failovers,
+                        failover_time_s: times(&tally.failover_time),
+                        outage_duration_s: times(&tally.outage_duration),
+                        downtime_s_per_year: per_year(tally.outage_duration.sum_ns()),
+                    };
+                    (kind.clone(), summary)
+                })
+                .collect(),
+            downtime_by_fault: costliest,
+            missions: missions
+                .iter()
+                .map(|&mission| {
+                    let mission_s = mission as f64 / 1e9;
+                    let clear = rows
+                        .iter()
+                        .filter(|r| r.first_outage_s.is_none_or(|first| first > mission_s))
+                        .count() as u64;
+                    let (ci95_low, ci95_high) = wilson_ci95(clear, rows.len() as u64);
+                    MissionSummary {
+                        mission_s,
+                        p_no_outage: clear as f64 / rows.len().max(1) as f64,
+                        ci95_low,
+                        ci95_high,
+                    }
+                })
+                .collect(),
+            mean_time_to_first_outage_s: if missions.is_empty() {
+                None
+            } else {
+                mean_time_to_first_outage(rows, horizon_s)
+            },
         }
     }
 
@@ -194,18 +396,28 @@ impl ServiceSummary {
                 Some(self.lenient_availability.mean),
                 ci(&self.lenient_availability),
             ),
+            Metric::ServedAvailability => (
+                Some(self.served_availability.mean),
+                ci(&self.served_availability),
+            ),
             Metric::Nines => plain(Some(self.availability.nines.unwrap_or(f64::INFINITY))),
             Metric::DowntimePerYear => plain(Some(self.downtime_s_per_year)),
-            Metric::OutagesPerYear => plain(Some(self.outages_per_year)),
+            Metric::OutagesPerYear => plain(Some(self.outages.per_year)),
+            Metric::OutageMean => plain(self.outages.duration_s.mean),
+            Metric::OutageP50 => plain(self.outages.duration_s.p50),
+            Metric::OutageP90 => plain(self.outages.duration_s.p90),
+            Metric::OutageP99 => plain(self.outages.duration_s.p99),
+            Metric::OutageMax => plain(self.outages.duration_s.max),
             Metric::SuccessRate => (
                 self.failovers.success_rate,
-                Some((
-                    self.failovers.success_ci95_low,
-                    self.failovers.success_ci95_high,
-                )),
+                self.failovers
+                    .success_ci95_low
+                    .zip(self.failovers.success_ci95_high),
             ),
-            Metric::FailoversAttempted => plain(Some(self.failovers.attempted as f64)),
+            Metric::Failovers => plain(Some(self.failovers.total as f64)),
             Metric::FailoversSucceeded => plain(Some(self.failovers.succeeded as f64)),
+            Metric::FailoversFailed => plain(Some(self.failovers.failed as f64)),
+            Metric::Attempts => plain(Some(self.attempts.total as f64)),
             Metric::FailoverTimeMean => plain(self.failover_time_s.mean),
             Metric::FailoverTimeP50 => plain(self.failover_time_s.p50),
             Metric::FailoverTimeP90 => plain(self.failover_time_s.p90),
@@ -224,6 +436,51 @@ impl ServiceSummary {
             Metric::SafetyViolations => plain(Some(self.safety_violations as f64)),
         }
     }
+
+    /// The value of a check metric read from one fault kind's outages and failovers
+    /// (`SERVICE.KIND.METRIC`); None when the kind caused nothing in the run (no data)
+    /// or the metric is not broken down by kind (see [`Metric::per_fault_kind`]).
+    pub fn fault_kind_metric(&self, kind: &str, metric: Metric) -> Option<f64> {
+        let tally = self.by_fault_kind.get(kind)?;
+        match metric {
+            Metric::DowntimePerYear => Some(tally.downtime_s_per_year),
+            // The service's rate, shared out by the kind's part of the episodes.
+            Metric::OutagesPerYear => {
+                let ended = &self.outages.ended_by;
+                let episodes = ended.failover + ended.recovery + ended.horizon;
+                Some(if episodes == 0 {
+                    0.0
+                } else {
+                    self.outages.per_year * tally.outages as f64 / episodes as f64
+                })
+            }
+            Metric::OutageMean => tally.outage_duration_s.mean,
+            Metric::OutageP50 => tally.outage_duration_s.p50,
+            Metric::OutageP90 => tally.outage_duration_s.p90,
+            Metric::OutageP99 => tally.outage_duration_s.p99,
+            Metric::OutageMax => tally.outage_duration_s.max,
+            Metric::Failovers => Some(tally.failovers as f64),
+            Metric::FailoverTimeMean => tally.failover_time_s.mean,
+            Metric::FailoverTimeP50 => tally.failover_time_s.p50,
+            Metric::FailoverTimeP90 => tally.failover_time_s.p90,
+            Metric::FailoverTimeP99 => tally.failover_time_s.p99,
+            Metric::FailoverTimeMax => tally.failover_time_s.max,
+            _ => None,
+        }
+    }
+}
+
+/// Time on test over failures: the time observed before each replication's first
+/// outage (or the horizon, when it had none) over the replications that had one. The
+/// maximum-likelihood mean for exponential times to first outage, censored at the
+/// horizon; None when no replication had an outage.
+fn mean_time_to_first_outage(rows: &[ReplicationRow], horizon_s: f64) -> Option<f64> {
+    let outages = rows.iter().filter(|r| r.first_outage_s.is_some()).count();
+    let observed: f64 = rows
+        .iter()
+        .map(|r| r.first_outage_s.unwrap_or(horizon_s))
+        .sum();
+    (outages > 0).then(|| observed / outages as f64)
 }
 
 impl Summary {
@@ -243,8 +500,12 @@ impl Summary {
             services: study
                 .services
                 .iter()
-                .map(|s| ServiceSummary::new(s, horizon_s))
+                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions))
                 .collect(),
+            system: study
+                .system
+                .as_ref()
+                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions)),
         }
     }
 }

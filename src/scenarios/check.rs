@@ -13,17 +13,29 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Collects every problem of a scenario, in the order the checks find them.
+/// Collects every problem of a scenario, in the order the checks find them, and the
+/// warnings: what is valid but cannot do what it seems meant to (a demand no strategy
+/// could ever serve in full).
 #[derive(Debug, Default)]
 pub(crate) struct Checker {
     /// The problems found so far.
     pub problems: Vec<Problem>,
+    /// The warnings found so far.
+    pub warnings: Vec<Problem>,
     /// Unknown node ids, by the index of their problem: their hints are looked up all at
     /// once by [`finish`](Self::finish), in one pass over the known ids.
     unknown_nodes: Vec<(usize, String)>,
 }
 
 impl Checker {
+    /// Warns about the value at `path`: valid, but probably not what was meant.
+    pub(crate) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
     /// Reports a problem at `path`.
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {

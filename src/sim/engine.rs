@@ -3,16 +3,19 @@
 
 use super::event::Event;
 use super::faults::FaultRegistry;
+use super::ledger::Ledger;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
+use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario};
+use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
-use crate::stats::FailoverTally;
+use crate::stats::{FailoverTally, OutageTally};
 use crate::strategies::{
-    Command, Context, FailoverRecord, FaultTag, ServiceState, ServiceStrategy, Stimulus,
+    Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, ServiceStrategy, Stimulus,
     StrategyTimer, View,
 };
 use rand::seq::SliceRandom;
@@ -36,10 +39,18 @@ pub struct ServiceOutcome {
     pub degraded_ns: u128,
     /// DOWN time summed over vantage points (ns).
     pub down_ns: u128,
+    /// ∫ served fraction over DEGRADED time, summed over vantage points (ns; UP time
+    /// counts whole and DOWN time nothing, so served availability needs only this).
+    pub degraded_served_ns: f64,
     /// Number of vantage points.
     pub vantages: u32,
     /// Transitions out of UP, summed over vantage points.
     pub outages: u64,
+    /// What the summary needs of the outage episodes, folded as they end.
+    pub outage_tally: OutageTally,
+    /// Every outage episode, in the order they ended; empty when the replication was
+    /// run [`without_records`](Replication::without_records).
+    pub episodes: Vec<OutageEpisode>,
     /// Time during which two replicas acted as primary (ns).
     pub split_brain_ns: u64,
     /// Failovers of a primary that was alive.
@@ -64,6 +75,12 @@ impl ServiceOutcome {
         (self.up_ns + self.degraded_ns) as f64 / (self.vantages.max(1) as f64 * horizon as f64)
     }
 
+    /// Served availability: ∫ served fraction dt over horizon (DESIGN §3).
+    pub fn served_availability(&self, horizon: Nanos) -> f64 {
+        (self.up_ns as f64 + self.degraded_served_ns)
+            / (self.vantages.max(1) as f64 * horizon as f64)
+    }
+
     /// Outages per vantage point.
     pub fn outages_per_vantage(&self) -> f64 {
         self.outages as f64 / self.vantages.max(1) as f64
@@ -77,18 +94,35 @@ pub struct ReplicationOutcome {
     pub replication: u64,
     /// Per service, in scenario order.
     pub services: Vec<ServiceOutcome>,
+    /// The system's, when the scenario composes one (one vantage point).
+    pub system: Option<ServiceOutcome>,
     /// Events processed.
     pub events: u64,
     /// False when the run stopped before the horizon (event budget or interruption).
     pub complete: bool,
 }
 
+/// The system's expression and account (DESIGN §10).
+struct SystemRuntime<'a> {
+    expr: &'a SystemExpr,
+    ledger: Ledger,
+    outcome: ServiceOutcome,
+    /// Whether each service is a term of the system.
+    member: Vec<bool>,
+    /// Each service's served fraction now (mean over its vantage points).
+    served: Vec<f64>,
+}
+
 struct ServiceRuntime {
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
     vantages: Vec<Observer>,
-    states: Vec<ServiceState>,
-    since: Vec<SimTime>,
+    /// What each vantage point has seen so far.
+    ledgers: Vec<Ledger>,
+    /// The last fault that stimulated the service: the cause of an episode it starts.
+    last_cause: FaultTag,
+    /// Successful failovers so far.
+    failovers_succeeded: u64,
     /// Stimulated at the current instant and not yet accounted.
     unaccounted: bool,
     split_brain_since: Option<SimTime>,
@@ -110,6 +144,9 @@ pub struct Replication<'a> {
     byzantine_flags: Vec<bool>,
     gray_flags: Vec<bool>,
     services: Vec<ServiceRuntime>,
+    system: Option<SystemRuntime<'a>>,
+    /// The last fault that stimulated any service: the cause of a system episode.
+    last_cause: FaultTag,
     node_services: Vec<Vec<u32>>,
     dependencies_of: Vec<Vec<u32>>,
     /// Bumped at each crash or repair of the depended-on node; a `DependentFail` of an
@@ -128,6 +165,8 @@ pub struct Replication<'a> {
     events: u64,
     keep_records: bool,
     changes: Vec<(u32, ServiceState)>,
+    /// Episodes that ended at the current instant, by vantage point (scratch).
+    ended: Vec<(u32, OutageEpisode)>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
 }
@@ -171,11 +210,13 @@ impl<'a> Replication<'a> {
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
                     rng: stream(seed, replication, Purpose::Service(index)),
-                    states: vec![ServiceState::Up; vantages.len()],
-                    since: vec![SimTime::ZERO; vantages.len()],
+                    ledgers: vec![Ledger::default(); vantages.len()],
+                    last_cause: FaultTag::default(),
+                    failovers_succeeded: 0,
                     unaccounted: false,
                     outcome: ServiceOutcome {
                         vantages: vantages.len() as u32,
+                        outage_tally: OutageTally::new(registry.kinds().len()),
                         ..ServiceOutcome::default()
                     },
                     vantages,
@@ -187,6 +228,23 @@ impl<'a> Replication<'a> {
             list.sort_unstable();
             list.dedup();
         }
+        let system = scenario.system.as_ref().map(|system| {
+            let mut member = vec![false; scenario.services.len()];
+            for index in system.expr.services() {
+                member[index as usize] = true;
+            }
+            SystemRuntime {
+                expr: &system.expr,
+                ledger: Ledger::default(),
+                outcome: ServiceOutcome {
+                    vantages: 1,
+                    outage_tally: OutageTally::new(registry.kinds().len()),
+                    ..ServiceOutcome::default()
+                },
+                member,
+                served: vec![1.0; scenario.services.len()],
+            }
+        });
         let plan = &scenario.faults;
         let mut dependencies_of = vec![Vec::new(); n];
         for (index, dependency) in plan.dependencies.iter().enumerate() {
@@ -205,6 +263,8 @@ impl<'a> Replication<'a> {
             byzantine_flags: vec![false; n],
             gray_flags: vec![false; n],
             services,
+            system,
+            last_cause: FaultTag::default(),
             node_services,
             dependencies_of,
             dependency_generation: vec![0; plan.dependencies.len()],
@@ -230,6 +290,7 @@ impl<'a> Replication<'a> {
             events: 0,
             keep_records: true,
             changes: Vec::new(),
+            ended: Vec::new(),
             unaccounted: Vec::new(),
         }
     }
@@ -277,12 +338,28 @@ impl<'a> Replication<'a> {
         }
         self.account_instant();
         self.now = horizon;
+        // Failovers still open are recorded at the horizon (completed_at = horizon).
+        for service in 0..self.services.len() {
+            self.stimulate(service, Stimulus::Horizon);
+        }
+        self.account_instant();
+        for service in 0..self.services.len() {
+            for vantage in 0..self.services[service].vantages.len() {
+                let runtime = &mut self.services[service];
+                let episode = runtime.ledgers[vantage].finish(horizon, &mut runtime.outcome);
+                if let Some(episode) = episode {
+                    self.fold_episode(Some(service), vantage, episode);
+                }
+            }
+        }
+        if let Some(system) = &mut self.system {
+            if let Some(episode) = system.ledger.finish(horizon, &mut system.outcome) {
+                self.fold_episode(None, 0, episode);
+            }
+        }
         let mut services = Vec::with_capacity(self.services.len());
         for runtime in std::mem::take(&mut self.services) {
             let mut outcome = runtime.outcome;
-            for (state, since) in runtime.states.iter().zip(&runtime.since) {
-                add_time(&mut outcome, *state, horizon.since(*since));
-            }
             if let Some(since) = runtime.split_brain_since {
                 outcome.split_brain_ns += horizon.since(since);
             }
@@ -291,6 +368,7 @@ impl<'a> Replication<'a> {
         ReplicationOutcome {
             replication: self.replication,
             services,
+            system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
         }
@@ -646,6 +724,13 @@ impl<'a> Replication<'a> {
 
     fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
         let runtime = &mut self.services[service];
+        if let Stimulus::NodeDown { cause, .. }
+        | Stimulus::NetworkChanged { cause }
+        | Stimulus::BehaviourChanged { cause } = stimulus
+        {
+            runtime.last_cause = cause;
+            self.last_cause = cause;
+        }
         let view = View {
             network: &self.network,
             byzantine: &self.byzantine_flags,
@@ -676,7 +761,15 @@ impl<'a> Replication<'a> {
                         service: service as u32,
                         record: &record,
                     });
-                    let outcome = &mut self.services[service].outcome;
+                    let kind = self.registry.kind_index(record.fault);
+                    let runtime = &mut self.services[service];
+                    let outcome = &mut runtime.outcome;
+                    if record.ends_failover {
+                        let succeeded = record.outcome == Outcome::Success;
+                        runtime.failovers_succeeded += u64::from(succeeded);
+                        let time = succeeded.then(|| record.failover_time());
+                        outcome.outage_tally.add_failover(kind, time);
+                    }
                     outcome.tally.add(&record);
                     if self.keep_records {
                         outcome.records.push(record);
@@ -733,12 +826,41 @@ impl<'a> Replication<'a> {
     /// or taken for an outage.
     fn account_instant(&mut self) {
         let mut unaccounted = std::mem::take(&mut self.unaccounted);
+        let mut system_touched = false;
         for &service in &unaccounted {
             self.services[service as usize].unaccounted = false;
             self.account(service as usize);
+            system_touched |= self
+                .system
+                .as_ref()
+                .is_some_and(|system| system.member[service as usize]);
         }
         unaccounted.clear();
         self.unaccounted = unaccounted;
+        if system_touched {
+            self.account_system();
+        }
+    }
+
+    /// The system's state follows from its services' served fractions at this instant.
+    fn account_system(&mut self) {
+        let failovers: u64 = self.services.iter().map(|s| s.failovers_succeeded).sum();
+        let Some(system) = &mut self.system else {
+            return;
+        };
+        let served = system.expr.served(&system.served);
+        let state = ServiceState::of(served);
+        let ended = system.ledger.update(
+            self.now,
+            state,
+            served,
+            self.last_cause,
+            failovers,
+            &mut system.outcome,
+        );
+        if let Some(episode) = ended {
+            self.fold_episode(None, 0, episode);
+        }
     }
 
     fn account(&mut self, service: usize) {
@@ -750,22 +872,31 @@ impl<'a> Replication<'a> {
         let runtime = &mut self.services[service];
         let now = self.now;
         let mut changes = std::mem::take(&mut self.changes);
+        let mut ended = std::mem::take(&mut self.ended);
+        let mut served_sum = 0.0;
         for vantage in 0..runtime.vantages.len() {
-            let state = runtime.strategy.state(&view, runtime.vantages[vantage]);
-            let previous = runtime.states[vantage];
+            let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
+            let state = ServiceState::of(served);
+            served_sum += served;
+            let ledger = &mut runtime.ledgers[vantage];
+            let previous = ledger.state();
+            let episode = ledger.update(
+                now,
+                state,
+                served,
+                runtime.last_cause,
+                runtime.failovers_succeeded,
+                &mut runtime.outcome,
+            );
             if state != previous {
-                add_time(
-                    &mut runtime.outcome,
-                    previous,
-                    now.since(runtime.since[vantage]),
-                );
-                if previous == ServiceState::Up {
-                    runtime.outcome.outages += 1;
-                }
-                runtime.states[vantage] = state;
-                runtime.since[vantage] = now;
                 changes.push((vantage as u32, state));
             }
+            if let Some(episode) = episode {
+                ended.push((vantage as u32, episode));
+            }
+        }
+        if let Some(system) = &mut self.system {
+            system.served[service] = served_sum / runtime.vantages.len() as f64;
         }
         let split = runtime.strategy.split_brain(&view);
         match (split, runtime.split_brain_since) {
@@ -785,15 +916,35 @@ impl<'a> Replication<'a> {
         }
         changes.clear();
         self.changes = changes;
+        for &(vantage, episode) in &ended {
+            self.fold_episode(Some(service), vantage as usize, episode);
+        }
+        ended.clear();
+        self.ended = ended;
     }
-}
 
-fn add_time(outcome: &mut ServiceOutcome, state: ServiceState, span: Nanos) {
-    let span = span as u128;
-    match state {
-        ServiceState::Up => outcome.up_ns += span,
-        ServiceState::Degraded => outcome.degraded_ns += span,
-        ServiceState::Down => outcome.down_ns += span,
+    /// Folds an episode that ended into the outcome of `service` (the system's when
+    /// None) and traces it.
+    fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
+        episode.vantage = vantage as u32;
+        let kind = self.registry.kind_index(episode.cause);
+        let outcome = match service {
+            Some(service) => &mut self.services[service].outcome,
+            None => match &mut self.system {
+                Some(system) => &mut system.outcome,
+                None => return,
+            },
+        };
+        outcome.outage_tally.add(&episode, kind);
+        if self.keep_records {
+            outcome.episodes.push(episode);
+        }
+        if let Some(service) = service {
+            self.trace(TraceEvent::Outage {
+                service: service as u32,
+                episode: &episode,
+            });
+        }
     }
 }
 

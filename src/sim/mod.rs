@@ -4,5 +4,6 @@
 pub mod engine;
 pub mod event;
 pub mod faults;
+mod ledger;
 pub mod queue;
 pub mod trace;

@@ -1,6 +1,7 @@
 //! The trace hook: what the engine reports as it runs. With no sink attached the
 //! engine only tests an `Option`, so tracing costs nothing when it is off.
 
+use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
 use crate::core::time::SimTime;
 use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
@@ -38,6 +39,13 @@ pub enum TraceEvent<'a> {
         vantage: u32,
         /// The new state.
         state: ServiceState,
+    },
+    /// An outage episode ended (at a return to UP, or at the horizon).
+    Outage {
+        /// Service index.
+        service: u32,
+        /// The episode.
+        episode: &'a OutageEpisode,
     },
     /// A failover attempt ended.
     Failover {

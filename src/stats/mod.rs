@@ -8,6 +8,7 @@
 mod histogram;
 mod interval;
 mod nines;
+mod outages;
 mod proportion;
 mod student_t;
 mod tally;
@@ -15,6 +16,7 @@ mod tally;
 pub use histogram::{nearest_rank, DurationHistogram};
 pub use interval::{mean_ci, paired_difference_ci, MeanCi};
 pub use nines::nines;
+pub use outages::{FaultCost, KindTally, OutageTally};
 pub use proportion::{wilson_ci95, Proportion};
 pub use student_t::t_quantile_975;
 pub use tally::FailoverTally;

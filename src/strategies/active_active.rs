@@ -10,9 +10,9 @@
 //! the failover each client population lives through.
 
 use super::params::active_active::Params;
-use super::pool::{PoolTimer, ReplicaPool};
+use super::pool::{LastReplica, PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{Context, ServiceState, Stimulus, Strategy, StrategyTimer, View};
+use super::{Context, Stimulus, Strategy, StrategyTimer, View};
 use crate::net::network::Observer;
 use crate::net::topology::Topology;
 use rand_chacha::ChaCha8Rng;
@@ -38,6 +38,7 @@ impl ActiveActive {
             spec,
             params,
             topology,
+            LastReplica::Waits,
             phase_rng,
         );
         let share = spec.demand / vantages.len() as f64;
@@ -64,21 +65,22 @@ impl Strategy for ActiveActive {
         let address = StrategyTimer::ActiveActive;
         match stimulus {
             Stimulus::Start => self.pool.start(ctx, address),
-            Stimulus::Timer(timer) => {
-                if let Some(record) = self.pool.on_timer(timer, ctx, address) {
-                    ctx.record(record);
-                }
+            Stimulus::Horizon => {
+                self.pool.on_horizon(ctx);
+                return;
             }
+            Stimulus::Timer(timer) => self.pool.on_timer(timer, ctx, address),
             other => self.pool.note(&other, ctx.now),
         }
         self.pool.refresh(ctx, address);
         self.pool.rebalance(ctx, address);
+        self.pool.settle(ctx);
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         match self.vantages.iter().position(|&v| v == vantage) {
-            Some(index) => self.pool.state(view, index),
-            None => ServiceState::Down,
+            Some(index) => self.pool.served(view, index),
+            None => 0.0,
         }
     }
 }
@@ -86,8 +88,7 @@ impl Strategy for ActiveActive {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::{FailoverRecord, Outcome};
-    use super::*;
+    use super::super::{FailoverRecord, Outcome, ServiceState};
     use crate::core::ids::NodeId;
     use crate::core::time::SimTime;
 
@@ -116,8 +117,38 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: None,
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record]);
         assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn requests_routed_to_a_crashed_replica_fail_until_it_is_ejected() {
+        // Six replicas of capacity 1, demand 1. A crash at 10 s is declared at 14 s
+        // (probes at 10, 11, 12 s, 2 s timeout), confirmed 10 s later and out of rotation
+        // 1 s after that: 15 s after the crash. Meanwhile a sixth of the requests go to
+        // it and fail.
+        let service = r#"{
+            "name": "web", "strategy": "ACTIVE_ACTIVE",
+            "detection": {"interval": "1s", "timeout": "2s", "unhealthy_threshold": 3,
+                          "healthy_threshold": 2, "phase": "0s"},
+            "failover": {"mode": "SEMI_AUTOMATIC", "confirmation": {"const": "10s"}},
+            "active_active": {"lb_update": {"const": "1s"}}
+        }"#;
+        let mut harness = Harness::new(&[0, 1, 2, 0, 1, 2], MS, MS, service);
+        assert_eq!(harness.served(None), 1.0);
+        harness.crash(NodeId::new(3), SimTime(10_000 * MS));
+        assert_eq!(harness.served(None), 5.0 / 6.0);
+        harness.run_until(SimTime(25_000 * MS - 1));
+        assert_eq!(harness.served(None), 5.0 / 6.0);
+        harness.run_until(SimTime(25_000 * MS));
+        assert_eq!(harness.served(None), 1.0);
+        let record = &harness.records[0];
+        assert_eq!(record.failover_time(), 15_000 * MS);
+        assert_eq!(
+            (record.outcome, record.ends_failover),
+            (Outcome::Success, true)
+        );
     }
 }

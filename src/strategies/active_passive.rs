@@ -1,16 +1,28 @@
 //! ACTIVE_PASSIVE: one primary serves; a monitor detects its failure and promotes the
-//! first eligible standby, then clients are re-routed (DESIGN §4).
+//! first eligible standby, then clients are re-routed (DESIGN §4). The primary carries
+//! the whole demand alone: its served fraction is min(1, its capacity / demand).
 //!
 //! A monitor cut off from a live primary fails over anyway: with fencing the old
 //! primary is stopped (an unnecessary failover), without it both act as primary and
 //! split-brain time runs until the old primary can reach the monitor again.
+//!
+//! **Failovers** (DESIGN §6). The loss of the primary, once declared, starts one
+//! failover. It succeeds when clients are re-routed to the promoted standby while the
+//! monitor still cannot reach the old primary. It is `Superseded` when the old primary
+//! is declared up before a standby took over, or when the re-route completes after the
+//! monitor reaches it again. With no standby to promote it records `NoHealthyTarget`
+//! and waits, spending no retry, for a standby (the switch it then makes ends the
+//! failover as `NoHealthyTarget`: it waited for a repair) or for the primary
+//! (`Superseded`). A failed promotion, an unreachable target or a timeout is retried
+//! after the backoff; once retries run out, or when a human declines, the failover has
+//! failed and the primary stays down until it comes back.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
 use super::params::active_passive::Params;
 use super::spec::ServiceSpec;
 use super::{
-    Command, Context, FaultTag, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View,
+    capacity_fraction, Command, Context, FaultTag, Outcome, Stimulus, Strategy, StrategyTimer, View,
 };
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
@@ -58,6 +70,9 @@ struct Attempt {
 /// The ACTIVE_PASSIVE strategy for one service.
 pub(crate) struct ActivePassive {
     replicas: Vec<NodeId>,
+    /// Capacity of each replica: the primary alone serves the demand.
+    capacity: Vec<f64>,
+    demand: f64,
     monitor: Observer,
     health: HealthMonitor,
     params: Params,
@@ -67,8 +82,9 @@ pub(crate) struct ActivePassive {
     routed: usize,
     stale_primary: Option<usize>,
     fenced: Vec<bool>,
+    /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
-    /// A failover that ran out of retries waits here for any replica to return.
+    /// A failover that found no standby waits here for one, or the primary, to return.
     waiting: Option<Attempt>,
     /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
     generation: Generation,
@@ -81,11 +97,17 @@ impl ActivePassive {
     pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
-        _topology: &Topology,
+        topology: &Topology,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
         ActivePassive {
+            capacity: spec
+                .replicas
+                .iter()
+                .map(|node| topology.nodes[node.index()].capacity)
+                .collect(),
+            demand: spec.demand,
             replicas: spec.replicas.clone(),
             monitor: params.monitor,
             health,
@@ -139,13 +161,15 @@ impl ActivePassive {
             return;
         }
         if target == self.primary {
-            // The primary is back before a failover finished: it simply serves again.
-            if self.waiting.take().is_some() || self.attempt.is_some() {
+            // The primary is back before a standby took over: it simply serves again,
+            // and the failover is superseded.
+            if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
                 self.generation.bump();
-                self.attempt = None;
+                let (from, to) = self.ends(&open);
+                ctx.record(open.attempt.superseded(ctx.now, from, to));
             }
-        } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.attempt.number += 1;
+        } else if let Some(waiting) = self.waiting.take() {
+            // A standby is back: the failover that found none tries again.
             self.attempt = Some(waiting);
             self.generation.bump();
             self.on_decide(ctx);
@@ -189,12 +213,17 @@ impl ActivePassive {
         };
         attempt.attempt.decided_at = ctx.now;
         if attempt.declined {
-            self.finish(&attempt, Outcome::Declined, ctx);
+            self.fail(attempt, Outcome::Declined, ctx);
             return;
         }
         let Some(target) = (0..self.replicas.len()).find(|&i| self.eligible(i, &ctx.view)) else {
-            self.finish(&attempt, Outcome::NoHealthyTarget, ctx);
-            self.retry(attempt, ctx);
+            // No standby to promote: wait for one, or for the primary, to come back.
+            let from = Some(self.replicas[attempt.from]);
+            let record = attempt
+                .attempt
+                .no_target(Outcome::NoHealthyTarget, ctx.now, from);
+            ctx.record(record);
+            self.waiting = Some(attempt);
             return;
         };
         attempt.target = Some(target);
@@ -235,8 +264,7 @@ impl ActivePassive {
         if let Some(outcome) = outcome {
             self.generation.bump();
             self.attempt = None;
-            self.finish(&attempt, outcome, ctx);
-            self.retry(attempt, ctx);
+            self.fail(attempt, outcome, ctx);
             return;
         }
         let old = self.primary;
@@ -261,33 +289,46 @@ impl ActivePassive {
             return;
         };
         self.routed = self.primary;
-        self.finish(&attempt, Outcome::Success, ctx);
-    }
-
-    fn finish(&self, attempt: &Attempt, outcome: Outcome, ctx: &mut Context) {
+        // What failed is the primary as the monitor saw it: back if the monitor reaches
+        // it again (a repair, a heal, or probes no longer lost).
+        let failed_back = ctx
+            .view
+            .reachable(self.monitor, self.replicas[attempt.from]);
+        let (from, to) = self.ends(&attempt);
         // Writes are lost only once the standby, behind by the lag, has taken over.
-        let lost = if outcome == Outcome::Success {
-            attempt.data_loss
-        } else {
-            0
-        };
-        let from = Some(self.replicas[attempt.from]);
-        let to = attempt.target.map(|t| self.replicas[t]);
-        let record = attempt.attempt.record(ctx.now, outcome, from, to, lost);
+        let record = attempt
+            .attempt
+            .complete(ctx.now, failed_back, from, to, attempt.data_loss);
         ctx.record(record);
     }
 
-    fn retry(&mut self, mut attempt: Attempt, ctx: &mut Context) {
+    /// The failed primary and the chosen standby of `attempt`, as nodes.
+    fn ends(&self, attempt: &Attempt) -> (Option<NodeId>, Option<NodeId>) {
+        let from = Some(self.replicas[attempt.from]);
+        (from, attempt.target.map(|t| self.replicas[t]))
+    }
+
+    /// The attempt failed with `outcome`: records it, then retries after the backoff
+    /// or, with no retry left (or declined), leaves the primary down until it returns.
+    fn fail(&mut self, mut attempt: Attempt, outcome: Outcome, ctx: &mut Context) {
+        let (from, to) = self.ends(&attempt);
+        let (record, retry) = attempt
+            .attempt
+            .fail(outcome, &self.failover, ctx.now, from, to);
+        ctx.record(record);
         attempt.target = None;
-        if attempt.declined {
-            return;
-        }
-        if let Some(wait) = attempt.attempt.retry(&self.failover) {
+        if let Some(wait) = retry {
             self.attempt = Some(attempt);
             self.generation.bump();
             self.schedule(ctx.now.after(wait), ActivePassiveTimer::Decide, ctx);
-        } else {
-            self.waiting = Some(attempt);
+        }
+    }
+
+    /// Records the failover still open at the horizon.
+    fn on_horizon(&mut self, ctx: &mut Context) {
+        if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
+            let (from, to) = self.ends(&open);
+            ctx.record(open.attempt.unfinished(ctx.now, from, to));
         }
     }
 
@@ -328,8 +369,7 @@ impl ActivePassive {
                 if self.generation.is_current(token) {
                     if let Some(attempt) = self.attempt.take() {
                         self.generation.bump();
-                        self.finish(&attempt, Outcome::TimedOut, ctx);
-                        self.retry(attempt, ctx);
+                        self.fail(attempt, Outcome::TimedOut, ctx);
                     }
                 }
             }
@@ -367,6 +407,10 @@ impl Strategy for ActivePassive {
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
             Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::Horizon => {
+                self.on_horizon(ctx);
+                return;
+            }
             Stimulus::Timer(timer) => {
                 self.on_timer(timer, ctx);
                 return;
@@ -379,16 +423,20 @@ impl Strategy for ActivePassive {
         }
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         let serving =
             |index: usize| !self.fenced[index] && view.serves(vantage, self.replicas[index]);
         let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
-        if (acting(self.routed) && serving(self.routed)) || self.stale_primary.is_some_and(serving)
-        {
-            ServiceState::Up
+        // Clients reach the replica they are routed to, or a stale primary that still
+        // serves them; it carries the whole demand alone.
+        let server = if acting(self.routed) && serving(self.routed) {
+            Some(self.routed)
         } else {
-            ServiceState::Down
-        }
+            self.stale_primary.filter(|&stale| serving(stale))
+        };
+        server.map_or(0.0, |index| {
+            capacity_fraction(self.capacity[index], self.demand)
+        })
     }
 
     fn split_brain(&self, view: &View) -> bool {
@@ -400,7 +448,7 @@ impl Strategy for ActivePassive {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::FailoverRecord;
+    use super::super::{FailoverRecord, ServiceState};
     use super::*;
 
     /// Probes every 1 s from phase 0, 200 ms timeout, 3 failures to declare; a 4 s
@@ -433,6 +481,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: Some(NodeId::new(1)),
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record.clone()]);
         assert_eq!(
@@ -451,5 +500,97 @@ mod tests {
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(20_200 * MS));
         assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_primary_alone_carries_the_demand() {
+        // Demand 2 on capacity-1 replicas: half served before, during (nothing) and after
+        // a failover.
+        let service = CONSTANT_DELAYS.replace(r#""name": "db","#, r#""name": "db", "demand": 2,"#);
+        let mut harness = Harness::new(&[0, 1], MS, MS, &service);
+        assert_eq!(harness.served(None), 0.5);
+        assert_eq!(harness.state(None), ServiceState::Degraded);
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        assert_eq!(harness.served(None), 0.0);
+        harness.run_until(SimTime(20_200 * MS));
+        assert_eq!(harness.served(None), 0.5);
+    }
+
+    /// The record of a failover of `n0` (crashed at 10.3 s, detected at 13.2 s, decided
+    /// at 17.2 s) that ends at `completed_ms` with `outcome`.
+    fn failover_of_n0(completed_ms: u64, outcome: Outcome, to: Option<usize>) -> FailoverRecord {
+        FailoverRecord {
+            fault: FAULT,
+            fault_at: SimTime(10_300 * MS),
+            detected_at: SimTime(13_200 * MS),
+            decided_at: SimTime(if completed_ms < 17_200 {
+                13_200 * MS
+            } else {
+                17_200 * MS
+            }),
+            completed_at: SimTime(completed_ms * MS),
+            outcome,
+            data_loss: 0,
+            from: Some(NodeId::new(0)),
+            to: to.map(NodeId::new),
+            attempt: 0,
+            ends_failover: true,
+        }
+    }
+
+    #[test]
+    fn the_primary_back_before_the_decision_supersedes_the_failover() {
+        // Repaired at 14 s: its probes at 14 and 15 s succeed, and at 15 s (healthy
+        // threshold 2) the monitor declares it up, before the 4 s confirmation is in.
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        harness.repair(NodeId::new(0), SimTime(14_000 * MS));
+        assert_eq!(harness.state(None), ServiceState::Up);
+        harness.run_until(SimTime(60_000 * MS));
+        let superseded = failover_of_n0(15_000, Outcome::Superseded, None);
+        assert_eq!(harness.records, vec![superseded]);
+        assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_primary_back_during_the_promotion_supersedes_the_failover() {
+        // The standby is promoted from 17.2 s to 19.2 s and clients re-routed at 20.2 s.
+        // Repaired at 18 s, the old primary is declared up at 19 s (probes at 18 and
+        // 19 s), before the promotion completes: the failover stops there. Repaired at
+        // 18.5 s, it is declared up only at 20 s, after the standby took the primary
+        // role, so the switch goes on; at the re-route the old primary answers the
+        // monitor again: it came back first all the same, and no writes count as lost.
+        let service = CONSTANT_DELAYS.replace(
+            r#""replication": {"mode": "sync"}"#,
+            r#""replication": {"mode": "async", "lag": {"const": "1s"}}"#,
+        );
+        for (repaired, superseded) in [(18_000, 19_000), (18_500, 20_200)] {
+            let mut harness = Harness::new(&[0, 1], MS, MS, &service);
+            harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+            harness.repair(NodeId::new(0), SimTime(repaired * MS));
+            harness.run_until(SimTime(60_000 * MS));
+            let record = failover_of_n0(superseded, Outcome::Superseded, Some(1));
+            assert_eq!(harness.records, vec![record], "repaired at {repaired} ms");
+            assert_eq!(harness.state(None), ServiceState::Up);
+        }
+    }
+
+    #[test]
+    fn a_failover_with_no_standby_waits_and_ends_at_the_horizon() {
+        // Both replicas crash: no standby to promote at 17.2 s (NoHealthyTarget, no
+        // retry spent); still waiting at the horizon, where the failover ends with it.
+        let mut harness = Harness::new(&[0, 1], MS, MS, CONSTANT_DELAYS);
+        harness.crash(NodeId::new(1), SimTime(5_000 * MS));
+        harness.crash(NodeId::new(0), SimTime(10_300 * MS));
+        harness.finish(SimTime(600_000 * MS));
+        let waits = FailoverRecord {
+            ends_failover: false,
+            ..failover_of_n0(17_200, Outcome::NoHealthyTarget, None)
+        };
+        let ends = FailoverRecord {
+            attempt: 1,
+            ..failover_of_n0(600_000, Outcome::NoHealthyTarget, None)
+        };
+        assert_eq!(harness.records, vec![waits, ends]);
     }
 }

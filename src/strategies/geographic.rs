@@ -4,8 +4,11 @@
 //!
 //! **Inside a region** the replicas are active-active behind per-vantage load
 //! balancers: one [`ReplicaPool`] per region, the mechanism of ACTIVE_ACTIVE. An
-//! ejection is recorded only while the region carries traffic and still answers: the
-//! loss of a region's last replica is a region failover, recorded once below.
+//! ejection is a failover of its own (an instance failover) when the region carries its
+//! vantage's traffic; the loss of a region's last replica is a region failover, recorded
+//! once below, so the ejection that leaves nothing serving ends without a record
+//! ([`LastReplica::Covered`]). The two kinds stay apart in the records: an ejection
+//! names no `to`, a region failover names the new region's first replica.
 //!
 //! **Traffic manager.** `traffic_manager_probers` probers stand where the clients stand
 //! (prober `i` at vantage point `i mod V`) and probe every region with the service's
@@ -22,29 +25,33 @@
 //!
 //! **Failover.** When the region DNS points at is declared down: the failover mode's
 //! delay, then DNS points at the first region in priority order, other than the failed
-//! one, that the traffic manager believes up (none: `NoHealthyTarget`, retried with
-//! backoff, then waiting for a region to come back). The DNS update itself is immediate,
-//! so the failover timeout never applies; propagation is the clients' business.
-//! Data loss is the cross-region replication lag at the fault (`replication`).
+//! one, that the traffic manager believes up (none: `NoHealthyTarget`, and the failover
+//! waits, spending no retry, for a region to come back). The DNS update itself is
+//! immediate, so the failover timeout never applies; propagation is the clients'
+//! business. Data loss is the cross-region replication lag at the fault (`replication`).
 //!
 //! **Clients.** Each vantage point stands for `clients` clients. Client `c` re-resolves
 //! the name every `dns_ttl` at its own uniform phase, so after a DNS change its residual
 //! TTL is uniform in `[0, ttl)` and it follows at its next re-resolution. A vantage is
-//! UP when every region its clients point at is UP for it, DOWN when every such region
-//! is DOWN for it, DEGRADED otherwise: while some clients have switched
-//! and some still point at the dead region, and while the region they use runs short of
-//! capacity. Demand is split evenly over vantages and clients, so a backup region's load
-//! grows as clients arrive.
+//! served by the regions its clients point at, each client by its own: its served
+//! fraction is the mean over its clients of their region's served fraction for it. So it
+//! is DEGRADED while some clients have switched and some still point at the dead region,
+//! and while the region they use runs short of capacity. Demand is split evenly over
+//! vantages and clients, so a backup region's load grows as clients arrive.
 //!
 //! **Records.** One per region failover attempt. `completed_at` is when the switch is
 //! fully propagated: the last simulated client's re-resolution. A single client thus
 //! lives through detection + decision + a residual TTL of ttl/2 on average; the spread
 //! across clients shows in the vantage accounting (DOWN until the first client follows,
-//! DEGRADED until the last). The outcome is `Success` when the new region carries the
-//! whole demand once every client has followed, otherwise `CapacityExceeded` — the same
-//! rule as an ACTIVE_ACTIVE ejection, so that `compare` counts an under-provisioned
-//! backup alike in both; the service is DEGRADED, not DOWN, meanwhile. `from` and `to`
-//! name the first replica of each region.
+//! DEGRADED until the last). The outcome (DESIGN §6) is `Success` when the new region
+//! serves clients while the failed one still does not answer them all, however short of
+//! capacity (the shortfall shows in the served fraction, as with an ACTIVE_ACTIVE
+//! ejection); `Superseded` when the failed region answers every vantage again, or is
+//! declared up before DNS moved; `TargetUnreachable` when the new region serves no
+//! client, or is declared down before the switch has propagated (retried after the
+//! backoff: the new region's failure is this failover's, not a new one);
+//! `NoHealthyTarget` when it waited for a region to come back; `Declined` when a human said no. `from` and `to` name the first replica
+//! of each region.
 //!
 //! **Failback** is automatic, as with DNS failover routing: DNS always names the
 //! highest-priority region the traffic manager believes up, so once a preferred region
@@ -55,9 +62,9 @@ use super::active_active::vantage_observers;
 use super::detection::{HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
 use super::params::geographic::Params;
-use super::pool::{PoolTimer, ReplicaPool};
+use super::pool::{LastReplica, PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
-use super::{Address, Context, Outcome, ServiceState, Stimulus, Strategy, StrategyTimer, View};
+use super::{Address, Context, Outcome, Stimulus, Strategy, StrategyTimer, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -188,7 +195,9 @@ impl Geographic {
                     .copied()
                     .filter(|&r| topology.nodes[r.index()].region == region)
                     .collect();
-                ReplicaPool::new(members, &vantages, spec, &params.pool, topology, phase_rng)
+                let pool = &params.pool;
+                let covered = LastReplica::Covered;
+                ReplicaPool::new(members, &vantages, spec, pool, topology, covered, phase_rng)
             })
             .collect();
         let probers_per_region = params.traffic_manager_probers.max(1) as usize;
@@ -243,12 +252,6 @@ impl Geographic {
         }
     }
 
-    /// Whether an ejection inside region `g` is an instance failover worth a record.
-    fn keeps_ejection(&self, g: usize, view: &View) -> bool {
-        let pool = &self.pools[g];
-        pool.carries_traffic() && (0..self.vantages.len()).any(|b| pool.answers(view, b))
-    }
-
     /// Tells each region's monitor what its probers' probes find now.
     fn refresh_probers(&mut self, ctx: &mut Context) {
         for (g, monitor) in self.monitors.iter_mut().enumerate() {
@@ -278,18 +281,37 @@ impl Geographic {
 
     fn on_region_declared(&mut self, g: usize, up: bool, ctx: &mut Context) {
         if !up {
-            if g == self.dns && self.attempt.is_none() && self.waiting.is_none() {
+            if g != self.dns {
+                return;
+            }
+            if let Some(index) = self.propagating.iter().position(|p| p.2 == g) {
+                // The region DNS is moving to failed before clients got there: that
+                // switch failed, and its failover goes on (no new one starts).
+                let (_, attempt, to) = self.propagating.remove(index);
+                self.target_unreachable(attempt, to, ctx);
+            } else if self.attempt.is_none() && self.waiting.is_none() {
                 self.begin(g, ctx);
             }
             return;
         }
-        if g == self.dns {
-            // The region is back before DNS moved: its clients are served again.
-            if self.attempt.take().is_some() || self.waiting.take().is_some() {
+        let open_from = self
+            .attempt
+            .as_ref()
+            .or(self.waiting.as_ref())
+            .map(|open| open.from);
+        if open_from == Some(g) {
+            // The failed region is back before a switch completed: the failover is
+            // superseded, and DNS points back at it if a failed switch moved it away.
+            if let Some(open) = self.attempt.take().or_else(|| self.waiting.take()) {
                 self.generation.bump();
+                let from = self.first_replica(open.from);
+                ctx.record(open.attempt.superseded(ctx.now, from, None));
             }
-        } else if let Some(mut waiting) = self.waiting.take() {
-            waiting.attempt.number += 1;
+            if g < self.dns {
+                self.switch_dns(g, ctx);
+            }
+        } else if let Some(waiting) = self.waiting.take() {
+            // A region is back: the failover that found none tries again.
             self.attempt = Some(waiting);
             self.generation.bump();
             self.on_decide(ctx);
@@ -327,14 +349,27 @@ impl Geographic {
             return;
         };
         attempt.attempt.decided_at = ctx.now;
+        let from = attempt.from;
         if attempt.declined {
-            self.finish(&attempt, None, Outcome::Declined, ctx);
+            let (record, _) = attempt.attempt.fail(
+                Outcome::Declined,
+                &self.failover,
+                ctx.now,
+                self.first_replica(from),
+                None,
+            );
+            ctx.record(record);
             return;
         }
-        let from = attempt.from;
         let Some(to) = (0..self.pools.len()).find(|&g| g != from && self.region_up[g]) else {
-            self.finish(&attempt, None, Outcome::NoHealthyTarget, ctx);
-            self.retry(attempt, ctx);
+            // No region to move to: wait for one, or the failed one, to come back.
+            let record = attempt.attempt.no_target(
+                Outcome::NoHealthyTarget,
+                ctx.now,
+                self.first_replica(from),
+            );
+            ctx.record(record);
+            self.waiting = Some(attempt);
             return;
         };
         let completed = self.switch_dns(to, ctx);
@@ -343,17 +378,6 @@ impl Geographic {
         self.propagating.push((sequence, attempt, to));
         let propagated = StrategyTimer::Geographic(GeographicTimer::Propagated { sequence });
         ctx.schedule(completed, propagated);
-    }
-
-    fn retry(&mut self, mut attempt: RegionFailover, ctx: &mut Context) {
-        if let Some(wait) = attempt.attempt.retry(&self.failover) {
-            self.attempt = Some(attempt);
-            let token = self.generation.bump();
-            let decided = StrategyTimer::Geographic(GeographicTimer::DnsDecided(token));
-            ctx.schedule(ctx.now.after(wait), decided);
-        } else {
-            self.waiting = Some(attempt);
-        }
     }
 
     /// Points DNS at region `to`; returns when the last client will have followed.
@@ -377,45 +401,84 @@ impl Geographic {
         last
     }
 
+    /// Whether region `g` answers every vantage point that is up, as clients find it.
+    fn region_answers(&self, g: usize, view: &View) -> bool {
+        (0..self.vantages.len()).all(|b| {
+            self.vantages[b].is_some_and(|n| !view.network.is_up(n))
+                || self.pools[g].answers(view, b)
+        })
+    }
+
+    /// The switch is propagated: it succeeded if the new region serves some clients
+    /// while the failed region still does not answer them all; `Superseded` if it does
+    /// again; `TargetUnreachable` (retried) if the new region serves no client.
     fn on_propagated(&mut self, sequence: u32, ctx: &mut Context) {
         let Some(index) = self.propagating.iter().position(|p| p.0 == sequence) else {
             return;
         };
         let (_, attempt, to) = self.propagating.remove(index);
-        let outcome = if self.pools[to].carries_all(&ctx.view) {
-            Outcome::Success
-        } else {
-            Outcome::CapacityExceeded
-        };
-        self.finish(&attempt, Some(to), outcome, ctx);
+        let (from, target) = (self.first_replica(attempt.from), self.first_replica(to));
+        let failed_back = self.region_answers(attempt.from, &ctx.view);
+        let reached = (0..self.vantages.len()).any(|b| self.pools[to].serves_any(&ctx.view, b));
+        if failed_back || reached {
+            // Data is lost once clients have moved to the region behind by the lag.
+            let record =
+                attempt
+                    .attempt
+                    .complete(ctx.now, failed_back, from, target, attempt.data_loss);
+            ctx.record(record);
+            return;
+        }
+        self.target_unreachable(attempt, to, ctx);
     }
 
-    fn finish(
-        &self,
-        attempt: &RegionFailover,
-        to: Option<usize>,
-        outcome: Outcome,
-        ctx: &mut Context,
-    ) {
-        let first_replica = |g: usize| self.pools[g].replicas().first().copied();
-        // Data is lost once clients have moved to the region behind by the lag.
-        let lost = if to.is_some() { attempt.data_loss } else { 0 };
-        let from = first_replica(attempt.from);
-        let record =
-            attempt
-                .attempt
-                .record(ctx.now, outcome, from, to.and_then(first_replica), lost);
+    /// The switch of `attempt` to region `to` serves no client: `TargetUnreachable`,
+    /// retried after the backoff unless another failover is open (DNS has moved on).
+    fn target_unreachable(&mut self, mut attempt: RegionFailover, to: usize, ctx: &mut Context) {
+        let (from, target) = (self.first_replica(attempt.from), self.first_replica(to));
+        let outcome = Outcome::TargetUnreachable;
+        if self.attempt.is_some() || self.waiting.is_some() {
+            let record = attempt.attempt.fail_finally(outcome, ctx.now, from, target);
+            ctx.record(record);
+            return;
+        }
+        let (record, retry) = attempt
+            .attempt
+            .fail(outcome, &self.failover, ctx.now, from, target);
         ctx.record(record);
+        if let Some(wait) = retry {
+            self.attempt = Some(attempt);
+            let token = self.generation.bump();
+            let decided = StrategyTimer::Geographic(GeographicTimer::DnsDecided(token));
+            ctx.schedule(ctx.now.after(wait), decided);
+        }
+    }
+
+    /// Records every region failover still open at the horizon, and the ejections.
+    fn on_horizon(&mut self, ctx: &mut Context) {
+        if let Some(open) = self.attempt.take().or_else(|| self.waiting.take()) {
+            let from = self.first_replica(open.from);
+            ctx.record(open.attempt.unfinished(ctx.now, from, None));
+        }
+        for (_, open, to) in std::mem::take(&mut self.propagating) {
+            let (from, to) = (self.first_replica(open.from), self.first_replica(to));
+            ctx.record(open.attempt.unfinished(ctx.now, from, to));
+        }
+        for pool in &mut self.pools {
+            pool.on_horizon(ctx);
+        }
+    }
+
+    /// The first replica of region `g`, which names the region in records.
+    fn first_replica(&self, g: usize) -> Option<crate::core::ids::NodeId> {
+        self.pools[g].replicas().first().copied()
     }
 
     fn on_timer(&mut self, timer: GeographicTimer, ctx: &mut Context) {
         match timer {
             GeographicTimer::Pool { region, timer } => {
                 let g = region as usize;
-                let record = self.pools[g].on_timer(timer, ctx, pool_address(g));
-                if let Some(record) = record.filter(|_| self.keeps_ejection(g, &ctx.view)) {
-                    ctx.record(record);
-                }
+                self.pools[g].on_timer(timer, ctx, pool_address(g));
             }
             GeographicTimer::Monitor { region, timer } => {
                 let g = region as usize;
@@ -455,6 +518,10 @@ impl Strategy for Geographic {
                 }
             }
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
+            Stimulus::Horizon => {
+                self.on_horizon(ctx);
+                return;
+            }
             other => {
                 for pool in &mut self.pools {
                     pool.note(&other, ctx.now);
@@ -471,26 +538,21 @@ impl Strategy for Geographic {
         }
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         let Some(v) = self.vantages.iter().position(|&o| o == vantage) else {
-            return ServiceState::Down;
+            return 0.0;
         };
         let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
-        let (mut all_up, mut all_down) = (true, true);
+        // Each client is served by the region its cached record names. Counts are exact
+        // in f64, so every region serving fully gives exactly 1.0.
+        let mut served = 0.0;
         for (g, pool) in self.pools.iter().enumerate() {
-            if mine.contains(&g) {
-                let state = pool.state(view, v);
-                all_up &= state == ServiceState::Up;
-                all_down &= state == ServiceState::Down;
+            let count = mine.iter().filter(|&&p| p == g).count();
+            if count > 0 {
+                served += count as f64 * pool.served(view, v);
             }
         }
-        if all_up && !self.pools.is_empty() {
-            ServiceState::Up
-        } else if all_down {
-            ServiceState::Down
-        } else {
-            ServiceState::Degraded
-        }
+        served / self.clients as f64
     }
 }
 

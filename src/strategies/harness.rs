@@ -121,7 +121,19 @@ impl Harness {
 
     /// What a client at `vantage` sees now.
     pub(crate) fn state(&self, vantage: Observer) -> ServiceState {
-        self.strategy.state(&self.view(), vantage)
+        ServiceState::of(self.served(vantage))
+    }
+
+    /// The served fraction of the requests of clients at `vantage` now.
+    pub(crate) fn served(&self, vantage: Observer) -> f64 {
+        self.strategy.served(&self.view(), vantage)
+    }
+
+    /// Runs every timer due before `horizon` and ends the run there, as the engine
+    /// does: open failovers are recorded.
+    pub(crate) fn finish(&mut self, horizon: SimTime) {
+        self.run_until(horizon);
+        self.stimulate(Stimulus::Horizon);
     }
 
     fn view(&self) -> View<'_> {

@@ -22,7 +22,7 @@ pub(crate) use crate::core::record::{FailoverRecord, FaultTag, Outcome};
 pub(crate) use crate::core::state::ServiceState;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Network, Observer};
-use crate::net::topology::NodeId;
+use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Checker;
 use crate::scenarios::model::{Service, StrategyName};
 use active_active::ActiveActive;
@@ -69,6 +69,10 @@ pub(crate) enum Stimulus<T = StrategyTimer> {
     },
     /// One of the strategy's timers fired.
     Timer(T),
+    /// The horizon is reached (`now` is the horizon): failovers still open are recorded,
+    /// as `Unfinished` or with the failure of their last failed attempt. Nothing may be
+    /// scheduled any more.
+    Horizon,
 }
 
 impl Stimulus {
@@ -81,6 +85,7 @@ impl Stimulus {
             Stimulus::NetworkChanged { cause } => Stimulus::NetworkChanged { cause },
             Stimulus::BehaviourChanged { cause } => Stimulus::BehaviourChanged { cause },
             Stimulus::Timer(timer) => Stimulus::Timer(own(timer)),
+            Stimulus::Horizon => Stimulus::Horizon,
         }
     }
 }
@@ -132,6 +137,18 @@ impl View<'_> {
     }
 }
 
+/// The served fraction of one serving replica of `capacity` facing all of `demand`:
+/// min(1, capacity / demand), exactly 1.0 when it carries the whole demand.
+pub(crate) fn capacity_fraction(capacity: f64, demand: f64) -> f64 {
+    if capacity >= demand {
+        1.0
+    } else if capacity <= 0.0 {
+        0.0
+    } else {
+        capacity / demand
+    }
+}
+
 /// Everything a strategy may use while handling one stimulus.
 pub(crate) struct Context<'a> {
     /// The current instant.
@@ -169,8 +186,11 @@ pub(crate) trait Strategy: Send {
     /// Reacts to a stimulus by pushing commands into `ctx.out`.
     fn handle(&mut self, stimulus: Stimulus<Self::Timer>, ctx: &mut Context);
 
-    /// What a client at `vantage` sees now.
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState;
+    /// The served fraction s ∈ [0, 1] of the requests of clients at `vantage` now
+    /// (DESIGN §3): min(1, reachable serving capacity / demand) × (1 − share of requests
+    /// still routed to dead or unreachable replicas). Exactly 1.0 when every request is
+    /// served and exactly 0.0 when none is ([`ServiceState::of`] reads the state off it).
+    fn served(&self, view: &View, vantage: Observer) -> f64;
 
     /// Whether two replicas both act as primary now (counted as split-brain time).
     fn split_brain(&self, _view: &View) -> bool {
@@ -184,6 +204,45 @@ impl StrategyParams {
         match self {
             StrategyParams::ActivePassive(params) => params.monitor,
             _ => None,
+        }
+    }
+
+    /// The most demand this strategy can ever serve in full with `replicas`, and what
+    /// bounds it: one replica serves at a time in ACTIVE_PASSIVE (the primary) and N_WAY
+    /// (the leader), all of them together in ACTIVE_ACTIVE, one region's in GEOGRAPHIC.
+    pub(crate) fn servable_capacity(
+        &self,
+        replicas: &[NodeId],
+        topology: &Topology,
+    ) -> (f64, &'static str) {
+        let capacity = |node: &NodeId| topology.nodes[node.index()].capacity;
+        let largest = || replicas.iter().map(capacity).fold(0.0, f64::max);
+        match self {
+            StrategyParams::ActivePassive(_) => (
+                largest(),
+                "the primary serves alone: at most the largest replica's capacity",
+            ),
+            StrategyParams::NWay(_) => (
+                largest(),
+                "the leader serves alone: at most the largest replica's capacity",
+            ),
+            StrategyParams::ActiveActive(_) => {
+                (replicas.iter().map(capacity).sum(), "all replicas together")
+            }
+            StrategyParams::Geographic(params) => (
+                params
+                    .regions
+                    .iter()
+                    .map(|&region| {
+                        replicas
+                            .iter()
+                            .filter(|node| topology.nodes[node.index()].region == region)
+                            .map(capacity)
+                            .sum::<f64>()
+                    })
+                    .fold(0.0, f64::max),
+                "one region serves at a time: at most the largest region's capacity",
+            ),
         }
     }
 
@@ -286,10 +345,10 @@ macro_rules! strategies {
                 }
             }
 
-            /// What a client at `vantage` sees now.
-            pub(crate) fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+            /// The served fraction of the requests of clients at `vantage` now.
+            pub(crate) fn served(&self, view: &View, vantage: Observer) -> f64 {
                 match self {
-                    $(ServiceStrategy::$variant(strategy) => strategy.state(view, vantage),)*
+                    $(ServiceStrategy::$variant(strategy) => strategy.served(view, vantage),)*
                 }
             }
 

@@ -16,18 +16,28 @@
 //! lands on a replica that does not answer fails and is retried on the others, so they
 //! take the whole share at once. A replica's load factor is x = load / capacity.
 //!
-//! **What a vantage sees.** DOWN when the replicas it routes to and that serve it have
-//! no capacity; DEGRADED when it still routes to a replica that fails requests (between
+//! **What a vantage sees** is its served fraction (DESIGN §3): requests spread over the
+//! replicas in rotation by capacity; those routed to a replica that fails them (between
 //! a crash and its ejection, to a gray node for as long as it stays gray, to a replica
-//! across a partition until ejection) or when a replica it uses is overloaded (x > 1,
-//! i.e. capacity < demand); UP otherwise. With one vantage this is exactly "serving
-//! capacity ≥ demand ⇒ UP".
+//! across a partition until ejection) fail, and an overloaded replica (x > 1) serves
+//! 1/x of its requests. DOWN when nothing it routes to serves it, UP when every request
+//! is served; with one vantage UP is exactly "serving capacity ≥ demand and nothing
+//! dead in rotation".
 //!
-//! **Records.** One per ejection attempt, from that vantage's load balancer: `fault_at`
-//! is when the replica stopped answering it, `detected_at` the declaration,
-//! `decided_at` the end of the mode delay, `completed_at` the ejection. The outcome is
-//! `Success` if the replicas left can carry the vantage's share without overload,
-//! otherwise `CapacityExceeded`. No data is lost: every replica serves the same state.
+//! **Failovers.** An ejection is a failover (DESIGN §6), recorded by that vantage's
+//! load balancer if it carries demand: `fault_at` is when the replica stopped answering
+//! it, `detected_at` the declaration, `decided_at` the end of the mode delay,
+//! `completed_at` the ejection. It succeeds when the replica leaves rotation while it
+//! still does not answer and what is left in rotation serves the vantage, however
+//! short of capacity (the shortfall shows in the served fraction). It is `Superseded`
+//! when the replica is declared up first, or answers again when it leaves rotation. An
+//! ejection that leaves nothing serving waits as `NoHealthyTarget` ([`LastReplica`]):
+//! until the replica is declared up (`Superseded`), or until another replica serves;
+//! then `Superseded` if that one came back from the same fault event (the fault and the
+//! instant that silenced both), else `NoHealthyTarget`: the service waited for a repair.
+//! A declined ejection ends as `Declined`; one whose `lb_update` runs past the failover
+//! timeout is retried, then ends `TimedOut`. No data is lost: every replica serves the
+//! same state.
 //!
 //! **Overload cascade.** While a replica's x > 1 it fails after an exponential time with
 //! mean `mean_time_to_fail / (x − 1)` (redrawn whenever x changes, which the memoryless
@@ -38,9 +48,7 @@ use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{decide, Decision, Failover, FailoverAttempt};
 use super::params::active_active::{OverloadCascade, Params};
 use super::spec::ServiceSpec;
-use super::{
-    Address, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, Stimulus, View,
-};
+use super::{Address, Command, Context, FailoverRecord, FaultTag, Outcome, Stimulus, View};
 use crate::core::duration::Duration;
 use crate::core::generation::Generation;
 use crate::core::time::{nanos_to_secs, secs_to_nanos, SimTime};
@@ -109,11 +117,25 @@ pub enum PoolTimer {
 /// must not read as an overload through rounding.
 const SLACK: f64 = 1e-9;
 
-/// An ejection in progress at one load balancer.
+/// An ejection at one load balancer: a failover from the replica to the others.
 #[derive(Clone, Debug)]
 struct Ejection {
     attempt: FailoverAttempt,
     declined: bool,
+    /// Its records are written: the load balancer carried demand when it began.
+    recorded: bool,
+    /// Done, but nothing else in rotation served: it waits for a replica to serve.
+    waiting: bool,
+}
+
+/// What becomes of an ejection that leaves its load balancer nothing that serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LastReplica {
+    /// It waits, as `NoHealthyTarget`, for a replica to serve again (ACTIVE_ACTIVE).
+    Waits,
+    /// The owner's failover covers the loss (GEOGRAPHIC's region failover): it ends
+    /// without a record of its own.
+    Covered,
 }
 
 /// The load balancer of one vantage point.
@@ -127,6 +149,8 @@ struct Balancer {
     readmitting: Vec<bool>,
     /// Per replica; a timer whose token differs is stale.
     generation: Vec<Generation>,
+    /// Per replica: the fault that last silenced it here, and when (a fault event).
+    silenced: Vec<(FaultTag, SimTime)>,
     /// Demand this vantage brings, in capacity units.
     share: f64,
 }
@@ -145,17 +169,22 @@ pub(crate) struct ReplicaPool {
     overload_generation: Vec<Generation>,
     last_down: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
+    last_replica: LastReplica,
+    /// Ejections waiting for a replica to serve, over all load balancers.
+    waiting: usize,
 }
 
 impl ReplicaPool {
     /// A pool of `replicas` seen from `vantages`, all in rotation and with no share of
-    /// demand yet. Probe phases come from `phase_rng`.
+    /// demand yet; `last_replica` says what becomes of an ejection that leaves nothing
+    /// serving. Probe phases come from `phase_rng`.
     pub(crate) fn new(
         replicas: Vec<NodeId>,
         vantages: &[Observer],
         spec: &ServiceSpec,
         params: &Params,
         topology: &Topology,
+        last_replica: LastReplica,
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let n = replicas.len();
@@ -168,6 +197,7 @@ impl ReplicaPool {
                 ejecting: vec![None; n],
                 readmitting: vec![false; n],
                 generation: vec![Generation::default(); n],
+                silenced: vec![(FaultTag::default(), SimTime::ZERO); n],
                 share: 0.0,
             })
             .collect();
@@ -185,6 +215,8 @@ impl ReplicaPool {
             overload_generation: vec![Generation::default(); n],
             last_down: vec![(FaultTag::default(), SimTime::ZERO); n],
             network_cause: FaultTag::default(),
+            last_replica,
+            waiting: 0,
         }
     }
 
@@ -196,11 +228,6 @@ impl ReplicaPool {
     /// Sets the demand that the clients of vantage `index` bring to this pool.
     pub(crate) fn set_share(&mut self, index: usize, share: f64) {
         self.balancers[index].share = share;
-    }
-
-    /// Whether any vantage sends demand to this pool.
-    pub(crate) fn carries_traffic(&self) -> bool {
-        self.balancers.iter().any(|b| b.share > 0.0)
     }
 
     /// Whether a request from vantage `b` through its load balancer reaches a replica:
@@ -270,17 +297,16 @@ impl ReplicaPool {
         }
     }
 
-    /// Handles one of the pool's timers; returns the record of an ejection attempt that ended.
+    /// Handles one of the pool's timers.
     pub(crate) fn on_timer(
         &mut self,
         timer: PoolTimer,
         ctx: &mut Context,
         address: impl Address<PoolTimer>,
-    ) -> Option<FailoverRecord> {
+    ) {
         match timer {
             PoolTimer::Overloaded { replica, token } => {
                 self.on_overloaded(replica as usize, token, ctx);
-                None
             }
             PoolTimer::Monitor { balancer, timer } => {
                 let b = balancer as usize;
@@ -289,40 +315,43 @@ impl ReplicaPool {
                 if let Some(declaration) = declaration {
                     self.on_declaration(b, declaration, ctx, address);
                 }
-                None
             }
             PoolTimer::Decided {
                 balancer,
                 replica,
                 token,
             } => {
-                let (b, r) = self.current(balancer, replica, token)?;
-                self.on_decided(b, r, ctx, address)
+                if let Some((b, r)) = self.current(balancer, replica, token) {
+                    self.on_decided(b, r, ctx, address);
+                }
             }
             PoolTimer::Ejected {
                 balancer,
                 replica,
                 token,
             } => {
-                let (b, r) = self.current(balancer, replica, token)?;
-                let ejection = self.balancers[b].ejecting[r].take()?;
-                self.balancers[b].routed[r] = false;
-                let outcome = if self.carries(&ctx.view, b) {
-                    Outcome::Success
-                } else {
-                    Outcome::CapacityExceeded
-                };
-                Some(self.record(r, &ejection, outcome, ctx.now))
+                if let Some((b, r)) = self.current(balancer, replica, token) {
+                    self.on_ejected(b, r, ctx);
+                }
             }
             PoolTimer::TimedOut {
                 balancer,
                 replica,
                 token,
             } => {
-                let (b, r) = self.current(balancer, replica, token)?;
-                let mut ejection = self.balancers[b].ejecting[r].take()?;
-                let record = self.record(r, &ejection, Outcome::TimedOut, ctx.now);
-                if let Some(wait) = ejection.attempt.retry(&self.failover) {
+                let Some((b, r)) = self.current(balancer, replica, token) else {
+                    return;
+                };
+                let Some(mut ejection) = self.balancers[b].ejecting[r].take() else {
+                    return;
+                };
+                let from = Some(self.replicas[r]);
+                let (record, retry) =
+                    ejection
+                        .attempt
+                        .fail(Outcome::TimedOut, &self.failover, ctx.now, from, None);
+                emit(&ejection, record, ctx);
+                if let Some(wait) = retry {
                     let lb = &mut self.balancers[b];
                     lb.ejecting[r] = Some(ejection);
                     let token = lb.generation[r].bump();
@@ -333,18 +362,17 @@ impl ReplicaPool {
                     };
                     ctx.schedule(ctx.now.after(wait), address(decided));
                 }
-                Some(record)
             }
             PoolTimer::Readmitted {
                 balancer,
                 replica,
                 token,
             } => {
-                let (b, r) = self.current(balancer, replica, token)?;
-                let lb = &mut self.balancers[b];
-                lb.readmitting[r] = false;
-                lb.routed[r] = true;
-                None
+                if let Some((b, r)) = self.current(balancer, replica, token) {
+                    let lb = &mut self.balancers[b];
+                    lb.readmitting[r] = false;
+                    lb.routed[r] = true;
+                }
             }
         }
     }
@@ -368,6 +396,7 @@ impl ReplicaPool {
         if !declaration.up {
             let fault = self.fault_of(&ctx.view, r);
             let lb = &mut self.balancers[b];
+            lb.silenced[r] = (fault, declaration.changed_at);
             if std::mem::take(&mut lb.readmitting[r]) {
                 // Down again before it was back in rotation: it simply stays out.
                 lb.generation[r].bump();
@@ -382,6 +411,9 @@ impl ReplicaPool {
             lb.ejecting[r] = Some(Ejection {
                 attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
                 declined,
+                // Clients that bring no demand here live through no failover.
+                recorded: lb.share > 0.0,
+                waiting: false,
             });
             let token = lb.generation[r].bump();
             let decided = PoolTimer::Decided {
@@ -392,11 +424,20 @@ impl ReplicaPool {
             ctx.schedule(ctx.now.after(delay), address(decided));
             return;
         }
+        let from = Some(self.replicas[r]);
         let lb = &mut self.balancers[b];
-        if lb.ejecting[r].take().is_some() {
-            // Back before the ejection finished: it never left rotation.
+        if let Some(ejection) = lb.ejecting[r].take() {
+            // Back before the ejection finished (it never left rotation) or while the
+            // ejection waited for another replica to serve: superseded.
             lb.generation[r].bump();
+            self.waiting -= usize::from(ejection.waiting);
+            emit(
+                &ejection,
+                ejection.attempt.superseded(ctx.now, from, None),
+                ctx,
+            );
         }
+        let lb = &mut self.balancers[b];
         if !lb.routed[r] && !lb.readmitting[r] {
             lb.readmitting[r] = true;
             let token = lb.generation[r].bump();
@@ -416,12 +457,22 @@ impl ReplicaPool {
         r: usize,
         ctx: &mut Context,
         address: impl Address<PoolTimer>,
-    ) -> Option<FailoverRecord> {
-        let ejection = self.balancers[b].ejecting[r].as_mut()?;
+    ) {
+        let Some(ejection) = self.balancers[b].ejecting[r].as_mut() else {
+            return;
+        };
         ejection.attempt.decided_at = ctx.now;
         if ejection.declined {
-            let ejection = self.balancers[b].ejecting[r].take()?;
-            return Some(self.record(r, &ejection, Outcome::Declined, ctx.now));
+            let Some(mut ejection) = self.balancers[b].ejecting[r].take() else {
+                return;
+            };
+            let from = Some(self.replicas[r]);
+            let (record, _) =
+                ejection
+                    .attempt
+                    .fail(Outcome::Declined, &self.failover, ctx.now, from, None);
+            emit(&ejection, record, ctx);
+            return;
         }
         let update = self.lb_update.sample(ctx.rng);
         let timeout = self.failover.timeout;
@@ -442,19 +493,98 @@ impl ReplicaPool {
             };
             ctx.schedule(ctx.now.after(update), address(ejected));
         }
-        None
     }
 
-    fn record(
-        &self,
-        r: usize,
-        ejection: &Ejection,
-        outcome: Outcome,
-        now: SimTime,
-    ) -> FailoverRecord {
-        // Every replica serves the same state: an ejection loses no data.
+    /// Replica `r` leaves balancer `b`'s rotation: the ejection succeeds if what is left
+    /// serves while `r` still does not answer.
+    fn on_ejected(&mut self, b: usize, r: usize, ctx: &mut Context) {
+        let Some(mut ejection) = self.balancers[b].ejecting[r].take() else {
+            return;
+        };
+        self.balancers[b].routed[r] = false;
         let from = Some(self.replicas[r]);
-        ejection.attempt.record(now, outcome, from, None, 0)
+        let back = ctx
+            .view
+            .reachable(self.balancers[b].vantage, self.replicas[r]);
+        if back || self.serves_any(&ctx.view, b) {
+            emit(
+                &ejection,
+                ejection.attempt.complete(ctx.now, back, from, None, 0),
+                ctx,
+            );
+            return;
+        }
+        match self.last_replica {
+            LastReplica::Waits => {
+                let record = ejection
+                    .attempt
+                    .no_target(Outcome::NoHealthyTarget, ctx.now, from);
+                emit(&ejection, record, ctx);
+                ejection.waiting = true;
+                self.waiting += 1;
+                self.balancers[b].ejecting[r] = Some(ejection);
+            }
+            LastReplica::Covered => {
+                if let Some(record) = ejection.attempt.covered(ctx.now, from) {
+                    emit(&ejection, record, ctx);
+                }
+            }
+        }
+    }
+
+    /// Ends the ejections that waited for a replica to serve, once one serves: it came
+    /// back from the same fault event as the ejected one (`Superseded`: what failed came
+    /// back), or the service waited for another replica's repair (`NoHealthyTarget`).
+    /// Call after any change in the world.
+    pub(crate) fn settle(&mut self, ctx: &mut Context) {
+        if self.waiting == 0 {
+            return;
+        }
+        for b in 0..self.balancers.len() {
+            if !self.serves_any(&ctx.view, b) {
+                continue;
+            }
+            for r in 0..self.replicas.len() {
+                let lb = &self.balancers[b];
+                let Some(ejection) = lb.ejecting[r].as_ref().filter(|e| e.waiting) else {
+                    continue;
+                };
+                let event = (ejection.attempt.fault, ejection.attempt.fault_at);
+                let same_event = (0..self.replicas.len())
+                    .any(|s| self.serving(&ctx.view, b, s) && lb.silenced[s] == event);
+                let Some(ejection) = self.balancers[b].ejecting[r].take() else {
+                    continue;
+                };
+                self.waiting -= 1;
+                let from = Some(self.replicas[r]);
+                let record = ejection
+                    .attempt
+                    .complete(ctx.now, same_event, from, None, 0);
+                emit(&ejection, record, ctx);
+            }
+        }
+    }
+
+    /// Records every ejection still open at the horizon.
+    pub(crate) fn on_horizon(&mut self, ctx: &mut Context) {
+        for b in 0..self.balancers.len() {
+            for r in 0..self.replicas.len() {
+                if let Some(ejection) = self.balancers[b].ejecting[r].take() {
+                    let from = Some(self.replicas[r]);
+                    emit(
+                        &ejection,
+                        ejection.attempt.unfinished(ctx.now, from, None),
+                        ctx,
+                    );
+                }
+            }
+        }
+        self.waiting = 0;
+    }
+
+    /// Whether some replica in balancer `b`'s rotation serves its vantage.
+    pub(crate) fn serves_any(&self, view: &View, b: usize) -> bool {
+        (0..self.replicas.len()).any(|r| self.serving(view, b, r))
     }
 
     /// Whether balancer `b` routes to replica `r` and `r` serves its vantage.
@@ -485,23 +615,6 @@ impl ReplicaPool {
             }
         }
         load
-    }
-
-    /// Whether the replicas balancer `b` uses can carry its share without overload.
-    fn carries(&self, view: &View, b: usize) -> bool {
-        let load = self.loads(view);
-        let serving: Vec<usize> = (0..self.replicas.len())
-            .filter(|&r| self.serving(view, b, r))
-            .collect();
-        let capacity: f64 = serving.iter().map(|&r| self.capacity[r]).sum();
-        capacity > 0.0 && serving.iter().all(|&r| load[r] <= 1.0 + SLACK)
-    }
-
-    /// Whether every vantage that sends demand here is carried without overload.
-    pub(crate) fn carries_all(&self, view: &View) -> bool {
-        (0..self.balancers.len())
-            .filter(|&b| self.balancers[b].share > 0.0)
-            .all(|b| self.carries(view, b))
     }
 
     /// Recomputes load factors and (re)arms overload failures; call after any change.
@@ -542,29 +655,50 @@ impl ReplicaPool {
         ctx.out.push(Command::CrashNode { node, repair_after });
     }
 
-    /// What the clients of vantage `b` see of this pool (loads as of the last rebalance).
-    pub(crate) fn state(&self, view: &View, b: usize) -> ServiceState {
+    /// The served fraction of the clients of vantage `b` (loads as of the last
+    /// rebalance). Its load balancer spreads requests over the replicas in rotation in
+    /// proportion to capacity: those routed to a replica that does not serve the vantage
+    /// fail, and a replica loaded x > 1 serves 1/x of what it gets. With one vantage this
+    /// is DESIGN §3's min(1, serving capacity / demand) × (1 − share routed to dead
+    /// replicas); exactly 1.0 with nothing dead or overloaded, 0.0 with nothing serving.
+    pub(crate) fn served(&self, view: &View, b: usize) -> f64 {
         let lb = &self.balancers[b];
-        let mut capacity = 0.0;
-        let mut failing = false;
+        let (mut routed, mut serving, mut weighted) = (0.0, 0.0, 0.0);
+        let mut short = false;
         for r in 0..self.replicas.len() {
             if !lb.routed[r] {
                 continue;
             }
-            if view.serves(lb.vantage, self.replicas[r]) {
-                capacity += self.capacity[r];
-                failing |= self.load[r] > 1.0 + SLACK;
+            let capacity = self.capacity[r];
+            routed += capacity;
+            if !view.serves(lb.vantage, self.replicas[r]) {
+                short |= capacity > 0.0;
+                continue;
+            }
+            serving += capacity;
+            let x = self.load[r];
+            if x > 1.0 + SLACK {
+                short = true;
+                weighted += capacity / x;
             } else {
-                failing = true;
+                weighted += capacity;
             }
         }
-        if capacity <= 0.0 {
-            ServiceState::Down
-        } else if failing {
-            ServiceState::Degraded
+        if serving <= 0.0 {
+            0.0
+        } else if !short {
+            1.0
         } else {
-            ServiceState::Up
+            weighted / routed
         }
+    }
+}
+
+/// Writes an ejection's record, if its records are written. Every replica serves the
+/// same state: an ejection loses no data.
+fn emit(ejection: &Ejection, record: FailoverRecord, ctx: &mut Context) {
+    if ejection.recorded {
+        ctx.record(record);
     }
 }
 

@@ -103,7 +103,7 @@ fn every_output_and_its_new_directories_appear_when_all_succeed() {
     );
     assert_eq!(
         listing(&dir.path().join("new/csv")),
-        ["failovers.csv", "replications.csv"]
+        ["failovers.csv", "outages.csv", "replications.csv"]
     );
     assert!(listing(&dir.path().join("more/plots")).contains(&"availability.svg".to_string()));
     assert_eq!(listing(dir.path()), ["more", "new", "summary.json"]);

@@ -586,18 +586,18 @@ fn quickstart_shards(dir: &Path) -> [serde_json::Value; 2] {
 fn a_damaged_shard_is_refused_naming_the_file_and_the_path_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let [first, second] = quickstart_shards(dir.path());
-    assert_eq!(first["format_version"], 1);
+    assert_eq!(first["format_version"], 2);
     const ROWS: &str = "/study/services/0/rows";
     type Damage = fn(&mut serde_json::Value);
     let damages: [(&str, Damage, &str); 6] = [
         (
-            "more successes than attempts",
+            "more successes than failovers",
             |v| {
                 let row = &mut v.pointer_mut("/study/services/0/rows/3").unwrap();
-                row["failovers_attempted"] = 52.into();
+                row["failovers"] = 52.into();
                 row["failovers_succeeded"] = 57.into();
             },
-            ".study.services[0].rows[3].failovers_succeeded: 57 failovers succeeded out of 52 attempted",
+            ".study.services[0].rows[3].failovers_succeeded: 57 failovers succeeded out of 52",
         ),
         (
             "a duplicated replication index",

@@ -106,9 +106,22 @@ fn lost_probes_cause_false_detections_at_the_rate_of_runs_of_k_losses() {
             (detections - expected).abs() < 0.06 * expected,
             "{probing}: {detections} false detections, expected {expected}"
         );
+        // No standby: each false detection waits for a target until the primary is
+        // declared up again, which supersedes it (one may still wait at the horizon).
+        use failsim::core::record::Outcome;
+        let ends: Vec<Outcome> = service
+            .records
+            .iter()
+            .filter(|r| r.ends_failover)
+            .map(|r| r.outcome)
+            .collect();
+        assert_eq!(ends.len() as f64, detections);
+        assert!(ends[..ends.len() - 1]
+            .iter()
+            .all(|&o| o == Outcome::Superseded));
         assert!(service
             .records
             .iter()
-            .all(|r| r.outcome == failsim::core::record::Outcome::NoHealthyTarget));
+            .all(|r| r.ends_failover || r.outcome == Outcome::NoHealthyTarget));
     }
 }

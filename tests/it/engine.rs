@@ -93,9 +93,10 @@ fn async_replica_with_constant_lag_loses_exactly_that_lag() {
 fn no_healthy_standby_keeps_the_service_down_until_the_repair() {
     // db2 down from 10 s to 60 s; monitor believes it down from 22 s (probes 10, 15, 20 + 2 s).
     // db1 crashes at 20 s for good; declared down at 32 s (probes 20, 25, 30 + 2 s).
-    // Attempts at 32 s, 37 s (+5 s backoff) and 47 s (+10 s) find no healthy target.
+    // The attempt at 32 s finds no healthy target: the failover waits, spending no retry.
     // db2 is back at 60 s; its second good probe at 65 s declares it up; the waiting
-    // failover promotes it: 65 + 2 + 1 = 68 s. DOWN from 20 s to 68 s.
+    // failover promotes it: 65 + 2 + 1 = 68 s. DOWN from 20 s to 68 s. The failover
+    // waited for a repair: it ends as NoHealthyTarget, not as a success.
     let text = active_passive(
         r#"["db1", "db2"]"#,
         "",
@@ -105,18 +106,16 @@ fn no_healthy_standby_keeps_the_service_down_until_the_repair() {
     );
     let outcome = run(&scenario(&text), 0);
     let service = &outcome.services[0];
-    let outcomes: Vec<(Outcome, u64)> = service
+    let outcomes: Vec<(Outcome, u64, u32, bool)> = service
         .records
         .iter()
-        .map(|r| (r.outcome, r.completed_at.0))
+        .map(|r| (r.outcome, r.completed_at.0, r.attempt, r.ends_failover))
         .collect();
     assert_eq!(
         outcomes,
         vec![
-            (Outcome::NoHealthyTarget, ns(32.0)),
-            (Outcome::NoHealthyTarget, ns(37.0)),
-            (Outcome::NoHealthyTarget, ns(47.0)),
-            (Outcome::Success, ns(68.0)),
+            (Outcome::NoHealthyTarget, ns(32.0), 0, false),
+            (Outcome::NoHealthyTarget, ns(68.0), 1, true),
         ]
     );
     assert_eq!(service.down_ns, ns(48.0) as u128);

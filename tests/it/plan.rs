@@ -262,7 +262,7 @@ fn an_emitted_scenario_validates_and_runs() {
         .services
         .iter()
         .flat_map(|s| &s.rows)
-        .map(|r| r.failovers_attempted)
+        .map(|r| r.failovers)
         .sum();
     assert!(failures > 0, "a year of risky nodes brings failovers");
 }

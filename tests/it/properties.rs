@@ -198,6 +198,31 @@ proptest! {
     }
 
     #[test]
+    fn every_failover_ends_once_and_none_is_left_open(text in scenario()) {
+        // Records of one failover share what failed, when and when it was detected;
+        // each failover's last record ends it, and an outcome that leaves a failover
+        // open is a missing target.
+        let scenario = compile(&text);
+        for service in run(&scenario).services {
+            let mut open = std::collections::BTreeMap::new();
+            for record in &service.records {
+                let key = (record.from, record.fault_at, record.detected_at);
+                let pending: &mut i64 = open.entry(key).or_default();
+                if record.ends_failover {
+                    *pending = 0;
+                } else {
+                    prop_assert!(
+                        record.outcome.is_failure(),
+                        "an open failover's attempt that did not fail: {record:?}"
+                    );
+                    *pending = 1;
+                }
+            }
+            prop_assert!(open.values().all(|&p| p == 0), "a failover left open: {open:?}\n{text}");
+        }
+    }
+
+    #[test]
     fn without_partitions_no_two_replicas_serve_as_primary(text in scenario()) {
         // Only a partition may leave two primaries serving, whether fencing is on or off.
         let partitioned = text.contains("partition") || text.contains("isolate");

@@ -92,6 +92,60 @@ fn the_cheapest_active_passive_design_that_survives_two_crashes_is_three_automat
     );
     let nines = availability.nines.unwrap();
     assert_eq!(best.cost_per_nine, Some(best.cost / nines));
+    assert_eq!(result.ranked_on, "availability");
+    assert_eq!(
+        result.ranked_on_slo.as_deref(),
+        Some("availability>=0.9995")
+    );
+}
+
+#[test]
+fn candidates_are_ranked_on_and_report_the_availability_the_slo_names() {
+    // ACTIVE_ACTIVE with 3 replicas: n1 and n2 crash at 1 h; between the crash and the
+    // ejections the service is DEGRADED, then n3 alone covers the demand of 1. Lenient
+    // availability counts DEGRADED as available: exactly 1. Strict does not.
+    let scenario = two_of_five_crash("5s");
+    let options = Options {
+        space: SearchSpace {
+            strategies: vec![StrategyName::ActiveActive],
+            replica_counts: vec![3],
+            modes: vec![FailoverMode::Automatic],
+        },
+        ..Options::default()
+    };
+    let search = |slo: &[&str]| recommend(&scenario, &checks(slo), &options).unwrap();
+    let lenient = search(&["failovers_succeeded>=1", "lenient_availability>=0.9"]);
+    assert_eq!(lenient.ranked_on, "lenient_availability");
+    assert_eq!(
+        lenient.ranked_on_slo.as_deref(),
+        Some("lenient_availability>=0.9")
+    );
+    let best = lenient.services[0].recommended.as_ref().unwrap();
+    let availability = best.availability.as_ref().unwrap();
+    assert_eq!(availability.mean, 1.0);
+    assert_eq!(availability.nines, None);
+    assert_eq!(best.cost_per_nine, None);
+    let table = failsim::recommend::render_table(&lenient);
+    assert!(
+        table.contains(
+            "ranked by cost, then by lenient availability, which SLO \
+             `lenient_availability>=0.9` names"
+        ),
+        "{table}"
+    );
+    assert!(table.contains("lenient availability (95% CI)"), "{table}");
+    // No SLO names an availability: strict, and the candidate reports strict.
+    let strict = search(&["failovers_succeeded>=1"]);
+    assert_eq!(strict.ranked_on, "availability");
+    assert_eq!(strict.ranked_on_slo, None);
+    let best = strict.services[0].recommended.as_ref().unwrap();
+    assert!(best.availability.as_ref().unwrap().mean < 1.0);
+    let table = failsim::recommend::render_table(&strict);
+    assert!(
+        table
+            .contains("ranked by cost, then by strict availability (no SLO names an availability)"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -268,8 +322,14 @@ fn recommend_command_ranks_the_example_and_writes_json() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains(
+            "ranked by cost, then by strict availability, which SLO `availability>=0.9999` names"
+        ),
+        "{table}"
+    );
     for column in [
-        "availability (95% CI)",
+        "strict availability (95% CI)",
         "failover p99",
         "data loss p99",
         "cost",
@@ -282,6 +342,8 @@ fn recommend_command_ranks_the_example_and_writes_json() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(ranking["seed"], 11);
     assert_eq!(ranking["budget_replications"], 30);
+    assert_eq!(ranking["ranked_on"], "availability");
+    assert_eq!(ranking["ranked_on_slo"], "availability>=0.9999");
     let service = &ranking["services"][0];
     assert_eq!(service["service"], "orders");
     assert_eq!(service["recommended"]["rank"], 1);

@@ -1,5 +1,6 @@
-//! ACTIVE_ACTIVE behaviour: ejection timing, capacity outcomes, gray nodes, partitions,
-//! readmission and the overload cascade, run through the engine.
+//! ACTIVE_ACTIVE behaviour: ejection timing, failover outcomes short of capacity and
+//! with nothing left, gray nodes, partitions, readmission and the overload cascade, run
+//! through the engine.
 
 use failsim::compile::load_str;
 use failsim::compile::CompiledScenario;
@@ -138,14 +139,15 @@ fn explicit_probing_gives_the_same_records_as_lazy_probing() {
 
 #[test]
 fn two_crashes_exceed_capacity_and_degrade_without_going_down() {
-    // 1 replica left for a demand of 2: both ejections record CapacityExceeded and the
+    // 1 replica left for a demand of 2: both ejections succeed (`c` serves while `a`
+    // and `b` are down; the shortfall is the served fraction's business) and the
     // service stays DEGRADED (not DOWN) from the crash to the horizon.
     let extra = format!(r#", "demand": 2, "detection": {EXACT_DETECTION}"#);
     let scenario = scenario(&extra, &crash_at_10s(r#""a", "b""#, ""), "60s", 1);
     let outcome = service(&scenario, 0);
     assert_eq!(
         outcomes(&outcome.records),
-        vec![Outcome::CapacityExceeded, Outcome::CapacityExceeded]
+        vec![Outcome::Success, Outcome::Success]
     );
     for record in &outcome.records {
         // Default lb_update: const 500 ms.
@@ -158,14 +160,19 @@ fn two_crashes_exceed_capacity_and_degrade_without_going_down() {
 
 #[test]
 fn the_service_is_down_only_when_no_replica_is_left() {
+    // Every ejection at 12.5 s leaves nothing that serves: each waits for a target
+    // (NoHealthyTarget, not the end) and is still waiting at the horizon, where it ends.
     let extra = format!(r#", "demand": 2, "detection": {EXACT_DETECTION}"#);
     let scenario = scenario(&extra, &crash_at_10s(r#""a", "b", "c""#, ""), "60s", 1);
     let outcome = service(&scenario, 0);
-    assert_eq!(outcome.records.len(), 3);
-    assert!(outcome
+    let records: Vec<(Outcome, u64, u32, bool)> = outcome
         .records
         .iter()
-        .all(|r| r.outcome == Outcome::CapacityExceeded));
+        .map(|r| (r.outcome, r.completed_at.0, r.attempt, r.ends_failover))
+        .collect();
+    let waits = (Outcome::NoHealthyTarget, 12 * SEC + 2 + SEC / 2, 0, false);
+    let ends = (Outcome::NoHealthyTarget, 60 * SEC, 1, true);
+    assert_eq!(records, vec![waits, waits, waits, ends, ends, ends]);
     assert_eq!(outcome.down_ns, 50 * SEC as u128);
     assert_eq!(outcome.degraded_ns, 0);
 }
@@ -192,7 +199,7 @@ fn a_repaired_replica_is_readmitted_after_the_healthy_threshold_and_lb_update() 
     let duration = r#""duration": {"const": "20s"},"#;
     let scenario = scenario(&extra, &crash_at_10s(r#""a""#, duration), "60s", 1);
     let outcome = service(&scenario, 0);
-    assert_eq!(outcomes(&outcome.records), vec![Outcome::CapacityExceeded]);
+    assert_eq!(outcomes(&outcome.records), vec![Outcome::Success]);
     assert_eq!(outcome.degraded_ns, (20 * SEC + 1 + SEC / 2) as u128);
     assert_eq!(outcome.down_ns, 0);
 }
@@ -254,16 +261,21 @@ fn the_overload_cascade_takes_down_overloaded_survivors() {
     let registry = FaultRegistry::new(&on.faults);
     for replication in 0..20 {
         let calm = service(&off, replication);
-        assert_eq!(outcomes(&calm.records), vec![Outcome::CapacityExceeded]);
+        assert_eq!(outcomes(&calm.records), vec![Outcome::Success]);
         assert_eq!(calm.down_ns, 0);
+        // Three failovers: `a`'s succeeds (b and c serve), the last replica's finds
+        // nothing left and waits for a repair past the horizon.
         let cascading = service(&on, replication);
-        assert_eq!(cascading.records.len(), 3);
-        assert!(cascading
+        let ends: Vec<&FailoverRecord> = cascading
             .records
             .iter()
-            .all(|r| r.outcome == Outcome::CapacityExceeded));
-        let overloads = cascading
-            .records
+            .filter(|r| r.ends_failover)
+            .collect();
+        assert_eq!(ends.len(), 3, "{:?}", cascading.records);
+        assert_eq!(ends[0].outcome, Outcome::Success);
+        assert_eq!(ends[2].outcome, Outcome::NoHealthyTarget);
+        assert_eq!(ends[2].completed_at.0, 20 * 60 * SEC);
+        let overloads = ends
             .iter()
             .filter(|r| registry.kind(r.fault) == "overload")
             .count();

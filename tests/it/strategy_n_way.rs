@@ -98,7 +98,10 @@ mod hand_computed {
     fn identical_constant_timeouts_split_the_vote_forever() {
         // Equal latencies and a constant timeout: both followers time out at the same
         // instant, vote for themselves, refuse each other, and retry in lockstep. Raft
-        // needs randomised timeouts; without them no leader is ever elected.
+        // needs randomised timeouts; without them no leader is ever elected. The
+        // election still running at the horizon ends its failover there, unfinished:
+        // detected when the followers' timers first fired (heartbeat of 10.000 s heard
+        // at 10.001 s, + 200 ms).
         let text = cluster(
             3,
             "",
@@ -107,7 +110,12 @@ mod hand_computed {
             "20s",
         );
         let service = &run(&scenario(&text), 0).services[0];
-        assert!(service.records.is_empty(), "{:?}", service.records);
+        let record = only_record(service);
+        assert_eq!(record.outcome, Outcome::Unfinished);
+        assert!(record.ends_failover);
+        assert_eq!(record.fault_at.0, ns(10.020));
+        assert_eq!(record.detected_at.0, ns(10.201));
+        assert_eq!(record.completed_at.0, ns(20.0));
         assert_eq!(service.down_ns, (ns(20.0) - ns(10.020)) as u128);
     }
 }
@@ -295,12 +303,13 @@ mod quorum {
     use super::*;
 
     #[test]
-    fn a_lost_quorum_records_no_quorum_then_elects_after_the_repair() {
+    fn a_quorum_lost_to_follower_crashes_is_superseded_by_their_return() {
         // Three replicas; both followers crash from 10 s to 40 s. The leader n1 loses
         // its quorum at 10 s (DOWN at once) and steps down at 10.3 s (tmax); its own
-        // timer fires 150–300 ms later, finds no quorum: NoQuorum. At 40 s the
-        // followers return; the first timer fires at 40.150–40.300 s and its election
-        // takes 2 ms (plus tmax per split vote).
+        // timer fires 150–300 ms later, finds no quorum: NoQuorum, and the failover
+        // waits. At 40 s the followers return; the first timer fires at 40.150–40.300 s
+        // and its election takes 2 ms (plus tmax per split vote). What failed (n1's
+        // quorum) came back before a leader served: superseded, not a success.
         let text = cluster(
             3,
             "",
@@ -322,7 +331,8 @@ mod quorum {
                 "{lost:?}"
             );
             assert_eq!(lost.completed_at, lost.detected_at);
-            assert_eq!(won.outcome, Outcome::Success);
+            assert!(!lost.ends_failover && won.ends_failover);
+            assert_eq!(won.outcome, Outcome::Superseded);
             assert_eq!(won.fault_at.0, ns(10.0));
             assert_eq!(won.detected_at, lost.detected_at);
             assert!(won.attempt >= 1);
@@ -331,6 +341,75 @@ mod quorum {
             assert!(completed >= ns(40.152), "{won:?}");
             assert!(completed <= ns(40.302) + splits * 300 * MS, "{won:?}");
             assert_eq!(service.down_ns, won.failover_time() as u128);
+        }
+    }
+
+    #[test]
+    fn a_two_of_two_quorum_makes_one_failover_per_crash_superseded_by_the_repair() {
+        // Two replicas, quorum 2: whichever crashes (from 10 s to 40 s), the survivor
+        // cannot serve; the first timer finds no quorum (an attempt, not the end) and the
+        // crashed replica's return ends the failover: it came back first. One failover,
+        // not a NoQuorum and a success.
+        for crashed in ["n1", "n2"] {
+            let text = cluster(
+                2,
+                "",
+                "",
+                &crash(&format!(r#""{crashed}""#), "10s", Some("30s")),
+                "60s",
+            );
+            let scenario = scenario(&text);
+            for rep in 0..10 {
+                let service = &run(&scenario, rep).services[0];
+                let outcomes: Vec<(Outcome, bool)> = service
+                    .records
+                    .iter()
+                    .map(|r| (r.outcome, r.ends_failover))
+                    .collect();
+                assert_eq!(
+                    outcomes,
+                    vec![(Outcome::NoQuorum, false), (Outcome::Superseded, true)],
+                    "{crashed} crashed"
+                );
+                let (lost, back) = (&service.records[0], &service.records[1]);
+                assert_eq!(lost.fault_at.0, ns(10.0));
+                assert_eq!(back.fault_at, lost.fault_at);
+                assert!(back.completed_at.0 > ns(40.0));
+                assert_eq!(service.down_ns, back.failover_time() as u128);
+            }
+        }
+    }
+
+    #[test]
+    fn an_election_that_waited_for_another_replicas_repair_ends_as_no_quorum() {
+        // The leader n1 crashes for good at 10 s and n2 from 10 s to 40 s: n3 alone
+        // detects the loss and finds no quorum. n2's return lets n2 and n3 elect a
+        // leader while n1 is still down: the failover waited for a repair, NoQuorum.
+        let text = cluster(
+            3,
+            "",
+            "",
+            r#"{"scheduled": [
+                {"at": "10s", "fault": {"crash": {"nodes": ["n1"]}}},
+                {"at": "10s", "duration": {"const": "30s"}, "fault": {"crash": {"nodes": ["n2"]}}}]}"#,
+            "60s",
+        );
+        let scenario = scenario(&text);
+        for rep in 0..20 {
+            let service = &run(&scenario, rep).services[0];
+            let outcomes: Vec<(Outcome, bool)> = service
+                .records
+                .iter()
+                .map(|r| (r.outcome, r.ends_failover))
+                .collect();
+            assert_eq!(
+                outcomes,
+                vec![(Outcome::NoQuorum, false), (Outcome::NoQuorum, true)]
+            );
+            let ended = &service.records[1];
+            assert_eq!(ended.from, Some(node_id(&scenario, "n1")));
+            assert!(ended.completed_at.0 > ns(40.0));
+            assert_eq!(ended.data_loss, 0);
         }
     }
 
@@ -407,8 +486,17 @@ mod byzantine {
     fn the_bft_quorum_of_three_of_four_survives_one_crash_but_not_two() {
         let one = bft(true, &crash(r#""n1""#, "10s", None));
         assert_eq!(only_record(&one).outcome, Outcome::Success);
+        // Two down for good: one failover, NoQuorum when detected and still at the horizon.
         let two = bft(true, &crash(r#""n1", "n2""#, "10s", None));
-        assert_eq!(only_record(&two).outcome, Outcome::NoQuorum);
+        let outcomes: Vec<(Outcome, bool)> = two
+            .records
+            .iter()
+            .map(|r| (r.outcome, r.ends_failover))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![(Outcome::NoQuorum, false), (Outcome::NoQuorum, true)]
+        );
     }
 }
 
@@ -460,24 +548,30 @@ mod invariants {
             let outcome = run(&scenario, rep);
             assert!(outcome.events < 200_000, "{} events", outcome.events);
             let service = &outcome.services[0];
+            let horizon = failsim::core::time::SimTime(scenario.horizon);
             for record in &service.records {
                 assert!(record.fault_at <= record.detected_at, "{record:?}");
                 assert!(record.detected_at <= record.completed_at, "{record:?}");
-                assert!(
-                    matches!(record.outcome, Outcome::Success | Outcome::NoQuorum),
-                    "{record:?}"
-                );
-                assert_eq!(record.to.is_some(), record.outcome == Outcome::Success);
+                if record.ends_failover {
+                    // A leader serves again, unless the failover ended at the horizon.
+                    assert_eq!(record.to.is_none(), record.completed_at == horizon);
+                    assert_ne!(record.outcome == Outcome::Unfinished, record.to.is_some());
+                } else {
+                    // The only attempt that does not end a failover finds no quorum.
+                    assert_eq!(record.outcome, Outcome::NoQuorum, "{record:?}");
+                    assert_eq!(record.to, None);
+                }
             }
-            // A NoQuorum ends its episode's attempts until a repair or heal: the next
-            // record, if any, is the same episode's Success.
+            // A NoQuorum leaves its failover waiting for a repair or heal: the next
+            // record is the same failover's end.
             for pair in service.records.windows(2) {
-                if pair[0].outcome == Outcome::NoQuorum {
-                    assert_eq!(pair[1].outcome, Outcome::Success, "{pair:?}");
+                if !pair[0].ends_failover {
+                    assert!(pair[1].ends_failover, "{pair:?}");
                     assert_eq!(pair[1].fault_at, pair[0].fault_at, "{pair:?}");
                     assert!(pair[1].attempt > pair[0].attempt, "{pair:?}");
                 }
             }
+            assert!(service.records.last().is_none_or(|r| r.ends_failover));
         }
     }
 }

@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 mod faults;
 mod service;
+mod system;
 mod topology;
 
 pub use faults::*;
 pub use service::*;
+pub use system::*;
 pub use topology::*;
 
 /// A whole scenario: topology, services and faults.
@@ -42,7 +44,16 @@ pub struct Scenario {
     /// Injected faults and failure processes.
     #[serde(default)]
     pub faults: Faults,
-    /// Checks that must hold, e.g. "availability>=0.999" (exit 1 when one fails).
+    /// Services composed into one system, reported like a service (DESIGN §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<System>,
+    /// Mission times, e.g. ["1h", "1d", "30d"]: for each, the probability that a
+    /// service (and the system) has no outage within the first T of a replication.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missions: Vec<Duration>,
+    /// Checks that must hold, `[SERVICE.[KIND.]]METRIC OP VALUE`, e.g. "availability>=0.999",
+    /// "db.failover_time_p99<=30s", "api.region_outage.failover_time_p99<=2m" (exit 1 when
+    /// one fails; a metric with no data fails).
     #[serde(default)]
     pub slo: Vec<String>,
     /// What replicas and regions cost, for ranking candidates in `failsim recommend`

@@ -60,9 +60,7 @@ impl NWay {
 
     pub(super) fn on_election_timer(&mut self, i: usize, ctx: &mut Context) {
         self.replicas[i].timer_pending = false;
-        if let Some(episode) = &mut self.episode {
-            episode.note_timer(ctx.now);
-        }
+        self.note_timer(ctx.now, &ctx.view);
         if !self.pre_vote_passes(&ctx.view, i) {
             self.replicas[i].parked = true;
             self.give_up_if_hopeless(ctx);

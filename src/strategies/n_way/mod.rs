@@ -35,19 +35,28 @@
 //!   as a follower with a fresh election timer; a live leader's next heartbeat
 //!   (`term_start + k·h` + latency) makes it follow, so no election is held.
 //!
-//! A vantage point sees UP iff some leader reaches a quorum (itself included) and the
-//! vantage reaches it; otherwise DOWN.
+//! A vantage point is served iff some leader reaches a quorum (itself included) and the
+//! vantage reaches it; the leader carries the whole demand alone, so the served fraction
+//! is then min(1, its capacity / demand), and 0 otherwise.
 //!
-//! Records, one per loss of the serving leader: `fault_at` when it stopped serving
-//! (crash or quorum lost), `detected_at` = `decided_at` the first election timer that
-//! fired afterwards (elections are automatic: `failover.mode`, `timeout`, `retries` and
-//! `backoff` do not apply to N_WAY), `completed_at` when a leader serves again. `attempt`
-//! counts the failed tries before that: election rounds (terms) that won no quorum, and
-//! a `NoQuorum` record. `NoQuorum` is recorded once, when a timer fires and no group of
-//! replicas can gather a quorum; the service then waits for a repair or heal and the
-//! election that follows ends the episode with `Success`. A loss that ends before any
-//! timer fires (the old leader regains its quorum) leaves no record. Commits need a
-//! quorum, so no acknowledged write is lost: data loss is zero.
+//! Failovers (DESIGN §6), one per loss of the serving leader that an election timer
+//! detects: `fault_at` when it stopped serving (crash or quorum lost), `detected_at` =
+//! `decided_at` the first election timer that fired afterwards while the lost leader
+//! still could not serve (elections are automatic: `failover.mode`, `timeout`,
+//! `retries` and `backoff` do not apply to N_WAY), `completed_at` when a leader serves
+//! again. `attempt` counts the failed tries before that: election rounds (terms) that
+//! won no quorum, and a `NoQuorum` record. The outcome is `Success` when a new leader
+//! serves while the lost one still cannot (down, or cut off from a quorum);
+//! `Superseded` when the lost leader could serve again first (repaired or healed: a
+//! follower crash that broke a quorum counts here when the follower returns); and
+//! `NoQuorum` when no group could elect (recorded as an attempt when a timer fires and
+//! no group of replicas can gather a quorum) and another replica's repair or heal made
+//! the election possible: waiting for a repair is never a success. A loss that ends
+//! before any timer detects it (the old leader regains its quorum, or every replica was
+//! down and they return together) is a recovery, not a failover; a follower crash that
+//! leaves the quorum intact is neither. An election still running at the horizon ends
+//! its failover there (`NoQuorum` if it waited for a quorum, else `Unfinished`).
+//! Commits need a quorum, so no acknowledged write is lost: data loss is zero.
 //!
 //! BFT (`n_way.bft`): f = `max_faulty` (default ⌊(n−1)/3⌋) and the quorum is
 //! ⌈(n+f+1)/2⌉ (2f+1 when n = 3f+1; any two quorums share a correct replica), or the
@@ -65,7 +74,7 @@ pub(crate) use messages::Message;
 
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
-use super::{Context, FaultTag, ServiceState, Stimulus, Strategy, View};
+use super::{capacity_fraction, Context, FaultTag, Stimulus, Strategy, View};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
@@ -132,6 +141,9 @@ struct Replica {
 /// The N_WAY strategy for one service.
 pub(crate) struct NWay {
     replicas: Vec<Replica>,
+    /// Capacity of each replica: the serving leader alone serves the demand.
+    capacity: Vec<f64>,
+    demand: f64,
     quorum: usize,
     tolerated_byzantine: usize,
     heartbeat: Nanos,
@@ -151,10 +163,15 @@ impl NWay {
     pub(crate) fn new(
         spec: &ServiceSpec,
         params: &Params,
-        _topology: &Topology,
+        topology: &Topology,
         _phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let n = spec.replicas.len();
+        let capacity = spec
+            .replicas
+            .iter()
+            .map(|node| topology.nodes[node.index()].capacity)
+            .collect();
         let replicas = spec
             .replicas
             .iter()
@@ -181,6 +198,8 @@ impl NWay {
             .collect();
         NWay {
             replicas,
+            capacity,
+            demand: spec.demand,
             quorum: params.quorum,
             tolerated_byzantine: params.tolerated_byzantine,
             heartbeat: params.heartbeat.max(1),
@@ -367,14 +386,20 @@ impl Strategy for NWay {
             Stimulus::NodeUp { .. } => {}
             Stimulus::BehaviourChanged { .. } => self.check_safety(ctx),
             Stimulus::Timer(timer) => self.on_timer(timer, ctx),
+            Stimulus::Horizon => {
+                self.on_horizon(ctx);
+                return;
+            }
         }
         self.settle(ctx);
     }
 
-    fn state(&self, view: &View, vantage: Observer) -> ServiceState {
+    fn served(&self, view: &View, vantage: Observer) -> f64 {
         match self.serving_leader(view) {
-            Some(leader) if view.serves(vantage, self.replicas[leader].node) => ServiceState::Up,
-            _ => ServiceState::Down,
+            Some(leader) if view.serves(vantage, self.replicas[leader].node) => {
+                capacity_fraction(self.capacity[leader], self.demand)
+            }
+            _ => 0.0,
         }
     }
 
@@ -394,7 +419,7 @@ impl Strategy for NWay {
 #[cfg(test)]
 mod tests {
     use super::super::harness::{Harness, FAULT, MS};
-    use super::super::{FailoverRecord, Outcome};
+    use super::super::{FailoverRecord, Outcome, ServiceState};
     use super::*;
 
     /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
@@ -431,6 +456,7 @@ mod tests {
             from: Some(NodeId::new(0)),
             to: Some(NodeId::new(2)),
             attempt: 0,
+            ends_failover: true,
         };
         assert_eq!(harness.records, vec![record]);
         assert_eq!(harness.state(None), ServiceState::Up);
@@ -443,5 +469,21 @@ mod tests {
         harness.run_until(SimTime(5_000 * MS));
         assert!(harness.records.is_empty());
         assert_eq!(harness.state(None), ServiceState::Up);
+    }
+
+    #[test]
+    fn the_leader_alone_carries_the_demand() {
+        let service = r#"{
+            "name": "kv", "strategy": "N_WAY", "demand": 2,
+            "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                      "election_timeout_max": "300ms"}
+        }"#;
+        let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+        assert_eq!(harness.served(None), 0.5);
+        assert_eq!(harness.state(None), ServiceState::Degraded);
+        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+        assert_eq!(harness.served(None), 0.0);
+        harness.run_until(SimTime(5_000 * MS));
+        assert_eq!(harness.served(None), 0.5);
     }
 }

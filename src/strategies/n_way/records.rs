@@ -1,30 +1,28 @@
-//! N_WAY's records: one failover per loss of the serving leader, `NoQuorum` when no
-//! group can elect, and safety violations when too many replicas are Byzantine.
+//! N_WAY's records: one failover per loss of the serving leader that an election timer
+//! detects, `NoQuorum` while no group can elect, and safety violations when too many
+//! replicas are Byzantine.
 
 use super::NWay;
 use crate::core::time::SimTime;
 use crate::strategies::failover::FailoverAttempt;
-use crate::strategies::{Command, Context, FaultTag, Outcome};
+use crate::strategies::{Command, Context, FaultTag, Outcome, View};
 
-/// The serving leader was lost; the service waits for a new one.
+/// The serving leader was lost; the service waits for a leader to serve again.
 #[derive(Clone, Debug)]
 pub(super) struct Episode {
     fault: FaultTag,
     fault_at: SimTime,
-    detected_at: Option<SimTime>,
     from: usize,
     /// Election rounds (distinct candidate terms) started since the loss.
     rounds: u32,
     highest_term: u32,
-    no_quorum: bool,
+    /// The failover, once an election timer fired while the lost leader still could
+    /// not serve: a loss that ends before (the old leader regains its quorum, or every
+    /// replica was down and comes back together) is a recovery, not a failover.
+    failover: Option<FailoverAttempt>,
 }
 
 impl Episode {
-    /// An election timer fired: the loss is detected, if it was not already.
-    pub(super) fn note_timer(&mut self, now: SimTime) {
-        self.detected_at.get_or_insert(now);
-    }
-
     /// A candidate stood in `term`: a new election round unless one had that term.
     pub(super) fn note_candidate(&mut self, term: u32) {
         if term > self.highest_term {
@@ -32,45 +30,55 @@ impl Episode {
             self.rounds += 1;
         }
     }
-
-    /// The episode as a failover attempt numbered `number`: detected, and decided
-    /// (elections are automatic), at the first election timer, or now if none fired.
-    fn attempt(&self, number: u32, now: SimTime) -> FailoverAttempt {
-        let detected_at = self.detected_at.unwrap_or(now);
-        FailoverAttempt {
-            fault: self.fault,
-            fault_at: self.fault_at,
-            detected_at,
-            decided_at: detected_at,
-            number,
-        }
-    }
 }
 
 impl NWay {
-    /// Records `NoQuorum` once per episode when no group of replicas can elect.
+    /// Whether leader `l`, lost, could serve again: it is up and reaches a quorum of up
+    /// replicas (itself included). What failed came back: a repair or a heal.
+    fn failed_back(&self, view: &View, l: usize) -> bool {
+        self.up(view, l)
+            && (0..self.replicas.len())
+                .filter(|&p| p == l || (self.up(view, p) && self.reaches(view, l, p)))
+                .count()
+                >= self.quorum
+    }
+
+    /// An election timer fired: the loss is detected, and the failover opens, unless
+    /// the lost leader could already serve again.
+    pub(super) fn note_timer(&mut self, now: SimTime, view: &View) {
+        let Some(episode) = &self.episode else {
+            return;
+        };
+        if episode.failover.is_none() && !self.failed_back(view, episode.from) {
+            let episode = self.episode.as_mut().expect("an episode");
+            let attempt = FailoverAttempt::detected(episode.fault, episode.fault_at, now);
+            episode.failover = Some(attempt);
+        }
+    }
+
+    /// Records `NoQuorum` once per failover when no group of replicas can elect: the
+    /// failover then waits for a repair or heal.
     pub(super) fn give_up_if_hopeless(&mut self, ctx: &mut Context) {
         let hopeless = !self.quorum_possible(&ctx.view);
         let Some(episode) = &mut self.episode else {
             return;
         };
-        if episode.no_quorum || !hopeless {
+        let Some(failover) = &mut episode.failover else {
+            return;
+        };
+        if !hopeless || failover.waited_for_a_target() {
             return;
         }
-        episode.no_quorum = true;
+        failover.number = episode.rounds;
         let from = Some(self.replicas[episode.from].node);
-        // Commits need a quorum: no acknowledged write is lost.
-        let record = episode.attempt(episode.rounds, ctx.now).record(
-            ctx.now,
-            Outcome::NoQuorum,
-            from,
-            None,
-            0,
-        );
+        let record = failover.no_target(Outcome::NoQuorum, ctx.now, from);
         ctx.record(record);
     }
 
-    /// Opens an episode when the serving leader is lost and closes it when one serves.
+    /// Opens an episode when the serving leader is lost and closes it when one serves:
+    /// the failover succeeds if the new leader serves while the lost one still cannot;
+    /// it is `Superseded` if the lost leader could serve again, and `NoQuorum` if it
+    /// had to wait for another replica's repair or heal to regain a quorum.
     pub(super) fn track_serving(&mut self, ctx: &mut Context) {
         let now_serving = self.serving_leader(&ctx.view);
         match (self.serving, now_serving) {
@@ -79,33 +87,35 @@ impl NWay {
                     self.episode = Some(Episode {
                         fault: self.cause,
                         fault_at: ctx.now,
-                        detected_at: None,
                         from: old,
                         rounds: 0,
                         highest_term: self.replicas[old].term,
-                        no_quorum: false,
+                        failover: None,
                     });
                 }
             }
             (_, Some(leader)) => {
                 if let Some(episode) = self.episode.take() {
+                    let failed_back = self.failed_back(&ctx.view, episode.from);
                     let elected = leader != episode.from;
-                    if episode.detected_at.is_some() || elected {
+                    // A candidate that stood before the loss may win before any timer
+                    // fires in it: a failover detected as it completes.
+                    let failover = episode.failover.or_else(|| {
+                        (elected && !failed_back).then(|| {
+                            FailoverAttempt::detected(episode.fault, episode.fault_at, ctx.now)
+                        })
+                    });
+                    if let Some(mut failover) = failover {
                         let failed_rounds = if elected {
                             episode.rounds.saturating_sub(1)
                         } else {
                             episode.rounds
                         };
-                        let number = failed_rounds + u32::from(episode.no_quorum);
+                        failover.number = failed_rounds + u32::from(failover.waited_for_a_target());
                         let from = Some(self.replicas[episode.from].node);
                         let to = Some(self.replicas[leader].node);
-                        let record = episode.attempt(number, ctx.now).record(
-                            ctx.now,
-                            Outcome::Success,
-                            from,
-                            to,
-                            0,
-                        );
+                        // Commits need a quorum: no acknowledged write is lost.
+                        let record = failover.complete(ctx.now, failed_back, from, to, 0);
                         ctx.record(record);
                     }
                 }
@@ -113,6 +123,18 @@ impl NWay {
             (None, None) => {}
         }
         self.serving = now_serving;
+    }
+
+    /// Records the failover still open at the horizon.
+    pub(super) fn on_horizon(&mut self, ctx: &mut Context) {
+        let Some(episode) = self.episode.take() else {
+            return;
+        };
+        if let Some(mut failover) = episode.failover {
+            failover.number = episode.rounds + u32::from(failover.waited_for_a_target());
+            let from = Some(self.replicas[episode.from].node);
+            ctx.record(failover.unfinished(ctx.now, from, None));
+        }
     }
 
     /// Counts one safety violation each time the Byzantine replicas exceed the tolerance.

@@ -1,0 +1,161 @@
+//! The outage tally: what the summary needs of a replication's outage episodes, and of
+//! its outages and failovers broken down by fault class (DESIGN §6).
+
+use super::DurationHistogram;
+use crate::core::episode::{EndedBy, OutageEpisode};
+use crate::core::time::SimTime;
+use serde::{Deserialize, Serialize};
+
+/// Outages and failovers of one fault class (node, zone, region, partition, …).
+///
+/// Downtime is the exact sum of the outage durations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindTally {
+    /// Outage episodes the class caused, and their durations.
+    pub outage_duration: DurationHistogram,
+    /// Failovers the class triggered.
+    pub failovers: u64,
+    /// Failover time of the class's successful failovers.
+    pub failover_time: DurationHistogram,
+}
+
+impl KindTally {
+    /// Adds everything `other` counted.
+    pub fn merge(&mut self, other: &KindTally) {
+        self.outage_duration.merge(&other.outage_duration);
+        self.failovers += other.failovers;
+        self.failover_time.merge(&other.failover_time);
+    }
+}
+
+/// Outage episodes and downtime charged to one fault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCost {
+    /// Episodes the fault started.
+    pub outages: u64,
+    /// Time not UP within them, ns (summed over vantage points).
+    pub downtime_ns: u128,
+}
+
+impl FaultCost {
+    /// Adds what `other` counted.
+    pub fn merge(&mut self, other: &FaultCost) {
+        self.outages += other.outages;
+        self.downtime_ns += other.downtime_ns;
+    }
+}
+
+/// What the summary needs of one replication's outage episodes of one service, folded
+/// as they end, so that memory stays flat however many episodes a horizon holds.
+///
+/// Every field is an integer count or a histogram (whose sum is exact), so folding the
+/// same episodes in any grouping gives the same state.
+#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Durations are kept per fault class only (the distribution over all classes is their
+/// merge), so each episode costs one histogram entry.
+pub struct OutageTally {
+    /// Episodes by ending, indexed like [`EndedBy::ALL`].
+    pub ended_by: [u64; EndedBy::ALL.len()],
+    /// The earliest episode start at any vantage point, for missions.
+    pub first_start: Option<SimTime>,
+    /// Per fault class, indexed by the scenario's fault-kind index.
+    pub by_kind: Vec<KindTally>,
+    /// Per fault, by its tag, in the order they first started an episode: only those
+    /// appear (a handful per replication, so a vector beats a map).
+    pub by_fault: Vec<(u32, FaultCost)>,
+}
+
+impl OutageTally {
+    /// An empty tally for a scenario with `kinds` fault classes.
+    pub fn new(kinds: usize) -> Self {
+        OutageTally {
+            by_kind: vec![KindTally::default(); kinds],
+            ..OutageTally::default()
+        }
+    }
+
+    /// Folds in one episode whose cause is of fault class `kind`.
+    pub fn add(&mut self, episode: &OutageEpisode, kind: usize) {
+        let duration = episode.duration();
+        self.ended_by[episode.ended_by as usize] += 1;
+        self.first_start = Some(
+            self.first_start
+                .map_or(episode.start, |first| first.min(episode.start)),
+        );
+        self.by_kind[kind].outage_duration.record(duration);
+        let tag = episode.cause.0;
+        let at = match self.by_fault.iter().position(|(t, _)| *t == tag) {
+            Some(at) => at,
+            None => {
+                self.by_fault.push((tag, FaultCost::default()));
+                self.by_fault.len() - 1
+            }
+        };
+        let cost = &mut self.by_fault[at].1;
+        cost.outages += 1;
+        cost.downtime_ns += u128::from(duration);
+    }
+
+    /// Folds in one failover of fault class `kind`; `time` is its failover time when it
+    /// succeeded.
+    pub fn add_failover(&mut self, kind: usize, time: Option<u64>) {
+        let tally = &mut self.by_kind[kind];
+        tally.failovers += 1;
+        if let Some(time) = time {
+            tally.failover_time.record(time);
+        }
+    }
+
+    /// Episodes folded in.
+    pub fn episodes(&self) -> u64 {
+        self.by_kind
+            .iter()
+            .map(|kind| kind.outage_duration.count())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::record::FaultTag;
+
+    fn episode(start: u64, end: u64, cause: u32, ended_by: EndedBy) -> OutageEpisode {
+        OutageEpisode {
+            vantage: 0,
+            start: SimTime(start),
+            end: SimTime(end),
+            down: end - start,
+            cause: FaultTag(cause),
+            ended_by,
+        }
+    }
+
+    #[test]
+    fn episodes_fold_into_durations_endings_classes_and_faults() {
+        let mut tally = OutageTally::new(2);
+        tally.add(&episode(50, 80, 3, EndedBy::Failover), 1);
+        tally.add(&episode(10, 30, 3, EndedBy::Recovery), 1);
+        tally.add(&episode(90, 100, 4, EndedBy::Horizon), 0);
+        tally.add_failover(1, Some(7));
+        tally.add_failover(1, None);
+        assert_eq!(tally.episodes(), 3);
+        assert_eq!(tally.ended_by, [1, 1, 1]);
+        assert_eq!(tally.first_start, Some(SimTime(10)));
+        assert_eq!(tally.by_kind[1].outage_duration.sum_ns(), 50);
+        assert_eq!(tally.by_kind[1].failovers, 2);
+        assert_eq!(tally.by_kind[1].failover_time.count(), 1);
+        assert_eq!(tally.by_kind[0].outage_duration.count(), 1);
+        assert_eq!(
+            tally.by_fault[0],
+            (
+                3,
+                FaultCost {
+                    outages: 2,
+                    downtime_ns: 50
+                }
+            )
+        );
+    }
+}
