@@ -24,7 +24,7 @@ pub const MAX_NODES: usize = 2_000;
 /// What became of one input.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Not UTF-8: not a scenario file at all.
+    /// Not UTF-8 (or UTF-16): not a scenario file at all; the error was rendered.
     NotText,
     /// Rejected by parsing or validation (the error was rendered).
     Rejected,
@@ -37,10 +37,15 @@ pub enum Verdict {
 /// Parse → validate → one replication of at most a day → summary → SLO checks: the path
 /// `failsim run` takes. Any panic is a finding; errors are answers.
 pub fn parse_validate_run(data: &[u8]) -> Verdict {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return Verdict::NotText;
+    // As `failsim` reads a file: a byte-order mark dropped, a bad byte placed.
+    let text = match failsim::scenarios::source::decode(data.to_vec(), Path::new("fuzz.json")) {
+        Ok(text) => text,
+        Err(error) => {
+            let _ = error.to_string();
+            return Verdict::NotText;
+        }
     };
-    let mut scenario = match load_str(text, Path::new("fuzz.json")) {
+    let mut scenario = match load_str(&text, Path::new("fuzz.json")) {
         Ok(scenario) => scenario,
         Err(error) => {
             // Rendering walks the text again to place every problem: exercise it too.

@@ -48,7 +48,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
     let mut stopped = None;
     for scenario in &variants {
         let (study, study_events, study_stopped) =
-            study(&prepared, &mut plan, args.partial, scenario)?;
+            study(&prepared, &mut plan, args.partial, scenario, None)?;
         studies.push(study);
         events += study_events;
         stopped = stopped.or(study_stopped);

@@ -14,6 +14,8 @@ macro_rules! say {
 }
 
 mod compare;
+mod determinism;
+mod explain;
 mod interrupt;
 mod merge;
 mod plan;
@@ -52,8 +54,14 @@ enum Command {
         #[command(flatten)]
         study: study::StudyArgs,
         /// Run only shard I of N, e.g. 2/8; --json then writes the shard file for `merge`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "check_determinism")]
         shard: Option<String>,
+        /// Run the study three more times — with the same threads, with another thread
+        /// count, and as 2 shards merged through shard files — and compare every
+        /// replication and the summary; exit 1 naming the first difference. Outputs are
+        /// written only when all agree.
+        #[arg(long, conflicts_with = "partial")]
+        check_determinism: bool,
     },
     /// Run the services under several strategies against the same faults, side by side.
     #[command(
@@ -65,6 +73,26 @@ enum Command {
         /// Comma-separated strategies, the first is the baseline (default: all four).
         #[arg(long)]
         strategies: Option<String>,
+    },
+    /// Print the faults of one replication with every random draw made concrete, as scheduled faults to paste into a scenario.
+    #[command(
+        after_help = "Examples:\n  failsim explain scenarios/quickstart.json --replication 7\n  failsim explain scenarios/zone-outage.json --replication 3 --emit-scenario replay.json\n  failsim run replay.json --trace-replication 3 --trace -"
+    )]
+    Explain {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Which replication (numbered from 0).
+        #[arg(long, default_value_t = 0)]
+        replication: u64,
+        /// Override the scenario's seed, as `run --seed` does.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the horizon, as `run --horizon` does.
+        #[arg(long)]
+        horizon: Option<String>,
+        /// Also write a scenario of these scheduled faults that replays the replication (`-` for stdout).
+        #[arg(long, value_name = "FILE")]
+        emit_scenario: Option<PathBuf>,
     },
     /// Check scenario files and report every problem with its JSON path and line:column.
     Validate {
@@ -174,7 +202,24 @@ pub fn main() -> i32 {
 
 fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Run { study, shard } => run::run(study, shard.as_deref()),
+        Command::Run {
+            study,
+            shard,
+            check_determinism,
+        } => run::run(study, shard.as_deref(), check_determinism),
+        Command::Explain {
+            scenario,
+            replication,
+            seed,
+            horizon,
+            emit_scenario,
+        } => explain::explain(explain::ExplainArgs {
+            scenario: &scenario,
+            replication,
+            seed,
+            horizon: horizon.as_deref(),
+            emit: emit_scenario.as_deref(),
+        }),
         Command::Compare { study, strategies } => compare::compare(study, strategies.as_deref()),
         Command::Validate { files } => validate::validate(&files),
         Command::Schema => schema::schema(),

@@ -2,20 +2,49 @@
 
 use super::study::{prepare, study, StudyArgs};
 use super::{
-    bad, check_replays, evaluate_checks, partial_end, stopped_early, warn_if_single, CliError,
+    bad, check_replays, determinism, evaluate_checks, partial_end, stopped_early, warn_if_single,
+    CliError,
 };
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::{ShardFile, Summary};
 use crate::run::Shard;
 use std::time::Instant;
 
-pub(super) fn run(args: StudyArgs, shard: Option<&str>) -> Result<(), CliError> {
+pub(super) fn run(
+    args: StudyArgs,
+    shard: Option<&str>,
+    check_determinism: bool,
+) -> Result<(), CliError> {
     let (mut prepared, mut plan) = prepare(&args)?;
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
+    let mut prints = None;
+    if check_determinism {
+        let rows = prepared.scenario.replications * prepared.scenario.services.len() as u64;
+        if rows > determinism::MAX_CHECKED_ROWS {
+            return Err(bad(format!(
+                "--check-determinism holds the figures of every service and replication: \
+                 {rows} is beyond its limit of {}; use --replications",
+                determinism::MAX_CHECKED_ROWS
+            )));
+        }
+        // Records too, so that every failover is compared, not only the tallies.
+        prepared.options.keep_records = true;
+        prints = Some(Vec::new());
+    }
     let scenario = &prepared.scenario;
     let started = Instant::now();
-    let (study, events, stopped) = study(&prepared, &mut plan, args.partial, scenario)?;
+    let (study, events, stopped) = study(
+        &prepared,
+        &mut plan,
+        args.partial,
+        scenario,
+        prints.as_mut(),
+    )?;
     let elapsed = started.elapsed();
+    if let Some(prints) = &prints {
+        // Before any output is written: a study that does not repeat is not a result.
+        determinism::check(&prepared, &study, prints)?;
+    }
     let replays: Replays = plan.replay(
         scenario,
         &[],

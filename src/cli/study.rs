@@ -1,6 +1,7 @@
 //! What `run` and `compare` share: the study flags, the scenario with its overrides and
 //! output plan, and running one study with budgets, progress and interruption.
 
+use super::determinism::ReplicationPrint;
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
 use super::{
@@ -166,8 +167,9 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     Ok((prepared, plan))
 }
 
-/// Runs one study of `scenario`, streaming each replication to the plan's exporters;
-/// handles budgets and interruption. Returns the study, the number of events its
+/// Runs one study of `scenario`, streaming each replication to the plan's exporters
+/// (and its figures to `prints`, for the determinism check); handles budgets and
+/// interruption. Returns the study, the number of events its
 /// replications processed, and why it stopped early when it is a partial result
 /// (`--partial`).
 pub(super) fn study(
@@ -175,6 +177,7 @@ pub(super) fn study(
     plan: &mut OutputPlan,
     partial: bool,
     scenario: &CompiledScenario,
+    mut prints: Option<&mut Vec<ReplicationPrint>>,
 ) -> Result<(Study, u64, Option<Stopped>), CliError> {
     let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
         s.range(scenario.replications).count() as u64
@@ -186,6 +189,9 @@ pub(super) fn study(
         |outcome| {
             if output_error.is_none() {
                 output_error = plan.add_replication(outcome, scenario).err();
+            }
+            if let Some(prints) = prints.as_deref_mut() {
+                prints.push(ReplicationPrint::of(outcome));
             }
         },
         |done| {

@@ -5,8 +5,9 @@ use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
 use crate::scenarios::load::{invalid, parse_all, Found};
-use crate::scenarios::positions::PositionIndex;
+use crate::scenarios::positions::{locate_all, Aim};
 use crate::scenarios::source::read_text;
+use crate::scenarios::source::without_bom;
 use std::path::Path;
 
 /// Parses, validates and compiles scenario text. `file` is used only in messages.
@@ -24,14 +25,19 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
         .unwrap_or_else(|| "scenario".to_string());
     let stood_in = !parsed.stand_ins.is_empty();
     // The work estimate is of the whole file: with stand-ins it would be of another.
-    let result = check_and_compile(&scenario, &default_name, !stood_in);
+    let result = check_and_compile(scenario, &default_name, !stood_in);
     let mut problems = parsed.problems;
     match result {
         Ok(mut compiled) if problems.is_empty() => {
             if !compiled.warnings.is_empty() {
-                let index = PositionIndex::new(text);
-                for warning in &mut compiled.warnings {
-                    (warning.line, warning.column) = index.locate(&warning.path);
+                let paths: Vec<(&str, Aim)> = compiled
+                    .warnings
+                    .iter()
+                    .map(|w| (w.path.as_str(), Aim::Value))
+                    .collect();
+                let places = locate_all(without_bom(text), &paths);
+                for (warning, place) in compiled.warnings.iter_mut().zip(places) {
+                    (warning.line, warning.column) = place;
                 }
             }
             compiled.source_hash = content_hash(text.as_bytes());

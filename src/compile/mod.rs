@@ -76,7 +76,7 @@ impl CompiledScenario {
     ) -> Result<CompiledScenario, Vec<Problem>> {
         let mut source = self.source.clone();
         patch(&mut source);
-        let mut compiled = compile(&source, &self.name)?;
+        let mut compiled = check_and_compile(source, &self.name, true)?;
         compiled.source_hash = self.source_hash.clone();
         compiled.seed = self.seed;
         compiled.replications = self.replications;
@@ -118,12 +118,13 @@ fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
 
 /// Validates and compiles; returns every problem found.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
-    check_and_compile(scenario, default_name, true)
+    check_and_compile(scenario.clone(), default_name, true)
 }
 
-/// [`compile`], with the work estimate left out unless `estimate_work`.
+/// [`compile`] of a model the result keeps (no copy of a million-node model), with the
+/// work estimate left out unless `estimate_work`.
 pub(crate) fn check_and_compile(
-    scenario: &Scenario,
+    scenario: Scenario,
     default_name: &str,
     estimate_work: bool,
 ) -> Result<CompiledScenario, Vec<Problem>> {
@@ -156,11 +157,11 @@ pub(crate) fn check_and_compile(
         ),
     );
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
-    let services = services::compile(scenario, &topology, &mut check);
+    let services = services::compile(&scenario, &topology, &mut check);
     let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
-    let system = system::compile(scenario, &mut check);
-    let missions = system::missions(scenario, horizon, &mut check);
-    let kinds = fault_kinds(scenario, &faults);
+    let system = system::compile(&scenario, &mut check);
+    let missions = system::missions(&scenario, horizon, &mut check);
+    let kinds = fault_kinds(&scenario, &faults);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
@@ -227,6 +228,6 @@ pub(crate) fn check_and_compile(
                 message: problem.message,
             })
             .collect(),
-        source: scenario.clone(),
+        source: scenario,
     })
 }

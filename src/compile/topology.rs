@@ -8,8 +8,9 @@ use crate::net::topology::{
 };
 use crate::scenarios::check::Checker;
 use crate::scenarios::generators::generate;
-use crate::scenarios::model::{Generator, LinkSpec, NodeSpec};
+use crate::scenarios::model::{Generator, NodeSpec};
 use petgraph::graph::UnGraph;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where a node came from: the path of each of its fields in the file.
@@ -48,18 +49,14 @@ impl Origin<'_> {
 }
 
 pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Checker) -> Topology {
-    let mut nodes: Vec<(NodeSpec, Origin)> = spec
+    // Listed nodes are borrowed, generated ones owned: a million-node file is not copied.
+    let mut nodes: Vec<(Cow<NodeSpec>, Origin)> = spec
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.clone(), Origin::Listed(i)))
+        .map(|(i, n)| (Cow::Borrowed(n), Origin::Listed(i)))
         .collect();
-    let links: Vec<(LinkSpec, String)> = spec
-        .links
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.clone(), format!("topology.links[{i}]")))
-        .collect();
+    let links = &spec.links;
     let mut generated_links: Vec<(NodeId, NodeId, Nanos)> = Vec::new();
     for (g, generator) in spec.generators.iter().enumerate() {
         let path = format!("topology.generators[{g}]");
@@ -122,7 +119,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             )
         }));
         let origin = Origin::Generated(g, generator);
-        nodes.extend(generated.nodes.into_iter().map(|n| (n, origin)));
+        nodes.extend(generated.nodes.into_iter().map(|n| (Cow::Owned(n), origin)));
     }
     if nodes.is_empty() {
         check.fail(
@@ -235,13 +232,14 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     for i in 0..infos.len() {
         graph.add_node(NodeId::new(i));
     }
-    for (link, path) in &links {
+    for (i, link) in links.iter().enumerate() {
+        let path = format!("topology.links[{i}]");
         let a = check.node(&by_name, &link.from, format!("{path}.from"));
         let b = check.node(&by_name, &link.to, format!("{path}.to"));
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
                 check.fail(
-                    path.clone(),
+                    path,
                     format!(
                         "a link must join two different nodes, not `{}` to itself",
                         link.from

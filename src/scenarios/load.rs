@@ -125,7 +125,7 @@ fn parse_parts(text: &str) -> Parsed {
             Err(failure) => failure,
         };
         let message = strip_position(&error.to_string());
-        if !repaired_paths.insert(path.clone()) {
+        if !repaired_paths.insert((path.clone(), message.clone())) {
             // The stand-in did not parse either (a bug in the schema's reading): what
             // was reported stays, nothing more can be learned.
             return parsed;
@@ -443,6 +443,22 @@ mod tests {
                     "topology.nodes[1]".to_string(),
                     "missing field `id`".to_string()
                 )
+            ]
+        );
+    }
+
+    #[test]
+    fn every_missing_field_of_one_object_is_reported() {
+        let found = problems(
+            r#"{"topology": {"nodes": [{"id": "a"}]}, "services": [],
+                "faults": {"node_failures": [{"ttf": {"weibull": {}}, "ttr": {"const": 1}}]}}"#,
+        );
+        let at = "faults.node_failures[0].ttf.weibull".to_string();
+        assert_eq!(
+            found,
+            [
+                (at.clone(), "missing field `shape`".to_string()),
+                (at, "missing field `scale`".to_string())
             ]
         );
     }

@@ -111,42 +111,91 @@ impl<'a> Walker<'a> {
         visit.leave(&self.path, start, self.at.offset);
     }
 
-    /// Reads a string and returns its text (escapes kept but for `\"` and `\\`, which is
-    /// enough for keys, the only strings read for their text), borrowed when it has no
-    /// escapes.
+    /// Reads a string and returns its text, escapes decoded as JSON defines them (keys
+    /// are matched against the paths serde reports), borrowed when it has none.
     fn string(&mut self) -> Cow<'a, str> {
         self.bump();
         let start = self.at.offset;
-        let mut escaped: Option<Vec<u8>> = None;
-        while let Some(byte) = self.peek() {
-            match byte {
-                b'"' => {
+        let mut decoded: Option<String> = None;
+        loop {
+            match self.peek() {
+                None => return Cow::Borrowed(&self.text[start..]),
+                Some(b'"') => {
                     let end = self.at.offset;
                     self.bump();
-                    return match escaped {
+                    return match decoded {
                         // Quotes are ASCII, so both ends are character boundaries.
                         None => Cow::Borrowed(&self.text[start..end]),
-                        Some(out) => Cow::Owned(String::from_utf8_lossy(&out).into_owned()),
+                        Some(text) => Cow::Owned(text),
                     };
                 }
-                b'\\' => {
+                Some(b'\\') => {
                     let out =
-                        escaped.get_or_insert_with(|| self.bytes[start..self.at.offset].to_vec());
+                        decoded.get_or_insert_with(|| self.text[start..self.at.offset].to_string());
                     self.bump();
-                    if let Some(next) = self.peek() {
-                        out.push(next);
+                    let escape = self.peek();
+                    self.bump_char();
+                    match escape {
+                        Some(b'u') => {
+                            let unit = self.hex4();
+                            let c = if (0xD800..0xDC00).contains(&unit)
+                                && self.bytes.get(self.at.offset..self.at.offset + 2)
+                                    == Some(b"\\u")
+                            {
+                                self.bump();
+                                self.bump();
+                                let low = self.hex4();
+                                char::from_u32(
+                                    0x10000
+                                        + ((unit - 0xD800) << 10)
+                                        + (low.wrapping_sub(0xDC00) & 0x3FF),
+                                )
+                            } else {
+                                char::from_u32(unit)
+                            };
+                            out.push(c.unwrap_or('\u{FFFD}'));
+                        }
+                        Some(b'n') => out.push('\n'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{C}'),
+                        Some(other) => out.push(other as char),
+                        None => {}
                     }
-                    self.bump();
                 }
-                _ => {
-                    if let Some(out) = &mut escaped {
-                        out.push(byte);
+                Some(_) => {
+                    // Copy one whole character, so that decoded text stays UTF-8.
+                    if let (Some(out), Some(c)) = (&mut decoded, self.char_here()) {
+                        out.push(c);
                     }
-                    self.bump();
+                    self.bump_char();
                 }
             }
         }
-        Cow::Borrowed(&self.text[start..])
+    }
+
+    /// Four hex digits after `\u` (what is not hex counts as 0).
+    fn hex4(&mut self) -> u32 {
+        let mut value = 0;
+        for _ in 0..4 {
+            let digit = self.char_here().and_then(|c| c.to_digit(16)).unwrap_or(0);
+            value = value * 16 + digit;
+            self.bump_char();
+        }
+        value
+    }
+
+    /// The character at the cursor (always on a character boundary inside strings).
+    fn char_here(&self) -> Option<char> {
+        self.text.get(self.at.offset..)?.chars().next()
+    }
+
+    /// Moves past the character at the cursor, however many bytes it has.
+    fn bump_char(&mut self) {
+        for _ in 0..self.char_here().map_or(1, char::len_utf8) {
+            self.bump();
+        }
     }
 
     /// Skips an object or array without reporting what it holds.
@@ -461,6 +510,14 @@ mod tests {
             ("\"x\"", None)
         );
         assert!(span_of(TEXT, "services[1]").is_none());
+    }
+
+    #[test]
+    fn escaped_keys_are_decoded_as_serde_decodes_them() {
+        let text = r#"{"na\u006De": {"\ud83d\ude00\"é": [1]}}"#;
+        let index = PositionIndex::new(text);
+        assert_eq!(index.locate("name"), (1, 15));
+        assert_eq!(index.locate("name.😀\"é[0]"), (1, 36));
     }
 
     #[test]

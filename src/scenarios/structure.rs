@@ -172,9 +172,15 @@ impl<'s> Scan<'_, 's> {
                 .filter(|name| !required.contains(name))
                 .map(|name| format!("`{name}`")),
         );
+        // Where a plain string may stand instead (a system term's service name), say so.
+        let or_string = if node.accepts("string") {
+            "a string or "
+        } else {
+            ""
+        };
         format!(
-            "{what} {verb} an object with named fields ({}), not a positional array: the order \
-             of fields is not part of the format; write each value under its name",
+            "{what} {verb} {or_string}an object with named fields ({}), not a positional array: \
+             the order of fields is not part of the format; write each value under its name",
             fields.join(", ")
         )
     }

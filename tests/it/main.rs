@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod detection;
 mod engine;
+mod explain;
 mod fuzz_regressions;
 mod golden;
 mod layering;
