@@ -65,7 +65,7 @@ impl ReplicationPrint {
                         s.degraded_ns,
                         s.down_ns,
                         u128::from(s.degraded_served_ns.to_bits()),
-                        u128::from(s.outages),
+                        u128::from(s.outage_tally.episodes()),
                         u128::from(s.split_brain_ns),
                         u128::from(s.unnecessary_failovers),
                         u128::from(s.safety_violations),

@@ -3,6 +3,7 @@
 use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
 use crate::compare::Comparison;
+use crate::report::summary::SECONDS_PER_YEAR;
 use crate::report::{ServiceSummary, Summary};
 use crate::stats::MeanCi;
 use std::fmt::Write;
@@ -231,8 +232,6 @@ fn difference(d: &MeanCi, per: &str) -> String {
 /// times over ("down/yr 2196.7h" for two minutes), so the table shows what one
 /// replication lived through instead.
 const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
-
-const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
 /// The services table, then a line of extras per service that has some. `grouped`:
 /// consecutive rows of one service (a comparison's strategies) show its name once, and

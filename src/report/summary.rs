@@ -8,7 +8,7 @@ use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+pub(crate) const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
 /// Availability with its interval.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -44,8 +44,6 @@ pub struct ServiceOutcome {
     pub degraded_served_ns: f64,
     /// Number of vantage points.
     pub vantages: u32,
-    /// Transitions out of UP, summed over vantage points.
-    pub outages: u64,
     /// What the summary needs of the outage episodes, folded as they end.
     pub outage_tally: OutageTally,
     /// Every outage episode, in the order they ended; empty when the replication was
@@ -83,7 +81,7 @@ impl ServiceOutcome {
 
     /// Outages per vantage point.
     pub fn outages_per_vantage(&self) -> f64 {
-        self.outages as f64 / self.vantages.max(1) as f64
+        self.outage_tally.episodes() as f64 / self.vantages.max(1) as f64
     }
 }
 

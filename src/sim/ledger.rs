@@ -71,7 +71,6 @@ impl Ledger {
         self.served = served;
         self.since = now;
         if previous == ServiceState::Up && state != ServiceState::Up {
-            outcome.outages += 1;
             self.open = Some(OpenEpisode {
                 start: now,
                 cause,

@@ -49,7 +49,7 @@ fn constant_failure_process_alternates_exactly() {
     );
     let outcome = run(&scenario(&text), 0);
     assert_eq!(outcome.services[0].down_ns, ns(30.0) as u128);
-    assert_eq!(outcome.services[0].outages, 6);
+    assert_eq!(outcome.services[0].outage_tally.episodes(), 6);
 }
 
 #[test]
@@ -238,6 +238,6 @@ fn a_state_held_only_between_two_events_of_one_instant_is_not_counted() {
         ]
     );
     let outcome = &run(&scenario, 0).services[0];
-    assert_eq!(outcome.outages, 1);
+    assert_eq!(outcome.outage_tally.episodes(), 1);
     assert_eq!(outcome.down_ns + outcome.degraded_ns, ns(15.0) as u128);
 }

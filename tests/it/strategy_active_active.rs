@@ -86,7 +86,7 @@ fn one_crash_is_ejected_after_detection_decision_and_lb_update_exactly() {
     assert_eq!(outcome.degraded_ns, record.failover_time() as u128);
     assert_eq!(outcome.down_ns, 0);
     assert_eq!(outcome.up_ns, 60 * SEC as u128 - outcome.degraded_ns);
-    assert_eq!(outcome.outages, 1);
+    assert_eq!(outcome.outage_tally.episodes(), 1);
 }
 
 #[test]

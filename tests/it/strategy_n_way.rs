@@ -267,7 +267,7 @@ mod partition {
             let service = &run(&scenario, rep).services[0];
             assert_eq!(service.down_ns, ns(60.0) as u128, "replication {rep}");
             assert_eq!(service.up_ns, ns(40.0) as u128);
-            assert_eq!(service.outages, 1);
+            assert_eq!(service.outage_tally.episodes(), 1);
         }
     }
 
