@@ -258,6 +258,7 @@ fn secs(ns: Option<u64>) -> Option<f64> {
 }
 
 fn times(histogram: &DurationHistogram) -> TimeSummary {
+    let histogram = histogram.folded();
     TimeSummary {
         mean: histogram.mean_ns().map(|m| m / 1e9),
         p50: secs(histogram.quantile_ns(0.5)),
@@ -289,6 +290,7 @@ impl ServiceSummary {
         let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
         // Time summed over vantage points and replications, as seconds per year of one
         // vantage point.
+        let data_loss = study.data_loss.folded();
         let exposure_s = study.vantages.max(1) as f64 * n * horizon_s;
         let per_year = |ns: u128| ns as f64 / 1e9 / exposure_s * SECONDS_PER_YEAR;
         let ended = |ending: EndedBy| {
@@ -339,8 +341,8 @@ impl ServiceSummary {
             failover_time_s: times(&study.failover_time()),
             detection_time_s: times(&study.detection_time),
             data_loss_s: LossSummary {
-                p50: secs(study.data_loss.quantile_ns(0.5)),
-                p99: secs(study.data_loss.quantile_ns(0.99)),
+                p50: secs(data_loss.quantile_ns(0.5)),
+                p99: secs(data_loss.quantile_ns(0.99)),
                 max: secs(study.data_loss.max()),
             },
             split_brain_s: rows.iter().map(|r| r.split_brain_s).sum::<f64>() / n,

@@ -742,8 +742,10 @@ impl<'a> Replication<'a> {
         };
         runtime.strategy.handle(stimulus, &mut ctx);
         let mut commands = std::mem::take(&mut self.commands);
-        for command in commands.drain(..) {
-            match command {
+        // Read in place, not moved out: a record was just written field by field, and
+        // copying it whole stalls on reading back those narrow stores.
+        for command in &commands {
+            match *command {
                 Command::Schedule { at, timer } => {
                     if at < self.now {
                         self.scheduled_in_the_past(service, at, timer);
@@ -754,10 +756,10 @@ impl<'a> Replication<'a> {
                     };
                     self.queue.schedule(at, timer_event);
                 }
-                Command::Record(record) => {
+                Command::Record(ref record) => {
                     self.trace(TraceEvent::Failover {
                         service: service as u32,
-                        record: &record,
+                        record,
                     });
                     let kind = self.registry.kind_index(record.fault);
                     let runtime = &mut self.services[service];
@@ -768,9 +770,9 @@ impl<'a> Replication<'a> {
                         let time = succeeded.then(|| record.failover_time());
                         outcome.outage_tally.add_failover(kind, time);
                     }
-                    outcome.tally.add(&record);
+                    outcome.tally.add(record);
                     if self.keep_records {
-                        outcome.records.push(record);
+                        outcome.records.push(record.clone());
                     }
                 }
                 Command::UnnecessaryFailover => {
@@ -782,6 +784,7 @@ impl<'a> Replication<'a> {
                 }
             }
         }
+        commands.clear();
         self.commands = commands;
         let runtime = &mut self.services[service];
         if !runtime.unaccounted {

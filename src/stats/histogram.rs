@@ -1,5 +1,6 @@
 //! A sparse log-linear histogram of nanosecond durations that merges exactly.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,9 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 /// # Storage
 ///
 /// Only occupied buckets are stored, as (bucket index, count) pairs sorted by index (at most
-/// 56,320 entries, for durations spanning the whole `u64` range), so an empty histogram
-/// is a few words and serializes as such. The sum is a `u128`, because summing many
+/// 56,320 entries, for durations spanning the whole `u64` range), plus the indices
+/// recorded since they were last folded in (at most 256, or as many as the buckets); an empty histogram is a few words and
+/// serializes as such. The sum is a `u128`, because summing many
 /// long durations overflows `u64`; in JSON it is a plain integer that may exceed 2⁶⁴.
 ///
 /// [`mean_ns`]: DurationHistogram::mean_ns
@@ -59,7 +61,7 @@ impl DurationHistogram {
 
     /// Records one duration of `ns` nanoseconds.
     pub fn record(&mut self, ns: u64) {
-        self.buckets.add(bucket_index(ns), 1);
+        self.buckets.record(bucket_index(ns));
         self.count += 1;
         self.min = Some(self.min.map_or(ns, |min| min.min(ns)));
         self.max = Some(self.max.map_or(ns, |max| max.max(ns)));
@@ -73,6 +75,17 @@ impl DurationHistogram {
         self.min = combine_extremes(self.min, other.min, u64::min);
         self.max = combine_extremes(self.max, other.max, u64::max);
         self.sum += other.sum;
+    }
+
+    /// This histogram with every recorded value folded into its sorted buckets: read
+    /// several quantiles of it, not of `self`, or each would fold them again.
+    pub fn folded(&self) -> Cow<'_, DurationHistogram> {
+        if self.buckets.pending.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut folded = self.clone();
+        folded.buckets.fold_pending();
+        Cow::Owned(folded)
     }
 
     /// Number of values recorded.
@@ -134,7 +147,7 @@ impl DurationHistogram {
             return Some(max);
         }
         let mut seen = 0;
-        for &(index, count) in &self.buckets.0 {
+        for &(index, count) in self.buckets.occupied().iter() {
             seen += count;
             if seen >= rank {
                 return Some(bucket_midpoint(index).clamp(min, max));
@@ -145,80 +158,129 @@ impl DurationHistogram {
     }
 }
 
-/// Occupied buckets as (index, count) pairs sorted by index: a histogram of one
-/// replication holds a handful, so a sorted vector records and merges several times
-/// faster than a tree map, with no node per entry. Serialized as a map from index to
-/// count, as it always was.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Buckets(Vec<(u32, u64)>);
+/// Bucket indices recorded one at a time wait unsorted until at least this many, and
+/// as many as there are occupied buckets, have gathered; then they are sorted and folded
+/// into the occupied buckets in one linear merge. Recording costs a push, not a search
+/// and a shift of every larger bucket (which made a replication with thousands of
+/// distinct durations quadratic), and a fold's linear cost is spread over as many
+/// values as it moves.
+const PENDING_LIMIT: usize = 256;
+
+/// Occupied buckets as (index, count) pairs sorted by index, plus the indices recorded
+/// since they were last folded in. A histogram of one replication holds a handful, so
+/// sorted vectors record and merge several times faster than a tree map, with no node
+/// per entry. Two `Buckets` are equal when they hold the same counts, however much of
+/// them is still pending. Serialized as a map from index to count, as it always was.
+#[derive(Debug, Default, Clone)]
+struct Buckets {
+    /// Occupied buckets, sorted by index; no count is 0.
+    sorted: Vec<(u32, u64)>,
+    /// Indices recorded since the last fold, in recording order (at most
+    /// [`PENDING_LIMIT`] or as many as there are sorted buckets).
+    pending: Vec<u32>,
+}
 
 impl Buckets {
+    /// Counts one value in bucket `index`.
+    fn record(&mut self, index: u32) {
+        if self.pending.len() >= PENDING_LIMIT.max(self.sorted.len()) {
+            self.fold_pending();
+        } else if self.pending.capacity() == 0 {
+            // One allocation for a replication's first few values, not three growths.
+            self.pending.reserve_exact(16);
+        }
+        self.pending.push(index);
+    }
+
+    /// Folds the pending indices into the sorted buckets.
+    fn fold_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable();
+        let runs = self
+            .pending
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], run.len() as u64));
+        self.sorted = merged(&self.sorted, runs);
+        self.pending.clear();
+    }
+
+    /// Adds `count` values in bucket `index` to the sorted buckets.
     fn add(&mut self, index: u32, count: u64) {
-        match self.0.binary_search_by_key(&index, |&(i, _)| i) {
-            Ok(at) => self.0[at].1 += count,
-            Err(at) => {
-                if self.0.capacity() == 0 {
-                    // One allocation for the first few buckets instead of three growths.
-                    self.0.reserve_exact(8);
-                }
-                self.0.insert(at, (index, count))
-            }
+        match self.sorted.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => self.sorted[at].1 += count,
+            Err(at) => self.sorted.insert(at, (index, count)),
         }
     }
 
     fn merge(&mut self, other: &Buckets) {
-        if self.0.is_empty() {
-            self.0.clone_from(&other.0);
-            return;
-        }
-        // A replication's few buckets mostly land on buckets the study already has:
-        // a binary search and an increment each, cheaper than rebuilding the vector.
-        if other.0.len() * 8 <= self.0.len() || other.0.len() <= 4 {
-            for &(index, count) in &other.0 {
+        if self.sorted.is_empty() {
+            self.sorted.clone_from(&other.sorted);
+        } else if other.sorted.len() * 8 <= self.sorted.len() || other.sorted.len() <= 4 {
+            // A few buckets mostly land on buckets already here: a binary search and
+            // an increment each, cheaper than rebuilding the vector.
+            for &(index, count) in &other.sorted {
                 self.add(index, count);
             }
-            return;
+        } else {
+            self.sorted = merged(&self.sorted, other.sorted.iter().copied());
         }
-        let mut merged = Vec::with_capacity(self.0.len() + other.0.len());
-        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(&&x), Some(&&y)) => match x.0.cmp(&y.0) {
-                    std::cmp::Ordering::Less => {
-                        a.next();
-                        x
-                    }
-                    std::cmp::Ordering::Greater => {
-                        b.next();
-                        y
-                    }
-                    std::cmp::Ordering::Equal => {
-                        a.next();
-                        b.next();
-                        (x.0, x.1 + y.1)
-                    }
-                },
-                (Some(&&x), None) => {
-                    a.next();
-                    x
-                }
-                (None, Some(&&y)) => {
-                    b.next();
-                    y
-                }
-                (None, None) => break,
-            };
-            merged.push(next);
+        for &index in &other.pending {
+            self.record(index);
         }
-        self.0 = merged;
+    }
+
+    /// Every occupied bucket, sorted by index, pending values included.
+    fn occupied(&self) -> Cow<'_, [(u32, u64)]> {
+        if self.pending.is_empty() {
+            return Cow::Borrowed(&self.sorted);
+        }
+        let mut folded = self.clone();
+        folded.fold_pending();
+        Cow::Owned(folded.sorted)
     }
 }
+
+/// The sorted (index, count) pairs of `a` and `b` together, counts of equal indices
+/// added.
+fn merged(a: &[(u32, u64)], b: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
+    let mut out = Vec::with_capacity(a.len() + b.size_hint().0);
+    let mut a = a.iter().copied().peekable();
+    for (index, count) in b {
+        while let Some(&(i, c)) = a.peek() {
+            if i >= index {
+                break;
+            }
+            out.push((i, c));
+            a.next();
+        }
+        match a.peek() {
+            Some(&(i, c)) if i == index => {
+                out.push((index, count + c));
+                a.next();
+            }
+            _ => out.push((index, count)),
+        }
+    }
+    out.extend(a);
+    out
+}
+
+impl PartialEq for Buckets {
+    fn eq(&self, other: &Self) -> bool {
+        self.occupied() == other.occupied()
+    }
+}
+
+impl Eq for Buckets {}
 
 impl Serialize for Buckets {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (index, count) in &self.0 {
+        let occupied = self.occupied();
+        let mut map = serializer.serialize_map(Some(occupied.len()))?;
+        for (index, count) in occupied.iter() {
             map.serialize_entry(index, count)?;
         }
         map.end()
@@ -228,7 +290,10 @@ impl Serialize for Buckets {
 impl<'de> Deserialize<'de> for Buckets {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<u32, u64>::deserialize(deserializer)?;
-        Ok(Buckets(map.into_iter().collect()))
+        Ok(Buckets {
+            sorted: map.into_iter().collect(),
+            pending: Vec::new(),
+        })
     }
 }
 
@@ -512,6 +577,32 @@ mod tests {
                 serde_json::to_string(&ab_c).unwrap(),
                 serde_json::to_string(&a_bc).unwrap()
             );
+        }
+
+        #[test]
+        fn folding_pending_values_at_any_point_gives_the_same_histogram(
+            values in prop::collection::vec(0..50_000_u64, 0..700),
+            split in 0..700_usize,
+        ) {
+            // More values than wait unsorted, so some are folded on recording, some on
+            // merging, some only when read.
+            let split = split.min(values.len());
+            let mut merged = histogram_of(&values[..split]);
+            merged.merge(&histogram_of(&values[split..]));
+            let whole = histogram_of(&values);
+            prop_assert_eq!(&merged, &whole);
+            prop_assert_eq!(
+                serde_json::to_string(&merged).unwrap(),
+                serde_json::to_string(&whole).unwrap()
+            );
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(&whole, &histogram_of(&sorted));
+            if !values.is_empty() {
+                let exact = exact_quantile(&sorted, 0.5);
+                let estimate = whole.quantile_ns(0.5).unwrap();
+                prop_assert!(exact.abs_diff(estimate) as f64 <= exact as f64 / 2048.0);
+            }
         }
 
         #[test]
