@@ -197,7 +197,7 @@ impl Buckets {
         if self.pending.is_empty() {
             return;
         }
-        self.pending.sort_unstable();
+        sort_indices(&mut self.pending);
         let runs = self
             .pending
             .chunk_by(|a, b| a == b)
@@ -239,6 +239,30 @@ impl Buckets {
         let mut folded = self.clone();
         folded.fold_pending();
         Cow::Owned(folded.sorted)
+    }
+}
+
+/// Sorts bucket indices (all below 2¹⁶) by two counting passes over a byte each: a
+/// fold sorts hundreds of them at a time, where this is several times cheaper than a
+/// comparison sort.
+fn sort_indices(indices: &mut Vec<u32>) {
+    debug_assert!(indices.iter().all(|&i| i < 1 << 16));
+    let mut scratch = vec![0_u32; indices.len()];
+    for shift in [0, 8] {
+        let digit = |index: u32| ((index >> shift) & 0xff) as usize;
+        let mut starts = [0_usize; 257];
+        for &index in indices.iter() {
+            starts[digit(index) + 1] += 1;
+        }
+        for d in 1..starts.len() {
+            starts[d] += starts[d - 1];
+        }
+        for &index in indices.iter() {
+            let slot = &mut starts[digit(index)];
+            scratch[*slot] = index;
+            *slot += 1;
+        }
+        std::mem::swap(indices, &mut scratch);
     }
 }
 
@@ -381,6 +405,21 @@ mod tests {
         assert_eq!((h.min(), h.max(), h.mean_ns()), (None, None, None));
         assert_eq!(h.quantile_ns(0.5), None);
         assert_eq!(h, DurationHistogram::default());
+    }
+
+    #[test]
+    fn bucket_indices_sort_like_a_comparison_sort() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut indices: Vec<u32> = (0..1000)
+            .map(|_| {
+                let shift = rng.random_range(0..64);
+                bucket_index(rng.random_range(0..u64::MAX >> shift))
+            })
+            .collect();
+        let mut expected = indices.clone();
+        expected.sort_unstable();
+        sort_indices(&mut indices);
+        assert_eq!(indices, expected);
     }
 
     #[test]
