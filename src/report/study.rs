@@ -110,10 +110,8 @@ impl ServiceStudy {
         for (ending, &count) in EndedBy::ALL.iter().zip(&outages.ended_by) {
             add_count(&mut self.outages_ended_by, ending.as_str(), count);
         }
-        for (kind, tally) in names.kinds.iter().zip(&outages.by_kind) {
-            if *tally == KindTally::default() {
-                continue;
-            }
+        for (kind, tally) in &outages.by_kind {
+            let kind = &names.kinds[*kind];
             match self.by_fault_kind.get_mut(kind) {
                 Some(into) => into.merge(tally),
                 None => {

@@ -214,7 +214,6 @@ impl<'a> Replication<'a> {
                     unaccounted: false,
                     outcome: ServiceOutcome {
                         vantages: vantages.len() as u32,
-                        outage_tally: OutageTally::new(registry.kinds().len()),
                         ..ServiceOutcome::default()
                     },
                     vantages,
@@ -236,7 +235,6 @@ impl<'a> Replication<'a> {
                 ledger: Ledger::default(),
                 outcome: ServiceOutcome {
                     vantages: 1,
-                    outage_tally: OutageTally::new(registry.kinds().len()),
                     ..ServiceOutcome::default()
                 },
                 member,

@@ -59,20 +59,29 @@ pub struct OutageTally {
     pub ended_by: [u64; EndedBy::ALL.len()],
     /// The earliest episode start at any vantage point, for missions.
     pub first_start: Option<SimTime>,
-    /// Per fault class, indexed by the scenario's fault-kind index.
-    pub by_kind: Vec<KindTally>,
+    /// Per fault class that caused an episode or a failover, by the scenario's
+    /// fault-kind index, in the order they first did (a replication sees one or two
+    /// classes of a handful, so a vector searched in place beats one slot per class).
+    pub by_kind: Vec<(usize, KindTally)>,
     /// Per fault, by its tag, in the order they first started an episode: only those
     /// appear (a handful per replication, so a vector beats a map).
     pub by_fault: Vec<(u32, FaultCost)>,
 }
 
 impl OutageTally {
-    /// An empty tally for a scenario with `kinds` fault classes.
-    pub fn new(kinds: usize) -> Self {
-        OutageTally {
-            by_kind: vec![KindTally::default(); kinds],
-            ..OutageTally::default()
-        }
+    /// The tally of fault class `kind`, added empty the first time.
+    fn kind(&mut self, kind: usize) -> &mut KindTally {
+        let at = match self.by_kind.iter().position(|(k, _)| *k == kind) {
+            Some(at) => at,
+            None => {
+                // Room for this class only: most replications never see a second,
+                // and a growth would reserve four.
+                self.by_kind.reserve_exact(1);
+                self.by_kind.push((kind, KindTally::default()));
+                self.by_kind.len() - 1
+            }
+        };
+        &mut self.by_kind[at].1
     }
 
     /// Folds in one episode whose cause is of fault class `kind`.
@@ -83,11 +92,12 @@ impl OutageTally {
             self.first_start
                 .map_or(episode.start, |first| first.min(episode.start)),
         );
-        self.by_kind[kind].outage_duration.record(duration);
+        self.kind(kind).outage_duration.record(duration);
         let tag = episode.cause.0;
         let at = match self.by_fault.iter().position(|(t, _)| *t == tag) {
             Some(at) => at,
             None => {
+                self.by_fault.reserve_exact(1);
                 self.by_fault.push((tag, FaultCost::default()));
                 self.by_fault.len() - 1
             }
@@ -100,7 +110,7 @@ impl OutageTally {
     /// Folds in one failover of fault class `kind`; `time` is its failover time when it
     /// succeeded.
     pub fn add_failover(&mut self, kind: usize, time: Option<u64>) {
-        let tally = &mut self.by_kind[kind];
+        let tally = self.kind(kind);
         tally.failovers += 1;
         if let Some(time) = time {
             tally.failover_time.record(time);
@@ -111,7 +121,7 @@ impl OutageTally {
     pub fn episodes(&self) -> u64 {
         self.by_kind
             .iter()
-            .map(|kind| kind.outage_duration.count())
+            .map(|(_, kind)| kind.outage_duration.count())
             .sum()
     }
 }
@@ -134,7 +144,7 @@ mod tests {
 
     #[test]
     fn episodes_fold_into_durations_endings_classes_and_faults() {
-        let mut tally = OutageTally::new(2);
+        let mut tally = OutageTally::default();
         tally.add(&episode(50, 80, 3, EndedBy::Failover), 1);
         tally.add(&episode(10, 30, 3, EndedBy::Recovery), 1);
         tally.add(&episode(90, 100, 4, EndedBy::Horizon), 0);
@@ -143,10 +153,12 @@ mod tests {
         assert_eq!(tally.episodes(), 3);
         assert_eq!(tally.ended_by, [1, 1, 1]);
         assert_eq!(tally.first_start, Some(SimTime(10)));
-        assert_eq!(tally.by_kind[1].outage_duration.sum_ns(), 50);
-        assert_eq!(tally.by_kind[1].failovers, 2);
-        assert_eq!(tally.by_kind[1].failover_time.count(), 1);
-        assert_eq!(tally.by_kind[0].outage_duration.count(), 1);
+        // Classes in the order they first appeared.
+        assert_eq!((tally.by_kind[0].0, tally.by_kind[1].0), (1, 0));
+        assert_eq!(tally.by_kind[0].1.outage_duration.sum_ns(), 50);
+        assert_eq!(tally.by_kind[0].1.failovers, 2);
+        assert_eq!(tally.by_kind[0].1.failover_time.count(), 1);
+        assert_eq!(tally.by_kind[1].1.outage_duration.count(), 1);
         assert_eq!(
             tally.by_fault[0],
             (
