@@ -331,10 +331,11 @@ fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
             .expect("a non-empty column");
         m.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = m[col].clone();
         for row in col + 1..size {
-            let factor = m[row][col] / m[col][col];
-            for k in col..size {
-                m[row][k] -= factor * m[col][k];
+            let factor = m[row][col] / pivot_row[col];
+            for (value, pivot) in m[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= factor * pivot;
             }
             b[row] -= factor * b[col];
         }
