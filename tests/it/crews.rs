@@ -198,3 +198,61 @@ fn a_crew_leaves_every_other_nodes_draws_unchanged() {
     assert_eq!(only(&without, "c"), only(&with, "c"));
     assert_ne!(only(&without, "a"), only(&with, "a"));
 }
+
+#[test]
+fn the_json_trace_names_the_crew_the_wait_the_dispatch_and_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("crew.json");
+    std::fs::write(
+        &file,
+        r#"{"horizon": "3h30m", "replications": 1,
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+            "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b", "c"]}],
+            "faults": {
+              "node_failures": [{"ttf": {"const": "1h"}, "ttr": {"const": "1h"}}],
+              "repair_crews": [{"name": "ops", "dispatch": {"const": "15m"}}],
+              "fault_budgets": [{"scope": {"nodes": ["b", "c"]}, "max_dead": 1}]}}"#,
+    )
+    .unwrap();
+    let output = crate::common::failsim()
+        .args(["run", file.to_str().unwrap(), "--trace", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| {
+            ["repair_queued", "repair_started", "crash_skipped"]
+                .contains(&line["event"].as_str().unwrap())
+        })
+        .collect();
+    let hour = 3600.0;
+    let skipped_c = |t: f64| {
+        serde_json::json!({"t": t, "event": "crash_skipped", "node": "c",
+            "fault": {"id": "node_failures[0]", "kind": "node_failure"},
+            "budget": "fault_budgets[0]", "max_dead": 1})
+    };
+    // a and b fail at 1 h; c would make two dead of the budget's b and c: skipped, and
+    // again at 2 h and 3 h (TTF 1 h) while b is down. a is taken at once and up at
+    // 2 h 15 m; then b, which waited 1 h 15 m, is taken and up at 3 h 30 m (the horizon);
+    // a fails again at 3 h 15 m and waits.
+    let expected = [
+        serde_json::json!({"t": hour, "event": "repair_queued", "node": "a", "crew": "ops", "waiting": 1}),
+        serde_json::json!({"t": hour, "event": "repair_queued", "node": "b", "crew": "ops", "waiting": 2}),
+        skipped_c(hour),
+        serde_json::json!({"t": hour, "event": "repair_started", "node": "a", "crew": "ops",
+            "waited_s": 0.0, "dispatch_s": 900.0}),
+        skipped_c(2.0 * hour),
+        serde_json::json!({"t": 2.25 * hour, "event": "repair_started", "node": "b", "crew": "ops",
+            "waited_s": 1.25 * hour, "dispatch_s": 900.0}),
+        skipped_c(3.0 * hour),
+        serde_json::json!({"t": 3.25 * hour, "event": "repair_queued", "node": "a", "crew": "ops", "waiting": 1}),
+    ];
+    assert_eq!(lines, expected);
+}
