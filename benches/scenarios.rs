@@ -11,11 +11,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// (file, replications per measured study)
-const SCENARIOS: [(&str, u64); 4] = [
+const SCENARIOS: [(&str, u64); 6] = [
     ("scenarios/bench-1k-nodes-year.json", 2),
     ("scenarios/bench-nway-elections.json", 2),
     ("scenarios/bench-100k-nodes.json", 1),
     ("scenarios/peer-baseline.json", 1000),
+    ("scenarios/bench-crew-10k.json", 10),
+    ("scenarios/bench-crew-100k.json", 1),
 ];
 
 fn study_events(scenario: &CompiledScenario) -> u64 {
@@ -46,8 +48,10 @@ fn scenarios(c: &mut Criterion) {
         let wall = started.elapsed().as_secs_f64();
         let name = Path::new(file).file_stem().unwrap().to_string_lossy();
         println!(
-            "{name}: {replications} replications on 1 thread, {events} events, {:.1} M events/s",
-            events as f64 / wall / 1e6
+            "{name}: {replications} replications on 1 thread, {events} events, {:.1} M events/s \
+             ({:.0} ns/event)",
+            events as f64 / wall / 1e6,
+            wall * 1e9 / events as f64
         );
         group.throughput(Throughput::Elements(events));
         group.bench_function(name.as_ref(), |b| b.iter(|| study_events(&scenario)));

@@ -29,6 +29,8 @@ pub struct FaultPlan {
     pub scheduled: Vec<ScheduledSpec>,
     /// Failure propagation edges.
     pub dependencies: Vec<DependencySpec>,
+    /// Repair crews and fault budgets of the node failure processes.
+    pub repair: super::RepairPlan,
 }
 
 impl FaultPlan {

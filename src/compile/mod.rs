@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 pub(crate) mod faults;
 pub(crate) mod load;
+mod repair;
 mod services;
 mod system;
 mod topology;
@@ -22,6 +23,7 @@ pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub use load::{load_file, load_str};
+pub use repair::{BudgetSpec, CrewSpec, RepairPlan};
 pub use system::{SystemExpr, SystemSpec};
 pub use work::{
     cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
@@ -158,7 +160,8 @@ pub(crate) fn check_and_compile(
     );
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
     let services = services::compile(&scenario, &topology, &mut check);
-    let faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
+    let mut faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
+    faults.repair = repair::compile(&scenario.faults, &topology, &services, &mut check);
     let system = system::compile(&scenario, &mut check);
     let missions = system::missions(&scenario, horizon, &mut check);
     let kinds = fault_kinds(&scenario, &faults);

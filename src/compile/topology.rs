@@ -210,6 +210,7 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             zone,
             role: node.role,
             capacity: node.capacity,
+            repair_priority: node.repair_priority,
         });
     }
     for (g, (first, holder, count)) in repeats {

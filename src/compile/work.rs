@@ -171,10 +171,21 @@ pub fn work_estimate(
         per_event: None,
     }];
     for (i, process) in plan.node_processes.iter().enumerate() {
+        // A failure and a repair per cycle, and a crew's dispatch for a node with a crew
+        // (its wait in the queue only lengthens the cycle, so it is left out).
+        let crewed = process
+            .nodes
+            .iter()
+            .filter(|node| {
+                plan.repair
+                    .crew_of
+                    .get(node.index())
+                    .is_some_and(Option::is_some)
+            })
+            .count();
         shares.push(node_share(
             format!("faults.node_failures[{i}]"),
-            process.nodes.len() as f64
-                * 2.0
+            (process.nodes.len() * 2 + crewed) as f64
                 * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
             1.0,
         ));

@@ -65,6 +65,10 @@ pub enum Purpose {
     ProbePhase(u32),
     /// Failures caused by the system itself (overload, cascades).
     Cascade,
+    /// The dispatch delays of a repair crew for one node of a failure process, keyed
+    /// like its [`Purpose::NodeLifetime`]: a stream of its own, so that a crew's dispatch
+    /// leaves the node's failure and repair draws as they are without it.
+    RepairDispatch(StreamKey),
 }
 
 impl Purpose {
@@ -82,6 +86,7 @@ impl Purpose {
             Purpose::Service(i) => (3 << 32) | i as u64,
             Purpose::ProbePhase(i) => (4 << 32) | i as u64,
             Purpose::Cascade => 5 << 32,
+            Purpose::RepairDispatch(key) => keyed(6, key),
         }
     }
 }
@@ -244,10 +249,11 @@ mod tests {
         assert_ne!(base, stream(7, 3, Purpose::Service(2)).random::<u64>());
         let fault: u64 = stream(7, 3, Purpose::Fault(key)).random();
         assert_ne!(base, fault);
-        assert_ne!(
-            fault,
-            stream(7, 3, Purpose::NodeLifetime(key)).random::<u64>()
-        );
+        let lifetime: u64 = stream(7, 3, Purpose::NodeLifetime(key)).random();
+        assert_ne!(fault, lifetime);
+        let dispatch: u64 = stream(7, 3, Purpose::RepairDispatch(key)).random();
+        assert_ne!(dispatch, lifetime);
+        assert_ne!(dispatch, fault);
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct NodeInfo {
     pub role: Role,
     /// Capacity in demand units.
     pub capacity: f64,
+    /// Repair priority: higher is repaired first by a crew with the `priority` policy.
+    pub repair_priority: i64,
 }
 
 /// A zone and the region it belongs to.

@@ -77,6 +77,39 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
             TraceEvent::NodeUp { node } => {
                 json!({"t": t, "event": "node_up", "node": self.node(*node)})
             }
+            TraceEvent::RepairQueued {
+                node,
+                crew,
+                waiting,
+            } => json!({
+                "t": t,
+                "event": "repair_queued",
+                "node": self.node(*node),
+                "crew": self.scenario.faults.repair.crews[*crew as usize].name,
+                "waiting": waiting,
+            }),
+            TraceEvent::RepairStarted {
+                node,
+                crew,
+                queued_at,
+                dispatch,
+            } => json!({
+                "t": t,
+                "event": "repair_started",
+                "node": self.node(*node),
+                "crew": self.scenario.faults.repair.crews[*crew as usize].name,
+                "waited_s": at.since(*queued_at) as f64 / 1e9,
+                "dispatch_s": *dispatch as f64 / 1e9,
+            }),
+            TraceEvent::CrashSkipped {
+                node,
+                fault: tag,
+                budget,
+            } => {
+                let spec = &self.scenario.faults.repair.budgets[*budget as usize];
+                json!({"t": t, "event": "crash_skipped", "node": self.node(*node), "fault": fault(*tag),
+                       "budget": spec.id, "max_dead": spec.max_dead})
+            }
             TraceEvent::ServiceState {
                 service,
                 vantage,

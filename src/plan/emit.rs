@@ -123,6 +123,7 @@ fn replica_nodes(node: &NodePlan, settings: &PlanSettings) -> Vec<NodeSpec> {
                 zone: Some(zone),
                 role: Role::Server,
                 capacity: 1.0,
+                repair_priority: 0,
             }
         })
         .collect()

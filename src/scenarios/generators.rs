@@ -31,6 +31,7 @@ fn node(id: String, region: &str, zone: &str, role: Role, capacity: f64) -> Node
         zone: Some(zone.to_string()),
         role,
         capacity,
+        repair_priority: 0,
     }
 }
 
@@ -98,13 +99,15 @@ fn regions(spec: &RegionsSpec) -> Generated {
         for z in 1..=spec.zones {
             let zone = format!("{region}-z{z}");
             for n in 1..=spec.nodes {
-                out.nodes.push(node(
+                let mut server = node(
                     format!("{zone}-n{n}"),
                     &region,
                     &zone,
                     Role::Server,
                     spec.capacity,
-                ));
+                );
+                server.repair_priority = spec.repair_priority;
+                out.nodes.push(server);
             }
         }
     }

@@ -189,9 +189,15 @@ impl<'a> Node<'a> {
 
     /// The keys of a tagged choice: an object that holds exactly one of them, whose value
     /// says the rest (`{"exp": {...}}`, `{"crash": {...}}`). `None` unless every
-    /// alternative is such an object.
+    /// alternative is such an object or a constant string (a variant without data, as
+    /// `"all"` beside `{"region": ...}`), and one at least is an object.
     pub(crate) fn choice_keys(self) -> Option<Vec<&'a str>> {
-        let alternatives = self.resolved().alternatives();
+        let alternatives: Vec<Node<'a>> = self
+            .resolved()
+            .alternatives()
+            .into_iter()
+            .filter(|a| !(a.schema.get("const").is_some() && a.own_types() == ["string"]))
+            .collect();
         if alternatives.is_empty() {
             return None;
         }
@@ -205,6 +211,15 @@ impl<'a> Node<'a> {
                     _ => None,
                 },
             )
+            .collect()
+    }
+
+    /// The constant strings that may stand here beside a tagged choice's objects (`"all"`).
+    pub(crate) fn constants(self) -> Vec<&'a str> {
+        self.resolved()
+            .alternatives()
+            .into_iter()
+            .filter_map(|a| a.schema.get("const").and_then(Value::as_str))
             .collect()
     }
 

@@ -198,9 +198,14 @@ impl<'s> Scan<'_, 's> {
                 "a"
             };
             let (what, verb) = subject(node, path);
+            let constants: String = node
+                .constants()
+                .iter()
+                .map(|c| format!("\"{c}\" or "))
+                .collect();
             return Some(format!(
-                "{what} {verb} an object holding exactly one of {}, e.g. {{\"{}\": ...}}; \
-                 found {article} {kind}",
+                "{what} {verb} {constants}an object holding exactly one of {}, e.g. \
+                 {{\"{}\": ...}}; found {article} {kind}",
                 listing(&keys),
                 keys[0],
             ));

@@ -1,6 +1,7 @@
 //! The engine: runs one replication of a compiled scenario, event by event, until the
 //! horizon, and accounts what every vantage point saw of every service.
 
+use super::crews::{Crews, Job};
 use super::event::Event;
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
@@ -156,6 +157,14 @@ pub struct Replication<'a> {
     fault_rngs: Vec<ChaCha8Rng>,
     /// One stream per (node failure process, node), process by process.
     node_lanes: Lanes,
+    /// The repair crews' free members and queues.
+    crews: Crews,
+    /// Whether each crew has a [`Event::CrewDispatch`] due at the current instant.
+    crew_dispatch_due: Vec<bool>,
+    /// Dispatch delays, one stream per node lane; no lanes unless a crew has a dispatch.
+    dispatch_lanes: Lanes,
+    /// Nodes down now in each fault budget's scope.
+    budget_down: Vec<u32>,
     chosen: Vec<Vec<NodeId>>,
     commands: Vec<Command>,
     pending_crashes: Vec<(NodeId, Nanos)>,
@@ -247,6 +256,7 @@ impl<'a> Replication<'a> {
             dependencies_of[dependency.depends_on.index()].push(index as u32);
         }
         let tags = registry.overload as usize + 1;
+        let dispatches = plan.repair.crews.iter().any(|c| c.dispatch.is_some());
         Replication {
             scenario,
             registry,
@@ -279,6 +289,17 @@ impl<'a> Replication<'a> {
                     .iter()
                     .flat_map(|p| p.keys.iter().map(|&key| Purpose::NodeLifetime(key))),
             ),
+            crews: Crews::new(&plan.repair.crews),
+            crew_dispatch_due: vec![false; plan.repair.crews.len()],
+            dispatch_lanes: Lanes::new(
+                seed,
+                replication,
+                plan.node_processes
+                    .iter()
+                    .flat_map(|p| p.keys.iter().map(|&key| Purpose::RepairDispatch(key)))
+                    .take(if dispatches { usize::MAX } else { 0 }),
+            ),
+            budget_down: vec![0; plan.repair.budgets.len()],
             chosen: vec![Vec::new(); plan.scheduled.len()],
             commands: Vec::new(),
             pending_crashes: Vec::new(),
@@ -433,18 +454,17 @@ impl<'a> Replication<'a> {
                 process,
                 lane,
             } => {
-                let tag = registry.node_processes + process;
-                self.crash(node, FaultTag(tag));
-                let ttr = &plan.node_processes[process as usize].ttr;
-                let repair = self.node_lanes.draw(lane as usize, |rng| ttr.sample(rng));
-                self.queue.schedule(
-                    self.now.after(repair),
-                    Event::NodeRepair {
+                let tag = FaultTag(registry.node_processes + process);
+                if let Some(budget) = self.budget_exhausted(node) {
+                    self.trace(TraceEvent::CrashSkipped {
                         node,
-                        process,
-                        lane,
-                    },
-                );
+                        fault: tag,
+                        budget,
+                    });
+                    self.schedule_failure(node, process, lane);
+                } else {
+                    self.fail_node(node, tag, process, lane);
+                }
             }
             Event::NodeRepair {
                 node,
@@ -452,16 +472,11 @@ impl<'a> Replication<'a> {
                 lane,
             } => {
                 self.restore(node);
-                let ttf = &plan.node_processes[process as usize].ttf;
-                let next = self.node_lanes.draw(lane as usize, |rng| ttf.sample(rng));
-                self.queue.schedule(
-                    self.now.after(next),
-                    Event::NodeFail {
-                        node,
-                        process,
-                        lane,
-                    },
-                );
+                if let Some(crew) = self.crew_of(node) {
+                    self.crews.release(crew);
+                    self.crew_dispatch(crew);
+                }
+                self.schedule_failure(node, process, lane);
             }
             Event::OutageStart { outage } => {
                 let tag = FaultTag(registry.outages + outage);
@@ -542,11 +557,141 @@ impl<'a> Replication<'a> {
             }
             Event::ScheduledStart { fault } => self.start_scheduled(fault),
             Event::ScheduledEnd { fault } => self.end_scheduled(fault),
+            Event::CrewDispatch { crew } => {
+                self.crew_dispatch_due[crew as usize] = false;
+                self.start_repairs(crew);
+            }
             Event::ServiceTimer { service, timer } => {
                 self.stimulate(service as usize, Stimulus::Timer(timer));
             }
         }
         self.drain_pending_crashes();
+    }
+
+    /// A failure of a node failure process: the node goes down, and its repair starts
+    /// at once or, with a crew, when a member takes it.
+    fn fail_node(&mut self, node: NodeId, tag: FaultTag, process: u32, lane: u32) {
+        self.crash(node, tag);
+        if let Some(crew) = self.crew_of(node) {
+            let job = Job {
+                node,
+                process,
+                lane,
+                queued_at: self.now,
+            };
+            let priority = self.scenario.topology.nodes[node.index()].repair_priority;
+            let waiting = self.crews.queue(crew, job, priority);
+            self.trace(TraceEvent::RepairQueued {
+                node,
+                crew,
+                waiting,
+            });
+            self.crew_dispatch(crew);
+        } else {
+            let ttr = &self.scenario.faults.node_processes[process as usize].ttr;
+            let repair = self.node_lanes.draw(lane as usize, |rng| ttr.sample(rng));
+            self.schedule_repair(node, process, lane, repair);
+        }
+    }
+
+    /// The next failure of a node's failure process, drawn from the node's stream.
+    fn schedule_failure(&mut self, node: NodeId, process: u32, lane: u32) {
+        let ttf = &self.scenario.faults.node_processes[process as usize].ttf;
+        let next = self.node_lanes.draw(lane as usize, |rng| ttf.sample(rng));
+        self.queue.schedule(
+            self.now.after(next),
+            Event::NodeFail {
+                node,
+                process,
+                lane,
+            },
+        );
+    }
+
+    fn schedule_repair(&mut self, node: NodeId, process: u32, lane: u32, after: Nanos) {
+        self.queue.schedule(
+            self.now.after(after),
+            Event::NodeRepair {
+                node,
+                process,
+                lane,
+            },
+        );
+    }
+
+    /// The crew that repairs `node`'s stochastic failures, if any: one test of an empty
+    /// vector when the scenario has no crew.
+    fn crew_of(&self, node: NodeId) -> Option<u32> {
+        self.scenario
+            .faults
+            .repair
+            .crew_of
+            .get(node.index())
+            .copied()
+            .flatten()
+    }
+
+    /// Has `crew` take waiting nodes once the events already due now have happened.
+    fn crew_dispatch(&mut self, crew: u32) {
+        if !std::mem::replace(&mut self.crew_dispatch_due[crew as usize], true) {
+            self.queue.schedule(self.now, Event::CrewDispatch { crew });
+        }
+    }
+
+    /// Gives waiting nodes to the free members of `crew`: each draws its dispatch delay
+    /// (its own stream) and then its time to repair (the node's stream, as without a
+    /// crew), and is up again after both.
+    fn start_repairs(&mut self, crew: u32) {
+        while let Some(job) = self.crews.take(crew) {
+            let spec = &self.scenario.faults.repair.crews[crew as usize];
+            let dispatch = match &spec.dispatch {
+                Some(delay) => self
+                    .dispatch_lanes
+                    .draw(job.lane as usize, |rng| delay.sample(rng)),
+                None => 0,
+            };
+            let ttr = &self.scenario.faults.node_processes[job.process as usize].ttr;
+            let repair = self
+                .node_lanes
+                .draw(job.lane as usize, |rng| ttr.sample(rng));
+            self.trace(TraceEvent::RepairStarted {
+                node: job.node,
+                crew,
+                queued_at: job.queued_at,
+                dispatch,
+            });
+            self.schedule_repair(
+                job.node,
+                job.process,
+                job.lane,
+                dispatch.saturating_add(repair),
+            );
+        }
+    }
+
+    /// The first fault budget that `node`'s failure would overdraw, if any: the node is
+    /// up and a budget it counts against has its `max_dead` nodes down already.
+    fn budget_exhausted(&self, node: NodeId) -> Option<u32> {
+        let repair = &self.scenario.faults.repair;
+        let budgets = repair.budgets_of.get(node.index())?;
+        if !self.network.is_up(node) {
+            return None;
+        }
+        budgets
+            .iter()
+            .copied()
+            .find(|&b| self.budget_down[b as usize] >= repair.budgets[b as usize].max_dead)
+    }
+
+    /// Counts a node that went down (`+1`) or came up (`-1`) against its budgets.
+    fn count_against_budgets(&mut self, node: NodeId, down: bool) {
+        let Some(budgets) = self.scenario.faults.repair.budgets_of.get(node.index()) else {
+            return;
+        };
+        for &b in budgets {
+            let count = &mut self.budget_down[b as usize];
+            *count = if down { *count + 1 } else { *count - 1 };
+        }
     }
 
     fn start_scheduled(&mut self, fault: u32) {
@@ -656,6 +801,7 @@ impl<'a> Replication<'a> {
         if !self.network.crash(node) {
             return;
         }
+        self.count_against_budgets(node, true);
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
         for i in 0..self.dependencies_of[node.index()].len() {
@@ -685,6 +831,7 @@ impl<'a> Replication<'a> {
         if !self.network.repair(node) {
             return;
         }
+        self.count_against_budgets(node, false);
         self.trace(TraceEvent::NodeUp { node });
         self.node_changed(node, Stimulus::NodeUp { node });
         for i in 0..self.dependencies_of[node.index()].len() {

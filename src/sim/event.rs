@@ -73,6 +73,12 @@ pub enum Event {
         /// Generation of the parent's failure that triggered it.
         generation: u32,
     },
+    /// Free members of a repair crew take waiting nodes: after the events already due
+    /// at this instant, so that nodes failing at one instant are taken by priority.
+    CrewDispatch {
+        /// Index of the crew in the fault plan.
+        crew: u32,
+    },
     /// A strategy timer.
     ServiceTimer {
         /// Service index.

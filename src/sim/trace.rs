@@ -3,7 +3,7 @@
 
 use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
-use crate::core::time::SimTime;
+use crate::core::time::{Nanos, SimTime};
 use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
 
 /// One traced happening.
@@ -30,6 +30,37 @@ pub enum TraceEvent<'a> {
     NodeUp {
         /// The node.
         node: NodeId,
+    },
+    /// A failed node joined its repair crew's queue.
+    RepairQueued {
+        /// The node.
+        node: NodeId,
+        /// Index of the crew in the fault plan.
+        crew: u32,
+        /// Nodes waiting in the crew's queue, this one included.
+        waiting: usize,
+    },
+    /// A crew member took a failed node: its dispatch delay, then its repair, start now.
+    RepairStarted {
+        /// The node.
+        node: NodeId,
+        /// Index of the crew in the fault plan.
+        crew: u32,
+        /// When the node joined the queue.
+        queued_at: SimTime,
+        /// The dispatch delay drawn (ns).
+        dispatch: Nanos,
+    },
+    /// A failure of a node failure process did not happen: it would have left more of a
+    /// fault budget's nodes down than the budget allows. The node draws its next time
+    /// to failure.
+    CrashSkipped {
+        /// The node.
+        node: NodeId,
+        /// The failure process.
+        fault: FaultTag,
+        /// Index of the budget in the fault plan.
+        budget: u32,
     },
     /// What a vantage point sees of a service changed.
     ServiceState {

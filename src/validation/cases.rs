@@ -2,8 +2,9 @@
 //! forms and tolerances, and the start-up bias bounds of the availability estimates.
 
 use crate::analytic::{
-    k_of_n_availability, k_of_n_failure_frequency, lognormal_mean, quorum_availability,
-    single_component_availability, weibull_mean, PeriodicDetection,
+    k_of_n_availability, k_of_n_availability_shared_repair, k_of_n_failure_frequency,
+    lognormal_mean, quorum_availability, single_component_availability, weibull_mean,
+    PeriodicDetection,
 };
 
 /// Hours in the year of failure frequencies: 365 days, the year of the validation cases.
@@ -15,6 +16,9 @@ pub enum Quantity {
     /// Strict availability (UP time / horizon) of the scenario's service: the mean over
     /// replications, with its Student-t interval (as in the run summary).
     Availability,
+    /// Strict unavailability, 1 − availability: the same estimate and interval, for
+    /// tolerances stated relative to the unavailability.
+    Unavailability,
     /// Transitions of the service out of UP, per year of [`HOURS_PER_YEAR`]: the mean over
     /// replications, with its Student-t interval.
     FailuresPerYear,
@@ -36,6 +40,7 @@ impl Quantity {
     pub fn label(&self) -> String {
         match self {
             Quantity::Availability => "availability".into(),
+            Quantity::Unavailability => "unavailability".into(),
             Quantity::FailuresPerYear => "system failures / year".into(),
             Quantity::DetectionMean => "detection delay, mean (s)".into(),
             Quantity::DetectionQuantile(q) => format!("detection delay, p{} (s)", q * 100.0),
@@ -45,7 +50,10 @@ impl Quantity {
     }
 
     pub(super) fn is_detection(&self) -> bool {
-        !matches!(self, Quantity::Availability | Quantity::FailuresPerYear)
+        !matches!(
+            self,
+            Quantity::Availability | Quantity::Unavailability | Quantity::FailuresPerYear
+        )
     }
 
     /// Decimals that show the quantity to well below its tolerance (nanoseconds for the
@@ -53,6 +61,7 @@ impl Quantity {
     pub(super) fn decimals(&self) -> usize {
         match self {
             Quantity::Availability => 6,
+            Quantity::Unavailability => 9,
             Quantity::FailuresPerYear
             | Quantity::DetectionMean
             | Quantity::DetectionQuantile(_) => 3,
@@ -114,8 +123,9 @@ pub struct Case {
     pub checks: Vec<Check>,
 }
 
-/// The validation cases: scenarios, closed forms and tolerances (the shared cases V1–V4,
-/// and V5 for the quorum closed form).
+/// The validation cases: scenarios, closed forms and tolerances (the shared cases V1–V4
+/// and V6 (1-of-2, one crew); V5 for the quorum closed form; V6 (3-of-5, one crew) for
+/// the shared-repair closed form of a larger group).
 pub fn cases() -> Vec<Case> {
     let detection = PeriodicDetection {
         interval: 5.0,
@@ -124,6 +134,17 @@ pub fn cases() -> Vec<Case> {
     };
     let (weibull_shape, weibull_scale) = (2.0, 1000.0);
     let (lognormal_median, lognormal_sigma) = (8.0, 0.5);
+    let one_crew = |id, scenario, k, n, mttf, mttr, formula| Case {
+        id,
+        scenario,
+        startup_excess_h: shared_repair_startup_excess(k, n, mttf, mttr),
+        checks: vec![Check {
+            quantity: Quantity::Unavailability,
+            formula,
+            expected: 1.0 - k_of_n_availability_shared_repair(k, n, mttf, mttr),
+            tolerance: Tolerance::Relative(0.03),
+        }],
+    };
     let k_of_n = |id, scenario, k, n, formula| {
         let a = single_component_availability(100.0, 5.0);
         Case {
@@ -239,7 +260,92 @@ pub fn cases() -> Vec<Case> {
                 tolerance: Tolerance::Absolute(0.0005),
             }],
         },
+        one_crew(
+            "V6 (1-of-2, one crew)",
+            "v6-pair-one-crew.json",
+            1,
+            2,
+            500.0,
+            10.0,
+            "π₂ of the chain 2λ, λ up / μ, μ down: 2ρ² / (1 + 2ρ + 2ρ²), ρ = λ/μ = 10/500 \
+             (independent repair: 3.844675e-4)",
+        ),
+        one_crew(
+            "V6 (3-of-5, one crew)",
+            "v6-3-of-5-one-crew.json",
+            3,
+            5,
+            100.0,
+            5.0,
+            "1 − Σ_{i=3..5} πᵢ, πᵢ ∝ ρⁱ / i! (i up), ρ = MTTF / MTTR = 20 \
+             (independent repair: 1.004138e-3)",
+        ),
     ]
+}
+
+/// Start-up excess of a k-of-n group of exponential nodes under one repair crew, all up
+/// at the start: ∫ (A(t) − A) dt = (D·u)₀, where u marks the up states of the chain on
+/// the number of nodes down and D = (𝟙π − Q)⁻¹ − 𝟙π is its deviation matrix. So
+/// (D·u)₀ = x₀ − A with x the solution of (𝟙π − Q)·x = u (Gaussian elimination: the
+/// chain has n + 1 states).
+fn shared_repair_startup_excess(k: u32, n: u32, mttf: f64, mttr: f64) -> f64 {
+    let states = n as usize + 1;
+    let (failure, repair) = (1.0 / mttf, 1.0 / mttr);
+    // π on the number down, from the detailed balance of the birth-death chain.
+    let mut pi = vec![1.0; states];
+    for down in 1..states {
+        pi[down] = pi[down - 1] * (n as usize - down + 1) as f64 * failure / repair;
+    }
+    let total: f64 = pi.iter().sum();
+    pi.iter_mut().for_each(|p| *p /= total);
+    let mut m: Vec<Vec<f64>> = (0..states).map(|_| pi.clone()).collect();
+    for down in 0..states {
+        let up_rate = if down < states - 1 {
+            (n as usize - down) as f64 * failure
+        } else {
+            0.0
+        };
+        let down_rate = if down > 0 { repair } else { 0.0 };
+        m[down][down] += up_rate + down_rate;
+        if down + 1 < states {
+            m[down][down + 1] -= up_rate;
+        }
+        if down > 0 {
+            m[down][down - 1] -= down_rate;
+        }
+    }
+    let up: Vec<f64> = (0..states)
+        .map(|down| f64::from(u8::from(down <= (n - k) as usize)))
+        .collect();
+    let availability: f64 = pi.iter().zip(&up).map(|(p, u)| p * u).sum();
+    let x = solve(m, up);
+    x[0] - availability
+}
+
+/// Solves m·x = b by Gaussian elimination with partial pivoting (m is small and regular).
+fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let size = b.len();
+    for col in 0..size {
+        let pivot = (col..size)
+            .max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))
+            .expect("a non-empty column");
+        m.swap(col, pivot);
+        b.swap(col, pivot);
+        let pivot_row = m[col].clone();
+        for row in col + 1..size {
+            let factor = m[row][col] / pivot_row[col];
+            for (value, pivot) in m[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= factor * pivot;
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    let mut x = vec![0.0; size];
+    for row in (0..size).rev() {
+        let tail: f64 = (row + 1..size).map(|k| m[row][k] * x[k]).sum();
+        x[row] = (b[row] - tail) / m[row][row];
+    }
+    x
 }
 
 /// Start-up excess of `n` independent exponential nodes (MTTF, MTTR in hours) that all
@@ -294,6 +400,18 @@ mod tests {
     }
 
     #[test]
+    fn shared_repair_excess_of_one_node_is_the_single_node_excess() {
+        // One node: one crew is its own repair.
+        let shared = shared_repair_startup_excess(1, 1, 1000.0, 10.0);
+        let single = exponential_startup_excess(1, 1000.0, 10.0);
+        assert!((shared - single).abs() < 1e-9, "{shared} vs {single}");
+        // Two nodes, k = 2 (both needed): with independent repair it would be at most
+        // twice the one-node excess; one crew keeps nodes down longer, so no less.
+        let pair = shared_repair_startup_excess(2, 2, 100.0, 5.0);
+        assert!(pair > 0.0 && pair.is_finite(), "{pair}");
+    }
+
+    #[test]
     fn second_moments_match_known_values() {
         // Weibull shape 1 is the exponential: E[X²] = 2·scale².
         assert!((weibull_second_moment(1.0, 3.0) - 18.0).abs() < 1e-12);
@@ -305,7 +423,7 @@ mod tests {
     #[test]
     fn every_case_has_checks_and_a_distinct_scenario() {
         let cases = cases();
-        assert_eq!(cases.len(), 6);
+        assert_eq!(cases.len(), 8);
         let mut files: Vec<&str> = cases.iter().map(|c| c.scenario).collect();
         files.sort_unstable();
         files.dedup();

@@ -1,5 +1,6 @@
-//! Model validation: the simulator against closed forms, case by case (V1–V4 of the shared
-//! validation cases, and V5: quorum availability of an N_WAY group), and the Markdown
+//! Model validation: the simulator against closed forms, case by case (V1–V4 and V6 of the
+//! shared validation cases, V5: quorum availability of an N_WAY group, and V6 (3-of-5): a
+//! k-of-n group under one repair crew), and the Markdown
 //! report that `failsim validate-model` writes.
 //!
 //! [`cases`] is the one table of what is checked: for each case a scenario file (in

@@ -164,6 +164,10 @@ fn measure(check: Check, service: &ServiceStudy, horizon_h: f64, detections: &[f
             let values: Vec<f64> = service.rows.iter().map(|r| r.availability).collect();
             with_ci(&values)
         }
+        Quantity::Unavailability => {
+            let values: Vec<f64> = service.rows.iter().map(|r| 1.0 - r.availability).collect();
+            with_ci(&values)
+        }
         Quantity::FailuresPerYear => {
             let per_year = HOURS_PER_YEAR / horizon_h;
             let values: Vec<f64> = service.rows.iter().map(|r| r.outages * per_year).collect();

@@ -7,6 +7,7 @@ mod checks;
 mod cli;
 mod common;
 mod compare;
+mod crews;
 mod detection;
 mod engine;
 mod explain;

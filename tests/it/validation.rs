@@ -1,4 +1,4 @@
-//! The simulator agrees with closed-form models: every validation case (V1–V5) has its
+//! The simulator agrees with closed-form models: every validation case (V1–V6) has its
 //! closed form inside the simulated 95% interval, the interval within the tolerance, and
 //! `docs/validation.md` is the report of exactly this run.
 

@@ -32,6 +32,78 @@ pub struct Faults {
     /// A node's failure may take its dependents down.
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    /// Who repairs the nodes of `node_failures` (default: nobody, each node repairs on
+    /// its own TTR at once). A node may be served by one crew at most.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repair_crews: Vec<RepairCrew>,
+    /// How many nodes of a scope `node_failures` may hold down at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_budgets: Vec<FaultBudget>,
+}
+
+/// A repair crew: `count` members repair the failed nodes it serves in parallel; the
+/// others wait in its queue, and a node's time to repair starts when a member takes it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepairCrew {
+    /// The crew's name, used in traces (unique among crews).
+    pub name: String,
+    /// The nodes it repairs (default: all).
+    #[serde(default)]
+    pub serves: NodeScope,
+    /// Members working in parallel (default 1).
+    #[serde(default = "one_member")]
+    pub count: u32,
+    /// The order in which waiting nodes are taken (default fifo).
+    #[serde(default)]
+    pub policy: QueuePolicy,
+    /// Delay between a member taking a node and its repair starting (default none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<Distribution>,
+}
+
+fn one_member() -> u32 {
+    1
+}
+
+/// A set of nodes named by what they share.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum NodeScope {
+    /// Every node.
+    #[default]
+    All,
+    /// The nodes of a region.
+    Region(String),
+    /// The nodes of a zone.
+    Zone(String),
+    /// The replicas of a service.
+    Service(String),
+    /// The listed nodes.
+    Nodes(Vec<String>),
+}
+
+/// The order in which a crew takes waiting nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueuePolicy {
+    /// In the order they failed.
+    #[default]
+    Fifo,
+    /// Highest `repair_priority` first; equal priorities in the order they failed.
+    Priority,
+}
+
+/// A fault budget (Jepsen's quorum-preserving mode): a failure of `node_failures` that
+/// would leave more than `max_dead` nodes of `scope` down at once does not happen; the
+/// node draws its next time to failure instead, and the trace says so.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultBudget {
+    /// The nodes it protects (a service's replicas, a region, a zone, a list or all).
+    pub scope: NodeScope,
+    /// The most nodes of the scope that may be down at once.
+    pub max_dead: u32,
 }
 
 /// Each listed node alternates up (time to failure) and down (time to repair).

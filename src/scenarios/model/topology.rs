@@ -81,6 +81,14 @@ pub struct NodeSpec {
     /// Capacity in demand units (default 1.0).
     #[serde(default = "one")]
     pub capacity: f64,
+    /// Repair priority (default 0): under a repair crew with the `priority` policy,
+    /// waiting nodes of higher priority are repaired first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repair_priority: i64,
+}
+
+fn is_zero(priority: &i64) -> bool {
+    *priority == 0
 }
 
 fn default_region() -> String {
@@ -181,6 +189,9 @@ pub struct RegionsSpec {
     /// Capacity of each node (default 1.0).
     #[serde(default = "one")]
     pub capacity: f64,
+    /// Repair priority of each node (default 0), as a node's `repair_priority`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repair_priority: i64,
 }
 
 /// Parameters of the core/edge/access tree.
