@@ -5,6 +5,7 @@
 use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
+use crate::scenarios::error::SourceText;
 use crate::scenarios::load::{invalid, parse_all, Found};
 use crate::scenarios::positions::{locate_all, Aim};
 use crate::scenarios::source::without_bom;
@@ -38,6 +39,7 @@ fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
                 column,
                 message: found.message,
             }],
+            text: SourceText::new(without_bom(text)),
         }
     })?;
     let place = |d: &mut Diagnostic| (d.line, d.column) = converted.place(d.line);
@@ -50,10 +52,15 @@ fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
         Err(ScenarioError::Invalid {
             file,
             mut diagnostics,
+            ..
         }) => {
             diagnostics.iter_mut().for_each(place);
             diagnostics.sort_by_key(|d| (d.line, d.column));
-            Err(ScenarioError::Invalid { file, diagnostics })
+            Err(ScenarioError::Invalid {
+                file,
+                diagnostics,
+                text: SourceText::new(without_bom(text)),
+            })
         }
         Err(other) => Err(other),
     }

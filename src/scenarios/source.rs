@@ -2,7 +2,7 @@
 //! that never ends is refused, not swallowed), UTF-8 with the position of the first bad
 //! byte, a UTF-8 byte-order mark skipped, and whether the text is JSON or YAML.
 
-use super::error::{Diagnostic, ScenarioError};
+use super::error::{Diagnostic, ScenarioError, SourceText};
 use super::positions::path_at;
 use std::io::Read;
 use std::path::Path;
@@ -81,6 +81,7 @@ pub fn read_text(file: &Path, kind: &str) -> Result<String, ScenarioError> {
         return Err(ScenarioError::Invalid {
             file: file.to_path_buf(),
             diagnostics: vec![diagnostic],
+            text: SourceText::default(),
         });
     }
     limited.read_to_end(&mut bytes).map_err(unreadable)?;
@@ -107,6 +108,7 @@ fn too_big(file: &Path, size: Option<u64>) -> ScenarioError {
                 MAX_FILE_BYTES / MIB
             ),
         }],
+        text: SourceText::default(),
     }
 }
 
@@ -182,6 +184,7 @@ pub fn decode(bytes: Vec<u8>, file: &Path) -> Result<String, ScenarioError> {
             column,
             message,
         }],
+        text: SourceText::default(),
     };
     if is_utf16_mark(&bytes) {
         return Err(invalid(

@@ -148,3 +148,28 @@ fn problems_in_yaml_are_placed_in_the_yaml_text() {
         "unknown node id `b` (known nodes: a)"
     );
 }
+
+#[test]
+fn the_command_line_shows_each_problem_with_its_line_and_a_caret_without_colour_in_a_pipe() {
+    let output = failsim()
+        .args([
+            "validate",
+            "tests/bad_inputs/118-yaml-type-and-semantic-errors.yaml",
+        ])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(!err.contains('\u{1b}'), "no colour in a pipe:\n{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let source = lines
+        .iter()
+        .position(|l| l.ends_with("    - {id: db2, region: r, zone: z2, capacty: 2}"))
+        .unwrap_or_else(|| panic!("{err}"));
+    let caret = lines[source + 1];
+    let at = lines[source].find("capacty").unwrap();
+    assert_eq!(caret.find('^'), Some(at), "{err}");
+    assert_eq!(caret.trim_end().len(), at + "capacty".len(), "{err}");
+    assert!(err.contains("did you mean `capacity`?"), "{err}");
+}

@@ -75,7 +75,11 @@ impl StrategyName {
 
 /// A strategy name that is none of [`StrategyName::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy `{0}`: use {names}", names = StrategyName::names())]
+#[error(
+    "unknown strategy `{0}`: use {names}{hint}",
+    hint = crate::core::nearest::did_you_mean(&self.0, StrategyName::ALL.iter().map(|s| s.as_str())),
+    names = StrategyName::names()
+)]
 pub struct UnknownStrategy(pub String);
 
 /// A service protected by a strategy.
