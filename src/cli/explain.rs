@@ -10,6 +10,7 @@
 //! traced, so they are drawn again from the fault's own stream, in the engine's order,
 //! and the times that replay gives are checked against the traced ones.
 
+use super::diagnostics::scenario_error;
 use super::{bad, out_err, print, CliError};
 use crate::compile::{load_file, Action, CompiledScenario};
 use crate::core::duration::{parse_duration, Duration};
@@ -37,7 +38,7 @@ pub(super) struct ExplainArgs<'a> {
 }
 
 pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
-    let mut scenario = load_file(args.scenario).map_err(bad)?;
+    let mut scenario = load_file(args.scenario).map_err(scenario_error)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

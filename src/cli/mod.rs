@@ -15,6 +15,7 @@ macro_rules! say {
 
 mod compare;
 mod determinism;
+mod diagnostics;
 mod explain;
 mod interrupt;
 mod merge;
@@ -157,6 +158,9 @@ pub enum CliError {
     /// Bad input: usage, scenario or output path problems, or an exhausted budget (exit 2).
     #[error("{0}")]
     BadInput(String),
+    /// Bad input in a file, already rendered for stderr with its source lines (exit 2).
+    #[error("{0}")]
+    Rendered(String),
     /// One or more checks failed (exit 1); the verdicts were already printed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
@@ -173,7 +177,7 @@ impl CliError {
     /// The process exit code.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::BadInput(_) => 2,
+            CliError::BadInput(_) | CliError::Rendered(_) => 2,
             CliError::ChecksFailed(_) | CliError::NoDesign(_) => 1,
             CliError::Interrupted(_) => interrupt::exit_code(),
         }
@@ -189,6 +193,11 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let code = match execute(cli) {
         Ok(()) => 0,
+        Err(CliError::Rendered(text)) => {
+            // Made safe for a terminal piece by piece, around its colours.
+            eprintln!("{text}");
+            2
+        }
         Err(error) => {
             say!("error: {error}");
             error.exit_code()

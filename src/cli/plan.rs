@@ -1,5 +1,6 @@
 //! `failsim plan`: a strategy per node from a risk file, and a scenario that applies it.
 
+use super::diagnostics::scenario_error;
 use super::{bad, out_err, print, CliError};
 use crate::output::atomic::write_output;
 use std::path::Path;
@@ -14,7 +15,7 @@ pub(super) fn plan(
             "--json and --emit-scenario: only one of them can write to standard output (`-`)",
         ));
     }
-    let risk = crate::plan::load_file(risk_file).map_err(bad)?;
+    let risk = crate::plan::load_file(risk_file).map_err(scenario_error)?;
     let name = risk_file
         .file_stem()
         .map_or("plan".into(), |s| s.to_string_lossy().into_owned());

@@ -1,5 +1,6 @@
 //! `failsim recommend`: search designs per service and rank those that meet the SLOs.
 
+use super::diagnostics::scenario_error;
 use super::{
     bad, check_services, check_threads, check_work, out_err, parse_checks, print, CliError,
 };
@@ -43,7 +44,7 @@ pub(super) struct RecommendArgs {
 
 pub(super) fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     use crate::recommend::{parse_modes, parse_replica_counts, parse_strategies};
-    let mut scenario = load_file(&args.scenario).map_err(bad)?;
+    let mut scenario = load_file(&args.scenario).map_err(scenario_error)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

@@ -2,6 +2,7 @@
 //! output plan, and running one study with budgets, progress and interruption.
 
 use super::determinism::ReplicationPrint;
+use super::diagnostics::scenario_error;
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
 use super::{
@@ -104,7 +105,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     let destinations = args.destinations();
     destinations.check_stdout()?;
     destinations.check_inputs()?;
-    let mut scenario = load_file(&args.scenario).map_err(bad)?;
+    let mut scenario = load_file(&args.scenario).map_err(scenario_error)?;
     for warning in &scenario.warnings {
         say!("{}", warning_line(&args.scenario, warning));
     }

@@ -1,6 +1,7 @@
 //! `failsim validate`: check scenario files, every problem at once, and their warnings.
 
-use super::{bad, print, warning_line, CliError};
+use super::diagnostics::{colour_on_stderr, render};
+use super::{print, warning_line, CliError};
 use crate::compile::{cpu_time, expected_secs, load_file};
 use std::path::PathBuf;
 
@@ -24,12 +25,12 @@ pub(super) fn validate(files: &[PathBuf]) -> Result<(), CliError> {
                     print(&format!("{}\n", warning_line(file, warning)))?;
                 }
             }
-            Err(error) => failures.push(error.to_string()),
+            Err(error) => failures.push(render(&error, colour_on_stderr())),
         }
     }
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(bad(failures.join("\n")))
+        Err(CliError::Rendered(failures.join("\n")))
     }
 }

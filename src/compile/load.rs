@@ -1,20 +1,72 @@
 //! Reads a scenario file end to end: parse (with exact positions), validate, compile,
-//! reporting every problem at once.
+//! reporting every problem at once. A YAML file is read as the JSON it converts to, and
+//! every position is placed back in the YAML text.
 
 use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
+use crate::scenarios::error::SourceText;
 use crate::scenarios::load::{invalid, parse_all, Found};
 use crate::scenarios::positions::{locate_all, Aim};
-use crate::scenarios::source::read_text;
 use crate::scenarios::source::without_bom;
+use crate::scenarios::source::{read_text, Format};
+use crate::scenarios::yaml;
+use crate::scenarios::Diagnostic;
 use std::path::Path;
 
-/// Parses, validates and compiles scenario text. `file` is used only in messages.
+/// Parses, validates and compiles scenario text, JSON or YAML as [`Format::detect`] tells
+/// from `file`'s extension or else from the text. `file` is used only in messages and
+/// for the language.
 ///
 /// Type errors and the checks after parsing are reported together: a value that did not
 /// parse is stood in for, and only the checks that depend on it are left out.
 pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
+    match Format::detect(file, text.as_bytes()) {
+        Format::Json => load_json(text, file),
+        Format::Yaml => load_yaml(text, file),
+    }
+}
+
+/// A YAML scenario: converted to JSON, read as JSON, each position placed in the YAML.
+fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
+    let converted = yaml::to_json(without_bom(text)).map_err(|found| {
+        let (line, column) = found.at.unwrap_or((1, 1));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            diagnostics: vec![Diagnostic {
+                path: found.path,
+                line,
+                column,
+                message: found.message,
+            }],
+            text: SourceText::new(without_bom(text)),
+        }
+    })?;
+    let place = |d: &mut Diagnostic| (d.line, d.column) = converted.place(d.line);
+    match load_json(&converted.json, file) {
+        Ok(mut compiled) => {
+            compiled.warnings.iter_mut().for_each(place);
+            compiled.source_hash = content_hash(text.as_bytes());
+            Ok(compiled)
+        }
+        Err(ScenarioError::Invalid {
+            file,
+            mut diagnostics,
+            ..
+        }) => {
+            diagnostics.iter_mut().for_each(place);
+            diagnostics.sort_by_key(|d| (d.line, d.column));
+            Err(ScenarioError::Invalid {
+                file,
+                diagnostics,
+                text: SourceText::new(without_bom(text)),
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
     let parsed = parse_all(text);
     let Some(scenario) = parsed.scenario else {
         return Err(invalid(file, text, parsed.problems));

@@ -139,6 +139,15 @@ impl Serialize for Duration {
     }
 }
 
+/// What the schema lets through as a duration string: one or more numbers, each with a
+/// unit that `parse_duration` knows (humantime's words and the short units above).
+const DURATION_PATTERN: &str = concat!(
+    r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*",
+    r"(?:nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|",
+    r"minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|",
+    r"months|month|M|years|year|yrs|yr|y)\s*)+$"
+);
+
 impl JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Duration".into()
@@ -148,7 +157,7 @@ impl JsonSchema for Duration {
             "description": "A duration: a number of seconds, or a string with units such as \"250ms\", \"5s\", \"30m\", \"2h\", \"30d\".",
             "anyOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": "^\\s*[0-9]"}
+                {"type": "string", "pattern": DURATION_PATTERN}
             ]
         })
     }

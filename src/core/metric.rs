@@ -3,6 +3,7 @@
 
 use super::duration::parse_duration;
 use super::fault_kind::is_fault_kind;
+use super::nearest::nearest;
 use std::fmt;
 
 /// Which way a metric improves.
@@ -421,42 +422,6 @@ impl fmt::Display for Check {
     }
 }
 
-/// The known name closest to `name` by edit distance, when it is close enough to be a
-/// slip (a case difference, or at most a third of the letters, and at most two, changed).
-fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).clamp(1, 2);
-    known
-        .into_iter()
-        .map(|candidate| {
-            let distance = if candidate.to_lowercase() == lower {
-                0
-            } else {
-                edit_distance(name, candidate)
-            };
-            (distance, candidate)
-        })
-        .filter(|&(distance, _)| distance <= limit)
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,7 +450,6 @@ mod tests {
         assert!(check("queue.availability>=0.9")
             .unwrap()
             .ends_with("; its services: db, api, cache"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

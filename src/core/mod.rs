@@ -8,6 +8,7 @@ pub mod generation;
 pub mod hash;
 pub mod ids;
 pub mod metric;
+pub mod nearest;
 pub mod record;
 pub mod rng;
 pub mod state;

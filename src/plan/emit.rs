@@ -75,6 +75,7 @@ pub fn emit_scenario(plan: &Plan) -> Scenario {
         }
     }
     Scenario {
+        schema: None,
         name: Some(plan.name.clone()),
         description: Some(format!(
             "Emitted by `failsim plan` from {} risk assessments: one service per assessed node with the strategy its risk chose, replicas <node>-r1..., crash/repair processes with mean time to failure {} / risk score, and cascades to dependents with the cascade risk.",

@@ -8,6 +8,7 @@
 
 use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
+use crate::scenarios::error::SourceText;
 use crate::scenarios::model::Cost;
 use crate::scenarios::positions::PositionIndex;
 use crate::scenarios::{Diagnostic, ScenarioError};
@@ -276,6 +277,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
     Err(ScenarioError::Invalid {
         file: file.to_path_buf(),
         diagnostics,
+        text: SourceText::new(text),
     })
 }
 
@@ -444,10 +446,7 @@ fn validate_settings(settings: &PlanSettings, fail: &mut impl FnMut(String, Stri
 }
 
 fn suggestion(index: &BTreeMap<&str, usize>, name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    index
-        .keys()
-        .find(|known| known.to_ascii_lowercase() == lower)
+    crate::core::nearest::nearest(name, index.keys().copied())
         .map(|known| format!(" (did you mean `{known}`?)"))
         .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! scenario shares (distributions, probabilities, node references).
 
 use super::distribution::Distribution;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One validation problem: where (JSON path) and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,8 +130,10 @@ impl Checker {
 
 impl Checker {
     /// The problems, each unknown node id with a hint: the id that differs only in case
-    /// (the first in name order), or else the known ids when there are few enough to
-    /// read. `names` are the known ids.
+    /// (the first in name order), else the only one a single edit away (a letter
+    /// changed, dropped, added, or two swapped; not one digit for another, which names
+    /// another node rather than a slip), or else the known ids when there are few enough
+    /// to read. `names` are the known ids.
     ///
     /// One pass over the known ids for all unknown ones, not one per unknown id: a
     /// million-node file with ten thousand unknown ids takes a second, not half an hour.
@@ -157,6 +159,14 @@ impl Checker {
                 }
             }
         }
+        let unhinted: Vec<&(usize, String)> = self
+            .unknown_nodes
+            .iter()
+            .filter(|(index, _)| !hints.contains_key(index))
+            .collect();
+        for (index, known) in one_edit_away(&unhinted, names.keys()) {
+            hints.insert(index, format!(" (did you mean `{known}`?)"));
+        }
         let listing = (1..=12).contains(&names.len()).then(|| {
             let known: Vec<&str> = names.keys().map(String::as_str).collect();
             format!(" (known nodes: {})", known.join(", "))
@@ -168,6 +178,88 @@ impl Checker {
         }
         self.problems
     }
+}
+
+/// For each unknown id, the known id one edit away, case aside, when only one is (two
+/// would make the hint a guess); found through deletion neighbourhoods (two ids one edit apart share a string
+/// with at most one letter deleted from each), so the cost is one pass over the known
+/// ids with a lookup per letter, whatever the number of unknown ids.
+fn one_edit_away<'k>(
+    unknown: &[&(usize, String)],
+    known: impl Iterator<Item = &'k String>,
+) -> BTreeMap<usize, &'k str> {
+    let mut found: BTreeMap<usize, Option<&'k str>> = BTreeMap::new();
+    if unknown.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut by_variant: HashMap<String, Vec<usize>> = HashMap::new();
+    let lowered: Vec<(usize, String)> = unknown
+        .iter()
+        .map(|(index, name)| (*index, name.to_lowercase()))
+        .collect();
+    for (slot, (_, name)) in lowered.iter().enumerate() {
+        for variant in deletions(name) {
+            by_variant.entry(variant).or_default().push(slot);
+        }
+    }
+    let mut variant = String::new();
+    for known in known {
+        let lower = known.to_lowercase();
+        // The whole id, then each one-letter deletion: the bytes `from..to` cut out.
+        let whole = std::iter::once((lower.len(), lower.len()));
+        let cuts = lower.char_indices().map(|(at, c)| (at, at + c.len_utf8()));
+        for (from, to) in whole.chain(cuts) {
+            variant.clear();
+            variant.push_str(&lower[..from]);
+            variant.push_str(&lower[to..]);
+            for &slot in by_variant.get(variant.as_str()).into_iter().flatten() {
+                let (index, name) = &lowered[slot];
+                if is_one_slip(name, &lower) {
+                    found
+                        .entry(*index)
+                        .and_modify(|first| {
+                            if *first != Some(known.as_str()) {
+                                *first = None;
+                            }
+                        })
+                        .or_insert(Some(known.as_str()));
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(index, only)| only.map(|known| (index, known)))
+        .collect()
+}
+
+/// `name` and every string with one of its characters deleted.
+fn deletions(name: &str) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    for (at, c) in name.char_indices() {
+        out.push(format!("{}{}", &name[..at], &name[at + c.len_utf8()..]));
+    }
+    out
+}
+
+/// Whether `a` and `b` are one edit apart, that edit is at most a third of the
+/// unknown `a` (`b` for `a` is no slip), and it is not a digit put for another digit
+/// (`db3` for `db2` names another node).
+fn is_one_slip(a: &str, b: &str) -> bool {
+    if a.chars().count() < 3 || strsim::osa_distance(a, b) != 1 {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
+        return true;
+    }
+    let differing: Vec<(char, char)> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    !matches!(differing.as_slice(), [(x, y)] if x.is_ascii_digit() && y.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -194,6 +286,32 @@ mod tests {
                 "unknown node id `db1` (did you mean `DB1`?)",
                 "unknown node id `dbX` (known nodes: DB1, db2)",
                 "unknown node id `Db1` (did you mean `DB1`?)"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_ids_one_slip_away_get_that_id_but_not_for_another_number() {
+        let names: BTreeMap<String, u32> = [("db1", 0), ("db2", 1), ("cache", 2)]
+            .map(|(n, i)| (n.to_string(), i))
+            .into();
+        let mut check = Checker::default();
+        for (i, name) in ["dbb2", "cahce", "db3", "DB", "cach"].iter().enumerate() {
+            check.node(&names, name, format!("x[{i}]"));
+        }
+        let messages: Vec<String> = check
+            .finish(&names)
+            .into_iter()
+            .map(|p| p.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "unknown node id `dbb2` (did you mean `db2`?)",
+                "unknown node id `cahce` (did you mean `cache`?)",
+                "unknown node id `db3` (known nodes: cache, db1, db2)",
+                "unknown node id `DB` (known nodes: cache, db1, db2)",
+                "unknown node id `cach` (did you mean `cache`?)",
             ]
         );
     }

@@ -19,6 +19,7 @@ pub enum Distribution {
     /// Weibull with a dimensionless shape and a scale duration.
     Weibull {
         /// Shape k (1 = exponential, > 1 wear-out).
+        #[schemars(extend("exclusiveMinimum" = 0))]
         shape: f64,
         /// Scale λ.
         scale: Duration,
@@ -28,6 +29,7 @@ pub enum Distribution {
         /// Median duration (e^μ).
         median: Duration,
         /// Standard deviation of the logarithm.
+        #[schemars(range(min = 0, max = 10))]
         sigma: f64,
     },
     /// Uniform on `[min, max]`.
@@ -40,7 +42,15 @@ pub enum Distribution {
     /// Always the same duration.
     Const(Duration),
     /// One of the listed durations, each equally likely.
+    #[schemars(schema_with = "non_empty_durations")]
     Empirical(Vec<Duration>),
+}
+
+/// The schema of an empirical distribution's values: at least one duration.
+fn non_empty_durations(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = generator.subschema_for::<Vec<Duration>>();
+    schema.insert("minItems".to_string(), 1.into());
+    schema
 }
 
 impl Distribution {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One problem found in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +35,35 @@ pub enum ScenarioError {
         file: PathBuf,
         /// Every problem found, in file order.
         diagnostics: Vec<Diagnostic>,
+        /// The text the positions are in, when the file was read as text.
+        text: SourceText,
     },
+}
+
+/// The text of a file whose problems are reported, kept so that the command line can
+/// show the line of each problem; shared, not copied, and not printed by `Debug`.
+#[derive(Clone, Default)]
+pub struct SourceText(Option<Arc<str>>);
+
+impl SourceText {
+    /// Keeps `text`.
+    pub fn new(text: &str) -> SourceText {
+        SourceText(Some(Arc::from(text)))
+    }
+
+    /// The text, if it was kept.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(text) => write!(f, "SourceText({} bytes)", text.len()),
+            None => f.write_str("SourceText(none)"),
+        }
+    }
 }
 
 fn render(file: &std::path::Path, diagnostics: &[Diagnostic]) -> String {

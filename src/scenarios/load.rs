@@ -10,7 +10,7 @@
 //!    hide the next. The paths replaced are returned, so that the checks after parsing
 //!    skip what depends on them.
 
-use super::error::{Diagnostic, ScenarioError};
+use super::error::{Diagnostic, ScenarioError, SourceText};
 use super::model::Scenario;
 use super::positions::{locate_all, span_of, Aim};
 use super::shape::{Node, Shape};
@@ -124,7 +124,7 @@ fn parse_parts(text: &str) -> Parsed {
             }
             Err(failure) => failure,
         };
-        let message = strip_position(&error.to_string());
+        let message = with_suggestion(strip_position(&error.to_string()));
         if !repaired_paths.insert((path.clone(), message.clone())) {
             // The stand-in did not parse either (a bug in the schema's reading): what
             // was reported stays, nothing more can be learned.
@@ -268,6 +268,7 @@ pub(crate) fn invalid(file: &Path, text: &str, problems: Vec<Found>) -> Scenario
     ScenarioError::Invalid {
         file: file.to_path_buf(),
         diagnostics,
+        text: SourceText::new(text),
     }
 }
 
@@ -363,6 +364,23 @@ fn explain(text: &str, line: usize, column: usize, message: String) -> String {
     } else {
         message
     }
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant") with
+/// "; did you mean `a`?" when one of the names is near `x`.
+fn with_suggestion(message: String) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message;
+    };
+    let Some((word, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let known = expected.split('`').skip(1).step_by(2);
+    let hint = crate::core::nearest::did_you_mean(word, known);
+    message + &hint
 }
 
 /// serde_json appends " at line L column C"; we print the position in front instead.

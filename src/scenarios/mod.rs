@@ -1,5 +1,5 @@
-//! Scenario files: the JSON model, parsing with exact error positions, distributions
-//! and topology generators. Compilation is the `compile` module's job.
+//! Scenario files: the model, read from JSON or YAML with exact error positions,
+//! distributions and topology generators. Compilation is the `compile` module's job.
 
 pub(crate) mod check;
 pub mod distribution;
@@ -11,5 +11,7 @@ pub(crate) mod positions;
 pub(crate) mod shape;
 pub mod source;
 pub(crate) mod structure;
+pub(crate) mod yaml;
 
 pub use error::{Diagnostic, ScenarioError};
+pub use source::Format;

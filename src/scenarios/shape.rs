@@ -403,7 +403,7 @@ mod tests {
         assert!(node.accepts("object") && !node.accepts("array"));
         let (_, required) = node.object_fields().unwrap();
         assert_eq!(required, ["id"]);
-        let duration = shape.at("horizon").unwrap();
+        let duration = shape.at("services[0].detection.phase").unwrap();
         assert!(duration.accepts("string") && duration.accepts("number"));
         assert!(duration.accepts("null") && !duration.accepts("array"));
     }

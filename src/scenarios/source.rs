@@ -1,8 +1,8 @@
 //! Reading a scenario file's text: a size limit enforced while reading (a device or pipe
 //! that never ends is refused, not swallowed), UTF-8 with the position of the first bad
-//! byte, and a UTF-8 byte-order mark skipped.
+//! byte, a UTF-8 byte-order mark skipped, and whether the text is JSON or YAML.
 
-use super::error::{Diagnostic, ScenarioError};
+use super::error::{Diagnostic, ScenarioError, SourceText};
 use super::positions::path_at;
 use std::io::Read;
 use std::path::Path;
@@ -12,6 +12,39 @@ use std::path::Path;
 /// model in memory is about ten times the text). Larger topologies come from generators,
 /// which take a line each.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The language of a scenario file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON: one object.
+    Json,
+    /// YAML: one document holding a mapping.
+    Yaml,
+}
+
+impl Format {
+    /// The language of `file` whose text starts with `start`: by the extension (`.json`,
+    /// `.yaml`, `.yml`, any case); otherwise by the text: JSON when its first significant
+    /// character opens an object (or is not text at all), else YAML.
+    pub fn detect(file: &Path, start: &[u8]) -> Format {
+        let extension = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("json") => return Format::Json,
+            Some("yaml" | "yml") => return Format::Yaml,
+            _ => {}
+        }
+        let body = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(&first) if first == b'{' || first.is_ascii_control() || is_utf16_mark(body) => {
+                Format::Json
+            }
+            None => Format::Json,
+            Some(_) => Format::Yaml,
+        }
+    }
+}
 
 /// How much is read before the first byte is judged.
 const FIRST_CHUNK: usize = 64 * 1024;
@@ -40,10 +73,15 @@ pub fn read_text(file: &Path, kind: &str) -> Result<String, ScenarioError> {
         }
         bytes.extend_from_slice(&chunk[..n]);
     }
-    if let Some(diagnostic) = not_an_object(&bytes, kind) {
+    let judged = match Format::detect(file, &bytes) {
+        Format::Json => not_an_object(&bytes, kind),
+        Format::Yaml => not_text(&bytes, kind),
+    };
+    if let Some(diagnostic) = judged {
         return Err(ScenarioError::Invalid {
             file: file.to_path_buf(),
             diagnostics: vec![diagnostic],
+            text: SourceText::default(),
         });
     }
     limited.read_to_end(&mut bytes).map_err(unreadable)?;
@@ -70,6 +108,7 @@ fn too_big(file: &Path, size: Option<u64>) -> ScenarioError {
                 MAX_FILE_BYTES / MIB
             ),
         }],
+        text: SourceText::default(),
     }
 }
 
@@ -105,6 +144,31 @@ pub(crate) fn not_an_object(bytes: &[u8], kind: &str) -> Option<Diagnostic> {
     })
 }
 
+/// The problem with YAML text that holds a control character (a binary file), judged
+/// on the first bytes only.
+fn not_text(bytes: &[u8], kind: &str) -> Option<Diagnostic> {
+    let offset = bytes
+        .iter()
+        .position(|&b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))?;
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    Some(Diagnostic {
+        path: String::new(),
+        line,
+        column,
+        message: format!(
+            "{kind} is text; found byte 0x{:02X}, which is not text",
+            bytes[offset]
+        ),
+    })
+}
+
 fn is_utf16_mark(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
@@ -120,6 +184,7 @@ pub fn decode(bytes: Vec<u8>, file: &Path) -> Result<String, ScenarioError> {
             column,
             message,
         }],
+        text: SourceText::default(),
     };
     if is_utf16_mark(&bytes) {
         return Err(invalid(

@@ -160,6 +160,7 @@ pub struct PartitionProcess {
     pub duration: Distribution,
     /// Number of groups, 2 or 3 (default 2): one majority and minorities.
     #[serde(default = "two")]
+    #[schemars(range(min = 2, max = 3))]
     pub groups: u32,
 }
 
@@ -258,6 +259,7 @@ pub struct RandomCrash {
 #[serde(deny_unknown_fields)]
 pub struct PartitionGroups {
     /// Groups of node ids.
+    #[schemars(length(min = 2), inner(length(min = 1)))]
     pub groups: Vec<Vec<String>>,
 }
 
@@ -267,6 +269,7 @@ pub struct PartitionGroups {
 pub struct RandomPartition {
     /// 2 or 3 groups (default 2).
     #[serde(default = "two")]
+    #[schemars(range(min = 2, max = 3))]
     pub groups: u32,
 }
 
@@ -293,6 +296,7 @@ pub struct LinkDegradation {
     pub added_latency: Duration,
     /// Probability that a probe or message crossing it is lost (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub loss: f64,
 }
 
@@ -312,6 +316,7 @@ pub struct Dependency {
     pub depends_on: String,
     /// Probability that a failure propagates (default 1).
     #[serde(default = "one")]
+    #[schemars(range(min = 0, max = 1))]
     pub probability: f64,
     /// Delay before the dependent fails (default 0).
     #[serde(default)]

@@ -21,7 +21,13 @@ pub use topology::*;
 /// A whole scenario: topology, services and faults.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = require_horizon)]
 pub struct Scenario {
+    /// The JSON Schema this file follows, for editors (e.g.
+    /// "../schema/scenario.schema.json"); failsim itself ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub schema: Option<String>,
     /// Name shown in reports (default: the file name).
     #[serde(default)]
     pub name: Option<String>,
@@ -35,7 +41,10 @@ pub struct Scenario {
     #[serde(default = "default_replications")]
     pub replications: u64,
     /// Simulated time per replication (required, e.g. "365d").
+    // Optional to serde, so that a missing horizon is reported beside every other
+    // problem; required in the schema, which editors check as one types.
     #[serde(default)]
+    #[schemars(with = "Duration")]
     pub horizon: Option<Duration>,
     /// Regions, zones, nodes and links.
     pub topology: Topology,
@@ -81,6 +90,14 @@ impl Default for Cost {
             per_replica: 1.0,
             per_region: 0.0,
         }
+    }
+}
+
+/// The schema of a scenario lists `horizon` among its required fields (serde reads it
+/// as optional, so that its absence is reported beside every other problem).
+fn require_horizon(schema: &mut schemars::Schema) {
+    if let Some(serde_json::Value::Array(required)) = schema.get_mut("required") {
+        required.push("horizon".into());
     }
 }
 

@@ -75,7 +75,11 @@ impl StrategyName {
 
 /// A strategy name that is none of [`StrategyName::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy `{0}`: use {names}", names = StrategyName::names())]
+#[error(
+    "unknown strategy `{0}`: use {names}{hint}",
+    hint = crate::core::nearest::did_you_mean(&self.0, StrategyName::ALL.iter().map(|s| s.as_str())),
+    names = StrategyName::names()
+)]
 pub struct UnknownStrategy(pub String);
 
 /// A service protected by a strategy.
@@ -83,6 +87,7 @@ pub struct UnknownStrategy(pub String);
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// Unique service name.
+    #[schemars(pattern(r"\S"))]
     pub name: String,
     /// The redundancy strategy.
     pub strategy: StrategyName,
@@ -126,6 +131,7 @@ pub struct Service {
 #[serde(deny_unknown_fields)]
 pub struct Placement {
     /// Number of replicas.
+    #[schemars(range(min = 1))]
     pub count: u32,
     /// Spread: one per zone, one per region, or none (first servers in file order).
     #[serde(default)]
@@ -157,9 +163,11 @@ pub struct Detection {
     pub timeout: Duration,
     /// Consecutive failures that declare a target down (default 3).
     #[serde(default = "default_unhealthy")]
+    #[schemars(range(min = 1))]
     pub unhealthy_threshold: u32,
     /// Consecutive successes that declare it up again (default 2).
     #[serde(default = "default_healthy")]
+    #[schemars(range(min = 1))]
     pub healthy_threshold: u32,
     /// `lazy` computes detection instants directly; `explicit` simulates every probe (for tests).
     #[serde(default)]
@@ -219,6 +227,7 @@ pub struct Failover {
     pub confirmation: Distribution,
     /// SEMI_AUTOMATIC: probability that the confirmation is declined (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub decline_probability: f64,
     /// MANUAL: time until an operator acts (default lognormal, median 15m, sigma 1).
     #[serde(default = "default_operator")]

@@ -71,9 +71,11 @@ pub struct NodeSpec {
     pub id: String,
     /// Region name (default "r1").
     #[serde(default = "default_region")]
+    #[schemars(pattern(r"\S"))]
     pub region: String,
     /// Zone name (default "<region>-a").
     #[serde(default)]
+    #[schemars(pattern(r"\S"))]
     pub zone: Option<String>,
     /// What the node is (default server).
     #[serde(default)]
@@ -157,6 +159,7 @@ impl Generator {
 #[serde(deny_unknown_fields)]
 pub struct ShapeSpec {
     /// Number of nodes (leaves for a star).
+    #[schemars(range(min = 1))]
     pub nodes: u32,
     /// Id prefix (default "n": n1, n2, ...).
     #[serde(default = "default_prefix")]
@@ -178,10 +181,13 @@ fn default_prefix() -> String {
 #[serde(deny_unknown_fields)]
 pub struct RegionsSpec {
     /// Number of regions.
+    #[schemars(range(min = 1))]
     pub regions: u32,
     /// Zones per region.
+    #[schemars(range(min = 1))]
     pub zones: u32,
     /// Server nodes per zone.
+    #[schemars(range(min = 1))]
     pub nodes: u32,
     /// Region names (default r1, r2, ...); if given, one per region.
     #[serde(default)]
@@ -199,10 +205,13 @@ pub struct RegionsSpec {
 #[serde(deny_unknown_fields)]
 pub struct TreeSpec {
     /// Core routers, fully meshed (CORE1…).
+    #[schemars(range(min = 1))]
     pub cores: u32,
     /// Edge routers (EDGE1…), each linked to two cores (one if there is one core).
+    #[schemars(range(min = 1))]
     pub edges: u32,
     /// Access nodes per edge router (ACCESS1…).
+    #[schemars(range(min = 1))]
     pub access_per_edge: u32,
     /// Core–core latency (default 2ms).
     #[serde(default = "default_core_latency")]
