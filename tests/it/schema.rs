@@ -100,6 +100,11 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "a work estimate",
     ),
     ("111-result-rows-beyond-memory", "a work estimate"),
+    ("112-crew-over-unknown-node", "node names across the file"),
+    (
+        "115-node-served-by-two-crews",
+        "crew scopes across the file",
+    ),
 ];
 
 #[test]
