@@ -270,6 +270,9 @@ fn fold_batches(
             next
         };
         let folding = std::mem::take(&mut pending);
+        // Once every replication is computed, the study is complete whatever comes: the
+        // last fold runs to its end.
+        let interruptible = next < range.end;
         // The cap may exceed what is left once `folding` is counted; the fold checks each
         // replication against the exact budget, so the kept prefix is the same.
         let events_cap = budget.events_left;
@@ -282,7 +285,7 @@ fn fold_batches(
                         Vec::new()
                     }
                 },
-                || budget.fold(&folding, study, flags, each),
+                || budget.fold(&folding, study, flags, each, interruptible),
             )
         });
         if stopped.is_some() {
@@ -315,12 +318,13 @@ impl Budget {
         study: &mut Study,
         flags: Flags,
         each: &mut impl FnMut(&ReplicationOutcome),
+        interruptible: bool,
     ) -> Option<Stopped> {
         for outcome in outcomes {
-            // Ctrl-C ends the fold too: folding a batch streams its rows (`--csv`), which
-            // took over a second for a batch of a 1,000-node year. The deadline does not:
-            // computed work is kept.
-            if flags.interrupted() {
+            // Ctrl-C ends the fold too while replications remain: folding a batch streams
+            // its rows (`--csv`), which took over a second for a batch of a 1,000-node
+            // year. The deadline does not: computed work is kept.
+            if interruptible && flags.interrupted() {
                 return Some(Stopped::Interrupted);
             }
             if !outcome.complete || outcome.events > self.events_left {

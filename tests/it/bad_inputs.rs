@@ -53,6 +53,8 @@ struct Measured {
     max_rss_kib: i64,
 }
 
+// The child is reaped by `wait4` below, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn measured(command: &mut Command) -> Measured {
     let started = Instant::now();
     let mut child = command
