@@ -9,8 +9,10 @@
 use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::error::SourceText;
+use crate::scenarios::load::{note_unreported, MAX_REPORTED};
 use crate::scenarios::model::Cost;
 use crate::scenarios::positions::PositionIndex;
+use crate::scenarios::source::read_text;
 use crate::scenarios::{Diagnostic, ScenarioError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,10 +258,13 @@ pub fn parse(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
 /// Parses and validates risk-file text; `file` is used only in messages.
 pub fn load_str(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
     let risk = parse(text, file)?;
-    let problems = validate(&risk);
+    let mut problems = validate(&risk);
     if problems.is_empty() {
         return Ok(risk);
     }
+    // As for scenario files: the first problems found, and a count of the rest.
+    let unreported = problems.len().saturating_sub(MAX_REPORTED);
+    problems.truncate(MAX_REPORTED);
     let index = PositionIndex::new(text);
     let mut diagnostics: Vec<Diagnostic> = problems
         .into_iter()
@@ -274,6 +279,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
         })
         .collect();
     diagnostics.sort_by_key(|d| (d.line, d.column));
+    note_unreported(&mut diagnostics, unreported);
     Err(ScenarioError::Invalid {
         file: file.to_path_buf(),
         diagnostics,
@@ -281,12 +287,10 @@ pub fn load_str(text: &str, file: &Path) -> Result<RiskFile, ScenarioError> {
     })
 }
 
-/// Reads, parses and validates a risk file.
+/// Reads, parses and validates a risk file, read with the scenario reader's size limit
+/// ([`MAX_FILE_BYTES`](crate::scenarios::source::MAX_FILE_BYTES)) and UTF-8 checks.
 pub fn load_file(file: &Path) -> Result<RiskFile, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Unreadable {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(file, "a risk file")?;
     load_str(&text, file)
 }
 

@@ -41,6 +41,12 @@ pub(crate) trait Visit {
     fn leave(&mut self, _path: &str, _start: Mark, _end: usize) {}
 }
 
+/// The deepest nesting the walk descends into; deeper containers are skipped whole,
+/// without recursion. serde_json refuses typed values nested deeper than 128, so no
+/// valid file is affected, while the walk over a broken one (200,000 unclosed `{`, which
+/// serde_json skips without a depth limit to find the syntax error) keeps its stack.
+const MAX_DEPTH: usize = 256;
+
 /// Walks `text`, one JSON document, telling `visit` about its values in text order.
 pub(crate) fn walk(text: &str, visit: &mut impl Visit) {
     let mut walker = Walker {
@@ -52,6 +58,7 @@ pub(crate) fn walk(text: &str, visit: &mut impl Visit) {
             column: 1,
         },
         path: String::new(),
+        depth: 0,
     };
     walker.value(Entry::Root, visit);
 }
@@ -61,6 +68,8 @@ struct Walker<'a> {
     bytes: &'a [u8],
     at: Mark,
     path: String,
+    /// How many containers enclose the value being read.
+    depth: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -93,7 +102,8 @@ impl<'a> Walker<'a> {
             return;
         };
         let start = self.at;
-        let descend = visit.enter(&self.path, entry, start, first);
+        let descend = visit.enter(&self.path, entry, start, first) && self.depth < MAX_DEPTH;
+        self.depth += 1;
         match first {
             b'{' if descend => self.object(visit),
             b'[' if descend => self.array(visit),
@@ -108,6 +118,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        self.depth -= 1;
         visit.leave(&self.path, start, self.at.offset);
     }
 
@@ -470,6 +481,22 @@ mod tests {
 
     const TEXT: &str =
         "{\n  \"services\": [\n    {\"name\": \"a\", \"replicas\": [\"x\", \"y\"]}\n  ]\n}";
+
+    #[test]
+    fn nesting_beyond_any_scenario_is_walked_without_exhausting_the_stack() {
+        // 200,000 levels: one stack frame per level overflowed the stack (a fuzz-style
+        // hostile file); past the cap the walk skips containers without recursing.
+        let unclosed = format!("{{\"horizon\": {}", "{\"a\": ".repeat(200_000));
+        let path = path_at(&unclosed, unclosed.len() - 1);
+        assert_eq!(path.matches('.').count(), MAX_DEPTH - 1, "{}", &path[..40]);
+        assert!(path.starts_with("horizon.a.a."), "{}", &path[..40]);
+        let closed = format!(
+            "{{\"description\": {}{}, \"seed\": 1}}",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        assert_eq!(PositionIndex::new(&closed).locate("seed"), (1, 400_027));
+    }
 
     #[test]
     fn nested_paths_get_their_line_and_column() {

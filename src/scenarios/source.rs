@@ -7,7 +7,7 @@ use super::positions::path_at;
 use std::io::Read;
 use std::path::Path;
 
-/// The largest scenario file read, in bytes (64 MiB): a million nodes listed one by one
+/// The largest scenario (or risk) file read, in bytes (64 MiB): a million nodes listed one by one
 /// (56 MiB) fit, and validating a file this large takes seconds and under a GiB (the
 /// model in memory is about ten times the text). Larger topologies come from generators,
 /// which take a line each.
@@ -59,7 +59,7 @@ pub fn read_text(file: &Path, kind: &str) -> Result<String, ScenarioError> {
     let mut reader = std::fs::File::open(file).map_err(unreadable)?;
     let metadata = reader.metadata().map_err(unreadable)?;
     if metadata.is_file() && metadata.len() > MAX_FILE_BYTES {
-        return Err(too_big(file, Some(metadata.len())));
+        return Err(too_big(file, Some(metadata.len()), kind));
     }
     let mut bytes = Vec::new();
     let mut limited = (&mut reader).take(MAX_FILE_BYTES + 1);
@@ -86,12 +86,12 @@ pub fn read_text(file: &Path, kind: &str) -> Result<String, ScenarioError> {
     }
     limited.read_to_end(&mut bytes).map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big(file, None));
+        return Err(too_big(file, None, kind));
     }
     decode(bytes, file)
 }
 
-fn too_big(file: &Path, size: Option<u64>) -> ScenarioError {
+fn too_big(file: &Path, size: Option<u64>, kind: &str) -> ScenarioError {
     const MIB: u64 = 1024 * 1024;
     let size = match size {
         Some(bytes) => format!("{} MiB", bytes.div_ceil(MIB)),
@@ -104,7 +104,7 @@ fn too_big(file: &Path, size: Option<u64>) -> ScenarioError {
             line: 1,
             column: 1,
             message: format!(
-                "the file holds {size}, beyond the limit of {} MiB for a scenario file",
+                "the file holds {size}, beyond the limit of {} MiB for {kind}",
                 MAX_FILE_BYTES / MIB
             ),
         }],

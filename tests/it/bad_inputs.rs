@@ -1,16 +1,19 @@
 //! The bad-input corpus: every file in `tests/bad_inputs/` (`.json` or `.yaml`) is a
 //! broken scenario that `failsim` must reject with exit code 2 and the messages in its
 //! `.expected` sibling (one substring per line: `file:line:col: at PATH:` and the words
-//! of the message), never with a panic, and never leaving an output file behind
-//! (DESIGN §7).
+//! of the message), never with a panic, never leaving an output file behind (DESIGN §7),
+//! and within the budget for a refusal: 10 s and 1 GB (issue 17).
 
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const CORPUS: &str = "tests/bad_inputs";
 
-fn failsim() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_failsim"))
+fn failsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_failsim"))
 }
 
 /// Every corpus scenario with its expected substrings, in file-name order.
@@ -35,6 +38,70 @@ fn corpus() -> Vec<(PathBuf, Vec<String>)> {
             (file, lines)
         })
         .collect()
+}
+
+/// The longest a refusal may take, wall clock.
+const REFUSAL_TIME: Duration = Duration::from_secs(10);
+/// The most memory (peak resident set) a refusal may use, in KiB: 1 GB.
+const REFUSAL_KIB: i64 = 1_000_000;
+
+/// What a measured run of `failsim` did: its output (stdout dropped), wall time and
+/// peak resident set in KiB, read from the kernel's accounting of the child (`wait4`).
+struct Measured {
+    output: Output,
+    elapsed: Duration,
+    max_rss_kib: i64,
+}
+
+// The child is reaped by `wait4` below, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn measured(command: &mut Command) -> Measured {
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = Vec::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data that `wait4` fills; the pid is our own child,
+    // reaped here exactly once (`child` is dropped without waiting again).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    Measured {
+        output: Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: Vec::new(),
+            stderr,
+        },
+        elapsed: started.elapsed(),
+        // Linux reports ru_maxrss in KiB.
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+/// The budget breaches of one measured refusal.
+fn budget_breaches(file: &Path, run: &Measured) -> Vec<String> {
+    let mut breaches = Vec::new();
+    if run.elapsed > REFUSAL_TIME {
+        breaches.push(format!("{}: took {:?}", file.display(), run.elapsed));
+    }
+    if run.max_rss_kib > REFUSAL_KIB {
+        breaches.push(format!(
+            "{}: peak memory {} MiB",
+            file.display(),
+            run.max_rss_kib / 1024
+        ));
+    }
+    breaches
 }
 
 fn stderr(output: &Output) -> String {
@@ -111,22 +178,23 @@ fn validate_reports_every_bad_file_when_given_many() {
 }
 
 #[test]
-fn run_rejects_every_bad_input_and_writes_no_output_file() {
+fn run_rejects_every_bad_input_within_budget_and_writes_no_output_file() {
     let mut breaches = Vec::new();
     for (file, expected) in corpus() {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("summary.json");
         let csv = dir.path().join("csv");
-        let output = failsim()
-            .arg("run")
-            .arg(&file)
-            .arg("--json")
-            .arg(&json)
-            .arg("--csv")
-            .arg(&csv)
-            .output()
-            .unwrap();
-        breaches.extend(contract_breaches(&file, &output, &expected));
+        let run = measured(
+            failsim()
+                .arg("run")
+                .arg(&file)
+                .arg("--json")
+                .arg(&json)
+                .arg("--csv")
+                .arg(&csv),
+        );
+        breaches.extend(contract_breaches(&file, &run.output, &expected));
+        breaches.extend(budget_breaches(&file, &run));
         let left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -258,4 +326,100 @@ fn ten_thousand_unknown_ids_among_a_million_nodes_are_reported_in_seconds() {
         &err[..err.len().min(2000)]
     );
     assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
+}
+
+/// Hostile files too large to keep in the corpus, made here: each must be refused with
+/// exit 2, a placed message and no output, within the refusal budget.
+#[test]
+fn huge_hostile_files_are_refused_within_budget_and_placed() {
+    let quickstart = std::fs::read_to_string("scenarios/quickstart.json").unwrap();
+    let node = |id: &str| format!(r#"{{"id": "{id}", "region": "r", "zone": "z"}}"#);
+    let service = |name: &str| {
+        format!(r#"{{"name": "{name}", "strategy": "ACTIVE_ACTIVE", "replicas": ["a"]}}"#)
+    };
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            // serde_json skips nesting without a depth limit to find the syntax error; the
+            // walk that names its path overflowed its stack (exit 134).
+            "unclosed-nesting.json",
+            format!("{{\"horizon\": {}", "{\"a\": ".repeat(200_000)),
+            vec![
+                "unclosed-nesting.json:1:1200012: at horizon.a.a.a.".into(),
+                "EOF while parsing a value".into(),
+            ],
+        ),
+        (
+            // One mistake a million times: the first 10,000 are listed, then a count.
+            "million-replicas.json",
+            quickstart.replacen(
+                r#""replicas": ["db1", "db2"]"#,
+                &format!(r#""replicas": [{}]"#, vec!["\"db1\""; 1_000_000].join(", ")),
+                1,
+            ),
+            vec![
+                "at services[0].replicas[1]: node `db1` is listed twice".into(),
+                "at services[0].replicas[10000]: 989999 more problems are not listed (the first \
+                 10000 found are)"
+                    .into(),
+            ],
+        ),
+        (
+            "hundred-thousand-overlapping-partitions.json",
+            quickstart.replacen(
+                r#""faults": {"#,
+                &format!(
+                    r#""faults": {{"scheduled": [{}],"#,
+                    vec![
+                        r#"{"at": "1h", "duration": {"const": "1d"}, "fault": {"random_partition": {"groups": 2}}}"#;
+                        100_000
+                    ]
+                    .join(",")
+                ),
+                1,
+            ),
+            vec![
+                "at faults.scheduled[99999]: this scenario would take about".into(),
+                "100001 partitions active at once".into(),
+            ],
+        ),
+        (
+            "ten-thousand-services-1e8-replications.json",
+            format!(
+                r#"{{"horizon": "1d", "replications": 100000000,
+                    "topology": {{"nodes": [{}]}}, "services": [{}]}}"#,
+                node("a"),
+                (0..10_000)
+                    .map(|i| service(&format!("s{i}")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            vec![
+                "ten-thousand-services-1e8-replications.json:1:35: at replications: 10000 \
+                 services × 100000000 replications make 1.0e12 result rows"
+                    .into(),
+            ],
+        ),
+    ];
+    let mut breaches = Vec::new();
+    for (name, text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let run = measured(
+            failsim()
+                .arg("run")
+                .arg(&file)
+                .arg("--json")
+                .arg(dir.path().join("summary.json"))
+                .arg("--csv")
+                .arg(dir.path().join("csv")),
+        );
+        breaches.extend(contract_breaches(&file, &run.output, &expected));
+        breaches.extend(budget_breaches(&file, &run));
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        if left != 1 {
+            breaches.push(format!("{name}: left {} files beside it", left - 1));
+        }
+    }
+    assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
 }

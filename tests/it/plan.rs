@@ -395,3 +395,47 @@ fn plan_writes_one_output_to_stdout_at_a_time() {
     assert_eq!(both.status.code(), Some(2));
     assert!(both.stdout.is_empty());
 }
+
+#[test]
+fn plan_refuses_a_risk_file_over_the_size_limit_and_an_endless_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge-risk.json");
+    // A sparse file: 300 MiB long and no disk used; the scenario reader's 64 MiB limit.
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(300 * 1024 * 1024)
+        .unwrap();
+    let emitted = dir.path().join("out.json");
+    let started = std::time::Instant::now();
+    let output = failsim()
+        .arg("plan")
+        .arg(&file)
+        .arg("--emit-scenario")
+        .arg(&emitted)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "huge-risk.json:1:1: at .: the file holds 300 MiB, beyond the limit of 64 MiB for \
+             a risk file"
+        ),
+        "{stderr}"
+    );
+    assert!(!emitted.exists(), "a refused file writes nothing");
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+
+    let started = std::time::Instant::now();
+    let output = failsim().args(["plan", "/dev/zero"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "/dev/zero:1:1: at .: a risk file holds one JSON object, `{ ... }`; found byte \
+             0x00, which is not text"
+        ),
+        "{stderr}"
+    );
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}

@@ -105,6 +105,30 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "115-node-served-by-two-crews",
         "crew scopes across the file",
     ),
+    (
+        "113-seed-beyond-u64",
+        "a seed beyond 2^64 (JSON Schema integers have no width)",
+    ),
+    (
+        "116-duplicate-top-level-key",
+        "a key given twice (a JSON value keeps one)",
+    ),
+    (
+        "117-duplicate-key-in-a-node",
+        "a key given twice (a JSON value keeps one)",
+    ),
+    (
+        "121-hundred-services-ten-million-replications",
+        "a work estimate",
+    ),
+    (
+        "127-unicode-escaped-id-repeats-another",
+        "node names across the file",
+    ),
+    (
+        "129-terminal-escapes-in-unknown-id",
+        "node names across the file",
+    ),
 ];
 
 #[test]

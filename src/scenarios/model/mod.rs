@@ -39,6 +39,7 @@ pub struct Scenario {
     pub seed: u64,
     /// Number of Monte Carlo replications (default 100).
     #[serde(default = "default_replications")]
+    #[schemars(range(min = 1))]
     pub replications: u64,
     /// Simulated time per replication (required, e.g. "365d").
     // Optional to serde, so that a missing horizon is reported beside every other
