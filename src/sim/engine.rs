@@ -357,10 +357,15 @@ impl<'a> Replication<'a> {
         self.account_instant();
         self.now = horizon;
         // Failovers still open are recorded at the horizon (completed_at = horizon).
+        // Nothing is accounted after: no time is left to charge, and an episode still
+        // open here ends by the horizon whatever the strategies did at it.
         for service in 0..self.services.len() {
             self.stimulate(service, Stimulus::Horizon);
         }
-        self.account_instant();
+        for &service in &self.unaccounted {
+            self.services[service as usize].unaccounted = false;
+        }
+        self.unaccounted.clear();
         for service in 0..self.services.len() {
             for vantage in 0..self.services[service].vantages.len() {
                 let runtime = &mut self.services[service];
