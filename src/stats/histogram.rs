@@ -70,6 +70,10 @@ impl DurationHistogram {
 
     /// Adds every value recorded in `other` to `self`, as if each had been recorded here.
     pub fn merge(&mut self, other: &DurationHistogram) {
+        if other.count == 0 {
+            // Most of a replication's histograms are empty (no data loss, no success).
+            return;
+        }
         self.buckets.merge(&other.buckets);
         self.count += other.count;
         self.min = combine_extremes(self.min, other.min, u64::min);
