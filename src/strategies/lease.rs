@@ -65,6 +65,20 @@ pub(crate) fn compile(
             block.loop_wait.secs()
         ),
     );
+    let retry_timeout = block.retry_timeout.nanos();
+    if loop_wait > 0 && ttl >= loop_wait && loop_wait.saturating_add(retry_timeout) > ttl {
+        check.warn(
+            format!("{path}.retry_timeout"),
+            format!(
+                "a primary cut off from the store demotes itself up to `loop_wait` + \
+                 `retry_timeout` = {} s after its last renewal, after its lease expires \
+                 ({} s): a standby may take over while it still acts (split-brain); \
+                 Patroni asks for `ttl` ≥ `loop_wait` + 2·`retry_timeout`",
+                block.loop_wait.secs() + block.retry_timeout.secs(),
+                block.ttl.secs()
+            ),
+        );
+    }
     let store = block
         .store
         .as_ref()
@@ -72,7 +86,7 @@ pub(crate) fn compile(
     Params {
         ttl,
         loop_wait,
-        retry_timeout: block.retry_timeout.nanos(),
+        retry_timeout,
         store,
         phase: block.phase.map(|phase| phase.nanos()),
     }
@@ -303,6 +317,60 @@ impl Lease {
                 self.demoted[replica] = true;
                 Some(LeaseEvent::Demoted(replica))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    const SEC: Nanos = 1_000_000_000;
+
+    /// A lease renewed at 3 s + k·10 s.
+    fn lease() -> Lease {
+        let params = Params {
+            ttl: 30 * SEC,
+            loop_wait: 10 * SEC,
+            retry_timeout: 10 * SEC,
+            store: None,
+            phase: Some(3 * SEC),
+        };
+        Lease::new(&params, 2, &mut ChaCha8Rng::seed_from_u64(1))
+    }
+
+    #[test]
+    fn the_last_renewal_is_the_last_slot_at_or_before_the_loss_or_the_taking_of_the_lease() {
+        let mut lease = lease();
+        // Before the first slot: the lease taken at time 0.
+        assert_eq!(lease.last_renewal(SimTime(2 * SEC)), SimTime::ZERO);
+        assert_eq!(lease.last_renewal(SimTime(3 * SEC)), SimTime(3 * SEC));
+        assert_eq!(lease.last_renewal(SimTime(12 * SEC)), SimTime(3 * SEC));
+        assert_eq!(lease.last_renewal(SimTime(13 * SEC)), SimTime(13 * SEC));
+        // Taken at 15 s: that renewal counts until the slot at 23 s.
+        lease.hand_to(1, SimTime(15 * SEC));
+        assert_eq!(lease.last_renewal(SimTime(20 * SEC)), SimTime(15 * SEC));
+        assert_eq!(lease.last_renewal(SimTime(23 * SEC)), SimTime(23 * SEC));
+    }
+
+    #[test]
+    fn the_first_missed_renewal_is_the_first_slot_after_the_loss() {
+        let lease = lease();
+        assert_eq!(lease.next_renewal(SimTime(0)), SimTime(3 * SEC));
+        assert_eq!(lease.next_renewal(SimTime(3 * SEC)), SimTime(13 * SEC));
+        assert_eq!(lease.next_renewal(SimTime(12 * SEC)), SimTime(13 * SEC));
+    }
+
+    #[test]
+    fn a_drawn_phase_lies_within_one_renewal_period() {
+        let params = Params {
+            phase: None,
+            ..lease().params
+        };
+        for seed in 0..50 {
+            let lease = Lease::new(&params, 2, &mut ChaCha8Rng::seed_from_u64(seed));
+            assert!(lease.phase < 10 * SEC, "seed {seed}: {}", lease.phase);
         }
     }
 }

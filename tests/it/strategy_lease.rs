@@ -211,3 +211,24 @@ fn with_both_down_activate_the_returning_standby_becomes_the_primary_at_once() {
         );
     }
 }
+
+#[test]
+fn a_demotion_that_may_come_after_the_expiry_is_warned_about() {
+    // loop_wait + retry_timeout = 35 s > ttl = 30 s: valid, with a warning at
+    // retry_timeout; 10 s + 10 s ≤ 30 s: no warning.
+    for (retry_timeout, warned) in [("25s", true), ("10s", false), ("20s", false)] {
+        let text = lease_scenario(
+            &format!(r#", "ttl": "30s", "retry_timeout": "{retry_timeout}""#),
+            AUTOMATIC,
+            PRIMARY_CRASH,
+        );
+        let compiled = scenario(&text);
+        let paths: Vec<&str> = compiled.warnings.iter().map(|w| w.path.as_str()).collect();
+        let expected: &[&str] = if warned {
+            &["services[0].active_passive.lease.retry_timeout"]
+        } else {
+            &[]
+        };
+        assert_eq!(paths, expected, "retry_timeout {retry_timeout}");
+    }
+}
