@@ -232,3 +232,33 @@ fn a_demotion_that_may_come_after_the_expiry_is_warned_about() {
         assert_eq!(paths, expected, "retry_timeout {retry_timeout}");
     }
 }
+
+#[test]
+fn random_crashes_are_detected_within_one_renewal_period_of_ttl_and_half_a_period_early_on_average()
+{
+    // Crashes at random instants, a drawn renewal phase, a global store: every detection
+    // time lies in (ttl − loop_wait, ttl] = (20 s, 30 s], and the loss falls uniformly
+    // within its renewal period, so the mean is ttl − loop_wait / 2 = 25 s (standard
+    // deviation 10/√12 ≈ 2.9 s; with n ≥ 100 failovers 1 s is over three standard errors).
+    // One detection per failover: its first attempt's record.
+    let text = r#"{"horizon": "365d", "seed": 5,
+        "topology": {"nodes": [{"id": "db1", "zone": "a"}, {"id": "db2", "zone": "b"}]},
+        "services": [{"name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["db1", "db2"],
+            "active_passive": {"lease": {}}}],
+        "faults": {"node_failures": [{"ttf": {"exp": {"mean": "10d"}}, "ttr": {"const": "1h"}}]}}"#;
+    let compiled = scenario(text);
+    let mut detections = Vec::new();
+    for replication in 0..10 {
+        for record in run(&compiled, replication).services[0].records.iter() {
+            if record.attempt == 0 {
+                detections.push(record.detected_at.0 - record.fault_at.0);
+            }
+        }
+    }
+    assert!(detections.len() >= 100, "{} failovers", detections.len());
+    for &d in &detections {
+        assert!(d > 20 * SEC && d <= 30 * SEC, "detection {d} ns");
+    }
+    let mean = detections.iter().sum::<u64>() as f64 / detections.len() as f64 / SEC as f64;
+    assert!((mean - 25.0).abs() < 1.0, "mean detection {mean} s");
+}
