@@ -6,6 +6,12 @@
 //! primary is stopped (an unnecessary failover), without it both act as primary and
 //! split-brain time runs until the old primary can reach the monitor again.
 //!
+//! With a lease ([`super::lease`]) the lease, not the probes, says when the primary is
+//! lost: a failover starts when it expires (`fault_at` is when the primary stopped
+//! renewing, `detected_at` the expiry), standbys must reach the store, and a primary
+//! cut off from the store fences itself by demoting itself; split-brain runs from the
+//! promotion until that demotion.
+//!
 //! **Failovers** (DESIGN §6). The loss of the primary, once declared, starts one
 //! failover. It succeeds when clients are re-routed to the promoted standby while the
 //! monitor still cannot reach the old primary. It is `Superseded` when the old primary
