@@ -197,12 +197,12 @@ impl<'a> Replication<'a> {
             .enumerate()
             .map(|(index, spec)| {
                 let index = index as u32;
-                let monitor = spec.strategy.monitor();
+                let watched = spec.strategy.watched_nodes();
                 let related = spec
                     .replicas
                     .iter()
                     .chain(&spec.vantages)
-                    .chain(monitor.iter());
+                    .chain(watched.iter().flatten());
                 for &node in related {
                     let list: &mut Vec<u32> = &mut node_services[node.index()];
                     if list.last() != Some(&index) {

@@ -6,6 +6,12 @@
 //! primary is stopped (an unnecessary failover), without it both act as primary and
 //! split-brain time runs until the old primary can reach the monitor again.
 //!
+//! With a lease ([`super::lease`]) the lease, not the probes, says when the primary is
+//! lost: a failover starts when it expires (`fault_at` is when the primary stopped
+//! renewing, `detected_at` the expiry), standbys must reach the store, and a primary
+//! cut off from the store fences itself by demoting itself; split-brain runs from the
+//! promotion until that demotion.
+//!
 //! **Failovers** (DESIGN §6). The loss of the primary, once declared, starts one
 //! failover. It succeeds when clients are re-routed to the promoted standby while the
 //! monitor still cannot reach the old primary. It is `Superseded` when the old primary
@@ -19,6 +25,7 @@
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
+use super::lease::{Lease, LeaseEvent, LeaseTimer};
 use super::params::active_passive::Params;
 use super::spec::ServiceSpec;
 use super::{
@@ -28,6 +35,7 @@ use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
+use crate::scenarios::model::BothDown;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -47,11 +55,18 @@ pub enum ActivePassiveTimer {
     TimedOut(Generation),
     /// The hold-down after the preferred replica's return is over: fail back.
     Failback,
+    /// The primary's lease expired, or a primary that could not renew it demotes itself.
+    Lease(LeaseTimer),
 }
 
 /// Where the monitor's timers go.
 fn monitor_address(timer: MonitorTimer) -> StrategyTimer {
     StrategyTimer::ActivePassive(ActivePassiveTimer::Monitor(timer))
+}
+
+/// Where the lease's timers go.
+fn lease_address(timer: LeaseTimer) -> StrategyTimer {
+    StrategyTimer::ActivePassive(ActivePassiveTimer::Lease(timer))
 }
 
 /// A promotion in progress.
@@ -90,6 +105,9 @@ pub(crate) struct ActivePassive {
     generation: Generation,
     last_cause: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
+    /// With lease-based detection, the lease decides when the primary is lost (the
+    /// monitor's probes still judge the standbys), and a primary fences itself.
+    lease: Option<Lease>,
 }
 
 impl ActivePassive {
@@ -101,6 +119,11 @@ impl ActivePassive {
         phase_rng: &mut ChaCha8Rng,
     ) -> Self {
         let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
+        // Drawn after the probe phases, so that services without a lease draw as before.
+        let lease = params
+            .lease
+            .as_ref()
+            .map(|lease| Lease::new(lease, spec.replicas.len(), phase_rng));
         ActivePassive {
             capacity: spec
                 .replicas
@@ -123,6 +146,7 @@ impl ActivePassive {
             generation: Generation::default(),
             last_cause: vec![(FaultTag::default(), SimTime::ZERO); spec.replicas.len()],
             network_cause: FaultTag::default(),
+            lease,
         }
     }
 
@@ -138,25 +162,13 @@ impl ActivePassive {
 
     fn on_declaration(&mut self, declaration: Declaration, ctx: &mut Context) {
         let target = declaration.target;
+        if target == self.primary && self.lease.is_some() {
+            // The lease, not the probes, says whether the primary is lost or back.
+            return;
+        }
         if !declaration.up {
-            if target == self.primary && self.attempt.is_none() && self.waiting.is_none() {
-                let node = self.replicas[target];
-                let false_alarm = ctx.view.network.is_up(node);
-                let fault = if false_alarm {
-                    self.network_cause
-                } else {
-                    self.last_cause[target].0
-                };
-                let attempt = Attempt {
-                    attempt: FailoverAttempt::detected(fault, declaration.changed_at, ctx.now),
-                    from: target,
-                    target: None,
-                    data_loss: data_loss(&self.replication, ctx.rng),
-                    declined: false,
-                    promotion_fails: false,
-                    false_alarm,
-                };
-                self.begin(attempt, ctx);
+            if target == self.primary {
+                self.primary_lost(declaration.changed_at, ctx);
             }
             return;
         }
@@ -169,15 +181,75 @@ impl ActivePassive {
                 ctx.record(open.attempt.superseded(ctx.now, from, to));
             }
         } else if let Some(waiting) = self.waiting.take() {
-            // A standby is back: the failover that found none tries again.
-            self.attempt = Some(waiting);
-            self.generation.bump();
-            self.on_decide(ctx);
+            self.standby_back(waiting, ctx);
         }
         if target == 0 && self.primary != 0 && self.params.automatic_failback {
             let hold_down = self.params.hold_down;
             let failback = StrategyTimer::ActivePassive(ActivePassiveTimer::Failback);
             ctx.schedule(ctx.now.after(hold_down), failback);
+        }
+    }
+
+    /// The primary is lost since `changed_at` (declared down, or its lease expired): a
+    /// failover starts unless one is open.
+    fn primary_lost(&mut self, changed_at: SimTime, ctx: &mut Context) {
+        if self.attempt.is_some() || self.waiting.is_some() {
+            return;
+        }
+        let target = self.primary;
+        let node = self.replicas[target];
+        let false_alarm = ctx.view.network.is_up(node);
+        let fault = if false_alarm {
+            self.network_cause
+        } else {
+            self.last_cause[target].0
+        };
+        let attempt = Attempt {
+            attempt: FailoverAttempt::detected(fault, changed_at, ctx.now),
+            from: target,
+            target: None,
+            data_loss: data_loss(&self.replication, ctx.rng),
+            declined: false,
+            promotion_fails: false,
+            false_alarm,
+        };
+        self.begin(attempt, ctx);
+    }
+
+    /// A standby may be back while the failover `waiting` found none: by default the
+    /// failover tries again (a fresh promotion); with `both_down: activate` the first
+    /// eligible standby becomes the primary at once.
+    fn standby_back(&mut self, waiting: Attempt, ctx: &mut Context) {
+        if self.params.both_down == BothDown::Promote {
+            self.attempt = Some(waiting);
+            self.generation.bump();
+            self.on_decide(ctx);
+            return;
+        }
+        let Some(target) = (0..self.replicas.len()).find(|&i| self.eligible(i, &ctx.view)) else {
+            self.waiting = Some(waiting);
+            return;
+        };
+        let mut open = waiting;
+        open.attempt.decided_at = ctx.now;
+        open.target = Some(target);
+        self.generation.bump();
+        self.take_over(target, ctx);
+        self.routed = target;
+        let (from, to) = self.ends(&open);
+        // It waited for a repair: the switch ends the failover as `NoHealthyTarget`.
+        ctx.record(
+            open.attempt
+                .complete(ctx.now, false, from, to, open.data_loss),
+        );
+    }
+
+    /// Replica `target` becomes the primary now (and, with a lease, holds it).
+    fn take_over(&mut self, target: usize, ctx: &mut Context) {
+        self.primary = target;
+        if let Some(lease) = &mut self.lease {
+            lease.hand_to(target, ctx.now);
+            lease.observe(self.replicas[target], ctx, lease_address);
         }
     }
 
@@ -201,10 +273,15 @@ impl ActivePassive {
     }
 
     fn eligible(&self, index: usize, view: &View) -> bool {
+        let node = self.replicas[index];
         index != self.primary
             && !self.fenced[index]
             && self.health.believed_up(index)
-            && view.reachable(self.monitor, self.replicas[index])
+            && view.reachable(self.monitor, node)
+            && self
+                .lease
+                .as_ref()
+                .is_none_or(|lease| lease.reaches_store(node, view))
     }
 
     fn on_decide(&mut self, ctx: &mut Context) {
@@ -269,11 +346,17 @@ impl ActivePassive {
         }
         let old = self.primary;
         let old_node = self.replicas[old];
-        self.primary = target;
+        self.take_over(target, ctx);
         if attempt.false_alarm && ctx.view.network.is_up(old_node) {
             // The monitor's view was wrong: the primary never stopped.
             ctx.out.push(Command::UnnecessaryFailover);
-            if !ctx.view.reachable(self.monitor, old_node) {
+            if let Some(lease) = &self.lease {
+                // Cut off from the store, it acts until it demotes itself; one that
+                // reaches the store sees the new holder and steps down.
+                if !lease.is_demoted(old) && !lease.reaches_store(old_node, &ctx.view) {
+                    self.stale_primary = Some(old);
+                }
+            } else if !ctx.view.reachable(self.monitor, old_node) {
                 // Cut off, the old primary cannot learn that it was replaced.
                 if self.params.fencing {
                     self.fenced[old] = true;
@@ -290,10 +373,13 @@ impl ActivePassive {
         };
         self.routed = self.primary;
         // What failed is the primary as the monitor saw it: back if the monitor reaches
-        // it again (a repair, a heal, or probes no longer lost).
-        let failed_back = ctx
-            .view
-            .reachable(self.monitor, self.replicas[attempt.from]);
+        // it again (a repair, a heal, or probes no longer lost); with a lease, the
+        // primary's hold on the store: back if it reaches the store again.
+        let old_node = self.replicas[attempt.from];
+        let failed_back = match &self.lease {
+            Some(lease) => lease.reaches_store(old_node, &ctx.view),
+            None => ctx.view.reachable(self.monitor, old_node),
+        };
         let (from, to) = self.ends(&attempt);
         // Writes are lost only once the standby, behind by the lag, has taken over.
         let record = attempt
@@ -337,7 +423,7 @@ impl ActivePassive {
             self.health.believed_up(0) && ctx.view.reachable(self.monitor, self.replicas[0]);
         if self.primary != 0 && self.attempt.is_none() && preferred_ready && !self.fenced[0] {
             // A planned, graceful switchover: the old primary serves until the new one takes over.
-            self.primary = 0;
+            self.take_over(0, ctx);
             self.routed = 0;
         }
     }
@@ -350,6 +436,7 @@ impl ActivePassive {
                 }
             }
             ActivePassiveTimer::Failback => self.on_failback(ctx),
+            ActivePassiveTimer::Lease(timer) => self.on_lease_timer(timer, ctx),
             ActivePassiveTimer::Decide(token) => {
                 if self.generation.is_current(token) {
                     self.on_decide(ctx);
@@ -376,10 +463,53 @@ impl ActivePassive {
         }
     }
 
+    fn on_lease_timer(&mut self, timer: LeaseTimer, ctx: &mut Context) {
+        let Some(lease) = &mut self.lease else {
+            return;
+        };
+        match lease.on_timer(timer) {
+            Some(LeaseEvent::Expired { lost_at }) => self.primary_lost(lost_at, ctx),
+            Some(LeaseEvent::Demoted(replica)) if self.stale_primary == Some(replica) => {
+                // The old primary fenced itself: split-brain ends.
+                self.stale_primary = None;
+            }
+            Some(LeaseEvent::Demoted(_)) | None => {}
+        }
+    }
+
+    /// After any change in the world, with a lease: whether the primary still renews;
+    /// an expired lease with no failover under way taken back by the old primary (a
+    /// waiting failover is then superseded); a waiting failover resumed when a standby
+    /// reaches the store again.
+    fn settle_lease(&mut self, ctx: &mut Context) {
+        let Some(lease) = &mut self.lease else {
+            return;
+        };
+        let node = self.replicas[self.primary];
+        lease.observe(node, ctx, lease_address);
+        if lease.expired() && self.attempt.is_none() && lease.reaches_store(node, &ctx.view) {
+            if let Some(open) = self.waiting.take() {
+                self.generation.bump();
+                let (from, to) = self.ends(&open);
+                ctx.record(open.attempt.superseded(ctx.now, from, to));
+            }
+            self.take_over(self.primary, ctx);
+        }
+        if self.waiting.is_some() && (0..self.replicas.len()).any(|i| self.eligible(i, &ctx.view)) {
+            if let Some(waiting) = self.waiting.take() {
+                self.standby_back(waiting, ctx);
+            }
+        }
+    }
+
     fn settle_network(&mut self, view: &View) {
         if let Some(stale) = self.stale_primary {
             let node = self.replicas[stale];
-            if !view.network.is_up(node) || view.reachable(self.monitor, node) {
+            let learns = match &self.lease {
+                Some(lease) => lease.reaches_store(node, view),
+                None => view.reachable(self.monitor, node),
+            };
+            if !view.network.is_up(node) || learns {
                 self.stale_primary = None;
             }
         }
@@ -421,11 +551,14 @@ impl Strategy for ActivePassive {
             self.health
                 .refresh(self.monitor, &self.replicas, ctx, monitor_address);
         }
+        self.settle_lease(ctx);
     }
 
     fn served(&self, view: &View, vantage: Observer) -> f64 {
-        let serving =
-            |index: usize| !self.fenced[index] && view.serves(vantage, self.replicas[index]);
+        let demoted = |index: usize| self.lease.as_ref().is_some_and(|l| l.is_demoted(index));
+        let serving = |index: usize| {
+            !self.fenced[index] && !demoted(index) && view.serves(vantage, self.replicas[index])
+        };
         let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
         // Clients reach the replica they are routed to, or a stale primary that still
         // serves them; it carries the whole demand alone.

@@ -13,6 +13,7 @@ pub(crate) mod failover;
 pub(crate) mod geographic;
 #[cfg(test)]
 pub(crate) mod harness;
+pub(crate) mod lease;
 pub(crate) mod n_way;
 pub(crate) mod params;
 pub(crate) mod pool;
@@ -199,11 +200,15 @@ pub(crate) trait Strategy: Send {
 }
 
 impl StrategyParams {
-    /// The node whose view decides failover, if the strategy has one.
-    pub fn monitor(&self) -> Option<NodeId> {
+    /// The nodes, besides replicas and vantages, whose state the strategy watches: the
+    /// node whose view decides failover and the node holding a lease's store, if any.
+    pub fn watched_nodes(&self) -> [Option<NodeId>; 2] {
         match self {
-            StrategyParams::ActivePassive(params) => params.monitor,
-            _ => None,
+            StrategyParams::ActivePassive(params) => [
+                params.monitor,
+                params.lease.as_ref().and_then(|lease| lease.store),
+            ],
+            _ => [None, None],
         }
     }
 

@@ -30,6 +30,7 @@ mod strategy_active_active;
 mod strategy_capacity;
 mod strategy_failovers;
 mod strategy_geographic;
+mod strategy_lease;
 mod strategy_n_way;
 mod study;
 mod systems;

@@ -386,6 +386,61 @@ pub struct ActivePassive {
     /// How long the original primary must stay healthy before an automatic failback (default 10m).
     #[serde(default = "default_hold_down")]
     pub hold_down: Duration,
+    /// Lease-based detection of the primary's loss (Patroni/etcd style) instead of the
+    /// monitor's probes (default none: probes).
+    #[serde(default)]
+    pub lease: Option<Lease>,
+    /// When the primary and every standby are down and a standby returns first (default
+    /// `promote`: a fresh promotion, with its delay and failure draw).
+    #[serde(default)]
+    pub both_down: BothDown,
+}
+
+/// A leader lease in a store (DESIGN §3): the primary renews it every `loop_wait`; it
+/// expires `ttl` after the last renewal the store received; a primary that cannot renew
+/// demotes itself `retry_timeout` after its first missed renewal.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    /// Lifetime of the lease after the last renewal the store received (default 30s).
+    #[serde(default = "default_lease_ttl")]
+    pub ttl: Duration,
+    /// Time between renewals (default 10s).
+    #[serde(default = "default_loop_wait")]
+    pub loop_wait: Duration,
+    /// How long a renewal is retried before the primary demotes itself (default 10s).
+    #[serde(default = "default_retry_timeout")]
+    pub retry_timeout: Duration,
+    /// Node that holds the store (default: a global store every up node reaches at once).
+    #[serde(default)]
+    pub store: Option<String>,
+    /// Renewals are sent at phase + k·loop_wait (default: uniform at random in
+    /// [0, loop_wait) per replication).
+    #[serde(default)]
+    pub phase: Option<Duration>,
+}
+
+fn default_lease_ttl() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_loop_wait() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_retry_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// What a standby does when it returns while the primary is still down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BothDown {
+    /// The waiting failover goes on: the standby goes through a fresh promotion (its
+    /// delay and a new failure draw) and clients are re-routed.
+    #[default]
+    Promote,
+    /// The only replica left becomes active at once: no promotion, no failure draw,
+    /// no re-route.
+    Activate,
 }
 
 impl Default for ActivePassive {
@@ -398,6 +453,8 @@ impl Default for ActivePassive {
             fencing: true,
             failback: Failback::None,
             hold_down: default_hold_down(),
+            lease: None,
+            both_down: BothDown::Promote,
         }
     }
 }

@@ -5,7 +5,8 @@ use crate::core::time::Nanos;
 use crate::net::topology::NodeId;
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{Failback, Service};
+use crate::scenarios::model::{BothDown, Failback, Service};
+use crate::strategies::lease;
 
 /// How a standby takes over.
 #[derive(Clone, Debug)]
@@ -24,6 +25,10 @@ pub struct Params {
     pub automatic_failback: bool,
     /// How long the original primary must stay healthy before an automatic failback.
     pub hold_down: Nanos,
+    /// Lease-based detection of the primary's loss; None: the monitor's probes.
+    pub lease: Option<lease::Params>,
+    /// What a standby does when it returns while the primary is still down.
+    pub both_down: BothDown,
 }
 
 /// Checks and compiles the service's `active_passive` block.
@@ -46,6 +51,10 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
             format!("{path}.active_passive.monitor"),
         )
     });
+    let lease = block
+        .lease
+        .as_ref()
+        .map(|lease| lease::compile(lease, site, &format!("{path}.active_passive.lease"), check));
     Params {
         monitor,
         promotion: block.promotion.clone(),
@@ -54,5 +63,7 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
         fencing: block.fencing,
         automatic_failback: block.failback == Failback::Automatic,
         hold_down: block.hold_down.nanos(),
+        lease,
+        both_down: block.both_down,
     }
 }
