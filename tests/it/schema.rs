@@ -129,6 +129,15 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "129-terminal-escapes-in-unknown-id",
         "node names across the file",
     ),
+    (
+        "130-lease-ttl-shorter-than-loop-wait",
+        "two durations compared",
+    ),
+    (
+        "131-lease-zero-loop-wait",
+        "a duration of zero (the pattern cannot say)",
+    ),
+    ("132-lease-store-unknown-node", "node names across the file"),
 ];
 
 #[test]
