@@ -170,7 +170,16 @@ pub fn work_estimate(
         secs: (topology.len() + services.len()) as f64 * NODE_STEP_SECS,
         per_event: None,
     }];
+    let regular = plan
+        .node_processes
+        .iter()
+        .filter(|p| p.latent.is_none())
+        .count();
     for (i, process) in plan.node_processes.iter().enumerate() {
+        let source = match process.latent {
+            None => format!("faults.node_failures[{i}]"),
+            Some(_) => format!("faults.latent_faults[{}]", i - regular),
+        };
         // A failure and a repair per cycle, and a crew's dispatch for a node with a crew
         // (its wait in the queue only lengthens the cycle, so it is left out).
         let crewed = process
@@ -184,7 +193,7 @@ pub fn work_estimate(
             })
             .count();
         shares.push(node_share(
-            format!("faults.node_failures[{i}]"),
+            source,
             (process.nodes.len() * 2 + crewed) as f64
                 * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
             1.0,

@@ -82,6 +82,9 @@ pub(crate) struct ActivePassive {
     routed: usize,
     stale_primary: Option<usize>,
     fenced: Vec<bool>,
+    /// Replicas whose promotion found a latent failure: passed over until they are up
+    /// again after their repair, so the next attempt tries the next standby.
+    passed_over: Vec<bool>,
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
     /// A failover that found no standby waits here for one, or the primary, to return.
@@ -118,6 +121,7 @@ impl ActivePassive {
             routed: 0,
             stale_primary: None,
             fenced: vec![false; spec.replicas.len()],
+            passed_over: vec![false; spec.replicas.len()],
             attempt: None,
             waiting: None,
             generation: Generation::default(),
@@ -203,6 +207,7 @@ impl ActivePassive {
     fn eligible(&self, index: usize, view: &View) -> bool {
         index != self.primary
             && !self.fenced[index]
+            && !self.passed_over[index]
             && self.health.believed_up(index)
             && view.reachable(self.monitor, self.replicas[index])
     }
@@ -254,8 +259,13 @@ impl ActivePassive {
             return;
         };
         let Some(target) = attempt.target else { return };
-        let outcome = if !ctx.view.reachable(self.monitor, self.replicas[target]) {
+        let node = self.replicas[target];
+        let outcome = if !ctx.view.reachable(self.monitor, node) {
             Some(Outcome::TargetUnreachable)
+        } else if ctx.view.latent[node.index()] {
+            self.passed_over[target] = true;
+            ctx.out.push(Command::LatentFound { node });
+            Some(Outcome::PromotionFailed)
         } else if attempt.promotion_fails {
             Some(Outcome::PromotionFailed)
         } else {
@@ -406,7 +416,14 @@ impl Strategy for ActivePassive {
                 }
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
-            Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::NodeUp { node } => {
+                for (index, &replica) in self.replicas.iter().enumerate() {
+                    if replica == node {
+                        self.passed_over[index] = false;
+                    }
+                }
+            }
+            Stimulus::BehaviourChanged { .. } => {}
             Stimulus::Horizon => {
                 self.on_horizon(ctx);
                 return;

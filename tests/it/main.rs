@@ -32,4 +32,5 @@ mod strategy_geographic;
 mod strategy_n_way;
 mod study;
 mod systems;
+mod upkeep;
 mod validation;
