@@ -312,3 +312,64 @@ fn rolling_maintenance_takes_one_node_at_a_time_and_skips_what_would_break_the_q
     let lax = run(&maintained(""), 0).services[0].up_ns;
     assert!(strict > lax, "skipping keeps the quorum: {strict} vs {lax}");
 }
+
+#[test]
+fn probes_within_the_start_up_grace_period_do_not_count() {
+    // db2 is down from 1 s to 21 s (declared down at 17 s). db1 crashes at 12 s and is
+    // declared down at 27 s: no standby, the failover waits. Without grace, probes at
+    // 25 s and 30 s see db2 back: declared up at 30 s, promoted at 32 s, re-routed at
+    // 33 s. With a 10 s grace the first probe that counts is the one at 35 s: declared
+    // up at 40 s, re-routed at 43 s. Lazy and explicit probing agree.
+    for probing in ["lazy", "explicit"] {
+        for (grace, rerouted) in [("0s", 33.0), ("10s", 43.0)] {
+            let text = format!(
+                r#"{{"horizon": "100s", "replications": 1,
+                    "topology": {{"nodes": [{{"id": "db1", "zone": "a"}}, {{"id": "db2", "zone": "b"}},
+                                           {{"id": "mon", "zone": "c", "role": "monitor"}}]}},
+                    "services": [{{"name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["db1", "db2"],
+                      "detection": {{"interval": "5s", "timeout": "2s", "unhealthy_threshold": 3,
+                                    "healthy_threshold": 2, "phase": "0s", "probing": "{probing}",
+                                    "grace_period": "{grace}"}},
+                      "active_passive": {{"monitor": "mon", "promotion": {{"const": "2s"}}, "reroute": {{"const": "1s"}}}}}}],
+                    "faults": {{"scheduled": [
+                      {{"at": "1s", "duration": {{"const": "20s"}}, "fault": {{"crash": {{"nodes": ["db2"]}}}}}},
+                      {{"at": "12s", "fault": {{"crash": {{"nodes": ["db1"]}}}}}}]}}}}"#
+            );
+            let outcome = run(&scenario(&text), 0);
+            let last = outcome.services[0].records.last().expect("a failover");
+            assert_eq!(last.to.map(|n| n.index()), Some(1), "{probing} {grace}");
+            assert_eq!(last.completed_at.0, ns(rerouted), "{probing} grace {grace}");
+        }
+    }
+}
+
+#[test]
+fn latent_faults_and_maintenance_leave_every_other_nodes_draws_unchanged() {
+    // c's failures and repairs are the same with or without a latent fault process over
+    // a and b (own streams for failures, repairs and inspection misses) and maintenance
+    // of b (no draws).
+    let text = |extra: &str| {
+        format!(
+            r#"{{"horizon": "3000d", "replications": 1, "seed": 9,
+                "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}, {{"id": "c"}}]}},
+                "services": [{{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b", "c"]}}],
+                "faults": {{"node_failures": [{{"ttf": {{"exp": {{"mean": "30d"}}}}, "ttr": {{"exp": {{"mean": "5d"}}}}}}]
+                           {extra}}}}}"#
+        )
+    };
+    let only = |scenario: &CompiledScenario, node: &str| -> Vec<(u64, bool)> {
+        node_transitions(scenario, 0)
+            .into_iter()
+            .filter(|t| t.1 == node)
+            .map(|t| (t.0, t.2))
+            .collect()
+    };
+    let without = scenario(&text(""));
+    let with = scenario(&text(
+        r#", "latent_faults": [{"nodes": ["a", "b"], "ttf": {"exp": {"mean": "20d"}}, "ttr": {"exp": {"mean": "1d"}},
+                                "inspection": {"interval": "7d", "miss_probability": 0.5}}],
+            "maintenance": [{"scope": {"nodes": ["b"]}, "period": "30d", "duration": "4h"}]"#,
+    ));
+    assert_eq!(only(&without, "c"), only(&with, "c"));
+    assert_ne!(only(&without, "a"), only(&with, "a"));
+}
