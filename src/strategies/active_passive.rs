@@ -16,6 +16,10 @@
 //! (`Superseded`). A failed promotion, an unreachable target or a timeout is retried
 //! after the backoff; once retries run out, or when a human declines, the failover has
 //! failed and the primary stays down until it comes back.
+//!
+//! A promotion to a standby with a latent failure (invisible to the monitor) fails as
+//! `PromotionFailed`; the engine is told, so that the node goes down for repair, and the
+//! standby is passed over until it is up again: the retry tries the next one.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};

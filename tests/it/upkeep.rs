@@ -373,3 +373,63 @@ fn latent_faults_and_maintenance_leave_every_other_nodes_draws_unchanged() {
     assert_eq!(only(&without, "c"), only(&with, "c"));
     assert_ne!(only(&without, "a"), only(&with, "a"));
 }
+
+#[test]
+fn the_json_trace_names_latent_faults_inspections_restarts_and_skipped_maintenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upkeep.json");
+    std::fs::write(
+        &file,
+        r#"{"horizon": "3h", "replications": 1,
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+            "services": [{"name": "s", "strategy": "N_WAY", "replicas": ["a", "b", "c"]}],
+            "faults": {
+              "node_failures": [{"nodes": ["c"], "ttf": {"const": "30m"}, "ttr": {"const": "10h"},
+                                 "restart": {"backoff": ["5m"], "max_restarts": 1}}],
+              "latent_faults": [{"nodes": ["a"], "ttf": {"const": "1h"}, "ttr": {"const": "1h"},
+                                 "inspection": {"interval": "2h", "duration": "10m"}}],
+              "maintenance": [{"id": "patch", "scope": {"nodes": ["b"]}, "period": "1h", "duration": "1m",
+                               "phase": "1h20m", "skip_if_breaks": "quorum"}]}}"#,
+    )
+    .unwrap();
+    let output = crate::common::failsim()
+        .args(["run", file.to_str().unwrap(), "--trace", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| {
+            [
+                "latent_fault_start",
+                "latent_fault_found",
+                "inspection_missed",
+                "restart",
+                "maintenance_skipped",
+            ]
+            .contains(&line["event"].as_str().unwrap())
+        })
+        .collect();
+    let latent = serde_json::json!({"id": "latent_faults[0]", "kind": "latent_fault"});
+    // c crashes at 30 m and restarts after 5 m; a fails silently at 1 h; c crashes again
+    // at 1 h 5 m and now needs its 10 h repair. At 1 h 20 m b's maintenance would leave
+    // only a of three up (quorum 2): skipped. The inspection at 2 h finds a at 2 h 10 m;
+    // a is down for its repair, so b is skipped again at 2 h 20 m.
+    let expected = [
+        serde_json::json!({"t": 1800.0, "event": "restart", "node": "c", "restart": 1, "delay_s": 300.0}),
+        serde_json::json!({"t": 3600.0, "event": "latent_fault_start", "node": "a", "fault": latent}),
+        serde_json::json!({"t": 4800.0, "event": "maintenance_skipped", "node": "b",
+            "fault": {"id": "patch", "kind": "maintenance"}, "service": "s"}),
+        serde_json::json!({"t": 7800.0, "event": "latent_fault_found", "node": "a", "fault": latent,
+            "by": "inspection"}),
+        serde_json::json!({"t": 8400.0, "event": "maintenance_skipped", "node": "b",
+            "fault": {"id": "patch", "kind": "maintenance"}, "service": "s"}),
+    ];
+    assert_eq!(lines, expected);
+}
