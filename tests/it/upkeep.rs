@@ -433,3 +433,52 @@ fn the_json_trace_names_latent_faults_inspections_restarts_and_skipped_maintenan
     ];
     assert_eq!(lines, expected);
 }
+
+#[test]
+fn a_found_latent_fault_is_repaired_through_the_nodes_crew() {
+    // a fails silently at 1 h; the inspection at 2 h finds it at once (no duration); the
+    // crew's dispatch of 15 m comes before the 1 h repair: up at 3 h 15 m.
+    let scenario = scenario(
+        r#"{"horizon": "4h", "replications": 1,
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
+            "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b"]}],
+            "faults": {
+              "latent_faults": [{"nodes": ["a"], "ttf": {"const": "1h"}, "ttr": {"const": "1h"},
+                                 "inspection": {"interval": "2h"}}],
+              "repair_crews": [{"name": "ops", "dispatch": {"const": "15m"}}]}}"#,
+    );
+    assert_eq!(
+        node_transitions(&scenario, 0),
+        [
+            (2 * HOUR, "a".to_string(), true),
+            (3 * HOUR + 15 * MINUTE, "a".to_string(), false),
+        ]
+    );
+}
+
+#[test]
+fn maintenance_that_would_leave_less_capacity_than_the_demand_is_skipped() {
+    // Demand 2 over three nodes of capacity 1: a's maintenance at 0 leaves b and c (2);
+    // at 1 h, with c crashed since 30 m, it would leave b alone (1 < 2): skipped.
+    let scenario = scenario(
+        r#"{"horizon": "1h30m", "replications": 1,
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+            "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b", "c"], "demand": 2}],
+            "faults": {
+              "maintenance": [{"scope": {"nodes": ["a"]}, "period": "1h", "duration": "10m",
+                               "skip_if_breaks": "capacity"}],
+              "scheduled": [{"at": "30m", "fault": {"crash": {"nodes": ["c"]}}}]}}"#,
+    );
+    assert_eq!(
+        node_transitions(&scenario, 0),
+        [
+            (0, "a".to_string(), true),
+            (10 * MINUTE, "a".to_string(), false),
+            (30 * MINUTE, "c".to_string(), true),
+        ]
+    );
+    assert_eq!(
+        upkeep_trace(&scenario),
+        [(HOUR, "maintenance skipped a".to_string())]
+    );
+}
