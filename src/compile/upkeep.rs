@@ -27,8 +27,10 @@ pub struct InspectionSpec {
 /// Restarts of a failure process's nodes before a full repair.
 #[derive(Clone, Debug)]
 pub struct RestartSpec {
-    /// Delay of the 1st, 2nd, … restart; the last repeats (never empty).
+    /// Delay of the 1st, 2nd, … restart (never empty).
     pub backoff: Vec<Nanos>,
+    /// Growth of the delay past the listed ones (at least 1).
+    pub factor: f64,
     /// Restarts before a crash needs the full repair.
     pub max_restarts: u32,
     /// Time up without a crash after which the count starts again.
@@ -38,7 +40,20 @@ pub struct RestartSpec {
 impl RestartSpec {
     /// The delay of restart number `done + 1`.
     pub fn delay(&self, done: u32) -> Nanos {
-        self.backoff[(done as usize).min(self.backoff.len() - 1)]
+        let last = self.backoff.len() - 1;
+        let past = (done as usize).saturating_sub(last);
+        let base = self.backoff[(done as usize).min(last)];
+        if past == 0 || self.factor == 1.0 {
+            base
+        } else {
+            let grown = base as f64 * self.factor.powi(past.min(i32::MAX as usize) as i32);
+            // Saturates at the longest span rather than wrapping.
+            if grown >= Nanos::MAX as f64 {
+                Nanos::MAX
+            } else {
+                grown.round() as Nanos
+            }
+        }
     }
 }
 
@@ -136,6 +151,11 @@ pub(super) fn restart(spec: &RestartPolicy, path: &str, check: &mut Checker) -> 
             "a restart takes time: use a positive delay",
         );
     }
+    check.require(
+        spec.factor.is_finite() && spec.factor >= 1.0,
+        format!("{path}.factor"),
+        "a back-off factor is at least 1: delays do not shrink",
+    );
     if let Some(reset) = spec.reset_after {
         check.require(
             reset.nanos() > 0,
@@ -149,6 +169,7 @@ pub(super) fn restart(spec: &RestartPolicy, path: &str, check: &mut Checker) -> 
         } else {
             spec.backoff.iter().map(|d| d.nanos()).collect()
         },
+        factor: spec.factor,
         max_restarts: spec.max_restarts,
         reset_after: spec.reset_after.map(|d| d.nanos()),
     }
@@ -212,7 +233,7 @@ pub(super) fn maintenance(
             check.warn(
                 format!("{path}.period"),
                 format!(
-                    "a round of {} nodes lasts longer than the period: the next round waits for it",
+                    "a round of {} nodes lasts longer than the period: rounds overlap, and more than one node is down at a time",
                     nodes.len()
                 ),
             );
@@ -258,6 +279,24 @@ mod tests {
             from: 9 * HOUR,
             to: 17 * HOUR,
         }
+    }
+
+    #[test]
+    fn past_the_listed_delays_the_last_repeats_or_grows_by_the_factor() {
+        let spec = |factor| RestartSpec {
+            backoff: vec![1, 5],
+            factor,
+            max_restarts: 10,
+            reset_after: None,
+        };
+        let delays = |factor| {
+            (0..5)
+                .map(|done| spec(factor).delay(done))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(delays(1.0), [1, 5, 5, 5, 5]);
+        assert_eq!(delays(2.0), [1, 5, 10, 20, 40]);
+        assert_eq!(spec(2.0).delay(u32::MAX), Nanos::MAX);
     }
 
     #[test]

@@ -196,11 +196,17 @@ fn crashing(horizon: &str, ttf: &str, extra: &str) -> CompiledScenario {
 
 #[test]
 fn three_restarts_after_1_2_and_4_seconds_then_the_fourth_crash_needs_the_full_repair() {
-    let scenario = crashing(
-        "2h",
-        "10s",
-        r#", "restart": {"backoff": ["1s", "2s", "4s"], "max_restarts": 3}"#,
-    );
+    // The same delays listed, or as a base and a factor.
+    for restart in [
+        r#"{"backoff": ["1s", "2s", "4s"], "max_restarts": 3}"#,
+        r#"{"backoff": ["1s"], "factor": 2, "max_restarts": 3}"#,
+    ] {
+        restarts_after_1_2_and_4_seconds(restart);
+    }
+}
+
+fn restarts_after_1_2_and_4_seconds(restart: &str) {
+    let scenario = crashing("2h", "10s", &format!(r#", "restart": {restart}"#));
     let transitions = node_transitions(&scenario, 0);
     let s = |t: f64, down: bool| (ns(t), "a".to_string(), down);
     assert_eq!(
@@ -216,7 +222,8 @@ fn three_restarts_after_1_2_and_4_seconds_then_the_fourth_crash_needs_the_full_r
             s(3647.0, false), // the fourth crash: the full repair of 1 h
             s(3657.0, true),
             s(3658.0, false), // the count starts again after a full repair
-        ]
+        ],
+        "{restart}"
     );
     let trace = upkeep_trace(&scenario);
     assert_eq!(trace[2], (ns(33.0), "restart a #3 after 4 s".to_string()));

@@ -128,8 +128,13 @@ pub enum Breaks {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestartPolicy {
-    /// Delay before the 1st, 2nd, … restart; the last repeats.
+    /// Delay before the 1st, 2nd, … restart; after the list, the last delay repeats,
+    /// multiplied by `factor` each time when one is given (`["1s"]` with factor 2:
+    /// 1 s, 2 s, 4 s, …).
     pub backoff: Vec<Duration>,
+    /// Growth of the delay past the listed ones (default 1: the last delay repeats).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub factor: f64,
     /// Restarts before a crash needs the full repair.
     pub max_restarts: u32,
     /// Time up without a crash after which the restart count starts again from zero
@@ -168,6 +173,10 @@ pub enum Weekday {
     Fri,
     Sat,
     Sun,
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 fn weekdays() -> Vec<Weekday> {
