@@ -319,7 +319,10 @@ pub(super) fn compile(
             ttr: process.ttr.clone(),
             latent: Some(inspection),
             restart: None,
-            working_hours: None,
+            working_hours: process
+                .working_hours
+                .as_ref()
+                .map(|w| super::upkeep::calendar(w, &format!("{path}.working_hours"), check)),
         });
     }
     for (field, kind, processes) in [

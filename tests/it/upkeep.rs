@@ -489,3 +489,25 @@ fn maintenance_that_would_leave_less_capacity_than_the_demand_is_skipped() {
         [(HOUR, "maintenance skipped a".to_string())]
     );
 }
+
+#[test]
+fn a_latent_fault_found_on_saturday_is_repaired_on_monday() {
+    // a fails silently at 1 h; the weekly inspection on Saturday 10:00 (phase 5 d 10 h)
+    // finds it; the repair waits for Monday 09:00 (168 h + 9 h) and takes 1 h.
+    let scenario = scenario(
+        r#"{"horizon": "180h", "replications": 1,
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
+            "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b"]}],
+            "faults": {
+              "latent_faults": [{"nodes": ["a"], "ttf": {"const": "1h"}, "ttr": {"const": "1h"},
+                                 "inspection": {"interval": "7d", "phase": "130h"},
+                                 "working_hours": {"from": "9h", "to": "17h"}}]}}"#,
+    );
+    assert_eq!(
+        node_transitions(&scenario, 0),
+        [
+            (130 * HOUR, "a".to_string(), true),
+            (178 * HOUR, "a".to_string(), false),
+        ]
+    );
+}

@@ -69,6 +69,9 @@ pub struct LatentFaultProcess {
     pub ttr: Distribution,
     /// The periodic inspection that finds latent failures.
     pub inspection: Inspection,
+    /// Repairs start only within these working hours (default: at any time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHours>,
 }
 
 /// Periodic inspections of every node of a latent fault process.
