@@ -31,6 +31,11 @@ pub struct FaultPlan {
     pub dependencies: Vec<DependencySpec>,
     /// Repair crews and fault budgets of the node failure processes.
     pub repair: super::RepairPlan,
+    /// Rolling maintenance.
+    pub maintenance: Vec<super::MaintenanceSpec>,
+    /// What each service needs up, by service index, when some maintenance must not
+    /// break it; empty otherwise.
+    pub service_needs: Vec<super::ServiceNeed>,
 }
 
 impl FaultPlan {
@@ -41,12 +46,13 @@ impl FaultPlan {
         let mut kinds: Vec<&'static str> = overload
             .then_some("overload")
             .into_iter()
-            .chain(self.node_processes.iter().map(|_| "node_failure"))
+            .chain(self.node_processes.iter().map(|p| p.kind))
             .chain(self.outages.iter().map(|o| o.kind))
             .chain(self.partitions.iter().map(|_| "random_partition"))
             .chain(self.bursts.iter().map(|_| "burst"))
             .chain(self.scheduled.iter().map(|f| f.kind))
             .chain(self.dependencies.iter().map(|_| "cascade"))
+            .chain(self.maintenance.iter().map(|_| "maintenance"))
             .collect();
         kinds.sort_unstable();
         kinds.dedup();
@@ -54,11 +60,15 @@ impl FaultPlan {
     }
 }
 
-/// Alternating failure and repair of some nodes.
+/// Alternating failure and repair of some nodes: `node_failures`, and `latent_faults`
+/// (whose failures are silent until found).
 #[derive(Clone, Debug)]
 pub struct NodeProcess {
-    /// Id for traces and records: the given one, else `node_failures[<index>]`.
+    /// Id for traces and records: the given one, else `node_failures[<index>]` or
+    /// `latent_faults[<index>]`.
     pub id: String,
+    /// "node_failure" or "latent_fault".
+    pub kind: &'static str,
     /// Nodes it applies to.
     pub nodes: Vec<NodeId>,
     /// Stream key of each node's failures and repairs, beside `nodes`: (process
@@ -68,6 +78,12 @@ pub struct NodeProcess {
     pub ttf: Distribution,
     /// Time to repair.
     pub ttr: Distribution,
+    /// The inspections of a latent fault process; None for `node_failures`.
+    pub latent: Option<super::InspectionSpec>,
+    /// Restarts before a full repair.
+    pub restart: Option<super::RestartSpec>,
+    /// Repairs start only within these hours.
+    pub working_hours: Option<super::Calendar>,
 }
 
 /// Outages of one zone or region.
@@ -231,10 +247,82 @@ pub(super) fn compile(
                 .id
                 .clone()
                 .unwrap_or_else(|| format!("node_failures[{i}]")),
+            kind: "node_failure",
             nodes,
             keys,
             ttf: process.ttf.clone(),
             ttr: process.ttr.clone(),
+            latent: None,
+            restart: process
+                .restart
+                .as_ref()
+                .map(|r| super::upkeep::restart(r, &format!("{path}.restart"), check)),
+            working_hours: process
+                .working_hours
+                .as_ref()
+                .map(|w| super::upkeep::calendar(w, &format!("{path}.working_hours"), check)),
+        });
+    }
+    // A node has one latent fault process at most: finding its failure is then
+    // finding the node's.
+    let mut latent_of: Vec<Option<usize>> = Vec::new();
+    for (i, process) in faults.latent_faults.iter().enumerate() {
+        let path = format!("faults.latent_faults[{i}]");
+        given.check("latent_faults", process.id.as_deref(), &path, check);
+        let identity = identity(
+            "latent_faults",
+            process.id.as_deref(),
+            &(&process.ttf, &process.ttr),
+        );
+        check.positive_distribution(&process.ttf, &format!("{path}.ttf"), BACK_TO_BACK);
+        check.positive_distribution(&process.ttr, &format!("{path}.ttr"), GONE_AT_ONCE);
+        let inspection =
+            super::upkeep::inspection(&process.inspection, &format!("{path}.inspection"), check);
+        let nodes = if process.nodes.is_empty() {
+            servers()
+        } else {
+            check.nodes(names, &process.nodes, &format!("{path}.nodes"))
+        };
+        latent_of.resize(topology.len(), None);
+        for &node in &nodes {
+            match latent_of[node.index()] {
+                Some(other) => check.fail(
+                    format!("{path}.nodes"),
+                    format!(
+                        "node `{}` has a latent fault process already (latent_faults[{other}]): one per node",
+                        topology.nodes[node.index()].name
+                    ),
+                ),
+                None => latent_of[node.index()] = Some(i),
+            }
+        }
+        let keys = nodes
+            .iter()
+            .map(|&node| {
+                let name = &topology.nodes[node.index()].name;
+                identities.key(
+                    [identity.as_slice(), std::slice::from_ref(name)].concat(),
+                    &path,
+                    check,
+                )
+            })
+            .collect();
+        plan.node_processes.push(NodeProcess {
+            id: process
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("latent_faults[{i}]")),
+            kind: "latent_fault",
+            nodes,
+            keys,
+            ttf: process.ttf.clone(),
+            ttr: process.ttr.clone(),
+            latent: Some(inspection),
+            restart: None,
+            working_hours: process
+                .working_hours
+                .as_ref()
+                .map(|w| super::upkeep::calendar(w, &format!("{path}.working_hours"), check)),
         });
     }
     for (field, kind, processes) in [

@@ -17,6 +17,7 @@ mod repair;
 mod services;
 mod system;
 mod topology;
+mod upkeep;
 pub(crate) mod work;
 
 pub use faults::{
@@ -25,6 +26,7 @@ pub use faults::{
 pub use load::{load_file, load_str};
 pub use repair::{BudgetSpec, CrewSpec, RepairPlan};
 pub use system::{SystemExpr, SystemSpec};
+pub use upkeep::{Calendar, InspectionSpec, MaintenanceSpec, RestartSpec, ServiceNeed};
 pub use work::{
     cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
     MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
@@ -162,6 +164,8 @@ pub(crate) fn check_and_compile(
     let services = services::compile(&scenario, &topology, &mut check);
     let mut faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
     faults.repair = repair::compile(&scenario.faults, &topology, &services, &mut check);
+    (faults.maintenance, faults.service_needs) =
+        upkeep::maintenance(&scenario.faults, &topology, &services, &mut check);
     let system = system::compile(&scenario, &mut check);
     let missions = system::missions(&scenario, horizon, &mut check);
     let kinds = fault_kinds(&scenario, &faults);

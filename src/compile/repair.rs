@@ -156,7 +156,7 @@ pub(super) fn compile(
 }
 
 /// The nodes of `scope`, reporting an unknown region, zone, service or node at `path`.
-fn resolve(
+pub(super) fn resolve(
     scope: &NodeScope,
     topology: &Topology,
     services: &[ServiceSpec],

@@ -245,6 +245,7 @@ fn detection_settings(detection: &crate::scenarios::model::Detection) -> Detecti
             crate::scenarios::model::Probing::Explicit => Probing::Explicit,
         },
         phase: detection.phase.map(|phase| phase.nanos()),
+        grace: detection.grace_period.nanos(),
     }
 }
 

@@ -170,7 +170,16 @@ pub fn work_estimate(
         secs: (topology.len() + services.len()) as f64 * NODE_STEP_SECS,
         per_event: None,
     }];
+    let regular = plan
+        .node_processes
+        .iter()
+        .filter(|p| p.latent.is_none())
+        .count();
     for (i, process) in plan.node_processes.iter().enumerate() {
+        let source = match process.latent {
+            None => format!("faults.node_failures[{i}]"),
+            Some(_) => format!("faults.latent_faults[{}]", i - regular),
+        };
         // A failure and a repair per cycle, and a crew's dispatch for a node with a crew
         // (its wait in the queue only lengthens the cycle, so it is left out).
         let crewed = process
@@ -184,7 +193,7 @@ pub fn work_estimate(
             })
             .count();
         shares.push(node_share(
-            format!("faults.node_failures[{i}]"),
+            source,
             (process.nodes.len() * 2 + crewed) as f64
                 * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
             1.0,
@@ -215,6 +224,24 @@ pub fn work_estimate(
         shares.push(node_share(
             format!("faults.bursts[{i}]"),
             (1.0 + 2.0 * burst.size as f64) * cycles(burst.interarrival.mean_secs()),
+            1.0,
+        ));
+    }
+    for (i, process) in plan.node_processes.iter().enumerate() {
+        if let Some(inspection) = &process.latent {
+            // One event per inspection (its findings are counted in the cycles above).
+            shares.push(node_share(
+                format!("faults.latent_faults[{}].inspection", i - regular),
+                cycles(nanos_to_secs(inspection.interval)),
+                process.nodes.len() as f64,
+            ));
+        }
+    }
+    for (i, maintenance) in plan.maintenance.iter().enumerate() {
+        // A round, and a node down and up for each node of the scope.
+        shares.push(node_share(
+            format!("faults.maintenance[{i}]"),
+            (1 + 2 * maintenance.nodes.len()) as f64 * cycles(nanos_to_secs(maintenance.period)),
             1.0,
         ));
     }
@@ -384,6 +411,32 @@ mod tests {
         // Implied links: an event costs itself and the node it touches.
         let node_failures = &shares[1];
         assert!((node_failures.secs - 20.0 * (EVENT_SECS + NODE_STEP_SECS)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_work_estimate_counts_latent_faults_their_inspections_and_maintenance() {
+        // A latent process over both nodes with a two-day cycle (5 cycles × 2 events × 2
+        // nodes), inspections every 2 days (5), maintenance of both nodes every 5 days
+        // (2 rounds × (1 + 2 × 2)).
+        let faults = r#"{"latent_faults": [{"ttf": {"const": "1d"}, "ttr": {"const": "1d"},
+                                            "inspection": {"interval": "2d"}}],
+                         "maintenance": [{"scope": "all", "period": "5d", "duration": "1h"}]}"#;
+        let compiled = compile(&scenario(faults, 1), "t").unwrap();
+        let events: Vec<(String, f64)> = compiled
+            .work_estimate()
+            .into_iter()
+            .map(|s| (s.source, s.events))
+            .collect();
+        let expected = [
+            ("topology", 0.0),
+            ("faults.latent_faults[0]", 20.0),
+            ("faults.latent_faults[0].inspection", 5.0),
+            ("faults.maintenance[0]", 10.0),
+        ];
+        assert_eq!(
+            events,
+            expected.map(|(source, events)| (source.to_string(), events))
+        );
     }
 
     #[test]

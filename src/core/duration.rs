@@ -26,6 +26,11 @@ impl Duration {
         self.0
     }
 
+    /// Whether the span is zero (a default left out when a model is written back).
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     /// The span in seconds.
     pub fn secs(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64

@@ -3,7 +3,7 @@
 
 /// Every fault kind a scenario can produce, in alphabetical order: those of the fault
 /// processes (`node_failure`, `zone_outage`, `region_outage`, `random_partition`,
-/// `burst`, `cascade`), of the scheduled actions (`crash`, `crash_random`, …, `gray`), and
+/// `burst`, `cascade`, `latent_fault`, `maintenance`), of the scheduled actions (`crash`, `crash_random`, …, `gray`), and
 /// `overload` (ACTIVE_ACTIVE survivors failing under load).
 pub const FAULT_KINDS: &[&str] = &[
     "burst",
@@ -18,6 +18,8 @@ pub const FAULT_KINDS: &[&str] = &[
     "gray",
     "isolate",
     "isolate_region",
+    "latent_fault",
+    "maintenance",
     "node_failure",
     "overload",
     "partition",

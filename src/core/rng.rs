@@ -69,6 +69,10 @@ pub enum Purpose {
     /// like its [`Purpose::NodeLifetime`]: a stream of its own, so that a crew's dispatch
     /// leaves the node's failure and repair draws as they are without it.
     RepairDispatch(StreamKey),
+    /// Whether inspections miss a latent failure of one node, keyed like the node's
+    /// [`Purpose::NodeLifetime`] of its latent fault process: a stream of its own, so
+    /// that a miss probability leaves the node's failure and repair draws as they are.
+    Inspection(StreamKey),
 }
 
 impl Purpose {
@@ -87,6 +91,7 @@ impl Purpose {
             Purpose::ProbePhase(i) => (4 << 32) | i as u64,
             Purpose::Cascade => 5 << 32,
             Purpose::RepairDispatch(key) => keyed(6, key),
+            Purpose::Inspection(key) => keyed(7, key),
         }
     }
 }

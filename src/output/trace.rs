@@ -110,6 +110,39 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
                 json!({"t": t, "event": "crash_skipped", "node": self.node(*node), "fault": fault(*tag),
                        "budget": spec.id, "max_dead": spec.max_dead})
             }
+            TraceEvent::LatentFaultStart { node, fault: tag } => {
+                json!({"t": t, "event": "latent_fault_start", "node": self.node(*node), "fault": fault(*tag)})
+            }
+            TraceEvent::LatentFaultFound {
+                node,
+                fault: tag,
+                inspection,
+            } => {
+                let by = if *inspection {
+                    "inspection"
+                } else {
+                    "promotion"
+                };
+                json!({"t": t, "event": "latent_fault_found", "node": self.node(*node), "fault": fault(*tag), "by": by})
+            }
+            TraceEvent::InspectionMissed { node, fault: tag } => {
+                json!({"t": t, "event": "inspection_missed", "node": self.node(*node), "fault": fault(*tag)})
+            }
+            TraceEvent::Restart {
+                node,
+                restart,
+                delay,
+            } => {
+                json!({"t": t, "event": "restart", "node": self.node(*node), "restart": restart, "delay_s": *delay as f64 / 1e9})
+            }
+            TraceEvent::MaintenanceSkipped {
+                node,
+                fault: tag,
+                service,
+            } => {
+                let service = &self.scenario.services[*service as usize].name;
+                json!({"t": t, "event": "maintenance_skipped", "node": self.node(*node), "fault": fault(*tag), "service": service})
+            }
             TraceEvent::ServiceState {
                 service,
                 vantage,

@@ -49,6 +49,8 @@ pub fn emit_scenario(plan: &Plan) -> Scenario {
                     mean: Duration(mean.min(LONGEST_MTTF_NS).round() as u64),
                 },
                 ttr: settings.repair.clone(),
+                restart: None,
+                working_hours: None,
             });
         }
         if settings.failure_episodes {

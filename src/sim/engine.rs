@@ -8,12 +8,13 @@ use super::ledger::Ledger;
 use super::queue::EventQueue;
 use super::trace::{TraceEvent, TraceSink};
 use crate::compile::SystemExpr;
-use crate::compile::{Action, CompiledScenario};
+use crate::compile::{Action, CompiledScenario, NodeProcess};
 use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
+use crate::scenarios::model::Breaks;
 use crate::stats::{FailoverTally, OutageTally};
 use crate::strategies::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, ServiceStrategy, Stimulus,
@@ -143,6 +144,17 @@ pub struct Replication<'a> {
     gray: Vec<Causes>,
     byzantine_flags: Vec<bool>,
     gray_flags: Vec<bool>,
+    /// Nodes with a latent failure not found yet.
+    latent_flags: Vec<bool>,
+    /// The latent fault process and lane of each node, by node index; empty without
+    /// latent faults.
+    latent_of: Vec<Option<(u32, u32)>>,
+    /// Inspection misses, one stream per node lane; no lanes unless an inspection can
+    /// miss.
+    inspection_lanes: Lanes,
+    /// Each lane's restarts since its count last started from zero, and when its node
+    /// last came up; empty unless a process restarts its nodes.
+    restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
     system: Option<SystemRuntime<'a>>,
     /// The last fault that stimulated any service: the cause of a system episode.
@@ -258,6 +270,24 @@ impl<'a> Replication<'a> {
         }
         let tags = registry.overload as usize + 1;
         let dispatches = plan.repair.crews.iter().any(|c| c.dispatch.is_some());
+        let misses = plan.node_processes.iter().any(|p| {
+            p.latent
+                .as_ref()
+                .is_some_and(|inspection| inspection.miss_probability > 0.0)
+        });
+        let lanes = plan.node_processes.iter().map(|p| p.nodes.len()).sum();
+        let mut latent_of = Vec::new();
+        let mut lane = 0u32;
+        for (p, process) in plan.node_processes.iter().enumerate() {
+            if process.latent.is_some() {
+                latent_of.resize(n, None);
+                for (k, &node) in process.nodes.iter().enumerate() {
+                    latent_of[node.index()] = Some((p as u32, lane + k as u32));
+                }
+            }
+            lane += process.nodes.len() as u32;
+        }
+        let restarting = plan.node_processes.iter().any(|p| p.restart.is_some());
         Replication {
             scenario,
             registry,
@@ -269,6 +299,17 @@ impl<'a> Replication<'a> {
             gray: vec![0; n],
             byzantine_flags: vec![false; n],
             gray_flags: vec![false; n],
+            latent_flags: vec![false; n],
+            latent_of,
+            inspection_lanes: Lanes::new(
+                seed,
+                replication,
+                plan.node_processes
+                    .iter()
+                    .flat_map(|p| p.keys.iter().map(|&key| Purpose::Inspection(key)))
+                    .take(if misses { usize::MAX } else { 0 }),
+            ),
+            restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
             services,
             system,
             last_cause: FaultTag::default(),
@@ -407,16 +448,27 @@ impl<'a> Replication<'a> {
                     self.node_lanes
                         .draw(lane as usize, |rng| process.ttf.sample(rng)),
                 );
-                self.queue.schedule(
-                    at,
-                    Event::NodeFail {
-                        node,
-                        process: p as u32,
-                        lane,
-                    },
-                );
+                let process = p as u32;
+                self.queue
+                    .schedule(at, failure_event(&plan.node_processes, node, process, lane));
                 lane += 1;
             }
+        }
+        for (p, process) in plan.node_processes.iter().enumerate() {
+            if let Some(inspection) = &process.latent {
+                self.queue.schedule(
+                    SimTime(inspection.phase),
+                    Event::Inspect { process: p as u32 },
+                );
+            }
+        }
+        for (m, maintenance) in plan.maintenance.iter().enumerate() {
+            self.queue.schedule(
+                SimTime(maintenance.phase),
+                Event::MaintenanceRound {
+                    maintenance: m as u32,
+                },
+            );
         }
         for (o, outage) in plan.outages.iter().enumerate() {
             let rng = &mut self.fault_rngs[(registry.outages + o as u32) as usize];
@@ -477,6 +529,9 @@ impl<'a> Replication<'a> {
                 process,
                 lane,
             } => {
+                if let Some(restarts) = self.restarts.get_mut(lane as usize) {
+                    *restarts = (0, self.now);
+                }
                 self.restore(node);
                 if let Some(crew) = self.crew_of(node) {
                     self.crews.release(crew);
@@ -567,6 +622,57 @@ impl<'a> Replication<'a> {
                 self.crew_dispatch_due[crew as usize] = false;
                 self.start_repairs(crew);
             }
+            Event::LatentFail {
+                node,
+                process,
+                lane: _,
+            } => {
+                self.latent_flags[node.index()] = true;
+                let fault = FaultTag(registry.node_processes + process);
+                self.trace(TraceEvent::LatentFaultStart { node, fault });
+            }
+            Event::LatentFound {
+                node,
+                process,
+                lane,
+                inspection,
+            } => {
+                if std::mem::take(&mut self.latent_flags[node.index()]) {
+                    let fault = FaultTag(registry.node_processes + process);
+                    self.trace(TraceEvent::LatentFaultFound {
+                        node,
+                        fault,
+                        inspection,
+                    });
+                    self.fail_node(node, fault, process, lane);
+                }
+            }
+            Event::Inspect { process } => self.inspect(process),
+            Event::NodeRestart {
+                node,
+                process,
+                lane,
+            } => {
+                self.restarts[lane as usize].1 = self.now;
+                self.restore(node);
+                self.schedule_failure(node, process, lane);
+            }
+            Event::MaintenanceRound { maintenance } => {
+                let period = plan.maintenance[maintenance as usize].period;
+                self.queue.schedule(
+                    self.now.after(period),
+                    Event::MaintenanceRound { maintenance },
+                );
+                self.maintain(maintenance, 0);
+            }
+            Event::MaintenanceEnd {
+                maintenance,
+                position,
+            } => {
+                let node = plan.maintenance[maintenance as usize].nodes[position as usize];
+                self.restore(node);
+                self.maintain(maintenance, position + 1);
+            }
             Event::ServiceTimer { service, timer } => {
                 self.stimulate(service as usize, Stimulus::Timer(timer));
             }
@@ -578,6 +684,12 @@ impl<'a> Replication<'a> {
     /// at once or, with a crew, when a member takes it.
     fn fail_node(&mut self, node: NodeId, tag: FaultTag, process: u32, lane: u32) {
         self.crash(node, tag);
+        let spec = &self.scenario.faults.node_processes[process as usize];
+        if let Some(policy) = &spec.restart {
+            if self.restart(node, process, lane, policy) {
+                return;
+            }
+        }
         if let Some(crew) = self.crew_of(node) {
             let job = Job {
                 node,
@@ -594,23 +706,167 @@ impl<'a> Replication<'a> {
             });
             self.crew_dispatch(crew);
         } else {
-            let ttr = &self.scenario.faults.node_processes[process as usize].ttr;
+            let ttr = &spec.ttr;
             let repair = self.node_lanes.draw(lane as usize, |rng| ttr.sample(rng));
-            self.schedule_repair(node, process, lane, repair);
+            let start = self.repair_start(process, 0);
+            self.schedule_repair(node, process, lane, start.saturating_add(repair));
         }
     }
 
-    /// The next failure of a node's failure process, drawn from the node's stream.
-    fn schedule_failure(&mut self, node: NodeId, process: u32, lane: u32) {
-        let ttf = &self.scenario.faults.node_processes[process as usize].ttf;
-        let next = self.node_lanes.draw(lane as usize, |rng| ttf.sample(rng));
+    /// Restarts `node` after its back-off unless it has had its `max_restarts` since
+    /// its count last started from zero; whether it did.
+    fn restart(
+        &mut self,
+        node: NodeId,
+        process: u32,
+        lane: u32,
+        policy: &crate::compile::RestartSpec,
+    ) -> bool {
+        let (done, up_since) = &mut self.restarts[lane as usize];
+        if policy
+            .reset_after
+            .is_some_and(|reset| self.now.since(*up_since) >= reset)
+        {
+            *done = 0;
+        }
+        if *done >= policy.max_restarts {
+            return false;
+        }
+        let delay = policy.delay(*done);
+        *done += 1;
+        let restart = *done;
+        self.trace(TraceEvent::Restart {
+            node,
+            restart,
+            delay,
+        });
         self.queue.schedule(
-            self.now.after(next),
-            Event::NodeFail {
+            self.now.after(delay),
+            Event::NodeRestart {
                 node,
                 process,
                 lane,
             },
+        );
+        true
+    }
+
+    /// How long after now a repair that could start `after` from now does start: at
+    /// once, or at the next working hour of the process's calendar.
+    fn repair_start(&self, process: u32, after: Nanos) -> Nanos {
+        let spec = &self.scenario.faults.node_processes[process as usize];
+        let ready = self.now.after(after);
+        match &spec.working_hours {
+            Some(calendar) => calendar.next_working(ready).since(self.now),
+            None => after,
+        }
+    }
+
+    /// Inspects every node of a latent fault process: a failure present now is found
+    /// at the inspection's end unless the inspection misses it.
+    fn inspect(&mut self, process: u32) {
+        let spec = &self.scenario.faults.node_processes[process as usize];
+        let Some(inspection) = &spec.latent else {
+            return;
+        };
+        let fault = FaultTag(self.registry.node_processes + process);
+        self.queue.schedule(
+            self.now.after(inspection.interval),
+            Event::Inspect { process },
+        );
+        for &node in &spec.nodes {
+            if !self.latent_flags[node.index()] {
+                continue;
+            }
+            let (_, lane) = self.latent_of[node.index()].expect("a latent node has a process");
+            let p = inspection.miss_probability;
+            if p > 0.0
+                && self
+                    .inspection_lanes
+                    .draw(lane as usize, |rng| rng.random_bool(p))
+            {
+                self.trace(TraceEvent::InspectionMissed { node, fault });
+                continue;
+            }
+            self.queue.schedule(
+                self.now.after(inspection.duration),
+                Event::LatentFound {
+                    node,
+                    process,
+                    lane,
+                    inspection: true,
+                },
+            );
+        }
+    }
+
+    /// Takes down the first node of a maintenance's round from `position` on whose
+    /// maintenance breaks no service (when the maintenance asks so); the ones before it
+    /// are skipped.
+    fn maintain(&mut self, maintenance: u32, mut position: u32) {
+        let spec = &self.scenario.faults.maintenance[maintenance as usize];
+        let fault = FaultTag(self.registry.maintenance + maintenance);
+        while let Some(&node) = spec.nodes.get(position as usize) {
+            let broken = spec
+                .skip_if_breaks
+                .and_then(|breaks| self.broken_by_removing(node, breaks));
+            match broken {
+                Some(service) => {
+                    self.trace(TraceEvent::MaintenanceSkipped {
+                        node,
+                        fault,
+                        service,
+                    });
+                    position += 1;
+                }
+                None => {
+                    self.crash(node, fault);
+                    self.queue.schedule(
+                        self.now.after(spec.duration),
+                        Event::MaintenanceEnd {
+                            maintenance,
+                            position,
+                        },
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The first service that taking `node` down would break, if any: fewer of its
+    /// replicas up than its quorum, or less capacity up than its demand.
+    fn broken_by_removing(&self, node: NodeId, breaks: Breaks) -> Option<u32> {
+        let topology = &self.scenario.topology;
+        let needs = &self.scenario.faults.service_needs;
+        needs.iter().enumerate().find_map(|(s, need)| {
+            if !need.replicas.contains(&node) {
+                return None;
+            }
+            let left = need
+                .replicas
+                .iter()
+                .filter(|&&r| r != node && self.network.is_up(r));
+            let broken = match breaks {
+                Breaks::Quorum => (left.count() as u32) < need.quorum,
+                Breaks::Capacity => {
+                    left.map(|r| topology.nodes[r.index()].capacity)
+                        .sum::<f64>()
+                        < need.demand
+                }
+            };
+            broken.then_some(s as u32)
+        })
+    }
+
+    /// The next failure of a node's failure process, drawn from the node's stream.
+    fn schedule_failure(&mut self, node: NodeId, process: u32, lane: u32) {
+        let processes = &self.scenario.faults.node_processes;
+        let ttf = &processes[process as usize].ttf;
+        let next = self.node_lanes.draw(lane as usize, |rng| ttf.sample(rng));
+        self.queue.schedule(
+            self.now.after(next),
+            failure_event(processes, node, process, lane),
         );
     }
 
@@ -666,11 +922,12 @@ impl<'a> Replication<'a> {
                 queued_at: job.queued_at,
                 dispatch,
             });
+            let start = self.repair_start(job.process, dispatch);
             self.schedule_repair(
                 job.node,
                 job.process,
                 job.lane,
-                dispatch.saturating_add(repair),
+                start.saturating_add(repair),
             );
         }
     }
@@ -884,6 +1141,7 @@ impl<'a> Replication<'a> {
             network: &self.network,
             byzantine: &self.byzantine_flags,
             gray: &self.gray_flags,
+            latent: &self.latent_flags,
         };
         let mut ctx = Context {
             now: self.now,
@@ -930,6 +1188,17 @@ impl<'a> Replication<'a> {
                     self.services[service].outcome.unnecessary_failovers += 1
                 }
                 Command::SafetyViolation => self.services[service].outcome.safety_violations += 1,
+                Command::LatentFound { node } => {
+                    let (process, lane) =
+                        self.latent_of[node.index()].expect("a latent node has a process");
+                    let found = Event::LatentFound {
+                        node,
+                        process,
+                        lane,
+                        inspection: false,
+                    };
+                    self.queue.schedule(self.now, found);
+                }
                 Command::CrashNode { node, repair_after } => {
                     self.pending_crashes.push((node, repair_after))
                 }
@@ -1020,6 +1289,7 @@ impl<'a> Replication<'a> {
             network: &self.network,
             byzantine: &self.byzantine_flags,
             gray: &self.gray_flags,
+            latent: &self.latent_flags,
         };
         let runtime = &mut self.services[service];
         let now = self.now;
@@ -1096,6 +1366,23 @@ impl<'a> Replication<'a> {
                 service: service as u32,
                 episode: &episode,
             });
+        }
+    }
+}
+
+/// The event of a node's next failure: silent for a latent fault process.
+fn failure_event(processes: &[NodeProcess], node: NodeId, process: u32, lane: u32) -> Event {
+    if processes[process as usize].latent.is_some() {
+        Event::LatentFail {
+            node,
+            process,
+            lane,
+        }
+    } else {
+        Event::NodeFail {
+            node,
+            process,
+            lane,
         }
     }
 }

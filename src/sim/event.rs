@@ -79,6 +79,53 @@ pub enum Event {
         /// Index of the crew in the fault plan.
         crew: u32,
     },
+    /// A node of a latent fault process fails silently.
+    LatentFail {
+        /// The node.
+        node: NodeId,
+        /// Index of the process in the fault plan.
+        process: u32,
+        /// The node's random stream among the engine's node lanes.
+        lane: u32,
+    },
+    /// A node's latent failure is found (by an inspection's end or a promotion): from
+    /// now on it is down and repaired like a crash.
+    LatentFound {
+        /// The node.
+        node: NodeId,
+        /// Index of the process in the fault plan.
+        process: u32,
+        /// The node's random stream among the engine's node lanes.
+        lane: u32,
+        /// Found by an inspection (else by a promotion).
+        inspection: bool,
+    },
+    /// A latent fault process inspects its nodes.
+    Inspect {
+        /// Index of the process in the fault plan.
+        process: u32,
+    },
+    /// A crashed node is back after a restart's back-off.
+    NodeRestart {
+        /// The node.
+        node: NodeId,
+        /// Index of the process in the fault plan.
+        process: u32,
+        /// The node's random stream among the engine's node lanes.
+        lane: u32,
+    },
+    /// A round of a rolling maintenance starts.
+    MaintenanceRound {
+        /// Index in the fault plan.
+        maintenance: u32,
+    },
+    /// The maintenance of one node of a round is over.
+    MaintenanceEnd {
+        /// Index in the fault plan.
+        maintenance: u32,
+        /// Position of the node in the maintenance's node list.
+        position: u32,
+    },
     /// A strategy timer.
     ServiceTimer {
         /// Service index.

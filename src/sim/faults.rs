@@ -30,6 +30,8 @@ pub struct FaultRegistry {
     pub bursts: u32,
     /// First tag of the dependencies.
     pub dependencies: u32,
+    /// First tag of the rolling maintenances.
+    pub maintenance: u32,
     /// Tag of overload failures caused by ACTIVE_ACTIVE services.
     pub overload: u32,
 }
@@ -54,7 +56,7 @@ impl FaultRegistry {
         let node_processes = group(
             plan.node_processes
                 .iter()
-                .map(|p| (p.id.clone(), "node_failure", None))
+                .map(|p| (p.id.clone(), p.kind, None))
                 .collect(),
         );
         let outages = group(
@@ -81,6 +83,12 @@ impl FaultRegistry {
                 .map(|d| (d.id.clone(), "cascade", Some(d.key)))
                 .collect(),
         );
+        let maintenance = group(
+            plan.maintenance
+                .iter()
+                .map(|m| (m.id.clone(), "maintenance", None))
+                .collect(),
+        );
         let overload = group(vec![(
             "overload".into(),
             "overload",
@@ -103,6 +111,7 @@ impl FaultRegistry {
             partitions,
             bursts,
             dependencies,
+            maintenance,
             overload,
         }
     }
@@ -144,8 +153,8 @@ mod tests {
     use super::FaultRegistry;
     use crate::core::fault_kind::FAULT_KINDS;
 
-    /// A scenario with every fault process, every scheduled action, a dependency and an
-    /// overload cascade.
+    /// A scenario with every fault process, every scheduled action, a dependency, latent
+    /// faults, maintenance and an overload cascade.
     const EVERY_FAULT: &str = r#"{
       "horizon": "1d", "replications": 1,
       "topology": {"nodes": [
@@ -172,7 +181,9 @@ mod tests {
           {"at": "1h", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 0.1}}},
           {"at": "1h", "fault": {"byzantine": {"nodes": ["a"]}}},
           {"at": "1h", "fault": {"gray": {"nodes": ["a"]}}}],
-        "dependencies": [{"node": "b", "depends_on": "a"}]
+        "dependencies": [{"node": "b", "depends_on": "a"}],
+        "latent_faults": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"const": "1h"}, "inspection": {"interval": "7d"}}],
+        "maintenance": [{"scope": "all", "period": "7d", "duration": "1h"}]
       }
     }"#;
 

@@ -62,6 +62,47 @@ pub enum TraceEvent<'a> {
         /// Index of the budget in the fault plan.
         budget: u32,
     },
+    /// A node of a latent fault process failed silently: health checks do not see it.
+    LatentFaultStart {
+        /// The node.
+        node: NodeId,
+        /// The latent fault process.
+        fault: FaultTag,
+    },
+    /// A latent failure was found; the node goes down for repair.
+    LatentFaultFound {
+        /// The node.
+        node: NodeId,
+        /// The latent fault process.
+        fault: FaultTag,
+        /// Found by an inspection (else by a promotion to the node).
+        inspection: bool,
+    },
+    /// An inspection missed a node's latent failure.
+    InspectionMissed {
+        /// The node.
+        node: NodeId,
+        /// The latent fault process.
+        fault: FaultTag,
+    },
+    /// A crashed node restarts after a back-off instead of being repaired.
+    Restart {
+        /// The node.
+        node: NodeId,
+        /// Which restart since the count last started from zero (1 for the first).
+        restart: u32,
+        /// The back-off delay (ns).
+        delay: Nanos,
+    },
+    /// A node's rolling maintenance was skipped: it would have broken a service.
+    MaintenanceSkipped {
+        /// The node.
+        node: NodeId,
+        /// The maintenance.
+        fault: FaultTag,
+        /// The service it would have broken.
+        service: u32,
+    },
     /// What a vantage point sees of a service changed.
     ServiceState {
         /// Service index.

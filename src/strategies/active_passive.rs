@@ -22,6 +22,10 @@
 //! (`Superseded`). A failed promotion, an unreachable target or a timeout is retried
 //! after the backoff; once retries run out, or when a human declines, the failover has
 //! failed and the primary stays down until it comes back.
+//!
+//! A promotion to a standby with a latent failure (invisible to the monitor) fails as
+//! `PromotionFailed`; the engine is told, so that the node goes down for repair, and the
+//! standby is passed over until it is up again: the retry tries the next one.
 
 use super::detection::{Declaration, HealthMonitor, MonitorTimer};
 use super::failover::{data_loss, decide, Decision, Failover, FailoverAttempt, Replication};
@@ -97,6 +101,9 @@ pub(crate) struct ActivePassive {
     routed: usize,
     stale_primary: Option<usize>,
     fenced: Vec<bool>,
+    /// Replicas whose promotion found a latent failure: passed over until they are up
+    /// again after their repair, so the next attempt tries the next standby.
+    passed_over: Vec<bool>,
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
     /// A failover that found no standby waits here for one, or the primary, to return.
@@ -141,6 +148,7 @@ impl ActivePassive {
             routed: 0,
             stale_primary: None,
             fenced: vec![false; spec.replicas.len()],
+            passed_over: vec![false; spec.replicas.len()],
             attempt: None,
             waiting: None,
             generation: Generation::default(),
@@ -276,6 +284,7 @@ impl ActivePassive {
         let node = self.replicas[index];
         index != self.primary
             && !self.fenced[index]
+            && !self.passed_over[index]
             && self.health.believed_up(index)
             && view.reachable(self.monitor, node)
             && self
@@ -331,8 +340,13 @@ impl ActivePassive {
             return;
         };
         let Some(target) = attempt.target else { return };
-        let outcome = if !ctx.view.reachable(self.monitor, self.replicas[target]) {
+        let node = self.replicas[target];
+        let outcome = if !ctx.view.reachable(self.monitor, node) {
             Some(Outcome::TargetUnreachable)
+        } else if ctx.view.latent[node.index()] {
+            self.passed_over[target] = true;
+            ctx.out.push(Command::LatentFound { node });
+            Some(Outcome::PromotionFailed)
         } else if attempt.promotion_fails {
             Some(Outcome::PromotionFailed)
         } else {
@@ -536,7 +550,14 @@ impl Strategy for ActivePassive {
                 }
             }
             Stimulus::NetworkChanged { cause } => self.network_cause = cause,
-            Stimulus::NodeUp { .. } | Stimulus::BehaviourChanged { .. } => {}
+            Stimulus::NodeUp { node } => {
+                for (index, &replica) in self.replicas.iter().enumerate() {
+                    if replica == node {
+                        self.passed_over[index] = false;
+                    }
+                }
+            }
+            Stimulus::BehaviourChanged { .. } => {}
             Stimulus::Horizon => {
                 self.on_horizon(ctx);
                 return;

@@ -62,6 +62,8 @@ pub struct Detection {
     pub probing: Probing,
     /// Probe phase of every (detector, target) pair; None draws one per pair.
     pub phase: Option<Nanos>,
+    /// Probes sent within this long after a target starts answering do not count.
+    pub grace: Nanos,
 }
 
 /// A declaration: the monitor now believes `target` is `up` (or down).
@@ -105,6 +107,7 @@ pub(crate) struct HealthMonitor {
     unhealthy: u32,
     healthy: u32,
     probing: Probing,
+    grace: Nanos,
     targets: Vec<TargetHealth>,
 }
 
@@ -119,6 +122,7 @@ impl HealthMonitor {
             unhealthy: params.unhealthy_threshold.max(1),
             healthy: params.healthy_threshold.max(1),
             probing: params.probing,
+            grace: params.grace,
             targets: (0..targets)
                 .map(|_| TargetHealth {
                     phase: match params.phase {
@@ -302,7 +306,9 @@ impl HealthMonitor {
         let target = &self.targets[i];
         let since = target.changed_at;
         let (decisive, at) = if target.answering {
-            let first = first_probe(target.phase, self.interval, since.max(ctx.now));
+            // Probes within the start-up grace period do not count.
+            let counted_from = since.after(self.grace).max(ctx.now);
+            let first = first_probe(target.phase, self.interval, counted_from);
             let successes = if target.loss > 0.0 {
                 // Each probe gets through with probability 1 − loss.
                 self.targets[i].lossy_pending = true;
@@ -395,6 +401,10 @@ impl HealthMonitor {
         ctx.schedule(ctx.now.after(interval), address(next));
         if answering == target.believed_up {
             target.streak = 0;
+            return None;
+        }
+        if answering && ctx.now < target.changed_at.after(self.grace) {
+            // Within the start-up grace period: this probe does not count.
             return None;
         }
         target.streak += 1;

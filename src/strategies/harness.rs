@@ -141,6 +141,7 @@ impl Harness {
             network: &self.network,
             byzantine: &self.no_flags,
             gray: &self.no_flags,
+            latent: &self.no_flags,
         }
     }
 
@@ -150,6 +151,7 @@ impl Harness {
             network: &self.network,
             byzantine: &self.no_flags,
             gray: &self.no_flags,
+            latent: &self.no_flags,
         };
         let mut ctx = Context {
             now: self.now,

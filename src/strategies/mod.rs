@@ -107,6 +107,11 @@ pub(crate) enum Command {
     UnnecessaryFailover,
     /// More replicas misbehaved than the protocol tolerates.
     SafetyViolation,
+    /// A promotion found `node`'s latent failure: the engine takes it down for repair.
+    LatentFound {
+        /// The node.
+        node: NodeId,
+    },
     /// The strategy's own action takes a node down (overload) for `repair_after`.
     CrashNode {
         /// The node.
@@ -124,6 +129,9 @@ pub(crate) struct View<'a> {
     pub byzantine: &'a [bool],
     /// Nodes that pass health checks but fail requests.
     pub gray: &'a [bool],
+    /// Nodes with a latent failure not found yet: invisible to health checks, found by
+    /// a promotion to them.
+    pub latent: &'a [bool],
 }
 
 impl View<'_> {

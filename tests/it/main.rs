@@ -34,5 +34,6 @@ mod strategy_lease;
 mod strategy_n_way;
 mod study;
 mod systems;
+mod upkeep;
 mod validation;
 mod yaml;

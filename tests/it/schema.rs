@@ -138,6 +138,15 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "a duration of zero (the pattern cannot say)",
     ),
     ("132-lease-store-unknown-node", "node names across the file"),
+    (
+        "117-inspection-interval-zero",
+        "a duration of zero (the pattern cannot say)",
+    ),
+    (
+        "119-maintenance-unknown-scope",
+        "node names across the file",
+    ),
+    ("120-working-hours-inverted", "two times of day compared"),
 ];
 
 #[test]

@@ -39,6 +39,152 @@ pub struct Faults {
     /// How many nodes of a scope `node_failures` may hold down at once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fault_budgets: Vec<FaultBudget>,
+    /// Per-node failures that health checks do not see (a broken standby, a stale
+    /// backup), found by inspections or by a promotion to the node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latent_faults: Vec<LatentFaultProcess>,
+    /// Planned rolling maintenance: one node of a scope down at a time, every period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance: Vec<Maintenance>,
+}
+
+/// A latent failure process: each listed node fails silently after its time to failure;
+/// the failure is found by the next inspection that does not miss it, or by a promotion
+/// to the node (which then fails as `PromotionFailed`), and is repaired like a crash
+/// from then on (its time to repair, through the node's crew if one serves it).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatentFaultProcess {
+    /// Stable identity of this process (optional): it names the process in traces and
+    /// keys its random streams (one per node), like a `node_failures` id. Default:
+    /// derived from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Nodes it applies to (default: every server node).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Time to a latent failure (from the start, and from each repair).
+    pub ttf: Distribution,
+    /// Time to repair once found.
+    pub ttr: Distribution,
+    /// The periodic inspection that finds latent failures.
+    pub inspection: Inspection,
+    /// Repairs start only within these working hours (default: at any time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHours>,
+}
+
+/// Periodic inspections of every node of a latent fault process.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inspection {
+    /// Time between the starts of two inspections (more than zero).
+    pub interval: Duration,
+    /// How long an inspection takes: a failure present at its start is found at its
+    /// end (default 0). The node keeps serving meanwhile.
+    #[serde(default)]
+    pub duration: Duration,
+    /// Probability that an inspection misses a latent failure (default 0).
+    #[serde(default)]
+    pub miss_probability: f64,
+    /// Start of the first inspection (default: one interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Duration>,
+}
+
+/// Rolling maintenance: every `period` from `phase`, the nodes of `scope` go down one
+/// at a time, in the scope's order, each for `duration`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Maintenance {
+    /// Stable identity (optional): names the maintenance in traces. Default
+    /// `maintenance[<index>]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The nodes maintained (a service's replicas, a region, a zone, a list or all).
+    pub scope: NodeScope,
+    /// Time between the starts of two rounds (more than zero).
+    pub period: Duration,
+    /// How long each node is down (more than zero).
+    pub duration: Duration,
+    /// Start of the first round (default 0).
+    #[serde(default)]
+    pub phase: Duration,
+    /// Skip a node whose maintenance would break a service it serves (default: never
+    /// skip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_if_breaks: Option<Breaks>,
+}
+
+/// What maintenance must not break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Breaks {
+    /// An N_WAY group's quorum (other strategies: at least one replica left up).
+    Quorum,
+    /// A service's demand: the replicas left up must still carry it.
+    Capacity,
+}
+
+/// Restarts before repairs (PM2, systemd): a crash is first handled by a restart after
+/// a back-off delay; the crash after `max_restarts` restarts needs the full repair.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartPolicy {
+    /// Delay before the 1st, 2nd, … restart; after the list, the last delay repeats,
+    /// multiplied by `factor` each time when one is given (`["1s"]` with factor 2:
+    /// 1 s, 2 s, 4 s, …).
+    pub backoff: Vec<Duration>,
+    /// Growth of the delay past the listed ones (default 1: the last delay repeats).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub factor: f64,
+    /// Restarts before a crash needs the full repair.
+    pub max_restarts: u32,
+    /// Time up without a crash after which the restart count starts again from zero
+    /// (default: it never does, but for a full repair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_after: Option<Duration>,
+}
+
+/// A weekly calendar of working hours: repairs start only within it. Time zero of a
+/// replication is 00:00 of `start_day`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingHours {
+    /// Working days (default Monday to Friday).
+    #[serde(default = "weekdays")]
+    pub days: Vec<Weekday>,
+    /// Start of the working day, from midnight (e.g. "9h").
+    pub from: Duration,
+    /// End of the working day, from midnight (e.g. "17h"; later than `from`, at most 24h).
+    pub to: Duration,
+    /// The day of the week at time zero (default Monday).
+    #[serde(default)]
+    pub start_day: Weekday,
+}
+
+/// A day of the week.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Weekday {
+    #[default]
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+fn weekdays() -> Vec<Weekday> {
+    use Weekday::*;
+    vec![Mon, Tue, Wed, Thu, Fri]
 }
 
 /// A repair crew: `count` members repair the failed nodes it serves in parallel; the
@@ -123,6 +269,13 @@ pub struct NodeFailureProcess {
     pub ttf: Distribution,
     /// Time to repair.
     pub ttr: Distribution,
+    /// Restart after a back-off instead of repairing, up to a maximum of restarts
+    /// (default: every failure is repaired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartPolicy>,
+    /// Repairs start only within these working hours (default: at any time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHours>,
 }
 
 /// Outages of whole zones or regions arriving over time.

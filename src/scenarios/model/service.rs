@@ -176,6 +176,11 @@ pub struct Detection {
     /// Default: uniform at random in [0, interval) per pair and replication.
     #[serde(default)]
     pub phase: Option<Duration>,
+    /// Start-up grace period: probes sent within this long after a target starts
+    /// answering again (a repair, a restart) do not count, so it is declared up only
+    /// by probes after it (default 0).
+    #[serde(default, skip_serializing_if = "Duration::is_zero")]
+    pub grace_period: Duration,
 }
 
 impl Default for Detection {
@@ -187,6 +192,7 @@ impl Default for Detection {
             healthy_threshold: default_healthy(),
             probing: Probing::Lazy,
             phase: None,
+            grace_period: Duration::default(),
         }
     }
 }
