@@ -423,3 +423,30 @@ fn huge_hostile_files_are_refused_within_budget_and_placed() {
     }
     assert!(breaches.is_empty(), "{}", breaches.join("\n\n"));
 }
+
+/// One byte-order mark is read past; a second is not JSON, and the library's loader and
+/// the command line say so alike.
+#[test]
+fn one_byte_order_mark_is_read_past_and_two_are_refused_alike() {
+    let dir = std::env::temp_dir().join(format!("failsim-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string("scenarios/quickstart.json").unwrap();
+    let one = dir.join("one.json");
+    let two = dir.join("two.json");
+    std::fs::write(&one, format!("\u{FEFF}{text}")).unwrap();
+    std::fs::write(&two, format!("\u{FEFF}\u{FEFF}{text}")).unwrap();
+    assert!(failsim::compile::load_file(&one).is_ok());
+    assert!(failsim::compile::load_file(&two).is_err());
+    let status = |file: &Path| {
+        crate::common::failsim()
+            .arg("validate")
+            .arg(file)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(status(&one), Some(0));
+    assert_eq!(status(&two), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
