@@ -231,17 +231,7 @@ pub(super) fn compile(
         } else {
             check.nodes(names, &process.nodes, &format!("{path}.nodes"))
         };
-        let keys = nodes
-            .iter()
-            .map(|&node| {
-                let name = &topology.nodes[node.index()].name;
-                identities.key(
-                    [identity.as_slice(), std::slice::from_ref(name)].concat(),
-                    &path,
-                    check,
-                )
-            })
-            .collect();
+        let keys = identities.per_node(&identity, &nodes, topology, &path, check);
         plan.node_processes.push(NodeProcess {
             id: process
                 .id
@@ -296,17 +286,7 @@ pub(super) fn compile(
                 None => latent_of[node.index()] = Some(i),
             }
         }
-        let keys = nodes
-            .iter()
-            .map(|&node| {
-                let name = &topology.nodes[node.index()].name;
-                identities.key(
-                    [identity.as_slice(), std::slice::from_ref(name)].concat(),
-                    &path,
-                    check,
-                )
-            })
-            .collect();
+        let keys = identities.per_node(&identity, &nodes, topology, &path, check);
         plan.node_processes.push(NodeProcess {
             id: process
                 .id
@@ -655,6 +635,25 @@ struct Identities {
 }
 
 impl Identities {
+    /// The key of each of `nodes` in a process of `identity`: the process's identity and
+    /// the node's name, so that a node keeps its stream whatever else the file lists.
+    fn per_node(
+        &mut self,
+        identity: &[String],
+        nodes: &[NodeId],
+        topology: &Topology,
+        path: &str,
+        check: &mut Checker,
+    ) -> Vec<StreamKey> {
+        nodes
+            .iter()
+            .map(|&node| {
+                let name = &topology.nodes[node.index()].name;
+                self.key([identity, std::slice::from_ref(name)].concat(), path, check)
+            })
+            .collect()
+    }
+
     fn key(&mut self, mut parts: Vec<String>, path: &str, check: &mut Checker) -> StreamKey {
         let count = self.seen.entry(StreamKey::of(&parts)).or_insert(0);
         parts.push(count.to_string());
