@@ -401,7 +401,9 @@ impl<'a> Replication<'a> {
         // Nothing is accounted after: no time is left to charge, and an episode still
         // open here ends by the horizon whatever the strategies did at it.
         for service in 0..self.services.len() {
-            self.stimulate(service, Stimulus::Horizon);
+            if self.services[service].strategy.failover_open() {
+                self.stimulate(service, Stimulus::Horizon);
+            }
         }
         for &service in &self.unaccounted {
             self.services[service as usize].unaccounted = false;

@@ -593,6 +593,11 @@ impl Strategy for ActivePassive {
         })
     }
 
+    fn failover_open(&self) -> bool {
+        // What `on_horizon` records: the failover waiting for a target or in progress.
+        self.waiting.is_some() || self.attempt.is_some()
+    }
+
     fn split_brain(&self, view: &View) -> bool {
         self.stale_primary
             .is_some_and(|stale| view.network.is_up(self.replicas[stale]))

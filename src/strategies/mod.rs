@@ -205,6 +205,13 @@ pub(crate) trait Strategy: Send {
     fn split_brain(&self, _view: &View) -> bool {
         false
     }
+
+    /// Whether a failover may be open, so that the horizon has one to record as
+    /// `Unfinished`. The engine skips the horizon stimulus when it is not; answering
+    /// `true` is always safe.
+    fn failover_open(&self) -> bool {
+        true
+    }
 }
 
 impl StrategyParams {
@@ -369,6 +376,13 @@ macro_rules! strategies {
             pub(crate) fn split_brain(&self, view: &View) -> bool {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.split_brain(view),)*
+                }
+            }
+
+            /// Whether a failover may be open (see [`Strategy::failover_open`]).
+            pub(crate) fn failover_open(&self) -> bool {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => strategy.failover_open(),)*
                 }
             }
         }

@@ -119,3 +119,24 @@ fn a_region_failover_to_a_region_clients_cannot_reach_is_target_unreachable() {
     assert!(unreachable.completed_at.0 > 12 * SEC + SEC / 2);
     assert!(service.records[2].completed_at.0 > 100 * SEC);
 }
+
+#[test]
+fn a_failover_still_waiting_at_the_horizon_is_closed_by_the_horizon() {
+    // Every replica down from 10 min; the horizon at 30 min comes first: ACTIVE_PASSIVE's
+    // failover found no standby and waits for one, so only the horizon ends it (the
+    // engine skips the horizon only for a strategy with no failover open): one failover
+    // per replication, its last record completed at the horizon.
+    let text =
+        all_down_for_an_hour("ACTIVE_PASSIVE").replace(r#""horizon": "2h""#, r#""horizon": "30m""#);
+    let compiled = scenario(&text);
+    let study = run_study(&compiled, &RunOptions::default(), |_| {}, |_| {})
+        .unwrap()
+        .study;
+    let failovers = &Summary::new(&study).services[0].failovers;
+    assert_eq!(failovers.total, 20, "{failovers:?}");
+    assert_eq!(failovers.failed_by_reason.get("NoHealthyTarget"), Some(&20));
+    let records = run(&compiled, 0).services[0].records.clone();
+    let ending: Vec<&FailoverRecord> = records.iter().filter(|r| r.ends_failover).collect();
+    assert_eq!(ending.len(), 1, "{records:?}");
+    assert_eq!(ending[0].completed_at.0, 30 * 60 * SEC);
+}
