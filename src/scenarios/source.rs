@@ -123,14 +123,7 @@ pub(crate) fn not_an_object(bytes: &[u8], kind: &str) -> Option<Diagnostic> {
     if first == b'{' || is_utf16_mark(body) {
         return None;
     }
-    let before = &body[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
+    let (line, column) = line_column(body, offset);
     let found = if first.is_ascii_graphic() {
         format!("`{}`", first as char)
     } else {
@@ -150,14 +143,7 @@ fn not_text(bytes: &[u8], kind: &str) -> Option<Diagnostic> {
     let offset = bytes
         .iter()
         .position(|&b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))?;
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
+    let (line, column) = line_column(bytes, offset);
     Some(Diagnostic {
         path: String::new(),
         line,
@@ -221,6 +207,17 @@ pub fn decode(bytes: Vec<u8>, file: &Path) -> Result<String, ScenarioError> {
             ))
         }
     }
+}
+
+/// The 1-based line and byte column of byte `offset` of `bytes`.
+fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, offset - line_start + 1)
 }
 
 /// `text` without a leading byte-order mark, which editors on some systems write and
