@@ -1,6 +1,7 @@
 //! The vocabulary every layer shares: simulated time, ids, random streams, failover
 //! records, outage episodes, service states, fault kinds and metric names. It depends on nothing else in failsim.
 
+pub(crate) mod chacha_block;
 pub mod duration;
 pub mod episode;
 pub mod fault_kind;

@@ -28,8 +28,9 @@
 //! no strength beyond spreading distinct identities; compilation refuses the
 //! astronomically unlikely collision of two keys.
 
+use super::chacha_block::{self, BLOCK_WORDS, SIDE_BY_SIDE};
 use super::hash::Fnv1a;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The 64-bit key of a stable identity: FNV-1a over its parts, each preceded by its
@@ -104,8 +105,8 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The ChaCha generator of replication `replication` of a run seeded `seed`, on stream 0.
-fn generator(seed: u64, replication: u64) -> ChaCha8Rng {
+/// The ChaCha key of replication `replication` of a run seeded `seed`.
+fn key(seed: u64, replication: u64) -> [u8; 32] {
     let mut key = [0u8; 32];
     let words = [
         mix(seed),
@@ -116,7 +117,19 @@ fn generator(seed: u64, replication: u64) -> ChaCha8Rng {
     for (chunk, word) in key.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
-    ChaCha8Rng::from_seed(key)
+    key
+}
+
+/// A key as ChaCha's eight little-endian state words.
+fn key_words(key: &[u8; 32]) -> [u32; 8] {
+    std::array::from_fn(|i| {
+        u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]])
+    })
+}
+
+/// The ChaCha generator of replication `replication` of a run seeded `seed`, on stream 0.
+fn generator(seed: u64, replication: u64) -> ChaCha8Rng {
+    ChaCha8Rng::from_seed(key(seed, replication))
 }
 
 /// The ChaCha stream for `purpose` in replication `replication` of a run seeded `seed`.
@@ -126,57 +139,64 @@ pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
     rng
 }
 
-/// Words a lane keeps ahead: one ChaCha block. Moving the shared generator to a lane
-/// computes a block (four, with ChaCha's wide refill), so a lane takes a block's worth
-/// each time instead of the one or two words of a draw: a failure or repair then costs
-/// an eighth of a refill, for 64 bytes per lane.
-const LANE_WORDS: usize = 16;
-
-/// One lane: its stream, the position of its next word, and the words read ahead.
+/// One lane: its stream, the position of its next block, and the block being read.
 #[derive(Clone, Debug)]
 struct Lane {
     stream: u64,
-    /// Stream position (in 32-bit words) of the block to read when `ahead` is used up.
-    refill_at: u64,
-    /// Index in `ahead` of the next word; `LANE_WORDS` when none is left.
+    /// The stream's block to compute when `ahead` is used up.
+    next_block: u64,
+    /// Index in `ahead` of the next word; `BLOCK_WORDS` when none is left.
     next: u8,
-    ahead: [u32; LANE_WORDS],
+    ahead: [u32; BLOCK_WORDS],
 }
 
 /// Many streams of one replication in little memory: each lane keeps its stream number,
-/// its position and one block read ahead (about 80 bytes, where a [`ChaCha8Rng`] with its
-/// buffer takes about 300), and one shared generator is moved to a lane when the lane
-/// has read all its block. A lane yields exactly the numbers of [`stream`] for its
+/// its position and the block it is reading (about 80 bytes, where a [`ChaCha8Rng`] with
+/// its buffer takes about 300). A lane yields exactly the numbers of [`stream`] for its
 /// purpose. Made for the per-node failure processes: a stream per node of a
-/// 100,000-node process, drawn once per failure or repair.
+/// 100,000-node process, drawn a few times per replication. Every lane reads at least
+/// one block, so the first blocks are computed when the lanes are made, four streams
+/// side by side (a quarter of the cost); later ones one at a time, as a lane needs them.
 #[derive(Clone, Debug)]
 pub struct Lanes {
-    rng: ChaCha8Rng,
+    key: [u32; 8],
     lanes: Vec<Lane>,
 }
 
 impl Lanes {
     /// One lane per purpose, in order.
     pub fn new(seed: u64, replication: u64, purposes: impl IntoIterator<Item = Purpose>) -> Self {
-        Lanes {
-            rng: generator(seed, replication),
-            lanes: purposes
-                .into_iter()
-                .map(|p| Lane {
-                    stream: p.stream_id(),
-                    refill_at: 0,
-                    next: LANE_WORDS as u8,
-                    ahead: [0; LANE_WORDS],
-                })
-                .collect(),
+        let key = key_words(&key(seed, replication));
+        let streams: Vec<u64> = purposes.into_iter().map(Purpose::stream_id).collect();
+        let mut lanes = Vec::with_capacity(streams.len());
+        let mut chunks = streams.chunks_exact(SIDE_BY_SIDE);
+        let lane = |stream, ahead| Lane {
+            stream,
+            next_block: 1,
+            next: 0,
+            ahead,
+        };
+        for chunk in &mut chunks {
+            let chunk: [u64; SIDE_BY_SIDE] = chunk.try_into().expect("an exact chunk");
+            let first = chacha_block::first_blocks(&key, chunk);
+            lanes.extend(
+                chunk
+                    .into_iter()
+                    .zip(first)
+                    .map(|(s, ahead)| lane(s, ahead)),
+            );
         }
+        for &stream in chunks.remainder() {
+            lanes.push(lane(stream, chacha_block::block(&key, stream, 0)));
+        }
+        Lanes { key, lanes }
     }
 
     /// Draws from lane `lane` with `draw`, and remembers how far the lane has got.
     pub fn draw<R>(&mut self, lane: usize, draw: impl FnOnce(&mut LaneRng) -> R) -> R {
         draw(&mut LaneRng {
             lane: &mut self.lanes[lane],
-            rng: &mut self.rng,
+            key: &self.key,
         })
     }
 }
@@ -185,23 +205,16 @@ impl Lanes {
 /// `u64`s and bytes made from them exactly as [`ChaCha8Rng`] makes them.
 pub struct LaneRng<'a> {
     lane: &'a mut Lane,
-    rng: &'a mut ChaCha8Rng,
+    key: &'a [u32; 8],
 }
 
 impl LaneRng<'_> {
     fn word(&mut self) -> u32 {
         let lane = &mut *self.lane;
-        if lane.next as usize == LANE_WORDS {
-            // Position 0 first: it empties the buffer without computing a block, so that
-            // changing the stream does not compute one either.
-            self.rng.set_word_pos(0);
-            self.rng.set_stream(lane.stream);
-            self.rng.set_word_pos(u128::from(lane.refill_at));
-            for word in lane.ahead.iter_mut() {
-                *word = self.rng.next_u32();
-            }
-            // 2^64 words are 64 EiB of random numbers: a lane never gets there.
-            lane.refill_at += LANE_WORDS as u64;
+        if lane.next as usize == BLOCK_WORDS {
+            lane.ahead = chacha_block::block(self.key, lane.stream, lane.next_block);
+            // 2^64 blocks are a zettabyte of random numbers: a lane never gets there.
+            lane.next_block += 1;
             lane.next = 0;
         }
         let word = lane.ahead[lane.next as usize];
