@@ -184,9 +184,10 @@ pub struct Replication<'a> {
     trace: Option<&'a mut dyn TraceSink>,
     events: u64,
     keep_records: bool,
+    /// State changes found by accounting a service, kept for its trace (scratch).
     changes: Vec<(u32, ServiceState)>,
-    /// Episodes that ended at the current instant, by vantage point (scratch).
-    ended: Vec<(u32, OutageEpisode)>,
+    /// Episodes that ended when accounting a service, kept for its trace (scratch).
+    ended: Vec<OutageEpisode>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
 }
@@ -1248,18 +1249,18 @@ impl<'a> Replication<'a> {
     /// so a state held only between two events of one instant is never counted, traced
     /// or taken for an outage.
     fn account_instant(&mut self) {
-        let mut unaccounted = std::mem::take(&mut self.unaccounted);
         let mut system_touched = false;
-        for &service in &unaccounted {
-            self.services[service as usize].unaccounted = false;
-            self.account(service as usize);
+        // By index, not by iterator: `account` borrows the whole replication.
+        for at in 0..self.unaccounted.len() {
+            let service = self.unaccounted[at] as usize;
+            self.services[service].unaccounted = false;
+            self.account(service);
             system_touched |= self
                 .system
                 .as_ref()
-                .is_some_and(|system| system.member[service as usize]);
+                .is_some_and(|system| system.member[service]);
         }
-        unaccounted.clear();
-        self.unaccounted = unaccounted;
+        self.unaccounted.clear();
         if system_touched {
             self.account_system();
         }
@@ -1295,8 +1296,7 @@ impl<'a> Replication<'a> {
         };
         let runtime = &mut self.services[service];
         let now = self.now;
-        let mut changes = std::mem::take(&mut self.changes);
-        let mut ended = std::mem::take(&mut self.ended);
+        let tracing = self.trace.is_some();
         let mut served_sum = 0.0;
         for vantage in 0..runtime.vantages.len() {
             let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
@@ -1312,11 +1312,22 @@ impl<'a> Replication<'a> {
                 runtime.failovers_succeeded,
                 &mut runtime.outcome,
             );
-            if state != previous {
-                changes.push((vantage as u32, state));
+            // Traced runs list the instant's state changes before the episodes they
+            // ended; the study's runs (no trace) fold each episode at once.
+            if tracing && state != previous {
+                self.changes.push((vantage as u32, state));
             }
-            if let Some(episode) = episode {
-                ended.push((vantage as u32, episode));
+            if let Some(mut episode) = episode {
+                episode.vantage = vantage as u32;
+                tally_episode(
+                    &mut runtime.outcome,
+                    self.registry,
+                    self.keep_records,
+                    &episode,
+                );
+                if tracing {
+                    self.ended.push(episode);
+                }
             }
         }
         if let Some(system) = &mut self.system {
@@ -1331,6 +1342,34 @@ impl<'a> Replication<'a> {
             }
             _ => {}
         }
+        if tracing {
+            self.trace_accounted(service);
+        }
+    }
+
+    /// Folds an episode that ended into the outcome of `service` (the system's when
+    /// None) and traces it.
+    fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
+        episode.vantage = vantage as u32;
+        let outcome = match service {
+            Some(service) => &mut self.services[service].outcome,
+            None => match &mut self.system {
+                Some(system) => &mut system.outcome,
+                None => return,
+            },
+        };
+        tally_episode(outcome, self.registry, self.keep_records, &episode);
+        if let Some(service) = service {
+            self.trace(TraceEvent::Outage {
+                service: service as u32,
+                episode: &episode,
+            });
+        }
+    }
+
+    /// Traces the state changes and the ended episodes that accounting `service` found.
+    fn trace_accounted(&mut self, service: usize) {
+        let mut changes = std::mem::take(&mut self.changes);
         for &(vantage, state) in &changes {
             self.trace(TraceEvent::ServiceState {
                 service: service as u32,
@@ -1340,35 +1379,30 @@ impl<'a> Replication<'a> {
         }
         changes.clear();
         self.changes = changes;
-        for &(vantage, episode) in &ended {
-            self.fold_episode(Some(service), vantage as usize, episode);
+        let mut ended = std::mem::take(&mut self.ended);
+        for episode in &ended {
+            self.trace(TraceEvent::Outage {
+                service: service as u32,
+                episode,
+            });
         }
         ended.clear();
         self.ended = ended;
     }
+}
 
-    /// Folds an episode that ended into the outcome of `service` (the system's when
-    /// None) and traces it.
-    fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
-        episode.vantage = vantage as u32;
-        let kind = self.registry.kind_index(episode.cause);
-        let outcome = match service {
-            Some(service) => &mut self.services[service].outcome,
-            None => match &mut self.system {
-                Some(system) => &mut system.outcome,
-                None => return,
-            },
-        };
-        outcome.outage_tally.add(&episode, kind);
-        if self.keep_records {
-            outcome.episodes.push(episode);
-        }
-        if let Some(service) = service {
-            self.trace(TraceEvent::Outage {
-                service: service as u32,
-                episode: &episode,
-            });
-        }
+/// Adds an episode that ended to `outcome`'s tally (and its records when kept).
+fn tally_episode(
+    outcome: &mut ServiceOutcome,
+    registry: &FaultRegistry,
+    keep_records: bool,
+    episode: &OutageEpisode,
+) {
+    outcome
+        .outage_tally
+        .add(episode, registry.kind_index(episode.cause));
+    if keep_records {
+        outcome.episodes.push(*episode);
     }
 }
 
