@@ -1,7 +1,7 @@
 //! Faults: failure processes, outages, partitions, bursts, scheduled faults and
 //! dependencies, checked and compiled with node, zone and region names resolved.
 
-use crate::core::rng::StreamKey;
+use crate::core::rng::{KeyMap, KeyParts, StreamKey};
 use crate::core::time::Nanos;
 use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
@@ -630,8 +630,8 @@ fn identity(field: &str, id: Option<&str>, content: &impl serde::Serialize) -> V
 #[derive(Default)]
 struct Identities {
     /// Occurrences so far of each identity (by the key of its parts).
-    seen: BTreeMap<StreamKey, u32>,
-    keys: BTreeSet<StreamKey>,
+    seen: KeyMap<u32>,
+    keys: KeyMap<()>,
 }
 
 impl Identities {
@@ -645,21 +645,26 @@ impl Identities {
         path: &str,
         check: &mut Checker,
     ) -> Vec<StreamKey> {
+        let process = KeyParts::of(identity);
         nodes
             .iter()
             .map(|&node| {
                 let name = &topology.nodes[node.index()].name;
-                self.key([identity, std::slice::from_ref(name)].concat(), path, check)
+                self.key_of(process.clone().then(name), path, check)
             })
             .collect()
     }
 
-    fn key(&mut self, mut parts: Vec<String>, path: &str, check: &mut Checker) -> StreamKey {
-        let count = self.seen.entry(StreamKey::of(&parts)).or_insert(0);
-        parts.push(count.to_string());
+    fn key(&mut self, parts: Vec<String>, path: &str, check: &mut Checker) -> StreamKey {
+        self.key_of(KeyParts::of(&parts), path, check)
+    }
+
+    /// The key of the identity hashed in `parts`, with its occurrence index.
+    fn key_of(&mut self, parts: KeyParts, path: &str, check: &mut Checker) -> StreamKey {
+        let count = self.seen.entry(parts.key()).or_insert(0);
+        let key = parts.then(count.to_string()).key();
         *count += 1;
-        let key = StreamKey::of(&parts);
-        if !self.keys.insert(key) {
+        if self.keys.insert(key, ()).is_some() {
             check.fail(
                 path,
                 "its random stream key collides with another fault's; give it an `id`",

@@ -3,6 +3,7 @@
 //! output may change between Rust versions, and these hashes are stored in results.
 
 /// An FNV-1a hash in progress: fixed offset basis and prime.
+#[derive(Clone, Debug)]
 pub struct Fnv1a(pub u64);
 
 impl Fnv1a {
