@@ -5,6 +5,7 @@ mod all_or_nothing;
 mod bad_inputs;
 mod checks;
 mod cli;
+mod cli_manners;
 mod common;
 mod compare;
 mod crews;
