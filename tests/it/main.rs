@@ -10,6 +10,7 @@ mod common;
 mod compare;
 mod crews;
 mod detection;
+mod docs;
 mod engine;
 mod explain;
 mod fuzz_regressions;
