@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(Metric::Nines.show(4.7312), "4.73");
         assert_eq!(Metric::DowntimePerYear.show(582.0), "9.7m/yr");
         assert_eq!(Metric::OutagesPerYear.show(12.0725), "12.07/yr");
-        assert_eq!(Metric::OutagesPerYear.show(17_532.00004), "17532/yr");
+        assert_eq!(Metric::OutagesPerYear.show(17_532.000_04), "17532/yr");
         assert_eq!(Metric::OutagesPerYear.show(0.0041), "0.0041/yr");
         assert_eq!(Metric::Failovers.show(8.0), "8");
         assert_eq!(Metric::OutageP99.show(480_500.598652), "5.561d");

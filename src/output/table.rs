@@ -116,7 +116,7 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
         "per service, each strategy against the same faults; Δ rows: paired difference from {} \
          (strategy − baseline, 95% CI; downtime {}, − is less; \"no difference detected\" when \
          the interval holds 0)",
-        cell(&baseline.services.first().map_or("", |s| s.strategy.as_str())),
+        cell(baseline.services.first().map_or("", |s| s.strategy.as_str())),
         if per_replication {
             "per replication"
         } else {
@@ -181,21 +181,32 @@ fn differences(paired: &[Option<&Difference>], horizon_s: f64) -> Vec<Vec<String
         }
         _ => "too few paired failovers".to_string(),
     };
-    let rows: [(&str, &dyn Fn(&Difference) -> String); 4] = [
-        ("Δ strict downtime", &|d| downtime(&d.availability)),
-        ("Δ lenient downtime", &|d| {
-            downtime(&d.lenient_availability)
-        }),
-        ("Δ served downtime", &|d| downtime(&d.served_availability)),
-        ("Δ failover time", &failover_time),
-    ];
-    rows.iter()
-        .map(|(label, value)| {
-            std::iter::once(label.to_string())
-                .chain(paired.iter().map(|d| d.map_or("-".to_string(), value)))
-                .collect()
-        })
-        .collect()
+    let cells = |d: &Difference| {
+        [
+            downtime(&d.availability),
+            downtime(&d.lenient_availability),
+            downtime(&d.served_availability),
+            failover_time(d),
+        ]
+    };
+    let columns: Vec<[String; 4]> = paired
+        .iter()
+        .map(|d| d.map_or_else(|| std::array::from_fn(|_| "-".to_string()), cells))
+        .collect();
+    [
+        "Δ strict downtime",
+        "Δ lenient downtime",
+        "Δ served downtime",
+        "Δ failover time",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(row, label)| {
+        std::iter::once(label.to_string())
+            .chain(columns.iter().map(|column| column[row].clone()))
+            .collect()
+    })
+    .collect()
 }
 
 /// A paired difference in seconds with its 95% interval in one humane unit: `−41 min/yr
