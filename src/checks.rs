@@ -9,8 +9,10 @@ use std::fmt;
 /// The verdict of one check on one service.
 #[derive(Clone, Debug)]
 pub struct Verdict {
-    /// The check.
+    /// The check, its bound in the metric's humane unit (`outage_p99 <= 1m`).
     pub check: String,
+    /// The metric, which says how its values read.
+    pub metric: Metric,
     /// The service.
     pub service: String,
     /// Whether it held.
@@ -31,11 +33,12 @@ impl fmt::Display for Verdict {
             self.check, self.service
         )?;
         match self.measured {
-            Some(value) => write!(f, "{value:.6}")?,
+            Some(value) => write!(f, "{}", self.metric.show(value))?,
             None => write!(f, "nothing (no data)")?,
         }
         if let Some((low, high)) = self.interval {
-            write!(f, ", 95% CI [{low:.6}, {high:.6}]")?;
+            let show = |value| self.metric.show(value);
+            write!(f, ", 95% CI [{}, {}]", show(low), show(high))?;
         }
         Ok(())
     }
@@ -84,8 +87,9 @@ impl Check {
                         "{} {} {}",
                         self.scoped_metric(),
                         self.op.symbol(),
-                        self.bound
+                        self.metric.show(self.bound)
                     ),
+                    metric: self.metric,
                     service: service.service.clone(),
                     passed: measured.is_some_and(|m| self.op.holds(m, self.bound)),
                     measured,
@@ -182,7 +186,7 @@ mod tests {
         assert_eq!(scoped.measured, Some(90.0));
         assert_eq!(
             scoped.to_string(),
-            "pass: region_outage.failover_time_p99 <= 120 [service api]: measured 90.000000"
+            "pass: region_outage.failover_time_p99 <= 2m [service api]: measured 90s"
         );
         assert!(!verdict(&summary, "api.region_outage.failover_time_p99<=89s").passed);
         // Two of the three episodes per year-rate of 30: 20 a year.

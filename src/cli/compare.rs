@@ -46,9 +46,16 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
     let mut studies = Vec::new();
     let mut events = 0;
     let mut stopped = None;
-    for scenario in &variants {
-        let (study, study_events, study_stopped) =
-            study(&prepared, &mut plan, args.partial, scenario, None)?;
+    for (index, (scenario, strategy)) in variants.iter().zip(&strategies).enumerate() {
+        let label = format!("{} ({}/{})", strategy.as_str(), index + 1, strategies.len());
+        let (study, study_events, study_stopped) = study(
+            &prepared,
+            &mut plan,
+            args.partial,
+            scenario,
+            Some(&label),
+            None,
+        )?;
         studies.push(study);
         events += study_events;
         stopped = stopped.or(study_stopped);

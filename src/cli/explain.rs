@@ -13,7 +13,7 @@
 use super::diagnostics::scenario_error;
 use super::{bad, out_err, print, CliError};
 use crate::compile::{load_file, Action, CompiledScenario};
-use crate::core::duration::{parse_duration, Duration};
+use crate::core::duration::{parse_flag_duration, Duration};
 use crate::core::ids::NodeId;
 use crate::core::record::FaultTag;
 use crate::core::rng::{stream, Purpose};
@@ -43,7 +43,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
         scenario.seed = seed;
     }
     if let Some(horizon) = args.horizon {
-        let horizon = parse_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
+        let horizon = parse_flag_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
         if horizon.nanos() == 0 {
             return Err(bad("--horizon must be longer than zero"));
         }

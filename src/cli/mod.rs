@@ -14,6 +14,7 @@ macro_rules! say {
 }
 
 mod compare;
+mod completions;
 mod determinism;
 mod diagnostics;
 mod explain;
@@ -88,7 +89,7 @@ enum Command {
         /// Override the scenario's seed, as `run --seed` does.
         #[arg(long)]
         seed: Option<u64>,
-        /// Override the horizon, as `run --horizon` does.
+        /// Override the horizon, as `run --horizon` does (30d, or plain seconds).
         #[arg(long)]
         horizon: Option<String>,
         /// Also write a scenario of these scheduled faults that replays the replication (`-` for stdout).
@@ -119,7 +120,7 @@ enum Command {
     },
     /// Search strategies × replica counts × failover modes per service by simulation and rank the designs that meet the SLOs by cost.
     #[command(
-        after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\nExit code 1 when some service has no design that meets every SLO."
+        after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --slo 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\n--slo takes one expression; repeat it for more.\nExit code 1 when some service has no design that meets every SLO."
     )]
     Recommend(recommend::RecommendArgs),
     /// Run the model-validation cases (simulation against closed forms) and write the report.
@@ -149,6 +150,23 @@ enum Command {
         /// at hand, a fault kind the shards never saw reads as no data (the check fails).
         #[arg(long = "check")]
         checks: Vec<String>,
+    },
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Examples:\n  failsim completions bash > ~/.local/share/bash-completion/completions/failsim\n  failsim completions zsh > ~/.zfunc/_failsim\n  failsim completions fish > ~/.config/fish/completions/failsim.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  failsim man | man -l -\n  failsim man --dir target/man   # failsim.1, failsim-run.1, …"
+    )]
+    Man {
+        /// Write failsim.1 and a page per command (failsim-run.1, …) into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -246,6 +264,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         Command::ValidateModel { dir, out, threads } => {
             validate_model::validate_model(&dir, &out, threads)
         }
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { dir } => completions::man(dir.as_deref()),
     }
 }
 

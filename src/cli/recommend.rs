@@ -14,10 +14,10 @@ use std::time::Instant;
 pub(super) struct RecommendArgs {
     /// Scenario file; its `cost` block prices replicas and regions.
     pub(super) scenario: PathBuf,
-    /// SLOs every candidate must meet, e.g. availability>=0.9995 (added to the scenario's
-    /// `slo` block); the first that names an availability picks the one candidates of
-    /// equal cost are ranked on (strict by default).
-    #[arg(long, num_args = 1.., value_name = "EXPR")]
+    /// An SLO every candidate must meet, e.g. availability>=0.9995 (repeat `--slo` for
+    /// more; added to the scenario's `slo` block); the first that names an availability
+    /// picks the one candidates of equal cost are ranked on (strict by default).
+    #[arg(long, value_name = "EXPR")]
     pub(super) slo: Vec<String>,
     /// Most replications per candidate (default: the scenario's); hopeless candidates stop sooner.
     #[arg(long, value_name = "N")]

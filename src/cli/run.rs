@@ -38,6 +38,7 @@ pub(super) fn run(
         &mut plan,
         args.partial,
         scenario,
+        None,
         prints.as_mut(),
     )?;
     let elapsed = started.elapsed();

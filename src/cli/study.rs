@@ -11,7 +11,7 @@ use super::{
 };
 use crate::checks::Check;
 use crate::compile::{load_file, CompiledScenario};
-use crate::core::duration::parse_duration;
+use crate::core::duration::parse_flag_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::Study;
 use crate::run::{run_study, RunOptions, Stopped};
@@ -28,7 +28,7 @@ pub(super) struct StudyArgs {
     /// Override the number of replications.
     #[arg(long)]
     pub(super) replications: Option<u64>,
-    /// Override the horizon, e.g. 30d.
+    /// Override the horizon, e.g. 30d, 1h 30m, or a plain number of seconds (3600).
     #[arg(long)]
     pub(super) horizon: Option<String>,
     /// Worker threads (default: all cores); results do not depend on it.
@@ -60,7 +60,7 @@ pub(super) struct StudyArgs {
     /// Stop after this many simulated events in total.
     #[arg(long)]
     pub(super) max_events: Option<u64>,
-    /// Stop after this much wall-clock time, e.g. 10m.
+    /// Stop after this much wall-clock time, e.g. 10m, or a plain number of seconds (600).
     #[arg(long)]
     pub(super) max_wall: Option<String>,
     /// When stopped early (budget or Ctrl-C), still write results for the completed replications.
@@ -120,7 +120,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
         scenario.replications = replications;
     }
     if let Some(horizon) = &args.horizon {
-        let horizon = parse_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
+        let horizon = parse_flag_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
         if horizon.nanos() == 0 {
             return Err(bad("--horizon must be longer than zero"));
         }
@@ -146,7 +146,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     let max_wall = args
         .max_wall
         .as_deref()
-        .map(|text| parse_duration(text).map_err(|e| bad(format!("--max-wall: {e}"))))
+        .map(|text| parse_flag_duration(text).map_err(|e| bad(format!("--max-wall: {e}"))))
         .transpose()?
         .map(|d| std::time::Duration::from_nanos(d.nanos()));
     let mut checks = parse_checks(&args.checks)?;
@@ -168,7 +168,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     Ok((prepared, plan))
 }
 
-/// Runs one study of `scenario`, streaming each replication to the plan's exporters
+/// Runs one study of `scenario` (its progress bar labelled `label`, if given), streaming each replication to the plan's exporters
 /// (and its figures to `prints`, for the determinism check); handles budgets and
 /// interruption. Returns the study, the number of events its
 /// replications processed, and why it stopped early when it is a partial result
@@ -178,11 +178,13 @@ pub(super) fn study(
     plan: &mut OutputPlan,
     partial: bool,
     scenario: &CompiledScenario,
+    label: Option<&str>,
     mut prints: Option<&mut Vec<ReplicationPrint>>,
 ) -> Result<(Study, u64, Option<Stopped>), CliError> {
-    let bar = progress_bar(prepared.options.shard.map_or(scenario.replications, |s| {
+    let total = prepared.options.shard.map_or(scenario.replications, |s| {
         s.range(scenario.replications).count() as u64
-    }));
+    });
+    let bar = progress_bar(total, label);
     let mut output_error = None;
     let run = run_study(
         scenario,

@@ -20,6 +20,30 @@ use std::path::Path;
 ///
 /// Type errors and the checks after parsing are reported together: a value that did not
 /// parse is stood in for, and only the checks that depend on it are left out.
+///
+/// ```
+/// use failsim::{load_str, run_study, RunOptions, Summary};
+/// use std::path::Path;
+///
+/// let text = r#"{
+///   "horizon": "30d", "replications": 10, "seed": 1,
+///   "topology": {"nodes": [{"id": "a", "zone": "z1"}, {"id": "b", "zone": "z2"}]},
+///   "services": [{"name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}],
+///   "faults": {"node_failures": [{"nodes": ["a", "b"],
+///     "ttf": {"exp": {"mean": "10d"}}, "ttr": {"exp": {"mean": "2h"}}}]}
+/// }"#;
+/// let scenario = load_str(text, Path::new("pair.json"))?;
+/// assert_eq!(scenario.services[0].name, "db");
+/// let run = run_study(&scenario, &RunOptions::default(), |_| {}, |_| {})?;
+/// let summary = Summary::new(&run.study);
+/// assert_eq!(summary.scenario, "pair");
+/// assert_eq!(summary.replications, 10);
+///
+/// // A mistake is reported with its JSON path and line:column.
+/// let error = load_str(r#"{"horizon": "30 parsecs"}"#, Path::new("bad.json")).unwrap_err();
+/// assert!(error.to_string().contains("horizon"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
     match Format::detect(file, text.as_bytes()) {
         Format::Json => load_json(text, file),

@@ -22,7 +22,7 @@ pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 pub const MAX_WORK_SECS: f64 = MAX_EXPECTED_EVENTS * EVENT_SECS;
 
 /// Most result rows a run may hold: one per service and replication, about
-/// [`ROW_BYTES`] each in memory (≈ 10 GB at the limit) and a line each in
+/// `ROW_BYTES` each in memory (≈ 10 GB at the limit) and a line each in
 /// `replications.csv`.
 pub const MAX_ROWS: f64 = 1e8;
 
@@ -106,7 +106,7 @@ impl ChangeCost {
 /// Estimates one replication, process by process: a repeating process of mean cycle `c`
 /// over horizon `h` fires about `h / c` times, each a start and an end (a burst: one
 /// event and a repair per node); each event costs [`EVENT_SECS`] plus what it touches
-/// (see [`ChangeCost`]). Explicit probing adds one event per probe, an overload cascade
+/// (see `ChangeCost`). Explicit probing adds one event per probe, an overload cascade
 /// a failure and a repair per replica and cycle at 100% overload, and every replication
 /// sets up each node and service once. Strategy timers are left out: they scale with
 /// these events, not with user input alone.

@@ -96,6 +96,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     }
 }
 
+/// Parses a duration given on the command line: what [`parse_duration`] reads, or a
+/// plain number of seconds (`30`, `0.5`), as a scenario file's numbers are read. A file's
+/// *string* needs a unit (the schema says so); a flag has no other way to say seconds.
+///
+/// ```
+/// use failsim::core::duration::{parse_duration, parse_flag_duration, Duration};
+///
+/// assert_eq!(parse_flag_duration("30")?, Duration::from_secs(30));
+/// assert_eq!(parse_flag_duration("1h 30m")?, Duration::from_secs(5400));
+/// assert_eq!(parse_duration("250ms")?, Duration::from_millis(250));
+/// assert!(parse_duration("30").is_err(), "a file's string needs its unit");
+/// # Ok::<(), failsim::core::duration::DurationError>(())
+/// ```
+pub fn parse_flag_duration(text: &str) -> Result<Duration, DurationError> {
+    let trimmed = text.trim();
+    let plain = !trimmed.is_empty()
+        && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && trimmed.bytes().filter(|&b| b == b'.').count() <= 1;
+    match trimmed.parse::<f64>() {
+        Ok(seconds) if plain && seconds.is_finite() => {
+            nanos_from_f64(seconds * NANOS_PER_SEC as f64, text)
+        }
+        _ => parse_duration(text),
+    }
+}
+
 fn nanos_from_f64(nanos: f64, text: &str) -> Result<Duration, DurationError> {
     if nanos < 0.0 || nanos.is_nan() {
         Err(DurationError::Negative(text.to_string()))
@@ -183,6 +209,46 @@ mod tests {
         assert_eq!(parse_duration("1.5s").unwrap(), Duration(1_500_000_000));
         let from_number: Duration = serde_json::from_str("2.5").unwrap();
         assert_eq!(from_number, Duration(2_500_000_000));
+    }
+
+    #[test]
+    fn flags_read_plain_numbers_as_seconds_and_units_as_files_do() {
+        assert_eq!(parse_flag_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            parse_flag_duration(" 0.5 ").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse_flag_duration("1").unwrap(), Duration::from_secs(1));
+        assert_eq!(
+            parse_flag_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            parse_flag_duration("1h 30m").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_flag_duration("-5"),
+            Err(DurationError::Negative("-5".into()))
+        );
+        assert_eq!(
+            parse_flag_duration("1e30"),
+            Err(DurationError::Malformed("1e30".into())),
+            "exponents are not plain seconds"
+        );
+        assert_eq!(
+            parse_flag_duration("1.2.3"),
+            Err(DurationError::Malformed("1.2.3".into()))
+        );
+        assert!(matches!(
+            parse_flag_duration("99999999999999999999"),
+            Err(DurationError::TooLong(_))
+        ));
+        // A scenario file's string still needs its unit.
+        assert_eq!(
+            parse_duration("30"),
+            Err(DurationError::Malformed("30".into()))
+        );
     }
 
     #[test]

@@ -91,6 +91,36 @@ metrics! {
 }
 
 impl Metric {
+    /// A value of this metric as people read it: fractions to six decimals, times in
+    /// one humane unit (`20.66s`, `14.5m`, `5.561d`), rates per year, whole counts.
+    ///
+    /// ```
+    /// use failsim::Metric;
+    ///
+    /// assert_eq!(Metric::OutageP99.show(480_500.598652), "5.561d");
+    /// assert_eq!(Metric::Availability.show(0.9999814), "0.999981");
+    /// assert_eq!(Metric::DowntimePerYear.show(582.0), "9.7m/yr");
+    /// ```
+    pub fn show(self, value: f64) -> String {
+        use Metric::*;
+        match self {
+            Availability | LenientAvailability | ServedAvailability | SuccessRate => {
+                trimmed(value, 6)
+            }
+            Nines => format!("{value:.2}"),
+            DowntimePerYear => format!("{}/yr", humane_seconds(value)),
+            OutagesPerYear => format!("{}/yr", significant(value)),
+            OutageMean | OutageP50 | OutageP90 | OutageP99 | OutageMax | FailoverTimeMean
+            | FailoverTimeP50 | FailoverTimeP90 | FailoverTimeP99 | FailoverTimeMax
+            | DetectionTimeMean | DetectionTimeP50 | DetectionTimeP90 | DetectionTimeP99
+            | DetectionTimeMax | DataLossP50 | DataLossP99 | DataLossMax | SplitBrain => {
+                humane_seconds(value)
+            }
+            Failovers | FailoversSucceeded | FailoversFailed | Attempts | UnnecessaryFailovers
+            | SafetyViolations => trimmed(value, 4),
+        }
+    }
+
     /// The metric named `name`, if there is one.
     pub fn parse(name: &str) -> Option<Metric> {
         Metric::ALL.iter().copied().find(|m| m.name() == name)
@@ -154,6 +184,48 @@ pub enum Op {
     Lt,
     /// `==`
     Eq,
+}
+
+/// `seconds` in one unit with four significant figures, trailing zeros dropped: `850ms`,
+/// `20.66s`, `14.5m`, `3.9h`, `5.561d` (seconds below 2 minutes, minutes below an hour,
+/// hours below 2 days).
+pub fn humane_seconds(seconds: f64) -> String {
+    let size = seconds.abs();
+    let (scale, unit) = if size == 0.0 {
+        return "0s".to_string();
+    } else if size < 1e-3 {
+        (1e-6, "µs")
+    } else if size < 1.0 {
+        (1e-3, "ms")
+    } else if size < 120.0 {
+        (1.0, "s")
+    } else if size < 3600.0 {
+        (60.0, "m")
+    } else if size < 48.0 * 3600.0 {
+        (3600.0, "h")
+    } else {
+        (86_400.0, "d")
+    };
+    format!("{}{unit}", significant(seconds / scale))
+}
+
+/// `value` to four significant figures (at most six decimals), trailing zeros dropped.
+fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return trimmed(value, 0);
+    }
+    let magnitude = value.abs().log10().floor() as i64;
+    trimmed(value, (3 - magnitude).clamp(0, 6) as usize)
+}
+
+/// `value` with at most `decimals` decimals, trailing zeros and point dropped.
+fn trimmed(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 impl Op {
@@ -425,6 +497,30 @@ impl fmt::Display for Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_read_in_humane_units_by_metric() {
+        assert_eq!(humane_seconds(480_500.598652), "5.561d");
+        assert_eq!(humane_seconds(20.661142), "20.66s");
+        assert_eq!(humane_seconds(5.0), "5s");
+        assert_eq!(humane_seconds(5.01), "5.01s");
+        assert_eq!(humane_seconds(60.5), "60.5s");
+        assert_eq!(humane_seconds(0.474), "474ms");
+        assert_eq!(humane_seconds(870.0), "14.5m");
+        assert_eq!(humane_seconds(3.9 * 3600.0), "3.9h");
+        assert_eq!(humane_seconds(3600.0), "1h");
+        assert_eq!(humane_seconds(0.0), "0s");
+        assert_eq!(humane_seconds(2e-6), "2µs");
+        assert_eq!(Metric::Availability.show(0.9999814), "0.999981");
+        assert_eq!(Metric::SuccessRate.show(0.95), "0.95");
+        assert_eq!(Metric::Nines.show(4.7312), "4.73");
+        assert_eq!(Metric::DowntimePerYear.show(582.0), "9.7m/yr");
+        assert_eq!(Metric::OutagesPerYear.show(12.0725), "12.07/yr");
+        assert_eq!(Metric::OutagesPerYear.show(17_532.000_04), "17532/yr");
+        assert_eq!(Metric::OutagesPerYear.show(0.0041), "0.0041/yr");
+        assert_eq!(Metric::Failovers.show(8.0), "8");
+        assert_eq!(Metric::OutageP99.show(480_500.598652), "5.561d");
+    }
 
     #[test]
     fn a_check_on_an_unknown_service_names_the_nearest_one() {

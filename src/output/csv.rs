@@ -98,7 +98,7 @@ fn to_io(error: csv::Error) -> io::Error {
 
 impl CsvExporter {
     /// Opens both files in `dir`, which exists (see
-    /// [`create_output_dir`](super::atomic::create_output_dir)).
+    /// `create_output_dir`).
     pub fn create(dir: &Path) -> io::Result<Self> {
         let mut failovers =
             csv::Writer::from_writer(AtomicFile::create(&dir.join("failovers.csv"))?);

@@ -1,4 +1,4 @@
-//! Exporters, one file per format behind [`Exporter`], the [`plan`] that checks every
+//! Exporters, one file per format behind [`Exporter`], the `plan` that checks every
 //! destination before a study runs, and atomic file writing.
 
 pub(crate) mod atomic;

@@ -2,7 +2,7 @@
 
 use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
-use crate::compare::Comparison;
+use crate::compare::{Comparison, Difference};
 use crate::report::summary::SECONDS_PER_YEAR;
 use crate::report::{ServiceSummary, Summary};
 use crate::stats::MeanCi;
@@ -88,13 +88,13 @@ pub(crate) fn render(summary: &Summary) -> String {
         &mut out,
         summary.services.iter().chain(summary.system.as_ref()),
         summary.horizon_s,
-        false,
     );
     out
 }
 
-/// Renders a comparison: per service, the strategies side by side; then per service the
-/// paired differences from the baseline, as downtime and failover time in humane units.
+/// Renders a comparison: a block per service with the strategies as columns, its figures
+/// as rows, then as rows too the paired differences of each strategy from the baseline, as
+/// downtime and failover time in humane units.
 pub(crate) fn render_comparison(comparison: &Comparison) -> String {
     let mut out = String::new();
     heading(
@@ -105,92 +105,113 @@ pub(crate) fn render_comparison(comparison: &Comparison) -> String {
         comparison.horizon_s,
     );
     let strategies = &comparison.strategies;
-    let count = strategies.first().map_or(0, |s| s.services.len());
-    let grouped: Vec<&ServiceSummary> = (0..count)
-        .flat_map(|i| strategies.iter().map(move |s| &s.services[i]))
-        .collect();
-    services(
-        &mut out,
-        grouped.iter().copied(),
-        comparison.horizon_s,
-        true,
-    );
-    if let Some(first) = comparison.differences.first() {
-        differences(&mut out, comparison, count, &first.baseline);
-    }
-    out
-}
-
-/// The paired differences, grouped by service like the table above them.
-fn differences(out: &mut String, comparison: &Comparison, count: usize, baseline: &str) {
+    let Some(baseline) = strategies.first() else {
+        return out;
+    };
     let horizon_s = comparison.horizon_s;
     let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
-    let (scale, per) = if per_replication {
-        (horizon_s, "/rep")
-    } else {
-        (SECONDS_PER_YEAR, "/yr")
-    };
-    let _ = writeln!(
+    let _ =
+        writeln!(
         out,
-        "\npaired differences from {} (strategy − baseline, same faults in every replication, \
-         95% CI; downtime {}: − is less downtime):",
-        cell(baseline),
+        "per service, each strategy against the same faults; Δ rows: paired difference from {} \
+         (strategy − baseline, 95% CI; downtime {}, − is less; \"no difference detected\" when \
+         the interval holds 0)",
+        cell(baseline.services.first().map_or("", |s| s.strategy.as_str())),
         if per_replication {
             "per replication"
         } else {
             "per year"
         }
     );
-    let header = [
-        "service",
-        "strategy",
-        "strict downtime",
-        "lenient downtime",
-        "served downtime",
-        "failover time",
-    ];
-    let mut rows = vec![header.map(str::to_string).to_vec()];
-    for service in 0..count {
-        if service > 0 {
-            rows.push(vec![String::new(); header.len()]);
-        }
-        let group = comparison.differences.iter().skip(service).step_by(count);
-        for (position, d) in group.enumerate() {
-            // More availability is less downtime: the difference changes sign.
-            let downtime = |a: &MeanCi| {
-                let interval = MeanCi {
-                    mean: -a.mean * scale,
-                    ci95_low: -a.ci95_high * scale,
-                    ci95_high: -a.ci95_low * scale,
-                };
-                difference(&interval, per)
-            };
-            let failover_time = match &d.failover_time_s {
-                Some(f) if d.failover_time_pairs > 1 => {
-                    format!("{} ({} pairs)", difference(f, ""), d.failover_time_pairs)
-                }
-                _ => "too few replications with failovers in both".to_string(),
-            };
-            rows.push(vec![
-                if position == 0 {
-                    cell(&d.service)
+    for (index, service) in baseline.services.iter().enumerate() {
+        let column: Vec<&ServiceSummary> = strategies.iter().map(|s| &s.services[index]).collect();
+        let mut rows = vec![std::iter::once(cell(&service.service))
+            .chain(column.iter().enumerate().map(|(i, s)| {
+                if i == 0 {
+                    format!("{} (baseline)", cell(&s.strategy))
                 } else {
-                    String::new()
-                },
-                cell(&d.strategy),
-                downtime(&d.availability),
-                downtime(&d.lenient_availability),
-                downtime(&d.served_availability),
-                failover_time,
-            ]);
+                    cell(&s.strategy)
+                }
+            }))
+            .collect::<Vec<String>>()];
+        let figures: Vec<Vec<Figure>> = column.iter().map(|s| figures(s, horizon_s)).collect();
+        for (row, figure) in figures[0].iter().enumerate() {
+            rows.push(
+                std::iter::once(figure.row.to_string())
+                    .chain(figures.iter().map(|f| f[row].value.clone()))
+                    .collect(),
+            );
         }
+        let paired: Vec<Option<&Difference>> = column
+            .iter()
+            .map(|s| {
+                comparison
+                    .differences
+                    .iter()
+                    .find(|d| d.service == s.service && d.strategy == s.strategy)
+            })
+            .collect();
+        rows.extend(differences(&paired, horizon_s));
+        out.push('\n');
+        write_columns(&mut out, &rows);
+        extras(&mut out, column.iter().copied(), horizon_s);
     }
-    write_columns(out, &rows);
+    out
 }
 
-/// A paired difference in seconds with its 95% interval in one humane unit, and whether
-/// it is real (the interval excludes zero): `−41 min/yr [−52, −30] real`,
-/// `+2.9 s [+2.5, +3.3] real`.
+/// The Δ rows of one service: per strategy its paired differences (none for the baseline).
+fn differences(paired: &[Option<&Difference>], horizon_s: f64) -> Vec<Vec<String>> {
+    let (scale, per) = if horizon_s < PER_REPLICATION_BELOW_S {
+        (horizon_s, "/rep")
+    } else {
+        (SECONDS_PER_YEAR, "/yr")
+    };
+    // More availability is less downtime: the difference changes sign.
+    let downtime = |a: &MeanCi| {
+        let interval = MeanCi {
+            mean: -a.mean * scale,
+            ci95_low: -a.ci95_high * scale,
+            ci95_high: -a.ci95_low * scale,
+        };
+        difference(&interval, per)
+    };
+    let failover_time = |d: &Difference| match &d.failover_time_s {
+        Some(f) if d.failover_time_pairs > 1 => {
+            format!("{} ({} pairs)", difference(f, ""), d.failover_time_pairs)
+        }
+        _ => "too few paired failovers".to_string(),
+    };
+    let cells = |d: &Difference| {
+        [
+            downtime(&d.availability),
+            downtime(&d.lenient_availability),
+            downtime(&d.served_availability),
+            failover_time(d),
+        ]
+    };
+    let columns: Vec<[String; 4]> = paired
+        .iter()
+        .map(|d| d.map_or_else(|| std::array::from_fn(|_| "-".to_string()), cells))
+        .collect();
+    [
+        "Δ strict downtime",
+        "Δ lenient downtime",
+        "Δ served downtime",
+        "Δ failover time",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(row, label)| {
+        std::iter::once(label.to_string())
+            .chain(columns.iter().map(|column| column[row].clone()))
+            .collect()
+    })
+    .collect()
+}
+
+/// A paired difference in seconds with its 95% interval in one humane unit: `−41 min/yr
+/// [−52, −30]` when the interval excludes zero, else `no difference detected` (with the
+/// interval, unless every figure is zero).
 fn difference(d: &MeanCi, per: &str) -> String {
     let largest = d.mean.abs().max(d.ci95_low.abs()).max(d.ci95_high.abs());
     // Below half a millisecond every figure would read 0.0 ms: say 0 s.
@@ -215,17 +236,19 @@ fn difference(d: &MeanCi, per: &str) -> String {
             format!("+{text}")
         }
     };
-    let verdict = if d.ci95_low > 0.0 || d.ci95_high < 0.0 {
-        "real"
-    } else {
-        "not distinguishable"
-    };
-    format!(
-        "{} {unit}{per} [{}, {}] {verdict}",
+    let figure = format!(
+        "{} {unit}{per} [{}, {}]",
         signed(d.mean),
         signed(d.ci95_low),
         signed(d.ci95_high)
-    )
+    );
+    if d.ci95_low > 0.0 || d.ci95_high < 0.0 {
+        figure
+    } else if largest < 0.5e-3 {
+        "no difference detected".to_string()
+    } else {
+        format!("no difference detected: {figure}")
+    }
 }
 
 /// Below this horizon a per-year figure extrapolates a short experiment hundreds of
@@ -233,76 +256,155 @@ fn difference(d: &MeanCi, per: &str) -> String {
 /// replication lived through instead.
 const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
 
-/// The services table, then a line of extras per service that has some. `grouped`:
-/// consecutive rows of one service (a comparison's strategies) show its name once, and
-/// a blank line separates services.
+/// One figure of a service: its header as a column of the run table, its label as a row
+/// of a comparison, and its cell.
+struct Figure {
+    column: &'static str,
+    row: &'static str,
+    value: String,
+}
+
+/// The figures a table shows of one service, in order.
+fn figures(s: &ServiceSummary, horizon_s: f64) -> Vec<Figure> {
+    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
+    let a = &s.availability;
+    let f = &s.failovers;
+    let figure = |column, row, value| Figure { column, row, value };
+    vec![
+        figure(
+            "availability (95% CI)",
+            "availability (95% CI)",
+            format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
+        ),
+        figure(
+            "lenient",
+            "lenient availability",
+            format!("{:.6}", s.lenient_availability.mean),
+        ),
+        figure(
+            "served",
+            "served availability",
+            format!("{:.6}", s.served_availability.mean),
+        ),
+        figure(
+            "nines",
+            "nines",
+            a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
+        ),
+        if per_replication {
+            figure(
+                "down/replication",
+                "downtime/replication",
+                seconds(Some(s.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s)),
+            )
+        } else {
+            figure(
+                "down/yr",
+                "downtime/yr",
+                seconds(Some(s.downtime_s_per_year)),
+            )
+        },
+        if per_replication {
+            figure(
+                "outages",
+                "outages",
+                format!(
+                    "{:.2}/rep",
+                    s.outages.per_year / SECONDS_PER_YEAR * horizon_s
+                ),
+            )
+        } else {
+            figure(
+                "outages",
+                "outages",
+                format!("{:.2}/yr", s.outages.per_year),
+            )
+        },
+        figure(
+            "outage p99",
+            "outage p99",
+            seconds(s.outages.duration_s.p99),
+        ),
+        figure(
+            "failovers ok/all",
+            "failovers ok/all",
+            format!("{}/{}", f.succeeded, f.total),
+        ),
+        figure(
+            "success (95% CI)",
+            "success rate (95% CI)",
+            success(f.success_rate, f.success_ci95_low, f.success_ci95_high),
+        ),
+        figure(
+            "failover p50",
+            "failover p50",
+            seconds(s.failover_time_s.p50),
+        ),
+        figure(
+            "failover p99",
+            "failover p99",
+            seconds(s.failover_time_s.p99),
+        ),
+        figure(
+            "detect mean",
+            "detection mean",
+            seconds(s.detection_time_s.mean),
+        ),
+        figure("data loss p99", "data loss p99", seconds(s.data_loss_s.p99)),
+    ]
+}
+
+/// A success rate with its Wilson interval in percent, `-` without one.
+fn success(rate: Option<f64>, low: Option<f64>, high: Option<f64>) -> String {
+    match (rate, low, high) {
+        (Some(rate), Some(low), Some(high)) => format!(
+            "{:.1}% [{:.1}, {:.1}]",
+            rate * 100.0,
+            low * 100.0,
+            high * 100.0
+        ),
+        _ => "-".to_string(),
+    }
+}
+
+/// The services table, a row per service, then a line of extras per service that has
+/// some.
 fn services<'a>(
     out: &mut String,
     services: impl Iterator<Item = &'a ServiceSummary> + Clone,
     horizon_s: f64,
-    grouped: bool,
 ) {
-    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
-    let header = [
-        "service",
-        "strategy",
-        "availability (95% CI)",
-        "served",
-        "nines",
-        if per_replication {
-            "down/replication"
-        } else {
-            "down/yr"
-        },
-        "outages",
-        "outage p99",
-        "failovers ok/all",
-        "failover p50",
-        "p99",
-        "detect mean",
-        "data loss p99",
-    ];
-    let mut rows = vec![header.map(String::from).to_vec()];
-    let mut previous: Option<&str> = None;
+    let mut rows = Vec::new();
     for s in services.clone() {
-        let a = &s.availability;
-        let same_service = grouped && previous == Some(s.service.as_str());
-        if grouped && previous.is_some() && !same_service {
-            rows.push(vec![String::new(); header.len()]);
+        let figures = figures(s, horizon_s);
+        if rows.is_empty() {
+            rows.push(
+                ["service", "strategy"]
+                    .into_iter()
+                    .chain(figures.iter().map(|f| f.column))
+                    .map(String::from)
+                    .collect(),
+            );
         }
-        previous = Some(&s.service);
-        rows.push(vec![
-            if same_service {
-                String::new()
-            } else {
-                cell(&s.service)
-            },
-            cell(&s.strategy),
-            format!("{:.6} [{:.6}, {:.6}]", a.mean, a.ci95_low, a.ci95_high),
-            format!("{:.6}", s.served_availability.mean),
-            a.nines.map_or("∞".to_string(), |n| format!("{n:.2}")),
-            if per_replication {
-                seconds(Some(s.downtime_s_per_year / SECONDS_PER_YEAR * horizon_s))
-            } else {
-                seconds(Some(s.downtime_s_per_year))
-            },
-            if per_replication {
-                format!(
-                    "{:.2}/rep",
-                    s.outages.per_year / SECONDS_PER_YEAR * horizon_s
-                )
-            } else {
-                format!("{:.2}/yr", s.outages.per_year)
-            },
-            seconds(s.outages.duration_s.p99),
-            format!("{}/{}", s.failovers.succeeded, s.failovers.total),
-            seconds(s.failover_time_s.p50),
-            seconds(s.failover_time_s.p99),
-            seconds(s.detection_time_s.mean),
-            seconds(s.data_loss_s.p99),
-        ]);
+        rows.push(
+            [cell(&s.service), cell(&s.strategy)]
+                .into_iter()
+                .chain(figures.into_iter().map(|f| f.value))
+                .collect(),
+        );
     }
     write_columns(out, &rows);
+    extras(out, services, horizon_s);
+}
+
+/// A line per service of what its row has no column for: how outages ended, the costliest
+/// faults, failure reasons, missions, superseded failovers, safety figures.
+fn extras<'a>(
+    out: &mut String,
+    services: impl Iterator<Item = &'a ServiceSummary>,
+    horizon_s: f64,
+) {
+    let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
     for s in services {
         let mut extras = Vec::new();
         let ended = &s.outages.ended_by;
@@ -431,35 +533,35 @@ mod tests {
     }
 
     #[test]
-    fn differences_read_in_one_humane_unit_with_their_sign_and_verdict() {
+    fn differences_read_in_one_humane_unit_with_their_sign_or_say_none_was_detected() {
         assert_eq!(
             difference(&ci(-41.0 * 60.0, -52.0 * 60.0, -30.0 * 60.0), "/yr"),
-            "−41 min/yr [−52, −30] real"
+            "−41 min/yr [−52, −30]"
         );
         assert_eq!(
             difference(&ci(2.9 * 3600.0, 2.1 * 3600.0, 3.7 * 3600.0), "/yr"),
-            "+2.9 h/yr [+2.1, +3.7] real"
+            "+2.9 h/yr [+2.1, +3.7]"
         );
         assert_eq!(
             difference(&ci(4.6 * 86_400.0, 4.4 * 86_400.0, 4.7 * 86_400.0), "/yr"),
-            "+4.6 d/yr [+4.4, +4.7] real"
+            "+4.6 d/yr [+4.4, +4.7]"
         );
         assert_eq!(
             difference(&ci(2.9, -0.5, 6.3), ""),
-            "+2.9 s [−0.5, +6.3] not distinguishable"
+            "no difference detected: +2.9 s [−0.5, +6.3]"
         );
         assert_eq!(
             difference(&ci(-0.85, -0.9, -0.8), "/rep"),
-            "−850 ms/rep [−900, −800] real"
+            "−850 ms/rep [−900, −800]"
         );
         assert_eq!(
             difference(&ci(0.0, 0.0, 0.0), "/yr"),
-            "0 s/yr [0, 0] not distinguishable"
+            "no difference detected"
         );
         // The unit follows the widest figure, so the interval stays comparable.
         assert_eq!(
             difference(&ci(30.0, -20.0, 80.0), ""),
-            "+0.5 min [−0.3, +1.3] not distinguishable"
+            "no difference detected: +0.5 min [−0.3, +1.3]"
         );
     }
 

@@ -1,7 +1,7 @@
 //! Risk-based planning (DESIGN §8): from per-node risk assessments to a strategy per node,
 //! and from the plan to a scenario that simulates it.
 //!
-//! [`risk`] reads risk files, [`rules`] picks strategies, [`emit`] writes the scenario.
+//! [`risk`] reads risk files, `rules` picks strategies, `emit` writes the scenario.
 
 pub(crate) mod emit;
 pub mod risk;

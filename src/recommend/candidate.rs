@@ -144,7 +144,7 @@ pub(super) fn evaluate(
         .iter()
         .filter(|v| !v.passed)
         .map(|v| match v.measured {
-            Some(value) => format!("{} (measured {value:.6})", v.check),
+            Some(value) => format!("{} (measured {})", v.check, v.metric.show(value)),
             None => format!("{} (nothing measured)", v.check),
         })
         .collect();

@@ -12,7 +12,7 @@ pub(crate) const SHARD_FORMAT_VERSION: u32 = 2;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShardFile {
-    /// [`SHARD_FORMAT_VERSION`].
+    /// `SHARD_FORMAT_VERSION`.
     pub format_version: u32,
     /// [`content_hash`](crate::core::hash::content_hash) of the scenario file: parts of one
     /// run share it.

@@ -198,7 +198,7 @@ pub struct ServiceSummary {
     /// Outages and failovers by fault kind.
     pub by_fault_kind: BTreeMap<String, KindSummary>,
     /// The faults that cost the most downtime, costliest first (at most
-    /// [`COSTLIEST_FAULTS`]).
+    /// `COSTLIEST_FAULTS`).
     pub downtime_by_fault: Vec<FaultCostSummary>,
     /// For each mission time of the scenario, the chance of no outage within it.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -2,10 +2,10 @@
 //! JSON path and line:column.
 //!
 //! 1. Syntax: one pass of serde_json over the text; a syntax error ends parsing.
-//! 2. Shape ([`structure`](super::structure)): objects written as arrays and
+//! 2. Shape (`structure`): objects written as arrays and
 //!    one-of-several-keys objects that do not hold exactly one key.
 //! 3. Types: serde with `serde_path_to_error`. A value that does not parse is reported
-//!    and replaced in the text by a stand-in ([`Node::placeholder`]: its default, or a
+//!    and replaced in the text by a stand-in (`Node::placeholder`: its default, or a
 //!    neutral value of its type), and parsing goes on, so that one type error does not
 //!    hide the next. The paths replaced are returned, so that the checks after parsing
 //!    skip what depends on them.

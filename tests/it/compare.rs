@@ -1,5 +1,6 @@
-//! `compare`: rows grouped by service, and paired differences from the baseline read in
-//! humane units on the terminal and in SI units (fractions, seconds) in the JSON.
+//! `compare`: a block per service with the strategies as columns, and paired differences
+//! from the baseline read in humane units on the terminal and in SI units (fractions,
+//! seconds) in the JSON.
 
 use crate::common::failsim;
 
@@ -49,7 +50,7 @@ fn compare(json: bool) -> String {
 }
 
 #[test]
-fn the_table_groups_strategies_by_service_and_reads_differences_as_downtime() {
+fn the_table_has_a_block_per_service_with_strategies_as_columns_and_differences_as_downtime() {
     let table = compare(false);
     let lines: Vec<&str> = table.lines().collect();
     let row = |prefix: &str| {
@@ -58,39 +59,120 @@ fn the_table_groups_strategies_by_service_and_reads_differences_as_downtime() {
             .position(|line| line.starts_with(prefix))
             .unwrap_or_else(|| panic!("no row `{prefix}` in:\n{table}"))
     };
-    // One service's strategies on consecutive rows, its name once, a blank line after.
-    let db = row("db       ACTIVE_PASSIVE  0.993333");
-    assert!(
-        lines[db + 1].starts_with("         ACTIVE_ACTIVE   0.995833"),
+    // Each service's block: a header naming the strategies, its figures as rows.
+    let db = row("db  ");
+    let web = row("web  ");
+    assert!(db < web, "{table}");
+    let columns = |line: &str| -> Vec<String> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        columns(lines[db]),
+        ["db", "ACTIVE_PASSIVE (baseline)", "ACTIVE_ACTIVE"],
         "{table}"
     );
-    assert_eq!(lines[db + 2], "", "{table}");
-    assert!(
-        lines[db + 3].starts_with("web      ACTIVE_PASSIVE  0.990000"),
-        "{table}"
+    let in_block = |start: usize, label: &str| {
+        let line = lines[start..]
+            .iter()
+            .find(|line| line.starts_with(label))
+            .unwrap_or_else(|| panic!("no row `{label}` after line {start} in:\n{table}"));
+        columns(line)[1..].to_vec()
+    };
+    assert_eq!(
+        in_block(db, "availability (95% CI)"),
+        [
+            "0.993333 [0.993333, 0.993333]",
+            "0.995833 [0.995833, 0.995833]"
+        ]
     );
-    assert!(
-        lines[db + 4].starts_with("         ACTIVE_ACTIVE   0.995000"),
-        "{table}"
+    assert_eq!(
+        in_block(db, "lenient availability"),
+        ["0.993333", "1.000000"]
+    );
+    assert_eq!(
+        in_block(db, "success rate (95% CI)"),
+        ["100.0% [43.9, 100.0]", "100.0% [43.9, 100.0]"]
+    );
+    assert_eq!(
+        in_block(web, "availability (95% CI)"),
+        [
+            "0.990000 [0.990000, 0.990000]",
+            "0.995000 [0.995000, 0.995000]"
+        ]
     );
     // A 10-minute horizon: downtime per replication. Strict: 2.5 − 4 s and 3 − 6 s;
     // lenient: DEGRADED counts as up, so all of ACTIVE_PASSIVE's DOWN time; failover
-    // time: the same as strict.
-    assert!(table.contains(
-        "paired differences from ACTIVE_PASSIVE (strategy − baseline, same faults in every \
-         replication, 95% CI; downtime per replication: − is less downtime):"
-    ));
-    for line in [
-        "service  strategy       strict downtime               lenient downtime              \
-         served downtime               failover time",
-        "db       ACTIVE_ACTIVE  −1.5 s/rep [−1.5, −1.5] real  −4.0 s/rep [−4.0, −4.0] real",
-        "web      ACTIVE_ACTIVE  −3.0 s/rep [−3.0, −3.0] real  −6.0 s/rep [−6.0, −6.0] real",
-    ] {
-        assert!(table.contains(line), "missing `{line}` in:\n{table}");
-    }
+    // time: the same as strict. The baseline has no difference from itself.
     assert!(
-        lines[row("db       ACTIVE_ACTIVE  −1.5")].ends_with("−1.5 s [−1.5, −1.5] real (3 pairs)"),
+        table.contains("Δ rows: paired difference from ACTIVE_PASSIVE (strategy − baseline, 95% CI; downtime per replication, − is less; \"no difference detected\" when the interval holds 0)"),
         "{table}"
+    );
+    assert_eq!(
+        in_block(db, "Δ strict downtime"),
+        ["-", "−1.5 s/rep [−1.5, −1.5]"]
+    );
+    assert_eq!(
+        in_block(db, "Δ lenient downtime"),
+        ["-", "−4.0 s/rep [−4.0, −4.0]"]
+    );
+    assert_eq!(
+        in_block(db, "Δ failover time"),
+        ["-", "−1.5 s [−1.5, −1.5] (3 pairs)"]
+    );
+    assert_eq!(
+        in_block(web, "Δ strict downtime"),
+        ["-", "−3.0 s/rep [−3.0, −3.0]"]
+    );
+    assert_eq!(
+        in_block(web, "Δ lenient downtime"),
+        ["-", "−6.0 s/rep [−6.0, −6.0]"]
+    );
+}
+
+/// seed-defaults' `web` behaves alike under ACTIVE_ACTIVE and GEOGRAPHIC (one region):
+/// identical figures read as no difference; its `api`, over 10 replications, differs in
+/// strict downtime by an interval that holds zero.
+#[test]
+fn differences_whose_interval_holds_zero_read_no_difference_detected_in_words() {
+    let output = failsim()
+        .args(["compare", "scenarios/seed-defaults.json"])
+        .args([
+            "--strategies",
+            "active_active,geographic",
+            "--replications",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let table = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|line| line.starts_with("Δ strict downtime"))
+        .collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    let cells = |row: &str| -> Vec<String> {
+        row.split("  ")
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        cells(rows[0]),
+        ["Δ strict downtime", "-", "no difference detected"]
+    );
+    assert_eq!(
+        cells(rows[3]),
+        [
+            "Δ strict downtime",
+            "-",
+            "no difference detected: +3.8 h/yr [−1.2, +8.7]"
+        ]
     );
 }
 

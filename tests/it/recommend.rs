@@ -315,7 +315,12 @@ fn recommend_command_ranks_the_example_and_writes_json() {
     let output = failsim()
         .arg("recommend")
         .arg(repo("scenarios/recommend-example.json"))
-        .args(["--slo", "availability>=0.9999", "failover_time_p99<=30s"])
+        .args([
+            "--slo",
+            "availability>=0.9999",
+            "--slo",
+            "failover_time_p99<=30s",
+        ])
         .args(["--budget-replications", "30", "--json"])
         .arg(&json)
         .output()

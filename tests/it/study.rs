@@ -157,7 +157,7 @@ fn compare_prints_every_strategy_and_paired_differences() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("paired differences from ACTIVE_PASSIVE"),
+        stdout.contains("paired difference from ACTIVE_PASSIVE"),
         "{stdout}"
     );
     let bad = failsim()

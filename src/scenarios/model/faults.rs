@@ -346,7 +346,7 @@ pub struct BurstProcess {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
-    /// Id used in traces and failover records (default "f<index>").
+    /// Id used in traces and failover records (default `f<index>`).
     #[serde(default)]
     pub id: Option<String>,
     /// When it starts.

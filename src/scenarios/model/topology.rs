@@ -73,7 +73,7 @@ pub struct NodeSpec {
     #[serde(default = "default_region")]
     #[schemars(pattern(r"\S"))]
     pub region: String,
-    /// Zone name (default "<region>-a").
+    /// Zone name (default `<region>-a`).
     #[serde(default)]
     #[schemars(pattern(r"\S"))]
     pub zone: Option<String>,
