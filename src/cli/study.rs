@@ -10,7 +10,7 @@ use super::{
     CliError,
 };
 use crate::checks::Check;
-use crate::compile::{load_file, CompiledScenario};
+use crate::compile::{load_file, CompiledScenario, Overrides};
 use crate::core::duration::parse_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::Study;
@@ -109,23 +109,18 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     for warning in &scenario.warnings {
         say!("{}", warning_line(&args.scenario, warning));
     }
-    if let Some(seed) = args.seed {
-        scenario.seed = seed;
-    }
-    if let Some(replications) = args.replications {
-        let limit = crate::compile::MAX_REPLICATIONS;
-        if replications == 0 || replications > limit {
-            return Err(bad(format!("--replications must be between 1 and {limit}")));
-        }
-        scenario.replications = replications;
-    }
-    if let Some(horizon) = &args.horizon {
-        let horizon = parse_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
-        if horizon.nanos() == 0 {
-            return Err(bad("--horizon must be longer than zero"));
-        }
-        scenario.horizon = horizon.nanos();
-    }
+    let horizon = args
+        .horizon
+        .as_deref()
+        .map(|text| parse_duration(text).map_err(|e| bad(format!("--horizon: {e}"))))
+        .transpose()?;
+    scenario
+        .apply(Overrides {
+            seed: args.seed,
+            replications: args.replications,
+            horizon: horizon.map(|h| h.nanos()),
+        })
+        .map_err(|e| bad(format!("--{e}")))?;
     check_threads(args.threads)?;
     if args.replications.is_some() || args.horizon.is_some() {
         // The overrides can ask for far more work than the file did: estimate it again.

@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod crews;
 mod detection;
+mod embed;
 mod engine;
 mod explain;
 mod fuzz_regressions;
