@@ -1,6 +1,7 @@
-//! `failsim._failsim`: the extension module under the Python package `failsim`. It loads
-//! a scenario (a file, or text), runs it through [`failsim::embed`] with the GIL released,
-//! and hands back JSON text that `failsim/__init__.py` turns into dicts and data frames.
+//! `failsim._failsim`: the extension module under the Python package `failsim`. With the
+//! GIL released, it loads a scenario (a file, or text) and runs it through
+//! [`failsim::embed`]; it hands back JSON text that `failsim/__init__.py` turns into dicts
+//! and data frames.
 
 use failsim::compile::{load_file, load_str, CompiledScenario, Overrides};
 use failsim::core::duration::parse_duration;
@@ -28,44 +29,68 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// The scenario from `path` or from `text` (named `label` in messages).
 fn load(
-    py: Python<'_>,
     path: Option<PathBuf>,
     text: Option<String>,
     label: &str,
-) -> PyResult<CompiledScenario> {
-    let loaded = match (path, text) {
-        (Some(path), None) => load_file(&path),
-        (None, Some(text)) => load_str(&text, Path::new(label)),
-        _ => {
-            return Err(PyValueError::new_err(
-                "give a scenario path or text, not both",
-            ))
-        }
-    };
-    loaded.map_err(|e| scenario_error(py, e))
+) -> Result<CompiledScenario, Failure> {
+    match (path, text) {
+        (Some(path), None) => Ok(load_file(&path)?),
+        (None, Some(text)) => Ok(load_str(&text, Path::new(label))?),
+        _ => Err(Failure::Source),
+    }
 }
 
-/// A scenario that does not load as the Python exception it is: a file that cannot be
-/// read as `OSError`, problems in it as `ScenarioError`.
-fn scenario_error(py: Python<'_>, error: LoadError) -> PyErr {
-    match error {
-        LoadError::Unreadable { ref source, .. } => {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                PyFileNotFoundError::new_err(error.to_string())
-            } else {
-                PyOSError::new_err(error.to_string())
+/// Why a call did not give results, before it is a Python exception.
+enum Failure {
+    /// Neither a path nor a text, or both.
+    Source,
+    /// The scenario did not load.
+    Load(LoadError),
+    /// The study did not run to its end.
+    Run(EmbedError),
+}
+
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Self {
+        Failure::Load(error)
+    }
+}
+
+impl From<EmbedError> for Failure {
+    fn from(error: EmbedError) -> Self {
+        Failure::Run(error)
+    }
+}
+
+impl Failure {
+    /// The Python exception: a file that cannot be read as `OSError`
+    /// (`FileNotFoundError` when it is missing), problems in a scenario as
+    /// `ScenarioError`, Ctrl-C as `KeyboardInterrupt`, anything else as `ValueError`.
+    fn raise(self, py: Python<'_>) -> PyErr {
+        let message = match &self {
+            Failure::Source => "give a scenario path or a scenario text".to_string(),
+            Failure::Load(error) => error.to_string(),
+            Failure::Run(error) => error.to_string(),
+        };
+        match self {
+            Failure::Load(LoadError::Unreadable { source, .. }) => {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    PyFileNotFoundError::new_err(message)
+                } else {
+                    PyOSError::new_err(message)
+                }
             }
-        }
-        LoadError::Invalid {
-            ref file,
-            ref diagnostics,
-            ..
-        } => {
-            let exception = ScenarioError::new_err(error.to_string());
-            match located(py, &exception, &file.display().to_string(), diagnostics) {
-                Ok(()) => exception,
-                Err(e) => e,
+            Failure::Load(LoadError::Invalid {
+                file, diagnostics, ..
+            }) => {
+                let exception = ScenarioError::new_err(message);
+                match located(py, &exception, &file.display().to_string(), &diagnostics) {
+                    Ok(()) => exception,
+                    Err(e) => e,
+                }
             }
+            Failure::Run(EmbedError::Interrupted) => PyKeyboardInterrupt::new_err(message),
+            Failure::Source | Failure::Run(_) => PyValueError::new_err(message),
         }
     }
 }
@@ -107,13 +132,6 @@ fn located(
     Ok(())
 }
 
-fn embed_error(error: EmbedError) -> PyErr {
-    match error {
-        EmbedError::Interrupted => PyKeyboardInterrupt::new_err("interrupted"),
-        other => PyValueError::new_err(other.to_string()),
-    }
-}
-
 /// The keyword arguments `seed`, `replications`, `horizon` (text such as "30d"),
 /// `threads` and `tables` as run settings; `interrupt` stops the run.
 fn settings(
@@ -141,9 +159,10 @@ fn settings(
     })
 }
 
-/// Runs `work` on its own thread with the GIL released, so that other Python threads
-/// go on; Ctrl-C (seen by the waiting thread when it takes the GIL back, every
-/// [`SIGNAL_POLL`]) raises `interrupt`, which stops the study between replications.
+/// Runs `work` (loading a scenario, running it) on its own thread with the GIL
+/// released, so that other Python threads go on; Ctrl-C (seen by the waiting thread
+/// when it takes the GIL back, every [`SIGNAL_POLL`]) raises `interrupt`, which stops
+/// a study between replications.
 fn detached<T: Send>(
     py: Python<'_>,
     interrupt: &AtomicBool,
@@ -197,7 +216,6 @@ fn run(
     threads: Option<usize>,
     tables: bool,
 ) -> PyResult<(String, String)> {
-    let scenario = load(py, path, text, label)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let settings = settings(
         seed,
@@ -208,9 +226,10 @@ fn run(
         interrupt.clone(),
     )?;
     let results = detached(py, &interrupt, || {
-        embed::run(scenario, &settings).map(|r| (to_json(&r.summary), to_json(&r.tables)))
+        let results = embed::run(load(path, text, label)?, &settings)?;
+        Ok((to_json(&results.summary), to_json(&results.tables)))
     })?;
-    results.map_err(embed_error)
+    results.map_err(|failure: Failure| failure.raise(py))
 }
 
 /// Runs the scenario under each strategy of `strategies` (comma-separated; all four when
@@ -231,7 +250,6 @@ fn compare(
     threads: Option<usize>,
     tables: bool,
 ) -> PyResult<(String, String)> {
-    let scenario = load(py, path, text, label)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     let settings = settings(
         seed,
@@ -242,10 +260,10 @@ fn compare(
         interrupt.clone(),
     )?;
     let results = detached(py, &interrupt, || {
-        embed::compare(scenario, strategies, &settings)
-            .map(|r| (to_json(&r.comparison), to_json(&r.tables)))
+        let results = embed::compare(load(path, text, label)?, strategies, &settings)?;
+        Ok((to_json(&results.comparison), to_json(&results.tables)))
     })?;
-    results.map_err(embed_error)
+    results.map_err(|failure: Failure| failure.raise(py))
 }
 
 /// Loads a scenario and describes it as `failsim validate` does, as JSON text; raises
@@ -258,8 +276,11 @@ fn validate(
     text: Option<String>,
     label: &str,
 ) -> PyResult<String> {
-    let scenario = load(py, path, text, label)?;
-    Ok(to_json(&embed::describe(&scenario)))
+    let interrupt = AtomicBool::new(false);
+    let described = detached(py, &interrupt, || {
+        load(path, text, label).map(|scenario| to_json(&embed::describe(&scenario)))
+    })?;
+    described.map_err(|failure| failure.raise(py))
 }
 
 #[pymodule]
