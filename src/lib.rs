@@ -7,6 +7,7 @@ pub mod cli;
 pub mod compare;
 pub mod compile;
 pub mod core;
+pub mod embed;
 mod net;
 pub mod output;
 pub mod plan;

@@ -10,8 +10,13 @@ use super::{
     CliError,
 };
 use crate::checks::Check;
+<<<<<<< HEAD
 use crate::compile::{load_file, CompiledScenario};
 use crate::core::duration::parse_flag_duration;
+=======
+use crate::compile::{load_file, CompiledScenario, Overrides};
+use crate::core::duration::parse_duration;
+>>>>>>> h-python
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::Study;
 use crate::run::{run_study, RunOptions, Stopped};
@@ -109,6 +114,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     for warning in &scenario.warnings {
         say!("{}", warning_line(&args.scenario, warning));
     }
+<<<<<<< HEAD
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -126,6 +132,20 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
         }
         scenario.horizon = horizon.nanos();
     }
+=======
+    let horizon = args
+        .horizon
+        .as_deref()
+        .map(|text| parse_duration(text).map_err(|e| bad(format!("--horizon: {e}"))))
+        .transpose()?;
+    scenario
+        .apply(Overrides {
+            seed: args.seed,
+            replications: args.replications,
+            horizon: horizon.map(|h| h.nanos()),
+        })
+        .map_err(|e| bad(format!("--{e}")))?;
+>>>>>>> h-python
     check_threads(args.threads)?;
     if args.replications.is_some() || args.horizon.is_some() {
         // The overrides can ask for far more work than the file did: estimate it again.

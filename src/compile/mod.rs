@@ -37,6 +37,30 @@ pub const MAX_NODES: usize = 5_000_000;
 /// Largest accepted replication count.
 pub const MAX_REPLICATIONS: u64 = 100_000_000;
 
+/// The run settings a caller may change in a compiled scenario: the command line's
+/// `--seed`, `--replications` and `--horizon`, the Python package's keyword arguments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Seed of all random streams.
+    pub seed: Option<u64>,
+    /// Replications to run, 1 to [`MAX_REPLICATIONS`].
+    pub replications: Option<u64>,
+    /// Simulated time per replication, longer than zero.
+    pub horizon: Option<Nanos>,
+}
+
+/// Why an override was refused; the message begins with the setting's name, so that
+/// the command line can put `--` before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OverrideError {
+    /// No replication, or more than [`MAX_REPLICATIONS`].
+    #[error("replications must be between 1 and {MAX_REPLICATIONS}")]
+    Replications,
+    /// A horizon of zero.
+    #[error("horizon must be longer than zero")]
+    Horizon,
+}
+
 /// A scenario ready to simulate.
 #[derive(Clone, Debug)]
 pub struct CompiledScenario {
@@ -86,6 +110,23 @@ impl CompiledScenario {
         compiled.replications = self.replications;
         compiled.horizon = self.horizon;
         Ok(compiled)
+    }
+
+    /// Applies `overrides`, all or none: each is checked before any is applied.
+    pub fn apply(&mut self, overrides: Overrides) -> Result<(), OverrideError> {
+        if overrides
+            .replications
+            .is_some_and(|n| n == 0 || n > MAX_REPLICATIONS)
+        {
+            return Err(OverrideError::Replications);
+        }
+        if overrides.horizon == Some(0) {
+            return Err(OverrideError::Horizon);
+        }
+        self.seed = overrides.seed.unwrap_or(self.seed);
+        self.replications = overrides.replications.unwrap_or(self.replications);
+        self.horizon = overrides.horizon.unwrap_or(self.horizon);
+        Ok(())
     }
 
     /// The fault kinds of the scenario: what `by_fault_kind` can hold and what a

@@ -6,6 +6,7 @@ pub mod csv;
 pub(crate) mod json;
 pub(crate) mod plan;
 pub(crate) mod plot;
+pub mod rows;
 pub(crate) mod table;
 pub mod timeline;
 pub(crate) mod trace;

@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "output",
     "plan",
     "recommend",
+    "embed",
     "cli",
 ];
 

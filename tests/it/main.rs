@@ -11,6 +11,7 @@ mod compare;
 mod crews;
 mod detection;
 mod docs;
+mod embed;
 mod engine;
 mod explain;
 mod fuzz_regressions;

@@ -1,0 +1,218 @@
+//! Studies run from another program (the Python package): a compiled scenario and the
+//! command line's overrides in; the summary or comparison that `--json` writes and the
+//! tidy tables that `--csv` writes out, in memory.
+
+use crate::compare::{parse_strategies, variant, Comparison, StrategyListError};
+use crate::compile::{
+    cpu_time, expected_secs, work_problem, CompiledScenario, OverrideError, Overrides, Problem,
+};
+use crate::output::rows::Tables;
+use crate::report::{Study, Summary};
+use crate::run::{run_study, RunError, RunOptions};
+use crate::scenarios::model::StrategyName;
+use crate::scenarios::Diagnostic;
+use serde::Serialize;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// How to run a study: the scenario's settings changed, the worker threads, and a flag
+/// that stops it.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Seed, replications and horizon, as `--seed`, `--replications`, `--horizon`.
+    pub overrides: Overrides,
+    /// Worker threads (default: all cores); results do not depend on it.
+    pub threads: Option<usize>,
+    /// Raising it stops the study between replications, with [`EmbedError::Interrupted`].
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Leave the tables empty: their rows grow with the replications and the horizon
+    /// (the command line streams them to files; here they are held in memory).
+    pub summary_only: bool,
+}
+
+/// Why a study did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// An override out of its range.
+    #[error(transparent)]
+    Override(#[from] OverrideError),
+    /// The study would take far too long or hold too many rows (as the command line
+    /// refuses it).
+    #[error("at {}: {}", .0.path, .0.message)]
+    Work(Problem),
+    /// The worker threads could not be had.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The strategy list does not parse.
+    #[error(transparent)]
+    Strategies(#[from] StrategyListError),
+    /// A service cannot run under a strategy compared.
+    #[error("with every service {}: {}", .strategy.as_str(), lines(.problems))]
+    Variant {
+        /// The strategy.
+        strategy: StrategyName,
+        /// What keeps the services from running under it.
+        problems: Vec<Problem>,
+    },
+    /// The interrupt flag was raised.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+fn lines(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("at {}: {}", p.path, p.message))
+        .collect();
+    lines.join("; ")
+}
+
+/// A study's summary and tables.
+pub struct StudyResults {
+    /// What `run --json` writes.
+    pub summary: Summary,
+    /// What `run --csv` writes.
+    pub tables: Tables,
+}
+
+/// A comparison and the tables of every strategy's study, strategy by strategy.
+pub struct ComparisonResults {
+    /// What `compare --json` writes.
+    pub comparison: Comparison,
+    /// What `compare --csv` writes.
+    pub tables: Tables,
+}
+
+/// Applies the overrides and refuses, as the command line does, a study of `runs` runs
+/// beyond the work limits.
+fn prepare(
+    scenario: &mut CompiledScenario,
+    settings: &Settings,
+    runs: u64,
+) -> Result<(), EmbedError> {
+    scenario.apply(settings.overrides)?;
+    match work_problem(
+        &scenario.work_estimate(),
+        scenario.services.len(),
+        scenario.replications.saturating_mul(runs),
+    ) {
+        Some(problem) => Err(EmbedError::Work(problem)),
+        None => Ok(()),
+    }
+}
+
+/// Runs one study of `scenario`, adding its rows to `tables` unless the settings ask
+/// for the summary only.
+fn study(
+    scenario: &CompiledScenario,
+    settings: &Settings,
+    tables: &mut Tables,
+) -> Result<Study, EmbedError> {
+    let options = RunOptions {
+        threads: settings.threads,
+        interrupt: settings.interrupt.clone(),
+        keep_records: !settings.summary_only,
+        ..RunOptions::default()
+    };
+    let rows = !settings.summary_only;
+    let run = run_study(
+        scenario,
+        &options,
+        |outcome| {
+            if rows {
+                tables.add_replication(outcome, scenario);
+            }
+        },
+        |_| {},
+    )?;
+    if run.stopped.is_some() {
+        return Err(EmbedError::Interrupted);
+    }
+    if rows {
+        tables.add_study(&run.study);
+    }
+    Ok(run.study)
+}
+
+/// `failsim run SCENARIO --json … --csv …` in memory: the same numbers for the same
+/// scenario and overrides, whatever the threads.
+pub fn run(
+    mut scenario: CompiledScenario,
+    settings: &Settings,
+) -> Result<StudyResults, EmbedError> {
+    prepare(&mut scenario, settings, 1)?;
+    let mut tables = Tables::default();
+    let study = study(&scenario, settings, &mut tables)?;
+    Ok(StudyResults {
+        summary: Summary::new(&study),
+        tables,
+    })
+}
+
+/// `failsim compare SCENARIO --strategies LIST --json … --csv …` in memory; every
+/// strategy when `strategies` is `None`, the first listed is the baseline.
+pub fn compare(
+    mut scenario: CompiledScenario,
+    strategies: Option<&str>,
+    settings: &Settings,
+) -> Result<ComparisonResults, EmbedError> {
+    let strategies = match strategies {
+        Some(list) => parse_strategies(list)?,
+        None => StrategyName::ALL.to_vec(),
+    };
+    prepare(&mut scenario, settings, strategies.len() as u64)?;
+    let variants = strategies
+        .iter()
+        .map(|&strategy| {
+            variant(&scenario, strategy)
+                .map_err(|problems| EmbedError::Variant { strategy, problems })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tables = Tables::default();
+    let studies = variants
+        .iter()
+        .map(|variant| study(variant, settings, &mut tables))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ComparisonResults {
+        comparison: Comparison::new(&studies),
+        tables,
+    })
+}
+
+/// What `failsim validate` says of a scenario that loads.
+#[derive(Clone, Debug, Serialize)]
+pub struct Description {
+    /// The scenario's name.
+    pub name: String,
+    /// Nodes of its topology.
+    pub nodes: usize,
+    /// Its services.
+    pub services: usize,
+    /// Replications it asks for.
+    pub replications: u64,
+    /// Its seed.
+    pub seed: u64,
+    /// Horizon in seconds.
+    pub horizon_s: f64,
+    /// The CPU time its replications are estimated to take, in words ("3 s").
+    pub work_estimate: String,
+    /// What is valid but probably not meant, with JSON path and line:column.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Describes a loaded scenario as `failsim validate` does.
+pub fn describe(scenario: &CompiledScenario) -> Description {
+    Description {
+        name: scenario.name.clone(),
+        nodes: scenario.topology.len(),
+        services: scenario.services.len(),
+        replications: scenario.replications,
+        seed: scenario.seed,
+        horizon_s: scenario.horizon as f64 / 1e9,
+        work_estimate: cpu_time(expected_secs(
+            &scenario.work_estimate(),
+            scenario.replications,
+        )),
+        warnings: scenario.warnings.clone(),
+    }
+}

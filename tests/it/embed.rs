@@ -1,0 +1,174 @@
+//! Studies run from another program (`failsim::embed`, the Python package's engine): the
+//! same summary and rows as the command line's `--json` and `--csv`, overrides checked
+//! as the command line checks them.
+
+use crate::common::failsim;
+use failsim::compile::{load_file, OverrideError, Overrides};
+use failsim::embed::{self, EmbedError, Settings};
+use failsim::output::rows::Table;
+
+/// The table as the CSV file the command line writes.
+fn as_csv(table: &Table) -> String {
+    let mut out = table.columns().join(",") + "\n";
+    for row in 0..table.len() {
+        let cells: Vec<String> = (0..table.columns().len())
+            .map(|column| table.column(column)[row].csv_text().into_owned())
+            .collect();
+        out += &cells.join(",");
+        out += "\n";
+    }
+    out
+}
+
+fn settings(seed: u64, replications: u64, threads: usize) -> Settings {
+    Settings {
+        overrides: Overrides {
+            seed: Some(seed),
+            replications: Some(replications),
+            horizon: None,
+        },
+        threads: Some(threads),
+        interrupt: None,
+        summary_only: false,
+    }
+}
+
+#[test]
+fn a_study_run_in_memory_equals_the_command_lines_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = failsim()
+        .args(["run", "scenarios/quickstart.json", "--seed", "11"])
+        .args(["--replications", "25", "--json", "-", "--csv"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let results = embed::run(scenario, &settings(11, 25, 3)).unwrap();
+    let json = serde_json::to_string_pretty(&results.summary).unwrap() + "\n";
+    assert_eq!(json, String::from_utf8(out.stdout).unwrap());
+    let tables = &results.tables;
+    assert!(
+        tables.failovers.len() > 25,
+        "{} failovers",
+        tables.failovers.len()
+    );
+    assert_eq!(tables.replications.len(), 25);
+    for (table, file) in [
+        (&tables.failovers, "failovers.csv"),
+        (&tables.outages, "outages.csv"),
+        (&tables.replications, "replications.csv"),
+    ] {
+        let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert_eq!(as_csv(table), written, "{file}");
+    }
+}
+
+#[test]
+fn a_comparison_run_in_memory_equals_the_command_lines_json() {
+    let out = failsim()
+        .args(["compare", "scenarios/quickstart.json", "--seed", "5"])
+        .args([
+            "--replications",
+            "6",
+            "--strategies",
+            "n_way,active_passive",
+        ])
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let results =
+        embed::compare(scenario, Some("n_way,active_passive"), &settings(5, 6, 2)).unwrap();
+    let json = serde_json::to_string_pretty(&results.comparison).unwrap() + "\n";
+    assert_eq!(json, String::from_utf8(out.stdout).unwrap());
+    // Both strategies' rows, the baseline's first.
+    assert_eq!(results.tables.replications.len(), 12);
+    let strategies = results.tables.replications.column(2);
+    assert_eq!(strategies[0].csv_text(), "N_WAY");
+    assert_eq!(strategies[11].csv_text(), "ACTIVE_PASSIVE");
+}
+
+#[test]
+fn the_summary_alone_is_the_same_summary_without_rows() {
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let full = embed::run(scenario.clone(), &settings(4, 10, 2)).unwrap();
+    let alone = Settings {
+        summary_only: true,
+        ..settings(4, 10, 2)
+    };
+    let summary = embed::run(scenario, &alone).unwrap();
+    assert_eq!(summary.summary, full.summary);
+    assert!(!full.tables.failovers.is_empty());
+    let tables = &summary.tables;
+    assert!(tables.failovers.is_empty() && tables.outages.is_empty());
+    assert!(tables.replications.is_empty());
+}
+
+#[test]
+fn overrides_out_of_range_are_refused_before_anything_runs() {
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let refused = |overrides: Overrides| {
+        let settings = Settings {
+            overrides,
+            ..Settings::default()
+        };
+        embed::run(scenario.clone(), &settings).err().unwrap()
+    };
+    let none = Overrides::default();
+    let zero = refused(Overrides {
+        replications: Some(0),
+        ..none
+    });
+    assert!(matches!(
+        zero,
+        EmbedError::Override(OverrideError::Replications)
+    ));
+    assert_eq!(
+        zero.to_string(),
+        "replications must be between 1 and 100000000"
+    );
+    let instant = refused(Overrides {
+        horizon: Some(0),
+        ..none
+    });
+    assert_eq!(instant.to_string(), "horizon must be longer than zero");
+    let endless = refused(Overrides {
+        horizon: Some(u64::MAX),
+        replications: Some(100_000_000),
+        ..none
+    });
+    assert!(matches!(endless, EmbedError::Work(_)), "{endless}");
+}
+
+#[test]
+fn validate_describes_a_scenario_as_the_command_line_does() {
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let description = embed::describe(&scenario);
+    assert_eq!(
+        (
+            description.nodes,
+            description.services,
+            description.replications
+        ),
+        (3, 1, 200)
+    );
+    let out = failsim()
+        .args(["validate", "scenarios/quickstart.json"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        said.contains(&format!("work estimated at {}", description.work_estimate)),
+        "{said}"
+    );
+}
