@@ -10,13 +10,8 @@ use super::{
     CliError,
 };
 use crate::checks::Check;
-<<<<<<< HEAD
-use crate::compile::{load_file, CompiledScenario};
-use crate::core::duration::parse_flag_duration;
-=======
 use crate::compile::{load_file, CompiledScenario, Overrides};
-use crate::core::duration::parse_duration;
->>>>>>> h-python
+use crate::core::duration::parse_flag_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::Study;
 use crate::run::{run_study, RunOptions, Stopped};
@@ -114,29 +109,10 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     for warning in &scenario.warnings {
         say!("{}", warning_line(&args.scenario, warning));
     }
-<<<<<<< HEAD
-    if let Some(seed) = args.seed {
-        scenario.seed = seed;
-    }
-    if let Some(replications) = args.replications {
-        let limit = crate::compile::MAX_REPLICATIONS;
-        if replications == 0 || replications > limit {
-            return Err(bad(format!("--replications must be between 1 and {limit}")));
-        }
-        scenario.replications = replications;
-    }
-    if let Some(horizon) = &args.horizon {
-        let horizon = parse_flag_duration(horizon).map_err(|e| bad(format!("--horizon: {e}")))?;
-        if horizon.nanos() == 0 {
-            return Err(bad("--horizon must be longer than zero"));
-        }
-        scenario.horizon = horizon.nanos();
-    }
-=======
     let horizon = args
         .horizon
         .as_deref()
-        .map(|text| parse_duration(text).map_err(|e| bad(format!("--horizon: {e}"))))
+        .map(|text| parse_flag_duration(text).map_err(|e| bad(format!("--horizon: {e}"))))
         .transpose()?;
     scenario
         .apply(Overrides {
@@ -145,7 +121,6 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             horizon: horizon.map(|h| h.nanos()),
         })
         .map_err(|e| bad(format!("--{e}")))?;
->>>>>>> h-python
     check_threads(args.threads)?;
     if args.replications.is_some() || args.horizon.is_some() {
         // The overrides can ask for far more work than the file did: estimate it again.
