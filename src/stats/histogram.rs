@@ -246,10 +246,18 @@ impl Buckets {
     }
 }
 
+/// Up to this many pending indices sort faster by comparison than by counting.
+const COMPARISON_SORT_MAX: usize = 96;
+
 /// Sorts bucket indices (all below 2¹⁶) by two counting passes over a byte each: a
 /// fold sorts hundreds of them at a time, where this is several times cheaper than a
-/// comparison sort.
+/// comparison sort. A few dozen (a summary folding what one service's last replications
+/// left pending) sort faster by comparison: each pass clears and sums 257 counters.
 fn sort_indices(indices: &mut Vec<u32>) {
+    if indices.len() <= COMPARISON_SORT_MAX {
+        indices.sort_unstable();
+        return;
+    }
     debug_assert!(indices.iter().all(|&i| i < 1 << 16));
     let mut scratch = vec![0_u32; indices.len()];
     for shift in [0, 8] {
