@@ -59,6 +59,7 @@ pub(super) fn run(
             results: Results::Shard(&file),
             replays: &replays,
             partial: args.partial,
+            checks: &prepared.checks,
         };
         for note in plan.export(&report)? {
             say!("{note}");
@@ -88,6 +89,7 @@ pub(super) fn run(
         },
         replays: &replays,
         partial: args.partial,
+        checks: &prepared.checks,
     };
     for note in plan.export(&report)? {
         say!("{note}");
