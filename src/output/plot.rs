@@ -21,7 +21,6 @@ const GREEN: RGBColor = RGBColor(0, 158, 115);
 const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const PURPLE: RGBColor = RGBColor(204, 121, 167);
 const SKY: RGBColor = RGBColor(86, 180, 233);
-const YELLOW: RGBColor = RGBColor(240, 228, 66);
 
 /// A figure as SVG text, or why plotters could not draw it.
 pub(crate) type Drawn = Result<String, Box<dyn std::error::Error>>;
@@ -625,7 +624,7 @@ pub(crate) fn timeline_svg(timeline: &Timeline, title: &str) -> Drawn {
         ))?;
         let legend = [
             (VERMILLION.filled(), "service DOWN"),
-            (YELLOW.filled(), "service DEGRADED"),
+            (ORANGE.filled(), "service DEGRADED"),
             (RGBColor(60, 60, 60).filled(), "node down"),
             (SKY.mix(0.35).filled(), "fault active (shaded)"),
         ];
@@ -710,7 +709,7 @@ pub(crate) fn timeline_svg(timeline: &Timeline, title: &str) -> Drawn {
             } else if span.state == "DOWN" {
                 VERMILLION
             } else {
-                YELLOW
+                ORANGE
             };
             // Keep very short outages visible at the scale of the horizon.
             let (start, end) = (span.start_s / scale, span.end_s / scale);

@@ -83,6 +83,10 @@ enum RowKey {
     Service { service: u32, vantage: u32 },
 }
 
+/// Where a row sorts: services (0) by service and vantage, then nodes (1) by region, zone
+/// and topology order.
+type RowRank = (u8, usize, usize, usize);
+
 /// Records the timeline of a replication as its events arrive; a [`TraceSink`].
 pub struct TimelineRecorder<'a> {
     scenario: &'a CompiledScenario,
@@ -286,7 +290,7 @@ impl<'a> TimelineRecorder<'a> {
         // Services before nodes (what users look for first), services in the scenario's
         // order, nodes by region then zone, as a reader of the topology groups them.
         let topology = &self.scenario.topology;
-        let mut order: Vec<((u8, usize, usize, usize), u32, &str)> = self
+        let mut order: Vec<(RowRank, u32, &str)> = self
             .rows
             .iter()
             .map(|(key, &row)| match *key {

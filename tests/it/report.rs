@@ -234,3 +234,23 @@ fn a_report_that_cannot_be_written_or_would_overwrite_the_scenario_is_refused_be
         assert!(String::from_utf8_lossy(&output.stderr).contains("input file"));
     }
 }
+
+#[test]
+fn a_shard_refuses_a_report_of_the_whole_study() {
+    for flag in ["--report", "--markdown"] {
+        let output = failsim()
+            .args([
+                "run",
+                "scenarios/quickstart.json",
+                "--shard",
+                "1/2",
+                flag,
+                "-",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--shard"));
+        assert!(output.stdout.is_empty());
+    }
+}
