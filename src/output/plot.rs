@@ -404,6 +404,8 @@ pub(crate) fn availability_svg(summaries: &[Summary]) -> Drawn {
                 .set_secondary_coord(-0.5f64..(slots - 0.5), shown.clone());
             chart
                 .configure_mesh()
+                .label_style(("sans-serif", 12))
+                .axis_desc_style(("sans-serif", 12))
                 .disable_x_mesh()
                 .x_labels(0)
                 .y_labels(8)
@@ -419,6 +421,8 @@ pub(crate) fn availability_svg(summaries: &[Summary]) -> Drawn {
                 .draw()?;
             chart
                 .configure_secondary_axes()
+                .label_style(("sans-serif", 12))
+                .axis_desc_style(("sans-serif", 12))
                 .y_labels(8)
                 .y_label_formatter(&|y| tick_nines(-*y))
                 .y_desc(if last_column { "nines" } else { "" })
@@ -528,6 +532,8 @@ fn failover_cdf_svg(panels: &[Panel<(String, DurationHistogram)>]) -> Drawn {
                 .build_cartesian_2d(x_min.log10()..x_max.log10(), 0f64..1f64)?;
             chart
                 .configure_mesh()
+                .label_style(("sans-serif", 12))
+                .axis_desc_style(("sans-serif", 12))
                 .x_labels(5)
                 .x_label_formatter(&|exponent| tick_seconds(10f64.powf(*exponent)))
                 .x_desc("failover time")
@@ -664,6 +670,8 @@ pub(crate) fn timeline_svg(timeline: &Timeline, title: &str) -> Drawn {
             .build_cartesian_2d(0f64..horizon.max(1e-9), -0.5f64..(rows as f64 - 0.5))?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 12))
             .x_desc(format!("time ({unit})"))
             .y_labels(rows)
             .y_label_formatter(&|y| top_down_label(&names, rows, *y))
@@ -693,8 +701,17 @@ pub(crate) fn timeline_svg(timeline: &Timeline, title: &str) -> Drawn {
             )))?;
         }
         if timeline.faults.len() <= MAX_FAULT_LABELS {
+            // Each name where it fits: not over the previous one, not past the plot.
+            let (right, _) = chart.backend_coord(&(horizon, 0.0));
+            let mut free_from = i32::MIN;
             for fault in &timeline.faults {
                 let (x, y) = chart.backend_coord(&(fault.start_s / scale, rows as f64 - 0.5));
+                // No font metrics without a font backend: at most 7 px a character.
+                let end = x + 3 + 7 * fault.name.chars().count() as i32;
+                if x < free_from || end > right {
+                    continue;
+                }
+                free_from = end + 6;
                 root.draw(&Text::new(
                     fault.name.clone(),
                     (x + 3, y + 2),
