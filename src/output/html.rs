@@ -452,10 +452,16 @@ impl HtmlExporter {
             }
         }
         out.push_str(&table.finish());
-        out.push_str(
+        let _ = write!(
+            out,
             "<p class=\"note\">availability: strict (UP time / horizon), with its 95% confidence \
              interval over replications; lenient counts DEGRADED as up; served is the fraction \
-             of requests served. The winner of each service is highlighted.</p>\n</section>\n",
+             of requests served.{}</p>\n</section>\n",
+            if comparison.is_some() {
+                " The winner of each service is highlighted."
+            } else {
+                ""
+            }
         );
         if let Some(c) = comparison {
             differences_section(&mut out, c, winners.len());
