@@ -141,3 +141,76 @@ impl Comparison {
         self.strategies.iter().flat_map(|s| &s.services)
     }
 }
+
+/// What a service's ranking of strategies is read on: strict availability, DESIGN §3's
+/// headline figure (UP time over the horizon).
+pub const RANKED_ON: &str = "strict availability";
+
+/// The strategy that wins one service: the highest mean strict availability (ties by
+/// served availability, then the order asked for), and its lead over the runner-up,
+/// paired by replication so that a lead inside the noise is called so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Winner {
+    /// Service name.
+    pub service: String,
+    /// The winning strategy.
+    pub strategy: String,
+    /// The second best, when more than one strategy was compared.
+    pub runner_up: Option<String>,
+    /// Strict availability(winner) − availability(runner-up), paired by replication.
+    pub lead: Option<MeanCi>,
+}
+
+impl Winner {
+    /// Whether the lead is real: its 95% interval excludes zero. A single strategy
+    /// always wins.
+    pub fn is_clear(&self) -> bool {
+        self.lead.as_ref().is_none_or(|lead| lead.ci95_low > 0.0)
+    }
+}
+
+/// The winner of every service of a comparison, in the services' order; `studies` are
+/// the comparison's, one per strategy in the same order.
+pub fn winners(studies: &[Study], comparison: &Comparison) -> Vec<Winner> {
+    let count = studies.first().map_or(0, |s| s.services.len());
+    (0..count)
+        .map(|service| {
+            let summaries: Vec<&ServiceSummary> = comparison
+                .strategies
+                .iter()
+                .map(|s| &s.services[service])
+                .collect();
+            let mut ranked: Vec<usize> = (0..summaries.len()).collect();
+            // Best first; NaN (no replication) ranks last.
+            let key = |i: usize| {
+                let s = summaries[i];
+                let finite = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+                (
+                    finite(s.availability.mean),
+                    finite(s.served_availability.mean),
+                )
+            };
+            ranked.sort_by(|&a, &b| {
+                key(b)
+                    .partial_cmp(&key(a))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.cmp(&b))
+            });
+            let best = ranked[0];
+            let second = ranked.get(1).copied();
+            let rows = |i: usize| -> Vec<f64> {
+                studies[i].services[service]
+                    .rows
+                    .iter()
+                    .map(|r| r.availability)
+                    .collect()
+            };
+            Winner {
+                service: summaries[best].service.clone(),
+                strategy: summaries[best].strategy.clone(),
+                runner_up: second.map(|i| summaries[i].strategy.clone()),
+                lead: second.map(|i| paired_difference_ci(&rows(best), &rows(i))),
+            }
+        })
+        .collect()
+}

@@ -102,6 +102,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         },
         replays: &replays,
         partial: args.partial,
+        checks: &prepared.checks,
     };
     for note in plan.export(&report)? {
         say!("{note}");

@@ -53,6 +53,7 @@ pub(super) fn merge(
         },
         replays: &Replays::default(),
         partial: false,
+        checks: &[],
     };
     plan.export(&report)?;
     evaluate_checks(&checks, std::slice::from_ref(&summary))

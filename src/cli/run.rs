@@ -15,6 +15,14 @@ pub(super) fn run(
     shard: Option<&str>,
     check_determinism: bool,
 ) -> Result<(), CliError> {
+    if shard.is_some() && (args.report.is_some() || args.markdown.is_some()) {
+        // A shard file holds a part of the study; a report of a part would read as the
+        // whole.
+        return Err(bad(
+            "--report and --markdown show a whole study, and --shard runs a part of one: \
+             run them without --shard",
+        ));
+    }
     let (mut prepared, mut plan) = prepare(&args)?;
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
     let mut prints = None;
@@ -60,6 +68,7 @@ pub(super) fn run(
             results: Results::Shard(&file),
             replays: &replays,
             partial: args.partial,
+            checks: &prepared.checks,
         };
         for note in plan.export(&report)? {
             say!("{note}");
@@ -89,6 +98,7 @@ pub(super) fn run(
         },
         replays: &replays,
         partial: args.partial,
+        checks: &prepared.checks,
     };
     for note in plan.export(&report)? {
         say!("{note}");

@@ -49,6 +49,12 @@ pub(super) struct StudyArgs {
     /// Write one replication as a Chrome trace-event timeline for Perfetto (`-` for stdout).
     #[arg(long)]
     pub(super) timeline: Option<PathBuf>,
+    /// Write one self-contained HTML page: winners, tables, checks, figures, the scenario.
+    #[arg(long, value_name = "FILE.html")]
+    pub(super) report: Option<PathBuf>,
+    /// Write the summary as a Markdown table, e.g. for a pull-request comment (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub(super) markdown: Option<PathBuf>,
     /// Which replication --trace, --timeline and the timeline figure show (default 0).
     #[arg(long, default_value_t = 0)]
     pub(super) trace_replication: u64,
@@ -77,6 +83,8 @@ impl StudyArgs {
             plot: self.plot.clone(),
             trace: self.trace.clone(),
             timeline: self.timeline.clone(),
+            report: self.report.clone(),
+            markdown: self.markdown.clone(),
             inputs: vec![self.scenario.clone()],
         }
     }

@@ -3,7 +3,9 @@
 
 pub(crate) mod atomic;
 pub mod csv;
+pub(crate) mod html;
 pub(crate) mod json;
+pub(crate) mod markdown;
 pub(crate) mod plan;
 pub(crate) mod plot;
 pub mod rows;
@@ -11,6 +13,7 @@ pub(crate) mod table;
 pub mod timeline;
 pub(crate) mod trace;
 
+use crate::checks::Check;
 use crate::compare::Comparison;
 use crate::compile::CompiledScenario;
 use crate::report::{ShardFile, Study, Summary};
@@ -93,6 +96,9 @@ pub struct StudyReport<'a> {
     pub replays: &'a Replays,
     /// Whether results cut short (by a budget or Ctrl-C) are to be written anyway.
     pub partial: bool,
+    /// The checks evaluated after the outputs (`--check` and the scenario's `slo`), for
+    /// the formats that show their verdicts.
+    pub checks: &'a [Check],
 }
 
 /// What an exporter shows of the shown replication, so that the replication is re-run

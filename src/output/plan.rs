@@ -4,7 +4,9 @@
 
 use super::atomic::{check_output_dir, check_output_file, create_output_dir, CreatedDirs, Staged};
 use super::csv::CsvExporter;
+use super::html::{HtmlExporter, ScenarioSource};
 use super::json::JsonExporter;
+use super::markdown::MarkdownExporter;
 use super::plot::PlotExporter;
 use super::table::TableExporter;
 use super::timeline::{self, TimelineExporter, TimelineRecorder, MAX_SPANS};
@@ -31,6 +33,10 @@ pub(crate) struct Destinations {
     pub trace: Option<PathBuf>,
     /// `--timeline FILE|-`.
     pub timeline: Option<PathBuf>,
+    /// `--report FILE.html`.
+    pub report: Option<PathBuf>,
+    /// `--markdown FILE|-`.
+    pub markdown: Option<PathBuf>,
     /// The files the command reads (the scenario, the shards), which no output may be.
     pub inputs: Vec<PathBuf>,
 }
@@ -45,7 +51,7 @@ impl Destinations {
     pub(crate) fn check_stdout(&self) -> Result<(), OutputError> {
         if self.files().filter(|path| *path == Path::new("-")).count() > 1 {
             return Err(OutputError::StdoutTwice {
-                flags: "--json, --trace and --timeline",
+                flags: "--json, --trace, --timeline, --markdown and --report",
             });
         }
         Ok(())
@@ -58,6 +64,8 @@ impl Destinations {
             ("--json", &self.json),
             ("--trace", &self.trace),
             ("--timeline", &self.timeline),
+            ("--report", &self.report),
+            ("--markdown", &self.markdown),
         ] {
             let Some(output) = output.as_deref().filter(|p| *p != Path::new("-")) else {
                 continue;
@@ -74,9 +82,15 @@ impl Destinations {
     }
 
     fn files(&self) -> impl Iterator<Item = &Path> {
-        [&self.json, &self.trace, &self.timeline]
-            .into_iter()
-            .filter_map(|path| path.as_deref())
+        [
+            &self.json,
+            &self.trace,
+            &self.timeline,
+            &self.report,
+            &self.markdown,
+        ]
+        .into_iter()
+        .filter_map(|path| path.as_deref())
     }
 }
 
@@ -156,6 +170,18 @@ impl OutputPlan {
         }
         if let Some(path) = &destinations.timeline {
             exporters.push(Box::new(TimelineExporter::new(path.clone())));
+        }
+        if let Some(path) = &destinations.markdown {
+            exporters.push(Box::new(MarkdownExporter::new(path.clone())));
+        }
+        if let Some(path) = &destinations.report {
+            // Read now, before the study: the page shows the scenario that was run.
+            let scenario = destinations
+                .inputs
+                .first()
+                .cloned()
+                .map(ScenarioSource::read);
+            exporters.push(Box::new(HtmlExporter::new(path.clone(), scenario)));
         }
         if !destinations.stdout_is_taken() {
             exporters.push(Box::new(TableExporter));

@@ -254,7 +254,7 @@ fn difference(d: &MeanCi, per: &str) -> String {
 /// Below this horizon a per-year figure extrapolates a short experiment hundreds of
 /// times over ("down/yr 2196.7h" for two minutes), so the table shows what one
 /// replication lived through instead.
-const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
+pub(crate) const PER_REPLICATION_BELOW_S: f64 = 86_400.0;
 
 /// One figure of a service: its header as a column of the run table, its label as a row
 /// of a comparison, and its cell.

@@ -5,6 +5,7 @@ use super::atomic::{AtomicFile, Staged};
 use super::{Exporter, OutputError, Shows, StudyReport};
 use crate::compile::CompiledScenario;
 use crate::core::ids::NodeId;
+use crate::core::record::FaultTag;
 use crate::core::time::SimTime;
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
@@ -21,6 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// viewer shows usefully, and it bounds memory whatever the horizon and node count.
 pub const MAX_SPANS: usize = 1_000_000;
 
+/// How a node's row label begins.
+const NODE_PREFIX: &str = "node ";
+
 /// One bar of a timeline: a row, a state and its span in seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Span {
@@ -34,14 +38,37 @@ pub struct Span {
     pub end_s: f64,
 }
 
+/// When a fault was active: a scheduled fault, a zone or region outage, a partition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpan {
+    /// The fault's id.
+    pub name: String,
+    /// Its kind.
+    pub kind: &'static str,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds (the end of the recording for a fault that never ends).
+    pub end_s: f64,
+}
+
+/// Most fault spans a timeline records; the figure shades them, and more than this many
+/// would paint it over.
+pub const MAX_FAULT_SPANS: usize = 10_000;
+
 /// The timeline of one replication.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
-    /// Row labels: `<service> @ <vantage>` rows, then `node <id>` rows, each in the order
-    /// they first changed.
+    /// Row labels: `<service> @ <vantage>` rows in the scenario's order of services and
+    /// vantage points, then `node <id>` rows by region, zone and the topology's order;
+    /// only rows that changed.
     pub rows: Vec<String>,
+    /// The zone of each row's node; empty for service rows.
+    pub zones: Vec<String>,
     /// Bars in start order.
     pub spans: Vec<Span>,
+    /// Fault spans in start order, at most [`MAX_FAULT_SPANS`]. Node failure processes
+    /// and bursts have none: their nodes' rows show them.
+    pub faults: Vec<FaultSpan>,
     /// Horizon, seconds.
     pub horizon_s: f64,
     /// Where the recording ends: the horizon, or earlier when [`MAX_SPANS`] bars were
@@ -56,12 +83,20 @@ enum RowKey {
     Service { service: u32, vantage: u32 },
 }
 
+/// Where a row sorts: services (0) by service and vantage, then nodes (1) by region, zone
+/// and topology order.
+type RowRank = (u8, usize, usize, usize);
+
 /// Records the timeline of a replication as its events arrive; a [`TraceSink`].
 pub struct TimelineRecorder<'a> {
     scenario: &'a CompiledScenario,
     rows: BTreeMap<RowKey, u32>,
     /// Bars begun and not yet ended, by row.
     open: BTreeMap<u32, (&'static str, f64)>,
+    /// Names the faults.
+    registry: FaultRegistry,
+    /// Fault spans begun and not yet ended, by fault tag.
+    open_faults: BTreeMap<u32, f64>,
     timeline: Timeline,
     max_spans: usize,
     /// Raised once `max_spans` bars are recorded; a replication that records nothing
@@ -78,7 +113,10 @@ impl TimelineRecorder<'_> {
         }
         let label = match key {
             RowKey::Node(node) => {
-                format!("node {}", self.scenario.topology.nodes[node.index()].name)
+                format!(
+                    "{NODE_PREFIX}{}",
+                    self.scenario.topology.nodes[node.index()].name
+                )
             }
             RowKey::Service { service, vantage } => format!(
                 "{} @ {}",
@@ -90,6 +128,24 @@ impl TimelineRecorder<'_> {
         self.timeline.rows.push(label);
         self.rows.insert(key, row);
         row
+    }
+
+    /// Whether fault `tag` starts and ends as one span: scheduled faults, outages and
+    /// partitions (a burst only starts; node processes show on their nodes' rows).
+    fn has_span(&self, tag: u32) -> bool {
+        let r = &self.registry;
+        (r.scheduled..r.node_processes).contains(&tag) || (r.outages..r.bursts).contains(&tag)
+    }
+
+    fn fault_span(&mut self, tag: u32, start_s: f64, end_s: f64) {
+        if self.timeline.faults.len() < MAX_FAULT_SPANS {
+            self.timeline.faults.push(FaultSpan {
+                name: self.registry.id(FaultTag(tag)).to_string(),
+                kind: self.registry.kind(FaultTag(tag)),
+                start_s,
+                end_s,
+            });
+        }
     }
 
     fn close(&mut self, row: u32, at: f64) {
@@ -123,6 +179,14 @@ impl TraceSink for TimelineRecorder<'_> {
             TraceEvent::NodeUp { node } => {
                 let row = self.row(RowKey::Node(*node));
                 self.close(row, t);
+            }
+            TraceEvent::FaultStart { fault } if self.has_span(fault.0) => {
+                self.open_faults.insert(fault.0, t);
+            }
+            TraceEvent::FaultEnd { fault } => {
+                if let Some(start_s) = self.open_faults.remove(&fault.0) {
+                    self.fault_span(fault.0, start_s, t);
+                }
             }
             TraceEvent::ServiceState {
                 service,
@@ -189,6 +253,8 @@ impl<'a> TimelineRecorder<'a> {
             scenario,
             rows: BTreeMap::new(),
             open: BTreeMap::new(),
+            registry: FaultRegistry::new(&scenario.faults),
+            open_faults: BTreeMap::new(),
             timeline: Timeline {
                 horizon_s,
                 recorded_until_s: horizon_s,
@@ -209,6 +275,9 @@ impl<'a> TimelineRecorder<'a> {
         let until = self.timeline.recorded_until_s;
         let open: Vec<(u32, (&'static str, f64))> =
             std::mem::take(&mut self.open).into_iter().collect();
+        for (tag, start_s) in std::mem::take(&mut self.open_faults) {
+            self.fault_span(tag, start_s.min(until), until);
+        }
         let mut timeline = self.timeline;
         for (row, (state, start_s)) in open {
             timeline.spans.push(Span {
@@ -218,19 +287,31 @@ impl<'a> TimelineRecorder<'a> {
                 end_s: until,
             });
         }
-        // Services before nodes (what users look for first), each in first-seen order.
-        let mut order: Vec<(bool, u32)> = self
+        // Services before nodes (what users look for first), services in the scenario's
+        // order, nodes by region then zone, as a reader of the topology groups them.
+        let topology = &self.scenario.topology;
+        let mut order: Vec<(RowRank, u32, &str)> = self
             .rows
             .iter()
-            .map(|(key, &row)| (matches!(key, RowKey::Node(_)), row))
+            .map(|(key, &row)| match *key {
+                RowKey::Service { service, vantage } => {
+                    ((0, service as usize, vantage as usize, 0), row, "")
+                }
+                RowKey::Node(node) => {
+                    let info = &topology.nodes[node.index()];
+                    let rank = (1, info.region.index(), info.zone.index(), node.index());
+                    (rank, row, topology.zones[info.zone.index()].name.as_str())
+                }
+            })
             .collect();
         order.sort_unstable();
+        timeline.zones = order.iter().map(|o| o.2.to_string()).collect();
         let mut renumbered = vec![0u32; order.len()];
         let mut labels = std::mem::take(&mut timeline.rows);
         timeline.rows = order
             .iter()
             .enumerate()
-            .map(|(new, &(_, old))| {
+            .map(|(new, &(_, old, _))| {
                 renumbered[old as usize] = new as u32;
                 std::mem::take(&mut labels[old as usize])
             })
@@ -242,10 +323,20 @@ impl<'a> TimelineRecorder<'a> {
             .spans
             .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.row.cmp(&b.row)));
         timeline
+            .faults
+            .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.name.cmp(&b.name)));
+        timeline
     }
 }
 
 impl Timeline {
+    /// Whether row `row` shows a node (else a service at a vantage point).
+    pub fn is_node_row(&self, row: u32) -> bool {
+        self.rows
+            .get(row as usize)
+            .is_some_and(|label| label.starts_with(NODE_PREFIX))
+    }
+
     /// Whether the bar limit ended the recording before the horizon.
     pub fn is_truncated(&self) -> bool {
         self.recorded_until_s < self.horizon_s
@@ -268,7 +359,7 @@ impl Timeline {
             let event = json!({
                 "ph": "X",
                 "name": span.state,
-                "cat": if self.rows[span.row as usize].starts_with("node ") { "node" } else { "service" },
+                "cat": if self.is_node_row(span.row) { "node" } else { "service" },
                 "pid": 1,
                 "tid": span.row,
                 "ts": span.start_s * 1e6,

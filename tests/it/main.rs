@@ -26,6 +26,7 @@ mod properties;
 mod recommend;
 mod reference;
 mod replication_views;
+mod report;
 mod schema;
 mod signals;
 mod stable_streams;

@@ -223,3 +223,43 @@ fn a_partial_run_with_no_complete_replication_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// Nodes b1, a1, b2 in zones b, a, b of one region (the service lives elsewhere, on z1,
+/// and never changes); a scheduled crash of b2 at 10 s, then of a1 at 20 s, each 5 s long,
+/// and a permanent crash of b1 at 50 s.
+const ZONED: &str = r#"{
+    "horizon": "60s", "replications": 1,
+    "topology": {"nodes": [
+        {"id": "b1", "region": "r", "zone": "b"}, {"id": "a1", "region": "r", "zone": "a"},
+        {"id": "b2", "region": "r", "zone": "b"}, {"id": "z1", "region": "s", "zone": "z"}]},
+    "services": [{"name": "svc", "strategy": "ACTIVE_ACTIVE", "replicas": ["z1"]}],
+    "faults": {"scheduled": [
+        {"id": "late", "at": "20s", "duration": {"const": "5s"}, "fault": {"crash": {"nodes": ["a1"]}}},
+        {"id": "early", "at": "10s", "duration": {"const": "5s"}, "fault": {"crash": {"nodes": ["b2"]}}},
+        {"id": "forever", "at": "50s", "fault": {"crash": {"nodes": ["b1"]}}}
+    ]}
+}"#;
+
+#[test]
+fn timeline_rows_group_nodes_by_region_and_zone_and_fault_spans_are_kept() {
+    let recorded = timeline::record(&scenario(ZONED), 0);
+    // Not in the order they first went down (b2, a1, b1) nor in the topology's (b1, a1,
+    // b2): zone by zone, zones in the order the topology names them.
+    assert_eq!(recorded.rows, ["node b1", "node b2", "node a1"]);
+    assert_eq!(recorded.zones, ["b", "b", "a"]);
+    assert!(recorded.is_node_row(0) && !recorded.is_node_row(3));
+    let faults: Vec<(&str, f64, f64)> = recorded
+        .faults
+        .iter()
+        .map(|f| (f.name.as_str(), f.start_s, f.end_s))
+        .collect();
+    // In start order; the permanent crash ends with the recording.
+    assert_eq!(
+        faults,
+        [
+            ("early", 10.0, 15.0),
+            ("late", 20.0, 25.0),
+            ("forever", 50.0, 60.0)
+        ]
+    );
+}
