@@ -6,5 +6,6 @@ pub mod engine;
 pub mod event;
 pub mod faults;
 mod ledger;
+mod quad_heap;
 pub mod queue;
 pub mod trace;

@@ -1,13 +1,17 @@
-//! The event queue: a binary min-heap ordered by `(time, seq)`.
+//! The event queue: a min-heap ordered by `(time, seq)`.
 //!
 //! Ordering contract: events fire in increasing time; events scheduled for the same
 //! instant fire in the order they were scheduled (`seq` grows at every `schedule`).
 //! Cancellation is lazy: handlers carry a generation and skip stale events when popped,
 //! so the heap is never searched or rebuilt.
 
+use super::quad_heap::{Key, QuadHeap};
 use crate::core::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+/// Queues made for at least this many pending events use the four-ary heap.
+const QUAD_HEAP_FROM: usize = 1 << 14;
 
 /// Slot bits of a queue created without a capacity hint.
 const MIN_SLOT_BITS: u32 = 16;
@@ -17,7 +21,8 @@ const MIN_SLOT_BITS: u32 = 16;
 /// # Representation
 ///
 /// The heap holds 16-byte keys `(time, seq << slot_bits | slot)`, exactly what a bare
-/// `BinaryHeap<Reverse<(u64, u64)>>` would hold; the events themselves wait in a slab
+/// `BinaryHeap<Reverse<(u64, u64)>>` would hold (a [`QuadHeap`] when the queue is made
+/// for at least 2¹⁴ pending events); the events themselves wait in a slab
 /// (`slot` indexes it) whose freed slots are reused, so scheduling allocates nothing in
 /// the steady state and sifting moves 16 bytes per level whatever the event type.
 /// Because `seq` is unique and sits above `slot`, comparing keys compares `(time, seq)`.
@@ -26,7 +31,7 @@ const MIN_SLOT_BITS: u32 = 16;
 /// keys are re-encoded: renumbered `0, 1, …` in `(time, seq)` order with wider slot
 /// fields. Relative order is kept, so the ordering contract holds across re-encodings.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<(u64, u64)>>,
+    heap: Heap,
     slab: Vec<E>,
     free: Vec<u32>,
     next_seq: u64,
@@ -54,7 +59,7 @@ impl<E: Copy> EventQueue<E> {
 
     fn with_slot_bits(slot_bits: u32, capacity: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
+            heap: Heap::with_capacity(capacity),
             slab: Vec::with_capacity(capacity),
             free: Vec::new(),
             next_seq: 0,
@@ -80,12 +85,12 @@ impl<E: Copy> EventQueue<E> {
         }
         let tag = (self.next_seq << self.slot_bits) | slot;
         self.next_seq += 1;
-        self.heap.push(Reverse((time.0, tag)));
+        self.heap.push((time.0, tag));
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let Reverse((time, tag)) = self.heap.pop()?;
+        let (time, tag) = self.heap.pop()?;
         let slot = (tag & ((1 << self.slot_bits) - 1)) as u32;
         self.free.push(slot);
         Some((SimTime(time), self.slab[slot as usize]))
@@ -93,7 +98,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse((time, _))| SimTime(*time))
+        self.heap.peek().map(|(time, _)| SimTime(time))
     }
 
     /// Number of pending events (stale ones included until popped).
@@ -120,10 +125,7 @@ impl<E: Copy> EventQueue<E> {
         let slot_bits = (usize::BITS - self.slab.len().leading_zeros())
             .max(self.slot_bits)
             .min(48);
-        let mut keys: Vec<(u64, u64)> = std::mem::take(&mut self.heap)
-            .into_iter()
-            .map(|Reverse(key)| key)
-            .collect();
+        let mut keys = self.heap.take_keys();
         keys.sort_unstable();
         for (rank, key) in keys.iter_mut().enumerate() {
             key.1 = ((rank as u64) << slot_bits) | (key.1 & old_mask);
@@ -131,11 +133,87 @@ impl<E: Copy> EventQueue<E> {
         self.next_seq = keys.len() as u64;
         self.slot_bits = slot_bits;
         self.seq_limit = self.seq_limit.min(1 << (64 - slot_bits));
-        self.heap = keys.into_iter().map(Reverse).collect();
+        self.heap.refill_sorted(keys);
         debug_assert!(
             self.next_seq < self.seq_limit,
             "re-encoding left no sequence room"
         );
+    }
+}
+
+/// The binary heap for queues that stay in cache, the four-ary one for large queues.
+enum Heap {
+    Binary(BinaryHeap<Reverse<Key>>),
+    Quad(QuadHeap),
+}
+
+impl Heap {
+    fn with_capacity(capacity: usize) -> Heap {
+        if capacity >= QUAD_HEAP_FROM {
+            Heap::Quad(QuadHeap::with_capacity(capacity))
+        } else {
+            Heap::Binary(BinaryHeap::with_capacity(capacity))
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, key: Key) {
+        match self {
+            Heap::Binary(heap) => heap.push(Reverse(key)),
+            Heap::Quad(heap) => heap.push(key),
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Key> {
+        match self {
+            Heap::Binary(heap) => heap.pop().map(|Reverse(key)| key),
+            Heap::Quad(heap) => heap.pop(),
+        }
+    }
+
+    fn peek(&self) -> Option<Key> {
+        match self {
+            Heap::Binary(heap) => heap.peek().map(|Reverse(key)| *key),
+            Heap::Quad(heap) => heap.peek().copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Heap::Binary(heap) => heap.len(),
+            Heap::Quad(heap) => heap.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Heap::Binary(heap) => heap.clear(),
+            Heap::Quad(heap) => heap.clear(),
+        }
+    }
+
+    /// Every key, in no particular order; the heap is left empty.
+    fn take_keys(&mut self) -> Vec<Key> {
+        match self {
+            Heap::Binary(heap) => std::mem::take(heap)
+                .into_iter()
+                .map(|Reverse(key)| key)
+                .collect(),
+            Heap::Quad(heap) => std::mem::take(heap).into_vec(),
+        }
+    }
+
+    /// Holds `keys`, sorted in increasing order, and nothing else.
+    fn refill_sorted(&mut self, keys: Vec<Key>) {
+        match self {
+            Heap::Binary(heap) => *heap = keys.into_iter().map(Reverse).collect(),
+            Heap::Quad(heap) => *heap = QuadHeap::from_sorted(keys),
+        }
     }
 }
 
@@ -165,25 +243,29 @@ mod tests {
 
     #[test]
     fn order_survives_re_encoding_of_slots_and_sequence() {
-        // Two slot bits and a sequence limit of 32 force many re-encodings.
-        let mut queue = EventQueue::with_slot_bits(2, 0);
-        queue.seq_limit = 32;
-        let mut expected = Vec::new();
-        for round in 0..50u64 {
-            for k in 0..(round % 7 + 1) {
-                let at = (round * 13 + k * 5) % 17;
-                queue.schedule(SimTime(at), (at, round, k));
-                expected.push((at, round, k));
+        // Both heaps: the binary one of small queues and the four-ary one of large ones.
+        for capacity in [0, QUAD_HEAP_FROM] {
+            // Two slot bits and a sequence limit of 32 force many re-encodings.
+            let mut queue = EventQueue::with_slot_bits(2, capacity);
+            assert_eq!(matches!(queue.heap, Heap::Quad(_)), capacity > 0);
+            queue.seq_limit = 32;
+            let mut expected = Vec::new();
+            for round in 0..50u64 {
+                for k in 0..(round % 7 + 1) {
+                    let at = (round * 13 + k * 5) % 17;
+                    queue.schedule(SimTime(at), (at, round, k));
+                    expected.push((at, round, k));
+                }
+                // Pop the earliest, as a run would, and check each against the model.
+                expected.sort_by_key(|&(at, round, k)| (at, round, k));
+                while expected.len() > 5 {
+                    assert_eq!(queue.pop().map(|(_, e)| e), Some(expected.remove(0)));
+                }
             }
-            // Pop the earliest, as a run would, and check each against the model.
             expected.sort_by_key(|&(at, round, k)| (at, round, k));
-            while expected.len() > 5 {
-                assert_eq!(queue.pop().map(|(_, e)| e), Some(expected.remove(0)));
-            }
+            let rest: Vec<_> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
+            assert_eq!(rest, expected);
         }
-        expected.sort_by_key(|&(at, round, k)| (at, round, k));
-        let rest: Vec<_> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
-        assert_eq!(rest, expected);
     }
 
     #[test]
