@@ -62,6 +62,8 @@ pub struct Verdict {
     pub measured: Option<f64>,
     /// The 95% confidence interval of the measured value, where one exists.
     pub interval: Option<(f64, f64)>,
+    /// The bound, in the metric's unit.
+    pub bound: f64,
 }
 
 impl fmt::Display for Verdict {
@@ -81,7 +83,13 @@ impl fmt::Display for Verdict {
             None => write!(f, "nothing (no data)")?,
         }
         if let Some((low, high)) = self.interval {
-            let show = |value| self.metric.show(value);
+            // An end that differs from the bound but rounds to it is shown in full, so
+            // that the line shows which side of the bound it lies on.
+            let bound = self.metric.show(self.bound);
+            let show = |value: f64| match self.metric.show(value) {
+                text if text == bound && value != self.bound => value.to_string(),
+                text => text,
+            };
             write!(f, ", 95% CI [{}, {}]", show(low), show(high))?;
             if self.outcome == Outcome::Inconclusive {
                 write!(f, " straddles the bound")?;
@@ -142,6 +150,7 @@ impl Check {
                     outcome: Outcome::of(self.op, self.bound, measured, interval),
                     measured,
                     interval,
+                    bound: self.bound,
                 }
             })
             .collect())
@@ -228,6 +237,15 @@ mod tests {
         // A metric without an interval keeps the point estimate's verdict.
         assert_eq!(outcome("split_brain_s<=0"), Outcome::Pass);
         assert_eq!(outcome("split_brain_s<0"), Outcome::Fail);
+        // An end that rounds to the bound, but is not it, is shown in full.
+        summary.services[0].availability.ci95_high = 0.999_700_04;
+        let line = verdict(&summary, "availability<=0.9997").to_string();
+        assert!(
+            line.ends_with("95% CI [0.9993, 0.99970004] straddles the bound"),
+            "{line}"
+        );
+        let line = verdict(&summary, "availability<=0.99971").to_string();
+        assert!(line.ends_with("95% CI [0.9993, 0.9997]"), "{line}");
     }
 
     #[test]
