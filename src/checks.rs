@@ -1,10 +1,48 @@
 //! Evaluating checks for CI (`--check` and the scenario's `slo` block):
 //! `[SERVICE.[KIND.]]METRIC OP VALUE`, e.g. `availability>=0.9995`,
 //! `api.failover_time_p99<=30s`, `api.region_outage.failover_time_p99<=2m`.
+//!
+//! A metric measured with a 95% interval is judged on the interval: it passes when the
+//! whole interval meets the bound, fails when none of it does, and is inconclusive when
+//! the interval straddles the bound (the point estimate alone would flap on noise).
 
 pub use crate::core::metric::{Check, CheckError, Metric, Op, SYSTEM_SCOPE};
 use crate::report::summary::{ServiceSummary, Summary};
 use std::fmt;
+
+/// What the evidence says about one check on one service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The bound holds: over the whole 95% interval, where the metric has one.
+    Pass,
+    /// The bound does not hold: nowhere in the 95% interval, where the metric has one;
+    /// also when nothing was measured.
+    Fail,
+    /// The 95% interval straddles the bound: more replications may decide.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// Judges `measured` (with its 95% `interval`, if any) against `op bound`.
+    /// Without an interval, or with `==`, the point estimate decides.
+    fn of(op: Op, bound: f64, measured: Option<f64>, interval: Option<(f64, f64)>) -> Outcome {
+        let Some(value) = measured else {
+            return Outcome::Fail;
+        };
+        let decide = |holds: bool| if holds { Outcome::Pass } else { Outcome::Fail };
+        match interval {
+            // The operators are monotone, so the interval's ends decide for all of it.
+            Some((low, high)) if op != Op::Eq && low.is_finite() && high.is_finite() => {
+                match (op.holds(low, bound), op.holds(high, bound)) {
+                    (true, true) => Outcome::Pass,
+                    (false, false) => Outcome::Fail,
+                    _ => Outcome::Inconclusive,
+                }
+            }
+            _ => decide(op.holds(value, bound)),
+        }
+    }
+}
 
 /// The verdict of one check on one service.
 #[derive(Clone, Debug)]
@@ -15,18 +53,26 @@ pub struct Verdict {
     pub metric: Metric,
     /// The service.
     pub service: String,
-    /// Whether it held.
+    /// Whether the point estimate meets the bound (what `recommend` ranks on).
     pub passed: bool,
+    /// Pass, fail or inconclusive, judged on the 95% interval where there is one.
+    pub outcome: Outcome,
     /// The measured value (None when there was nothing to measure, e.g. no failover:
     /// the check then fails, whatever its operator).
     pub measured: Option<f64>,
     /// The 95% confidence interval of the measured value, where one exists.
     pub interval: Option<(f64, f64)>,
+    /// The bound, in the metric's unit.
+    pub bound: f64,
 }
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = if self.passed { "pass" } else { "FAIL" };
+        let status = match self.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Inconclusive => "INCONCLUSIVE",
+        };
         write!(
             f,
             "{status}: {} [service {}]: measured ",
@@ -37,8 +83,17 @@ impl fmt::Display for Verdict {
             None => write!(f, "nothing (no data)")?,
         }
         if let Some((low, high)) = self.interval {
-            let show = |value| self.metric.show(value);
+            // An end that differs from the bound but rounds to it is shown in full, so
+            // that the line shows which side of the bound it lies on.
+            let bound = self.metric.show(self.bound);
+            let show = |value: f64| match self.metric.show(value) {
+                text if text == bound && value != self.bound => value.to_string(),
+                text => text,
+            };
             write!(f, ", 95% CI [{}, {}]", show(low), show(high))?;
+            if self.outcome == Outcome::Inconclusive {
+                write!(f, " straddles the bound")?;
+            }
         }
         Ok(())
     }
@@ -92,8 +147,10 @@ impl Check {
                     metric: self.metric,
                     service: service.service.clone(),
                     passed: measured.is_some_and(|m| self.op.holds(m, self.bound)),
+                    outcome: Outcome::of(self.op, self.bound, measured, interval),
                     measured,
                     interval,
+                    bound: self.bound,
                 }
             })
             .collect())
@@ -120,6 +177,7 @@ mod tests {
             complete: true,
             services: vec![service],
             system: None,
+            precision: None,
         }
     }
 
@@ -151,6 +209,43 @@ mod tests {
         // A figure that is measured even when nothing happened still decides.
         assert!(verdict(&summary, "split_brain_s<=0").passed);
         assert!(!verdict(&summary, "split_brain_s<0").passed);
+    }
+
+    #[test]
+    fn a_check_with_an_interval_passes_fails_or_is_inconclusive_on_the_whole_interval() {
+        let mut summary = empty();
+        let availability = &mut summary.services[0].availability;
+        availability.mean = 0.9995;
+        availability.ci95_low = 0.9993;
+        availability.ci95_high = 0.9997;
+        let outcome = |text: &str| verdict(&summary, text).outcome;
+        assert_eq!(outcome("availability>=0.999"), Outcome::Pass);
+        assert_eq!(outcome("availability>=0.9999"), Outcome::Fail);
+        // The point estimate meets 0.9994 and misses 0.9996; the interval decides neither.
+        assert_eq!(outcome("availability>=0.9994"), Outcome::Inconclusive);
+        assert_eq!(outcome("availability<0.9996"), Outcome::Inconclusive);
+        assert_eq!(outcome("availability<=0.9998"), Outcome::Pass);
+        let line = verdict(&summary, "availability>=0.9996").to_string();
+        assert_eq!(
+            line,
+            "INCONCLUSIVE: availability >= 0.9996 [service api]: measured 0.9995, \
+             95% CI [0.9993, 0.9997] straddles the bound"
+        );
+        // The interval's edge counts as meeting an inclusive bound.
+        assert_eq!(outcome("availability>=0.9993"), Outcome::Pass);
+        assert_eq!(outcome("availability>0.9993"), Outcome::Inconclusive);
+        // A metric without an interval keeps the point estimate's verdict.
+        assert_eq!(outcome("split_brain_s<=0"), Outcome::Pass);
+        assert_eq!(outcome("split_brain_s<0"), Outcome::Fail);
+        // An end that rounds to the bound, but is not it, is shown in full.
+        summary.services[0].availability.ci95_high = 0.999_700_04;
+        let line = verdict(&summary, "availability<=0.9997").to_string();
+        assert!(
+            line.ends_with("95% CI [0.9993, 0.99970004] straddles the bound"),
+            "{line}"
+        );
+        let line = verdict(&summary, "availability<=0.99971").to_string();
+        assert!(line.ends_with("95% CI [0.9993, 0.9997]"), "{line}");
     }
 
     #[test]

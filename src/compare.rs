@@ -2,8 +2,13 @@
 //! traces (common random numbers), with paired differences so an engineer sees whether a
 //! difference between strategies is real.
 
+use crate::checks::Metric;
 use crate::compile::{CompiledScenario, Problem};
-use crate::report::{ReplicationRow, ServiceStudy, ServiceSummary, Study, Summary};
+use crate::report::{
+    PrecisionSummary, ReplicationRow, ServiceStudy, ServiceSummary, Study, Summary,
+};
+use crate::run::precision::relative;
+use crate::run::Precision;
 use crate::scenarios::model::{StrategyName, UnknownStrategy};
 use crate::stats::{paired_difference_ci, MeanCi};
 use serde::Serialize;
@@ -71,6 +76,15 @@ pub struct Difference {
 }
 
 impl Difference {
+    /// The paired difference of one availability (strict for any other metric).
+    pub fn of(&self, metric: Metric) -> MeanCi {
+        match metric {
+            Metric::LenientAvailability => self.lenient_availability,
+            Metric::ServedAvailability => self.served_availability,
+            _ => self.availability,
+        }
+    }
+
     /// The paired differences of `service` from `baseline` (the same service under the
     /// baseline strategy, over the same replications).
     fn new(service: &ServiceStudy, baseline: &ServiceStudy) -> Self {
@@ -113,6 +127,10 @@ pub struct Comparison {
     pub strategies: Vec<Summary>,
     /// Paired differences of every strategy from the first.
     pub differences: Vec<Difference>,
+    /// Present only with `--precision`: the target, what was reached, the replications
+    /// used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionSummary>,
 }
 
 impl Comparison {
@@ -133,7 +151,65 @@ impl Comparison {
             horizon_s: first.horizon_s,
             strategies: summaries,
             differences,
+            precision: None,
         }
+    }
+
+    /// Whether `precision` is met: every paired difference of each named availability is
+    /// resolved — its 95% interval excludes 0, or its half-width is within the target
+    /// relative to the baseline's unavailability — and every check is conclusive on
+    /// every strategy. With a single strategy there is no difference: its own intervals
+    /// must reach the target, as `run --precision` asks.
+    pub fn resolved(&self, studies: &[Study], precision: &Precision) -> bool {
+        let differences = self.differences.iter().all(|difference| {
+            precision.metrics.iter().all(|&metric| {
+                let ci = difference.of(metric);
+                let excludes_zero = ci.ci95_low > 0.0 || ci.ci95_high < 0.0;
+                excludes_zero
+                    || self
+                        .relative_half_width(difference, metric)
+                        .is_some_and(|r| r <= precision.target)
+            })
+        });
+        let alone = studies.len() > 1
+            || studies
+                .first()
+                .and_then(|study| precision.reached(study))
+                .is_some_and(|r| r <= precision.target);
+        differences
+            && alone
+            && self
+                .strategies
+                .iter()
+                .all(|summary| precision.inconclusive(summary) == 0)
+    }
+
+    /// The worst half-width of the paired differences of the named availabilities,
+    /// relative to the baseline's unavailability; None when the baseline had none (or,
+    /// with a single strategy, its own relative half-width).
+    pub fn precision_reached(&self, studies: &[Study], precision: &Precision) -> Option<f64> {
+        if self.differences.is_empty() {
+            return studies.first().and_then(|study| precision.reached(study));
+        }
+        let mut worst: f64 = 0.0;
+        for difference in &self.differences {
+            for &metric in &precision.metrics {
+                worst = worst.max(self.relative_half_width(difference, metric)?);
+            }
+        }
+        Some(worst)
+    }
+
+    /// A difference's half-width relative to the baseline's unavailability of `metric`.
+    fn relative_half_width(&self, difference: &Difference, metric: Metric) -> Option<f64> {
+        let baseline = self.strategies.first()?;
+        let service = baseline
+            .services
+            .iter()
+            .find(|s| s.service == difference.service)?;
+        let (mean, _) = service.metric(metric);
+        let ci = difference.of(metric);
+        relative(ci.ci95_high - ci.ci95_low, 1.0 - mean?)
     }
 
     /// Every service summary of every strategy, strategy by strategy.

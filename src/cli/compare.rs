@@ -2,15 +2,17 @@
 
 use super::study::{prepare, study, StudyArgs};
 use super::{
-    bad, check_replays, check_work, evaluate_checks, partial_end, warn_if_single, CliError,
+    bad, check_replays, check_work, evaluate_checks, partial_end, precision_line, stopped_early,
+    warn_if_single, CliError,
 };
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
 use crate::output::{Results, StudyReport};
+use crate::run::replications_until;
 use std::time::Instant;
 
 pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
-    let (prepared, mut plan) = prepare(&args)?;
+    let (mut prepared, mut plan) = prepare(&args)?;
     let strategies = match strategies {
         Some(list) => parse_strategies(list).map_err(bad)?,
         None => crate::scenarios::model::StrategyName::ALL.to_vec(),
@@ -23,7 +25,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         &format!("with {} strategies", strategies.len()),
     )?;
     let started = Instant::now();
-    let variants: Vec<CompiledScenario> = strategies
+    let mut variants: Vec<CompiledScenario> = strategies
         .iter()
         .map(|&strategy| {
             variant(&prepared.scenario, strategy).map_err(|problems| {
@@ -43,12 +45,36 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
             })
         })
         .collect::<Result<_, _>>()?;
+    // With --precision, the strategies first run in lockstep batches until every paired
+    // difference is resolved; then each runs that many replications as without it.
+    let decided = match prepared.options.precision.take() {
+        Some(precision) => {
+            let (used, stop) = replications_until(&variants, &prepared.options, |studies| {
+                Comparison::new(studies).resolved(studies, &precision)
+            })
+            .map_err(bad)?;
+            if let Some(stop) = stop {
+                return Err(stopped_early(
+                    stop,
+                    format!(
+                        "stopped after {used} replications per strategy while --precision \
+                         decided how many to run; nothing was written"
+                    ),
+                ));
+            }
+            for variant in &mut variants {
+                variant.replications = used;
+            }
+            Some(precision)
+        }
+        None => None,
+    };
     let mut studies = Vec::new();
     let mut events = 0;
     let mut stopped = None;
     for (index, (scenario, strategy)) in variants.iter().zip(&strategies).enumerate() {
         let label = format!("{} ({}/{})", strategy.as_str(), index + 1, strategies.len());
-        let (study, study_events, study_stopped) = study(
+        let (study, study_events, study_stopped, _) = study(
             &prepared,
             &mut plan,
             args.partial,
@@ -81,7 +107,15 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
             counts.join(", ")
         )));
     }
-    let comparison = Comparison::new(&studies);
+    let mut comparison = Comparison::new(&studies);
+    if let Some(precision) = &decided {
+        comparison.precision = Some(precision.summary(
+            comparison.precision_reached(&studies, precision),
+            comparison.resolved(&studies, precision),
+            comparison.replications,
+            prepared.scenario.replications,
+        ));
+    }
     warn_if_single(comparison.replications);
     let suffixed: Vec<(String, &CompiledScenario)> = variants
         .iter()
@@ -113,7 +147,15 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         comparison.replications,
         started.elapsed().as_secs_f64()
     );
-    let checked = evaluate_checks(&prepared.checks, &comparison.strategies);
+    if let Some(precision) = &comparison.precision {
+        let of = if strategies.len() > 1 {
+            "the baseline's unavailability (worst paired difference)"
+        } else {
+            "unavailability"
+        };
+        say!("{}", precision_line(precision, of));
+    }
+    let checked = evaluate_checks(&prepared.checks, &comparison.strategies, args.strict_checks);
     match comparison.strategies.first() {
         Some(summary) => partial_end(stopped, summary).map_or(checked, Err),
         None => checked,

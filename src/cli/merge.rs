@@ -11,6 +11,7 @@ pub(super) fn merge(
     parts: &[PathBuf],
     json: Option<&Path>,
     checks: &[String],
+    strict_checks: bool,
 ) -> Result<(), CliError> {
     let checks = parse_checks(checks)?;
     let plan = OutputPlan::new(&Destinations {
@@ -56,5 +57,5 @@ pub(super) fn merge(
         checks: &[],
     };
     plan.export(&report)?;
-    evaluate_checks(&checks, std::slice::from_ref(&summary))
+    evaluate_checks(&checks, std::slice::from_ref(&summary), strict_checks)
 }

@@ -29,11 +29,11 @@ mod study;
 mod validate;
 mod validate_model;
 
-use crate::checks::{Check, CheckError, SYSTEM_SCOPE};
+use crate::checks::{Check, CheckError, Outcome, SYSTEM_SCOPE};
 use crate::compile::CompiledScenario;
 use crate::output::atomic::write_output;
 use crate::output::OutputError;
-use crate::report::Summary;
+use crate::report::{PrecisionSummary, Summary};
 use crate::run::Stopped;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -150,6 +150,9 @@ enum Command {
         /// at hand, a fault kind the shards never saw reads as no data (the check fails).
         #[arg(long = "check")]
         checks: Vec<String>,
+        /// An inconclusive check (its 95% CI straddles the bound) fails too (exit 1).
+        #[arg(long)]
+        strict_checks: bool,
     },
     /// Print a shell completion script on stdout.
     #[command(
@@ -182,6 +185,12 @@ pub enum CliError {
     /// One or more checks failed (exit 1); the verdicts were already printed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
+    /// With `--strict-checks`, one or more checks were inconclusive (exit 1).
+    #[error(
+        "{0} check(s) inconclusive: the 95% CI straddles the bound (--strict-checks); \
+         more replications, or --precision, may decide"
+    )]
+    ChecksInconclusive(usize),
     /// `recommend` found no design meeting every SLO for some services (exit 1).
     #[error("{0} service(s) have no design that meets every SLO")]
     NoDesign(usize),
@@ -196,7 +205,9 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::BadInput(_) | CliError::Rendered(_) => 2,
-            CliError::ChecksFailed(_) | CliError::NoDesign(_) => 1,
+            CliError::ChecksFailed(_) | CliError::ChecksInconclusive(_) | CliError::NoDesign(_) => {
+                1
+            }
             CliError::Interrupted(_) => interrupt::exit_code(),
         }
     }
@@ -254,7 +265,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             parts,
             json,
             checks,
-        } => merge::merge(&parts, json.as_deref(), &checks),
+            strict_checks,
+        } => merge::merge(&parts, json.as_deref(), &checks, strict_checks),
         Command::Plan {
             risk_file,
             json,
@@ -451,19 +463,62 @@ fn out_err(path: &Path, error: impl std::fmt::Display) -> CliError {
     bad(format!("{}: {error}", path.display()))
 }
 
-fn evaluate_checks(checks: &[Check], summaries: &[Summary]) -> Result<(), CliError> {
-    let mut failed = 0;
+/// Prints every verdict; a failed check exits 1, an inconclusive one warns, or exits 1
+/// with `strict` (`--strict-checks`).
+fn evaluate_checks(checks: &[Check], summaries: &[Summary], strict: bool) -> Result<(), CliError> {
+    let (mut failed, mut inconclusive) = (0, 0);
     for check in checks {
         for summary in summaries {
             for verdict in check.evaluate(summary).map_err(bad)? {
                 say!("{verdict}");
-                failed += usize::from(!verdict.passed);
+                match verdict.outcome {
+                    Outcome::Pass => {}
+                    Outcome::Fail => failed += 1,
+                    Outcome::Inconclusive => inconclusive += 1,
+                }
             }
         }
     }
     if failed > 0 {
         Err(CliError::ChecksFailed(failed))
+    } else if inconclusive > 0 && strict {
+        Err(CliError::ChecksInconclusive(inconclusive))
     } else {
+        if inconclusive > 0 {
+            say!(
+                "warning: {inconclusive} check(s) inconclusive: the 95% CI straddles the bound; \
+                 more replications, or --precision, may decide (--strict-checks makes this exit 1)"
+            );
+        }
         Ok(())
+    }
+}
+
+/// The one line that says how a `--precision` study stopped; `of` says what the
+/// half-width is relative to.
+fn precision_line(precision: &PrecisionSummary, of: &str) -> String {
+    let percent = |x: f64| {
+        let text = format!("{:.3}", x * 100.0);
+        format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+    };
+    let target = percent(precision.target);
+    let reached = match precision.reached {
+        Some(r) => format!("95% CI half-width {} of {of}", percent(r)),
+        None => "no unavailability observed, so no relative precision exists".to_string(),
+    };
+    let used = precision.replications_used;
+    match precision.reached {
+        _ if precision.stopped_by == "precision" => format!(
+            "precision: {reached} (target {target}) after {used} replications (at most {})",
+            precision.max_replications
+        ),
+        Some(r) if r <= precision.target => format!(
+            "precision: {reached} (target {target}), but a check is still inconclusive after \
+             {used} replications, the maximum (--max-replications)"
+        ),
+        _ => format!(
+            "precision: target {target} not met after {used} replications, the maximum \
+             (--max-replications): {reached}"
+        ),
     }
 }

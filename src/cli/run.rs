@@ -2,8 +2,8 @@
 
 use super::study::{prepare, study, StudyArgs};
 use super::{
-    bad, check_replays, determinism, evaluate_checks, partial_end, stopped_early, warn_if_single,
-    CliError,
+    bad, check_replays, determinism, evaluate_checks, partial_end, precision_line, stopped_early,
+    warn_if_single, CliError,
 };
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::{ShardFile, Summary};
@@ -23,6 +23,12 @@ pub(super) fn run(
              run them without --shard",
         ));
     }
+    if args.precision.is_some() && (shard.is_some() || check_determinism) {
+        // A shard sees only its share of the replications, and the determinism check
+        // runs the study as shards: the stopping decision needs them all. Refused rather
+        // than run in fixed batches, which would silently drop the precision asked for.
+        return Err(bad(crate::run::RunError::PrecisionWithShard));
+    }
     let (mut prepared, mut plan) = prepare(&args)?;
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
     let mut prints = None;
@@ -41,7 +47,7 @@ pub(super) fn run(
     }
     let scenario = &prepared.scenario;
     let started = Instant::now();
-    let (study, events, stopped) = study(
+    let (study, events, stopped, precision) = study(
         &prepared,
         &mut plan,
         args.partial,
@@ -90,7 +96,8 @@ pub(super) fn run(
         );
         return Ok(());
     }
-    let summary = Summary::new(&study);
+    let mut summary = Summary::new(&study);
+    summary.precision = precision;
     let report = StudyReport {
         results: Results::Summary {
             study: Some(&study),
@@ -110,6 +117,13 @@ pub(super) fn run(
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
     );
-    let checked = evaluate_checks(&prepared.checks, std::slice::from_ref(&summary));
+    if let Some(precision) = &summary.precision {
+        say!("{}", precision_line(precision, "unavailability"));
+    }
+    let checked = evaluate_checks(
+        &prepared.checks,
+        std::slice::from_ref(&summary),
+        args.strict_checks,
+    );
     partial_end(stopped, &summary).map_or(checked, Err)
 }

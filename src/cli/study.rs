@@ -9,12 +9,13 @@ use super::{
     bad, check_services, check_threads, check_work, parse_checks, stopped_early, warning_line,
     CliError,
 };
-use crate::checks::Check;
+use crate::checks::{Check, Metric};
 use crate::compile::{load_file, CompiledScenario, Overrides};
 use crate::core::duration::parse_flag_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
-use crate::report::Study;
-use crate::run::{run_study, RunOptions, Stopped};
+use crate::report::{PrecisionSummary, Study};
+use crate::run::precision::DEFAULT_MAX_REPLICATIONS;
+use crate::run::{run_study, Precision, RunError, RunOptions, Stopped};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -72,6 +73,26 @@ pub(super) struct StudyArgs {
     /// When stopped early (budget or Ctrl-C), still write results for the completed replications.
     #[arg(long)]
     pub(super) partial: bool,
+    /// Run replications in batches until the 95% CI half-width of each service's
+    /// unavailability is at most this fraction of it (0.05: ±5%) and every check is
+    /// conclusive, or --max-replications; the stop does not depend on --threads.
+    #[arg(long, value_name = "FRACTION", conflicts_with = "replications")]
+    pub(super) precision: Option<f64>,
+    /// With --precision: the most replications to run (default 100000).
+    #[arg(long, value_name = "N", requires = "precision")]
+    pub(super) max_replications: Option<u64>,
+    /// With --precision: whose unavailability must be precise: availability (default),
+    /// lenient_availability or served_availability (repeatable).
+    #[arg(
+        long = "precision-metric",
+        value_name = "METRIC",
+        requires = "precision"
+    )]
+    pub(super) precision_metrics: Vec<String>,
+    /// An inconclusive check (its 95% CI straddles the bound) fails too (exit 1); without
+    /// it, an inconclusive check warns and exits 0.
+    #[arg(long)]
+    pub(super) strict_checks: bool,
 }
 
 impl StudyArgs {
@@ -122,22 +143,33 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
         .as_deref()
         .map(|text| parse_flag_duration(text).map_err(|e| bad(format!("--horizon: {e}"))))
         .transpose()?;
+    let max_replications = args
+        .precision
+        .map(|_| args.max_replications.unwrap_or(DEFAULT_MAX_REPLICATIONS));
+    if max_replications == Some(0) {
+        return Err(bad("--max-replications must be at least 1"));
+    }
     scenario
         .apply(Overrides {
             seed: args.seed,
-            replications: args.replications,
+            replications: args.replications.or(max_replications),
             horizon: horizon.map(|h| h.nanos()),
         })
         .map_err(|e| bad(format!("--{e}")))?;
     check_threads(args.threads)?;
-    if args.replications.is_some() || args.horizon.is_some() {
-        // The overrides can ask for far more work than the file did: estimate it again.
+    if args.replications.is_some() || args.horizon.is_some() || args.precision.is_some() {
+        // The overrides can ask for far more work than the file did: estimate it again
+        // (with --precision, for the maximum).
         check_work(
             &args.scenario,
             &scenario,
             scenario.replications,
             1,
-            "with the command-line overrides",
+            if args.precision.is_some() {
+                "with --precision's maximum (--max-replications)"
+            } else {
+                "with the command-line overrides"
+            },
         )?;
     }
     if args.trace_replication >= scenario.replications {
@@ -155,6 +187,10 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     let mut checks = parse_checks(&args.checks)?;
     check_services("--check", &checks, &scenario)?;
     checks.extend(parse_checks(&scenario.slo)?);
+    let precision = args
+        .precision
+        .map(|target| precision(target, &args.precision_metrics, &checks))
+        .transpose()?;
     let plan = OutputPlan::new(&destinations)?;
     let prepared = Prepared {
         scenario,
@@ -165,17 +201,48 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             max_wall,
             interrupt: Some(interrupt_flag()),
             keep_records: plan.keeps_records(),
+            precision,
         },
         checks,
     };
     Ok((prepared, plan))
 }
 
+/// The precision target of `--precision TARGET` and `--precision-metric`s, with the
+/// checks that must also be conclusive.
+fn precision(target: f64, metrics: &[String], checks: &[Check]) -> Result<Precision, CliError> {
+    if !(target > 0.0 && target < 1.0) {
+        return Err(bad(RunError::Precision(target)));
+    }
+    let metrics = if metrics.is_empty() {
+        vec![Metric::Availability]
+    } else {
+        metrics
+            .iter()
+            .map(|name| {
+                Metric::parse(name)
+                    .filter(|&m| Precision::accepts(m))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "--precision-metric: `{name}` is not one of availability, \
+                         lenient_availability, served_availability"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(Precision {
+        target,
+        metrics,
+        checks: checks.to_vec(),
+    })
+}
+
 /// Runs one study of `scenario` (its progress bar labelled `label`, if given), streaming each replication to the plan's exporters
 /// (and its figures to `prints`, for the determinism check); handles budgets and
 /// interruption. Returns the study, the number of events its
-/// replications processed, and why it stopped early when it is a partial result
-/// (`--partial`).
+/// replications processed, why it stopped early when it is a partial result
+/// (`--partial`), and with `--precision` how it stopped.
 pub(super) fn study(
     prepared: &Prepared,
     plan: &mut OutputPlan,
@@ -183,7 +250,7 @@ pub(super) fn study(
     scenario: &CompiledScenario,
     label: Option<&str>,
     mut prints: Option<&mut Vec<ReplicationPrint>>,
-) -> Result<(Study, u64, Option<Stopped>), CliError> {
+) -> Result<(Study, u64, Option<Stopped>, Option<PrecisionSummary>), CliError> {
     let total = prepared.options.shard.map_or(scenario.replications, |s| {
         s.range(scenario.replications).count() as u64
     });
@@ -232,5 +299,5 @@ pub(super) fn study(
         }
         say!("{message}; writing the partial result (--partial)");
     }
-    Ok((run.study, run.events, run.stopped))
+    Ok((run.study, run.events, run.stopped, run.precision))
 }

@@ -8,7 +8,7 @@ use super::markdown::{horizon, winner_words};
 use super::plot::figures;
 use super::table::{seconds, PER_REPLICATION_BELOW_S};
 use super::{Exporter, OutputError, Results, Shows, StudyReport};
-use crate::checks::Check;
+use crate::checks::{Check, Outcome};
 use crate::compare::{winners, Comparison, Difference, Winner, RANKED_ON};
 use crate::report::summary::SECONDS_PER_YEAR;
 use crate::report::{ServiceSummary, Summary};
@@ -330,7 +330,7 @@ fn checks_section(out: &mut String, checks: &[Check], summaries: &[Summary]) {
         ],
         3,
     );
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut inconclusive) = (0, 0, 0);
     for check in checks {
         for summary in summaries {
             let strategy_of = |service: &str| {
@@ -344,10 +344,10 @@ fn checks_section(out: &mut String, checks: &[Check], summaries: &[Summary]) {
             match check.evaluate(summary) {
                 Ok(verdicts) => {
                     for v in verdicts {
-                        if v.passed {
-                            passed += 1;
-                        } else {
-                            failed += 1;
+                        match v.outcome {
+                            Outcome::Pass => passed += 1,
+                            Outcome::Fail => failed += 1,
+                            Outcome::Inconclusive => inconclusive += 1,
                         }
                         table.row(
                             "",
@@ -359,11 +359,12 @@ fn checks_section(out: &mut String, checks: &[Check], summaries: &[Summary]) {
                                     .map_or("no data".to_string(), |m| format!("{m:.6}")),
                                 v.interval
                                     .map_or(String::new(), |(l, h)| format!("[{l:.6}, {h:.6}]")),
-                                if v.passed {
-                                    "<span class=\"pass\">pass</span>".to_string()
-                                } else {
-                                    "<span class=\"fail\">FAIL</span>".to_string()
-                                },
+                                match v.outcome {
+                                    Outcome::Pass => "<span class=\"pass\">pass</span>",
+                                    Outcome::Fail => "<span class=\"fail\">FAIL</span>",
+                                    Outcome::Inconclusive => "inconclusive",
+                                }
+                                .to_string(),
                             ],
                         );
                     }
@@ -382,7 +383,14 @@ fn checks_section(out: &mut String, checks: &[Check], summaries: &[Summary]) {
             }
         }
     }
-    let _ = writeln!(out, "<p>{passed} passed, {failed} failed.</p>");
+    let _ = if inconclusive == 0 {
+        writeln!(out, "<p>{passed} passed, {failed} failed.</p>")
+    } else {
+        writeln!(
+            out,
+            "<p>{passed} passed, {failed} failed, {inconclusive} inconclusive (the 95% interval straddles the bound).</p>"
+        )
+    };
     out.push_str(&table.finish());
     out.push_str("</section>\n");
 }

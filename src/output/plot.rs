@@ -964,6 +964,7 @@ mod tests {
             complete: true,
             services,
             system: None,
+            precision: None,
         }
     }
 

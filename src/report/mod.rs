@@ -7,4 +7,4 @@ pub(crate) mod summary;
 
 pub use shard::ShardFile;
 pub use study::{MergeError, ReplicationRow, ServiceStudy, Study};
-pub use summary::{ServiceSummary, Summary};
+pub use summary::{PrecisionSummary, ServiceSummary, Summary};

@@ -251,6 +251,33 @@ pub struct Summary {
     /// `strategy` is "system").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<ServiceSummary>,
+    /// Present only with `--precision`: the target, what was reached, the replications
+    /// used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionSummary>,
+}
+
+/// How a study run with `--precision` stopped: the relative half-width of the 95%
+/// interval of unavailability asked for and reached, and the replications it took.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrecisionSummary {
+    /// The target: largest half-width of the 95% interval of each named metric's
+    /// unavailability (1 − availability), relative to that unavailability.
+    pub target: f64,
+    /// The availabilities whose unavailability was measured (`availability`, …).
+    pub metrics: Vec<String>,
+    /// The worst relative half-width at the stop, over services, the system and the
+    /// metrics (for `compare`: over the paired differences, relative to the baseline's
+    /// unavailability); null when some unavailability was never observed, so that no
+    /// relative precision exists.
+    pub reached: Option<f64>,
+    /// `precision` when the target was reached (and every check was conclusive),
+    /// `max_replications` when the maximum came first.
+    pub stopped_by: &'static str,
+    /// Replications used (for `compare`: per strategy).
+    pub replications_used: u64,
+    /// The most replications allowed (`--max-replications`).
+    pub max_replications: u64,
 }
 
 fn secs(ns: Option<u64>) -> Option<f64> {
@@ -508,6 +535,7 @@ impl Summary {
                 .system
                 .as_ref()
                 .map(|s| ServiceSummary::new(s, horizon_s, &study.missions)),
+            precision: None,
         }
     }
 }

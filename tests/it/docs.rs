@@ -92,6 +92,32 @@ fn every_json_key_csv_column_and_trace_event_failsim_writes_is_in_docs_outputs_m
     );
     json_keys(
         &[
+            "run",
+            "scenarios/quickstart.json",
+            "--precision",
+            "0.5",
+            "--json",
+            "-",
+        ],
+        &mut keys,
+    );
+    json_keys(
+        &[
+            "compare",
+            "scenarios/quickstart.json",
+            "--strategies",
+            "active_passive,active_active",
+            "--precision",
+            "0.5",
+            "--max-replications",
+            "64",
+            "--json",
+            "-",
+        ],
+        &mut keys,
+    );
+    json_keys(
+        &[
             "compare",
             "scenarios/quickstart.json",
             "--replications",

@@ -22,6 +22,7 @@ mod merge_exact;
 mod outages;
 mod partial_results;
 mod plan;
+mod precision;
 mod properties;
 mod recommend;
 mod reference;

@@ -1,10 +1,14 @@
 //! Running a study: replications in parallel on a thread pool, folded in index order so
-//! that results are byte-identical whatever the number of threads or shards.
+//! that results are byte-identical whatever the number of threads or shards; with a
+//! precision target, until the intervals are narrow enough (`precision`).
+
+pub mod precision;
 
 use crate::compile::CompiledScenario;
-use crate::report::Study;
+use crate::report::{PrecisionSummary, Study};
 use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
+pub use precision::Precision;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +24,15 @@ pub enum RunError {
     /// A thread count no machine has.
     #[error("--threads must be between 1 and {MAX_THREADS}, not {0}")]
     Threads(usize),
+    /// A precision target that is not a fraction above 0.
+    #[error("--precision must be a relative half-width above 0 and below 1, e.g. 0.05, not {0}")]
+    Precision(f64),
+    /// A precision target with a shard: the stopping decision needs every replication so far.
+    #[error(
+        "--precision decides when to stop from all the replications so far, and a shard \
+         sees only its share: run the shards with a fixed --replications"
+    )]
+    PrecisionWithShard,
     /// The operating system refused the worker threads.
     #[error("cannot start worker threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -72,6 +85,9 @@ pub struct RunOptions {
     /// Keep every failover record in the outcomes passed to `each` (for `failovers.csv`);
     /// otherwise only their tally, so memory does not grow with the horizon.
     pub keep_records: bool,
+    /// Stop once the intervals are this precise; the scenario's replications are then
+    /// the maximum.
+    pub precision: Option<Precision>,
 }
 
 /// Most worker threads: far beyond any machine's cores, and well below the thousands of
@@ -109,6 +125,8 @@ pub struct StudyRun {
     pub stopped: Option<Stopped>,
     /// Events processed by the replications folded into the study.
     pub events: u64,
+    /// With a precision target: what was reached and the replications used.
+    pub precision: Option<PrecisionSummary>,
 }
 
 /// Runs the replications of `scenario` and folds them into a study; `each` sees every
@@ -116,18 +134,54 @@ pub struct StudyRun {
 ///
 /// Replications run in batches on the pool; each batch is folded (in index order) while
 /// the next one runs, so the fold is not a serial step between batches.
+///
+/// With `options.precision`, the batches are those of [`Precision::batch`] and the study
+/// stops at the first boundary where [`Precision::satisfied`] holds; the replications
+/// used become the study's count, so its summary is complete.
 pub fn run_study(
     scenario: &CompiledScenario,
     options: &RunOptions,
+    each: impl FnMut(&ReplicationOutcome) + Send,
+    progress: impl FnMut(u64),
+) -> Result<StudyRun, RunError> {
+    if let Some(precision) = &options.precision {
+        if options.shard.is_some() {
+            return Err(RunError::PrecisionWithShard);
+        }
+        let target = precision.target;
+        if !(target > 0.0 && target < 1.0) {
+            return Err(RunError::Precision(target));
+        }
+    }
+    let range = options
+        .shard
+        .map(|s| s.range(scenario.replications))
+        .unwrap_or(0..scenario.replications);
+    let mut run = run_range(scenario, options, range, each, progress)?;
+    if let (Some(precision), None) = (&options.precision, run.stopped) {
+        let used = run
+            .study
+            .services
+            .first()
+            .map_or(0, |s| s.rows.len() as u64);
+        let met = precision.satisfied(&run.study);
+        let reached = precision.reached(&run.study);
+        run.precision = Some(precision.summary(reached, met, used, scenario.replications));
+        run.study.replications = used;
+    }
+    Ok(run)
+}
+
+/// Runs the replications `range` of `scenario` (see [`run_study`]).
+fn run_range(
+    scenario: &CompiledScenario,
+    options: &RunOptions,
+    range: Range<u64>,
     mut each: impl FnMut(&ReplicationOutcome) + Send,
     mut progress: impl FnMut(u64),
 ) -> Result<StudyRun, RunError> {
     let started = Instant::now();
     let registry = FaultRegistry::new(&scenario.faults);
-    let range = options
-        .shard
-        .map(|s| s.range(scenario.replications))
-        .unwrap_or(0..scenario.replications);
     let mut study = Study::new(scenario, &registry);
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
@@ -138,6 +192,10 @@ pub fn run_study(
     }
     let pool = builder.build().map_err(RunError::ThreadPool)?;
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
+    let batch = Batches {
+        size: batch,
+        precision: options.precision.as_ref(),
+    };
     let mut budget = Budget {
         events_left: options.max_events.unwrap_or(u64::MAX),
         events: 0,
@@ -212,8 +270,61 @@ pub fn run_study(
             study,
             stopped: result,
             events: budget.events,
+            precision: None,
         })
     })
+}
+
+/// Runs every variant of a comparison in the same deterministic batches (those of
+/// [`Precision::batch`], whatever the threads) until `resolved` holds for their studies
+/// at a batch boundary past [`precision::MIN_REPLICATIONS`], or until the variants'
+/// replications (the maximum) are done. Returns the replications that decided, and why
+/// it stopped early if Ctrl-C or `--max-wall` came first (the wall budget applies to
+/// each batch here, and the event budget only to the run that follows).
+pub fn replications_until(
+    variants: &[CompiledScenario],
+    options: &RunOptions,
+    mut resolved: impl FnMut(&[Study]) -> bool,
+) -> Result<(u64, Option<Stopped>), RunError> {
+    let max = variants.first().map_or(0, |v| v.replications);
+    let options = RunOptions {
+        shard: None,
+        max_events: None,
+        keep_records: false,
+        precision: None,
+        ..options.clone()
+    };
+    let mut studies: Vec<Study> = Vec::new();
+    let mut done = 0;
+    while done < max {
+        let end = (done + Precision::batch(done)).min(max);
+        let mut parts = Vec::with_capacity(variants.len());
+        for variant in variants {
+            let part = run_range(variant, &options, done..end, |_| {}, |_| {})?;
+            if part.stopped.is_some() {
+                return Ok((done, part.stopped));
+            }
+            parts.push(part.study);
+        }
+        studies = if studies.is_empty() {
+            parts
+        } else {
+            studies
+                .into_iter()
+                .zip(parts)
+                .map(|(so_far, part)| {
+                    Study::merge(vec![so_far, part]).expect(
+                        "batches of one variant always merge: same run, disjoint replications",
+                    )
+                })
+                .collect()
+        };
+        done = end;
+        if done >= precision::MIN_REPLICATIONS && resolved(&studies) {
+            break;
+        }
+    }
+    Ok((done, None))
 }
 
 /// What can stop a study: Ctrl-C and the wall-clock deadline.
@@ -242,15 +353,40 @@ impl Flags<'_> {
     }
 }
 
+/// How many replications each batch runs, and when a precision target ends the study.
+#[derive(Clone, Copy)]
+struct Batches<'a> {
+    /// The batch size without a precision target (a multiple of the threads).
+    size: u64,
+    /// The precision target, whose batches depend only on the replications done.
+    precision: Option<&'a Precision>,
+}
+
+impl Batches<'_> {
+    /// The size of the batch that starts after `done` replications.
+    fn after(&self, done: u64) -> u64 {
+        match self.precision {
+            Some(_) => Precision::batch(done),
+            None => self.size,
+        }
+    }
+
+    /// Whether the study folded so far may stop here.
+    fn enough(&self, study: &Study) -> bool {
+        self.precision.is_some_and(|p| p.satisfied(study))
+    }
+}
+
 /// Runs `range` in batches and folds them in index order, each batch folded while the
 /// next one runs; returns why it stopped before the end, `None` when every replication
-/// of `range` was folded. A stop raised once the last replication is computed changes
-/// nothing: complete work is never discarded.
+/// of `range` was folded or a precision target was met at a batch boundary (the batch
+/// computed meanwhile is then dropped unfolded). A stop raised once the last
+/// replication is computed changes nothing: complete work is never discarded.
 #[allow(clippy::too_many_arguments)]
 fn fold_batches(
     pool: &rayon::ThreadPool,
     range: Range<u64>,
-    batch: u64,
+    batch: Batches,
     run_batch: &(impl Fn(Range<u64>, u64) -> Vec<ReplicationOutcome> + Sync),
     budget: &mut Budget,
     study: &mut Study,
@@ -265,7 +401,7 @@ fn fold_batches(
         let stop_now = flags.raised();
         let launch = stop_now.is_none() && next < range.end;
         let end = if launch {
-            (next + batch).min(range.end)
+            (next + batch.after(next - range.start)).min(range.end)
         } else {
             next
         };
@@ -293,6 +429,9 @@ fn fold_batches(
         }
         if !folding.is_empty() {
             progress(next - range.start);
+            if batch.enough(study) {
+                return None;
+            }
         }
         if !launch {
             // Stopped with replications never started, or done.
