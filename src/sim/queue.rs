@@ -21,7 +21,7 @@ const MIN_SLOT_BITS: u32 = 16;
 /// # Representation
 ///
 /// The heap holds 16-byte keys `(time, seq << slot_bits | slot)`, exactly what a bare
-/// `BinaryHeap<Reverse<(u64, u64)>>` would hold (a [`QuadHeap`] when the queue is made
+/// `BinaryHeap<Reverse<(u64, u64)>>` would hold (a four-ary `QuadHeap` when the queue is made
 /// for at least 2¹⁴ pending events); the events themselves wait in a slab
 /// (`slot` indexes it) whose freed slots are reused, so scheduling allocates nothing in
 /// the steady state and sifting moves 16 bytes per level whatever the event type.
