@@ -12,6 +12,9 @@ test suite (tests/it/nasty.rs) checks the same classes scaled down.
   mesh-5000-partitions.json  a 5,000-node mesh (12.5 M explicit links), random partitions.
   rows-1e3x1e8.json          1,000 services x 10^8 replications, no faults.
 
+Beside each but the SLOs, NAME-refused.json asks for so many replications that the
+estimate is beyond the budget: `failsim run` must refuse it up front.
+
 usage: python3 bench/nasty-scenarios.py DIR   (writes the files into DIR, e.g. /tmp/nasty)
 """
 import json
@@ -69,7 +72,16 @@ def files():
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/nasty"
     os.makedirs(out, exist_ok=True)
+    # Replications that take each beyond the budget (8 CPU-hours or 10^8 rows).
+    refused = {"nodes-1e6-generator.json": 10_000, "nodes-1e6-list.json": 10_000,
+               "services-1e5.json": 10_000, "partitions-1e4.json": 1_000,
+               "mesh-5000-partitions.json": 1_000}
     for name, body in files():
-        with open(os.path.join(out, name), "w") as f:
-            json.dump(body, f, separators=(",", ":"))
-        print(name, os.path.getsize(os.path.join(out, name)), "bytes")
+        variants = [(name, body)]
+        if name in refused:
+            variants.append((name.replace(".json", "-refused.json"),
+                             {**body, "replications": refused[name]}))
+        for name, body in variants:
+            with open(os.path.join(out, name), "w") as f:
+                json.dump(body, f, separators=(",", ":"))
+            print(name, os.path.getsize(os.path.join(out, name)), "bytes")
