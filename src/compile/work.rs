@@ -444,7 +444,10 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
     } else {
         100.0
     };
-    let share = if percent < 1.0 {
+    // Thousands of like processes each contribute a sliver: keep it above 0.0%.
+    let share = if percent < 0.1 {
+        format!("{percent:.2}%")
+    } else if percent < 1.0 {
         format!("{percent:.1}%")
     } else {
         format!("{percent:.0}%")

@@ -206,6 +206,14 @@ fn overlapping_partitions_are_refused_with_the_nodes_each_change_relabels() {
         problem.message
     );
     assert!(compiled(&overlapping_partitions(topology, 100, 1000)).is_ok());
+    // Ten thousand like processes: each is a sliver of the whole, still shown as one.
+    let problem = refusal(&overlapping_partitions(topology, 10_000, 1000));
+    assert_eq!(problem.path, "faults.random_partitions[9999]");
+    assert!(
+        problem.message.contains("; 0.01% from here: "),
+        "{}",
+        problem.message
+    );
 }
 
 #[test]
