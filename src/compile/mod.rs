@@ -138,7 +138,13 @@ impl CompiledScenario {
     /// What one replication of this scenario costs, process by process (see
     /// [`work_estimate`]), with its current horizon.
     pub fn work_estimate(&self) -> Vec<WorkShare> {
-        work_estimate(&self.topology, &self.faults, &self.services, self.horizon)
+        work_estimate(
+            &self.topology,
+            &self.faults,
+            &self.services,
+            self.slo.len(),
+            self.horizon,
+        )
     }
 
     /// The name of a service's vantage point in outputs: its node, or "global" for the
@@ -241,7 +247,7 @@ pub(crate) fn check_and_compile(
     if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat
         // the problem already reported.
-        let shares = work_estimate(&topology, &faults, &services, horizon);
+        let shares = work_estimate(&topology, &faults, &services, scenario.slo.len(), horizon);
         if let Some(problem) = work_problem(&shares, services.len(), scenario.replications) {
             check.problems.push(problem);
         }

@@ -1,12 +1,13 @@
 //! The work estimate: what one replication costs, process by process — its events, and
 //! what each event costs where that grows with the topology (a partition change touches
 //! every node once per active partition; a reachability change over explicit links
-//! walks every link) — and what the results hold (a row per service and replication).
-//! Runs beyond [`MAX_WORK_SECS`] of CPU time or [`MAX_ROWS`] rows are refused up front.
+//! walks every link; a node change wakes every service placed there) — what the run sets
+//! up (each node and service, every replication) and checks once (each SLO), and what the
+//! results hold (a row per service and replication). Runs beyond [`MAX_WORK_SECS`] of CPU time or [`MAX_ROWS`] rows are refused up front.
 
 use super::faults::{Action, FaultPlan};
 use crate::core::time::{nanos_to_secs, Nanos};
-use crate::net::topology::Topology;
+use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Problem;
 use crate::strategies::detection::Probing;
 use crate::strategies::spec::ServiceSpec;
@@ -36,11 +37,33 @@ pub const EVENT_SECS: f64 = 300e-9;
 const NODE_STEP_SECS: f64 = 10e-9;
 /// CPU time of looking at one link once in a reachability or shortest-path walk.
 /// Measured: an N_WAY service of 3 replicas on a 5,000-node mesh (12.5 M links) takes
-/// 0.6 s per network change: 4 walks (reachability and one shortest-path tree per
-/// replica) of 12 ns per link.
-const LINK_STEP_SECS: f64 = 10e-9;
-/// Memory of one result row.
-const ROW_BYTES: f64 = 100.0;
+/// 0.6 s per node change and 0.8 s per partition change: 4 walks (reachability and one
+/// shortest-path tree per replica) of 12–16 ns per link.
+const LINK_STEP_SECS: f64 = 15e-9;
+/// How many nodes an event's cost stays flat up to: beyond, the queue and the per-node
+/// state leave the cache and an event costs [`EVENT_SECS`] × √(nodes / this). Measured
+/// on one core: 0.5 µs an event at 10⁵ nodes, 1.7 µs at 10⁶ (`bench/nasty-scenarios.py`).
+const CACHED_NODES: f64 = 25_000.0;
+/// Events a node change causes in each service with a replica or vantage point on that
+/// node (its detection and failover; measured 1.5 with 200 ACTIVE_PASSIVE services a
+/// node).
+const WAKE_EVENTS: f64 = 2.0;
+/// CPU time of those events for one service: measured 1.6 µs with 10⁵ services on
+/// 10³ nodes.
+const WAKE_SECS: f64 = 2e-6;
+/// CPU time of setting up one service in a replication and summing its row: measured
+/// 4.1 µs a service and replication with 10⁵ services and no faults.
+const SERVICE_SECS: f64 = 4e-6;
+/// CPU time of summing up one service's results over the replications and writing them,
+/// once per run: measured 8 µs a service with no faults, 37 µs with monthly failures
+/// (10⁵ services).
+const SUMMARY_SECS: f64 = 30e-6;
+/// CPU time of checking one SLO against the summary, once per run: measured 4.6 µs an
+/// SLO with 10⁶ of them.
+const SLO_SECS: f64 = 5e-6;
+/// Memory of one result row, measured: 610 B a service and replication with 10⁵
+/// services.
+const ROW_BYTES: f64 = 600.0;
 
 /// What one fault process (or one explicitly probed service, or the set-up of a
 /// replication) costs in one replication.
@@ -55,6 +78,8 @@ pub struct WorkShare {
     /// What makes each event costly beyond the event itself, when something does, e.g.
     /// "each of its partition changes relabels 100000 nodes × 961 partitions active at once".
     pub per_event: Option<String>,
+    /// Paid once per run (checking the SLOs), not once per replication.
+    pub once: bool,
 }
 
 /// What each network change costs on this topology: the relabelling of every node once
@@ -105,18 +130,37 @@ impl ChangeCost {
 
 /// Estimates one replication, process by process: a repeating process of mean cycle `c`
 /// over horizon `h` fires about `h / c` times, each a start and an end (a burst: one
-/// event and a repair per node); each event costs [`EVENT_SECS`] plus what it touches
-/// (see `ChangeCost`). Explicit probing adds one event per probe, an overload cascade
-/// a failure and a repair per replica and cycle at 100% overload, and every replication
-/// sets up each node and service once. Strategy timers are left out: they scale with
-/// these events, not with user input alone.
+/// event and a repair per node); each event costs [`EVENT_SECS`] (more beyond
+/// [`CACHED_NODES`] nodes) plus what it touches (see `ChangeCost`) and wakes: a node
+/// change wakes each service placed on the node, a partition change every service.
+/// Explicit probing adds one event per probe, an overload cascade a failure and a repair
+/// per replica and cycle at 100% overload, and every replication sets up each node and
+/// service once. Checking the `slos` SLOs is paid once per run. Strategy timers beyond
+/// the services woken are left out: they scale with these events.
 pub fn work_estimate(
     topology: &Topology,
     plan: &FaultPlan,
     services: &[ServiceSpec],
+    slos: usize,
     horizon: Nanos,
 ) -> Vec<WorkShare> {
     let horizon = nanos_to_secs(horizon);
+    let event_secs = EVENT_SECS * (topology.len() as f64 / CACHED_NODES).sqrt().max(1.0);
+    // Services with a replica or vantage point on each node: those a change of it wakes.
+    let mut placed = vec![0.0_f64; topology.len()];
+    for service in services {
+        for node in service.replicas.iter().chain(&service.vantages) {
+            placed[node.index()] += 1.0;
+        }
+    }
+    let woken_by = |nodes: &[NodeId]| {
+        if nodes.is_empty() {
+            0.0
+        } else {
+            nodes.iter().map(|node| placed[node.index()]).sum::<f64>() / nodes.len() as f64
+        }
+    };
+    let all_services = services.len() as f64;
     let cycles = |cycle: f64| horizon / cycle;
     let explicit_links = topology.implied.is_none();
     // Partitions active at once: each process's share of time in a partition, and every
@@ -158,18 +202,44 @@ pub fn work_estimate(
     };
     let (node_change_secs, node_change_what) = change.of_node_change();
     let (partition_change_secs, partition_change_what) = change.of_partition_change();
-    let node_share = |source: String, events: f64, nodes_per_event: f64| WorkShare {
+    // `events` node changes, each touching `nodes_per_event` nodes and waking `woken`
+    // services.
+    let node_share = |source: String, events: f64, nodes_per_event: f64, woken: f64| WorkShare {
         source,
-        events,
-        secs: events * (EVENT_SECS + nodes_per_event * NODE_STEP_SECS + node_change_secs),
+        events: events * (1.0 + woken * WAKE_EVENTS),
+        secs: events
+            * (event_secs
+                + nodes_per_event * NODE_STEP_SECS
+                + node_change_secs
+                + woken * WAKE_SECS),
         per_event: node_change_what.clone(),
+        once: false,
     };
     let mut shares = vec![WorkShare {
         source: "topology".to_string(),
         events: 0.0,
-        secs: (topology.len() + services.len()) as f64 * NODE_STEP_SECS,
+        secs: topology.len() as f64 * NODE_STEP_SECS + all_services * SERVICE_SECS,
         per_event: None,
+        once: false,
     }];
+    if !services.is_empty() {
+        shares.push(WorkShare {
+            source: "services".to_string(),
+            events: 0.0,
+            secs: all_services * SUMMARY_SECS,
+            per_event: None,
+            once: true,
+        });
+    }
+    if slos > 0 {
+        shares.push(WorkShare {
+            source: "slo".to_string(),
+            events: 0.0,
+            secs: slos as f64 * SLO_SECS,
+            per_event: None,
+            once: true,
+        });
+    }
     let regular = plan
         .node_processes
         .iter()
@@ -197,6 +267,7 @@ pub fn work_estimate(
             (process.nodes.len() * 2 + crewed) as f64
                 * cycles(process.ttf.mean_secs() + process.ttr.mean_secs()),
             1.0,
+            woken_by(&process.nodes),
         ));
     }
     for outage in &plan.outages {
@@ -209,15 +280,17 @@ pub fn work_estimate(
             format!("faults.{field}"),
             2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
             outage.nodes.len() as f64,
+            woken_by(&outage.nodes) * outage.nodes.len() as f64,
         ));
     }
     for (i, process) in plan.partitions.iter().enumerate() {
         let events = 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs());
         shares.push(WorkShare {
             source: format!("faults.random_partitions[{i}]"),
-            events,
-            secs: events * (EVENT_SECS + partition_change_secs),
+            events: events * (1.0 + all_services * WAKE_EVENTS),
+            secs: events * (event_secs + partition_change_secs + all_services * WAKE_SECS),
             per_event: Some(partition_change_what.clone()),
+            once: false,
         });
     }
     for (i, burst) in plan.bursts.iter().enumerate() {
@@ -225,6 +298,7 @@ pub fn work_estimate(
             format!("faults.bursts[{i}]"),
             (1.0 + 2.0 * burst.size as f64) * cycles(burst.interarrival.mean_secs()),
             1.0,
+            woken_by(&burst.nodes),
         ));
     }
     for (i, process) in plan.node_processes.iter().enumerate() {
@@ -234,6 +308,7 @@ pub fn work_estimate(
                 format!("faults.latent_faults[{}].inspection", i - regular),
                 cycles(nanos_to_secs(inspection.interval)),
                 process.nodes.len() as f64,
+                0.0,
             ));
         }
     }
@@ -243,20 +318,24 @@ pub fn work_estimate(
             format!("faults.maintenance[{i}]"),
             (1 + 2 * maintenance.nodes.len()) as f64 * cycles(nanos_to_secs(maintenance.period)),
             1.0,
+            woken_by(&maintenance.nodes),
         ));
     }
     for (i, fault) in plan.scheduled.iter().enumerate() {
-        let (secs, per_event) = match fault.action {
-            Action::Partition(_) | Action::RandomPartition(_) => {
-                (partition_change_secs, Some(partition_change_what.clone()))
-            }
-            _ => (node_change_secs, node_change_what.clone()),
+        let (secs, per_event, woken) = match fault.action {
+            Action::Partition(_) | Action::RandomPartition(_) => (
+                partition_change_secs,
+                Some(partition_change_what.clone()),
+                all_services,
+            ),
+            _ => (node_change_secs, node_change_what.clone(), 0.0),
         };
         shares.push(WorkShare {
             source: format!("faults.scheduled[{i}]"),
-            events: 2.0,
-            secs: 2.0 * (EVENT_SECS + secs),
+            events: 2.0 * (1.0 + woken * WAKE_EVENTS),
+            secs: 2.0 * (event_secs + secs + woken * WAKE_SECS),
             per_event,
+            once: false,
         });
     }
     for (s, service) in services.iter().enumerate() {
@@ -272,6 +351,7 @@ pub fn work_estimate(
                     * 2.0
                     * cycles(nanos_to_secs(cascade.mean_time_to_fail) + cascade.repair.mean_secs()),
                 1.0,
+                1.0,
             ));
         }
         if service.detection.probing == Probing::Explicit {
@@ -282,8 +362,9 @@ pub fn work_estimate(
             shares.push(WorkShare {
                 source: format!("services[{s}].detection.probing"),
                 events,
-                secs: events * EVENT_SECS,
+                secs: events * event_secs,
                 per_event: None,
+                once: false,
             });
         }
     }
@@ -294,12 +375,29 @@ pub fn work_estimate(
 /// replications. Used up front by validation and by anything that changes the horizon
 /// or the replications afterwards (command-line overrides, the fuzz harness).
 pub fn expected_events(shares: &[WorkShare], replications: u64) -> f64 {
-    shares.iter().map(|share| share.events).sum::<f64>() * replications as f64
+    shares
+        .iter()
+        .map(|share| share.events * share.times(replications))
+        .sum()
 }
 
 /// The total expected CPU seconds of a run (see [`expected_events`]).
 pub fn expected_secs(shares: &[WorkShare], replications: u64) -> f64 {
-    shares.iter().map(|share| share.secs).sum::<f64>() * replications as f64
+    shares
+        .iter()
+        .map(|share| share.secs * share.times(replications))
+        .sum()
+}
+
+impl WorkShare {
+    /// How many times a run of `replications` replications pays this share.
+    fn times(&self, replications: u64) -> f64 {
+        if self.once {
+            1.0
+        } else {
+            replications as f64
+        }
+    }
 }
 
 /// CPU time in words: `under a CPU-second`, `12 CPU-seconds`, `3.5 CPU-hours`,
@@ -339,13 +437,17 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
     if secs <= MAX_WORK_SECS {
         return None;
     }
-    let largest = shares.iter().max_by(|a, b| a.secs.total_cmp(&b.secs))?;
+    let total = |share: &WorkShare| share.secs * share.times(replications);
+    let largest = shares.iter().max_by(|a, b| total(a).total_cmp(&total(b)))?;
     let percent = if secs.is_finite() {
-        largest.secs * replications as f64 / secs * 100.0
+        total(largest) / secs * 100.0
     } else {
         100.0
     };
-    let share = if percent < 1.0 {
+    // Thousands of like processes each contribute a sliver: keep it above 0.0%.
+    let share = if percent < 0.1 {
+        format!("{percent:.2}%")
+    } else if percent < 1.0 {
         format!("{percent:.1}%")
     } else {
         format!("{percent:.0}%")
@@ -356,13 +458,19 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
         .as_ref()
         .map(|what| format!(": {what}"))
         .unwrap_or_default();
+    // What to lower: the processes' rates, or what every replication sets up.
+    let lower = match largest.source.as_str() {
+        "topology" | "services" => "or study fewer services or nodes at a time",
+        "slo" => "or check fewer SLOs",
+        _ => "shorten `horizon`, or make these faults rarer",
+    };
     Some(Problem {
         path: largest.source.clone(),
         message: format!(
             "this scenario would take about {events:.1e} events and {} ({} per replication × \
              {replications} replications; {share} from here{why}), beyond the limit of {} \
-             ({MAX_EXPECTED_EVENTS:.0e} events at {:.0} ns each): lower `replications`, shorten \
-             `horizon`, or make these faults rarer",
+             ({MAX_EXPECTED_EVENTS:.0e} events at {:.0} ns each): lower `replications`, \
+             {lower}",
             cpu_time(secs),
             cpu_time(secs / replications.max(1) as f64),
             cpu_time(MAX_WORK_SECS),
@@ -398,19 +506,27 @@ mod tests {
             .iter()
             .map(|s| (s.source.as_str(), s.events))
             .collect();
-        // The burst fires twice, each time one event and a crash and repair per node.
+        // The burst fires twice, each time one event and a crash and repair per node. Each
+        // node holds a replica of the one service, so each change wakes it: 2 more events.
         assert_eq!(
             events,
             [
                 ("topology", 0.0),
-                ("faults.node_failures[0]", 20.0),
-                ("faults.bursts[0]", 10.0)
+                ("services", 0.0),
+                ("faults.node_failures[0]", 20.0 * 3.0),
+                ("faults.bursts[0]", 10.0 * 3.0)
             ]
         );
-        assert_eq!(expected_events(&shares, 3), 90.0);
-        // Implied links: an event costs itself and the node it touches.
-        let node_failures = &shares[1];
-        assert!((node_failures.secs - 20.0 * (EVENT_SECS + NODE_STEP_SECS)).abs() < 1e-15);
+        assert_eq!(expected_events(&shares, 3), 270.0);
+        // Implied links: an event costs itself, the node it touches and the service it wakes.
+        let node_failures = &shares[2];
+        let per_event = EVENT_SECS + NODE_STEP_SECS + WAKE_SECS;
+        assert!((node_failures.secs - 20.0 * per_event).abs() < 1e-15);
+        // Set-up is paid every replication, the summary of the service once.
+        assert_eq!(
+            expected_secs(&shares[..2], 3),
+            3.0 * (2.0 * NODE_STEP_SECS + SERVICE_SECS) + SUMMARY_SECS
+        );
     }
 
     #[test]
@@ -427,11 +543,13 @@ mod tests {
             .into_iter()
             .map(|s| (s.source, s.events))
             .collect();
+        // Each node change but an inspection wakes the service: 2 more events.
         let expected = [
             ("topology", 0.0),
-            ("faults.latent_faults[0]", 20.0),
+            ("services", 0.0),
+            ("faults.latent_faults[0]", 20.0 * 3.0),
             ("faults.latent_faults[0].inspection", 5.0),
-            ("faults.maintenance[0]", 10.0),
+            ("faults.maintenance[0]", 10.0 * 3.0),
         ];
         assert_eq!(
             events,
@@ -442,14 +560,15 @@ mod tests {
     #[test]
     fn work_beyond_the_limit_is_refused_at_the_largest_process() {
         let faults = r#"{"node_failures": [{"ttf": {"const": "1s"}, "ttr": {"const": "1s"}}]}"#;
-        // 2 nodes × 2 events × 432 000 cycles = 1.728e6 per replication; 10^8 replications.
+        // 2 nodes × 2 events × 432 000 cycles = 1.728e6 per replication, each waking the
+        // service (2 events, 2 µs): 5.2e6 events and 4 s; 10^8 replications.
         let problems = compile(&scenario(faults, 100_000_000), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "faults.node_failures[0]");
         assert!(
             problems[0]
                 .message
-                .starts_with("this scenario would take about 1.7e14 events and 1.5e4 CPU-hours"),
+                .starts_with("this scenario would take about 5.2e14 events and 1.1e5 CPU-hours"),
             "{problems:?}"
         );
         assert!(compile(&scenario(faults, 1_000), "t").is_ok());
@@ -472,13 +591,14 @@ mod tests {
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         // 1,000 processes × 2 × 24 changes = 48,000 per replication, each
-        // 10^5 × 961 × 10 ns = 0.96 s (and 300 ns for the event): 12.8 CPU-hours per
-        // replication, 1281 for 100.
+        // 10^5 × 961 × 10 ns = 0.96 s (and 600 ns for the event at 10^5 nodes, 2 µs for
+        // the service it wakes): 12.8 CPU-hours per replication, 1281 for 100. Each change
+        // wakes the service: 3 events.
         assert!(problems[0].path.starts_with("faults.random_partitions["));
         assert!(
             problems[0]
                 .message
-                .contains("4.8e6 events and 1281.3 CPU-hours (12.8 CPU-hours per replication"),
+                .contains("1.4e7 events and 1281.3 CPU-hours (12.8 CPU-hours per replication"),
             "{}",
             problems[0].message
         );
@@ -502,10 +622,13 @@ mod tests {
         let compiled = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap();
         let shares = compiled.work_estimate();
         // 500 nodes × 5 cycles × 2 events, each walking 124,750 links 3 times: once for
-        // reachability and once from each of the 2 replicas.
-        let share = &shares[1];
-        assert_eq!(share.events, 5000.0);
-        let per_event = EVENT_SECS + NODE_STEP_SECS + 3.0 * 124_750.0 * LINK_STEP_SECS;
+        // reachability and once from each of the 2 replicas; 2 of the 500 nodes hold a
+        // replica, so a change wakes 0.004 services on average.
+        let share = &shares[2];
+        assert_eq!(share.source, "faults.node_failures[0]");
+        assert!((share.events - 5000.0 * (1.0 + 0.004 * WAKE_EVENTS)).abs() < 1e-9);
+        let per_event =
+            EVENT_SECS + NODE_STEP_SECS + 3.0 * 124_750.0 * LINK_STEP_SECS + 0.004 * WAKE_SECS;
         assert!((share.secs - 5000.0 * per_event).abs() < 1e-9);
         assert_eq!(
             share.per_event.as_deref(),
@@ -536,7 +659,7 @@ mod tests {
         assert_eq!(problems[0].path, "replications");
         assert_eq!(
             problems[0].message,
-            "1000 services × 100000000 replications make 1.0e11 result rows (about 1.0e13 \
+            "1000 services × 100000000 replications make 1.0e11 result rows (about 6.0e13 \
              bytes in memory), beyond the limit of 1e8 rows: lower `replications`, or study \
              fewer services at a time"
         );

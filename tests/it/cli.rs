@@ -540,12 +540,12 @@ fn a_thread_count_no_machine_has_is_refused_before_starting_threads() {
 
 #[test]
 fn compare_counts_every_strategy_in_its_work_estimate() {
-    // About 4,900 expected events per 100-year replication: 1e7 replications fit the
-    // 1e11 limit once, not four times. A regression would start that run: give it
-    // seconds, then kill it.
+    // About 4,900 node changes per 100-year replication, each waking the service: 11 ms
+    // of expected CPU time. 2 × 10^6 replications fit the 8.3 CPU-hour limit once (6.2),
+    // not four times. A regression would start that run: give it seconds, then kill it.
     let mut child = failsim()
         .args(["compare", "scenarios/quickstart.json", "--horizon", "100y"])
-        .args(["--replications", "10000000"])
+        .args(["--replications", "2000000"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -557,7 +557,7 @@ fn compare_counts_every_strategy_in_its_work_estimate() {
         }
         if std::time::Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("compare started 4 × 1e7 replications of 100 years instead of refusing them");
+            panic!("compare started 4 × 2e6 replications of 100 years instead of refusing them");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };

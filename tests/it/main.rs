@@ -19,6 +19,7 @@ mod golden;
 mod layering;
 mod long_horizon;
 mod merge_exact;
+mod nasty;
 mod outages;
 mod partial_results;
 mod plan;
