@@ -131,7 +131,7 @@ impl ChangeCost {
 /// Estimates one replication, process by process: a repeating process of mean cycle `c`
 /// over horizon `h` fires about `h / c` times, each a start and an end (a burst: one
 /// event and a repair per node); each event costs [`EVENT_SECS`] (more beyond
-/// [`CACHED_NODES`] nodes) plus what it touches (see `ChangeCost`) and wakes: a node
+/// `CACHED_NODES` nodes) plus what it touches (see `ChangeCost`) and wakes: a node
 /// change wakes each service placed on the node, a partition change every service.
 /// Explicit probing adds one event per probe, an overload cascade a failure and a repair
 /// per replica and cycle at 100% overload, and every replication sets up each node and
