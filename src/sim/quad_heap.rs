@@ -13,13 +13,27 @@
 /// The event queue's key: `(time, seq << slot bits | slot)`.
 pub(crate) type Key = (u64, u64);
 
+/// A key as one 128-bit integer, `time · 2⁶⁴ + tag`: it orders exactly as the pair does,
+/// and one wide comparison has no branch where the pair's lexicographic one has two, so
+/// choosing the least of four children compiles to conditional moves.
+type Packed = u128;
+
+fn pack((time, tag): Key) -> Packed {
+    (Packed::from(time) << 64) | Packed::from(tag)
+}
+
+fn unpack(packed: Packed) -> Key {
+    // Truncations by design: the high and low halves are the two fields.
+    ((packed >> 64) as u64, packed as u64)
+}
+
 /// Children per node.
 const ARITY: usize = 4;
 
 /// Keys kept so that each is no greater than its four children.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct QuadHeap {
-    keys: Vec<Key>,
+    keys: Vec<Packed>,
 }
 
 impl QuadHeap {
@@ -32,7 +46,9 @@ impl QuadHeap {
     /// A heap of `keys` sorted in increasing order (a sorted array is a heap).
     pub(crate) fn from_sorted(keys: Vec<Key>) -> Self {
         debug_assert!(keys.windows(2).all(|pair| pair[0] <= pair[1]));
-        QuadHeap { keys }
+        QuadHeap {
+            keys: keys.into_iter().map(pack).collect(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -44,16 +60,17 @@ impl QuadHeap {
     }
 
     /// The smallest key.
-    pub(crate) fn peek(&self) -> Option<&Key> {
-        self.keys.first()
+    pub(crate) fn peek(&self) -> Option<Key> {
+        self.keys.first().copied().map(unpack)
     }
 
     /// Every key, in no particular order.
     pub(crate) fn into_vec(self) -> Vec<Key> {
-        self.keys
+        self.keys.into_iter().map(unpack).collect()
     }
 
     pub(crate) fn push(&mut self, key: Key) {
+        let key = pack(key);
         let mut hole = self.keys.len();
         self.keys.push(key);
         while hole > 0 {
@@ -71,31 +88,59 @@ impl QuadHeap {
     pub(crate) fn pop(&mut self) -> Option<Key> {
         let last = self.keys.pop()?;
         let Some(&top) = self.keys.first() else {
-            return Some(last);
+            return Some(unpack(last));
         };
-        // Move the last key down from the root, each time past the smallest child.
-        let len = self.keys.len();
+        // Move the last key down from the root, each time past the least child.
+        let keys = &mut self.keys[..];
+        let len = keys.len();
         let mut hole = 0;
         loop {
             let first = hole * ARITY + 1;
-            if first >= len {
-                break;
-            }
-            let end = (first + ARITY).min(len);
-            let mut child = first;
-            for candidate in first + 1..end {
-                if self.keys[candidate] < self.keys[child] {
-                    child = candidate;
+            let (child, child_key) = match keys.get(first..first + ARITY) {
+                Some(children) => {
+                    let (child, key) = least_of_four(children);
+                    (first + child, key)
                 }
-            }
-            if last <= self.keys[child] {
+                None if first < len => {
+                    // A last level with one to three children.
+                    let mut child = first;
+                    for candidate in first + 1..len {
+                        if keys[candidate] < keys[child] {
+                            child = candidate;
+                        }
+                    }
+                    (child, keys[child])
+                }
+                None => break,
+            };
+            if last <= child_key {
                 break;
             }
-            self.keys[hole] = self.keys[child];
+            keys[hole] = child_key;
             hole = child;
         }
-        self.keys[hole] = last;
-        Some(top)
+        keys[hole] = last;
+        Some(unpack(top))
+    }
+}
+
+/// The position and value of the least of four keys, by a tournament of three
+/// comparisons with no data-dependent branch.
+fn least_of_four(children: &[Packed]) -> (usize, Packed) {
+    let (left, left_key) = if children[1] < children[0] {
+        (1, children[1])
+    } else {
+        (0, children[0])
+    };
+    let (right, right_key) = if children[3] < children[2] {
+        (3, children[3])
+    } else {
+        (2, children[2])
+    };
+    if right_key < left_key {
+        (right, right_key)
+    } else {
+        (left, left_key)
     }
 }
 
@@ -119,7 +164,7 @@ mod tests {
                 } else {
                     prop_assert_eq!(ours.pop(), reference.pop().map(|Reverse(key)| key));
                 }
-                prop_assert_eq!(ours.peek().copied(), reference.peek().map(|Reverse(key)| *key));
+                prop_assert_eq!(ours.peek(), reference.peek().map(|Reverse(key)| *key));
                 prop_assert_eq!(ours.len(), reference.len());
             }
             while let Some(Reverse(key)) = reference.pop() {
@@ -127,6 +172,27 @@ mod tests {
             }
             prop_assert_eq!(ours.pop(), None);
         }
+    }
+
+    #[test]
+    fn extreme_keys_order_as_pairs() {
+        // The packed order must be the pair's: time first, the tag only between equal times.
+        let keys = [
+            (u64::MAX, 0),
+            (0, u64::MAX),
+            (1, 0),
+            (0, 0),
+            (u64::MAX, u64::MAX),
+            (1, 1),
+        ];
+        let mut heap = QuadHeap::default();
+        for key in keys {
+            heap.push(key);
+        }
+        let popped: Vec<Key> = std::iter::from_fn(|| heap.pop()).collect();
+        let mut sorted = keys.to_vec();
+        sorted.sort();
+        assert_eq!(popped, sorted);
     }
 
     #[test]

@@ -175,7 +175,7 @@ impl Heap {
     fn peek(&self) -> Option<Key> {
         match self {
             Heap::Binary(heap) => heap.peek().map(|Reverse(key)| *key),
-            Heap::Quad(heap) => heap.peek().copied(),
+            Heap::Quad(heap) => heap.peek(),
         }
     }
 
