@@ -6,6 +6,6 @@ pub mod engine;
 pub mod event;
 pub mod faults;
 mod ledger;
-mod quad_heap;
 pub mod queue;
+mod radix_heap;
 pub mod trace;

@@ -1,17 +1,18 @@
 //! The event queue: a min-heap ordered by `(time, seq)`.
 //!
 //! Ordering contract: events fire in increasing time; events scheduled for the same
-//! instant fire in the order they were scheduled (`seq` grows at every `schedule`).
+//! instant fire in the order they were scheduled (`seq` grows at every `schedule`);
+//! nothing is scheduled before the event last popped.
 //! Cancellation is lazy: handlers carry a generation and skip stale events when popped,
 //! so the heap is never searched or rebuilt.
 
-use super::quad_heap::{Key, QuadHeap};
+use super::radix_heap::{Key, RadixHeap};
 use crate::core::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Queues made for at least this many pending events use the four-ary heap.
-const QUAD_HEAP_FROM: usize = 1 << 14;
+/// Queues made for at least this many pending events use the radix heap.
+const RADIX_HEAP_FROM: usize = 1 << 14;
 
 /// Slot bits of a queue created without a capacity hint.
 const MIN_SLOT_BITS: u32 = 16;
@@ -21,8 +22,8 @@ const MIN_SLOT_BITS: u32 = 16;
 /// # Representation
 ///
 /// The heap holds 16-byte keys `(time, seq << slot_bits | slot)`, exactly what a bare
-/// `BinaryHeap<Reverse<(u64, u64)>>` would hold (a four-ary `QuadHeap` when the queue is made
-/// for at least 2¹⁴ pending events); the events themselves wait in a slab
+/// `BinaryHeap<Reverse<(u64, u64)>>` would hold (a radix heap when the queue is made for at
+/// least 2¹⁴ pending events); the events themselves wait in a slab
 /// (`slot` indexes it) whose freed slots are reused, so scheduling allocates nothing in
 /// the steady state and sifting moves 16 bytes per level whatever the event type.
 /// Because `seq` is unique and sits above `slot`, comparing keys compares `(time, seq)`.
@@ -37,6 +38,8 @@ pub struct EventQueue<E> {
     next_seq: u64,
     slot_bits: u32,
     seq_limit: u64,
+    /// The time of the event last popped: nothing may be scheduled before it.
+    floor: SimTime,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -65,11 +68,23 @@ impl<E: Copy> EventQueue<E> {
             next_seq: 0,
             slot_bits,
             seq_limit: 1 << (64 - slot_bits),
+            floor: SimTime(0),
         }
     }
 
     /// Schedules `event` at `time`, after every event already scheduled for that instant.
+    ///
+    /// # Panics
+    ///
+    /// If `time` is before the event last popped: a simulation never schedules into its
+    /// past, and the radix heap of large queues relies on it.
     pub fn schedule(&mut self, time: SimTime, event: E) {
+        assert!(
+            time >= self.floor,
+            "event scheduled at {} ns, before the current instant {} ns",
+            time.0,
+            self.floor.0
+        );
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slab[slot as usize] = event;
@@ -91,13 +106,14 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let (time, tag) = self.heap.pop()?;
+        self.floor = SimTime(time);
         let slot = (tag & ((1 << self.slot_bits) - 1)) as u32;
         self.free.push(slot);
         Some((SimTime(time), self.slab[slot as usize]))
     }
 
     /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
         self.heap.peek().map(|(time, _)| SimTime(time))
     }
 
@@ -117,6 +133,7 @@ impl<E: Copy> EventQueue<E> {
         self.slab.clear();
         self.free.clear();
         self.next_seq = 0;
+        self.floor = SimTime(0);
     }
 
     /// Re-encodes the pending keys with room for the slab and a fresh sequence.
@@ -141,16 +158,16 @@ impl<E: Copy> EventQueue<E> {
     }
 }
 
-/// The binary heap for queues that stay in cache, the four-ary one for large queues.
+/// The binary heap for queues that stay in cache, the radix heap for large queues.
 enum Heap {
     Binary(BinaryHeap<Reverse<Key>>),
-    Quad(QuadHeap),
+    Radix(RadixHeap),
 }
 
 impl Heap {
     fn with_capacity(capacity: usize) -> Heap {
-        if capacity >= QUAD_HEAP_FROM {
-            Heap::Quad(QuadHeap::with_capacity(capacity))
+        if capacity >= RADIX_HEAP_FROM {
+            Heap::Radix(RadixHeap::default())
         } else {
             Heap::Binary(BinaryHeap::with_capacity(capacity))
         }
@@ -160,7 +177,7 @@ impl Heap {
     fn push(&mut self, key: Key) {
         match self {
             Heap::Binary(heap) => heap.push(Reverse(key)),
-            Heap::Quad(heap) => heap.push(key),
+            Heap::Radix(heap) => heap.push(key),
         }
     }
 
@@ -168,21 +185,21 @@ impl Heap {
     fn pop(&mut self) -> Option<Key> {
         match self {
             Heap::Binary(heap) => heap.pop().map(|Reverse(key)| key),
-            Heap::Quad(heap) => heap.pop(),
+            Heap::Radix(heap) => heap.pop(),
         }
     }
 
-    fn peek(&self) -> Option<Key> {
+    fn peek(&mut self) -> Option<Key> {
         match self {
             Heap::Binary(heap) => heap.peek().map(|Reverse(key)| *key),
-            Heap::Quad(heap) => heap.peek(),
+            Heap::Radix(heap) => heap.peek(),
         }
     }
 
     fn len(&self) -> usize {
         match self {
             Heap::Binary(heap) => heap.len(),
-            Heap::Quad(heap) => heap.len(),
+            Heap::Radix(heap) => heap.len(),
         }
     }
 
@@ -193,7 +210,7 @@ impl Heap {
     fn clear(&mut self) {
         match self {
             Heap::Binary(heap) => heap.clear(),
-            Heap::Quad(heap) => heap.clear(),
+            Heap::Radix(heap) => heap.clear(),
         }
     }
 
@@ -204,7 +221,7 @@ impl Heap {
                 .into_iter()
                 .map(|Reverse(key)| key)
                 .collect(),
-            Heap::Quad(heap) => std::mem::take(heap).into_vec(),
+            Heap::Radix(heap) => std::mem::take(heap).into_vec(),
         }
     }
 
@@ -212,7 +229,7 @@ impl Heap {
     fn refill_sorted(&mut self, keys: Vec<Key>) {
         match self {
             Heap::Binary(heap) => *heap = keys.into_iter().map(Reverse).collect(),
-            Heap::Quad(heap) => *heap = QuadHeap::from_sorted(keys),
+            Heap::Radix(heap) => *heap = RadixHeap::from_keys(keys),
         }
     }
 }
@@ -243,29 +260,42 @@ mod tests {
 
     #[test]
     fn order_survives_re_encoding_of_slots_and_sequence() {
-        // Both heaps: the binary one of small queues and the four-ary one of large ones.
-        for capacity in [0, QUAD_HEAP_FROM] {
+        // Both heaps: the binary one of small queues and the radix one of large ones.
+        for capacity in [0, RADIX_HEAP_FROM] {
             // Two slot bits and a sequence limit of 32 force many re-encodings.
             let mut queue = EventQueue::with_slot_bits(2, capacity);
-            assert_eq!(matches!(queue.heap, Heap::Quad(_)), capacity > 0);
+            assert_eq!(matches!(queue.heap, Heap::Radix(_)), capacity > 0);
             queue.seq_limit = 32;
             let mut expected = Vec::new();
+            let mut now = 0;
             for round in 0..50u64 {
                 for k in 0..(round % 7 + 1) {
-                    let at = (round * 13 + k * 5) % 17;
+                    // Never before the event last popped, as in a run.
+                    let at = now + (round * 13 + k * 5) % 17;
                     queue.schedule(SimTime(at), (at, round, k));
                     expected.push((at, round, k));
                 }
                 // Pop the earliest, as a run would, and check each against the model.
                 expected.sort_by_key(|&(at, round, k)| (at, round, k));
                 while expected.len() > 5 {
-                    assert_eq!(queue.pop().map(|(_, e)| e), Some(expected.remove(0)));
+                    let next = expected.remove(0);
+                    assert_eq!(queue.pop().map(|(_, e)| e), Some(next));
+                    now = next.0;
                 }
             }
             expected.sort_by_key(|&(at, round, k)| (at, round, k));
             let rest: Vec<_> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
             assert_eq!(rest, expected);
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "before the current instant")]
+    fn scheduling_into_the_past_is_refused() {
+        let mut queue = EventQueue::new();
+        queue.schedule(SimTime(10), ());
+        queue.pop();
+        queue.schedule(SimTime(9), ());
     }
 
     #[test]
