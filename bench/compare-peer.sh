@@ -3,11 +3,17 @@
 # event per probe, plain Rust "lazy") and failsim on the same model and parameters.
 # Prints wall time (whole process), events, events/s, availability and detection
 # statistics, whether the answers agree within their 95% confidence intervals, and the
-# ratios. See docs/performance.md.
+# ratios between programs that do the same work in the same shape. See docs/performance.md.
+#
+# Two work shapes: the peer programs simulate ONE replication of N nodes (one queue of N
+# pending events); failsim runs the peer model as N replications of ONE node. So the floor
+# is run in both shapes: the peer's `lazy` (one N-node replication) against `literal`
+# (failsim with one service per node, one replication), and `floor`
+# (examples/peer_floor.rs: the same lazy computation as N one-node replications, on 1
+# thread and on $(nproc) threads) against failsim on the same thread counts.
 #
 # usage: bench/compare-peer.sh [NODES [HORIZON_S]]        default 1000 nodes, 36000 s (10 h)
-#   PROGRAMS="simpy probe lazy failsim literal"  which to run (default: all of them;
-#             `literal` is failsim with one service per node in a single replication)
+#   PROGRAMS="simpy probe lazy floor failsim literal"  which to run (default: all of them)
 #   e.g. the 10,000-node, 10-year comparison against the floor:
 #   PROGRAMS="lazy failsim" bench/compare-peer.sh 10000 315360000
 #
@@ -17,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${1:-1000}
 HORIZON_S=${2:-36000}
-PROGRAMS=${PROGRAMS:-simpy probe lazy failsim literal}
+PROGRAMS=${PROGRAMS:-simpy probe lazy floor failsim literal}
 PEER=../shared/peer-baseline
 PEER_TARGET=${PEER_TARGET:-${TMPDIR:-/tmp}/failsim-peer-baseline-target}
 OUT=$(mktemp -d)
@@ -34,8 +40,9 @@ timed() {
   echo "wall_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')" >>"$OUT/$name.out"
 }
 
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --bin failsim --example peer_floor
 FAILSIM=${FAILSIM:-${CARGO_TARGET_DIR:-target}/release/failsim}
+FLOOR=${CARGO_TARGET_DIR:-target}/release/examples/peer_floor
 if has probe || has lazy; then
   cargo build --release --quiet --manifest-path "$PEER/rust/Cargo.toml" --target-dir "$PEER_TARGET"
 fi
@@ -47,11 +54,16 @@ echo "model: $NODES nodes, ${HORIZON_S} s; ttf exp(1 d), ttr exp(1 h); probe eve
 if has simpy; then
   timed simpy python3 "$PEER/simpy_failover.py" --nodes "$NODES" --horizon "$HORIZON_S"
 fi
-for mode in probe lazy; do
-  if has $mode; then
-    timed $mode "$PEER_TARGET/release/peer-baseline" $mode "$NODES" "$HORIZON_S"
+for program in probe lazy; do
+  if has $program; then
+    timed $program "$PEER_TARGET/release/$program" "$NODES" "$HORIZON_S"
   fi
 done
+if has floor; then
+  for threads in 1 "$(nproc)"; do
+    timed "floor-t$threads" "$FLOOR" "$NODES" "$HORIZON_S" "$threads"
+  done
+fi
 if has failsim; then
   # One node per replication: the peer's N independent nodes are N replications.
   for threads in 1 "$(nproc)"; do
@@ -84,11 +96,14 @@ def kv(name):
     text = open(os.path.join(out, name + ".out")).read()
     return {k: v for k, v in re.findall(r"(\w+)=(\S+)", text)}
 
-for name in ("simpy", "probe", "lazy"):
+floors = sorted(n[:-4] for n in os.listdir(out) if n.startswith("floor-t") and n.endswith(".out"))
+for name in ["simpy", "probe", "lazy"] + floors:
     if os.path.exists(os.path.join(out, name + ".out")):
         d = kv(name)
+        # wall_s appears twice for the floor (its loop, then the whole process): the last wins.
         rows[name] = dict(wall=float(d["wall_s"]), events=int(d["events"]),
-                          availability=float(d["availability"]), halfwidth=None,
+                          availability=float(d["availability"]),
+                          halfwidth=float(d["halfwidth"]) if "halfwidth" in d else None,
                           detections=int(d["detections"]), detection=float(d["mean_detection_s"]))
 
 def failsim_row(name, per_node):
@@ -99,7 +114,7 @@ def failsim_row(name, per_node):
     err = open(os.path.join(out, name + ".err")).read()
     events = int(re.search(r"(\d+) events", err).group(1))
     wall = float(kv(name)["wall_s"])
-    attempted = sum(s["failovers"]["attempted"] for s in services)
+    attempted = sum(s["failovers"]["total"] for s in services)
     if per_node:   # one service, one replication per node: the CI is across nodes
         a = services[0]["availability"]
         availability, halfwidth = a["mean"], (a["ci95_high"] - a["ci95_low"]) / 2
@@ -107,8 +122,8 @@ def failsim_row(name, per_node):
     else:          # one service per node
         availability = sum(s["availability"]["mean"] for s in services) / len(services)
         halfwidth = None
-        detection = sum(s["detection_time_s"]["mean"] * s["failovers"]["attempted"]
-                        for s in services if s["failovers"]["attempted"]) / max(attempted, 1)
+        detection = sum(s["detection_time_s"]["mean"] * s["failovers"]["total"]
+                        for s in services if s["failovers"]["total"]) / max(attempted, 1)
     rows[name] = dict(wall=wall, events=events, availability=availability, halfwidth=halfwidth,
                       detections=attempted, detection=detection)
 
@@ -118,6 +133,7 @@ for name in sorted(os.listdir(out)):
 failsim_row("literal", False)
 
 labels = {"simpy": "SimPy (peer)", "probe": "Rust probe (peer)", "lazy": "Rust lazy (peer)",
+          "floor-t1": "lazy floor, N reps, 1 th", f"floor-t{cores}": f"lazy floor, N reps, {cores} th",
           "failsim-t1": "failsim, 1 thread", f"failsim-t{cores}": f"failsim, {cores} threads",
           "literal": "failsim, 1 service/node"}
 print(f"{'program':<24} {'wall s':>9} {'events':>12} {'events/s':>10} {'availability':>22} "
@@ -148,8 +164,14 @@ if ref and ref["halfwidth"]:
         if name in rows:
             for f in (n for n in rows if n.startswith("failsim-t")):
                 print(f"  {labels[name]} / {labels[f]}: {rows[name]['wall'] / rows[f]['wall']:,.0f}×")
-    if "lazy" in rows:
-        for f in (n for n in rows if n.startswith("failsim") or n == "literal"):
-            print(f"  {labels[f]} / {labels['lazy']}: {rows[f]['wall'] / rows['lazy']['wall']:.2f}×")
+    print("\nagainst the floor, same work shape (whole-process wall time):")
+    if "lazy" in rows and "literal" in rows:
+        print(f"  one N-node replication: {labels['literal']} / {labels['lazy']}: "
+              f"{rows['literal']['wall'] / rows['lazy']['wall']:.2f}×")
+    for f in (n for n in rows if n.startswith("failsim-t")):
+        floor = "floor-" + f.split("-")[1]
+        if floor in rows:
+            print(f"  N one-node replications: {labels[f]} / {labels[floor]}: "
+                  f"{rows[f]['wall'] / rows[floor]['wall']:.2f}×")
 sys.exit(0 if ok else 1)
 PY
