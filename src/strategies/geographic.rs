@@ -158,6 +158,12 @@ pub(crate) struct Geographic {
     client_phase: Vec<Nanos>,
     /// The region each client's cached record names.
     pointed: Vec<usize>,
+    /// How many clients of each vantage point name each region, indexed by
+    /// `vantage * regions + region`: kept as clients re-resolve, so that neither a
+    /// region's demand nor the served share is a count over every client.
+    pointing: Vec<u32>,
+    /// The vantage points sorted, each with its index, to find a vantage without a scan.
+    vantage_index: Vec<(Observer, usize)>,
     attempt: Option<RegionFailover>,
     /// A failover that ran out of retries waits here for a region to come back.
     waiting: Option<RegionFailover>,
@@ -215,8 +221,17 @@ impl Geographic {
                 }
             })
             .collect();
+        let mut pointing = vec![0; vantages.len() * pools.len()];
+        for v in 0..vantages.len() {
+            // Every client starts out resolved to the first region.
+            pointing[v * pools.len()] = clients as u32;
+        }
+        let mut vantage_index: Vec<(Observer, usize)> = vantages.iter().copied().zip(0..).collect();
+        vantage_index.sort_unstable();
         let mut strategy = Geographic {
             pointed: vec![0; vantages.len() * clients],
+            pointing,
+            vantage_index,
             region_up: vec![true; pools.len()],
             vantages,
             pools,
@@ -236,19 +251,32 @@ impl Geographic {
             propagating: Vec::new(),
             next_propagation: 0,
         };
-        strategy.share_demand();
+        for v in 0..strategy.vantages.len() {
+            for g in 0..strategy.pools.len() {
+                strategy.share_demand(v, g);
+            }
+        }
         strategy
     }
 
-    /// Gives each region's load balancers the demand of the clients that point at it.
-    fn share_demand(&mut self) {
+    /// Gives region `g`'s load balancer at vantage `v` the demand of the clients there
+    /// whose record names `g`.
+    fn share_demand(&mut self, v: usize, g: usize) {
         let per_client = self.demand / self.pointed.len() as f64;
-        for v in 0..self.vantages.len() {
-            let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
-            for (g, pool) in self.pools.iter_mut().enumerate() {
-                let count = mine.iter().filter(|&&p| p == g).count();
-                pool.set_share(v, per_client * count as f64);
-            }
+        let count = self.pointing[v * self.pools.len() + g];
+        self.pools[g].set_share(v, per_client * f64::from(count));
+    }
+
+    /// A client's cached record now names region `to`.
+    fn resolve(&mut self, client: usize, to: usize) {
+        let from = std::mem::replace(&mut self.pointed[client], to);
+        if from != to {
+            let v = client / self.clients;
+            let regions = self.pools.len();
+            self.pointing[v * regions + from] -= 1;
+            self.pointing[v * regions + to] += 1;
+            self.share_demand(v, from);
+            self.share_demand(v, to);
         }
     }
 
@@ -496,7 +524,7 @@ impl Geographic {
             }
             GeographicTimer::ClientResolved { client, token } => {
                 if self.dns_generation.is_current(token) {
-                    self.pointed[client as usize] = self.dns;
+                    self.resolve(client as usize, self.dns);
                 }
             }
             GeographicTimer::Propagated { sequence } => self.on_propagated(sequence, ctx),
@@ -532,24 +560,30 @@ impl Strategy for Geographic {
             pool.refresh(ctx, pool_address(g));
         }
         self.refresh_probers(ctx);
-        self.share_demand();
         for (g, pool) in self.pools.iter_mut().enumerate() {
             pool.rebalance(ctx, pool_address(g));
         }
     }
 
     fn served(&self, view: &View, vantage: Observer) -> f64 {
-        let Some(v) = self.vantages.iter().position(|&o| o == vantage) else {
+        // The first of equal observers has the lowest index, as a scan would find.
+        let found = self
+            .vantage_index
+            .partition_point(|&(observer, _)| observer < vantage);
+        let Some(&(observer, v)) = self.vantage_index.get(found) else {
             return 0.0;
         };
-        let mine = &self.pointed[v * self.clients..(v + 1) * self.clients];
+        if observer != vantage {
+            return 0.0;
+        }
+        let regions = self.pools.len();
+        let mine = &self.pointing[v * regions..(v + 1) * regions];
         // Each client is served by the region its cached record names. Counts are exact
         // in f64, so every region serving fully gives exactly 1.0.
         let mut served = 0.0;
-        for (g, pool) in self.pools.iter().enumerate() {
-            let count = mine.iter().filter(|&&p| p == g).count();
+        for (pool, &count) in self.pools.iter().zip(mine) {
             if count > 0 {
-                served += count as f64 * pool.served(view, v);
+                served += f64::from(count) * pool.served(view, v);
             }
         }
         served / self.clients as f64
