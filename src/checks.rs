@@ -164,7 +164,7 @@ mod tests {
 
     /// A summary of one service `api` with nothing measured.
     fn empty() -> Summary {
-        let mut service = ServiceSummary::new(&Default::default(), 3600.0, &[]);
+        let mut service = ServiceSummary::new(&Default::default(), 3_600_000_000_000, &[]);
         service.service = "api".to_string();
         Summary {
             version: String::new(),

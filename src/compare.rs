@@ -4,9 +4,7 @@
 
 use crate::checks::Metric;
 use crate::compile::{CompiledScenario, Problem};
-use crate::report::{
-    PrecisionSummary, ReplicationRow, ServiceStudy, ServiceSummary, Study, Summary,
-};
+use crate::report::{PairedValues, PrecisionSummary, ServiceStudy, ServiceSummary, Study, Summary};
 use crate::run::precision::relative;
 use crate::run::Precision;
 use crate::scenarios::model::{StrategyName, UnknownStrategy};
@@ -88,14 +86,14 @@ impl Difference {
     /// The paired differences of `service` from `baseline` (the same service under the
     /// baseline strategy, over the same replications).
     fn new(service: &ServiceStudy, baseline: &ServiceStudy) -> Self {
-        let paired = |value: fn(&ReplicationRow) -> f64| {
-            let values = |study: &ServiceStudy| study.rows.iter().map(value).collect::<Vec<_>>();
+        let paired = |value: fn(&PairedValues) -> f64| {
+            let values = |study: &ServiceStudy| study.paired.iter().map(value).collect::<Vec<_>>();
             paired_difference_ci(&values(service), &values(baseline))
         };
         let pairs: Vec<(f64, f64)> = service
-            .rows
+            .paired
             .iter()
-            .zip(&baseline.rows)
+            .zip(&baseline.paired)
             .filter_map(|(a, b)| Some((a.failover_time_mean_s?, b.failover_time_mean_s?)))
             .collect();
         let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
@@ -276,7 +274,7 @@ pub fn winners(studies: &[Study], comparison: &Comparison) -> Vec<Winner> {
             let second = ranked.get(1).copied();
             let rows = |i: usize| -> Vec<f64> {
                 studies[i].services[service]
-                    .rows
+                    .paired
                     .iter()
                     .map(|r| r.availability)
                     .collect()

@@ -102,16 +102,18 @@ fn prepare(
 }
 
 /// Runs one study of `scenario`, adding its rows to `tables` unless the settings ask
-/// for the summary only.
+/// for the summary only; `keep_pairs` for a comparison's (see [`Study::keeping_pairs`]).
 fn study(
     scenario: &CompiledScenario,
     settings: &Settings,
     tables: &mut Tables,
+    keep_pairs: bool,
 ) -> Result<Study, EmbedError> {
     let options = RunOptions {
         threads: settings.threads,
         interrupt: settings.interrupt.clone(),
         keep_records: !settings.summary_only,
+        keep_pairs,
         ..RunOptions::default()
     };
     let rows = !settings.summary_only;
@@ -128,9 +130,6 @@ fn study(
     if run.stopped.is_some() {
         return Err(EmbedError::Interrupted);
     }
-    if rows {
-        tables.add_study(&run.study);
-    }
     Ok(run.study)
 }
 
@@ -142,7 +141,7 @@ pub fn run(
 ) -> Result<StudyResults, EmbedError> {
     prepare(&mut scenario, settings, 1)?;
     let mut tables = Tables::default();
-    let study = study(&scenario, settings, &mut tables)?;
+    let study = study(&scenario, settings, &mut tables, false)?;
     Ok(StudyResults {
         summary: Summary::new(&study),
         tables,
@@ -171,7 +170,7 @@ pub fn compare(
     let mut tables = Tables::default();
     let studies = variants
         .iter()
-        .map(|variant| study(variant, settings, &mut tables))
+        .map(|variant| study(variant, settings, &mut tables, true))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ComparisonResults {
         comparison: Comparison::new(&studies),

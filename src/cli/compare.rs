@@ -13,6 +13,8 @@ use std::time::Instant;
 
 pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
     let (mut prepared, mut plan) = prepare(&args)?;
+    // Paired differences pair replications across the strategies' studies.
+    prepared.options.keep_pairs = true;
     let strategies = match strategies {
         Some(list) => parse_strategies(list).map_err(bad)?,
         None => crate::scenarios::model::StrategyName::ALL.to_vec(),
@@ -90,10 +92,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
     // a different number of replications; differences are paired by replication, and a
     // study's histograms cannot be cut back to the shorter run, so such a result is
     // refused rather than compared over unequal sets.
-    let completed: Vec<usize> = studies
-        .iter()
-        .map(|s| s.services.first().map_or(0, |s| s.rows.len()))
-        .collect();
+    let completed: Vec<u64> = studies.iter().map(|s| s.done()).collect();
     if completed.iter().any(|&n| n != completed[0]) {
         let counts: Vec<String> = strategies
             .iter()

@@ -30,7 +30,7 @@ pub(super) fn merge(
     }
     let merged = Study::merge(shards.into_iter().map(|s| s.study).collect()).map_err(bad)?;
     let expected = merged.replications;
-    let have = merged.services.first().map_or(0, |s| s.rows.len() as u64);
+    let have = merged.done();
     if have != expected {
         return Err(bad(format!(
             "the shards hold {have} of the run's {expected} replications: is one missing?"

@@ -26,6 +26,7 @@ mod recommend;
 mod run;
 mod schema;
 mod study;
+mod sweep;
 mod validate;
 mod validate_model;
 
@@ -76,6 +77,11 @@ enum Command {
         #[arg(long)]
         strategies: Option<String>,
     },
+    /// Run the scenario at every point of a grid of --set values (same seed and streams at each), and print, write and plot each metric against them.
+    #[command(
+        after_help = "Examples:\n  failsim sweep scenarios/quickstart.json --set 'services.db.detection.interval=1s,5s,15s'\n  failsim sweep scenarios/quickstart.json --set 'services.db.detection.interval=1s,15s' --set 'services.db.detection.unhealthy_threshold=1,3' --csv out/ --plot out/\n\nA path addresses the file as written: dotted keys; list items by index, name or id."
+    )]
+    Sweep(sweep::SweepArgs),
     /// Print the faults of one replication with every random draw made concrete, as scheduled faults to paste into a scenario.
     #[command(
         after_help = "Examples:\n  failsim explain scenarios/quickstart.json --replication 7\n  failsim explain scenarios/zone-outage.json --replication 3 --emit-scenario replay.json\n  failsim run replay.json --trace-replication 3 --trace -"
@@ -259,6 +265,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             emit: emit_scenario.as_deref(),
         }),
         Command::Compare { study, strategies } => compare::compare(study, strategies.as_deref()),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::Validate { files } => validate::validate(&files),
         Command::Schema => schema::schema(),
         Command::Merge {

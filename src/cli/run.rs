@@ -68,7 +68,7 @@ pub(super) fn run(
     )?;
     check_replays(&replays, args.partial)?;
     if let Some(shard) = prepared.options.shard {
-        let rows = study.services.first().map_or(0, |s| s.rows.len());
+        let rows = study.done();
         let file = ShardFile::new(study);
         let report = StudyReport {
             results: Results::Shard(&file),

@@ -201,6 +201,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             max_wall,
             interrupt: Some(interrupt_flag()),
             keep_records: plan.keeps_records(),
+            keep_pairs: false,
             precision,
         },
         checks,
@@ -281,7 +282,7 @@ pub(super) fn study(
         return Err(e.into());
     }
     if let Some(stopped) = run.stopped {
-        let done = run.study.services.first().map_or(0, |s| s.rows.len());
+        let done = run.study.done();
         let message = format!("stopped after {done} complete replications: {stopped}");
         if done == 0 {
             return Err(stopped_early(

@@ -1,20 +1,19 @@
 //! Tidy CSV: `failovers.csv` (one row per attempt; `ends_failover` marks the row that
 //! ends each failover, with its outcome), `outages.csv` (one row per outage episode) and
 //! `replications.csv` (one row per replication × service), streamed as replications
-//! finish.
+//! are folded (never held in memory).
 
 use super::atomic::{AtomicFile, Staged};
 use super::rows::{replication_rows, Cell, Labels};
-use super::{Exporter, OutputError, Results, StudyReport};
+use super::{Exporter, OutputError, StudyReport};
 use crate::compile::CompiledScenario;
-use crate::report::Study;
 use crate::sim::engine::ReplicationOutcome;
 use std::io;
 use std::path::{Path, PathBuf};
 
 pub use super::rows::{text_cell, FAILOVER_COLUMNS, OUTAGE_COLUMNS, REPLICATION_COLUMNS};
 
-/// Streams `failovers.csv` and writes `replications.csv` at the end, both atomically.
+/// Streams `failovers.csv`, `outages.csv` and `replications.csv`, all atomically.
 pub struct CsvExporter {
     dir: PathBuf,
     failovers: csv::Writer<AtomicFile>,
@@ -72,12 +71,10 @@ impl CsvExporter {
         for row in labels.outage_rows(outcome, scenario) {
             write_row(&mut self.outages, &row)?;
         }
+        for row in replication_rows(outcome, scenario) {
+            write_row(&mut self.replications, &row)?;
+        }
         Ok(())
-    }
-
-    /// Appends the `replications.csv` rows of one study (one strategy's run).
-    pub fn add_study(&mut self, study: &Study) -> io::Result<()> {
-        write_replications(&mut self.replications, study)
     }
 
     /// Stages both files, to be committed with the other outputs.
@@ -86,13 +83,6 @@ impl CsvExporter {
         staged.stage(into_file(self.outages)?)?;
         staged.stage(into_file(self.replications)?)
     }
-}
-
-fn write_replications(writer: &mut csv::Writer<AtomicFile>, study: &Study) -> io::Result<()> {
-    for row in replication_rows(study) {
-        write_row(writer, &row)?;
-    }
-    Ok(())
 }
 
 fn into_file(writer: csv::Writer<AtomicFile>) -> io::Result<AtomicFile> {
@@ -115,24 +105,12 @@ impl Exporter for CsvExporter {
     }
 
     fn export(
-        mut self: Box<Self>,
-        report: &StudyReport,
+        self: Box<Self>,
+        _report: &StudyReport,
         _notes: &mut Vec<String>,
         staged: &mut Staged,
     ) -> Result<(), OutputError> {
-        let studies = match &report.results {
-            Results::Summary {
-                study: Some(study), ..
-            } => std::slice::from_ref(*study),
-            Results::Shard(shard) => std::slice::from_ref(&shard.study),
-            Results::Comparison { studies, .. } => studies,
-            Results::Summary { study: None, .. } => &[],
-        };
         let dir = self.dir.clone();
-        for study in studies {
-            self.add_study(study)
-                .map_err(|e| OutputError::write(&dir, e))?;
-        }
         self.finish(staged).map_err(|e| OutputError::write(&dir, e))
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod markdown;
 pub(crate) mod plan;
 pub(crate) mod plot;
 pub mod rows;
+pub(crate) mod sweep;
 pub(crate) mod table;
 pub mod timeline;
 pub(crate) mod trace;

@@ -941,7 +941,7 @@ mod tests {
         let services = services
             .iter()
             .map(|&(service, strategy, mean, low, high)| {
-                let mut s = ServiceSummary::new(&Default::default(), 3600.0, &[]);
+                let mut s = ServiceSummary::new(&Default::default(), 3_600_000_000_000, &[]);
                 s.service = service.to_string();
                 s.strategy = strategy.to_string();
                 s.availability = AvailabilitySummary {

@@ -5,7 +5,6 @@
 use crate::compile::CompiledScenario;
 use crate::core::ids::NodeId;
 use crate::core::time::SimTime;
-use crate::report::Study;
 use crate::sim::engine::ReplicationOutcome;
 use crate::sim::faults::FaultRegistry;
 use serde::ser::{SerializeMap, Serializer};
@@ -230,34 +229,40 @@ impl Labels {
     }
 }
 
-/// The `replications.csv` rows of one study: replication by replication, its services
-/// in scenario order.
-pub(crate) fn replication_rows(study: &Study) -> impl Iterator<Item = [Cell; 16]> + '_ {
-    let rows = study.services.first().map_or(0, |s| s.rows.len());
-    (0..rows).flat_map(move |index| {
-        study.services.iter().map(move |service| {
-            let row = &service.rows[index];
+/// The `replications.csv` rows of one replication of `scenario`: its services in
+/// scenario order. Streamed as replications are folded, never held for the study.
+pub(crate) fn replication_rows<'a>(
+    outcome: &'a ReplicationOutcome,
+    scenario: &'a CompiledScenario,
+) -> impl Iterator<Item = [Cell; 16]> + 'a {
+    let horizon = scenario.horizon;
+    outcome
+        .services
+        .iter()
+        .zip(&scenario.services)
+        .map(move |(service, spec)| {
+            let vantages = service.vantages.max(1) as f64;
+            let tally = &service.tally;
             let optional = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
             [
-                Cell::Int(row.replication),
-                Cell::Name(service.service.clone()),
-                Cell::Name(service.strategy.clone()),
-                Cell::Float(row.availability),
-                Cell::Float(row.lenient_availability),
-                Cell::Float(row.served_availability),
-                Cell::Float(row.down_s),
-                Cell::Float(row.degraded_s),
-                Cell::Float(row.outages),
-                optional(row.first_outage_s),
-                Cell::Int(row.failovers),
-                Cell::Int(row.failovers_succeeded),
-                optional(row.failover_time_mean_s),
-                Cell::Float(row.split_brain_s),
-                Cell::Int(row.unnecessary_failovers),
-                Cell::Int(row.safety_violations),
+                Cell::Int(outcome.replication),
+                Cell::Name(spec.name.clone()),
+                Cell::Name(spec.strategy.name().as_str().to_string()),
+                Cell::Float(service.availability(horizon)),
+                Cell::Float(service.lenient_availability(horizon)),
+                Cell::Float(service.served_availability(horizon)),
+                Cell::Float(service.down_ns as f64 / vantages / 1e9),
+                Cell::Float(service.degraded_ns as f64 / vantages / 1e9),
+                Cell::Float(service.outages_per_vantage()),
+                optional(service.outage_tally.first_start.map(|t| t.as_secs_f64())),
+                Cell::Int(tally.failovers()),
+                Cell::Int(tally.succeeded()),
+                optional(tally.failover_time_mean_ns().map(|ns| ns / 1e9)),
+                Cell::Float(service.split_brain_ns as f64 / 1e9),
+                Cell::Int(service.unnecessary_failovers),
+                Cell::Int(service.safety_violations),
             ]
         })
-    })
 }
 
 /// One table in memory, column by column.
@@ -340,7 +345,8 @@ impl Default for Tables {
 }
 
 impl Tables {
-    /// Appends the failover and outage rows of one replication of `scenario`; call it in
+    /// Appends the failover, outage and replication rows of one replication of
+    /// `scenario`; call it in
     /// replication order (as [`run_study`](crate::run::run_study) passes them).
     pub fn add_replication(&mut self, outcome: &ReplicationOutcome, scenario: &CompiledScenario) {
         let labels = self.labels.get_or_insert_with(|| Labels::of(scenario));
@@ -350,11 +356,7 @@ impl Tables {
         for row in labels.outage_rows(outcome, scenario) {
             self.outages.push(row);
         }
-    }
-
-    /// Appends the replication rows of one study (one strategy's run).
-    pub fn add_study(&mut self, study: &Study) {
-        for row in replication_rows(study) {
+        for row in replication_rows(outcome, scenario) {
             self.replications.push(row);
         }
     }

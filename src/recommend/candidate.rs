@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn an_interval_below_a_lower_bound_is_out_of_reach() {
         let check = Check::parse("availability>=0.999").unwrap();
-        let mut summary = ServiceSummary::new(&Default::default(), 1.0, &[]);
+        let mut summary = ServiceSummary::new(&Default::default(), 1_000_000_000, &[]);
         summary.availability = AvailabilitySummary {
             mean: 0.99,
             ci95_low: 0.98,

@@ -1,4 +1,4 @@
-//! Turning replication outcomes into a study: per-replication rows, merged histograms,
+//! Turning replication outcomes into a study: exact streaming sums, merged histograms,
 //! and the summary of DESIGN §6–7.
 
 pub(crate) mod shard;
@@ -6,5 +6,5 @@ pub(crate) mod study;
 pub(crate) mod summary;
 
 pub use shard::ShardFile;
-pub use study::{MergeError, ReplicationRow, ServiceStudy, Study};
+pub use study::{MergeError, PairedValues, ServiceStudy, Study, SERVED_FRACTION_BITS};
 pub use summary::{PrecisionSummary, ServiceSummary, Summary};

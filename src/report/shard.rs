@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The shard format this failsim writes and reads.
-pub(crate) const SHARD_FORMAT_VERSION: u32 = 2;
+pub(crate) const SHARD_FORMAT_VERSION: u32 = 3;
 
 /// What a shard file holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,8 +100,8 @@ impl ShardFile {
         Ok(shard)
     }
 
-    /// Rows a run produces: as many per service, unique replication indices within the
-    /// run's count, and no more successful failovers than failovers.
+    /// Sums a run produces: the same replications for every service, unique replication
+    /// indices within the run's count, and as many samples in each sum.
     fn check(&self, file: &str) -> Result<(), ShardError> {
         let inconsistent = |path: String, message: String| ShardError::Inconsistent {
             file: file.to_string(),
@@ -115,55 +115,70 @@ impl ShardFile {
                 "lists no service".into(),
             ));
         };
-        for (s, service) in study.services.iter().enumerate() {
-            let path = format!(".study.services[{s}].rows");
-            if service.rows.len() != first.rows.len() {
+        for (s, service) in study.services.iter().chain(&study.system).enumerate() {
+            let at = |field: &str| format!(".study.services[{s}].{field}");
+            if service.done != first.done || service.folded != first.folded {
                 return Err(inconsistent(
-                    path,
+                    at("folded"),
+                    "lists other replications than .study.services[0]: every service has every replication".into(),
+                ));
+            }
+            let mut covered = 0u64;
+            let mut previous_end = 0u64;
+            for (r, &(start, end)) in service.folded.iter().enumerate() {
+                let at = at(&format!("folded[{r}]"));
+                if end > study.replications || start >= end {
+                    return Err(inconsistent(
+                        at,
+                        format!(
+                            "replications {start}..{end} are not within the run's {} replications",
+                            study.replications
+                        ),
+                    ));
+                }
+                if r > 0 && start < previous_end {
+                    return Err(inconsistent(
+                        at,
+                        format!("replication {start} appears twice"),
+                    ));
+                }
+                previous_end = end;
+                covered += end - start;
+            }
+            if covered != service.done {
+                return Err(inconsistent(
+                    at("done"),
                     format!(
-                        "holds {} rows where .study.services[0].rows holds {}: every service has one row per replication",
-                        service.rows.len(),
-                        first.rows.len()
+                        "counts {} replications where .folded holds {covered}",
+                        service.done
                     ),
                 ));
             }
-            let mut seen = std::collections::BTreeSet::new();
-            for (r, row) in service.rows.iter().enumerate() {
-                let at = format!("{path}[{r}]");
-                if row.replication >= study.replications {
+            let sums = [
+                ("availability", &service.availability),
+                ("lenient_availability", &service.lenient_availability),
+                ("served_availability", &service.served_availability),
+                ("outages", &service.outages),
+            ];
+            for (field, moments) in sums {
+                if moments.count() != service.done {
                     return Err(inconsistent(
-                        format!("{at}.replication"),
+                        at(field),
                         format!(
-                            "replication {} is beyond the run's {} replications",
-                            row.replication, study.replications
-                        ),
-                    ));
-                }
-                if !seen.insert(row.replication) {
-                    return Err(inconsistent(
-                        format!("{at}.replication"),
-                        format!("replication {} appears twice", row.replication),
-                    ));
-                }
-                if row.failovers_succeeded > row.failovers {
-                    return Err(inconsistent(
-                        format!("{at}.failovers_succeeded"),
-                        format!(
-                            "{} failovers succeeded out of {}",
-                            row.failovers_succeeded, row.failovers
+                            "sums {} replications where .done counts {}",
+                            moments.count(),
+                            service.done
                         ),
                     ));
                 }
             }
-            if first
-                .rows
-                .iter()
-                .zip(&service.rows)
-                .any(|(a, b)| a.replication != b.replication)
-            {
+            if service.with_outage > service.done {
                 return Err(inconsistent(
-                    path,
-                    "lists other replications than .study.services[0].rows".into(),
+                    at("with_outage"),
+                    format!(
+                        "{} replications had an outage out of {}",
+                        service.with_outage, service.done
+                    ),
                 ));
             }
         }

@@ -1,48 +1,38 @@
 //! The study: everything needed to compute a summary, folded one replication at a time
-//! in index order. Shards of a study merge exactly (rows concatenate, histograms add).
+//! in index order. Its memory does not grow with the replications (exact streaming
+//! sums, bounded histograms), and shards of a study merge exactly (sums and histograms add).
 
 use crate::compile::CompiledScenario;
 use crate::core::episode::EndedBy;
+use crate::core::metric::Metric;
 use crate::sim::engine::{ReplicationOutcome, ServiceOutcome};
 use crate::sim::faults::FaultRegistry;
-use crate::stats::{DurationHistogram, FaultCost, KindTally};
+use crate::stats::{DurationHistogram, FaultCost, KindTally, MeanCi, Moments};
 use crate::strategies::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One replication of one service: the row of `replications.csv`.
+/// The values of one replication of one service that `compare` pairs with the same
+/// replication under another strategy (kept only when asked for: see
+/// [`Study::keeping_pairs`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReplicationRow {
+pub struct PairedValues {
     /// Replication index.
     pub replication: u64,
-    /// Strict availability (UP time / horizon, averaged over vantage points).
+    /// Strict availability.
     pub availability: f64,
-    /// Lenient availability (UP or DEGRADED).
+    /// Lenient availability.
     pub lenient_availability: f64,
-    /// Served availability (∫ served fraction dt / horizon).
+    /// Served availability.
     pub served_availability: f64,
-    /// DOWN time per vantage point, seconds.
-    pub down_s: f64,
-    /// DEGRADED time per vantage point, seconds.
-    pub degraded_s: f64,
-    /// Outages (transitions out of UP) per vantage point.
-    pub outages: f64,
-    /// When the first outage episode began at any vantage point, seconds; empty when
-    /// there was none.
-    pub first_outage_s: Option<f64>,
-    /// Failovers, whatever their outcome (DESIGN §6: one per switch a fault triggers).
-    pub failovers: u64,
-    /// Successful failovers.
-    pub failovers_succeeded: u64,
     /// Mean failover time of this replication's successful failovers, seconds.
     pub failover_time_mean_s: Option<f64>,
-    /// Split-brain time, seconds.
-    pub split_brain_s: f64,
-    /// Unnecessary failovers.
-    pub unnecessary_failovers: u64,
-    /// Safety violations.
-    pub safety_violations: u64,
 }
+
+/// Fraction bits of the served availability's numerator: ∫ served fraction dt is not a
+/// whole number of nanoseconds, so it is summed in units of 2⁻³² ns (below an ulp of
+/// any availability: a horizon of one second is 2⁶² such units).
+pub const SERVED_FRACTION_BITS: u32 = 32;
 
 /// Everything collected about one service.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -53,8 +43,37 @@ pub struct ServiceStudy {
     pub strategy: String,
     /// Vantage points (each replication's times are summed over them).
     pub vantages: u32,
-    /// One row per replication, in index order.
-    pub rows: Vec<ReplicationRow>,
+    /// Replications folded.
+    pub done: u64,
+    /// The replication indices folded, as sorted disjoint half-open ranges.
+    pub folded: Vec<(u64, u64)>,
+    /// Strict availability: UP ns (summed over vantage points) per replication, over
+    /// vantage points × horizon (see [`ServiceStudy::unit`]).
+    pub availability: Moments,
+    /// Lenient availability: UP + DEGRADED ns per replication.
+    pub lenient_availability: Moments,
+    /// Served availability: UP ns + ∫ served fraction over DEGRADED time, in units of
+    /// 2⁻[`SERVED_FRACTION_BITS`] ns.
+    pub served_availability: Moments,
+    /// Outage episodes (all vantage points) per replication.
+    pub outages: Moments,
+    /// Split-brain time, all replications together (ns).
+    pub split_brain_ns: u128,
+    /// Unnecessary failovers, all replications together.
+    pub unnecessary_failovers: u64,
+    /// Safety violations, all replications together.
+    pub safety_violations: u64,
+    /// Replications with an outage episode.
+    pub with_outage: u64,
+    /// Time observed before each replication's first outage (or the horizon), summed (ns).
+    pub time_to_first_outage_ns: u128,
+    /// For each mission time of the study, the replications with no outage episode
+    /// starting within it.
+    pub missions_clear: Vec<u64>,
+    /// Per replication, in index order, what `compare` pairs; empty unless the study
+    /// keeps pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paired: Vec<PairedValues>,
     /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
@@ -92,15 +111,14 @@ impl ServiceStudy {
     }
 
     /// Folds in what the service lived through in replication `replication`.
-    fn add(
-        &mut self,
-        replication: u64,
-        service: &ServiceOutcome,
-        horizon: u64,
-        names: &FaultNames,
-    ) {
+    fn add(&mut self, replication: u64, service: &ServiceOutcome, context: &FoldContext) {
+        let (horizon, names) = (context.horizon, context.names);
         self.vantages = service.vantages;
-        let vantages = service.vantages.max(1) as f64;
+        self.done += 1;
+        match self.folded.last_mut() {
+            Some((_, end)) if *end == replication => *end += 1,
+            _ => self.folded.push((replication, replication + 1)),
+        }
         let tally = &service.tally;
         self.detection_time.merge(&tally.detection_time);
         self.data_loss.merge(&tally.data_loss);
@@ -132,28 +150,77 @@ impl ServiceStudy {
                 }
             }
         }
-        self.rows.push(ReplicationRow {
-            replication,
-            availability: service.availability(horizon),
-            lenient_availability: service.lenient_availability(horizon),
-            served_availability: service.served_availability(horizon),
-            down_s: service.down_ns as f64 / vantages / 1e9,
-            degraded_s: service.degraded_ns as f64 / vantages / 1e9,
-            outages: service.outages_per_vantage(),
-            first_outage_s: outages.first_start.map(|t| t.as_secs_f64()),
-            failovers: tally.failovers(),
-            failovers_succeeded: tally.succeeded(),
-            failover_time_mean_s: tally.failover_time_mean_ns().map(|ns| ns / 1e9),
-            split_brain_s: service.split_brain_ns as f64 / 1e9,
-            unnecessary_failovers: service.unnecessary_failovers,
-            safety_violations: service.safety_violations,
-        });
+        self.availability.record(service.up_ns);
+        self.lenient_availability
+            .record(service.up_ns + service.degraded_ns);
+        self.served_availability.record(served_numerator(service));
+        self.outages.record(u128::from(outages.episodes()));
+        self.split_brain_ns += u128::from(service.split_brain_ns);
+        self.unnecessary_failovers += service.unnecessary_failovers;
+        self.safety_violations += service.safety_violations;
+        let first = outages.first_start.map(|t| t.0);
+        self.with_outage += u64::from(first.is_some());
+        self.time_to_first_outage_ns += u128::from(first.unwrap_or(horizon).min(horizon));
+        self.missions_clear.resize(context.missions.len(), 0);
+        for (clear, &mission) in self.missions_clear.iter_mut().zip(context.missions) {
+            *clear += u64::from(first.is_none_or(|first| first > mission));
+        }
+        if context.keep_pairs {
+            self.paired.push(PairedValues {
+                replication,
+                availability: service.availability(horizon),
+                lenient_availability: service.lenient_availability(horizon),
+                served_availability: service.served_availability(horizon),
+                failover_time_mean_s: tally.failover_time_mean_ns().map(|ns| ns / 1e9),
+            });
+        }
     }
 
-    /// Adds a shard's study of the same service (rows are sorted afterwards).
+    /// The denominator of each replication's strict and lenient availability numerator:
+    /// vantage points × horizon (ns).
+    pub fn unit(&self, horizon_ns: u64) -> u128 {
+        u128::from(self.vantages.max(1)) * u128::from(horizon_ns)
+    }
+
+    /// The mean and 95% interval of one availability (`availability`,
+    /// `lenient_availability`, `served_availability`; strict for any other metric) over
+    /// the replications folded, for a study whose horizon is `horizon_ns`.
+    pub fn availability_ci(&self, metric: Metric, horizon_ns: u64) -> MeanCi {
+        match metric {
+            Metric::LenientAvailability => self.lenient_availability.mean_ci(self.unit(horizon_ns)),
+            Metric::ServedAvailability => self
+                .served_availability
+                .mean_ci(self.served_unit(horizon_ns)),
+            _ => self.availability.mean_ci(self.unit(horizon_ns)),
+        }
+    }
+
+    /// The denominator of the served availability's numerator.
+    pub fn served_unit(&self, horizon_ns: u64) -> u128 {
+        self.unit(horizon_ns) << SERVED_FRACTION_BITS
+    }
+
+    /// Adds a shard's study of the same service (ranges are sorted afterwards).
     fn merge(&mut self, from: ServiceStudy) {
         self.vantages = self.vantages.max(from.vantages);
-        self.rows.extend(from.rows);
+        self.done += from.done;
+        self.folded.extend(from.folded);
+        self.availability.merge(&from.availability);
+        self.lenient_availability.merge(&from.lenient_availability);
+        self.served_availability.merge(&from.served_availability);
+        self.outages.merge(&from.outages);
+        self.split_brain_ns += from.split_brain_ns;
+        self.unnecessary_failovers += from.unnecessary_failovers;
+        self.safety_violations += from.safety_violations;
+        self.with_outage += from.with_outage;
+        self.time_to_first_outage_ns += from.time_to_first_outage_ns;
+        if self.missions_clear.len() < from.missions_clear.len() {
+            self.missions_clear.resize(from.missions_clear.len(), 0);
+        }
+        for (into, clear) in self.missions_clear.iter_mut().zip(from.missions_clear) {
+            *into += clear;
+        }
+        self.paired.extend(from.paired);
         self.detection_time.merge(&from.detection_time);
         self.data_loss.merge(&from.data_loss);
         for (outcome, count) in from.failovers_by_outcome {
@@ -177,16 +244,38 @@ impl ServiceStudy {
         }
     }
 
-    /// Puts the rows back in replication order; fails if one appears twice.
-    fn sort_rows(&mut self) -> Result<(), MergeError> {
-        self.rows.sort_by_key(|row| row.replication);
-        let before = self.rows.len();
-        self.rows.dedup_by_key(|row| row.replication);
-        if self.rows.len() != before {
-            return Err(MergeError::Duplicate);
+    /// Puts the folded ranges (and pairs) back in replication order, joining adjacent
+    /// ranges; fails if a replication appears twice.
+    fn sort_folded(&mut self) -> Result<(), MergeError> {
+        self.folded.sort_unstable();
+        let mut joined: Vec<(u64, u64)> = Vec::with_capacity(self.folded.len());
+        for &(start, end) in &self.folded {
+            match joined.last_mut() {
+                Some((_, last)) if *last > start => return Err(MergeError::Duplicate),
+                Some((_, last)) if *last == start => *last = end,
+                _ => joined.push((start, end)),
+            }
         }
+        self.folded = joined;
+        self.paired.sort_by_key(|pair| pair.replication);
         Ok(())
     }
+}
+
+/// UP ns plus ∫ served fraction over DEGRADED time, in units of 2⁻[`SERVED_FRACTION_BITS`]
+/// ns (rounded to the nearest unit: each replication's own value, so the sum does not
+/// depend on how replications are grouped).
+fn served_numerator(service: &ServiceOutcome) -> u128 {
+    let fraction = (service.degraded_served_ns * 2f64.powi(SERVED_FRACTION_BITS as i32)).round();
+    (service.up_ns << SERVED_FRACTION_BITS) + fraction.max(0.0) as u128
+}
+
+/// What folding a replication needs besides its outcome.
+struct FoldContext<'a> {
+    horizon: u64,
+    missions: &'a [u64],
+    names: &'a FaultNames,
+    keep_pairs: bool,
 }
 
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
@@ -217,6 +306,9 @@ pub struct Study {
     /// by name).
     #[serde(skip)]
     names: FaultNames,
+    /// Whether each service keeps [`PairedValues`] per replication (for `compare`).
+    #[serde(skip)]
+    keep_pairs: bool,
 }
 
 /// Fault ids and kinds by tag, and the fault kinds by kind index.
@@ -282,21 +374,39 @@ impl Study {
                     .collect(),
                 kinds: registry.kinds().iter().map(|k| k.to_string()).collect(),
             },
+            keep_pairs: false,
         }
+    }
+
+    /// The same empty study, keeping per replication the values `compare` pairs (memory
+    /// then grows with the replications).
+    pub fn keeping_pairs(mut self) -> Self {
+        self.keep_pairs = true;
+        self
+    }
+
+    /// Replications folded (those of the first service; every service has them all).
+    pub fn done(&self) -> u64 {
+        self.services.first().map_or(0, |s| s.done)
     }
 
     /// Folds in one replication; call in replication index order.
     pub fn add(&mut self, outcome: &ReplicationOutcome) {
-        let horizon = self.horizon_ns;
+        let context = FoldContext {
+            horizon: self.horizon_ns,
+            missions: &self.missions,
+            names: &self.names,
+            keep_pairs: self.keep_pairs,
+        };
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
-            study.add(outcome.replication, service, horizon, &self.names);
+            study.add(outcome.replication, service, &context);
         }
         if let (Some(study), Some(system)) = (&mut self.system, &outcome.system) {
-            study.add(outcome.replication, system, horizon, &self.names);
+            study.add(outcome.replication, system, &context);
         }
     }
 
-    /// Merges shard studies of the same run; rows are put back in replication order.
+    /// Merges shard studies of the same run (exactly: sums add, histograms add).
     pub fn merge(parts: Vec<Study>) -> Result<Study, MergeError> {
         let mut parts = parts.into_iter();
         let mut merged = parts.next().ok_or(MergeError::Nothing)?;
@@ -330,7 +440,7 @@ impl Study {
             }
         }
         for service in merged.services.iter_mut().chain(merged.system.as_mut()) {
-            service.sort_rows()?;
+            service.sort_folded()?;
         }
         Ok(merged)
     }

@@ -1,10 +1,10 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
-use super::study::{ReplicationRow, ServiceStudy, Study};
+use super::study::{ServiceStudy, Study};
 use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
 use crate::core::record::Outcome;
-use crate::stats::{mean_ci, nines, wilson_ci95, DurationHistogram};
+use crate::stats::{nines, wilson_ci95, DurationHistogram, MeanCi};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -295,8 +295,7 @@ fn times(histogram: &DurationHistogram) -> TimeSummary {
     }
 }
 
-fn availability(values: &[f64]) -> AvailabilitySummary {
-    let estimate = mean_ci(values);
+fn availability(estimate: MeanCi) -> AvailabilitySummary {
     AvailabilitySummary {
         mean: estimate.mean,
         ci95_low: estimate.ci95_low,
@@ -306,15 +305,19 @@ fn availability(values: &[f64]) -> AvailabilitySummary {
 }
 
 impl ServiceSummary {
-    /// Summarises one service of a study.
-    pub fn new(study: &ServiceStudy, horizon_s: f64, missions: &[u64]) -> Self {
-        let rows = &study.rows;
-        let n = rows.len().max(1) as f64;
-        let strict: Vec<f64> = rows.iter().map(|r| r.availability).collect();
-        let lenient: Vec<f64> = rows.iter().map(|r| r.lenient_availability).collect();
-        let served: Vec<f64> = rows.iter().map(|r| r.served_availability).collect();
-        let availability = availability(&strict);
-        let outages: f64 = rows.iter().map(|r| r.outages).sum::<f64>() / n;
+    /// Summarises one service of a study whose horizon is `horizon_ns`.
+    pub fn new(study: &ServiceStudy, horizon_ns: u64, missions: &[u64]) -> Self {
+        let horizon_s = horizon_ns as f64 / 1e9;
+        let done = study.done;
+        let n = done.max(1) as f64;
+        let unit = study.unit(horizon_ns);
+        let availability = availability(study.availability.mean_ci(unit));
+        // Episodes per vantage point, per replication.
+        let outages = if done == 0 {
+            0.0
+        } else {
+            study.outages.mean(u128::from(study.vantages.max(1)))
+        };
         // Time summed over vantage points and replications, as seconds per year of one
         // vantage point.
         let data_loss = study.data_loss.folded();
@@ -358,8 +361,12 @@ impl ServiceSummary {
                 },
             },
             availability,
-            lenient_availability: self::availability(&lenient),
-            served_availability: self::availability(&served),
+            lenient_availability: self::availability(study.lenient_availability.mean_ci(unit)),
+            served_availability: self::availability(
+                study
+                    .served_availability
+                    .mean_ci(study.served_unit(horizon_ns)),
+            ),
             failovers: FailoverSummary::new(&study.failovers_by_outcome),
             attempts: AttemptSummary {
                 total: study.attempts_by_outcome.values().sum(),
@@ -372,9 +379,9 @@ impl ServiceSummary {
                 p99: secs(data_loss.quantile_ns(0.99)),
                 max: secs(study.data_loss.max()),
             },
-            split_brain_s: rows.iter().map(|r| r.split_brain_s).sum::<f64>() / n,
-            unnecessary_failovers: rows.iter().map(|r| r.unnecessary_failovers).sum(),
-            safety_violations: rows.iter().map(|r| r.safety_violations).sum(),
+            split_brain_s: study.split_brain_ns as f64 / 1e9 / n,
+            unnecessary_failovers: study.unnecessary_failovers,
+            safety_violations: study.safety_violations,
             by_fault_kind: study
                 .by_fault_kind
                 .iter()
@@ -392,16 +399,13 @@ impl ServiceSummary {
             downtime_by_fault: costliest,
             missions: missions
                 .iter()
-                .map(|&mission| {
-                    let mission_s = mission as f64 / 1e9;
-                    let clear = rows
-                        .iter()
-                        .filter(|r| r.first_outage_s.is_none_or(|first| first > mission_s))
-                        .count() as u64;
-                    let (ci95_low, ci95_high) = wilson_ci95(clear, rows.len() as u64);
+                .enumerate()
+                .map(|(m, &mission)| {
+                    let clear = study.missions_clear.get(m).copied().unwrap_or(0);
+                    let (ci95_low, ci95_high) = wilson_ci95(clear, done);
                     MissionSummary {
-                        mission_s,
-                        p_no_outage: clear as f64 / rows.len().max(1) as f64,
+                        mission_s: mission as f64 / 1e9,
+                        p_no_outage: clear as f64 / n,
                         ci95_low,
                         ci95_high,
                     }
@@ -410,7 +414,7 @@ impl ServiceSummary {
             mean_time_to_first_outage_s: if missions.is_empty() {
                 None
             } else {
-                mean_time_to_first_outage(rows, horizon_s)
+                mean_time_to_first_outage(study)
             },
         }
     }
@@ -503,20 +507,16 @@ impl ServiceSummary {
 /// outage (or the horizon, when it had none) over the replications that had one. The
 /// maximum-likelihood mean for exponential times to first outage, censored at the
 /// horizon; None when no replication had an outage.
-fn mean_time_to_first_outage(rows: &[ReplicationRow], horizon_s: f64) -> Option<f64> {
-    let outages = rows.iter().filter(|r| r.first_outage_s.is_some()).count();
-    let observed: f64 = rows
-        .iter()
-        .map(|r| r.first_outage_s.unwrap_or(horizon_s))
-        .sum();
-    (outages > 0).then(|| observed / outages as f64)
+fn mean_time_to_first_outage(study: &ServiceStudy) -> Option<f64> {
+    (study.with_outage > 0)
+        .then(|| study.time_to_first_outage_ns as f64 / 1e9 / study.with_outage as f64)
 }
 
 impl Summary {
     /// Summarises a study.
     pub fn new(study: &Study) -> Self {
         let horizon_s = study.horizon_ns as f64 / 1e9;
-        let done = study.services.first().map_or(0, |s| s.rows.len() as u64);
+        let done = study.done();
         Summary {
             version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: study.scenario.clone(),
@@ -529,12 +529,12 @@ impl Summary {
             services: study
                 .services
                 .iter()
-                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions))
+                .map(|s| ServiceSummary::new(s, study.horizon_ns, &study.missions))
                 .collect(),
             system: study
                 .system
                 .as_ref()
-                .map(|s| ServiceSummary::new(s, horizon_s, &study.missions)),
+                .map(|s| ServiceSummary::new(s, study.horizon_ns, &study.missions)),
             precision: None,
         }
     }

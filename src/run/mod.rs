@@ -3,6 +3,7 @@
 //! precision target, until the intervals are narrow enough (`precision`).
 
 pub mod precision;
+pub(crate) mod sweep;
 
 use crate::compile::CompiledScenario;
 use crate::report::{PrecisionSummary, Study};
@@ -85,6 +86,9 @@ pub struct RunOptions {
     /// Keep every failover record in the outcomes passed to `each` (for `failovers.csv`);
     /// otherwise only their tally, so memory does not grow with the horizon.
     pub keep_records: bool,
+    /// Keep per replication the values `compare` pairs (see [`Study::keeping_pairs`]);
+    /// otherwise the study's memory does not grow with the replications.
+    pub keep_pairs: bool,
     /// Stop once the intervals are this precise; the scenario's replications are then
     /// the maximum.
     pub precision: Option<Precision>,
@@ -159,11 +163,7 @@ pub fn run_study(
         .unwrap_or(0..scenario.replications);
     let mut run = run_range(scenario, options, range, each, progress)?;
     if let (Some(precision), None) = (&options.precision, run.stopped) {
-        let used = run
-            .study
-            .services
-            .first()
-            .map_or(0, |s| s.rows.len() as u64);
+        let used = run.study.done();
         let met = precision.satisfied(&run.study);
         let reached = precision.reached(&run.study);
         run.precision = Some(precision.summary(reached, met, used, scenario.replications));
@@ -183,6 +183,9 @@ fn run_range(
     let started = Instant::now();
     let registry = FaultRegistry::new(&scenario.faults);
     let mut study = Study::new(scenario, &registry);
+    if options.keep_pairs {
+        study = study.keeping_pairs();
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
         if threads == 0 || threads > MAX_THREADS {
@@ -291,6 +294,7 @@ pub fn replications_until(
         shard: None,
         max_events: None,
         keep_records: false,
+        keep_pairs: true,
         precision: None,
         ..options.clone()
     };
@@ -517,7 +521,7 @@ mod tests {
             assert!(refused.is_err(), "{threads} threads");
         }
         let ran = run_study(&scenario, &with_threads(2), |_| {}, |_| {}).unwrap();
-        assert_eq!(ran.study.services[0].rows.len(), 2);
+        assert_eq!(ran.study.done(), 2);
     }
 
     fn two_nodes(horizon: &str) -> CompiledScenario {
@@ -557,7 +561,7 @@ mod tests {
         .unwrap();
         assert!(flag.load(Ordering::SeqCst));
         assert_eq!(run.stopped, None);
-        assert_eq!(run.study.services[0].rows.len(), 32);
+        assert_eq!(run.study.done(), 32);
     }
 
     /// --max-wall was read only between batches: one long replication ran 893 s past a

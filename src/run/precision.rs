@@ -8,7 +8,6 @@
 
 use crate::checks::{Check, Metric, Outcome};
 use crate::report::{PrecisionSummary, ServiceStudy, Study, Summary};
-use crate::stats::mean_ci;
 
 /// The smallest batch between two stopping decisions, and the step batches grow by.
 pub const BATCH: u64 = 32;
@@ -60,7 +59,7 @@ impl Precision {
         let mut worst: f64 = 0.0;
         for service in study.services.iter().chain(&study.system) {
             for &metric in &self.metrics {
-                worst = worst.max(relative_half_width(service, metric)?);
+                worst = worst.max(relative_half_width(service, metric, study.horizon_ns)?);
             }
         }
         Some(worst)
@@ -79,7 +78,7 @@ impl Precision {
     /// Whether the study may stop: enough replications, the target reached and every
     /// check conclusive.
     pub fn satisfied(&self, study: &Study) -> bool {
-        let done = study.services.first().map_or(0, |s| s.rows.len() as u64);
+        let done = study.done();
         done >= MIN_REPLICATIONS
             && self.reached(study).is_some_and(|r| r <= self.target)
             && (self.checks.is_empty() || self.inconclusive(&Summary::new(study)) == 0)
@@ -105,23 +104,10 @@ impl Precision {
     }
 }
 
-/// The value of an availability `metric` in each replication of `service`.
-pub fn values(service: &ServiceStudy, metric: Metric) -> Vec<f64> {
-    service
-        .rows
-        .iter()
-        .map(|row| match metric {
-            Metric::LenientAvailability => row.lenient_availability,
-            Metric::ServedAvailability => row.served_availability,
-            _ => row.availability,
-        })
-        .collect()
-}
-
 /// Half-width of the 95% interval of `service`'s `metric`, over its unavailability
 /// (1 − mean); None when no unavailability was observed.
-fn relative_half_width(service: &ServiceStudy, metric: Metric) -> Option<f64> {
-    let ci = mean_ci(&values(service, metric));
+fn relative_half_width(service: &ServiceStudy, metric: Metric, horizon_ns: u64) -> Option<f64> {
+    let ci = service.availability_ci(metric, horizon_ns);
     relative(ci.ci95_high - ci.ci95_low, 1.0 - ci.mean)
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod generators;
 pub mod load;
 pub mod model;
 pub(crate) mod positions;
+pub mod settings;
 pub(crate) mod shape;
 pub mod source;
 pub(crate) mod structure;

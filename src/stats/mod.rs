@@ -7,6 +7,7 @@
 
 mod histogram;
 mod interval;
+mod moments;
 mod nines;
 mod outages;
 mod proportion;
@@ -15,6 +16,7 @@ mod tally;
 
 pub use histogram::{nearest_rank, DurationHistogram};
 pub use interval::{mean_ci, paired_difference_ci, MeanCi};
+pub use moments::Moments;
 pub use nines::nines;
 pub use outages::{FaultCost, KindTally, OutageTally};
 pub use proportion::{wilson_ci95, Proportion};

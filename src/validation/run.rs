@@ -6,7 +6,7 @@ use super::ValidationError;
 use crate::compile::load_file;
 use crate::report::ServiceStudy;
 use crate::run::{run_study, RunOptions};
-use crate::stats::{mean_ci, nearest_rank, Z_975};
+use crate::stats::{mean_ci, nearest_rank, MeanCi, Z_975};
 use std::path::{Path, PathBuf};
 
 /// The outcome of one check.
@@ -139,7 +139,7 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
     let rows = case
         .checks
         .iter()
-        .map(|check| measure(check.clone(), service, horizon_h, &detections))
+        .map(|check| measure(check.clone(), service, scenario.horizon, &detections))
         .collect();
     Ok(CaseRun {
         id: case.id,
@@ -154,24 +154,21 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
 }
 
 /// Measures one check on a service's study and the sorted detection delays.
-fn measure(check: Check, service: &ServiceStudy, horizon_h: f64, detections: &[f64]) -> Row {
-    let with_ci = |samples: &[f64]| {
-        let ci = mean_ci(samples);
-        (ci.mean, Some((ci.ci95_low, ci.ci95_high)))
-    };
+fn measure(check: Check, service: &ServiceStudy, horizon_ns: u64, detections: &[f64]) -> Row {
+    let horizon_h = horizon_ns as f64 / 3.6e12;
+    let interval = |ci: MeanCi| (ci.mean, Some((ci.ci95_low, ci.ci95_high)));
+    let with_ci = |samples: &[f64]| interval(mean_ci(samples));
+    let unit = service.unit(horizon_ns);
     let (estimate, interval) = match check.quantity {
-        Quantity::Availability => {
-            let values: Vec<f64> = service.rows.iter().map(|r| r.availability).collect();
-            with_ci(&values)
-        }
-        Quantity::Unavailability => {
-            let values: Vec<f64> = service.rows.iter().map(|r| 1.0 - r.availability).collect();
-            with_ci(&values)
-        }
+        Quantity::Availability => interval(service.availability.mean_ci(unit)),
+        Quantity::Unavailability => interval(service.availability.complement_mean_ci(unit)),
         Quantity::FailuresPerYear => {
             let per_year = HOURS_PER_YEAR / horizon_h;
-            let values: Vec<f64> = service.rows.iter().map(|r| r.outages * per_year).collect();
-            with_ci(&values)
+            let ci = service.outages.mean_ci(u128::from(service.vantages.max(1)));
+            (
+                ci.mean * per_year,
+                Some((ci.ci95_low * per_year, ci.ci95_high * per_year)),
+            )
         }
         Quantity::DetectionMean => with_ci(detections),
         Quantity::DetectionQuantile(q) => {

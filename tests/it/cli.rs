@@ -586,33 +586,32 @@ fn quickstart_shards(dir: &Path) -> [serde_json::Value; 2] {
 fn a_damaged_shard_is_refused_naming_the_file_and_the_path_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let [first, second] = quickstart_shards(dir.path());
-    assert_eq!(first["format_version"], 2);
-    const ROWS: &str = "/study/services/0/rows";
+    assert_eq!(first["format_version"], 3);
     type Damage = fn(&mut serde_json::Value);
     let damages: [(&str, Damage, &str); 6] = [
         (
-            "more successes than failovers",
-            |v| {
-                let row = &mut v.pointer_mut("/study/services/0/rows/3").unwrap();
-                row["failovers"] = 52.into();
-                row["failovers_succeeded"] = 57.into();
-            },
-            ".study.services[0].rows[3].failovers_succeeded: 57 failovers succeeded out of 52",
+            "more replications with an outage than replications",
+            |v| v["study"]["services"][0]["with_outage"] = 57.into(),
+            ".study.services[0].with_outage: 57 replications had an outage out of 13",
         ),
         (
             "a duplicated replication index",
             |v| {
-                let rows = v.pointer_mut(ROWS).unwrap();
-                rows[1]["replication"] = rows[0]["replication"].clone();
+                let folded = v.pointer_mut("/study/services/0/folded").unwrap();
+                folded
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::json!([20, 22]));
             },
-            "appears twice",
+            ".study.services[0].folded[1]: replication 20 appears twice",
         ),
         (
             "a truncated array",
             |v| {
-                v.pointer_mut(ROWS).unwrap().as_array_mut().unwrap().pop();
+                let folded = v.pointer_mut("/study/services/1/folded").unwrap();
+                folded.as_array_mut().unwrap().pop();
             },
-            ".study.services[1].rows: holds",
+            ".study.services[1].folded: lists other replications",
         ),
         (
             "a version from the future",

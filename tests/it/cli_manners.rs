@@ -13,6 +13,7 @@ fn stdout_of(args: &[&str]) -> String {
 const COMMANDS: &[&str] = &[
     "run",
     "compare",
+    "sweep",
     "explain",
     "validate",
     "schema",

@@ -129,6 +129,19 @@ fn every_json_key_csv_column_and_trace_event_failsim_writes_is_in_docs_outputs_m
     );
     json_keys(
         &[
+            "sweep",
+            "scenarios/quickstart.json",
+            "--replications",
+            "5",
+            "--set",
+            "services.db.detection.interval=1s,5s",
+            "--json",
+            "-",
+        ],
+        &mut keys,
+    );
+    json_keys(
+        &[
             "recommend",
             "scenarios/recommend-example.json",
             "--slo",

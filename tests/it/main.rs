@@ -39,6 +39,7 @@ mod strategy_geographic;
 mod strategy_lease;
 mod strategy_n_way;
 mod study;
+mod sweep;
 mod systems;
 mod upkeep;
 mod validation;

@@ -257,12 +257,11 @@ fn an_emitted_scenario_validates_and_runs() {
         .unwrap()
         .study;
     assert_eq!(study.services.len(), plan.nodes.len());
-    assert!(study.services.iter().all(|s| s.rows.len() == 8));
+    assert!(study.services.iter().all(|s| s.done == 8));
     let failures: u64 = study
         .services
         .iter()
-        .flat_map(|s| &s.rows)
-        .map(|r| r.failovers)
+        .flat_map(|s| s.failovers_by_outcome.values())
         .sum();
     assert!(failures > 0, "a year of risky nodes brings failovers");
 }
