@@ -10,7 +10,7 @@ use crate::exact::{
     estimate, Chain, RareEstimate, RareOptions, Solution, DEFAULT_CYCLES, SECONDS_PER_YEAR,
 };
 use crate::output::atomic::write_output;
-use crate::output::table::write_columns;
+use crate::output::table::{exact_availability, write_columns};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -109,17 +109,6 @@ fn write_json(path: &Path, json: &str) -> Result<(), CliError> {
     write_output(path, format!("{json}\n").as_bytes()).map_err(|e| out_err(path, e))
 }
 
-/// Availability with enough decimals to show its first three significant digits of
-/// unavailability.
-fn availability_text(availability: f64, unavailability: f64) -> String {
-    let decimals = if unavailability > 0.0 {
-        ((-unavailability.log10()).ceil() as usize + 2).clamp(6, 17)
-    } else {
-        6
-    };
-    format!("{availability:.decimals$}")
-}
-
 /// A long time in its humane unit, in years beyond two of them.
 fn long_time(seconds: f64) -> String {
     let years = seconds / SECONDS_PER_YEAR;
@@ -141,7 +130,7 @@ fn table(solutions: &[Solution]) -> String {
     for s in solutions {
         rows.push(vec![
             s.name.clone(),
-            availability_text(s.availability, s.unavailability),
+            exact_availability(s.availability, s.unavailability),
             format!("{:.6e}", s.unavailability),
             format!("{:.6e}", s.outages_per_year),
             s.mean_time_to_first_outage_s

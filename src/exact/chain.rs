@@ -94,6 +94,10 @@ impl Chain {
         for (s, service) in services.iter().enumerate() {
             refuse_service(s, service, &mut reasons);
         }
+        if !reasons.is_empty() {
+            // Refused already: the classes (a pass over every node) are not needed.
+            return Err(ExactError::NotMarkovian(reasons));
+        }
         let mut chain = Chain {
             classes: Vec::new(),
             steady_capacity: vec![0.0; services.len()],

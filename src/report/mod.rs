@@ -6,5 +6,5 @@ pub(crate) mod study;
 pub(crate) mod summary;
 
 pub use shard::ShardFile;
-pub use study::{MergeError, ReplicationRow, ServiceStudy, Study};
+pub use study::{ExactFigures, MergeError, ReplicationRow, ServiceStudy, Study};
 pub use summary::{PrecisionSummary, ServiceSummary, Summary};
