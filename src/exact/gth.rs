@@ -17,21 +17,21 @@
 pub(crate) fn stationary(mut rates: Vec<Vec<f64>>) -> Option<Vec<f64>> {
     let n = rates.len();
     for k in (1..n).rev() {
-        let out: f64 = rates[k][..k].iter().sum();
+        let (before, from_k) = rates.split_at_mut(k);
+        let row_k = &from_k[0][..k];
+        let out: f64 = row_k.iter().sum();
         if out <= 0.0 {
             return None;
         }
-        for i in 0..k {
-            rates[i][k] /= out;
-        }
-        for i in 0..k {
-            let via = rates[i][k];
+        for (i, row) in before.iter_mut().enumerate() {
+            row[k] /= out;
+            let via = row[k];
             if via == 0.0 {
                 continue;
             }
-            for j in 0..k {
+            for (j, (rate, &through)) in row[..k].iter_mut().zip(row_k).enumerate() {
                 if j != i {
-                    rates[i][j] += via * rates[k][j];
+                    *rate += via * through;
                 }
             }
         }
@@ -65,18 +65,20 @@ pub(crate) fn mean_time_to_absorption(
     let mut sources = vec![1.0; n];
     let mut out = vec![0.0; n];
     for k in (0..n).rev() {
-        out[k] = rates[k][..k].iter().sum::<f64>() + exits[k];
+        let (before, from_k) = rates.split_at_mut(k);
+        let row_k = &from_k[0][..k];
+        out[k] = row_k.iter().sum::<f64>() + exits[k];
         if out[k] <= 0.0 {
             return None;
         }
-        for i in 0..k {
-            let share = rates[i][k] / out[k];
+        for (i, row) in before.iter_mut().enumerate() {
+            let share = row[k] / out[k];
             if share == 0.0 {
                 continue;
             }
-            for j in 0..k {
+            for (j, (rate, &through)) in row[..k].iter_mut().zip(row_k).enumerate() {
                 if j != i {
-                    rates[i][j] += share * rates[k][j];
+                    *rate += share * through;
                 }
             }
             exits[i] += share * exits[k];

@@ -9,7 +9,7 @@
 //! replicas down in each class, not which ones (n + 1 states for n exchangeable
 //! replicas, not 2ⁿ). A crew serves one class, so the classes are independent
 //! birth–death chains and the stationary distribution is their product, each factor
-//! found by GTH elimination ([`gth`]); the mean time to first outage is a GTH-style
+//! found by GTH elimination (`gth.rs`); the mean time to first outage is a GTH-style
 //! linear solve of the chain restricted to its up states.
 
 mod chain;
