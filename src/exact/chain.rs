@@ -157,6 +157,7 @@ impl Chain {
         }
         let crew_of = |node: NodeId| plan.repair.crew_of.get(node.index()).copied().flatten();
         let mut class_of: Vec<Option<usize>> = vec![None; nodes];
+        let mut index = std::collections::BTreeMap::new();
         for node in (0..nodes).map(NodeId::new).filter(|&n| is_replica(n)) {
             let capacity = topology.nodes[node.index()].capacity;
             let Some(p) = process_of[node.index()] else {
@@ -181,27 +182,42 @@ impl Chain {
                 services: member_of[node.index()].clone(),
                 crew,
             };
-            let same = |other: &Class| {
-                other.failure_rate == class.failure_rate
-                    && other.repair_rate == class.repair_rate
-                    && other.repairers == class.repairers
-                    && other.capacity == class.capacity
-                    && other.services == class.services
-                    && other.crew == class.crew
-            };
-            match self.classes.iter().position(same) {
-                Some(c) => {
-                    self.classes[c].nodes += 1;
-                    class_of[node.index()] = Some(c);
-                }
-                None => {
-                    class_of[node.index()] = Some(self.classes.len());
-                    self.classes.push(class);
-                }
+            // Classes by their key (rates and capacity by their bits): one lookup per node.
+            let key = (
+                class.failure_rate.to_bits(),
+                class.repair_rate.to_bits(),
+                class.capacity.to_bits(),
+                class.crew,
+                class.services.clone(),
+            );
+            let next = self.classes.len();
+            let c = *index.entry(key).or_insert(next);
+            if c == next {
+                self.classes.push(class);
+            } else {
+                self.classes[c].nodes += 1;
             }
+            class_of[node.index()] = Some(c);
         }
         for class in &mut self.classes {
             class.repairers = class.repairers.min(class.nodes);
+        }
+        // Per crew, in one pass over the nodes: the classes it repairs, and a failing
+        // node it repairs that is no replica.
+        let mut served: Vec<(Vec<usize>, Option<NodeId>)> =
+            vec![(Vec::new(), None); plan.repair.crews.len()];
+        for node in (0..nodes).map(NodeId::new) {
+            let Some(crew) = crew_of(node) else { continue };
+            if process_of[node.index()].is_none() {
+                continue;
+            }
+            let (classes, outsider) = &mut served[crew as usize];
+            match class_of[node.index()] {
+                Some(class) if !classes.contains(&class) => classes.push(class),
+                Some(_) => {}
+                None if is_replica(node) => {} // refused with its process
+                None => *outsider = outsider.or(Some(node)),
+            }
         }
         for (c, crew) in plan.repair.crews.iter().enumerate() {
             let path = format!("faults.repair_crews[{c}]");
@@ -216,28 +232,17 @@ impl Chain {
                     ),
                 });
             }
-            let served = (0..nodes)
-                .map(NodeId::new)
-                .filter(|&n| crew_of(n) == Some(c as u32) && process_of[n.index()].is_some());
-            let mut classes: Vec<usize> = Vec::new();
-            for node in served {
-                match class_of[node.index()] {
-                    Some(class) if !classes.contains(&class) => classes.push(class),
-                    Some(_) => {}
-                    None if is_replica(node) => {}
-                    None => {
-                        reasons.push(Reason {
-                            path: format!("{path}.serves"),
-                            message: format!(
-                                "crew `{}` also repairs node `{}`, which is no replica: its \
-                                 repairs hold members the chain of the services would not see",
-                                crew.name,
-                                topology.nodes[node.index()].name
-                            ),
-                        });
-                        break;
-                    }
-                }
+            let (classes, outsider) = &served[c];
+            if let (false, Some(node)) = (classes.is_empty(), outsider) {
+                reasons.push(Reason {
+                    path: format!("{path}.serves"),
+                    message: format!(
+                        "crew `{}` also repairs node `{}`, which is no replica: its repairs \
+                         hold members the chain of the services would not see",
+                        crew.name,
+                        topology.nodes[node.index()].name
+                    ),
+                });
             }
             if classes.len() > 1 {
                 reasons.push(Reason {

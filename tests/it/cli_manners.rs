@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "schema",
     "plan",
     "recommend",
+    "solve",
     "validate-model",
     "merge",
     "completions",

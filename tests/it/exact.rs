@@ -209,6 +209,39 @@ fn non_markovian_models_are_refused_with_the_path_and_the_reason() {
 }
 
 #[test]
+fn a_crew_counts_only_when_it_repairs_replicas() {
+    // A failing node `x` that is no replica, with a crew of its own: left out.
+    let with_x = SYSTEM
+        .replace(r#"{"id": "b", "capacity": 2}]"#, r#"{"id": "b", "capacity": 2}, {"id": "x"}]"#)
+        .replace(
+            r#""repair_crews": [{"name": "on-call", "count": 1, "serves": {"nodes": ["a1", "a2"]}}]"#,
+            r#""repair_crews": [{"name": "on-call", "count": 1, "serves": {"nodes": ["a1", "a2"]}},
+                               {"name": "x-crew", "count": 1, "serves": {"nodes": ["x"]}}]"#,
+        )
+        .replace(r#""nodes": ["b"], "ttf""#, r#""nodes": ["b", "x"], "ttf""#);
+    let alone = solve(&scenario(&with_x));
+    let without = solve(&scenario(SYSTEM));
+    assert_eq!(alone, without);
+    // The same node sharing the pair's crew holds members the chain would not see.
+    let shared = with_x
+        .replace(
+            r#""nodes": ["a1", "a2"]}},"#,
+            r#""nodes": ["a1", "a2", "x"]}},"#,
+        )
+        .replace(
+            r#"{"name": "x-crew", "count": 1, "serves": {"nodes": ["x"]}}"#,
+            r#"{"name": "x-crew", "count": 1, "serves": {"nodes": []}}"#,
+        );
+    let refused = refusals(&scenario(&shared));
+    assert_eq!(refused[0].0, "faults.repair_crews[0].serves");
+    assert!(
+        refused[0].1.contains("node `x`, which is no replica"),
+        "{}",
+        refused[0].1
+    );
+}
+
+#[test]
 fn solve_exits_2_naming_the_path_of_what_is_not_markovian() {
     let out = failsim()
         .args([
