@@ -7,7 +7,8 @@ use super::{bad, check_threads, out_err, print, CliError};
 use crate::compile::load_file;
 use crate::core::metric::humane_seconds;
 use crate::exact::{
-    estimate, Chain, RareEstimate, RareOptions, Solution, DEFAULT_CYCLES, SECONDS_PER_YEAR,
+    estimate, Chain, ExactError, RareEstimate, RareOptions, Solution, DEFAULT_CYCLES,
+    SECONDS_PER_YEAR,
 };
 use crate::output::atomic::write_output;
 use crate::output::table::{exact_availability, write_columns};
@@ -46,7 +47,8 @@ struct SolveFile<'a> {
     scenario_hash: &'a str,
     states: u64,
     replica_classes: usize,
-    solutions: &'a [Solution],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    solutions: Option<&'a [Solution]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rare_event: Option<&'a RareEstimate>,
 }
@@ -57,7 +59,15 @@ pub(super) fn solve(args: SolveArgs) -> Result<(), CliError> {
     let scenario =
         load_file(file).map_err(|e| CliError::Rendered(render(&e, colour_on_stderr())))?;
     let chain = Chain::of(&scenario).map_err(|e| out_err(file, e))?;
-    let solutions = chain.solve(true).map_err(|e| out_err(file, e))?;
+    let solutions = match chain.solve(true) {
+        Ok(solutions) => Some(solutions),
+        // The estimator never enumerates states: it still runs.
+        Err(error @ ExactError::TooLarge { .. }) if args.rare_event => {
+            say!("note: {error}; the rare-event estimate runs without it");
+            None
+        }
+        Err(error) => return Err(out_err(file, error)),
+    };
     let rare = if args.rare_event {
         let options = RareOptions {
             seed: args.seed.unwrap_or(scenario.seed),
@@ -82,9 +92,11 @@ pub(super) fn solve(args: SolveArgs) -> Result<(), CliError> {
         chain.states(),
         chain.classes()
     );
-    text.push_str(&table(&solutions));
+    if let Some(solutions) = &solutions {
+        text.push_str(&table(solutions));
+    }
     if let Some(rare) = &rare {
-        text.push_str(&rare_table(rare, &solutions));
+        text.push_str(&rare_table(rare, solutions.as_deref()));
     }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&SolveFile {
@@ -93,7 +105,7 @@ pub(super) fn solve(args: SolveArgs) -> Result<(), CliError> {
             scenario_hash: &scenario.source_hash,
             states: chain.states(),
             replica_classes: chain.classes(),
-            solutions: &solutions,
+            solutions: solutions.as_deref(),
             rare_event: rare.as_ref(),
         })
         .map_err(bad)?;
@@ -142,7 +154,7 @@ fn table(solutions: &[Solution]) -> String {
     out
 }
 
-fn rare_table(rare: &RareEstimate, exact: &[Solution]) -> String {
+fn rare_table(rare: &RareEstimate, exact: Option<&[Solution]>) -> String {
     let mut out = format!(
         "\nrare-event estimate (balanced failure biasing p = {}, {} cycles, seed {}):\n",
         rare.failure_bias, rare.cycles, rare.seed
@@ -154,7 +166,7 @@ fn rare_table(rare: &RareEstimate, exact: &[Solution]) -> String {
         "exact".to_string(),
         "plain Monte Carlo for the same precision".to_string(),
     ]];
-    for (target, solution) in rare.targets.iter().zip(exact) {
+    for (t, target) in rare.targets.iter().enumerate() {
         rows.push(vec![
             target.name.clone(),
             format!(
@@ -164,7 +176,9 @@ fn rare_table(rare: &RareEstimate, exact: &[Solution]) -> String {
             target
                 .relative_half_width
                 .map_or("n/a".to_string(), |r| format!("{:.2}%", r * 100.0)),
-            format!("{:.4e}", solution.unavailability),
+            exact.map_or("n/a".to_string(), |exact| {
+                format!("{:.4e}", exact[t].unavailability)
+            }),
             match (target.plain_cycles_needed, target.plain_years_needed) {
                 (Some(cycles), Some(years)) => {
                     format!("≈ {cycles:.2e} cycles, {years:.2e} simulated years (extrapolated)")

@@ -398,3 +398,66 @@ fn the_rare_event_estimate_does_not_depend_on_the_thread_count() {
     };
     assert_eq!(json("1"), json("2"));
 }
+
+#[test]
+fn the_rare_event_estimate_runs_where_the_chain_is_too_large_to_solve() {
+    // 17 replicas of distinct capacities: 2¹⁷ lumped states, beyond what solve enumerates.
+    let nodes: Vec<String> = (1..=17)
+        .map(|i| format!(r#"{{"id": "n{i}", "capacity": {i}}}"#))
+        .collect();
+    let names: Vec<String> = (1..=17).map(|i| format!(r#""n{i}""#)).collect();
+    let text = format!(
+        r#"{{"name": "wide", "seed": 3, "replications": 1, "horizon": "1d",
+  "topology": {{"nodes": [{}]}},
+  "services": [{{"name": "wide", "strategy": "ACTIVE_ACTIVE", "replicas": [{}], "demand": 140,
+     "detection": {{"interval": "1ns", "timeout": "0s", "unhealthy_threshold": 1, "healthy_threshold": 1}},
+     "active_active": {{"lb_update": {{"const": "0s"}}}}}}],
+  "faults": {{"node_failures": [{{"ttf": {{"exp": {{"mean": "1000h"}}}}, "ttr": {{"exp": {{"mean": "10h"}}}}}}]}}
+}}"#,
+        nodes.join(", "),
+        names.join(", ")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.json");
+    std::fs::write(&file, text).unwrap();
+    let solve = |extra: &[&str]| {
+        failsim()
+            .args(["solve", file.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = solve(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("131072 states, more than the 100000"),
+        "{stderr}"
+    );
+    let estimated = solve(&["--rare-event", "--cycles", "20000", "--json", "-"]);
+    assert!(
+        estimated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&estimated.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&estimated.stdout).unwrap();
+    assert!(json.get("solutions").is_none());
+    let estimate = json["rare_event"]["targets"][0]["unavailability"]
+        .as_f64()
+        .unwrap();
+    // Independent repair: each node is down with probability q = 10/1010 on its own, and
+    // the service is down when the capacity down exceeds 153 − 140 = 13 (a sum over the
+    // distribution of the capacity down, built node by node).
+    let q = 10.0 / 1010.0;
+    let mut down = vec![1.0];
+    for capacity in 1..=17usize {
+        let mut next = vec![0.0; down.len() + capacity];
+        for (sum, p) in down.iter().enumerate() {
+            next[sum] += p * (1.0 - q);
+            next[sum + capacity] += p * q;
+        }
+        down = next;
+    }
+    let exact: f64 = down[14..].iter().sum();
+    assert_relative(estimate, exact, 0.15);
+}
