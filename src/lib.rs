@@ -8,6 +8,7 @@ pub mod compare;
 pub mod compile;
 pub mod core;
 pub mod embed;
+pub mod exact;
 mod net;
 pub mod output;
 pub mod plan;

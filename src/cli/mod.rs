@@ -25,6 +25,7 @@ mod progress;
 mod recommend;
 mod run;
 mod schema;
+mod solve;
 mod study;
 mod sweep;
 mod validate;
@@ -129,6 +130,11 @@ enum Command {
         after_help = "Examples:\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --slo 'failover_time_p99<=30s'\n  failsim recommend scenarios/recommend-example.json --slo 'availability>=0.9999' --strategies active_passive,n_way --replicas 3..5 --json ranking.json\n\n--slo takes one expression; repeat it for more.\nExit code 1 when some service has no design that meets every SLO."
     )]
     Recommend(recommend::RecommendArgs),
+    /// Solve a Markovian scenario exactly: steady-state availability, outages per year and mean time to first outage from its continuous-time Markov chain; --rare-event adds an importance-sampling estimate.
+    #[command(
+        after_help = "Examples:\n  failsim solve scenarios/validation/v3-3-of-5.json\n  failsim solve scenarios/five-nines-quorum.json --rare-event --json solution.json\n\nQualifies: ACTIVE_ACTIVE services with instantaneous detection and ejection, node_failures with\nexponential ttf and ttr, repair crews serving one kind of replica (docs/exact.md). Anything else\nis refused with the JSON path and the reason (exit 2)."
+    )]
+    Solve(solve::SolveArgs),
     /// Run the model-validation cases (simulation against closed forms) and write the report.
     #[command(
         after_help = "Examples:\n  failsim validate-model\n  failsim validate-model --dir scenarios/validation --out docs/validation.md\n  failsim validate-model --out -\n\nExit code 1 when a check fails; the report is written either way."
@@ -280,6 +286,7 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             emit_scenario,
         } => plan::plan(&risk_file, json.as_deref(), emit_scenario.as_deref()),
         Command::Recommend(args) => recommend::recommend(args),
+        Command::Solve(args) => solve::solve(args),
         Command::ValidateModel { dir, out, threads } => {
             validate_model::validate_model(&dir, &out, threads)
         }

@@ -123,6 +123,9 @@ pub enum Purpose {
     /// [`Purpose::NodeLifetime`] of its latent fault process: a stream of its own, so
     /// that a miss probability leaves the node's failure and repair draws as they are.
     Inspection(StreamKey),
+    /// The cycles of the rare-event estimator (`failsim solve --rare-event`): 0 for the
+    /// failure-biased cycles, 1 for the plain ones that measure the cycle length.
+    RareEvent(u32),
 }
 
 impl Purpose {
@@ -142,6 +145,7 @@ impl Purpose {
             Purpose::Cascade => 5 << 32,
             Purpose::RepairDispatch(key) => keyed(6, key),
             Purpose::Inspection(key) => keyed(7, key),
+            Purpose::RareEvent(i) => (8 << 32) | i as u64,
         }
     }
 }

@@ -399,6 +399,17 @@ fn services<'a>(
 
 /// A line per service of what its row has no column for: how outages ended, the costliest
 /// faults, failure reasons, missions, superseded failovers, safety figures.
+/// An exact availability with enough decimals for the first three significant digits of
+/// its unavailability (at least six, as simulated availabilities are shown).
+pub(crate) fn exact_availability(availability: f64, unavailability: f64) -> String {
+    let decimals = if unavailability > 0.0 {
+        ((-unavailability.log10()).ceil() as usize + 2).clamp(6, 17)
+    } else {
+        6
+    };
+    format!("{availability:.decimals$}")
+}
+
 fn extras<'a>(
     out: &mut String,
     services: impl Iterator<Item = &'a ServiceSummary>,
@@ -407,6 +418,14 @@ fn extras<'a>(
     let per_replication = horizon_s < PER_REPLICATION_BELOW_S;
     for s in services {
         let mut extras = Vec::new();
+        if let Some(exact) = &s.exact {
+            extras.push(format!(
+                "exact: availability {} (unavailability {:.4e}), {:.4e} outages/yr (Markov chain; `failsim solve`)",
+                exact_availability(exact.availability, exact.unavailability),
+                exact.unavailability,
+                exact.outages_per_year
+            ));
+        }
         let ended = &s.outages.ended_by;
         if ended.failover + ended.recovery + ended.horizon > 0 {
             extras.push(format!(

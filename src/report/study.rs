@@ -88,6 +88,42 @@ pub struct ServiceStudy {
     pub by_fault_kind: BTreeMap<String, KindTally>,
     /// Outages and downtime by fault (id), with the fault's kind.
     pub by_fault: BTreeMap<String, FaultCause>,
+    /// The exact figures of the scenario's Markov chain (`failsim solve`), when the
+    /// scenario qualifies and its chain has at most [`crate::exact::MAX_STATES`] states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<ExactFigures>,
+}
+
+/// The exact steady-state figures of a service or the system, beside the simulated ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExactFigures {
+    /// Long-run fraction of time UP.
+    pub availability: f64,
+    /// Long-run fraction of time not UP (summed over the down states, so its digits
+    /// survive where 1 − availability would lose them).
+    pub unavailability: f64,
+    /// Transitions out of UP per year of 365.25 days.
+    pub outages_per_year: f64,
+}
+
+/// The exact figures of every service and then the system, when the scenario is in the
+/// exact subset and small; None otherwise.
+fn exact_figures(scenario: &CompiledScenario) -> Option<Vec<ExactFigures>> {
+    let chain = crate::exact::Chain::of(scenario).ok()?;
+    if chain.states() > crate::exact::MAX_STATES {
+        return None;
+    }
+    let solutions = chain.solve(false).ok()?;
+    Some(
+        solutions
+            .into_iter()
+            .map(|s| ExactFigures {
+                availability: s.availability,
+                unavailability: s.unavailability,
+                outages_per_year: s.outages_per_year,
+            })
+            .collect(),
+    )
 }
 
 /// Outage episodes and downtime charged to one fault over a study.
@@ -351,7 +387,7 @@ impl Study {
             strategy: strategy.to_string(),
             ..ServiceStudy::default()
         };
-        Study {
+        let mut study = Study {
             scenario: scenario.name.clone(),
             scenario_hash: scenario.source_hash.clone(),
             seed: scenario.seed,
@@ -375,7 +411,14 @@ impl Study {
                 kinds: registry.kinds().iter().map(|k| k.to_string()).collect(),
             },
             keep_pairs: false,
+        };
+        if let Some(figures) = exact_figures(scenario) {
+            let studies = study.services.iter_mut().chain(study.system.as_mut());
+            for (service, exact) in studies.zip(figures) {
+                service.exact = Some(exact);
+            }
         }
+        study
     }
 
     /// The same empty study, keeping per replication the values `compare` pairs (memory

@@ -208,6 +208,10 @@ pub struct ServiceSummary {
     /// with missions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_time_to_first_outage_s: Option<f64>,
+    /// The exact figures of the scenario's Markov chain, when it is in the exact subset
+    /// (docs/exact.md) with at most [`crate::exact::MAX_STATES`] states.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<super::ExactFigures>,
 }
 
 /// The chance that a service has no outage within the first `mission_s` of a
@@ -416,6 +420,7 @@ impl ServiceSummary {
             } else {
                 mean_time_to_first_outage(study)
             },
+            exact: study.exact.clone(),
         }
     }
 

@@ -20,6 +20,9 @@ pub struct Row {
     pub interval: Option<(f64, f64)>,
     /// Whether the check passed.
     pub passed: bool,
+    /// Whether the expected value is the scenario's Markov chain solved by
+    /// [`crate::exact`] (the case is Markovian), rather than the closed form's formula.
+    pub by_chain: bool,
 }
 
 impl Row {
@@ -41,6 +44,7 @@ impl Row {
             estimate,
             interval,
             passed,
+            by_chain: false,
         }
     }
 }
@@ -136,10 +140,21 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
     detections.sort_by(f64::total_cmp);
     let horizon_h = scenario.horizon as f64 / 3.6e12;
     let service = &run.study.services[0];
+    let chain = crate::exact::Chain::of(&scenario)
+        .ok()
+        .and_then(|chain| chain.solve(false).ok());
     let rows = case
         .checks
         .iter()
-        .map(|check| measure(check.clone(), service, scenario.horizon, &detections))
+        .map(
+            |check| match chain.as_deref().and_then(|s| by_chain(check, &s[0])) {
+                Some(check) => Row {
+                    by_chain: true,
+                    ..measure(check, service, scenario.horizon, &detections)
+                },
+                None => measure(check.clone(), service, scenario.horizon, &detections),
+            },
+        )
         .collect();
     Ok(CaseRun {
         id: case.id,
@@ -150,6 +165,23 @@ fn run_case(case: &Case, dir: &Path, threads: Option<usize>) -> Result<CaseRun, 
         startup_bias: case.startup_excess_h / horizon_h,
         detections: detections.len(),
         rows,
+    })
+}
+
+/// `check` with its expected value taken from the solved chain, for the quantities the
+/// chain gives (availability, unavailability, failures per year of [`HOURS_PER_YEAR`]).
+fn by_chain(check: &Check, solution: &crate::exact::Solution) -> Option<Check> {
+    let expected = match check.quantity {
+        Quantity::Availability => solution.availability,
+        Quantity::Unavailability => solution.unavailability,
+        Quantity::FailuresPerYear => {
+            solution.outages_per_year * HOURS_PER_YEAR * 3600.0 / crate::exact::SECONDS_PER_YEAR
+        }
+        _ => return None,
+    };
+    Some(Check {
+        expected,
+        ..check.clone()
     })
 }
 

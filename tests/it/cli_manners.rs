@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "schema",
     "plan",
     "recommend",
+    "solve",
     "validate-model",
     "merge",
     "completions",

@@ -93,6 +93,29 @@ fn every_json_key_csv_column_and_trace_event_failsim_writes_is_in_docs_outputs_m
     json_keys(
         &[
             "run",
+            "scenarios/five-nines-quorum.json",
+            "--replications",
+            "2",
+            "--json",
+            "-",
+        ],
+        &mut keys,
+    );
+    json_keys(
+        &[
+            "solve",
+            "scenarios/five-nines-quorum.json",
+            "--rare-event",
+            "--cycles",
+            "1000",
+            "--json",
+            "-",
+        ],
+        &mut keys,
+    );
+    json_keys(
+        &[
+            "run",
             "scenarios/quickstart.json",
             "--precision",
             "0.5",

@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "net",
     "strategies",
     "compile",
+    "exact",
     "sim",
     "report",
     "checks",

@@ -13,6 +13,7 @@ mod detection;
 mod docs;
 mod embed;
 mod engine;
+mod exact;
 mod explain;
 mod fuzz_regressions;
 mod golden;
