@@ -238,3 +238,49 @@ fn partitions_of_a_mesh_walk_every_link_once_per_replica_and_are_refused_beyond_
         problem.message
     );
 }
+
+#[test]
+fn probes_lost_on_a_degraded_link_are_refused_up_front_at_the_loss() {
+    // A monitor probing every microsecond across a link losing half its probes flaps the
+    // primary every ~4 µs: over a day, 2.2e10 flaps of 5 events (a fuzz finding ran
+    // past 60 s for 43 minutes of it).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lossy.json");
+    std::fs::write(
+        &file,
+        r#"{"horizon": "1d", "replications": 1,
+ "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "m"}]},
+ "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"],
+   "detection": {"interval": "1us", "timeout": "0s", "unhealthy_threshold": 1, "healthy_threshold": 1},
+   "active_passive": {"monitor": "m", "fencing": true, "failback": "automatic", "hold_down": "4us"}}],
+ "faults": {"scheduled": [{"at": "0s", "fault": {"degrade_link": {"from": "m", "to": "a", "loss": 0.5}}}]}}"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let output = failsim().arg("validate").arg(&file).output().unwrap();
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:6:99: at faults.scheduled[0].fault.degrade_link.loss: this scenario would take \
+             about 1.1e11 events",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "health checks across this link lose 50.000% of their probes and flap a live \
+             replica down and up about every 4.0e-6 s), beyond the limit"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "lower `replications`, shorten `horizon`, probe less often \
+             (`detection.interval`), or lose fewer probes"
+        ),
+        "{stderr}"
+    );
+}
