@@ -23,9 +23,9 @@ pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 pub const MAX_WORK_SECS: f64 = MAX_EXPECTED_EVENTS * EVENT_SECS;
 
 /// Most result rows a run may hold: one per service and replication, about
-/// `ROW_BYTES` each in memory (≈ 10 GB at the limit) and a line each in
-/// `replications.csv`.
-pub const MAX_ROWS: f64 = 1e8;
+/// `ROW_BYTES` each in memory and a line each in `replications.csv`. The limit keeps
+/// them within a memory budget of 12 GB (10⁸ rows would need 60 GB).
+pub const MAX_ROWS: f64 = 2e7;
 
 /// CPU time of one event: queue, dispatch, the strategies' answer and the accounting
 /// (3–4 M events/s on one core in `docs/performance.md`).
@@ -521,9 +521,10 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
             path: "replications".to_string(),
             message: format!(
                 "{services} services × {replications} replications make {rows:.1e} result \
-                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows: \
-                 lower `replications`, or study fewer services at a time",
-                rows * ROW_BYTES
+                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows \
+                 ({:.1e} bytes): lower `replications`, or study fewer services at a time",
+                rows * ROW_BYTES,
+                MAX_ROWS * ROW_BYTES
             ),
         });
     }
@@ -658,14 +659,14 @@ mod tests {
     fn work_beyond_the_limit_is_refused_at_the_largest_process() {
         let faults = r#"{"node_failures": [{"ttf": {"const": "1s"}, "ttr": {"const": "1s"}}]}"#;
         // 2 nodes × 2 events × 432 000 cycles = 1.728e6 per replication, each waking the
-        // service (2 events, 2 µs): 5.2e6 events and 4 s; 10^8 replications.
-        let problems = compile(&scenario(faults, 100_000_000), "t").unwrap_err();
+        // service (2 events, 2 µs): 5.2e6 events and 4 s; 10^7 replications.
+        let problems = compile(&scenario(faults, 10_000_000), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "faults.node_failures[0]");
         assert!(
             problems[0]
                 .message
-                .starts_with("this scenario would take about 5.2e14 events and 1.1e5 CPU-hours"),
+                .starts_with("this scenario would take about 5.2e13 events and 1.1e4 CPU-hours"),
             "{problems:?}"
         );
         assert!(compile(&scenario(faults, 1_000), "t").is_ok());
@@ -791,14 +792,21 @@ mod tests {
                 "services": [{}]}}"#,
             services.join(",")
         );
+        let with_replications = |replications: u64| {
+            let text = text.replace("100000000", &replications.to_string());
+            compile(&serde_json::from_str(&text).unwrap(), "t")
+        };
+        // 2 × 10^7 rows are held; one replication more is refused.
+        assert!(with_replications(20_000).is_ok());
+        assert_eq!(with_replications(20_001).unwrap_err()[0].path, "replications");
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "replications");
         assert_eq!(
             problems[0].message,
             "1000 services × 100000000 replications make 1.0e11 result rows (about 6.0e13 \
-             bytes in memory), beyond the limit of 1e8 rows: lower `replications`, or study \
-             fewer services at a time"
+             bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
+             `replications`, or study fewer services at a time"
         );
     }
 }

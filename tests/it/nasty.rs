@@ -88,8 +88,8 @@ fn many_nodes_cost_the_same_generated_or_listed_and_each_event_more_beyond_the_c
 }
 
 /// `services` ACTIVE_PASSIVE services over the 20 nodes of two zones, every node failing
-/// and repairing hourly over ten days.
-fn many_services(services: usize, replications: u64) -> String {
+/// and repairing hourly over `horizon`.
+fn many_services(services: usize, horizon: &str, replications: u64) -> String {
     let services: Vec<String> = (0..services)
         .map(|i| {
             let n = 1 + i % 10;
@@ -99,7 +99,7 @@ fn many_services(services: usize, replications: u64) -> String {
         })
         .collect();
     format!(
-        r#"{{"horizon": "10d", "replications": {replications},
+        r#"{{"horizon": "{horizon}", "replications": {replications},
             "topology": {{"generators": [{{"regions": {{"regions": 1, "zones": 2, "nodes": 10}}}}]}},
             "services": [{}],
             "faults": {{"node_failures": [{{"ttf": {{"const": "1h"}}, "ttr": {{"const": "1h"}}}}]}}}}"#,
@@ -111,7 +111,7 @@ fn many_services(services: usize, replications: u64) -> String {
 fn a_node_change_wakes_every_service_placed_on_the_node() {
     // 1,000 services on 20 nodes: each node holds a replica of 100, and each of its
     // 20 nodes × 120 cycles × 2 changes wakes them, 2 events and 2 µs each.
-    let scenario = compiled(&many_services(1000, 1)).unwrap();
+    let scenario = compiled(&many_services(1000, "10d", 1)).unwrap();
     let shares = scenario.work_estimate();
     assert_eq!(expected_events(&shares, 1), 4800.0 * (1.0 + 100.0 * 2.0));
     let secs = share_secs(&scenario, "faults.node_failures[0]");
@@ -127,12 +127,12 @@ fn a_node_change_wakes_every_service_placed_on_the_node() {
 
 #[test]
 fn many_services_beyond_the_budget_are_refused_by_the_command_line_at_the_file() {
-    // 0.97 s a replication; 5 × 10^4 replications hold 5 × 10^7 rows, under the row limit,
-    // but would take 13 CPU-hours. Charged 310 ns a node change, as before services were
-    // woken, they would pass as 21 CPU-minutes.
+    // 9.6 s a replication over 100 days; 5,000 replications hold 5 × 10^6 rows, under the
+    // row limit, but would take 13 CPU-hours. Charged 310 ns a node change, as before
+    // services were woken, they would pass as 21 CPU-minutes.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("services.json");
-    std::fs::write(&file, many_services(1000, 50_000)).unwrap();
+    std::fs::write(&file, many_services(1000, "100d", 5_000)).unwrap();
     let summary = dir.path().join("summary.json");
     let output = failsim()
         .arg("run")
