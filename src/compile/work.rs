@@ -761,8 +761,14 @@ mod tests {
             .collect();
         // Replica to replica is probed by no one; a lossless link loses nothing.
         assert_eq!(lost.len(), 1, "{shares:?}");
-        assert_eq!(lost[0].source, "faults.scheduled[0].fault.degrade_link.loss");
-        assert!((lost[0].events - 2.5e6 * FLAP_EVENTS).abs() < 1e-3, "{lost:?}");
+        assert_eq!(
+            lost[0].source,
+            "faults.scheduled[0].fault.degrade_link.loss"
+        );
+        assert!(
+            (lost[0].events - 2.5e6 * FLAP_EVENTS).abs() < 1e-3,
+            "{lost:?}"
+        );
         assert_eq!(
             lost[0].per_event.as_deref(),
             Some(
@@ -798,7 +804,10 @@ mod tests {
         };
         // 2 × 10^7 rows are held; one replication more is refused.
         assert!(with_replications(20_000).is_ok());
-        assert_eq!(with_replications(20_001).unwrap_err()[0].path, "replications");
+        assert_eq!(
+            with_replications(20_001).unwrap_err()[0].path,
+            "replications"
+        );
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "replications");
