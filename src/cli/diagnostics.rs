@@ -14,6 +14,9 @@ use std::io::IsTerminal;
 const MAX_SNIPPETS: usize = 20;
 /// Characters of a long line shown on each side of the column.
 const WINDOW: usize = 60;
+/// The longest token underlined whole (a string value, a number): beyond, the underline
+/// runs to the end of the excerpt.
+const MAX_TOKEN: usize = 1_000;
 
 /// The error for a file that could not be loaded, rendered for stderr.
 pub(super) fn scenario_error(error: ScenarioError) -> CliError {
@@ -104,10 +107,27 @@ impl<'t> Lines<'t> {
             .get(d.line)
             .map_or(self.text.len(), |&next| next - 1);
         let raw = self.text[start..end].trim_end_matches('\r');
+        // Only the window around the column is read: a one-line file of 50 MB is
+        // excerpted in microseconds, not by copying the line for each problem.
+        let ascii = raw.is_ascii();
+        let line_chars = if ascii {
+            raw.len()
+        } else {
+            raw.chars().count()
+        };
+        let column = d.column.saturating_sub(1).min(line_chars);
+        let from = column.saturating_sub(WINDOW);
+        let window_start = if ascii {
+            from
+        } else {
+            raw.char_indices().nth(from).map_or(raw.len(), |(at, _)| at)
+        };
+        let mut rest = raw[window_start..].chars();
         // Control characters become one replacement character each, so that columns
         // still count characters.
-        let chars: Vec<char> = raw
-            .chars()
+        let chars: Vec<char> = rest
+            .by_ref()
+            .take(column - from + MAX_TOKEN + WINDOW)
             .map(|c| {
                 if c.is_control() && c != '\t' {
                     '\u{FFFD}'
@@ -116,15 +136,15 @@ impl<'t> Lines<'t> {
                 }
             })
             .collect();
-        let column = d.column.saturating_sub(1).min(chars.len());
+        let more = rest.next().is_some();
+        let column = column - from;
         let length = token_length(&chars[column..]);
-        let from = column.saturating_sub(WINDOW);
         let to = (column + length + WINDOW).min(chars.len());
         let mut line = String::new();
-        if from > 0 {
+        if window_start > 0 {
             line.push_str("...");
         }
-        let before: String = chars[from..column].iter().collect();
+        let before: String = chars[..column].iter().collect();
         let token: String = chars[column..column + length].iter().collect();
         let after: String = chars[column + length..to].iter().collect();
         line.push_str(&before);
@@ -132,7 +152,7 @@ impl<'t> Lines<'t> {
         line.push_str(&token);
         let span = span_start..line.len();
         line.push_str(&after);
-        if to < chars.len() {
+        if to < chars.len() || more {
             line.push_str("...");
         }
         let line = terminal_safe(&line, false).into_owned();

@@ -6,7 +6,7 @@ use super::{check_and_compile, CompiledScenario, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
 use crate::scenarios::error::SourceText;
-use crate::scenarios::load::{invalid, parse_all, Found};
+use crate::scenarios::load::{invalid, invalid_and_more, parse_all, Found};
 use crate::scenarios::positions::{locate_all, Aim};
 use crate::scenarios::source::without_bom;
 use crate::scenarios::source::{read_text, Format};
@@ -123,11 +123,12 @@ fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
         Err(checks) => {
             problems.extend(
                 checks
+                    .kept
                     .into_iter()
                     .filter(|problem| !depends_on_stand_ins(problem, &parsed.stand_ins))
                     .map(|problem| Found::at_value(problem.path, problem.message)),
             );
-            Err(invalid(file, text, problems))
+            Err(invalid_and_more(file, text, problems, checks.unlisted))
         }
     }
 }

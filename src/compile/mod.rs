@@ -4,8 +4,8 @@
 use crate::core::metric::SYSTEM_SCOPE;
 use crate::core::time::Nanos;
 use crate::net::topology::Topology;
-use crate::scenarios::check::Checker;
 pub use crate::scenarios::check::Problem;
+use crate::scenarios::check::{Checker, Problems};
 use crate::scenarios::error::Diagnostic;
 use crate::scenarios::model::Scenario;
 pub use crate::strategies::spec::ServiceSpec;
@@ -104,7 +104,7 @@ impl CompiledScenario {
     ) -> Result<CompiledScenario, Vec<Problem>> {
         let mut source = self.source.clone();
         patch(&mut source);
-        let mut compiled = check_and_compile(source, &self.name, true)?;
+        let mut compiled = check_and_compile(source, &self.name, true).map_err(Problems::listed)?;
         compiled.source_hash = self.source_hash.clone();
         compiled.seed = self.seed;
         compiled.replications = self.replications;
@@ -167,9 +167,10 @@ fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
     faults.kinds(overload)
 }
 
-/// Validates and compiles; returns every problem found.
+/// Validates and compiles; returns the problems found: the first 10,000 and, after
+/// them, one that counts the rest.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
-    check_and_compile(scenario.clone(), default_name, true)
+    check_and_compile(scenario.clone(), default_name, true).map_err(Problems::listed)
 }
 
 /// [`compile`] of a model the result keeps (no copy of a million-node model), with the
@@ -178,7 +179,7 @@ pub(crate) fn check_and_compile(
     scenario: Scenario,
     default_name: &str,
     estimate_work: bool,
-) -> Result<CompiledScenario, Vec<Problem>> {
+) -> Result<CompiledScenario, Problems> {
     let mut check = Checker::default();
     let horizon = match scenario.horizon {
         None => {
@@ -249,7 +250,7 @@ pub(crate) fn check_and_compile(
         // the problem already reported.
         let shares = work_estimate(&topology, &faults, &services, scenario.slo.len(), horizon);
         if let Some(problem) = work_problem(&shares, services.len(), scenario.replications) {
-            check.problems.push(problem);
+            check.fail(problem.path, problem.message);
         }
     }
     let warnings = std::mem::take(&mut check.warnings);

@@ -23,9 +23,9 @@ pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 pub const MAX_WORK_SECS: f64 = MAX_EXPECTED_EVENTS * EVENT_SECS;
 
 /// Most result rows a run may hold: one per service and replication, about
-/// `ROW_BYTES` each in memory (≈ 10 GB at the limit) and a line each in
-/// `replications.csv`.
-pub const MAX_ROWS: f64 = 1e8;
+/// `ROW_BYTES` each in memory and a line each in `replications.csv`. The limit keeps
+/// them within a memory budget of 12 GB (10⁸ rows would need 60 GB).
+pub const MAX_ROWS: f64 = 2e7;
 
 /// CPU time of one event: queue, dispatch, the strategies' answer and the accounting
 /// (3–4 M events/s on one core in `docs/performance.md`).
@@ -61,6 +61,11 @@ const SUMMARY_SECS: f64 = 30e-6;
 /// CPU time of checking one SLO against the summary, once per run: measured 4.6 µs an
 /// SLO with 10⁶ of them.
 const SLO_SECS: f64 = 5e-6;
+/// Events of one false down-and-up of a replica from lost probes: the two declarations
+/// and the failover (or ejection) they start and supersede. Measured: an ACTIVE_PASSIVE
+/// monitor probing every microsecond across a link losing half took 77 M events in 59
+/// simulated seconds, 5.2 per flap as estimated here.
+const FLAP_EVENTS: f64 = 5.0;
 /// Memory of one result row, measured: 610 B a service and replication with 10⁵
 /// services.
 const ROW_BYTES: f64 = 600.0;
@@ -75,8 +80,9 @@ pub struct WorkShare {
     pub events: f64,
     /// Expected CPU seconds in one replication: the events and what each touches.
     pub secs: f64,
-    /// What makes each event costly beyond the event itself, when something does, e.g.
-    /// "each of its partition changes relabels 100000 nodes × 961 partitions active at once".
+    /// What makes each event costly beyond the event itself, or the process's events
+    /// many, when something does, e.g. "each of its partition changes relabels 100000
+    /// nodes × 961 partitions active at once".
     pub per_event: Option<String>,
     /// Paid once per run (checking the SLOs), not once per replication.
     pub once: bool,
@@ -338,6 +344,22 @@ pub fn work_estimate(
             once: false,
         });
     }
+    for (i, fault) in plan.scheduled.iter().enumerate() {
+        if let Action::DegradeLink { a, b, loss, .. } = fault.action {
+            let window = fault
+                .duration
+                .as_ref()
+                .map_or(f64::INFINITY, |d| d.mean_secs())
+                .min(horizon - nanos_to_secs(fault.at))
+                .max(0.0);
+            if let Some(share) = lost_probes(services, (a, b), loss, window, event_secs) {
+                shares.push(WorkShare {
+                    source: format!("faults.scheduled[{i}].fault.degrade_link.loss"),
+                    ..share
+                });
+            }
+        }
+    }
     for (s, service) in services.iter().enumerate() {
         if let Some(cascade) = service
             .strategy
@@ -369,6 +391,78 @@ pub fn work_estimate(
         }
     }
     shares
+}
+
+/// What the probes lost on the degraded link `ends` cost over `window` seconds: a
+/// health check whose probes cross it, from a detector (the monitor, a vantage point's
+/// load balancer) at one end to a replica at the other, declares the live replica down
+/// after a run of `unhealthy_threshold` lost probes and up again after a run of
+/// `healthy_threshold` that get through, and each declaration wakes the strategy (a
+/// failover, an ejection). Lazy probing draws these runs instead of sending each probe,
+/// so their number is set by the interval, not by the faults: probes every microsecond
+/// that lose half flap the replica every few microseconds, 10⁹ events an hour.
+fn lost_probes(
+    services: &[ServiceSpec],
+    ends: (NodeId, NodeId),
+    loss: f64,
+    window: f64,
+    event_secs: f64,
+) -> Option<WorkShare> {
+    if loss <= 0.0 || window <= 0.0 {
+        return None;
+    }
+    let mut flaps = 0.0;
+    let mut shortest = f64::INFINITY;
+    for service in services {
+        let detection = &service.detection;
+        if detection.probing == Probing::Explicit {
+            // Every probe is an event already counted with the probing.
+            continue;
+        }
+        let monitor = service.strategy.watched_nodes()[0];
+        let probed = |detector: NodeId, replica: NodeId| {
+            service.replicas.contains(&replica)
+                && (monitor == Some(detector) || service.vantages.contains(&detector))
+        };
+        let pairs = usize::from(probed(ends.0, ends.1)) + usize::from(probed(ends.1, ends.0));
+        if pairs == 0 {
+            continue;
+        }
+        let probes = probes_until_run(loss, detection.unhealthy_threshold)
+            + probes_until_run(1.0 - loss, detection.healthy_threshold);
+        let cycle = nanos_to_secs(detection.interval) * probes + nanos_to_secs(detection.timeout);
+        // One false declaration at least, however long the cycle.
+        flaps += pairs as f64 * (window / cycle).max(1.0);
+        shortest = shortest.min(cycle);
+    }
+    if flaps == 0.0 {
+        return None;
+    }
+    let events = flaps * FLAP_EVENTS;
+    Some(WorkShare {
+        source: String::new(),
+        events,
+        secs: events * event_secs,
+        per_event: Some(format!(
+            "health checks across this link lose {:.3}% of their probes and flap a live \
+             replica down and up about every {shortest:.1e} s",
+            loss * 100.0,
+        )),
+        once: false,
+    })
+}
+
+/// Expected probes until `run` consecutive ones succeed, each with probability `q`:
+/// (1 − qʳ) / ((1 − q) qʳ); infinite when none can.
+fn probes_until_run(q: f64, run: u32) -> f64 {
+    if q >= 1.0 {
+        return f64::from(run);
+    }
+    let complete = q.powi(run as i32);
+    if complete <= 0.0 {
+        return f64::INFINITY;
+    }
+    (1.0 - complete) / ((1.0 - q) * complete)
 }
 
 /// The total expected events of a run: the shares of one replication times the
@@ -427,9 +521,10 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
             path: "replications".to_string(),
             message: format!(
                 "{services} services × {replications} replications make {rows:.1e} result \
-                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows: \
-                 lower `replications`, or study fewer services at a time",
-                rows * ROW_BYTES
+                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows \
+                 ({:.1e} bytes): lower `replications`, or study fewer services at a time",
+                rows * ROW_BYTES,
+                MAX_ROWS * ROW_BYTES
             ),
         });
     }
@@ -462,6 +557,9 @@ pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) ->
     let lower = match largest.source.as_str() {
         "topology" | "services" => "or study fewer services or nodes at a time",
         "slo" => "or check fewer SLOs",
+        source if source.ends_with(".degrade_link.loss") => {
+            "shorten `horizon`, probe less often (`detection.interval`), or lose fewer probes"
+        }
         _ => "shorten `horizon`, or make these faults rarer",
     };
     Some(Problem {
@@ -561,14 +659,14 @@ mod tests {
     fn work_beyond_the_limit_is_refused_at_the_largest_process() {
         let faults = r#"{"node_failures": [{"ttf": {"const": "1s"}, "ttr": {"const": "1s"}}]}"#;
         // 2 nodes × 2 events × 432 000 cycles = 1.728e6 per replication, each waking the
-        // service (2 events, 2 µs): 5.2e6 events and 4 s; 10^8 replications.
-        let problems = compile(&scenario(faults, 100_000_000), "t").unwrap_err();
+        // service (2 events, 2 µs): 5.2e6 events and 4 s; 10^7 replications.
+        let problems = compile(&scenario(faults, 10_000_000), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "faults.node_failures[0]");
         assert!(
             problems[0]
                 .message
-                .starts_with("this scenario would take about 5.2e14 events and 1.1e5 CPU-hours"),
+                .starts_with("this scenario would take about 5.2e13 events and 1.1e4 CPU-hours"),
             "{problems:?}"
         );
         assert!(compile(&scenario(faults, 1_000), "t").is_ok());
@@ -640,6 +738,52 @@ mod tests {
     }
 
     #[test]
+    fn probes_lost_on_a_degraded_link_count_a_flap_per_run_of_losses_and_successes() {
+        // A monitor on c probes replica a every 1 µs across a link losing half its probes,
+        // from 1 s to the horizon at 11 s: each flap takes 2 lost probes on average to
+        // declare a down (1 in a row) and 2 to declare it up again, 4 µs: 2.5e6 flaps of
+        // 5 events.
+        let text = r#"{"horizon": "11s",
+            "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+            "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"],
+                          "detection": {"interval": "1us", "unhealthy_threshold": 1,
+                                        "healthy_threshold": 1, "timeout": "0s"},
+                          "active_passive": {"monitor": "c"}}],
+            "faults": {"scheduled": [
+                {"at": "1s", "fault": {"degrade_link": {"from": "c", "to": "a", "loss": 0.5}}},
+                {"at": "1s", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 0.5}}},
+                {"at": "1s", "fault": {"degrade_link": {"from": "c", "to": "b", "loss": 0.0}}}]}}"#;
+        let compiled = compile(&serde_json::from_str(text).unwrap(), "t").unwrap();
+        let shares = compiled.work_estimate();
+        let lost: Vec<&WorkShare> = shares
+            .iter()
+            .filter(|s| s.source.ends_with(".loss"))
+            .collect();
+        // Replica to replica is probed by no one; a lossless link loses nothing.
+        assert_eq!(lost.len(), 1, "{shares:?}");
+        assert_eq!(
+            lost[0].source,
+            "faults.scheduled[0].fault.degrade_link.loss"
+        );
+        assert!(
+            (lost[0].events - 2.5e6 * FLAP_EVENTS).abs() < 1e-3,
+            "{lost:?}"
+        );
+        assert_eq!(
+            lost[0].per_event.as_deref(),
+            Some(
+                "health checks across this link lose 50.000% of their probes and flap a live \
+                 replica down and up about every 4.0e-6 s"
+            )
+        );
+        // Three losses in a row at 50%: 14 probes; two successes: 6 probes.
+        assert_eq!(probes_until_run(0.5, 3), 14.0);
+        assert_eq!(probes_until_run(0.5, 2), 6.0);
+        assert_eq!(probes_until_run(1.0, 3), 3.0);
+        assert_eq!(probes_until_run(0.0, 1), f64::INFINITY);
+    }
+
+    #[test]
     fn result_rows_beyond_the_limit_are_refused_even_without_faults() {
         let services: Vec<String> = (0..1000)
             .map(|i| {
@@ -654,14 +798,24 @@ mod tests {
                 "services": [{}]}}"#,
             services.join(",")
         );
+        let with_replications = |replications: u64| {
+            let text = text.replace("100000000", &replications.to_string());
+            compile(&serde_json::from_str(&text).unwrap(), "t")
+        };
+        // 2 × 10^7 rows are held; one replication more is refused.
+        assert!(with_replications(20_000).is_ok());
+        assert_eq!(
+            with_replications(20_001).unwrap_err()[0].path,
+            "replications"
+        );
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "replications");
         assert_eq!(
             problems[0].message,
             "1000 services × 100000000 replications make 1.0e11 result rows (about 6.0e13 \
-             bytes in memory), beyond the limit of 1e8 rows: lower `replications`, or study \
-             fewer services at a time"
+             bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
+             `replications`, or study fewer services at a time"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! scenario shares (distributions, probabilities, node references).
 
 use super::distribution::Distribution;
+use super::load::MAX_REPORTED;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One validation problem: where (JSON path) and what.
@@ -13,13 +14,19 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Collects every problem of a scenario, in the order the checks find them, and the
+/// Collects the problems of a scenario, in the order the checks find them, and the
 /// warnings: what is valid but cannot do what it seems meant to (a demand no strategy
-/// could ever serve in full).
+/// could ever serve in full). It keeps the first [`MAX_REPORTED`] problems, as many as an
+/// error lists, and counts the rest: a million-node file that repeats one mistake
+/// 900,000 times is refused in the time and memory of reading it, not with 900,000
+/// messages held.
 #[derive(Debug, Default)]
 pub(crate) struct Checker {
-    /// The problems found so far.
+    /// The first problems found, at most [`MAX_REPORTED`].
     pub problems: Vec<Problem>,
+    /// How many problems were found, kept or not: whether a check found any is a change
+    /// of this count, not of the kept list's length.
+    found: usize,
     /// The warnings found so far.
     pub warnings: Vec<Problem>,
     /// Unknown node ids, by the index of their problem: their hints are looked up all at
@@ -38,10 +45,13 @@ impl Checker {
 
     /// Reports a problem at `path`.
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.found += 1;
+        if self.problems.len() < MAX_REPORTED {
+            self.problems.push(Problem {
+                path: path.into(),
+                message: message.into(),
+            });
+        }
     }
 
     /// Reports a problem at `path` unless `ok`.
@@ -67,9 +77,9 @@ impl Checker {
     /// (`{"const": 0}`, `{"uniform": {"min": 0, "max": 0}}` and `{"empirical": ["0s"]}`
     /// have none); `why` says what a zero would do.
     pub(crate) fn positive_distribution(&mut self, dist: &Distribution, path: &str, why: &str) {
-        let before = self.problems.len();
+        let before = self.found;
         self.distribution(dist, path);
-        if self.problems.len() == before {
+        if self.found == before {
             self.require(
                 dist.mean_secs() > 0.0,
                 format!("{path}.{}", dist.key()),
@@ -96,8 +106,10 @@ impl Checker {
     ) -> Option<Id> {
         let found = names.get(name).copied();
         if found.is_none() {
-            self.unknown_nodes
-                .push((self.problems.len(), name.to_string()));
+            if self.problems.len() < MAX_REPORTED {
+                self.unknown_nodes
+                    .push((self.problems.len(), name.to_string()));
+            }
             self.fail(path, format!("unknown node id `{name}`"));
         }
         found
@@ -137,9 +149,18 @@ impl Checker {
     ///
     /// One pass over the known ids for all unknown ones, not one per unknown id: a
     /// million-node file with ten thousand unknown ids takes a second, not half an hour.
-    pub(crate) fn finish<Id>(mut self, names: &BTreeMap<String, Id>) -> Vec<Problem> {
+    ///
+    pub(crate) fn finish<Id>(mut self, names: &BTreeMap<String, Id>) -> Problems {
+        self.hint_unknown_nodes(names);
+        Problems {
+            unlisted: self.found - self.problems.len(),
+            kept: self.problems,
+        }
+    }
+
+    fn hint_unknown_nodes<Id>(&mut self, names: &BTreeMap<String, Id>) {
         if self.unknown_nodes.is_empty() {
-            return self.problems;
+            return;
         }
         let mut waiting: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, name) in &self.unknown_nodes {
@@ -176,8 +197,44 @@ impl Checker {
                 self.problems[*index].message.push_str(hint);
             }
         }
-        self.problems
     }
+}
+
+/// The problems a [`Checker`] found: the first ones, and how many more.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    /// The first problems found, at most [`MAX_REPORTED`].
+    pub kept: Vec<Problem>,
+    /// How many more were found.
+    pub unlisted: usize,
+}
+
+impl Problems {
+    /// Whether no problem was found.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The problems kept, and after them, at the place of the last, one that counts
+    /// the rest.
+    pub(crate) fn listed(mut self) -> Vec<Problem> {
+        if let Some(last) = self.kept.last().filter(|_| self.unlisted > 0) {
+            let note = Problem {
+                path: last.path.clone(),
+                message: unlisted_problems(self.unlisted),
+            };
+            self.kept.push(note);
+        }
+        self.kept
+    }
+}
+
+/// The line that ends a list of problems cut at [`MAX_REPORTED`]: how many more there are.
+pub(crate) fn unlisted_problems(unlisted: usize) -> String {
+    format!(
+        "{unlisted} more problems are not listed (the first {MAX_REPORTED} found are); fix \
+         these and try again"
+    )
 }
 
 /// For each unknown id, the known id one edit away, case aside, when only one is (two
@@ -277,6 +334,7 @@ mod tests {
         check.node(&names, "Db1", "c".into());
         let messages: Vec<String> = check
             .finish(&names)
+            .listed()
             .into_iter()
             .map(|p| p.message)
             .collect();
@@ -301,6 +359,7 @@ mod tests {
         }
         let messages: Vec<String> = check
             .finish(&names)
+            .listed()
             .into_iter()
             .map(|p| p.message)
             .collect();
@@ -317,6 +376,38 @@ mod tests {
     }
 
     #[test]
+    fn beyond_the_problems_kept_the_rest_are_counted_and_checks_still_see_what_they_find() {
+        let names: BTreeMap<String, u32> = BTreeMap::new();
+        let mut check = Checker::default();
+        for i in 0..MAX_REPORTED {
+            check.fail(format!("x[{i}]"), "wrong");
+        }
+        // Past the limit a distribution that is unsound reports that alone, and one with a
+        // zero mean reports the mean, as below it: the checks count what they found, not
+        // what was kept.
+        let zero: Distribution = serde_json::from_str(r#"{"const": 0}"#).unwrap();
+        let unsound: Distribution =
+            serde_json::from_str(r#"{"weibull": {"shape": 0.01, "scale": "1d"}}"#).unwrap();
+        check.positive_distribution(&zero, "ttf", "why");
+        check.positive_distribution(&unsound, "ttr", "why");
+        check.node(&names, "ghost", "y".into());
+        let problems = check.finish(&names);
+        assert_eq!(problems.kept.len(), MAX_REPORTED);
+        assert_eq!(problems.unlisted, 3);
+        let listed = problems.listed();
+        assert_eq!(listed.len(), MAX_REPORTED + 1);
+        assert_eq!(
+            listed[MAX_REPORTED],
+            Problem {
+                path: format!("x[{}]", MAX_REPORTED - 1),
+                message: "3 more problems are not listed (the first 10000 found are); fix \
+                          these and try again"
+                    .to_string()
+            }
+        );
+    }
+
+    #[test]
     fn hints_for_many_unknown_ids_among_many_known_ones_take_one_pass() {
         let names: BTreeMap<String, usize> =
             (0..200_000).map(|i| (format!("node{i}"), i)).collect();
@@ -325,7 +416,7 @@ mod tests {
             check.node(&names, &format!("NODE{i}"), format!("x[{i}]"));
         }
         let started = std::time::Instant::now();
-        let problems = check.finish(&names);
+        let problems = check.finish(&names).listed();
         assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
         assert_eq!(
             problems[7].message,

@@ -258,9 +258,20 @@ pub(crate) const MAX_REPORTED: usize = 10_000;
 
 /// Places every problem (those without a position by their path) and makes the error;
 /// beyond [`MAX_REPORTED`], the first found are listed and a last line counts the rest.
-pub(crate) fn invalid(file: &Path, text: &str, mut problems: Vec<Found>) -> ScenarioError {
+pub(crate) fn invalid(file: &Path, text: &str, problems: Vec<Found>) -> ScenarioError {
+    invalid_and_more(file, text, problems, 0)
+}
+
+/// [`invalid`] for `problems` and `unlisted` more found but not kept (see
+/// [`Checker`](super::check::Checker)).
+pub(crate) fn invalid_and_more(
+    file: &Path,
+    text: &str,
+    mut problems: Vec<Found>,
+    unlisted: usize,
+) -> ScenarioError {
     let text = without_bom(text);
-    let unreported = problems.len().saturating_sub(MAX_REPORTED);
+    let unreported = problems.len().saturating_sub(MAX_REPORTED) + unlisted;
     problems.truncate(MAX_REPORTED);
     let unplaced: Vec<(&str, Aim)> = problems
         .iter()
@@ -298,10 +309,7 @@ pub(crate) fn note_unreported(diagnostics: &mut Vec<Diagnostic>, unreported: usi
     }
     let last = diagnostics.last().cloned();
     diagnostics.extend(last.map(|last| Diagnostic {
-        message: format!(
-            "{unreported} more problems are not listed (the first {MAX_REPORTED} found are); \
-             fix these and try again"
-        ),
+        message: super::check::unlisted_problems(unreported),
         ..last
     }));
 }

@@ -88,8 +88,8 @@ fn many_nodes_cost_the_same_generated_or_listed_and_each_event_more_beyond_the_c
 }
 
 /// `services` ACTIVE_PASSIVE services over the 20 nodes of two zones, every node failing
-/// and repairing hourly over ten days.
-fn many_services(services: usize, replications: u64) -> String {
+/// and repairing hourly over `horizon`.
+fn many_services(services: usize, horizon: &str, replications: u64) -> String {
     let services: Vec<String> = (0..services)
         .map(|i| {
             let n = 1 + i % 10;
@@ -99,7 +99,7 @@ fn many_services(services: usize, replications: u64) -> String {
         })
         .collect();
     format!(
-        r#"{{"horizon": "10d", "replications": {replications},
+        r#"{{"horizon": "{horizon}", "replications": {replications},
             "topology": {{"generators": [{{"regions": {{"regions": 1, "zones": 2, "nodes": 10}}}}]}},
             "services": [{}],
             "faults": {{"node_failures": [{{"ttf": {{"const": "1h"}}, "ttr": {{"const": "1h"}}}}]}}}}"#,
@@ -111,7 +111,7 @@ fn many_services(services: usize, replications: u64) -> String {
 fn a_node_change_wakes_every_service_placed_on_the_node() {
     // 1,000 services on 20 nodes: each node holds a replica of 100, and each of its
     // 20 nodes × 120 cycles × 2 changes wakes them, 2 events and 2 µs each.
-    let scenario = compiled(&many_services(1000, 1)).unwrap();
+    let scenario = compiled(&many_services(1000, "10d", 1)).unwrap();
     let shares = scenario.work_estimate();
     assert_eq!(expected_events(&shares, 1), 4800.0 * (1.0 + 100.0 * 2.0));
     let secs = share_secs(&scenario, "faults.node_failures[0]");
@@ -127,12 +127,12 @@ fn a_node_change_wakes_every_service_placed_on_the_node() {
 
 #[test]
 fn many_services_beyond_the_budget_are_refused_by_the_command_line_at_the_file() {
-    // 0.97 s a replication; 5 × 10^4 replications hold 5 × 10^7 rows, under the row limit,
-    // but would take 13 CPU-hours. Charged 310 ns a node change, as before services were
-    // woken, they would pass as 21 CPU-minutes.
+    // 9.6 s a replication over 100 days; 5,000 replications hold 5 × 10^6 rows, under the
+    // row limit, but would take 13 CPU-hours. Charged 310 ns a node change, as before
+    // services were woken, they would pass as 21 CPU-minutes.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("services.json");
-    std::fs::write(&file, many_services(1000, 50_000)).unwrap();
+    std::fs::write(&file, many_services(1000, "100d", 5_000)).unwrap();
     let summary = dir.path().join("summary.json");
     let output = failsim()
         .arg("run")
@@ -236,5 +236,51 @@ fn partitions_of_a_mesh_walk_every_link_once_per_replica_and_are_refused_beyond_
         problem.message.contains("walks 124750 links 4 times"),
         "{}",
         problem.message
+    );
+}
+
+#[test]
+fn probes_lost_on_a_degraded_link_are_refused_up_front_at_the_loss() {
+    // A monitor probing every microsecond across a link losing half its probes flaps the
+    // primary every ~4 µs: over a day, 2.2e10 flaps of 5 events (a fuzz finding ran
+    // past 60 s for 43 minutes of it).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lossy.json");
+    std::fs::write(
+        &file,
+        r#"{"horizon": "1d", "replications": 1,
+ "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "m"}]},
+ "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"],
+   "detection": {"interval": "1us", "timeout": "0s", "unhealthy_threshold": 1, "healthy_threshold": 1},
+   "active_passive": {"monitor": "m", "fencing": true, "failback": "automatic", "hold_down": "4us"}}],
+ "faults": {"scheduled": [{"at": "0s", "fault": {"degrade_link": {"from": "m", "to": "a", "loss": 0.5}}}]}}"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let output = failsim().arg("validate").arg(&file).output().unwrap();
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:6:99: at faults.scheduled[0].fault.degrade_link.loss: this scenario would take \
+             about 1.1e11 events",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "health checks across this link lose 50.000% of their probes and flap a live \
+             replica down and up about every 4.0e-6 s), beyond the limit"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "lower `replications`, shorten `horizon`, probe less often \
+             (`detection.interval`), or lose fewer probes"
+        ),
+        "{stderr}"
     );
 }
