@@ -31,10 +31,15 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 ///
 /// # Storage
 ///
-/// Only occupied buckets are stored, as (bucket index, count) pairs sorted by index (at most
-/// 56,320 entries, for durations spanning the whole `u64` range), plus the indices
-/// recorded since they were last folded in (at most 256, or as many as the buckets); an empty histogram is a few words and
-/// serializes as such. The sum is a `u128`, because summing many
+/// A histogram of a few values (one replication's) stores its occupied buckets as
+/// (bucket index, count) pairs sorted by index, plus the indices recorded since they were
+/// last folded in (at most 256, or as many as the buckets); an empty histogram is a few
+/// words and serializes as such. Once the pairs would take more memory than counts
+/// by index in blocks of 128 buckets (a block allocated when a value first lands in it),
+/// the histogram turns dense, so that a study's histograms stop growing once the body of
+/// each distribution is filled: at most 56,320 counts of 8 bytes (440 KiB), whatever the
+/// replications. Both forms hold the same counts, compare equal and serialize to the
+/// same bytes. The sum is a `u128`, because summing many
 /// long durations overflows `u64`; in JSON it is a plain integer that may exceed 2⁶⁴.
 ///
 /// [`mean_ns`]: DurationHistogram::mean_ns
@@ -151,7 +156,7 @@ impl DurationHistogram {
             return Some(max);
         }
         let mut seen = 0;
-        for &(index, count) in self.buckets.occupied().iter() {
+        for (index, count) in self.buckets.occupied() {
             seen += count;
             if seen >= rank {
                 return Some(bucket_midpoint(index).clamp(min, max));
@@ -171,24 +176,37 @@ impl DurationHistogram {
 const PENDING_LIMIT: usize = 256;
 
 /// Occupied buckets as (index, count) pairs sorted by index, plus the indices recorded
-/// since they were last folded in. A histogram of one replication holds a handful, so
-/// sorted vectors record and merge several times faster than a tree map, with no node
-/// per entry. Two `Buckets` are equal when they hold the same counts, however much of
-/// them is still pending. Serialized as a map from index to count, as it always was.
+/// since they were last folded in; or, once that takes more memory than counts by index,
+/// [`Dense`] counts. A histogram of one replication holds a handful, so sorted vectors
+/// record and merge several times faster than a tree map, with no node per entry; a
+/// study's histogram fills the body of its distribution, where counts by index take half
+/// the memory of pairs and no vector regrows. Two `Buckets` are equal when they hold the
+/// same counts, in whichever form and however much of them is still pending. Serialized as
+/// a map from index to count, as it always was.
 #[derive(Debug, Default, Clone)]
 struct Buckets {
-    /// Occupied buckets, sorted by index; no count is 0.
+    /// Occupied buckets, sorted by index; no count is 0. Empty once dense.
     sorted: Vec<(u32, u64)>,
     /// Indices recorded since the last fold, in recording order (at most
-    /// [`PENDING_LIMIT`] or as many as there are sorted buckets).
+    /// [`PENDING_LIMIT`] or as many as there are sorted buckets). Empty once dense.
     pending: Vec<u32>,
+    /// Counts by index, once the histogram has turned dense.
+    dense: Option<Dense>,
 }
 
 impl Buckets {
     /// Counts one value in bucket `index`.
     fn record(&mut self, index: u32) {
+        if let Some(dense) = &mut self.dense {
+            dense.add(index, 1);
+            return;
+        }
         if self.pending.len() >= PENDING_LIMIT.max(self.sorted.len()) {
             self.fold_pending();
+            if let Some(dense) = &mut self.dense {
+                dense.add(index, 1);
+                return;
+            }
         } else if self.pending.capacity() == 0 {
             // One allocation for a replication's first few values, not three growths.
             self.pending.reserve_exact(16);
@@ -196,7 +214,8 @@ impl Buckets {
         self.pending.push(index);
     }
 
-    /// Folds the pending indices into the sorted buckets.
+    /// Folds the pending indices into the sorted buckets, and turns dense if that is now
+    /// the smaller form.
     fn fold_pending(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -208,6 +227,7 @@ impl Buckets {
             .map(|run| (run[0], run.len() as u64));
         self.sorted = merged(&self.sorted, runs);
         self.pending.clear();
+        self.densify_if_smaller();
     }
 
     /// Adds `count` values in bucket `index` to the sorted buckets.
@@ -219,6 +239,23 @@ impl Buckets {
     }
 
     fn merge(&mut self, other: &Buckets) {
+        if other.dense.is_some() {
+            self.densify();
+        }
+        if let Some(dense) = &mut self.dense {
+            match &other.dense {
+                Some(other) => dense.merge(other),
+                None => {
+                    for &(index, count) in &other.sorted {
+                        dense.add(index, count);
+                    }
+                    for &index in &other.pending {
+                        dense.add(index, 1);
+                    }
+                }
+            }
+            return;
+        }
         if self.sorted.is_empty() {
             self.sorted.clone_from(&other.sorted);
         } else if other.sorted.len() * 8 <= self.sorted.len() || other.sorted.len() <= 4 {
@@ -229,20 +266,124 @@ impl Buckets {
             }
         } else {
             self.sorted = merged(&self.sorted, other.sorted.iter().copied());
+            self.densify_if_smaller();
         }
         for &index in &other.pending {
             self.record(index);
         }
     }
 
-    /// Every occupied bucket, sorted by index, pending values included.
-    fn occupied(&self) -> Cow<'_, [(u32, u64)]> {
+    /// Turns dense when the sorted pairs take at least the memory the dense form would.
+    fn densify_if_smaller(&mut self) {
+        // Fewer pairs than one block's worth of memory cannot be larger.
+        if self.sorted.len() * PAIR_BYTES < Dense::TABLE_BYTES + Dense::BLOCK_BYTES {
+            return;
+        }
+        let blocks = self
+            .sorted
+            .chunk_by(|a, b| a.0 >> BLOCK_BITS == b.0 >> BLOCK_BITS)
+            .count();
+        if self.sorted.len() * PAIR_BYTES >= Dense::TABLE_BYTES + blocks * Dense::BLOCK_BYTES {
+            self.densify();
+        }
+    }
+
+    /// Moves every count into the dense form (nothing if already there).
+    fn densify(&mut self) {
+        if self.dense.is_some() {
+            return;
+        }
+        let mut dense = Dense::new();
+        for &(index, count) in &self.sorted {
+            dense.add(index, count);
+        }
+        for &index in &self.pending {
+            dense.add(index, 1);
+        }
+        self.sorted = Vec::new();
+        self.pending = Vec::new();
+        self.dense = Some(dense);
+    }
+
+    /// Every occupied bucket with its count, in index order, pending values included.
+    fn occupied(&self) -> Box<dyn Iterator<Item = (u32, u64)> + '_> {
+        if let Some(dense) = &self.dense {
+            return Box::new(dense.occupied());
+        }
         if self.pending.is_empty() {
-            return Cow::Borrowed(&self.sorted);
+            return Box::new(self.sorted.iter().copied());
         }
         let mut folded = self.clone();
         folded.fold_pending();
-        Cow::Owned(folded.sorted)
+        match folded.dense {
+            Some(dense) => Box::new(dense.occupied().collect::<Vec<_>>().into_iter()),
+            None => Box::new(folded.sorted.into_iter()),
+        }
+    }
+}
+
+/// Memory of one sorted (index, count) pair, padding included.
+const PAIR_BYTES: usize = std::mem::size_of::<(u32, u64)>();
+
+/// log₂ of the buckets per dense block.
+const BLOCK_BITS: u32 = 7;
+/// Buckets per dense block.
+const BLOCK_LEN: usize = 1 << BLOCK_BITS;
+/// Bucket indices: 0 to that of `u64::MAX` (56,319).
+const BUCKET_COUNT: usize = 56_320;
+
+/// Counts by bucket index in blocks of [`BLOCK_LEN`], a block allocated when a value
+/// first lands in it: a table of 440 block pointers (3.5 KiB) and 1 KiB per block used.
+#[derive(Debug, Clone)]
+struct Dense {
+    blocks: Vec<Option<Box<[u64; BLOCK_LEN]>>>,
+}
+
+impl Dense {
+    /// Memory of the block table.
+    const TABLE_BYTES: usize = BUCKET_COUNT / BLOCK_LEN * std::mem::size_of::<usize>();
+    /// Memory of one block.
+    const BLOCK_BYTES: usize = BLOCK_LEN * std::mem::size_of::<u64>();
+
+    fn new() -> Self {
+        Dense {
+            blocks: vec![None; BUCKET_COUNT / BLOCK_LEN],
+        }
+    }
+
+    /// Adds `count` values in bucket `index`.
+    fn add(&mut self, index: u32, count: u64) {
+        let index = index as usize;
+        let block =
+            self.blocks[index >> BLOCK_BITS].get_or_insert_with(|| Box::new([0; BLOCK_LEN]));
+        block[index & (BLOCK_LEN - 1)] += count;
+    }
+
+    /// Adds every count of `other`.
+    fn merge(&mut self, other: &Dense) {
+        for (into, from) in self.blocks.iter_mut().zip(&other.blocks) {
+            if let Some(from) = from {
+                let into = into.get_or_insert_with(|| Box::new([0; BLOCK_LEN]));
+                for (into, from) in into.iter_mut().zip(from.iter()) {
+                    *into += from;
+                }
+            }
+        }
+    }
+
+    /// Every non-zero count with its index, in index order.
+    fn occupied(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.blocks
+            .iter()
+            .enumerate()
+            .filter_map(|(at, block)| Some((at << BLOCK_BITS, block.as_deref()?)))
+            .flat_map(|(first, block)| {
+                block
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &count)| count > 0)
+                    .map(move |(offset, &count)| ((first + offset) as u32, count))
+            })
     }
 }
 
@@ -305,7 +446,7 @@ fn merged(a: &[(u32, u64)], b: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u6
 
 impl PartialEq for Buckets {
     fn eq(&self, other: &Self) -> bool {
-        self.occupied() == other.occupied()
+        self.occupied().eq(other.occupied())
     }
 }
 
@@ -314,10 +455,9 @@ impl Eq for Buckets {}
 impl Serialize for Buckets {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let occupied = self.occupied();
-        let mut map = serializer.serialize_map(Some(occupied.len()))?;
-        for (index, count) in occupied.iter() {
-            map.serialize_entry(index, count)?;
+        let mut map = serializer.serialize_map(Some(self.occupied().count()))?;
+        for (index, count) in self.occupied() {
+            map.serialize_entry(&index, &count)?;
         }
         map.end()
     }
@@ -326,10 +466,19 @@ impl Serialize for Buckets {
 impl<'de> Deserialize<'de> for Buckets {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<u32, u64>::deserialize(deserializer)?;
-        Ok(Buckets {
-            sorted: map.into_iter().collect(),
-            pending: Vec::new(),
-        })
+        if let Some((&index, _)) = map.range(BUCKET_COUNT as u32..).next() {
+            return Err(serde::de::Error::custom(format!(
+                "bucket {index} is beyond the last bucket ({})",
+                BUCKET_COUNT - 1
+            )));
+        }
+        let mut buckets = Buckets {
+            // A bucket counted 0 times is not occupied.
+            sorted: map.into_iter().filter(|&(_, count)| count > 0).collect(),
+            ..Buckets::default()
+        };
+        buckets.densify_if_smaller();
+        Ok(buckets)
     }
 }
 
@@ -567,6 +716,110 @@ mod tests {
         assert_eq!(
             json,
             r#"{"buckets":{},"count":0,"min":null,"max":null,"sum":0}"#
+        );
+    }
+
+    /// A body of eight octaves (2²⁸ to 2³⁶ ns), where many values share a bucket, and one
+    /// value in 10⁴ anywhere in the `u64` range: a study's histogram, which turns dense
+    /// from some tens of thousands of values.
+    fn spread_values(count: usize, seed: u64) -> Vec<u64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..count)
+            .map(|i| {
+                if i % 10_000 == 0 {
+                    let shift = rng.random_range(0..64);
+                    rng.random_range(0..u64::MAX >> shift)
+                } else {
+                    rng.random_range(1 << 28..1 << 36)
+                }
+            })
+            .collect()
+    }
+
+    /// The counts by bucket and the quantile a plain sorted map of the buckets gives.
+    fn reference(values: &[u64]) -> (Vec<(u32, u64)>, impl Fn(f64) -> u64) {
+        let mut counts = BTreeMap::new();
+        for &v in values {
+            *counts.entry(bucket_index(v)).or_insert(0_u64) += 1;
+        }
+        let occupied: Vec<(u32, u64)> = counts.into_iter().collect();
+        let (min, max) = (*values.iter().min().unwrap(), *values.iter().max().unwrap());
+        let n = values.len() as u64;
+        let buckets = occupied.clone();
+        let quantile = move |q: f64| {
+            let rank = nearest_rank(q, n);
+            if rank == 1 {
+                return min;
+            }
+            if rank == n {
+                return max;
+            }
+            let mut seen = 0;
+            let (index, _) = buckets
+                .iter()
+                .find(|&&(_, count)| {
+                    seen += count;
+                    seen >= rank
+                })
+                .unwrap();
+            bucket_midpoint(*index).clamp(min, max)
+        };
+        (occupied, quantile)
+    }
+
+    #[test]
+    fn one_replication_stays_sparse_and_a_study_turns_dense_with_the_same_counts() {
+        assert!(histogram_of(&spread_values(50, 1)).buckets.dense.is_none());
+        let values = spread_values(100_000, 2);
+        let h = histogram_of(&values);
+        assert!(h.buckets.dense.is_some());
+        let (occupied, quantile) = reference(&values);
+        assert_eq!(h.buckets.occupied().collect::<Vec<_>>(), occupied);
+        for q in [0.0, 0.001, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(h.quantile_ns(q), Some(quantile(q)), "q {q}");
+        }
+    }
+
+    #[test]
+    fn dense_and_sparse_forms_merge_compare_and_serialize_alike() {
+        let (small, large) = (spread_values(300, 3), spread_values(100_000, 4));
+        let all: Vec<u64> = small.iter().chain(&large).copied().collect();
+        let whole = histogram_of(&all);
+        let (sparse, dense) = (histogram_of(&small), histogram_of(&large));
+        assert!(sparse.buckets.dense.is_none() && dense.buckets.dense.is_some());
+        let mut sparse_then_dense = sparse.clone();
+        sparse_then_dense.merge(&dense);
+        let mut dense_then_sparse = dense.clone();
+        dense_then_sparse.merge(&sparse);
+        // One replication at a time, as a study folds them.
+        let mut one_by_one = dense.clone();
+        for chunk in small.chunks(3) {
+            one_by_one.merge(&histogram_of(chunk));
+        }
+        let json = serde_json::to_string(&whole).unwrap();
+        let (occupied, _) = reference(&all);
+        let sparse_json = serde_json::to_string(&BTreeMap::from_iter(occupied)).unwrap();
+        assert!(
+            json.contains(&sparse_json),
+            "buckets serialize as index → count"
+        );
+        for merged in [&sparse_then_dense, &dense_then_sparse, &one_by_one] {
+            assert_eq!(merged, &whole);
+            assert_eq!(serde_json::to_string(merged).unwrap(), json);
+        }
+        let read: DurationHistogram = serde_json::from_str(&json).unwrap();
+        assert!(read.buckets.dense.is_some());
+        assert_eq!(read, whole);
+        assert_eq!(serde_json::to_string(&read).unwrap(), json);
+    }
+
+    #[test]
+    fn a_bucket_beyond_the_last_is_refused_on_reading() {
+        let json = r#"{"buckets":{"56320":1},"count":1,"min":0,"max":0,"sum":0}"#;
+        let error = serde_json::from_str::<DurationHistogram>(json).unwrap_err();
+        assert!(
+            error.to_string().contains("beyond the last bucket"),
+            "{error}"
         );
     }
 
