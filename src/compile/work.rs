@@ -1,6 +1,6 @@
 //! The work estimate: what one replication costs, process by process — its events, and
-//! what each event costs where that grows with the topology (a partition change touches
-//! every node once per active partition; a reachability change over explicit links
+//! what each event costs where that grows with the topology (a partition change relabels
+//! every node, at a cost growing with the partitions active; a reachability change over explicit links
 //! walks every link; a node change wakes every service placed there) — what the run sets
 //! up (each node and service, every replication) and checks once (each SLO), and what the
 //! results hold (a row per service and replication). Runs beyond [`MAX_WORK_SECS`] of CPU time or [`MAX_ROWS`] rows are refused up front.
@@ -30,11 +30,18 @@ pub const MAX_ROWS: f64 = 2e7;
 /// CPU time of one event: queue, dispatch, the strategies' answer and the accounting
 /// (3–4 M events/s on one core in `docs/performance.md`).
 pub const EVENT_SECS: f64 = 300e-9;
-/// CPU time of touching one node once: relabelling it in a partition change, drawing
-/// its group, setting it up at the start of a replication. Measured: 10 random
-/// partitions of 10⁵ nodes over 30 days (666 changes, ~10 active at once) take 6 s of
-/// CPU, 8.5 ns per node and active partition.
+/// CPU time of touching one node once: drawing its group, setting it up at the start
+/// of a replication, crashing it in an outage.
 const NODE_STEP_SECS: f64 = 10e-9;
+/// CPU time of relabelling one node in a partition change, whatever the partitions
+/// active (its reachability label is recomputed and stored). Measured on one core, per
+/// node and partition change: 63 ns with 10⁵ nodes and 11 partitions active, 170 ns
+/// with 10³ nodes and 41, 830 ns with 10³ nodes and 401; 60 ns per node plus
+/// [`RELABEL_PARTITION_SECS`] per node and active partition puts all three within 1.4×.
+const RELABEL_NODE_SECS: f64 = 60e-9;
+/// CPU time a relabelling adds per partition active at once: the node's key of groups
+/// grows by one and its label is looked up by that key (`net/network.rs`).
+const RELABEL_PARTITION_SECS: f64 = 2e-9;
 /// CPU time of looking at one link once in a reachability or shortest-path walk.
 /// Measured: an N_WAY service of 3 replicas on a 5,000-node mesh (12.5 M links) takes
 /// 0.6 s per node change and 0.8 s per partition change: 4 walks (reachability and one
@@ -101,11 +108,11 @@ struct ChangeCost {
 
 impl ChangeCost {
     fn of_partition_change(&self) -> (f64, String) {
-        let relabel = self.nodes * (1.0 + self.partitions_active);
+        let active = 1.0 + self.partitions_active;
+        let relabel = self.nodes * (RELABEL_NODE_SECS + active * RELABEL_PARTITION_SECS);
         let mut what = format!(
             "each of its partition changes relabels {} nodes × {:.0} partitions active at once",
-            self.nodes,
-            1.0 + self.partitions_active
+            self.nodes, active
         );
         if self.links > 0.0 {
             what.push_str(&format!(
@@ -113,10 +120,7 @@ impl ChangeCost {
                 self.links, self.walks
             ));
         }
-        (
-            relabel * NODE_STEP_SECS + self.links * self.walks * LINK_STEP_SECS,
-            what,
-        )
+        (relabel + self.links * self.walks * LINK_STEP_SECS, what)
     }
 
     fn of_node_change(&self) -> (f64, Option<String>) {
@@ -673,7 +677,7 @@ mod tests {
     }
 
     #[test]
-    fn partition_changes_cost_a_step_per_node_and_active_partition() {
+    fn partition_changes_cost_a_relabelling_per_node_growing_with_the_partitions_active() {
         // 10^5 nodes, 1,000 partition processes each partitioned 24 h of every 25 h:
         // 960 active at once on average, so each change relabels 10^5 × 961 nodes.
         let processes: Vec<&str> = (0..1000)
@@ -689,14 +693,14 @@ mod tests {
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         // 1,000 processes × 2 × 24 changes = 48,000 per replication, each
-        // 10^5 × 961 × 10 ns = 0.96 s (and 600 ns for the event at 10^5 nodes, 2 µs for
-        // the service it wakes): 12.8 CPU-hours per replication, 1281 for 100. Each change
-        // wakes the service: 3 events.
+        // 10^5 × (60 ns + 961 × 2 ns) = 0.198 s (and 600 ns for the event at 10^5 nodes,
+        // 2 µs for the service it wakes): 2.6 CPU-hours per replication, 264 for 100.
+        // Each change wakes the service: 3 events.
         assert!(problems[0].path.starts_with("faults.random_partitions["));
         assert!(
             problems[0]
                 .message
-                .contains("1.4e7 events and 1281.3 CPU-hours (12.8 CPU-hours per replication"),
+                .contains("1.4e7 events and 264.3 CPU-hours (2.6 CPU-hours per replication"),
             "{}",
             problems[0].message
         );

@@ -6,5 +6,7 @@ pub(crate) mod study;
 pub(crate) mod summary;
 
 pub use shard::ShardFile;
-pub use study::{ExactFigures, MergeError, PairedValues, ServiceStudy, Study, SERVED_FRACTION_BITS};
+pub use study::{
+    ExactFigures, MergeError, PairedValues, ServiceStudy, Study, SERVED_FRACTION_BITS,
+};
 pub use summary::{PrecisionSummary, ServiceSummary, Summary};
