@@ -545,7 +545,7 @@ pub fn rows_problem(services: usize, replications: u64, kept: RowsKept) -> Optio
             MAX_ROWS,
             ROW_BYTES,
             "in memory",
-            "or ask for the summary only",
+            "or ask for the summary only (`tables=False`)",
         ),
         RowsKept::OnDisk => (
             MAX_CSV_ROWS,
@@ -849,7 +849,7 @@ mod tests {
             problem.message,
             "1000 services × 100000 replications make 1.0e8 result rows (about 6.0e10 \
              bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
-             `replications`, study fewer services at a time, or ask for the summary only"
+             `replications`, study fewer services at a time, or ask for the summary only (`tables=False`)"
         );
         assert!(rows_problem(1000, 20_001, RowsKept::InMemory).is_some());
         // replications.csv takes 10^9 rows of 140 B.
