@@ -4,7 +4,8 @@
 
 use crate::compare::{parse_strategies, variant, Comparison, StrategyListError};
 use crate::compile::{
-    cpu_time, expected_secs, work_problem, CompiledScenario, OverrideError, Overrides, Problem,
+    cpu_time, expected_secs, rows_problem, work_problem, CompiledScenario, OverrideError,
+    Overrides, Problem, RowsKept,
 };
 use crate::output::rows::Tables;
 use crate::report::{Study, Summary};
@@ -84,18 +85,21 @@ pub struct ComparisonResults {
 }
 
 /// Applies the overrides and refuses, as the command line does, a study of `runs` runs
-/// beyond the work limits.
+/// beyond the work limit, and tables of more rows than memory holds
+/// ([`MAX_ROWS`](crate::compile::MAX_ROWS)).
 fn prepare(
     scenario: &mut CompiledScenario,
     settings: &Settings,
     runs: u64,
 ) -> Result<(), EmbedError> {
     scenario.apply(settings.overrides)?;
-    match work_problem(
-        &scenario.work_estimate(),
-        scenario.services.len(),
-        scenario.replications.saturating_mul(runs),
-    ) {
+    let replications = scenario.replications.saturating_mul(runs);
+    // The tables hold a row per service and replication in memory, unless the settings
+    // ask for the summary only.
+    let rows = (!settings.summary_only)
+        .then(|| rows_problem(scenario.services.len(), replications, RowsKept::InMemory))
+        .flatten();
+    match rows.or_else(|| work_problem(&scenario.work_estimate(), replications)) {
         Some(problem) => Err(EmbedError::Work(problem)),
         None => Ok(()),
     }

@@ -423,11 +423,7 @@ fn check_work(
     context: &str,
 ) -> Result<(), CliError> {
     let shares = scenario.work_estimate();
-    let problem = crate::compile::work_problem(
-        &shares,
-        scenario.services.len(),
-        replications.saturating_mul(runs),
-    );
+    let problem = crate::compile::work_problem(&shares, replications.saturating_mul(runs));
     match problem {
         Some(problem) => Err(bad(format!(
             "{}: {}: {context}, {}",
@@ -437,6 +433,39 @@ fn check_work(
         ))),
         None => Ok(()),
     }
+}
+
+/// Refuses up front a `--csv` that would write more rows to `replications.csv` than
+/// [`MAX_CSV_ROWS`](crate::compile::MAX_CSV_ROWS), at `replications` in the file (or at
+/// `--replications` when the flag set them). Only rows written count: the study itself
+/// keeps none.
+fn check_csv_rows(
+    file: &Path,
+    scenario: &CompiledScenario,
+    from_flag: bool,
+) -> Result<(), CliError> {
+    use crate::compile::{rows_problem, RowsKept};
+    let Some(problem) = rows_problem(
+        scenario.services.len(),
+        scenario.replications,
+        RowsKept::OnDisk,
+    ) else {
+        return Ok(());
+    };
+    if from_flag {
+        return Err(bad(format!(
+            "{}: --replications with --csv: {}",
+            file.display(),
+            problem.message
+        )));
+    }
+    let (line, column) = crate::compile::locate_in_file(file, &problem.path);
+    Err(bad(format!(
+        "{}:{line}:{column}: at {}: {}",
+        file.display(),
+        problem.path,
+        problem.message
+    )))
 }
 
 /// Refuses a `--threads` that [`run_study`](crate::run::run_study) would refuse, before

@@ -6,8 +6,8 @@ use super::diagnostics::scenario_error;
 use super::interrupt::interrupt_flag;
 use super::progress::progress_bar;
 use super::{
-    bad, check_services, check_threads, check_work, parse_checks, stopped_early, warning_line,
-    CliError,
+    bad, check_csv_rows, check_services, check_threads, check_work, parse_checks, stopped_early,
+    warning_line, CliError,
 };
 use crate::checks::{Check, Metric};
 use crate::compile::{load_file, CompiledScenario, Overrides};
@@ -170,6 +170,13 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             } else {
                 "with the command-line overrides"
             },
+        )?;
+    }
+    if args.csv.is_some() {
+        check_csv_rows(
+            &args.scenario,
+            &scenario,
+            args.replications.is_some() || args.precision.is_some(),
         )?;
     }
     if args.trace_replication >= scenario.replications {

@@ -168,6 +168,25 @@ fn shakes_node_set(path: &str) -> bool {
     matches!(field, "" | ".id" | ".region" | ".zone" | ".role")
 }
 
+/// The line:column where the value at JSON `path` starts in the scenario file (or its
+/// nearest ancestor's), for a problem found after loading, e.g. by the command line's
+/// own limits; (1, 1) when the file cannot be read again.
+pub(crate) fn locate_in_file(file: &Path, path: &str) -> (usize, usize) {
+    let Ok(text) = read_text(file, "a scenario file") else {
+        return (1, 1);
+    };
+    let text = without_bom(&text);
+    match Format::detect(file, text.as_bytes()) {
+        Format::Json => locate_all(text, &[(path, Aim::Value)])[0],
+        Format::Yaml => match yaml::to_json(text) {
+            Ok(converted) => {
+                converted.place(locate_all(&converted.json, &[(path, Aim::Value)])[0].0)
+            }
+            Err(_) => (1, 1),
+        },
+    }
+}
+
 /// Reads, parses, validates and compiles a scenario file (at most
 /// [`MAX_FILE_BYTES`](crate::scenarios::source::MAX_FILE_BYTES)).
 pub fn load_file(file: &Path) -> Result<CompiledScenario, ScenarioError> {

@@ -23,13 +23,14 @@ pub(crate) mod work;
 pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
 };
+pub(crate) use load::locate_in_file;
 pub use load::{load_file, load_str};
 pub use repair::{BudgetSpec, CrewSpec, RepairPlan};
 pub use system::{SystemExpr, SystemSpec};
 pub use upkeep::{Calendar, InspectionSpec, MaintenanceSpec, RestartSpec, ServiceNeed};
 pub use work::{
-    cpu_time, expected_events, expected_secs, work_estimate, work_problem, WorkShare, EVENT_SECS,
-    MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
+    cpu_time, expected_events, expected_secs, rows_problem, work_estimate, work_problem, RowsKept,
+    WorkShare, EVENT_SECS, MAX_CSV_ROWS, MAX_EXPECTED_EVENTS, MAX_ROWS, MAX_WORK_SECS,
 };
 
 /// Largest accepted node count: beyond it memory, not the model, is the limit.
@@ -249,7 +250,7 @@ pub(crate) fn check_and_compile(
         // Only a sound scenario gets an estimate: with a broken process it would repeat
         // the problem already reported.
         let shares = work_estimate(&topology, &faults, &services, scenario.slo.len(), horizon);
-        if let Some(problem) = work_problem(&shares, services.len(), scenario.replications) {
+        if let Some(problem) = work_problem(&shares, scenario.replications) {
             check.fail(problem.path, problem.message);
         }
     }

@@ -1,9 +1,12 @@
 //! The work estimate: what one replication costs, process by process — its events, and
-//! what each event costs where that grows with the topology (a partition change touches
-//! every node once per active partition; a reachability change over explicit links
+//! what each event costs where that grows with the topology (a partition change relabels
+//! every node, at a cost growing with the partitions active; a reachability change over explicit links
 //! walks every link; a node change wakes every service placed there) — what the run sets
 //! up (each node and service, every replication) and checks once (each SLO), and what the
-//! results hold (a row per service and replication). Runs beyond [`MAX_WORK_SECS`] of CPU time or [`MAX_ROWS`] rows are refused up front.
+//! results hold (a row per service and replication). Runs beyond [`MAX_WORK_SECS`] of CPU
+//! time are refused up front, and so are rows beyond [`MAX_ROWS`] where they are held in
+//! memory (the Python package's tables) or [`MAX_CSV_ROWS`] where they are written
+//! (`--csv`); a study itself folds each replication into exact sums and keeps no row.
 
 use super::faults::{Action, FaultPlan};
 use crate::core::time::{nanos_to_secs, Nanos};
@@ -22,19 +25,31 @@ pub const MAX_EXPECTED_EVENTS: f64 = 1e11;
 /// hundred thousand nodes) and is refused up front.
 pub const MAX_WORK_SECS: f64 = MAX_EXPECTED_EVENTS * EVENT_SECS;
 
-/// Most result rows a run may hold: one per service and replication, about
-/// `ROW_BYTES` each in memory and a line each in `replications.csv`. The limit keeps
-/// them within a memory budget of 12 GB (10⁸ rows would need 60 GB).
+/// Most result rows a study may hold in memory (the Python package's tables): one per
+/// service and replication, about `ROW_BYTES` each. The limit keeps them within a memory
+/// budget of 12 GB (10⁸ rows would need 60 GB).
 pub const MAX_ROWS: f64 = 2e7;
+
+/// Most rows `--csv` may write to `replications.csv`: one per service and replication,
+/// about `CSV_ROW_BYTES` each, so 140 GB of disk at the limit. The rows are streamed to
+/// the file, so the limit is about disk, not memory.
+pub const MAX_CSV_ROWS: f64 = 1e9;
 
 /// CPU time of one event: queue, dispatch, the strategies' answer and the accounting
 /// (3–4 M events/s on one core in `docs/performance.md`).
 pub const EVENT_SECS: f64 = 300e-9;
-/// CPU time of touching one node once: relabelling it in a partition change, drawing
-/// its group, setting it up at the start of a replication. Measured: 10 random
-/// partitions of 10⁵ nodes over 30 days (666 changes, ~10 active at once) take 6 s of
-/// CPU, 8.5 ns per node and active partition.
+/// CPU time of touching one node once: drawing its group, setting it up at the start
+/// of a replication, crashing it in an outage.
 const NODE_STEP_SECS: f64 = 10e-9;
+/// CPU time of relabelling one node in a partition change, whatever the partitions
+/// active (its reachability label is recomputed and stored). Measured on one core, per
+/// node and partition change: 63 ns with 10⁵ nodes and 11 partitions active, 170 ns
+/// with 10³ nodes and 41, 830 ns with 10³ nodes and 401; 60 ns per node plus
+/// [`RELABEL_PARTITION_SECS`] per node and active partition puts all three within 1.4×.
+const RELABEL_NODE_SECS: f64 = 60e-9;
+/// CPU time a relabelling adds per partition active at once: the node's key of groups
+/// grows by one and its label is looked up by that key (`net/network.rs`).
+const RELABEL_PARTITION_SECS: f64 = 2e-9;
 /// CPU time of looking at one link once in a reachability or shortest-path walk.
 /// Measured: an N_WAY service of 3 replicas on a 5,000-node mesh (12.5 M links) takes
 /// 0.6 s per node change and 0.8 s per partition change: 4 walks (reachability and one
@@ -69,6 +84,18 @@ const FLAP_EVENTS: f64 = 5.0;
 /// Memory of one result row, measured: 610 B a service and replication with 10⁵
 /// services.
 const ROW_BYTES: f64 = 600.0;
+/// Disk of one `replications.csv` row, measured: 140 B a row for quickstart (sixteen
+/// columns, full-precision availabilities).
+const CSV_ROW_BYTES: f64 = 140.0;
+
+/// Where a study's result rows (one per service and replication) go, if anywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowsKept {
+    /// Held in memory (the Python package's tables): bounded by [`MAX_ROWS`].
+    InMemory,
+    /// Written to `replications.csv` (`--csv`): bounded by [`MAX_CSV_ROWS`].
+    OnDisk,
+}
 
 /// What one fault process (or one explicitly probed service, or the set-up of a
 /// replication) costs in one replication.
@@ -101,11 +128,11 @@ struct ChangeCost {
 
 impl ChangeCost {
     fn of_partition_change(&self) -> (f64, String) {
-        let relabel = self.nodes * (1.0 + self.partitions_active);
+        let active = 1.0 + self.partitions_active;
+        let relabel = self.nodes * (RELABEL_NODE_SECS + active * RELABEL_PARTITION_SECS);
         let mut what = format!(
             "each of its partition changes relabels {} nodes × {:.0} partitions active at once",
-            self.nodes,
-            1.0 + self.partitions_active
+            self.nodes, active
         );
         if self.links > 0.0 {
             what.push_str(&format!(
@@ -113,10 +140,7 @@ impl ChangeCost {
                 self.links, self.walks
             ));
         }
-        (
-            relabel * NODE_STEP_SECS + self.links * self.walks * LINK_STEP_SECS,
-            what,
-        )
+        (relabel + self.links * self.walks * LINK_STEP_SECS, what)
     }
 
     fn of_node_change(&self) -> (f64, Option<String>) {
@@ -511,23 +535,40 @@ pub fn cpu_time(secs: f64) -> String {
     }
 }
 
-/// The problem to report when a run of `replications` replications of `services`
-/// services would hold more than [`MAX_ROWS`] result rows, or take more than
-/// [`MAX_WORK_SECS`] of CPU time (placed at the process that contributes the most).
-pub fn work_problem(shares: &[WorkShare], services: usize, replications: u64) -> Option<Problem> {
+/// The problem to report when `replications` replications of `services` services would
+/// keep more result rows than `kept` allows ([`MAX_ROWS`] in memory, [`MAX_CSV_ROWS`]
+/// on disk), placed at `replications`.
+pub fn rows_problem(services: usize, replications: u64, kept: RowsKept) -> Option<Problem> {
     let rows = services as f64 * replications as f64;
-    if rows > MAX_ROWS {
-        return Some(Problem {
-            path: "replications".to_string(),
-            message: format!(
-                "{services} services × {replications} replications make {rows:.1e} result \
-                 rows (about {:.1e} bytes in memory), beyond the limit of {MAX_ROWS:.0e} rows \
-                 ({:.1e} bytes): lower `replications`, or study fewer services at a time",
-                rows * ROW_BYTES,
-                MAX_ROWS * ROW_BYTES
-            ),
-        });
-    }
+    let (limit, row_bytes, place, instead) = match kept {
+        RowsKept::InMemory => (
+            MAX_ROWS,
+            ROW_BYTES,
+            "in memory",
+            "or ask for the summary only (`tables=False`)",
+        ),
+        RowsKept::OnDisk => (
+            MAX_CSV_ROWS,
+            CSV_ROW_BYTES,
+            "of replications.csv on disk",
+            "or leave out --csv",
+        ),
+    };
+    (rows > limit).then(|| Problem {
+        path: "replications".to_string(),
+        message: format!(
+            "{services} services × {replications} replications make {rows:.1e} result rows \
+             (about {:.1e} bytes {place}), beyond the limit of {limit:.0e} rows ({:.1e} \
+             bytes): lower `replications`, study fewer services at a time, {instead}",
+            rows * row_bytes,
+            limit * row_bytes
+        ),
+    })
+}
+
+/// The problem to report when a run of `replications` replications would take more than
+/// [`MAX_WORK_SECS`] of CPU time (placed at the process that contributes the most).
+pub fn work_problem(shares: &[WorkShare], replications: u64) -> Option<Problem> {
     let secs = expected_secs(shares, replications);
     if secs <= MAX_WORK_SECS {
         return None;
@@ -673,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn partition_changes_cost_a_step_per_node_and_active_partition() {
+    fn partition_changes_cost_a_relabelling_per_node_growing_with_the_partitions_active() {
         // 10^5 nodes, 1,000 partition processes each partitioned 24 h of every 25 h:
         // 960 active at once on average, so each change relabels 10^5 × 961 nodes.
         let processes: Vec<&str> = (0..1000)
@@ -689,14 +730,14 @@ mod tests {
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         // 1,000 processes × 2 × 24 changes = 48,000 per replication, each
-        // 10^5 × 961 × 10 ns = 0.96 s (and 600 ns for the event at 10^5 nodes, 2 µs for
-        // the service it wakes): 12.8 CPU-hours per replication, 1281 for 100. Each change
-        // wakes the service: 3 events.
+        // 10^5 × (60 ns + 961 × 2 ns) = 0.198 s (and 600 ns for the event at 10^5 nodes,
+        // 2 µs for the service it wakes): 2.6 CPU-hours per replication, 264 for 100.
+        // Each change wakes the service: 3 events.
         assert!(problems[0].path.starts_with("faults.random_partitions["));
         assert!(
             problems[0]
                 .message
-                .contains("1.4e7 events and 1281.3 CPU-hours (12.8 CPU-hours per replication"),
+                .contains("1.4e7 events and 264.3 CPU-hours (2.6 CPU-hours per replication"),
             "{}",
             problems[0].message
         );
@@ -784,7 +825,7 @@ mod tests {
     }
 
     #[test]
-    fn result_rows_beyond_the_limit_are_refused_even_without_faults() {
+    fn result_rows_are_refused_only_where_they_are_kept() {
         let services: Vec<String> = (0..1000)
             .map(|i| {
                 format!(
@@ -793,29 +834,34 @@ mod tests {
             })
             .collect();
         let text = format!(
-            r#"{{"horizon": "1d", "replications": 100000000,
+            r#"{{"horizon": "1d", "replications": 100000,
                 "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}},
                 "services": [{}]}}"#,
             services.join(",")
         );
-        let with_replications = |replications: u64| {
-            let text = text.replace("100000000", &replications.to_string());
-            compile(&serde_json::from_str(&text).unwrap(), "t")
-        };
-        // 2 × 10^7 rows are held; one replication more is refused.
-        assert!(with_replications(20_000).is_ok());
+        // 10^8 rows: a study keeps none of them, so the scenario is valid (0.1 CPU-hours).
+        assert!(compile(&serde_json::from_str(&text).unwrap(), "t").is_ok());
+        // 2 × 10^7 rows fit in memory; one replication more does not.
+        assert_eq!(rows_problem(1000, 20_000, RowsKept::InMemory), None);
+        let problem = rows_problem(1000, 100_000, RowsKept::InMemory).unwrap();
+        assert_eq!(problem.path, "replications");
         assert_eq!(
-            with_replications(20_001).unwrap_err()[0].path,
-            "replications"
-        );
-        let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].path, "replications");
-        assert_eq!(
-            problems[0].message,
-            "1000 services × 100000000 replications make 1.0e11 result rows (about 6.0e13 \
+            problem.message,
+            "1000 services × 100000 replications make 1.0e8 result rows (about 6.0e10 \
              bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
-             `replications`, or study fewer services at a time"
+             `replications`, study fewer services at a time, or ask for the summary only (`tables=False`)"
+        );
+        assert!(rows_problem(1000, 20_001, RowsKept::InMemory).is_some());
+        // replications.csv takes 10^9 rows of 140 B.
+        assert_eq!(rows_problem(1000, 1_000_000, RowsKept::OnDisk), None);
+        assert_eq!(
+            rows_problem(1000, 1_000_001, RowsKept::OnDisk)
+                .unwrap()
+                .message,
+            "1000 services × 1000001 replications make 1.0e9 result rows (about 1.4e11 \
+             bytes of replications.csv on disk), beyond the limit of 1e9 rows (1.4e11 \
+             bytes): lower `replications`, study fewer services at a time, or leave out \
+             --csv"
         );
     }
 }

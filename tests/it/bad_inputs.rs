@@ -390,7 +390,12 @@ fn huge_hostile_files_are_refused_within_budget_and_placed() {
         ),
         (
             "hundred-thousand-overlapping-partitions.json",
-            quickstart.replacen(
+            // 200,000 changes a replication, each relabelling 3 nodes × 100,001 partitions
+            // (0.6 ms): 120 CPU-seconds a replication, beyond the budget by 5× at 2,000
+            // replications (quickstart's 200 would stay under it).
+            quickstart
+                .replacen(r#""replications": 200,"#, r#""replications": 2000,"#, 1)
+                .replacen(
                 r#""faults": {"#,
                 &format!(
                     r#""faults": {{"scheduled": [{}],"#,
@@ -408,19 +413,22 @@ fn huge_hostile_files_are_refused_within_budget_and_placed() {
             ],
         ),
         (
-            "ten-thousand-services-1e8-replications.json",
+            // 2 × 10^9 rows: the study keeps none (2.2 CPU-hours, valid), but `--csv`
+            // would write 280 GB of them and is refused before anything runs.
+            "twenty-services-1e8-replications.json",
             format!(
                 r#"{{"horizon": "1d", "replications": 100000000,
                     "topology": {{"nodes": [{}]}}, "services": [{}]}}"#,
                 node("a"),
-                (0..10_000)
+                (0..20)
                     .map(|i| service(&format!("s{i}")))
                     .collect::<Vec<_>>()
                     .join(",")
             ),
             vec![
-                "ten-thousand-services-1e8-replications.json:1:35: at replications: 10000 \
-                 services × 100000000 replications make 1.0e12 result rows"
+                "twenty-services-1e8-replications.json:1:35: at replications: 20 services × \
+                 100000000 replications make 2.0e9 result rows (about 2.8e11 bytes of \
+                 replications.csv on disk)"
                     .into(),
             ],
         ),

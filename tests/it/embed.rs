@@ -172,3 +172,30 @@ fn validate_describes_a_scenario_as_the_command_line_does() {
         "{said}"
     );
 }
+
+#[test]
+fn tables_beyond_the_memory_limit_are_refused_before_the_study() {
+    // 1,000 services × 10^5 replications: a valid scenario (a study keeps no rows), but
+    // tables of 10^8 rows held in memory would take 60 GB.
+    let services: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(r#"{{"name": "s{i}", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}}"#)
+        })
+        .collect();
+    let text = format!(
+        r#"{{"horizon": "1d", "replications": 100000,
+            "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}}, "services": [{}]}}"#,
+        services.join(",")
+    );
+    let scenario = failsim::compile::load_str(&text, "rows.json".as_ref()).unwrap();
+    let refused = embed::run(scenario, &settings(1, 100_000, 1))
+        .err()
+        .unwrap();
+    assert!(matches!(refused, EmbedError::Work(_)), "{refused}");
+    assert_eq!(
+        refused.to_string(),
+        "at replications: 1000 services × 100000 replications make 1.0e8 result rows (about \
+         6.0e10 bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
+         `replications`, study fewer services at a time, or ask for the summary only (`tables=False`)"
+    );
+}

@@ -127,8 +127,7 @@ fn a_node_change_wakes_every_service_placed_on_the_node() {
 
 #[test]
 fn many_services_beyond_the_budget_are_refused_by_the_command_line_at_the_file() {
-    // 9.6 s a replication over 100 days; 5,000 replications hold 5 × 10^6 rows, under the
-    // row limit, but would take 13 CPU-hours. Charged 310 ns a node change, as before
+    // 9.6 s a replication over 100 days; 5,000 replications would take 13 CPU-hours. Charged 310 ns a node change, as before
     // services were woken, they would pass as 21 CPU-minutes.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("services.json");
@@ -152,6 +151,51 @@ fn many_services_beyond_the_budget_are_refused_by_the_command_line_at_the_file()
         "{stderr}"
     );
     assert!(!summary.exists());
+}
+
+#[test]
+fn rows_are_limited_only_where_they_are_written() {
+    // 1,000 services × 10^5 replications without faults: 10^8 rows that a study folds into
+    // sums and does not keep, so validation accepts it (0.1 CPU-hours); `--csv` with 10^6
+    // replications (1.1 CPU-hours) would write 10^9 rows of replications.csv (140 GB) and
+    // is refused before anything is written.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("services.json");
+    let services: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(r#"{{"name": "s{i}", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}}"#)
+        })
+        .collect();
+    let text = format!(
+        r#"{{"horizon": "1d", "replications": 100000,
+            "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}]}}, "services": [{}]}}"#,
+        services.join(",")
+    );
+    std::fs::write(&file, text).unwrap();
+    let validate = failsim().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(validate.status.code(), Some(0), "{validate:?}");
+    let csv = dir.path().join("csv");
+    let output = failsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--replications")
+        .arg("1000001")
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: --replications with --csv: 1000 services × 1000001 replications make 1.0e9 \
+             result rows (about 1.4e11 bytes of replications.csv on disk), beyond the limit \
+             of 1e9 rows",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!csv.exists());
 }
 
 #[test]
@@ -191,9 +235,10 @@ fn overlapping_partitions(topology: &str, processes: usize, replications: u64) -
 #[test]
 fn overlapping_partitions_are_refused_with_the_nodes_each_change_relabels() {
     // 100 processes, 96 active at once: 4,800 changes a replication, each relabelling
-    // 1,000 nodes × 97 (0.97 ms): 4.7 s; 10^4 replications are 13 CPU-hours.
+    // 1,000 nodes at 60 ns + 97 × 2 ns (0.25 ms): 1.2 s; 10^5 replications are 34
+    // CPU-hours, 10^3 twenty minutes.
     let topology = r#"{"generators": [{"ring": {"nodes": 1000}}], "implied_links": true}"#;
-    let problem = refusal(&overlapping_partitions(topology, 100, 10_000));
+    let problem = refusal(&overlapping_partitions(topology, 100, 100_000));
     assert!(
         problem.path.starts_with("faults.random_partitions["),
         "{problem:?}"

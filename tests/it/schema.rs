@@ -99,7 +99,6 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "110-partitions-of-a-hundred-thousand-nodes",
         "a work estimate",
     ),
-    ("111-result-rows-beyond-memory", "a work estimate"),
     ("112-crew-over-unknown-node", "node names across the file"),
     (
         "115-node-served-by-two-crews",
@@ -116,10 +115,6 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
     (
         "117-duplicate-key-in-a-node",
         "a key given twice (a JSON value keeps one)",
-    ),
-    (
-        "121-hundred-services-ten-million-replications",
-        "a work estimate",
     ),
     (
         "127-unicode-escaped-id-repeats-another",
