@@ -243,12 +243,13 @@ impl NWay {
         self.is_live_leader(view, p) || self.heard_leader(view, p).is_some()
     }
 
-    /// Replicas that back leader `l` now: itself, plus those it reaches that follow it or
-    /// voted for it in its term (its first heartbeat may still be on its way to them).
+    /// Replicas that back leader `l` now: itself, plus those it exchanges messages with
+    /// both ways (its appends reach them, their acknowledgements reach it) that follow it
+    /// or voted for it in its term (its first heartbeat may still be on its way to them).
     fn support(&self, view: &View, l: usize) -> usize {
         let term = self.replicas[l].term;
         1 + (0..self.replicas.len())
-            .filter(|&p| p != l && self.reaches(view, l, p))
+            .filter(|&p| p != l && self.reaches(view, l, p) && self.reaches(view, p, l))
             .filter(|&p| {
                 let r = &self.replicas[p];
                 r.following == Some((l, term)) || (r.voted_for == Some(l) && r.term == term)
