@@ -281,6 +281,12 @@ impl Network {
         self.epoch += 1;
     }
 
+    /// Whether reachability is symmetric now (no directed rule is active): `a` reaches
+    /// `b` iff `b` reaches `a`, so a round trip needs one check.
+    pub(crate) fn symmetric(&self) -> bool {
+        self.rules.is_empty()
+    }
+
     /// Whether every directed rule lets a message from `from` to `to` through.
     fn delivers(&self, from: NodeId, to: NodeId) -> bool {
         if self.rules.is_empty() {
@@ -329,7 +335,7 @@ impl Network {
     fn link_usable(&self, a: NodeId, b: NodeId) -> bool {
         self.is_up(a)
             && self.is_up(b)
-            && self.label[a.index()] == self.label[b.index()]
+            && (self.partitions.is_empty() || self.label[a.index()] == self.label[b.index()])
             && self.link_fault(a, b).cuts == 0
     }
 

@@ -39,12 +39,7 @@ impl NWay {
     fn failed_back(&self, view: &View, l: usize) -> bool {
         self.up(view, l)
             && (0..self.replicas.len())
-                .filter(|&p| {
-                    p == l
-                        || (self.up(view, p)
-                            && self.reaches(view, l, p)
-                            && self.reaches(view, p, l))
-                })
+                .filter(|&p| p == l || (self.up(view, p) && self.exchanges(view, l, p)))
                 .count()
                 >= self.quorum
     }
