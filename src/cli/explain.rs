@@ -18,10 +18,13 @@ use crate::core::ids::NodeId;
 use crate::core::record::FaultTag;
 use crate::core::rng::{stream, Purpose};
 use crate::core::time::SimTime;
+use crate::net::shapes::{PartitionDraw, Shape, Split};
 use crate::output::atomic::write_output;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{FaultAction, Faults, NodeList, PartitionGroups, ScheduledFault};
-use crate::sim::engine::{random_split, Replication};
+use crate::scenarios::model::{
+    FaultAction, Faults, NodeList, NodeScope, Others, PartitionGroups, ScheduledFault, ShapeScope,
+};
+use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
 use crate::sim::trace::{TraceEvent, TraceSink};
 use rand_chacha::ChaCha8Rng;
@@ -175,7 +178,7 @@ impl TraceSink for FaultLog {
                     });
                 }
             }
-            TraceEvent::FaultStart { fault } => {
+            TraceEvent::FaultStart { fault, .. } => {
                 self.open_spans.insert(fault.0, self.spans.len());
                 self.spans.push(Span {
                     fault: *fault,
@@ -262,17 +265,18 @@ pub(super) fn resolve(
             let replay = partition_draws
                 .entry(tag)
                 .or_insert_with(|| PartitionReplay::new(scenario, &registry, replication, process));
-            let groups = replay.next(span)?;
-            partition(scenario, &groups)
+            let split = replay.next(span)?;
+            let draw = &scenario.faults.partitions[process].draw;
+            drawn(scenario, draw, split)
         } else if (registry.scheduled..registry.node_processes).contains(&tag) {
             let index = (tag - registry.scheduled) as usize;
             let source = &scenario.source.faults.scheduled[index].fault;
             match (&scenario.faults.scheduled[index].action, source) {
                 // Their crashes are among the down-times.
                 (Action::Crash(_) | Action::CrashRandom { .. }, _) => None,
-                (Action::RandomPartition(groups), _) => {
+                (Action::RandomPartition(draw), _) => {
                     let mut rng = fault_stream(scenario, &registry, replication, tag);
-                    let group_of = random_split(scenario.topology.len(), *groups, &mut rng);
+                    let split = draw.draw(scenario.topology.len(), &mut rng);
                     if let (Some(end), Some(duration)) =
                         (span.end, &scenario.faults.scheduled[index].duration)
                     {
@@ -283,7 +287,7 @@ pub(super) fn resolve(
                             end,
                         )?;
                     }
-                    partition(scenario, &group_of)
+                    drawn(scenario, draw, split)
                 }
                 _ => Some(source.clone()),
             }
@@ -332,6 +336,34 @@ impl FaultIds {
     }
 }
 
+/// The scheduled fault that does what a random partition drew.
+fn drawn(scenario: &CompiledScenario, draw: &PartitionDraw, split: Split) -> Option<FaultAction> {
+    let rule = match split {
+        Split::Groups(group_of) => return partition(scenario, &group_of),
+        Split::Rule(rule) => rule,
+    };
+    let name = |node: NodeId| scenario.topology.nodes[node.index()].name.clone();
+    let in_order = || ShapeScope {
+        scope: NodeScope::Nodes(rule.sides().iter().map(|&(node, _)| name(node)).collect()),
+    };
+    match draw.shape {
+        Shape::MajoritiesRing => Some(FaultAction::MajoritiesRing(in_order())),
+        Shape::Bridge => Some(FaultAction::Bridge(in_order())),
+        _ => {
+            let mut groups: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+            for &(node, side) in rule.sides() {
+                groups.entry(side).or_default().push(name(node));
+            }
+            (groups.len() >= 2).then(|| {
+                FaultAction::Partition(PartitionGroups {
+                    groups: groups.into_values().collect(),
+                    others: Others::Untouched,
+                })
+            })
+        }
+    }
+}
+
 /// A partition with explicit groups of node names; `None` when the draw left a single
 /// group (two nodes split three ways), which partitions nothing.
 fn partition(scenario: &CompiledScenario, group_of: &[u16]) -> Option<FaultAction> {
@@ -345,6 +377,7 @@ fn partition(scenario: &CompiledScenario, group_of: &[u16]) -> Option<FaultActio
     (groups.len() >= 2).then(|| {
         FaultAction::Partition(PartitionGroups {
             groups: groups.into_values().collect(),
+            others: Others::FirstGroup,
         })
     })
 }
@@ -393,10 +426,10 @@ impl<'s> PartitionReplay<'s> {
 
     /// The groups of the partition the trace shows as `span`, after checking that the
     /// replayed draws put it where the trace does.
-    fn next(&mut self, span: &Span) -> Result<Vec<u16>, String> {
+    fn next(&mut self, span: &Span) -> Result<Split, String> {
         let spec = &self.scenario.faults.partitions[self.process];
         let start = self.next_start;
-        let groups = random_split(self.scenario.topology.len(), spec.groups, &mut self.rng);
+        let groups = spec.draw.draw(self.scenario.topology.len(), &mut self.rng);
         let end = start.after(spec.duration.sample(&mut self.rng));
         self.next_start = end.after(spec.interarrival.sample(&mut self.rng));
         check_replay(span, start, end, span.end.unwrap_or(end))?;

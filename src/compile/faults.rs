@@ -3,10 +3,15 @@
 
 use crate::core::rng::{KeyMap, KeyParts, StreamKey};
 use crate::core::time::Nanos;
+use crate::net::network::ReachRule;
+use crate::net::shapes::{PartitionDraw, Shape, MAX_ANY_SPLIT_GROUPS};
 use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
-use crate::scenarios::model::{BurstProcess, Dependency, FaultAction, Faults, Role};
+use crate::scenarios::model::{
+    BurstProcess, Dependency, FaultAction, Faults, NodeScope, Others, RandomShape, Role, ShapeScope,
+};
+use crate::strategies::spec::ServiceSpec;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a fault process needs time between faults.
@@ -116,8 +121,8 @@ pub struct PartitionSpec {
     pub interarrival: Distribution,
     /// How long a partition lasts.
     pub duration: Distribution,
-    /// Number of groups.
-    pub groups: u32,
+    /// What each partition splits, and how.
+    pub draw: PartitionDraw,
 }
 
 /// Bursts of simultaneous node failures.
@@ -168,8 +173,10 @@ pub enum Action {
     },
     /// Partition: group per node.
     Partition(Vec<u16>),
-    /// Random partition into this many groups.
-    RandomPartition(u32),
+    /// A partition drawn at random.
+    RandomPartition(PartitionDraw),
+    /// A directed partition: who may send to whom (one-way cuts, rings, bridges).
+    Restrict(ReachRule),
     /// Cut a link.
     CutLink(NodeId, NodeId),
     /// Degrade a link.
@@ -208,6 +215,7 @@ pub struct DependencySpec {
 pub(super) fn compile(
     faults: &Faults,
     topology: &Topology,
+    services: &[ServiceSpec],
     horizon: Nanos,
     check: &mut Checker,
 ) -> FaultPlan {
@@ -376,21 +384,40 @@ pub(super) fn compile(
     for (i, process) in faults.random_partitions.iter().enumerate() {
         let path = format!("faults.random_partitions[{i}]");
         given.check("random_partitions", process.id.as_deref(), &path, check);
-        let identity = identity(
-            "random_partitions",
-            process.id.as_deref(),
-            &(&process.interarrival, &process.duration, process.groups),
-        );
+        // The content of before when neither shape nor scope is given, so that the
+        // streams of existing processes stay as they were.
+        let identity = if process.shape.is_none() && process.scope.is_none() {
+            identity(
+                "random_partitions",
+                process.id.as_deref(),
+                &(&process.interarrival, &process.duration, process.groups),
+            )
+        } else {
+            identity(
+                "random_partitions",
+                process.id.as_deref(),
+                &(
+                    &process.interarrival,
+                    &process.duration,
+                    process.groups,
+                    &process.shape,
+                    &process.scope,
+                ),
+            )
+        };
         check.positive_distribution(
             &process.interarrival,
             &format!("{path}.interarrival"),
             BACK_TO_BACK,
         );
         check.positive_distribution(&process.duration, &format!("{path}.duration"), GONE_AT_ONCE);
-        check.require(
-            (2..=3).contains(&process.groups),
-            format!("{path}.groups"),
-            "a random partition has 2 or 3 groups",
+        let draw = partition_draw(
+            process.groups,
+            process.shape.as_ref(),
+            process.scope.as_ref(),
+            (topology, services),
+            &path,
+            check,
         );
         plan.partitions.push(PartitionSpec {
             id: process
@@ -400,7 +427,7 @@ pub(super) fn compile(
             key: identities.key(identity, &path, check),
             interarrival: process.interarrival.clone(),
             duration: process.duration.clone(),
-            groups: process.groups,
+            draw,
         });
     }
     for (i, process) in faults.bursts.iter().enumerate() {
@@ -466,7 +493,7 @@ pub(super) fn compile(
         );
         let key = identities.key(identity, &path, check);
         let action_path = format!("{path}.fault");
-        let (kind, action) = action(&fault.fault, topology, &action_path, check);
+        let (kind, action) = action(&fault.fault, topology, services, &action_path, check);
         plan.scheduled.push(ScheduledSpec {
             id,
             key,
@@ -691,6 +718,7 @@ impl GivenIds {
 fn action(
     action: &FaultAction,
     topology: &Topology,
+    services: &[ServiceSpec],
     path: &str,
     check: &mut Checker,
 ) -> (&'static str, Action) {
@@ -786,15 +814,29 @@ fn action(
                     }
                 }
             }
-            ("partition", Action::Partition(group_of))
+            match groups.others {
+                Others::FirstGroup => ("partition", Action::Partition(group_of)),
+                Others::Untouched => {
+                    let members = groups.groups.iter().enumerate().flat_map(|(g, group)| {
+                        group
+                            .iter()
+                            .filter_map(|name| names.get(name))
+                            .map(move |&node| (node, g as u16))
+                    });
+                    ("partition", Action::Restrict(ReachRule::groups(members)))
+                }
+            }
         }
         FaultAction::RandomPartition(spec) => {
-            check.require(
-                (2..=3).contains(&spec.groups),
-                format!("{path}.random_partition.groups"),
-                "a random partition has 2 or 3 groups",
+            let draw = partition_draw(
+                spec.groups,
+                spec.shape.as_ref(),
+                spec.scope.as_ref(),
+                (topology, services),
+                &format!("{path}.random_partition"),
+                check,
             );
-            ("random_partition", Action::RandomPartition(spec.groups))
+            ("random_partition", Action::RandomPartition(draw))
         }
         FaultAction::Isolate(list) => {
             non_empty(check, &list.nodes, format!("{path}.isolate.nodes"));
@@ -829,6 +871,41 @@ fn action(
                     ("isolate_region", Action::Partition(vec![0; topology.len()]))
                 }
             }
+        }
+        FaultAction::OneWay(cut) => {
+            let path = format!("{path}.one_way");
+            non_empty(check, &cut.from, format!("{path}.from"));
+            non_empty(check, &cut.to, format!("{path}.to"));
+            let from = check.nodes(names, &cut.from, &format!("{path}.from"));
+            let to = check.nodes(names, &cut.to, &format!("{path}.to"));
+            for (i, name) in cut.to.iter().enumerate() {
+                if names.get(name).is_some_and(|node| from.contains(node)) {
+                    check.fail(
+                        format!("{path}.to[{i}]"),
+                        format!(
+                            "node `{name}` is in both `from` and `to`: a node always hears itself"
+                        ),
+                    );
+                }
+            }
+            ("one_way", Action::Restrict(ReachRule::one_way(&from, &to)))
+        }
+        FaultAction::MajoritiesRing(shape) => {
+            let nodes = shape_scope(
+                shape,
+                topology,
+                services,
+                &format!("{path}.majorities_ring"),
+                check,
+            );
+            (
+                "majorities_ring",
+                Action::Restrict(ReachRule::majorities_ring(&nodes)),
+            )
+        }
+        FaultAction::Bridge(shape) => {
+            let nodes = shape_scope(shape, topology, services, &format!("{path}.bridge"), check);
+            ("bridge", Action::Restrict(ReachRule::bridge(&nodes)))
         }
         FaultAction::CutLink(link) => {
             let (a, b) = link_ends(
@@ -878,6 +955,114 @@ fn action(
             )
         }
     }
+}
+
+/// A random partition's shape over its scope, checked: `groups` (the default shape's)
+/// at `{path}.groups`, the shape at `{path}.shape`, the scope at `{path}.scope`.
+fn partition_draw(
+    groups: u32,
+    shape: Option<&RandomShape>,
+    scope: Option<&NodeScope>,
+    (topology, services): (&Topology, &[ServiceSpec]),
+    path: &str,
+    check: &mut Checker,
+) -> PartitionDraw {
+    // Checked only when given, so that every file valid before stays valid.
+    let given = shape.is_some() || scope.is_some();
+    check.require(
+        (2..=3).contains(&groups),
+        format!("{path}.groups"),
+        "a random partition has 2 or 3 groups",
+    );
+    check.require(
+        shape.is_none() || groups == 2,
+        format!("{path}.groups"),
+        "with a `shape`, give the number of groups in the shape",
+    );
+    let shape_path = format!("{path}.shape");
+    let shape = match shape {
+        None => Shape::MajorityMinority(groups),
+        Some(RandomShape::MajorityMinority(g)) => {
+            check.require(
+                (2..=3).contains(&g.groups),
+                format!("{shape_path}.majority_minority.groups"),
+                "a majority and minorities make 2 or 3 groups",
+            );
+            Shape::MajorityMinority(g.groups)
+        }
+        Some(RandomShape::AnySplit(g)) => {
+            check.require(
+                (2..=MAX_ANY_SPLIT_GROUPS).contains(&g.groups),
+                format!("{shape_path}.any_split.groups"),
+                format!("an any_split has 2 to {MAX_ANY_SPLIT_GROUPS} groups"),
+            );
+            Shape::AnySplit(g.groups)
+        }
+        Some(RandomShape::IsolateOne) => Shape::IsolateOne,
+        Some(RandomShape::MinorityThird) => Shape::MinorityThird,
+        Some(RandomShape::MajoritiesRing) => Shape::MajoritiesRing,
+        Some(RandomShape::Bridge) => Shape::Bridge,
+    };
+    let (nodes, scope) = match scope {
+        None => (topology.len(), None),
+        Some(scope) => {
+            let scope_path = format!("{path}.scope");
+            let before = check.found();
+            let nodes = super::repair::resolve(scope, topology, services, &scope_path, check);
+            if check.found() == before && nodes.is_empty() {
+                check.fail(
+                    scope_path,
+                    "the scope names no node: there is nothing to split",
+                );
+            }
+            (nodes.len(), Some(nodes))
+        }
+    };
+    let least = match shape {
+        Shape::MajoritiesRing | Shape::Bridge => 3,
+        Shape::AnySplit(groups) => groups as usize,
+        _ => 2,
+    };
+    if given && nodes > 0 && nodes < least {
+        check.fail(
+            if scope.is_some() {
+                format!("{path}.scope")
+            } else {
+                shape_path
+            },
+            format!("{nodes} nodes are too few for this shape: it needs {least} or more"),
+        );
+    }
+    PartitionDraw { scope, shape }
+}
+
+/// The nodes of a ring's or bridge's scope, in order; fewer than 3 are refused (a ring
+/// or bridge of 2 nodes is a plain split, of 1 nothing), and an empty scope with them.
+fn shape_scope(
+    shape: &ShapeScope,
+    topology: &Topology,
+    services: &[ServiceSpec],
+    path: &str,
+    check: &mut Checker,
+) -> Vec<NodeId> {
+    let scope = format!("{path}.scope");
+    let problems = check.found();
+    let nodes = super::repair::resolve(&shape.scope, topology, services, &scope, check);
+    if check.found() == problems && nodes.len() < 3 {
+        check.fail(
+            scope,
+            match nodes.len() {
+                0 => "the scope names no node: this shape needs 3 or more".to_string(),
+                1 => "the scope holds 1 node: this shape needs 3 or more".to_string(),
+                n => format!("the scope holds {n} nodes: this shape needs 3 or more"),
+            },
+        );
+    }
+    if nodes.len() < 3 {
+        // A stand-in the rules accept, so that the other problems are still reported.
+        return Vec::new();
+    }
+    nodes
 }
 
 fn link_ends(

@@ -211,7 +211,7 @@ pub(crate) fn check_and_compile(
     );
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
     let services = services::compile(&scenario, &topology, &mut check);
-    let mut faults = faults::compile(&scenario.faults, &topology, horizon, &mut check);
+    let mut faults = faults::compile(&scenario.faults, &topology, &services, horizon, &mut check);
     faults.repair = repair::compile(&scenario.faults, &topology, &services, &mut check);
     (faults.maintenance, faults.service_needs) =
         upkeep::maintenance(&scenario.faults, &topology, &services, &mut check);

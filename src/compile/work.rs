@@ -198,7 +198,12 @@ pub fn work_estimate(
     let scheduled_partitions = plan
         .scheduled
         .iter()
-        .filter(|f| matches!(f.action, Action::Partition(_) | Action::RandomPartition(_)))
+        .filter(|f| {
+            matches!(
+                f.action,
+                Action::Partition(_) | Action::RandomPartition(_) | Action::Restrict(_)
+            )
+        })
         .count() as f64;
     let partitions_active = plan
         .partitions
@@ -353,7 +358,7 @@ pub fn work_estimate(
     }
     for (i, fault) in plan.scheduled.iter().enumerate() {
         let (secs, per_event, woken) = match fault.action {
-            Action::Partition(_) | Action::RandomPartition(_) => (
+            Action::Partition(_) | Action::RandomPartition(_) | Action::Restrict(_) => (
                 partition_change_secs,
                 Some(partition_change_what.clone()),
                 all_services,

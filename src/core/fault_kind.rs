@@ -6,6 +6,7 @@
 /// `burst`, `cascade`, `latent_fault`, `maintenance`), of the scheduled actions (`crash`, `crash_random`, …, `gray`), and
 /// `overload` (ACTIVE_ACTIVE survivors failing under load).
 pub const FAULT_KINDS: &[&str] = &[
+    "bridge",
     "burst",
     "byzantine",
     "cascade",
@@ -20,7 +21,9 @@ pub const FAULT_KINDS: &[&str] = &[
     "isolate_region",
     "latent_fault",
     "maintenance",
+    "majorities_ring",
     "node_failure",
+    "one_way",
     "overload",
     "partition",
     "random_partition",

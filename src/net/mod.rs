@@ -2,4 +2,5 @@
 //! whom, and at what latency.
 
 pub(crate) mod network;
+pub(crate) mod shapes;
 pub(crate) mod topology;

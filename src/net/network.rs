@@ -3,6 +3,14 @@
 //!
 //! Reachability and shortest paths are cached per network epoch: the epoch advances
 //! only when a node, link or partition changes, never per message.
+//!
+//! Two kinds of partition. A *symmetric* one (groups) splits paths: two nodes talk only
+//! if they share a group in every active partition, which each node's `label` (a sum of
+//! one hash per partition and group) answers in one comparison. A *directed* one
+//! ([`ReachRule`]: one-way cuts, Jepsen's non-transitive `majorities_ring` and `bridge`)
+//! is a rule on the message's two ends, as a firewall drops packets: whether `from` may
+//! send to `to`, whatever the path (a relay cannot route round it). Starting or ending
+//! either costs work in the nodes it moves or rules, never in the other active ones.
 
 use super::topology::{NodeId, Topology};
 use crate::core::time::Nanos;
@@ -28,9 +36,117 @@ struct LinkFault {
     loss: f64,
 }
 
+/// A symmetric partition: the nodes not in group 0, with their group.
 struct ActivePartition {
     fault: u32,
-    group_of: Vec<u16>,
+    moved: Vec<(NodeId, u16)>,
+}
+
+/// A directed, possibly non-transitive partition over some nodes (its scope): each
+/// member has a side, and `from` may send to `to` iff both are members and the rule
+/// lets their sides through, or either is outside the scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReachRule {
+    /// Each member and its side.
+    members: Vec<(NodeId, u32)>,
+    /// Which sides hear which.
+    shape: RuleShape,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RuleShape {
+    /// Only nodes of the same side talk.
+    Groups,
+    /// Side 0 cannot send to side 1; everything else goes through.
+    OneWay,
+    /// Sides 0 and 2 are cut apart; side 1 talks to both.
+    Bridge,
+    /// n sides in a ring: side `to` hears the `before` sides before it, itself and the
+    /// `after` sides after it (computed, not tabled: a ring may span 10⁵ nodes).
+    Ring { n: u32, before: u32, after: u32 },
+}
+
+impl ReachRule {
+    /// Messages from `from` to `to` are dropped, the reverse delivered (the two lists are
+    /// disjoint); every other pair is untouched.
+    pub(crate) fn one_way(from: &[NodeId], to: &[NodeId]) -> Self {
+        let members = from
+            .iter()
+            .map(|&n| (n, 0))
+            .chain(to.iter().map(|&n| (n, 1)))
+            .collect();
+        ReachRule {
+            members,
+            shape: RuleShape::OneWay,
+        }
+    }
+
+    /// Groups among the listed nodes only: two members talk iff on the same side;
+    /// nodes outside talk to every side (clients of a partitioned group of replicas).
+    pub(crate) fn groups(members: impl IntoIterator<Item = (NodeId, u16)>) -> Self {
+        ReachRule {
+            members: members
+                .into_iter()
+                .map(|(node, side)| (node, u32::from(side)))
+                .collect(),
+            shape: RuleShape::Groups,
+        }
+    }
+
+    /// Jepsen's `majorities-ring`: the nodes in a ring; each hears the window of a
+    /// majority m = ⌊n/2⌋ + 1 of consecutive nodes around it (⌊m/2⌋ before it, the rest
+    /// after it, itself included), so every node hears a majority and no two hear the
+    /// same one (needs 3 nodes or more; symmetric when m is odd).
+    pub(crate) fn majorities_ring(ring: &[NodeId]) -> Self {
+        let n = ring.len() as u32;
+        let majority = n / 2 + 1;
+        let before = majority / 2;
+        ReachRule {
+            members: ring
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (n, i as u32))
+                .collect(),
+            shape: RuleShape::Ring {
+                n,
+                before,
+                after: majority - 1 - before,
+            },
+        }
+    }
+
+    /// Jepsen's `bridge`: the nodes cut in two halves, but for one node in the middle
+    /// that talks to both (needs 3 nodes or more). With n nodes, the first ⌊n/2⌋ form
+    /// one half, the next one is the bridge, the rest the other half (Jepsen's bisection).
+    pub(crate) fn bridge(nodes: &[NodeId]) -> Self {
+        let middle = nodes.len() / 2;
+        let members = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, (i.cmp(&middle) as i8 + 1) as u32))
+            .collect();
+        ReachRule {
+            members,
+            shape: RuleShape::Bridge,
+        }
+    }
+
+    /// Each member and its side (0, 1, … in the order the shape defines them).
+    pub(crate) fn sides(&self) -> &[(NodeId, u32)] {
+        &self.members
+    }
+
+    fn delivers(&self, from_side: u32, to_side: u32) -> bool {
+        match self.shape {
+            RuleShape::Groups => from_side == to_side,
+            RuleShape::OneWay => !(from_side == 0 && to_side == 1),
+            RuleShape::Bridge => from_side.abs_diff(to_side) != 2,
+            RuleShape::Ring { n, before, after } => {
+                let ahead = (from_side + n - to_side) % n;
+                ahead <= after || ahead >= n - before
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -45,10 +161,28 @@ pub(crate) struct Network {
     topology: Arc<Topology>,
     down_causes: Vec<Causes>,
     partitions: Vec<ActivePartition>,
-    label: Vec<u32>,
+    /// Per node, the wrapping sum of [`side_hash`] over its symmetric partitions where it
+    /// is not in group 0: equal labels ⇔ the same group in every one (but for a 128-bit
+    /// hash collision, below 2⁻⁹⁰ for 10⁵ nodes and 10⁴ partitions).
+    label: Vec<u128>,
+    /// Active directed rules by fault.
+    rules: BTreeMap<u32, ReachRule>,
+    /// Per node, the rules it is a member of, with its side.
+    sides_of: Vec<Vec<(u32, u32)>>,
     link_faults: BTreeMap<(NodeId, NodeId), LinkFault>,
     epoch: u64,
     cache: RefCell<PathCache>,
+}
+
+/// A well-mixed 128-bit hash of (partition, group): SplitMix64's finaliser on each half.
+fn side_hash(fault: u32, group: u16) -> u128 {
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let seed = (u64::from(fault) << 16 | u64::from(group)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    u128::from(mix(seed)) << 64 | u128::from(mix(seed ^ 0x6a09_e667_f3bc_c909))
 }
 
 fn link_key(a: NodeId, b: NodeId) -> (NodeId, NodeId) {
@@ -64,6 +198,8 @@ impl Network {
             down_causes: vec![0; n],
             partitions: Vec::new(),
             label: vec![0; n],
+            rules: BTreeMap::new(),
+            sides_of: vec![Vec::new(); n],
             link_faults: BTreeMap::new(),
             epoch: 1,
             cache: RefCell::new(PathCache::default()),
@@ -103,27 +239,68 @@ impl Network {
         came_up
     }
 
-    /// Starts partition `fault`: nodes talk only within their group.
-    pub(crate) fn partition(&mut self, fault: u32, group_of: Vec<u16>) {
-        self.partitions.push(ActivePartition { fault, group_of });
-        self.relabel();
+    /// Starts partition `fault`: nodes talk only within their group (`group_of` by node).
+    pub(crate) fn partition(&mut self, fault: u32, group_of: &[u16]) {
+        let moved: Vec<(NodeId, u16)> = group_of
+            .iter()
+            .enumerate()
+            .filter(|&(_, &g)| g != 0)
+            .map(|(node, &g)| (NodeId::new(node), g))
+            .collect();
+        for &(node, group) in &moved {
+            let label = &mut self.label[node.index()];
+            *label = label.wrapping_add(side_hash(fault, group));
+        }
+        self.partitions.push(ActivePartition { fault, moved });
+        self.epoch += 1;
     }
 
-    /// Ends partition `fault`.
+    /// Starts directed partition `fault`.
+    pub(crate) fn restrict(&mut self, fault: u32, rule: ReachRule) {
+        for &(node, side) in &rule.members {
+            self.sides_of[node.index()].push((fault, side));
+        }
+        self.rules.insert(fault, rule);
+        self.epoch += 1;
+    }
+
+    /// Ends partition `fault`, symmetric or directed.
     pub(crate) fn heal(&mut self, fault: u32) {
-        self.partitions.retain(|p| p.fault != fault);
-        self.relabel();
-    }
-
-    fn relabel(&mut self) {
-        // Two nodes share a label iff they share a group in every active partition.
-        let mut labels: BTreeMap<Vec<u16>, u32> = BTreeMap::new();
-        for node in 0..self.label.len() {
-            let key: Vec<u16> = self.partitions.iter().map(|p| p.group_of[node]).collect();
-            let next = labels.len() as u32;
-            self.label[node] = *labels.entry(key).or_insert(next);
+        if let Some(at) = self.partitions.iter().position(|p| p.fault == fault) {
+            let healed = self.partitions.swap_remove(at);
+            for (node, group) in healed.moved {
+                let label = &mut self.label[node.index()];
+                *label = label.wrapping_sub(side_hash(fault, group));
+            }
+        }
+        if let Some(rule) = self.rules.remove(&fault) {
+            for (node, _) in rule.members {
+                self.sides_of[node.index()].retain(|&(f, _)| f != fault);
+            }
         }
         self.epoch += 1;
+    }
+
+    /// Whether reachability is symmetric now (no directed rule is active): `a` reaches
+    /// `b` iff `b` reaches `a`, so a round trip needs one check.
+    pub(crate) fn symmetric(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether every directed rule lets a message from `from` to `to` through. Kept out
+    /// of line: callers test `rules.is_empty()` first, and inlined, this loop made the
+    /// common case (no rule) spill registers in `reachable`.
+    #[inline(never)]
+    fn delivers(&self, from: NodeId, to: NodeId) -> bool {
+        let to_sides = &self.sides_of[to.index()];
+        self.sides_of[from.index()]
+            .iter()
+            .all(|&(fault, from_side)| {
+                to_sides
+                    .iter()
+                    .find(|&&(f, _)| f == fault)
+                    .is_none_or(|&(_, to_side)| self.rules[&fault].delivers(from_side, to_side))
+            })
     }
 
     /// Cuts (`cut = true`) or restores one link.
@@ -158,11 +335,11 @@ impl Network {
     fn link_usable(&self, a: NodeId, b: NodeId) -> bool {
         self.is_up(a)
             && self.is_up(b)
-            && self.label[a.index()] == self.label[b.index()]
+            && (self.partitions.is_empty() || self.label[a.index()] == self.label[b.index()])
             && self.link_fault(a, b).cuts == 0
     }
 
-    /// Whether `to` is up and reachable from `from`.
+    /// Whether `to` is up and a message from `from` reaches it.
     pub(crate) fn reachable(&self, from: Observer, to: NodeId) -> bool {
         let Some(from) = from else {
             return self.is_up(to);
@@ -171,6 +348,9 @@ impl Network {
             return self.is_up(to);
         }
         if !self.is_up(from) || !self.is_up(to) {
+            return false;
+        }
+        if !self.rules.is_empty() && !self.delivers(from, to) {
             return false;
         }
         if self.topology.implied.is_some() {
@@ -293,13 +473,169 @@ mod tests {
     use super::*;
 
     fn two_nodes() -> Network {
+        nodes(2)
+    }
+
+    /// `n` nodes in one zone, fully meshed.
+    fn nodes(n: usize) -> Network {
+        let ids: Vec<String> = (0..n).map(|i| format!(r#"{{"id": "n{i}"}}"#)).collect();
         let scenario = crate::compile::load_str(
-            r#"{"horizon": "1h", "topology": {"nodes": [{"id": "a"}, {"id": "b"}]},
-                "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"]}]}"#,
+            &format!(
+                r#"{{"horizon": "1h", "topology": {{"nodes": [{}]}},
+                    "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["n0", "n1"]}}]}}"#,
+                ids.join(", ")
+            ),
             std::path::Path::new("t.json"),
         )
         .unwrap();
         Network::new(scenario.topology.clone())
+    }
+
+    fn ids(indices: &[usize]) -> Vec<NodeId> {
+        indices.iter().map(|&i| NodeId::new(i)).collect()
+    }
+
+    /// Who hears whom: `hears[to]` lists the senders `to` receives from.
+    fn hears(network: &Network) -> Vec<Vec<usize>> {
+        let n = network.topology().len();
+        (0..n)
+            .map(|to| {
+                (0..n)
+                    .filter(|&from| network.reachable(Some(NodeId::new(from)), NodeId::new(to)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_one_way_cut_drops_from_to_and_delivers_the_reverse_and_heals() {
+        let mut network = nodes(4);
+        network.restrict(7, ReachRule::one_way(&ids(&[0]), &ids(&[1, 2])));
+        assert_eq!(
+            hears(&network),
+            [
+                vec![0, 1, 2, 3],
+                vec![1, 2, 3],
+                vec![1, 2, 3],
+                vec![0, 1, 2, 3]
+            ]
+        );
+        // No relay routes round it: 0 → 3 → 1 is open link by link.
+        assert_eq!(network.latency(Some(NodeId::new(0)), NodeId::new(1)), None);
+        assert!(network
+            .latency(Some(NodeId::new(1)), NodeId::new(0))
+            .is_some());
+        network.heal(7);
+        assert_eq!(hears(&network), vec![vec![0, 1, 2, 3]; 4]);
+    }
+
+    #[test]
+    fn in_a_majorities_ring_of_five_every_node_hears_a_majority_and_no_two_the_same() {
+        let mut network = nodes(5);
+        // The ring in the order 0, 2, 4, 1, 3: each hears itself and its two neighbours.
+        network.restrict(1, ReachRule::majorities_ring(&ids(&[0, 2, 4, 1, 3])));
+        assert_eq!(
+            hears(&network),
+            [
+                vec![0, 2, 3],
+                vec![1, 3, 4],
+                vec![0, 2, 4],
+                vec![0, 1, 3],
+                vec![1, 2, 4]
+            ]
+        );
+    }
+
+    #[test]
+    fn majorities_rings_of_three_to_nine_nodes_give_each_node_its_own_majority() {
+        for n in 3..=9 {
+            let mut network = nodes(n);
+            network.restrict(
+                1,
+                ReachRule::majorities_ring(&ids(&(0..n).collect::<Vec<_>>())),
+            );
+            let heard = hears(&network);
+            for (to, from) in heard.iter().enumerate() {
+                assert_eq!(from.len(), n / 2 + 1, "node {to} of {n}");
+                assert!(from.contains(&to));
+            }
+            let mut distinct = heard.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), n, "{n} nodes: {heard:?}");
+        }
+    }
+
+    #[test]
+    fn a_bridge_cuts_two_halves_apart_but_for_the_node_between_them() {
+        let mut network = nodes(6);
+        // Halves {0, 1} and {3, 4}, bridge 2; node 5 is outside the scope.
+        network.restrict(1, ReachRule::bridge(&ids(&[0, 1, 2, 3, 4])));
+        assert_eq!(
+            hears(&network),
+            [
+                vec![0, 1, 2, 5],
+                vec![0, 1, 2, 5],
+                vec![0, 1, 2, 3, 4, 5],
+                vec![2, 3, 4, 5],
+                vec![2, 3, 4, 5],
+                vec![0, 1, 2, 3, 4, 5]
+            ]
+        );
+    }
+
+    #[test]
+    fn overlapping_rules_and_groups_each_drop_their_own_messages() {
+        let mut network = nodes(4);
+        network.partition(1, &[0, 0, 1, 1]);
+        network.restrict(2, ReachRule::one_way(&ids(&[1]), &ids(&[0])));
+        assert_eq!(
+            hears(&network),
+            [vec![0], vec![0, 1], vec![2, 3], vec![2, 3]]
+        );
+        network.heal(1);
+        assert_eq!(
+            hears(&network),
+            [
+                vec![0, 2, 3],
+                vec![0, 1, 2, 3],
+                vec![0, 1, 2, 3],
+                vec![0, 1, 2, 3]
+            ]
+        );
+    }
+
+    /// Labels are sums of hashes, not a relabelling of every node: after any sequence of
+    /// partitions and heals, two nodes talk iff they share a group in every partition
+    /// still active (checked against that definition).
+    #[test]
+    fn overlapping_partitions_started_and_healed_in_any_order_match_the_definition() {
+        use rand::{RngExt, SeedableRng};
+        let n = 12;
+        let mut network = nodes(n);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+        let mut active: Vec<(u32, Vec<u16>)> = Vec::new();
+        for step in 0..400u32 {
+            if active.len() < 6 && (active.is_empty() || rng.random_bool(0.55)) {
+                let groups = rng.random_range(2..=4u16);
+                let group_of: Vec<u16> = (0..n).map(|_| rng.random_range(0..groups)).collect();
+                network.partition(step, &group_of);
+                active.push((step, group_of));
+            } else {
+                let (fault, _) = active.remove(rng.random_range(0..active.len()));
+                network.heal(fault);
+            }
+            for a in 0..n {
+                for b in 0..n {
+                    let expected = active.iter().all(|(_, g)| g[a] == g[b]);
+                    assert_eq!(
+                        network.reachable(Some(NodeId::new(a)), NodeId::new(b)),
+                        expected,
+                        "step {step}: {a} → {b}"
+                    );
+                }
+            }
+        }
     }
 
     /// 65,536 overlapping crashes wrapped the `u16` cause counter to zero: the node came

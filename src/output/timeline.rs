@@ -180,7 +180,7 @@ impl TraceSink for TimelineRecorder<'_> {
                 let row = self.row(RowKey::Node(*node));
                 self.close(row, t);
             }
-            TraceEvent::FaultStart { fault } if self.has_span(fault.0) => {
+            TraceEvent::FaultStart { fault, .. } if self.has_span(fault.0) => {
                 self.open_faults.insert(fault.0, t);
             }
             TraceEvent::FaultEnd { fault } => {

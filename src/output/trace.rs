@@ -65,8 +65,17 @@ impl<W: Write> TraceSink for JsonLinesTrace<W> {
         let t = at.as_secs_f64();
         let fault = |tag| json!({"id": self.registry.id(tag), "kind": self.registry.kind(tag)});
         let line = match event {
-            TraceEvent::FaultStart { fault: tag } => {
-                json!({"t": t, "event": "fault_start", "fault": fault(*tag)})
+            TraceEvent::FaultStart { fault: tag, sides } => {
+                let sides: Vec<Vec<&str>> = sides
+                    .lists()
+                    .iter()
+                    .map(|side| side.iter().map(|&node| self.node(node)).collect())
+                    .collect();
+                if sides.is_empty() {
+                    json!({"t": t, "event": "fault_start", "fault": fault(*tag)})
+                } else {
+                    json!({"t": t, "event": "fault_start", "fault": fault(*tag), "sides": sides})
+                }
             }
             TraceEvent::FaultEnd { fault: tag } => {
                 json!({"t": t, "event": "fault_end", "fault": fault(*tag)})

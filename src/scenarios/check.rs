@@ -43,6 +43,11 @@ impl Checker {
         });
     }
 
+    /// How many problems were found so far: a check that found one changed it.
+    pub(crate) fn found(&self) -> usize {
+        self.found
+    }
+
     /// Reports a problem at `path`.
     pub(crate) fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.found += 1;

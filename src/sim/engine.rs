@@ -6,7 +6,7 @@ use super::event::Event;
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
 use super::queue::EventQueue;
-use super::trace::{TraceEvent, TraceSink};
+use super::trace::{Sides, TraceEvent, TraceSink};
 use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario, NodeProcess};
 use crate::core::episode::OutageEpisode;
@@ -14,6 +14,8 @@ use crate::core::ids::NodeId;
 use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
+pub use crate::net::shapes::random_split;
+use crate::net::shapes::Split;
 use crate::scenarios::model::Breaks;
 use crate::stats::{FailoverTally, OutageTally};
 use crate::strategies::{
@@ -544,7 +546,10 @@ impl<'a> Replication<'a> {
             }
             Event::OutageStart { outage } => {
                 let tag = FaultTag(registry.outages + outage);
-                self.trace(TraceEvent::FaultStart { fault: tag });
+                self.trace(TraceEvent::FaultStart {
+                    fault: tag,
+                    sides: Sides::None,
+                });
                 for &node in &plan.outages[outage as usize].nodes {
                     self.crash(node, tag);
                 }
@@ -569,11 +574,10 @@ impl<'a> Replication<'a> {
             Event::PartitionStart { process } => {
                 let tag = FaultTag(registry.partitions + process);
                 let spec = &plan.partitions[process as usize];
-                let group_of =
-                    random_split(self.network.topology().len(), spec.groups, self.rng(tag.0));
-                self.trace(TraceEvent::FaultStart { fault: tag });
-                self.network.partition(tag.0, group_of);
-                self.network_changed(tag);
+                let split = spec
+                    .draw
+                    .draw(self.network.topology().len(), self.rng(tag.0));
+                self.split(tag, split);
                 let length = spec.duration.sample(self.rng(tag.0));
                 self.queue
                     .schedule(self.now.after(length), Event::PartitionEnd { process });
@@ -592,7 +596,10 @@ impl<'a> Replication<'a> {
             Event::Burst { process } => {
                 let tag = FaultTag(registry.bursts + process);
                 let spec = &plan.bursts[process as usize];
-                self.trace(TraceEvent::FaultStart { fault: tag });
+                self.trace(TraceEvent::FaultStart {
+                    fault: tag,
+                    sides: Sides::None,
+                });
                 let victims = choose(&spec.nodes, spec.size as usize, self.rng(tag.0));
                 for node in victims {
                     self.crash(node, tag);
@@ -963,7 +970,16 @@ impl<'a> Replication<'a> {
     fn start_scheduled(&mut self, fault: u32) {
         let spec = &self.scenario.faults.scheduled[fault as usize];
         let tag = FaultTag(self.registry.scheduled + fault);
-        self.trace(TraceEvent::FaultStart { fault: tag });
+        let sides = match &spec.action {
+            Action::Partition(group_of) => Some(Sides::Groups(group_of)),
+            Action::Restrict(rule) => Some(Sides::Members(rule.sides())),
+            // Traced once its sides are drawn.
+            Action::RandomPartition(_) => None,
+            _ => Some(Sides::None),
+        };
+        if let Some(sides) = sides {
+            self.trace(TraceEvent::FaultStart { fault: tag, sides });
+        }
         match &spec.action {
             Action::Crash(nodes) => {
                 for &node in nodes {
@@ -978,13 +994,15 @@ impl<'a> Replication<'a> {
                 self.chosen[fault as usize] = victims;
             }
             Action::Partition(group_of) => {
-                self.network.partition(tag.0, group_of.clone());
+                self.network.partition(tag.0, group_of);
                 self.network_changed(tag);
             }
-            Action::RandomPartition(groups) => {
-                let n = self.network.topology().len();
-                let group_of = random_split(n, *groups, self.rng(tag.0));
-                self.network.partition(tag.0, group_of);
+            Action::RandomPartition(draw) => {
+                let split = draw.draw(self.network.topology().len(), self.rng(tag.0));
+                self.split(tag, split);
+            }
+            Action::Restrict(rule) => {
+                self.network.restrict(tag.0, rule.clone());
                 self.network_changed(tag);
             }
             Action::CutLink(a, b) => {
@@ -1010,6 +1028,27 @@ impl<'a> Replication<'a> {
         }
     }
 
+    /// Starts a drawn partition, its sides traced.
+    fn split(&mut self, tag: FaultTag, split: Split) {
+        match split {
+            Split::Groups(group_of) => {
+                self.trace(TraceEvent::FaultStart {
+                    fault: tag,
+                    sides: Sides::Groups(&group_of),
+                });
+                self.network.partition(tag.0, &group_of);
+            }
+            Split::Rule(rule) => {
+                self.trace(TraceEvent::FaultStart {
+                    fault: tag,
+                    sides: Sides::Members(rule.sides()),
+                });
+                self.network.restrict(tag.0, rule);
+            }
+        }
+        self.network_changed(tag);
+    }
+
     fn end_scheduled(&mut self, fault: u32) {
         let spec = &self.scenario.faults.scheduled[fault as usize];
         let tag = FaultTag(self.registry.scheduled + fault);
@@ -1025,7 +1064,7 @@ impl<'a> Replication<'a> {
                     self.restore(node);
                 }
             }
-            Action::Partition(_) | Action::RandomPartition(_) => {
+            Action::Partition(_) | Action::RandomPartition(_) | Action::Restrict(_) => {
                 self.network.heal(tag.0);
                 self.network_changed(tag);
             }
@@ -1429,24 +1468,6 @@ fn choose(among: &[NodeId], count: usize, rng: &mut ChaCha8Rng) -> Vec<NodeId> {
     let count = count.min(pool.len());
     let (chosen, _) = pool.partial_shuffle(rng, count);
     chosen.to_vec()
-}
-
-/// Splits `n` nodes at random into `groups` groups: one strict majority, the rest minorities.
-pub fn random_split(n: usize, groups: u32, rng: &mut ChaCha8Rng) -> Vec<u16> {
-    let groups = groups.clamp(2, 3) as usize;
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(rng);
-    let majority_min = n / 2 + 1;
-    let majority_max = n.saturating_sub(groups - 1).max(majority_min);
-    let majority = rng.random_range(majority_min..=majority_max).min(n);
-    let mut group_of = vec![0u16; n];
-    let minority = n - majority;
-    for (rank, &node) in order.iter().enumerate().skip(majority) {
-        // Minorities share the rest round-robin, so each of them is non-empty when possible.
-        let offset = rank - majority;
-        group_of[node] = 1 + (offset * (groups - 1) / minority.max(1)) as u16;
-    }
-    group_of
 }
 
 /// Runs one replication without tracing.

@@ -6,6 +6,44 @@ use crate::core::ids::NodeId;
 use crate::core::time::{Nanos, SimTime};
 use crate::strategies::{FailoverRecord, FaultTag, ServiceState};
 
+/// The sides of a partition as it starts.
+#[derive(Clone, Copy, Debug)]
+pub enum Sides<'a> {
+    /// Not a partition.
+    None,
+    /// A symmetric partition: the group of every node.
+    Groups(&'a [u16]),
+    /// A directed partition: each node of its scope and its side.
+    Members(&'a [(NodeId, u32)]),
+}
+
+impl Sides<'_> {
+    /// The nodes of each side, side 0 first; empty when not a partition.
+    pub fn lists(&self) -> Vec<Vec<NodeId>> {
+        let mut lists: Vec<Vec<NodeId>> = Vec::new();
+        let mut put = |node: NodeId, side: usize| {
+            if lists.len() <= side {
+                lists.resize(side + 1, Vec::new());
+            }
+            lists[side].push(node);
+        };
+        match *self {
+            Sides::None => {}
+            Sides::Groups(group_of) => {
+                for (node, &group) in group_of.iter().enumerate() {
+                    put(NodeId::new(node), usize::from(group));
+                }
+            }
+            Sides::Members(members) => {
+                for &(node, side) in members {
+                    put(node, side as usize);
+                }
+            }
+        }
+        lists
+    }
+}
+
 /// One traced happening.
 #[derive(Clone, Debug)]
 pub enum TraceEvent<'a> {
@@ -13,6 +51,8 @@ pub enum TraceEvent<'a> {
     FaultStart {
         /// Which fault.
         fault: FaultTag,
+        /// Who is on which side, for a partition.
+        sides: Sides<'a>,
     },
     /// A fault ended (healed, repaired, restored).
     FaultEnd {

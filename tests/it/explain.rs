@@ -26,7 +26,9 @@ const EVERY_KIND: &str = r#"{
   "faults": {
     "node_failures": [{"ttf": {"exp": {"mean": "4d"}}, "ttr": {"exp": {"mean": "3h"}}}],
     "zone_outages": [{"targets": ["east-b"], "interarrival": {"exp": {"mean": "6d"}}, "duration": {"exp": {"mean": "1h"}}}],
-    "random_partitions": [{"interarrival": {"exp": {"mean": "3d"}}, "duration": {"exp": {"mean": "2h"}}, "groups": 3}],
+    "random_partitions": [{"interarrival": {"exp": {"mean": "3d"}}, "duration": {"exp": {"mean": "2h"}}, "groups": 3},
+      {"interarrival": {"exp": {"mean": "4d"}}, "duration": {"exp": {"mean": "2h"}}, "shape": "majorities_ring", "scope": {"service": "kv"}},
+      {"interarrival": {"exp": {"mean": "4d"}}, "duration": {"exp": {"mean": "2h"}}, "shape": {"any_split": {"groups": 3}}, "scope": {"service": "kv"}}],
     "bursts": [{"interarrival": {"exp": {"mean": "7d"}}, "size": 2, "ttr": {"exp": {"mean": "1h"}}}],
     "dependencies": [{"node": "c1", "depends_on": "b1", "probability": 0.7, "delay": "30s"}],
     "scheduled": [
@@ -35,7 +37,8 @@ const EVERY_KIND: &str = r#"{
       {"at": "6d", "duration": {"const": "2h"}, "fault": {"cut_link": {"from": "a1", "to": "b1"}}},
       {"at": "8d", "duration": {"const": "1h"}, "fault": {"byzantine": {"nodes": ["a3"]}}},
       {"at": "9d", "fault": {"gray": {"nodes": ["a2"]}}, "duration": {"exp": {"mean": "20m"}}},
-      {"at": "10d", "duration": {"const": "1h"}, "fault": {"isolate": {"nodes": ["b2"]}}}
+      {"at": "10d", "duration": {"const": "1h"}, "fault": {"isolate": {"nodes": ["b2"]}}},
+      {"at": "11d", "duration": {"const": "1h"}, "fault": {"random_partition": {"shape": "bridge", "scope": {"service": "kv"}}}}
     ]
   }
 }"#;
@@ -146,11 +149,13 @@ fn explained_faults_replay_the_replication_exactly() {
     assert_eq!(
         kinds,
         [
+            "bridge",
             "byzantine",
             "crash",
             "cut_link",
             "gray",
             "isolate",
+            "majorities_ring",
             "partition"
         ]
     );

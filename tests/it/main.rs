@@ -23,6 +23,7 @@ mod merge_exact;
 mod nasty;
 mod outages;
 mod partial_results;
+mod partition_shapes;
 mod plan;
 mod precision;
 mod properties;

@@ -142,6 +142,14 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "node names across the file",
     ),
     ("120-working-hours-inverted", "two times of day compared"),
+    (
+        "134-ring-over-two-nodes",
+        "a scope resolved against the topology",
+    ),
+    (
+        "135-shape-scope-names-no-node",
+        "a scope resolved against the topology",
+    ),
 ];
 
 #[test]

@@ -108,7 +108,7 @@ fn draws(scenario: &CompiledScenario, replication: u64) -> Vec<(u64, String)> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
             let name = |n: NodeId| self.0.topology.nodes[n.index()].name.clone();
             let what = match event {
-                TraceEvent::FaultStart { fault } => format!("start {}", self.1.kind(*fault)),
+                TraceEvent::FaultStart { fault, .. } => format!("start {}", self.1.kind(*fault)),
                 TraceEvent::FaultEnd { fault } => format!("end {}", self.1.kind(*fault)),
                 TraceEvent::NodeDown { node, .. } => format!("down {}", name(*node)),
                 TraceEvent::NodeUp { node } => format!("up {}", name(*node)),

@@ -311,14 +311,51 @@ pub struct PartitionProcess {
     pub interarrival: Distribution,
     /// How long a partition lasts.
     pub duration: Distribution,
-    /// Number of groups, 2 or 3 (default 2): one majority and minorities.
+    /// Number of groups, 2 or 3 (default 2): one majority and minorities. With a
+    /// `shape`, its groups are the shape's.
     #[serde(default = "two")]
     #[schemars(range(min = 2, max = 3))]
     pub groups: u32,
+    /// How each partition splits its scope (default: `majority_minority` with `groups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<RandomShape>,
+    /// The nodes split (default: every node, groups splitting paths as `partition`
+    /// does); with a scope, nodes outside it talk to every side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<NodeScope>,
 }
 
 fn two() -> u32 {
     2
+}
+
+/// How a random partition splits the nodes of its scope (DESIGN §5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RandomShape {
+    /// One strict majority and minorities (2 or 3 groups).
+    MajorityMinority(ShapeGroups),
+    /// Each node in a uniformly random group, no group empty: a majority may not exist
+    /// (2 to 8 groups, at most the scope's size).
+    AnySplit(ShapeGroups),
+    /// One random node cut off from the rest.
+    IsolateOne,
+    /// ⌊(n − 1)/3⌋ random nodes (at least one) cut off from the rest.
+    MinorityThird,
+    /// A majorities ring in a random order (3 nodes or more).
+    MajoritiesRing,
+    /// A bridge in a random order (3 nodes or more).
+    Bridge,
+}
+
+/// The number of groups of a random shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeGroups {
+    /// How many groups (default 2).
+    #[serde(default = "two")]
+    #[schemars(range(min = 2, max = 8))]
+    pub groups: u32,
 }
 
 /// Bursts: `size` random nodes fail at once.
@@ -378,6 +415,16 @@ pub enum FaultAction {
     Isolate(NodeList),
     /// Cut a region off from the others.
     IsolateRegion(String),
+    /// Drop every message from the `from` nodes to the `to` nodes, deliver the reverse
+    /// (an asymmetric cut; other pairs untouched).
+    OneWay(OneWayCut),
+    /// Jepsen's majorities-ring over a scope (in its order): each node hears a majority
+    /// of consecutive nodes around it, no two the same majority (3 nodes or more).
+    MajoritiesRing(ShapeScope),
+    /// Jepsen's bridge over a scope (in its order): the first half and the second half
+    /// cut apart, but for the node starting the second half, which talks to both (3 nodes
+    /// or more).
+    Bridge(ShapeScope),
     /// Cut one link.
     CutLink(LinkRef),
     /// Add latency and loss to one link (probes and messages crossing it).
@@ -414,16 +461,67 @@ pub struct PartitionGroups {
     /// Groups of node ids.
     #[schemars(length(min = 2), inner(length(min = 1)))]
     pub groups: Vec<Vec<String>>,
+    /// Where the unlisted nodes are (default `first_group`).
+    #[serde(default, skip_serializing_if = "Others::is_first_group")]
+    pub others: Others,
+}
+
+/// Where a partition puts the nodes its groups do not list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Others {
+    /// In the first group; groups split paths (a route through another group is cut).
+    #[default]
+    FirstGroup,
+    /// Outside the partition, talking to every group; messages between two groups are
+    /// dropped end to end (the listed nodes are a service's replicas, the others its
+    /// clients).
+    Untouched,
+}
+
+impl Others {
+    fn is_first_group(&self) -> bool {
+        *self == Others::FirstGroup
+    }
 }
 
 /// Parameters of `random_partition`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RandomPartition {
-    /// 2 or 3 groups (default 2).
+    /// 2 or 3 groups (default 2). With a `shape`, its groups are the shape's.
     #[serde(default = "two")]
     #[schemars(range(min = 2, max = 3))]
     pub groups: u32,
+    /// How it splits its scope (default: `majority_minority` with `groups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<RandomShape>,
+    /// The nodes split (default: every node, groups splitting paths as `partition`
+    /// does); with a scope, nodes outside it talk to every side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<NodeScope>,
+}
+
+/// Parameters of `one_way`: messages from `from` to `to` are dropped.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneWayCut {
+    /// Senders whose messages to `to` are dropped.
+    #[schemars(length(min = 1))]
+    pub from: Vec<String>,
+    /// Receivers that no longer hear `from` (they still reach it).
+    #[schemars(length(min = 1))]
+    pub to: Vec<String>,
+}
+
+/// The nodes a partition shape applies to; nodes outside it are untouched.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeScope {
+    /// The nodes, in order: a list in its order, else by node id (a service's replicas,
+    /// a region, a zone or all; default all).
+    #[serde(default)]
+    pub scope: NodeScope,
 }
 
 /// One link by its ends.

@@ -220,6 +220,12 @@ impl NWay {
         view.reachable(Some(self.replicas[from].node), self.replicas[to].node)
     }
 
+    /// Whether `a` and `b` exchange messages both ways (one check while the network is
+    /// symmetric).
+    fn exchanges(&self, view: &View, a: usize, b: usize) -> bool {
+        self.reaches(view, a, b) && (view.network.symmetric() || self.reaches(view, b, a))
+    }
+
     fn latency(&self, view: &View, from: usize, to: usize) -> Option<Nanos> {
         view.network
             .latency(Some(self.replicas[from].node), self.replicas[to].node)
@@ -243,12 +249,13 @@ impl NWay {
         self.is_live_leader(view, p) || self.heard_leader(view, p).is_some()
     }
 
-    /// Replicas that back leader `l` now: itself, plus those it reaches that follow it or
-    /// voted for it in its term (its first heartbeat may still be on its way to them).
+    /// Replicas that back leader `l` now: itself, plus those it exchanges messages with
+    /// both ways (its appends reach them, their acknowledgements reach it) that follow it
+    /// or voted for it in its term (its first heartbeat may still be on its way to them).
     fn support(&self, view: &View, l: usize) -> usize {
         let term = self.replicas[l].term;
         1 + (0..self.replicas.len())
-            .filter(|&p| p != l && self.reaches(view, l, p))
+            .filter(|&p| p != l && self.exchanges(view, l, p))
             .filter(|&p| {
                 let r = &self.replicas[p];
                 r.following == Some((l, term)) || (r.voted_for == Some(l) && r.term == term)

@@ -33,12 +33,13 @@ impl Episode {
 }
 
 impl NWay {
-    /// Whether leader `l`, lost, could serve again: it is up and reaches a quorum of up
-    /// replicas (itself included). What failed came back: a repair or a heal.
+    /// Whether leader `l`, lost, could serve again: it is up and exchanges messages both
+    /// ways with a quorum of up replicas (itself included). What failed came back: a
+    /// repair or a heal.
     fn failed_back(&self, view: &View, l: usize) -> bool {
         self.up(view, l)
             && (0..self.replicas.len())
-                .filter(|&p| p == l || (self.up(view, p) && self.reaches(view, l, p)))
+                .filter(|&p| p == l || (self.up(view, p) && self.exchanges(view, l, p)))
                 .count()
                 >= self.quorum
     }
