@@ -226,7 +226,7 @@ pub(super) fn resolve(
     let mut log = FaultLog::default();
     Replication::new(scenario, &registry, replication, Some(&mut log)).run();
     let (downs, spans) = log.into_parts();
-    let name = |node: NodeId| scenario.topology.nodes[node.index()].name.clone();
+    let name = |node: NodeId| scenario.topology.names.name(node).to_string();
     // Each fault with the place of its first event in the trace: the replay schedules
     // them in that order, so that faults of one instant strike in the order they did.
     let mut out: Vec<(u64, FaultTag, ScheduledFault)> = Vec::new();
@@ -342,7 +342,7 @@ fn drawn(scenario: &CompiledScenario, draw: &PartitionDraw, split: Split) -> Opt
         Split::Groups(group_of) => return partition(scenario, &group_of),
         Split::Rule(rule) => rule,
     };
-    let name = |node: NodeId| scenario.topology.nodes[node.index()].name.clone();
+    let name = |node: NodeId| scenario.topology.names.name(node).to_string();
     let in_order = || ShapeScope {
         scope: NodeScope::Nodes(rule.sides().iter().map(|&(node, _)| name(node)).collect()),
     };
@@ -372,7 +372,7 @@ fn partition(scenario: &CompiledScenario, group_of: &[u16]) -> Option<FaultActio
         groups
             .entry(group)
             .or_default()
-            .push(scenario.topology.nodes[node].name.clone());
+            .push(scenario.topology.names.name(NodeId::new(node)).to_string());
     }
     (groups.len() >= 2).then(|| {
         FaultAction::Partition(PartitionGroups {

@@ -219,7 +219,7 @@ pub(super) fn compile(
     horizon: Nanos,
     check: &mut Checker,
 ) -> FaultPlan {
-    let names = &topology.by_name;
+    let names = &topology.names;
     let servers = || topology.nodes_where(|n| n.role == Role::Server);
     let mut plan = FaultPlan::default();
     let mut identities = Identities::default();
@@ -239,7 +239,7 @@ pub(super) fn compile(
         } else {
             check.nodes(names, &process.nodes, &format!("{path}.nodes"))
         };
-        let keys = identities.per_node(&identity, &nodes, topology, &path, check);
+        let keys = identities.per_node(&identity, &nodes, topology, &path);
         plan.node_processes.push(NodeProcess {
             id: process
                 .id
@@ -288,13 +288,13 @@ pub(super) fn compile(
                     format!("{path}.nodes"),
                     format!(
                         "node `{}` has a latent fault process already (latent_faults[{other}]): one per node",
-                        topology.nodes[node.index()].name
+                        topology.names.name(node)
                     ),
                 ),
                 None => latent_of[node.index()] = Some(i),
             }
         }
-        let keys = identities.per_node(&identity, &nodes, topology, &path, check);
+        let keys = identities.per_node(&identity, &nodes, topology, &path);
         plan.node_processes.push(NodeProcess {
             id: process
                 .id
@@ -370,7 +370,6 @@ pub(super) fn compile(
                     key: identities.key(
                         [identity.as_slice(), std::slice::from_ref(target)].concat(),
                         &path,
-                        check,
                     ),
                     kind,
                     target: target.clone(),
@@ -424,7 +423,7 @@ pub(super) fn compile(
                 .id
                 .clone()
                 .unwrap_or_else(|| format!("random_partitions[{i}]")),
-            key: identities.key(identity, &path, check),
+            key: identities.key(identity, &path),
             interarrival: process.interarrival.clone(),
             duration: process.duration.clone(),
             draw,
@@ -463,7 +462,7 @@ pub(super) fn compile(
         );
         plan.bursts.push(BurstSpec {
             id: process.id.clone().unwrap_or_else(|| format!("bursts[{i}]")),
-            key: identities.key(identity, &path, check),
+            key: identities.key(identity, &path),
             nodes,
             size: process.size,
             interarrival: process.interarrival.clone(),
@@ -491,7 +490,7 @@ pub(super) fn compile(
             fault.id.as_deref(),
             &(&fault.at, &fault.duration, &fault.fault),
         );
-        let key = identities.key(identity, &path, check);
+        let key = identities.key(identity, &path);
         let action_path = format!("{path}.fault");
         let (kind, action) = action(&fault.fault, topology, services, &action_path, check);
         plan.scheduled.push(ScheduledSpec {
@@ -516,7 +515,7 @@ pub(super) fn compile(
                 ..dependency.clone()
             },
         );
-        let key = identities.key(identity, &path, check);
+        let key = identities.key(identity, &path);
         let node = check.node(names, &dependency.node, format!("{path}.node"));
         let depends_on = check.node(names, &dependency.depends_on, format!("{path}.depends_on"));
         check.probability(dependency.probability, format!("{path}.probability"));
@@ -543,6 +542,7 @@ pub(super) fn compile(
         }
     }
     check_dependency_cycles(&edges, topology, check);
+    identities.check_collisions(check);
     plan
 }
 
@@ -561,7 +561,7 @@ fn check_dependency_cycles(
         let mut names: Vec<&str> = (0..cycle.len())
             .map(|k| {
                 let (node, _, _) = edges[cycle[(first + k) % cycle.len()]];
-                topology.nodes[node.index()].name.as_str()
+                topology.names.name(node)
             })
             .collect();
         names.push(names[0]);
@@ -654,11 +654,20 @@ fn identity(field: &str, id: Option<&str>, content: &impl serde::Serialize) -> V
 
 /// Hashes identities to stream keys, once per scenario: counts identical identities so
 /// that each gets its occurrence index, and refuses two keys that collide.
+///
+/// Held per fault, not per node: a failure process over a million nodes adds its node
+/// list and one key per node, not two hash-table entries per node.
 #[derive(Default)]
 struct Identities {
     /// Occurrences so far of each identity (by the key of its parts).
     seen: KeyMap<u32>,
-    keys: KeyMap<()>,
+    /// The node lists of the per-node processes so far, by the key of the process's
+    /// identity: a node's occurrence index is how many of them hold it.
+    lists: KeyMap<Vec<Vec<NodeId>>>,
+    /// Every key handed out, in order.
+    keys: Vec<StreamKey>,
+    /// The path of each fault, with the index in `keys` of its first key.
+    owners: Vec<(usize, String)>,
 }
 
 impl Identities {
@@ -670,34 +679,65 @@ impl Identities {
         nodes: &[NodeId],
         topology: &Topology,
         path: &str,
-        check: &mut Checker,
     ) -> Vec<StreamKey> {
         let process = KeyParts::of(identity);
-        nodes
-            .iter()
-            .map(|&node| {
-                let name = &topology.nodes[node.index()].name;
-                self.key_of(process.clone().then(name), path, check)
-            })
-            .collect()
+        let earlier = self.lists.entry(process.clone().key()).or_default();
+        // The same identity again (rare): count, per node, the earlier lists holding it.
+        let mut held: BTreeMap<NodeId, u32> = BTreeMap::new();
+        for list in earlier.iter() {
+            for &node in list {
+                *held.entry(node).or_insert(0) += 1;
+            }
+        }
+        earlier.push(nodes.to_vec());
+        self.owners.push((self.keys.len(), path.to_string()));
+        let first = self.keys.len();
+        self.keys.extend(nodes.iter().map(|&node| {
+            let count = held.get(&node).copied().unwrap_or(0);
+            process
+                .clone()
+                .then(topology.names.name(node))
+                .then(count.to_string())
+                .key()
+        }));
+        self.keys[first..].to_vec()
     }
 
-    fn key(&mut self, parts: Vec<String>, path: &str, check: &mut Checker) -> StreamKey {
-        self.key_of(KeyParts::of(&parts), path, check)
-    }
-
-    /// The key of the identity hashed in `parts`, with its occurrence index.
-    fn key_of(&mut self, parts: KeyParts, path: &str, check: &mut Checker) -> StreamKey {
+    fn key(&mut self, parts: Vec<String>, path: &str) -> StreamKey {
+        let parts = KeyParts::of(&parts);
         let count = self.seen.entry(parts.key()).or_insert(0);
         let key = parts.then(count.to_string()).key();
         *count += 1;
-        if self.keys.insert(key, ()).is_some() {
-            check.fail(
-                path,
-                "its random stream key collides with another fault's; give it an `id`",
-            );
-        }
+        self.owners.push((self.keys.len(), path.to_string()));
+        self.keys.push(key);
         key
+    }
+
+    /// Refuses, at the later fault, each key equal to one handed out before it.
+    fn check_collisions(self, check: &mut Checker) {
+        let mut sorted = self.keys.clone();
+        sorted.sort_unstable();
+        let repeated: BTreeSet<StreamKey> = sorted
+            .windows(2)
+            .filter(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0])
+            .collect();
+        if repeated.is_empty() {
+            return;
+        }
+        let mut met = BTreeSet::new();
+        let mut owner = 0;
+        for (i, key) in self.keys.iter().enumerate() {
+            while owner + 1 < self.owners.len() && self.owners[owner + 1].0 <= i {
+                owner += 1;
+            }
+            if repeated.contains(key) && !met.insert(*key) {
+                check.fail(
+                    self.owners[owner].1.clone(),
+                    "its random stream key collides with another fault's; give it an `id`",
+                );
+            }
+        }
     }
 }
 
@@ -722,7 +762,7 @@ fn action(
     path: &str,
     check: &mut Checker,
 ) -> (&'static str, Action) {
-    let names = &topology.by_name;
+    let names = &topology.names;
     let servers = || topology.nodes_where(|n| n.role == Role::Server);
     let non_empty = |check: &mut Checker, list: &[String], field: String| {
         check.require(!list.is_empty(), field, "list at least one node");
@@ -821,7 +861,7 @@ fn action(
                         group
                             .iter()
                             .filter_map(|name| names.get(name))
-                            .map(move |&node| (node, g as u16))
+                            .map(move |node| (node, g as u16))
                     });
                     ("partition", Action::Restrict(ReachRule::groups(members)))
                 }
@@ -879,7 +919,7 @@ fn action(
             let from = check.nodes(names, &cut.from, &format!("{path}.from"));
             let to = check.nodes(names, &cut.to, &format!("{path}.to"));
             for (i, name) in cut.to.iter().enumerate() {
-                if names.get(name).is_some_and(|node| from.contains(node)) {
+                if names.get(name).is_some_and(|node| from.contains(&node)) {
                     check.fail(
                         format!("{path}.to[{i}]"),
                         format!(
@@ -1072,8 +1112,8 @@ fn link_ends(
     path: &str,
     check: &mut Checker,
 ) -> (NodeId, NodeId) {
-    let a = check.node(&topology.by_name, from, format!("{path}.from"));
-    let b = check.node(&topology.by_name, to, format!("{path}.to"));
+    let a = check.node(&topology.names, from, format!("{path}.from"));
+    let b = check.node(&topology.names, to, format!("{path}.to"));
     match (a, b) {
         (Some(a), Some(b)) => {
             let linked = topology.implied.is_some()

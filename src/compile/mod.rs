@@ -154,7 +154,7 @@ impl CompiledScenario {
         self.services[service as usize]
             .vantages
             .get(vantage as usize)
-            .map_or("global", |&node| &self.topology.nodes[node.index()].name)
+            .map_or("global", |&node| self.topology.names.name(node))
     }
 }
 
@@ -255,7 +255,7 @@ pub(crate) fn check_and_compile(
         }
     }
     let warnings = std::mem::take(&mut check.warnings);
-    let problems = check.finish(&topology.by_name);
+    let problems = check.finish(&topology.names);
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -101,7 +101,7 @@ pub(super) fn compile(
             }
         }
         for (other, node, count) in overlaps {
-            let name = &topology.nodes[node.index()].name;
+            let name = topology.names.name(node);
             let nodes = match count {
                 1 => format!("node `{name}` is"),
                 n => format!("nodes `{name}` and {} more are", n - 1),
@@ -194,6 +194,6 @@ pub(super) fn resolve(
                 Vec::new()
             }
         },
-        NodeScope::Nodes(names) => check.nodes(&topology.by_name, names, &format!("{path}.nodes")),
+        NodeScope::Nodes(names) => check.nodes(&topology.names, names, &format!("{path}.nodes")),
     }
 }

@@ -87,11 +87,11 @@ pub(super) fn compile(
     topology: &Arc<Topology>,
     check: &mut Checker,
 ) -> Vec<ServiceSpec> {
-    let names = &topology.by_name;
+    let names = &topology.names;
     // The intact network, built once and only if an N_WAY service needs its latencies.
     let intact = OnceCell::new();
     let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(scenario.services.len());
     if scenario.services.is_empty() {
         check.fail(
             "services",

@@ -4,13 +4,13 @@
 use super::MAX_NODES;
 use crate::core::time::Nanos;
 use crate::net::topology::{
-    ImpliedLatencies, NodeId, NodeInfo, RegionId, Topology, ZoneId, ZoneInfo,
+    ImpliedLatencies, NodeId, NodeInfo, NodeNames, RegionId, Topology, ZoneId, ZoneInfo,
+    MAX_NAME_BYTES,
 };
 use crate::scenarios::check::Checker;
-use crate::scenarios::generators::generate;
-use crate::scenarios::model::{Generator, NodeSpec};
+use crate::scenarios::generators::{generate, GeneratedLink, GeneratedNode, Sink};
+use crate::scenarios::model::Generator;
 use petgraph::graph::UnGraph;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where a node came from: the path of each of its fields in the file.
@@ -49,15 +49,50 @@ impl Origin<'_> {
 }
 
 pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Checker) -> Topology {
-    // Listed nodes are borrowed, generated ones owned: a million-node file is not copied.
-    let mut nodes: Vec<(Cow<NodeSpec>, Origin)> = spec
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (Cow::Borrowed(n), Origin::Listed(i)))
-        .collect();
+    let mut nodes = Nodes::default();
+    for (i, node) in spec.nodes.iter().enumerate() {
+        let origin = Origin::Listed(i);
+        if node.id.trim().is_empty() {
+            check.fail(origin.path("id"), "a node id must not be empty");
+        }
+        if node.region.trim().is_empty() {
+            check.fail(origin.path("region"), "a region name must not be blank");
+        }
+        if node
+            .zone
+            .as_deref()
+            .is_some_and(|zone| zone.trim().is_empty())
+        {
+            check.fail(origin.path("zone"), "a zone name must not be blank");
+        }
+        if !(node.capacity.is_finite() && node.capacity >= 0.0) {
+            check.fail(
+                origin.path("capacity"),
+                "capacity must be a non-negative number",
+            );
+        }
+        let default_zone;
+        let zone = match &node.zone {
+            Some(zone) => zone.as_str(),
+            None => {
+                default_zone = format!("{}-a", node.region);
+                &default_zone
+            }
+        };
+        let view = GeneratedNode {
+            id: &node.id,
+            region: &node.region,
+            zone,
+            role: node.role,
+            capacity: node.capacity,
+            repair_priority: node.repair_priority,
+        };
+        nodes.add(view, origin, check);
+    }
     let links = &spec.links;
     let mut generated_links: Vec<(NodeId, NodeId, Nanos)> = Vec::new();
+    // The first node of each generator that made nodes, to tell whose a node is.
+    let mut firsts: Vec<(usize, Origin)> = Vec::new();
     for (g, generator) in spec.generators.iter().enumerate() {
         let path = format!("topology.generators[{g}]");
         let total: u64 = match generator {
@@ -108,110 +143,56 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                 );
             }
         }
-        let generated = generate(generator);
-        // Generated links join generated nodes, which take the next node ids in order.
-        let first = nodes.len();
-        generated_links.extend(generated.links.iter().map(|l| {
-            (
-                NodeId::new(first + l.from),
-                NodeId::new(first + l.to),
-                l.latency.nanos(),
-            )
-        }));
         let origin = Origin::Generated(g, generator);
-        nodes.extend(generated.nodes.into_iter().map(|n| (Cow::Owned(n), origin)));
+        let first = nodes.infos.len();
+        // Sized once: doubling a million-node table would hold both copies at its peak.
+        nodes.infos.reserve_exact(total as usize);
+        firsts.push((first, origin));
+        let mut sink = Expand {
+            nodes: &mut nodes,
+            check,
+            origin,
+            first,
+            links: &mut generated_links,
+        };
+        generate(generator, &mut sink);
     }
-    if nodes.is_empty() {
+    if nodes.infos.is_empty() {
         check.fail(
             "topology",
             "the topology has no nodes: list `nodes` or add a generator",
         );
     }
-    let mut by_name = BTreeMap::new();
-    let mut regions: Vec<String> = Vec::new();
-    let mut zones: Vec<ZoneInfo> = Vec::new();
-    let mut infos = Vec::with_capacity(nodes.len());
-    let mut region_index = BTreeMap::new();
-    let mut zone_index = BTreeMap::new();
+    if nodes.names_full {
+        // The nodes not made leave links of their generator without an end.
+        let made = nodes.infos.len();
+        generated_links.retain(|&(a, b, _)| a.index() < made && b.index() < made);
+    }
+    let origin_of = |node: NodeId| match firsts
+        .iter()
+        .rev()
+        .find(|(first, _)| *first <= node.index())
+    {
+        Some(&(_, origin)) => origin,
+        None => Origin::Listed(node.index()),
+    };
     // A generator that repeats ids repeats them by the thousand: one problem each, with
     // the first id, how many, and whose ids they repeat.
-    let mut repeats: BTreeMap<usize, (String, Origin, usize)> = BTreeMap::new();
-    for (node, origin) in &nodes {
-        if let Origin::Listed(_) = origin {
-            if node.id.trim().is_empty() {
-                check.fail(origin.path("id"), "a node id must not be empty");
-            }
-            if node.region.trim().is_empty() {
-                check.fail(origin.path("region"), "a region name must not be blank");
-            }
-            if node
-                .zone
-                .as_deref()
-                .is_some_and(|zone| zone.trim().is_empty())
-            {
-                check.fail(origin.path("zone"), "a zone name must not be blank");
-            }
-            if !(node.capacity.is_finite() && node.capacity >= 0.0) {
-                check.fail(
-                    origin.path("capacity"),
-                    "capacity must be a non-negative number",
-                );
-            }
-        }
-        let id = NodeId::new(infos.len());
-        if let Some(first) = by_name.insert(node.id.clone(), id) {
-            // The first holder keeps the name.
-            by_name.insert(node.id.clone(), first);
-            let holder = nodes[first.index()].1;
-            match origin {
-                Origin::Listed(_) => check.fail(
-                    origin.path("id"),
-                    format!(
-                        "duplicate node id `{}`: {} has it already",
-                        node.id,
-                        holder_name(holder)
-                    ),
-                ),
-                Origin::Generated(g, _) => {
-                    repeats
-                        .entry(*g)
-                        .or_insert_with(|| (node.id.clone(), holder, 0))
-                        .2 += 1;
-                }
-            }
-        }
-        let region = *region_index.entry(node.region.clone()).or_insert_with(|| {
-            regions.push(node.region.clone());
-            RegionId::new(regions.len() - 1)
-        });
-        let zone_name = node
-            .zone
-            .clone()
-            .unwrap_or_else(|| format!("{}-a", node.region));
-        let zone = *zone_index.entry(zone_name.clone()).or_insert_with(|| {
-            zones.push(ZoneInfo {
-                name: zone_name.clone(),
-                region,
-            });
-            ZoneId::new(zones.len() - 1)
-        });
-        if zones[zone.index()].region != region {
-            check.fail(
-                origin.path("zone"),
+    let mut repeats: BTreeMap<usize, (NodeId, NodeId, usize)> = BTreeMap::new();
+    for (node, holder) in nodes.names.index() {
+        match origin_of(node) {
+            origin @ Origin::Listed(_) => check.fail(
+                origin.path("id"),
                 format!(
-                    "zone `{zone_name}` already belongs to region `{}`",
-                    regions[zones[zone.index()].region.index()]
+                    "duplicate node id `{}`: {} has it already",
+                    nodes.names.name(node),
+                    holder_name(origin_of(holder))
                 ),
-            );
+            ),
+            Origin::Generated(g, _) => {
+                repeats.entry(g).or_insert((node, holder, 0)).2 += 1;
+            }
         }
-        infos.push(NodeInfo {
-            name: node.id.clone(),
-            region,
-            zone,
-            role: node.role,
-            capacity: node.capacity,
-            repair_priority: node.repair_priority,
-        });
     }
     for (g, (first, holder, count)) in repeats {
         let generator = &spec.generators[g];
@@ -222,12 +203,20 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         check.fail(
             Origin::Generated(g, generator).path("id"),
             format!(
-                "duplicate node ids: this generator makes `{first}` (the id of {}){more}; give \
+                "duplicate node ids: this generator makes `{}` (the id of {}){more}; give \
                  it another `prefix` or rename the other nodes",
-                holder_name(holder)
+                nodes.names.name(first),
+                holder_name(origin_of(holder))
             ),
         );
     }
+    let Nodes {
+        infos,
+        names,
+        regions,
+        zones,
+        ..
+    } = nodes;
     let mut graph =
         UnGraph::<NodeId, Nanos>::with_capacity(infos.len(), links.len() + generated_links.len());
     for i in 0..infos.len() {
@@ -235,8 +224,8 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     }
     for (i, link) in links.iter().enumerate() {
         let path = format!("topology.links[{i}]");
-        let a = check.node(&by_name, &link.from, format!("{path}.from"));
-        let b = check.node(&by_name, &link.to, format!("{path}.to"));
+        let a = check.node(&names, &link.from, format!("{path}.from"));
+        let b = check.node(&names, &link.to, format!("{path}.to"));
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
                 check.fail(
@@ -271,7 +260,102 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             region: spec.latency.region.nanos(),
             global: spec.latency.global.nanos(),
         }),
-        by_name,
+        names,
+    }
+}
+
+/// The nodes as they are added, listed then generated: their ids, regions and zones.
+#[derive(Default)]
+struct Nodes {
+    infos: Vec<NodeInfo>,
+    names: NodeNames,
+    /// The ids reached [`MAX_NAME_BYTES`]: no more nodes are added.
+    names_full: bool,
+    regions: Vec<String>,
+    zones: Vec<ZoneInfo>,
+    region_index: BTreeMap<String, RegionId>,
+    zone_index: BTreeMap<String, ZoneId>,
+}
+
+impl Nodes {
+    fn add(&mut self, node: GeneratedNode<'_>, origin: Origin<'_>, check: &mut Checker) {
+        if self.names_full {
+            return;
+        }
+        if self.names.push(node.id).is_err() {
+            self.names_full = true;
+            check.fail(
+                origin.path("id"),
+                format!(
+                    "the node ids come to more than {} MiB: use shorter ids or fewer nodes",
+                    MAX_NAME_BYTES >> 20
+                ),
+            );
+            return;
+        }
+        // Looked up before inserting: a million nodes in ten regions make ten strings.
+        let region = match self.region_index.get(node.region) {
+            Some(&region) => region,
+            None => {
+                self.regions.push(node.region.to_string());
+                let region = RegionId::new(self.regions.len() - 1);
+                self.region_index.insert(node.region.to_string(), region);
+                region
+            }
+        };
+        let zone = match self.zone_index.get(node.zone) {
+            Some(&zone) => zone,
+            None => {
+                self.zones.push(ZoneInfo {
+                    name: node.zone.to_string(),
+                    region,
+                });
+                let zone = ZoneId::new(self.zones.len() - 1);
+                self.zone_index.insert(node.zone.to_string(), zone);
+                zone
+            }
+        };
+        if self.zones[zone.index()].region != region {
+            check.fail(
+                origin.path("zone"),
+                format!(
+                    "zone `{}` already belongs to region `{}`",
+                    node.zone,
+                    self.regions[self.zones[zone.index()].region.index()]
+                ),
+            );
+        }
+        self.infos.push(NodeInfo {
+            region,
+            zone,
+            role: node.role,
+            capacity: node.capacity,
+            repair_priority: node.repair_priority,
+        });
+    }
+}
+
+/// Takes one generator's nodes and links as it makes them.
+struct Expand<'a, 'g> {
+    nodes: &'a mut Nodes,
+    check: &'a mut Checker,
+    origin: Origin<'g>,
+    /// The id of the generator's first node: its links count from there.
+    first: usize,
+    links: &'a mut Vec<(NodeId, NodeId, Nanos)>,
+}
+
+impl Sink for Expand<'_, '_> {
+    fn node(&mut self, node: GeneratedNode<'_>) {
+        self.nodes.add(node, self.origin, self.check);
+    }
+
+    fn link(&mut self, link: GeneratedLink) {
+        self.links.push((
+            NodeId::new(self.first + link.from),
+            NodeId::new(self.first + link.to),
+            link.latency.nanos(),
+        ));
     }
 }
 
@@ -296,7 +380,7 @@ mod tests {
             .iter()
             .map(|edge| {
                 let name = |index: petgraph::graph::NodeIndex| {
-                    topology.nodes[topology.graph[index].index()].name.clone()
+                    topology.names.name(topology.graph[index]).to_string()
                 };
                 (name(edge.source()), name(edge.target()), edge.weight)
             })

@@ -147,7 +147,7 @@ impl Chain {
                         message: format!(
                             "node `{}` fails by node_failures[{first}] too: two failure \
                              processes on one node are not in the exact subset",
-                            topology.nodes[node.index()].name
+                            topology.names.name(node)
                         ),
                     }),
                     Some(_) => {}
@@ -240,7 +240,7 @@ impl Chain {
                         "crew `{}` also repairs node `{}`, which is no replica: its repairs \
                          hold members the chain of the services would not see",
                         crew.name,
-                        topology.nodes[node.index()].name
+                        topology.names.name(*node)
                     ),
                 });
             }

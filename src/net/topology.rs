@@ -1,17 +1,15 @@
 //! The static topology of a scenario: regions, zones, nodes and links, as a petgraph graph.
 
 use crate::core::time::Nanos;
+use crate::scenarios::check::KnownNames;
 use crate::scenarios::model::Role;
 use petgraph::graph::{NodeIndex, UnGraph};
-use std::collections::BTreeMap;
 
 pub(crate) use crate::core::ids::{NodeId, RegionId, ZoneId};
 
-/// One node as the engine sees it.
+/// One node as the engine sees it; its id from the file is in [`Topology::names`].
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
-    /// The id from the scenario file.
-    pub name: String,
     /// Index into [`Topology::regions`].
     pub region: RegionId,
     /// Index into [`Topology::zones`].
@@ -57,8 +55,107 @@ pub struct Topology {
     pub graph: UnGraph<NodeId, Nanos>,
     /// Present when every pair of nodes is implicitly linked.
     pub implied: Option<ImpliedLatencies>,
-    /// Node ids by name.
-    pub by_name: BTreeMap<String, NodeId>,
+    /// Each node's id from the file, and the node of each id.
+    pub names: NodeNames,
+}
+
+/// Longest total of node ids, in bytes: a generator with a long `prefix` and millions of
+/// nodes is refused rather than left to exhaust memory.
+pub(crate) const MAX_NAME_BYTES: usize = 1 << 28;
+
+/// Node ids end to end in one string, and the nodes in id order: a million ids cost one
+/// allocation and 8 bytes each beside their text, where a `String` and a map entry each
+/// cost about 100.
+#[derive(Clone, Debug, Default)]
+pub struct NodeNames {
+    /// Every id, in node order.
+    text: String,
+    /// Where each node's id ends in `text`.
+    ends: Vec<u32>,
+    /// The nodes by id (byte order); of nodes sharing an id only the first.
+    sorted: Vec<NodeId>,
+}
+
+impl KnownNames<NodeId> for NodeNames {
+    fn find(&self, name: &str) -> Option<NodeId> {
+        self.get(name)
+    }
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn in_order(&self) -> impl Iterator<Item = &str> {
+        NodeNames::in_order(self).map(|(name, _)| name)
+    }
+}
+
+/// The node ids would pass [`MAX_NAME_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NamesTooLong;
+
+impl NodeNames {
+    /// The id of `node`.
+    pub fn name(&self, node: NodeId) -> &str {
+        let i = node.index();
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// The node with id `name` (the first, if an invalid topology repeats it).
+    pub fn get(&self, name: &str) -> Option<NodeId> {
+        self.sorted
+            .binary_search_by(|&node| self.name(node).cmp(name))
+            .ok()
+            .map(|at| self.sorted[at])
+    }
+
+    /// How many distinct ids there are.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// Each distinct id and its node, in id order.
+    pub fn in_order(&self) -> impl Iterator<Item = (&str, NodeId)> + '_ {
+        self.sorted.iter().map(|&node| (self.name(node), node))
+    }
+
+    /// Appends the next node's id.
+    pub(crate) fn push(&mut self, name: &str) -> Result<(), NamesTooLong> {
+        if self.text.len() + name.len() > MAX_NAME_BYTES {
+            return Err(NamesTooLong);
+        }
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+        Ok(())
+    }
+
+    /// Indexes the ids pushed and returns each node whose id an earlier node has, with
+    /// that earlier node, in node order.
+    pub(crate) fn index(&mut self) -> Vec<(NodeId, NodeId)> {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        let mut sorted: Vec<NodeId> = (0..self.ends.len()).map(NodeId::new).collect();
+        // Stable: of equal ids the first node comes first.
+        sorted.sort_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        let mut repeats = Vec::new();
+        sorted.dedup_by(|later, first| {
+            let same = self.name(*later) == self.name(*first);
+            if same {
+                repeats.push((*later, *first));
+            }
+            same
+        });
+        sorted.shrink_to_fit();
+        self.sorted = sorted;
+        repeats.sort_unstable();
+        repeats
+    }
 }
 
 impl Topology {
@@ -111,5 +208,36 @@ impl Topology {
     /// The node at a graph index (the inverse of [`Topology::graph_index`]).
     pub fn node_at(index: NodeIndex) -> NodeId {
         NodeId::new(index.index())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_by_id_and_repeats_point_to_the_first_holder() {
+        let mut names = NodeNames::default();
+        for name in ["b", "a", "c", "a", "", "b"] {
+            names.push(name).unwrap();
+        }
+        let node = NodeId::new;
+        assert_eq!(names.index(), vec![(node(3), node(1)), (node(5), node(0))]);
+        assert_eq!(names.name(node(2)), "c");
+        assert_eq!(names.name(node(4)), "");
+        assert_eq!(names.get("a"), Some(node(1)));
+        assert_eq!(names.get("b"), Some(node(0)));
+        assert_eq!(names.get("d"), None);
+        let in_order: Vec<(&str, NodeId)> = names.in_order().collect();
+        assert_eq!(
+            in_order,
+            vec![
+                ("", node(4)),
+                ("a", node(1)),
+                ("b", node(0)),
+                ("c", node(2))
+            ]
+        );
+        assert_eq!(names.len(), 4);
     }
 }

@@ -144,11 +144,8 @@ impl Labels {
     pub(crate) fn of(scenario: &CompiledScenario) -> Labels {
         Labels {
             registry: FaultRegistry::new(&scenario.faults),
-            nodes: scenario
-                .topology
-                .nodes
-                .iter()
-                .map(|n| n.name.clone())
+            nodes: (0..scenario.topology.len())
+                .map(|n| scenario.topology.names.name(NodeId::new(n)).to_string())
                 .collect(),
         }
     }

@@ -113,10 +113,7 @@ impl TimelineRecorder<'_> {
         }
         let label = match key {
             RowKey::Node(node) => {
-                format!(
-                    "{NODE_PREFIX}{}",
-                    self.scenario.topology.nodes[node.index()].name
-                )
+                format!("{NODE_PREFIX}{}", self.scenario.topology.names.name(node))
             }
             RowKey::Service { service, vantage } => format!(
                 "{} @ {}",

@@ -44,7 +44,7 @@ impl<W: Write> JsonLinesTrace<W> {
     }
 
     fn node(&self, node: NodeId) -> &str {
-        &self.scenario.topology.nodes[node.index()].name
+        self.scenario.topology.names.name(node)
     }
 }
 

@@ -161,7 +161,7 @@ pub(super) fn evaluate(
         nodes: spec
             .replicas
             .iter()
-            .map(|&node| compiled.topology.nodes[node.index()].name.clone())
+            .map(|&node| compiled.topology.names.name(node).to_string())
             .collect(),
         regions,
         cost: price,

@@ -105,11 +105,11 @@ impl Checker {
     /// Resolves a node name, reporting an unknown one at `path`.
     pub(crate) fn node<Id: Copy>(
         &mut self,
-        names: &BTreeMap<String, Id>,
+        names: &impl KnownNames<Id>,
         name: &str,
         path: String,
     ) -> Option<Id> {
-        let found = names.get(name).copied();
+        let found = names.find(name);
         if found.is_none() {
             if self.problems.len() < MAX_REPORTED {
                 self.unknown_nodes
@@ -123,7 +123,7 @@ impl Checker {
     /// Resolves a list of node names written at `path`, reporting unknown and repeated ones.
     pub(crate) fn nodes<Id: Copy + Ord>(
         &mut self,
-        names: &BTreeMap<String, Id>,
+        names: &impl KnownNames<Id>,
         list: &[String],
         path: &str,
     ) -> Vec<Id> {
@@ -155,7 +155,7 @@ impl Checker {
     /// One pass over the known ids for all unknown ones, not one per unknown id: a
     /// million-node file with ten thousand unknown ids takes a second, not half an hour.
     ///
-    pub(crate) fn finish<Id>(mut self, names: &BTreeMap<String, Id>) -> Problems {
+    pub(crate) fn finish<Id>(mut self, names: &impl KnownNames<Id>) -> Problems {
         self.hint_unknown_nodes(names);
         Problems {
             unlisted: self.found - self.problems.len(),
@@ -163,7 +163,7 @@ impl Checker {
         }
     }
 
-    fn hint_unknown_nodes<Id>(&mut self, names: &BTreeMap<String, Id>) {
+    fn hint_unknown_nodes<Id>(&mut self, names: &impl KnownNames<Id>) {
         if self.unknown_nodes.is_empty() {
             return;
         }
@@ -175,7 +175,7 @@ impl Checker {
                 .push(*index);
         }
         let mut hints: BTreeMap<usize, String> = BTreeMap::new();
-        for known in names.keys() {
+        for known in names.in_order() {
             if waiting.is_empty() {
                 break;
             }
@@ -190,11 +190,11 @@ impl Checker {
             .iter()
             .filter(|(index, _)| !hints.contains_key(index))
             .collect();
-        for (index, known) in one_edit_away(&unhinted, names.keys()) {
+        for (index, known) in one_edit_away(&unhinted, names.in_order()) {
             hints.insert(index, format!(" (did you mean `{known}`?)"));
         }
-        let listing = (1..=12).contains(&names.len()).then(|| {
-            let known: Vec<&str> = names.keys().map(String::as_str).collect();
+        let listing = (1..=12).contains(&names.count()).then(|| {
+            let known: Vec<&str> = names.in_order().collect();
             format!(" (known nodes: {})", known.join(", "))
         });
         for (index, _) in &self.unknown_nodes {
@@ -202,6 +202,30 @@ impl Checker {
                 self.problems[*index].message.push_str(hint);
             }
         }
+    }
+}
+
+/// Names a checker resolves: a map, or the topology's node ids.
+pub(crate) trait KnownNames<Id> {
+    /// What `name` resolves to.
+    fn find(&self, name: &str) -> Option<Id>;
+    /// How many names there are.
+    fn count(&self) -> usize;
+    /// Every name, in byte order.
+    fn in_order(&self) -> impl Iterator<Item = &str>;
+}
+
+impl<Id: Copy> KnownNames<Id> for BTreeMap<String, Id> {
+    fn find(&self, name: &str) -> Option<Id> {
+        self.get(name).copied()
+    }
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn in_order(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(String::as_str)
     }
 }
 
@@ -248,7 +272,7 @@ pub(crate) fn unlisted_problems(unlisted: usize) -> String {
 /// ids with a lookup per letter, whatever the number of unknown ids.
 fn one_edit_away<'k>(
     unknown: &[&(usize, String)],
-    known: impl Iterator<Item = &'k String>,
+    known: impl Iterator<Item = &'k str>,
 ) -> BTreeMap<usize, &'k str> {
     let mut found: BTreeMap<usize, Option<&'k str>> = BTreeMap::new();
     if unknown.is_empty() {
@@ -280,11 +304,11 @@ fn one_edit_away<'k>(
                     found
                         .entry(*index)
                         .and_modify(|first| {
-                            if *first != Some(known.as_str()) {
+                            if *first != Some(known) {
                                 *first = None;
                             }
                         })
-                        .or_insert(Some(known.as_str()));
+                        .or_insert(Some(known));
                 }
             }
         }

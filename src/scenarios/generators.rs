@@ -1,19 +1,28 @@
 //! Topology generators: mesh, ring, star, regions and the core/edge/access tree.
 
-use super::model::{Generator, NodeSpec, RegionsSpec, Role, ShapeSpec, TreeSpec};
+use super::model::{Generator, RegionsSpec, Role, ShapeSpec, TreeSpec};
 use crate::core::duration::Duration;
+use std::fmt::Write;
 
-/// Nodes and links produced by one generator.
-#[derive(Default)]
-pub(crate) struct Generated {
-    /// New nodes.
-    pub nodes: Vec<NodeSpec>,
-    /// New links, between new nodes.
-    pub links: Vec<GeneratedLink>,
+/// One generated node, lent to the caller: a million nodes are not held at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct GeneratedNode<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Its region.
+    pub region: &'a str,
+    /// Its zone.
+    pub zone: &'a str,
+    /// What it is.
+    pub role: Role,
+    /// Capacity in demand units.
+    pub capacity: f64,
+    /// Repair priority.
+    pub repair_priority: i64,
 }
 
-/// A link between two generated nodes, by their index in [`Generated::nodes`]: a mesh
-/// of 5,000 nodes has 12.5 M links, too many to name both ends of each with strings.
+/// A link between two generated nodes, by their order of generation: a mesh of 5,000
+/// nodes has 12.5 M links, too many to name both ends of each with strings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct GeneratedLink {
     /// One end.
@@ -24,14 +33,29 @@ pub(crate) struct GeneratedLink {
     pub latency: Duration,
 }
 
-fn node(id: String, region: &str, zone: &str, role: Role, capacity: f64) -> NodeSpec {
-    NodeSpec {
+/// What a generator hands its nodes and links to.
+pub(crate) trait Sink {
+    /// The next node.
+    fn node(&mut self, node: GeneratedNode<'_>);
+    /// A link between two nodes of this generator.
+    fn link(&mut self, link: GeneratedLink);
+}
+
+fn server<'a>(id: &'a str, region: &'a str, zone: &'a str) -> GeneratedNode<'a> {
+    GeneratedNode {
         id,
-        region: region.to_string(),
-        zone: Some(zone.to_string()),
-        role,
-        capacity,
+        region,
+        zone,
+        role: Role::Server,
+        capacity: 1.0,
         repair_priority: 0,
+    }
+}
+
+fn router<'a>(id: &'a str, region: &'a str, zone: &'a str) -> GeneratedNode<'a> {
+    GeneratedNode {
+        role: Role::Router,
+        ..server(id, region, zone)
     }
 }
 
@@ -39,57 +63,58 @@ fn link(from: usize, to: usize, latency: Duration) -> GeneratedLink {
     GeneratedLink { from, to, latency }
 }
 
-/// Expands one generator.
-pub(crate) fn generate(generator: &Generator) -> Generated {
+/// Expands one generator into `sink`, node by node.
+pub(crate) fn generate(generator: &Generator, sink: &mut impl Sink) {
     match generator {
-        Generator::Mesh(spec) => shape(spec, |i, n| ((i + 1)..n).collect()),
-        Generator::Ring(spec) => shape(spec, |i, n| {
+        Generator::Mesh(spec) => shape(spec, sink, |i, n| (i + 1)..n),
+        Generator::Ring(spec) => shape(spec, sink, |i, n| {
             if n < 2 || (n == 2 && i == 1) {
-                vec![]
+                0..0
             } else {
-                vec![(i + 1) % n]
+                let next = (i + 1) % n;
+                next..next + 1
             }
         }),
-        Generator::Star(spec) => star(spec),
-        Generator::Regions(spec) => regions(spec),
-        Generator::CoreEdgeAccess(spec) => tree(spec),
+        Generator::Star(spec) => star(spec, sink),
+        Generator::Regions(spec) => regions(spec, sink),
+        Generator::CoreEdgeAccess(spec) => tree(spec, sink),
     }
 }
 
-fn shape(spec: &ShapeSpec, neighbours: impl Fn(usize, usize) -> Vec<usize>) -> Generated {
+fn shape(
+    spec: &ShapeSpec,
+    sink: &mut impl Sink,
+    neighbours: impl Fn(usize, usize) -> std::ops::Range<usize>,
+) {
     let n = spec.nodes as usize;
     let zone = format!("{}-a", spec.region);
-    let ids: Vec<String> = (1..=n).map(|i| format!("{}{i}", spec.prefix)).collect();
-    let mut out = Generated::default();
-    for id in &ids {
-        out.nodes
-            .push(node(id.clone(), &spec.region, &zone, Role::Server, 1.0));
+    let mut id = String::new();
+    for i in 1..=n {
+        id.clear();
+        write!(id, "{}{i}", spec.prefix).expect("writing to a String");
+        sink.node(server(&id, &spec.region, &zone));
     }
     for i in 0..n {
         for j in neighbours(i, n) {
-            out.links.push(link(i, j, spec.latency));
+            sink.link(link(i, j, spec.latency));
         }
     }
-    out
 }
 
-fn star(spec: &ShapeSpec) -> Generated {
+fn star(spec: &ShapeSpec, sink: &mut impl Sink) {
     let zone = format!("{}-a", spec.region);
-    let hub = format!("{}0", spec.prefix);
-    let mut out = Generated::default();
-    out.nodes
-        .push(node(hub, &spec.region, &zone, Role::Router, 1.0));
+    let mut id = format!("{}0", spec.prefix);
+    sink.node(router(&id, &spec.region, &zone));
     for i in 1..=spec.nodes {
-        let leaf = format!("{}{i}", spec.prefix);
-        out.links.push(link(0, out.nodes.len(), spec.latency));
-        out.nodes
-            .push(node(leaf, &spec.region, &zone, Role::Server, 1.0));
+        id.clear();
+        write!(id, "{}{i}", spec.prefix).expect("writing to a String");
+        sink.link(link(0, i as usize, spec.latency));
+        sink.node(server(&id, &spec.region, &zone));
     }
-    out
 }
 
-fn regions(spec: &RegionsSpec) -> Generated {
-    let mut out = Generated::default();
+fn regions(spec: &RegionsSpec, sink: &mut impl Sink) {
+    let mut id = String::new();
     for r in 0..spec.regions as usize {
         let region = spec
             .names
@@ -99,70 +124,76 @@ fn regions(spec: &RegionsSpec) -> Generated {
         for z in 1..=spec.zones {
             let zone = format!("{region}-z{z}");
             for n in 1..=spec.nodes {
-                let mut server = node(
-                    format!("{zone}-n{n}"),
-                    &region,
-                    &zone,
-                    Role::Server,
-                    spec.capacity,
-                );
-                server.repair_priority = spec.repair_priority;
-                out.nodes.push(server);
+                id.clear();
+                write!(id, "{zone}-n{n}").expect("writing to a String");
+                sink.node(GeneratedNode {
+                    capacity: spec.capacity,
+                    repair_priority: spec.repair_priority,
+                    ..server(&id, &region, &zone)
+                });
             }
         }
     }
-    out
 }
 
-fn tree(spec: &TreeSpec) -> Generated {
-    let mut out = Generated::default();
+fn tree(spec: &TreeSpec, sink: &mut impl Sink) {
     // Cores are nodes 0..cores.
     let cores = spec.cores as usize;
     for i in 0..cores {
-        out.nodes.push(node(
-            format!("CORE{}", i + 1),
-            "core",
-            "core-a",
-            Role::Router,
-            1.0,
-        ));
+        sink.node(router(&format!("CORE{}", i + 1), "core", "core-a"));
         for other in i + 1..cores {
-            out.links.push(link(i, other, spec.core_latency));
+            sink.link(link(i, other, spec.core_latency));
         }
     }
+    let mut made = cores;
     let mut access_index = 1;
     for e in 1..=spec.edges as usize {
         let zone = format!("edge-{e}");
-        let edge = out.nodes.len();
-        out.nodes
-            .push(node(format!("EDGE{e}"), "edge", &zone, Role::Router, 1.0));
+        let edge = made;
+        sink.node(router(&format!("EDGE{e}"), "edge", &zone));
+        made += 1;
         if cores > 0 {
             // Dual-homed: each edge router hangs off two neighbouring cores.
-            out.links
-                .push(link(edge, (e - 1) % cores, spec.edge_latency));
+            sink.link(link(edge, (e - 1) % cores, spec.edge_latency));
             if cores > 1 {
-                out.links.push(link(edge, e % cores, spec.edge_latency));
+                sink.link(link(edge, e % cores, spec.edge_latency));
             }
         }
         for _ in 0..spec.access_per_edge {
-            out.links
-                .push(link(out.nodes.len(), edge, spec.access_latency));
-            out.nodes.push(node(
-                format!("ACCESS{access_index}"),
-                "edge",
-                &zone,
-                Role::Server,
-                1.0,
-            ));
+            sink.link(link(made, edge, spec.access_latency));
+            sink.node(server(&format!("ACCESS{access_index}"), "edge", &zone));
+            made += 1;
             access_index += 1;
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a generator made: each node's id and role, and the links.
+    #[derive(Default)]
+    struct Made {
+        nodes: Vec<(String, Role)>,
+        links: Vec<GeneratedLink>,
+    }
+
+    impl Sink for Made {
+        fn node(&mut self, node: GeneratedNode<'_>) {
+            self.nodes.push((node.id.to_string(), node.role));
+        }
+
+        fn link(&mut self, link: GeneratedLink) {
+            self.links.push(link);
+        }
+    }
+
+    fn made(generator: Generator) -> Made {
+        let mut made = Made::default();
+        generate(&generator, &mut made);
+        made
+    }
 
     fn spec(nodes: u32) -> ShapeSpec {
         ShapeSpec {
@@ -175,10 +206,14 @@ mod tests {
 
     #[test]
     fn shapes_have_the_expected_number_of_links() {
-        assert_eq!(generate(&Generator::Mesh(spec(5))).links.len(), 10);
-        assert_eq!(generate(&Generator::Ring(spec(5))).links.len(), 5);
-        assert_eq!(generate(&Generator::Star(spec(5))).nodes.len(), 6);
-        let tree = generate(&Generator::CoreEdgeAccess(TreeSpec {
+        assert_eq!(made(Generator::Mesh(spec(5))).links.len(), 10);
+        assert_eq!(made(Generator::Ring(spec(5))).links.len(), 5);
+        assert_eq!(made(Generator::Ring(spec(2))).links.len(), 1);
+        let star = made(Generator::Star(spec(5)));
+        assert_eq!(star.nodes.len(), 6);
+        assert_eq!(star.nodes[0], ("n0".to_string(), Role::Router));
+        assert_eq!(star.nodes[5], ("n5".to_string(), Role::Server));
+        let tree = made(Generator::CoreEdgeAccess(TreeSpec {
             cores: 3,
             edges: 4,
             access_per_edge: 2,
@@ -188,6 +223,7 @@ mod tests {
         }));
         assert_eq!(tree.nodes.len(), 3 + 4 + 8);
         assert_eq!(tree.links.len(), 3 + 8 + 8);
-        assert_eq!(tree.nodes[0].id, "CORE1");
+        assert_eq!(tree.nodes[0].0, "CORE1");
+        assert_eq!(tree.nodes[4].0, "ACCESS1");
     }
 }

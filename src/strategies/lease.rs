@@ -82,7 +82,7 @@ pub(crate) fn compile(
     let store = block
         .store
         .as_ref()
-        .and_then(|store| check.node(&site.topology.by_name, store, format!("{path}.store")));
+        .and_then(|store| check.node(&site.topology.names, store, format!("{path}.store")));
     Params {
         ttl,
         loop_wait,

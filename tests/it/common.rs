@@ -35,8 +35,7 @@ pub fn node_transitions(scenario: &CompiledScenario, replication: u64) -> Vec<(u
     struct Collect<'a>(&'a CompiledScenario, Vec<(u64, String, bool)>);
     impl TraceSink for Collect<'_> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
-            let name =
-                |n: failsim::core::ids::NodeId| self.0.topology.nodes[n.index()].name.clone();
+            let name = |n: failsim::core::ids::NodeId| self.0.topology.names.name(n).to_string();
             match event {
                 TraceEvent::NodeDown { node, .. } => self.1.push((at.0, name(*node), true)),
                 TraceEvent::NodeUp { node } => self.1.push((at.0, name(*node), false)),

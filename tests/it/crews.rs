@@ -91,7 +91,7 @@ fn crew_trace(scenario: &CompiledScenario) -> Vec<(u64, String)> {
     struct Collect<'a>(&'a CompiledScenario, Vec<(u64, String)>);
     impl TraceSink for Collect<'_> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
-            let name = |n: failsim::core::ids::NodeId| &self.0.topology.nodes[n.index()].name;
+            let name = |n: failsim::core::ids::NodeId| self.0.topology.names.name(n);
             let text = match event {
                 TraceEvent::RepairQueued { node, waiting, .. } => {
                     format!("queued {} ({waiting} waiting)", name(*node))

@@ -71,9 +71,11 @@ fn traced(scenario: &CompiledScenario, replication: u64) -> Partitions {
     let mut sink = Partitions {
         names: scenario
             .topology
-            .nodes
-            .iter()
-            .map(|n| n.name.clone())
+            .names
+            .in_order()
+            .map(|(name, node)| (node, name.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
             .collect(),
         ..Partitions::default()
     };
@@ -101,8 +103,8 @@ mod one_way {
         assert_eq!(record.fault_at.0, ns(10.010));
         assert_eq!(record.detected_at.0, ns(10.170));
         assert_eq!(record.completed_at.0, ns(10.210));
-        assert_eq!(record.from, Some(scenario.topology.by_name["a"]));
-        assert_eq!(record.to, Some(scenario.topology.by_name["b"]));
+        assert_eq!(record.from, Some(scenario.topology.names.get("a").unwrap()));
+        assert_eq!(record.to, Some(scenario.topology.names.get("b").unwrap()));
         assert_eq!(service.down_ns, u128::from(200 * MS));
         let trace = traced(&scenario, 0);
         assert_eq!(
@@ -133,7 +135,7 @@ mod one_way {
         assert_eq!(record.fault_at.0, ns(10.010));
         assert_eq!(record.detected_at.0, ns(10.370));
         assert_eq!(record.completed_at.0, ns(10.410));
-        assert_eq!(record.to, Some(scenario.topology.by_name["b"]));
+        assert_eq!(record.to, Some(scenario.topology.names.get("b").unwrap()));
         assert_eq!(service.down_ns, u128::from(400 * MS));
     }
 }
@@ -196,10 +198,11 @@ mod non_transitive {
         let record = &service.records[0];
         assert_eq!(record.outcome, Outcome::Success);
         assert_eq!(record.fault_at.0, ns(20.0));
-        assert_eq!(record.from, Some(scenario.topology.by_name["a"]));
+        assert_eq!(record.from, Some(scenario.topology.names.get("a").unwrap()));
         let to = record.to.expect("a new leader");
         assert!(
-            to == scenario.topology.by_name["b"] || to == scenario.topology.by_name["d"],
+            to == scenario.topology.names.get("b").unwrap()
+                || to == scenario.topology.names.get("d").unwrap(),
             "{to:?}"
         );
         // At least a's step-down (the 300 ms maximum timeout), at most that and two

@@ -106,7 +106,7 @@ fn draws(scenario: &CompiledScenario, replication: u64) -> Vec<(u64, String)> {
     struct Collect<'a>(&'a CompiledScenario, &'a FaultRegistry, Vec<(u64, String)>);
     impl TraceSink for Collect<'_> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
-            let name = |n: NodeId| self.0.topology.nodes[n.index()].name.clone();
+            let name = |n: NodeId| self.0.topology.names.name(n).to_string();
             let what = match event {
                 TraceEvent::FaultStart { fault, .. } => format!("start {}", self.1.kind(*fault)),
                 TraceEvent::FaultEnd { fault } => format!("end {}", self.1.kind(*fault)),

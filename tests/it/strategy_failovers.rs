@@ -114,7 +114,10 @@ fn a_region_failover_to_a_region_clients_cannot_reach_is_target_unreachable() {
         service.records
     );
     let unreachable = &service.records[0];
-    assert_eq!(unreachable.to, Some(compiled.topology.by_name["w1"]));
+    assert_eq!(
+        unreachable.to,
+        Some(compiled.topology.names.get("w1").unwrap())
+    );
     assert_eq!(unreachable.detected_at.0, 12 * SEC + 2);
     assert!(unreachable.completed_at.0 > 12 * SEC + SEC / 2);
     assert!(service.records[2].completed_at.0 > 100 * SEC);

@@ -40,7 +40,7 @@ fn crash(nodes: &str, at: &str, duration: Option<&str>) -> String {
 }
 
 fn node_id(scenario: &failsim::compile::CompiledScenario, name: &str) -> NodeId {
-    scenario.topology.by_name[name]
+    scenario.topology.names.get(name).unwrap()
 }
 
 fn only_record(service: &ServiceOutcome) -> &FailoverRecord {

@@ -17,8 +17,7 @@ fn upkeep_trace(scenario: &CompiledScenario) -> Vec<(u64, String)> {
     struct Collect<'a>(&'a CompiledScenario, Vec<(u64, String)>);
     impl TraceSink for Collect<'_> {
         fn record(&mut self, at: SimTime, event: &TraceEvent) {
-            let name =
-                |n: failsim::core::ids::NodeId| self.0.topology.nodes[n.index()].name.clone();
+            let name = |n: failsim::core::ids::NodeId| self.0.topology.names.name(n).to_string();
             let text = match event {
                 TraceEvent::LatentFaultStart { node, .. } => format!("latent {}", name(*node)),
                 TraceEvent::LatentFaultFound {
@@ -86,7 +85,7 @@ fn a_promotion_to_a_latently_failed_standby_fails_and_the_next_standby_is_promot
     let outcome = run(&scenario, 0);
     let records = &outcome.services[0].records;
     let name = |n: Option<failsim::core::ids::NodeId>| {
-        n.map(|n| scenario.topology.nodes[n.index()].name.clone())
+        n.map(|n| scenario.topology.names.name(n).to_string())
     };
     assert_eq!(records.len(), 2, "{records:?}");
     assert_eq!(records[0].outcome, Outcome::PromotionFailed);

@@ -46,7 +46,7 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
     );
     let monitor = block.monitor.as_ref().and_then(|m| {
         check.node(
-            &site.topology.by_name,
+            &site.topology.names,
             m,
             format!("{path}.active_passive.monitor"),
         )

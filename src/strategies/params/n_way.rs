@@ -59,7 +59,7 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
     );
     if runs_n_way && nway.election_timeout_min.nanos() > 0 {
         if let Some((a, b, round_trip)) = farthest_round_trip(site.intact_network(), replicas) {
-            let name = |node: NodeId| &site.topology.nodes[node.index()].name;
+            let name = |node: NodeId| site.topology.names.name(node);
             check.require(
                 nway.election_timeout_min.nanos() > round_trip,
                 format!("{path}.n_way.election_timeout_min"),
