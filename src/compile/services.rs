@@ -102,7 +102,7 @@ pub(super) fn compile(
         let path = format!("services[{s}]");
         if service.name.trim().is_empty() {
             check.fail(format!("{path}.name"), "a service name must not be blank");
-        } else if !seen.insert(service.name.clone()) {
+        } else if !seen.insert(service.name.as_str()) {
             check.fail(
                 format!("{path}.name"),
                 format!("duplicate service name `{}`", service.name),

@@ -14,9 +14,8 @@ use crate::compile::load_str;
 use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{
-    ActiveActive, ActivePassive, Dependency, Detection, Failover, FaultAction, Faults, Geographic,
-    NWay, NodeFailureProcess, NodeList, NodeSpec, Replication, Role, Scenario, ScheduledFault,
-    Service, StrategyName, Topology,
+    Dependency, FaultAction, Faults, NWay, NodeFailureProcess, NodeList, NodeSpec, Role, Scenario,
+    ScheduledFault, Section, Service, StrategyName, Topology,
 };
 use crate::scenarios::ScenarioError;
 use std::path::Path;
@@ -149,13 +148,13 @@ fn service(node: &NodePlan, settings: &PlanSettings) -> Service {
         placement: None,
         demand: 1.0,
         vantage_points: Vec::new(),
-        detection: Detection::default(),
-        failover: Failover::default(),
-        replication: Replication::default(),
-        active_active: ActiveActive::default(),
-        active_passive: ActivePassive::default(),
-        n_way,
-        geographic: Geographic::default(),
+        detection: Section::default(),
+        failover: Section::default(),
+        replication: Section::default(),
+        active_active: Section::default(),
+        active_passive: Section::default(),
+        n_way: n_way.into(),
+        geographic: Section::default(),
     }
 }
 

@@ -9,11 +9,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod faults;
+mod section;
 mod service;
 mod system;
 mod topology;
 
 pub use faults::*;
+pub use section::{Defaults, Section};
 pub use service::*;
 pub use system::*;
 pub use topology::*;

@@ -2,6 +2,7 @@
 //! replication and each strategy's own block.
 
 use super::one;
+use super::section::{shared_defaults, Section};
 use crate::core::duration::Duration;
 use crate::scenarios::distribution::Distribution;
 use schemars::JsonSchema;
@@ -82,6 +83,16 @@ impl StrategyName {
 )]
 pub struct UnknownStrategy(pub String);
 
+shared_defaults!(
+    Detection,
+    Failover,
+    Replication,
+    ActiveActive,
+    ActivePassive,
+    NWay,
+    Geographic
+);
+
 /// A service protected by a strategy.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,25 +116,25 @@ pub struct Service {
     pub vantage_points: Vec<String>,
     /// Health checking.
     #[serde(default)]
-    pub detection: Detection,
+    pub detection: Section<Detection>,
     /// How failover is decided and retried.
     #[serde(default)]
-    pub failover: Failover,
+    pub failover: Section<Failover>,
     /// Replication to standbys (data loss).
     #[serde(default)]
-    pub replication: Replication,
+    pub replication: Section<Replication>,
     /// ACTIVE_ACTIVE parameters.
     #[serde(default)]
-    pub active_active: ActiveActive,
+    pub active_active: Section<ActiveActive>,
     /// ACTIVE_PASSIVE parameters.
     #[serde(default)]
-    pub active_passive: ActivePassive,
+    pub active_passive: Section<ActivePassive>,
     /// N_WAY parameters.
     #[serde(default)]
-    pub n_way: NWay,
+    pub n_way: Section<NWay>,
     /// GEOGRAPHIC parameters.
     #[serde(default)]
-    pub geographic: Geographic,
+    pub geographic: Section<Geographic>,
 }
 
 /// Chooses replica nodes by rule.
