@@ -16,7 +16,7 @@
 use super::{Address, Context};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
-use crate::net::network::Observer;
+use crate::net::network::{Network, Observer};
 use crate::net::topology::NodeId;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -187,7 +187,7 @@ impl HealthMonitor {
     ) {
         for (i, &node) in nodes.iter().enumerate() {
             // Health checks pass on gray nodes: only reachability matters here.
-            let answering = ctx.view.reachable(detector, node);
+            let answering = self.answers(detector, node, ctx.view.network);
             let loss = if answering {
                 ctx.view.network.probe_loss(detector, node)
             } else {
@@ -195,6 +195,20 @@ impl HealthMonitor {
             };
             self.observe(i, answering, loss, ctx, address);
         }
+    }
+
+    /// Whether a probe from `detector` to `node` comes back within the timeout: the
+    /// target is up, the probe reaches it, the answer reaches the detector (a one-way
+    /// cut drops one of the two), and the round trip over the shortest paths takes at
+    /// most `timeout`. A probe that comes back later has failed, as one to a down node.
+    /// The global detector sits nowhere: its probes take no time.
+    fn answers(&self, detector: Observer, node: NodeId, network: &Network) -> bool {
+        let Some(from) = detector else {
+            return network.reachable(None, node);
+        };
+        let there = network.latency(Some(from), node);
+        let back = network.latency(Some(node), from);
+        matches!((there, back), (Some(there), Some(back)) if there + back <= self.timeout)
     }
 
     /// Takes note of what probes of target `i` find from now on: whether it answers, and

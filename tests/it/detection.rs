@@ -125,3 +125,50 @@ fn lost_probes_cause_false_detections_at_the_rate_of_runs_of_k_losses() {
             .all(|r| r.ends_failover || r.outcome == Outcome::NoHealthyTarget));
     }
 }
+
+/// A primary `db1`, a standby `db2` and a monitor `mon`, all in one zone (0.2 ms apart);
+/// probes every 1 s at phase 0, a 500 ms timeout, 3 failures declare a node down. `fault`
+/// is the scheduled fault at 10.25 s.
+fn slow_link(fault: &str) -> String {
+    format!(
+        r#"{{
+        "horizon": "60s", "replications": 1,
+        "topology": {{"nodes": [{{"id": "db1", "zone": "z"}}, {{"id": "db2", "zone": "z"}},
+                               {{"id": "mon", "zone": "z", "role": "monitor"}}]}},
+        "services": [{{
+            "name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["db1", "db2"],
+            "detection": {{"interval": "1s", "timeout": "500ms", "unhealthy_threshold": 3,
+                          "healthy_threshold": 1, "phase": "0s"}},
+            "active_passive": {{"monitor": "mon"}}
+        }}],
+        "faults": {{"scheduled": [{{"at": "10.25s", "fault": {fault}}}]}}
+    }}"#
+    )
+}
+
+#[test]
+fn a_probe_whose_round_trip_exceeds_the_timeout_fails_as_a_crash_would() {
+    // +3 s on the monitor's link to db1: the round trip (6.0004 s) exceeds the 500 ms
+    // timeout, so the probes sent at 11, 12 and 13 s fail at 13.5 s, exactly as probes to
+    // a crashed db1 would: detected at 13.5 s, failover to db2.
+    let slow = r#"{"degrade_link": {"from": "mon", "to": "db1", "added_latency": "3s"}}"#;
+    let crash = r#"{"crash": {"nodes": ["db1"]}}"#;
+    let detections = |fault: &str| {
+        let outcome = run(&scenario(&slow_link(fault)), 0);
+        outcome.services[0]
+            .records
+            .iter()
+            .map(|r| (r.detected_at.0, r.to))
+            .collect::<Vec<_>>()
+    };
+    let slowed = detections(slow);
+    assert_eq!(slowed, detections(crash));
+    assert_eq!(slowed.len(), 1);
+    assert_eq!(slowed[0].0, 13_500_000_000);
+    // +200 ms keeps the round trip (400.4 ms) within the timeout: nothing is detected.
+    let within = r#"{"degrade_link": {"from": "mon", "to": "db1", "added_latency": "200ms"}}"#;
+    assert!(detections(within).is_empty());
+    // +250 ms takes it to 500.4 ms: beyond the timeout by 0.4 ms, detected as a crash.
+    let beyond = r#"{"degrade_link": {"from": "mon", "to": "db1", "added_latency": "250ms"}}"#;
+    assert_eq!(detections(beyond), detections(crash));
+}
