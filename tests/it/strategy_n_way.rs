@@ -95,6 +95,41 @@ mod hand_computed {
     }
 
     #[test]
+    fn total_loss_on_the_leaders_links_elects_as_a_crash_does() {
+        // The topology and timings of `leader_crash_fails_over_at_the_derived_instants`,
+        // but a stays up and both its links lose every message from 10.010 s: b last
+        // heard a at 9.970 s and times out at 10.170 s, c (10.001 s) would at 10.201 s;
+        // b's RequestVote reaches c at 10.190 s over the intact b–c link, the grant comes
+        // back at 10.210 s and b leads. a, cut off from its quorum, stops serving at once.
+        let text = r#"{
+            "horizon": "20s", "replications": 1,
+            "topology": {
+                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                "links": [{"from": "a", "to": "b", "latency": "20ms"},
+                          {"from": "a", "to": "c", "latency": "1ms"},
+                          {"from": "b", "to": "c", "latency": "20ms"}]
+            },
+            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
+                          "election_timeout_max": "200ms"}}],
+            "faults": {"scheduled": [
+                {"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 1.0}}},
+                {"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "c", "loss": 1.0}}}]}
+        }"#;
+        let scenario = scenario(text);
+        let service = &run(&scenario, 0).services[0];
+        let elected: Vec<&FailoverRecord> = service
+            .records
+            .iter()
+            .filter(|r| r.outcome == Outcome::Success)
+            .collect();
+        assert_eq!(elected.len(), 1, "records: {:?}", service.records);
+        assert_eq!(elected[0].completed_at.0, ns(10.210));
+        assert_eq!(elected[0].to, Some(node_id(&scenario, "b")));
+        assert_eq!(service.down_ns, (200 * MS) as u128);
+    }
+
+    #[test]
     fn identical_constant_timeouts_split_the_vote_forever() {
         // Equal latencies and a constant timeout: both followers time out at the same
         // instant, vote for themselves, refuse each other, and retry in lockstep. Raft

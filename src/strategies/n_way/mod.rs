@@ -216,8 +216,12 @@ impl NWay {
         view.network.is_up(self.replicas[i].node)
     }
 
+    /// Whether `from`'s messages reach `to`: reachable, and not over a link that loses
+    /// every message (a `degrade_link` with loss 1 drops heartbeats and votes as surely
+    /// as a cut; lower losses are not yet drawn per message).
     fn reaches(&self, view: &View, from: usize, to: usize) -> bool {
-        view.reachable(Some(self.replicas[from].node), self.replicas[to].node)
+        let (a, b) = (self.replicas[from].node, self.replicas[to].node);
+        view.reachable(Some(a), b) && view.network.probe_loss(Some(a), b) < 1.0
     }
 
     /// Whether `a` and `b` exchange messages both ways (one check while the network is
