@@ -9,7 +9,7 @@ use crate::compile::{
 };
 use crate::output::rows::Tables;
 use crate::report::{Study, Summary};
-use crate::run::{run_study, RunError, RunOptions};
+use crate::run::{run_comparison, run_study, RunError, RunOptions};
 use crate::scenarios::model::StrategyName;
 use crate::scenarios::Diagnostic;
 use serde::Serialize;
@@ -76,7 +76,8 @@ pub struct StudyResults {
     pub tables: Tables,
 }
 
-/// A comparison and the tables of every strategy's study, strategy by strategy.
+/// A comparison and the tables of every strategy's study (each replication's rows
+/// strategy by strategy).
 pub struct ComparisonResults {
     /// What `compare --json` writes.
     pub comparison: Comparison,
@@ -105,21 +106,24 @@ fn prepare(
     }
 }
 
+/// How the settings run a study.
+fn options(settings: &Settings) -> RunOptions {
+    RunOptions {
+        threads: settings.threads,
+        interrupt: settings.interrupt.clone(),
+        keep_records: !settings.summary_only,
+        ..RunOptions::default()
+    }
+}
+
 /// Runs one study of `scenario`, adding its rows to `tables` unless the settings ask
-/// for the summary only; `keep_pairs` for a comparison's (see [`Study::keeping_pairs`]).
+/// for the summary only.
 fn study(
     scenario: &CompiledScenario,
     settings: &Settings,
     tables: &mut Tables,
-    keep_pairs: bool,
 ) -> Result<Study, EmbedError> {
-    let options = RunOptions {
-        threads: settings.threads,
-        interrupt: settings.interrupt.clone(),
-        keep_records: !settings.summary_only,
-        keep_pairs,
-        ..RunOptions::default()
-    };
+    let options = options(settings);
     let rows = !settings.summary_only;
     let run = run_study(
         scenario,
@@ -145,7 +149,7 @@ pub fn run(
 ) -> Result<StudyResults, EmbedError> {
     prepare(&mut scenario, settings, 1)?;
     let mut tables = Tables::default();
-    let study = study(&scenario, settings, &mut tables, false)?;
+    let study = study(&scenario, settings, &mut tables)?;
     Ok(StudyResults {
         summary: Summary::new(&study),
         tables,
@@ -172,12 +176,25 @@ pub fn compare(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut tables = Tables::default();
-    let studies = variants
-        .iter()
-        .map(|variant| study(variant, settings, &mut tables, true))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = !settings.summary_only;
+    // In lockstep, as the command line runs it: each replication's rows strategy by
+    // strategy, and the paired differences folded as they come.
+    let run = run_comparison(
+        &variants,
+        &options(settings),
+        None,
+        &mut |variant, outcome| {
+            if rows {
+                tables.add_replication(outcome, &variants[variant]);
+            }
+        },
+        |_| {},
+    )?;
+    if run.stopped.is_some() {
+        return Err(EmbedError::Interrupted);
+    }
     Ok(ComparisonResults {
-        comparison: Comparison::new(&studies),
+        comparison: Comparison::new(&run.studies, &run.pairs),
         tables,
     })
 }

@@ -208,7 +208,6 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             max_wall,
             interrupt: Some(interrupt_flag()),
             keep_records: plan.keeps_records(),
-            keep_pairs: false,
             precision,
         },
         checks,
@@ -288,24 +287,35 @@ pub(super) fn study(
     if let Some(e) = output_error {
         return Err(e.into());
     }
-    if let Some(stopped) = run.stopped {
-        let done = run.study.done();
-        let message = format!("stopped after {done} complete replications: {stopped}");
-        if done == 0 {
-            return Err(stopped_early(
-                stopped,
-                format!("{message}; there is no result to write"),
-            ));
-        }
-        if !partial {
-            return Err(stopped_early(
-                stopped,
-                format!(
-                    "{message}; nothing was written (use --partial to keep the completed replications)"
-                ),
-            ));
-        }
-        say!("{message}; writing the partial result (--partial)");
-    }
+    accept_stop(run.stopped, run.study.done(), partial)?;
     Ok((run.study, run.events, run.stopped, run.precision))
+}
+
+/// What a study (or a comparison's studies) that stopped after `done` complete
+/// replications leaves: an error without `--partial` or with nothing done, else a note.
+pub(super) fn accept_stop(
+    stopped: Option<Stopped>,
+    done: u64,
+    partial: bool,
+) -> Result<(), CliError> {
+    let Some(stopped) = stopped else {
+        return Ok(());
+    };
+    let message = format!("stopped after {done} complete replications: {stopped}");
+    if done == 0 {
+        return Err(stopped_early(
+            stopped,
+            format!("{message}; there is no result to write"),
+        ));
+    }
+    if !partial {
+        return Err(stopped_early(
+            stopped,
+            format!(
+                "{message}; nothing was written (use --partial to keep the completed replications)"
+            ),
+        ));
+    }
+    say!("{message}; writing the partial result (--partial)");
+    Ok(())
 }
