@@ -14,6 +14,12 @@ use crate::run::{run_comparison, StopRule};
 use std::time::Instant;
 
 pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
+    if args.batches.is_some() {
+        return Err(bad(
+            "--batches fixes the batches of `run --precision` for its shards; compare has no \
+             shards: leave it out",
+        ));
+    }
     let (mut prepared, mut plan) = prepare(&args)?;
     let strategies = match strategies {
         Some(list) => parse_strategies(list).map_err(bad)?,

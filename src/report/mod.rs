@@ -7,6 +7,6 @@ pub(crate) mod study;
 pub(crate) mod summary;
 
 pub use pairs::{PairedDifference, Pairs};
-pub use shard::ShardFile;
+pub use shard::{ShardFile, ShardPrecision};
 pub use study::{ExactFigures, MergeError, ServiceStudy, Study, SERVED_FRACTION_BITS};
 pub use summary::{PrecisionSummary, ServiceSummary, Summary};

@@ -9,6 +9,7 @@ use crate::compile::CompiledScenario;
 use crate::report::{Pairs, PrecisionSummary, Study};
 use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
+use precision::FixedBatches;
 pub use precision::Precision;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -28,12 +29,14 @@ pub enum RunError {
     /// A precision target that is not a fraction above 0.
     #[error("--precision must be a relative half-width above 0 and below 1, e.g. 0.05, not {0}")]
     Precision(f64),
-    /// A precision target with a shard: the stopping decision needs every replication so far.
-    #[error(
-        "--precision decides when to stop from all the replications so far, and a shard \
-         sees only its share: run the shards with a fixed --replications"
-    )]
-    PrecisionWithShard,
+    /// Fixed batches that are not a split of the maximum into 1 to `max` shares.
+    #[error("--batches must be between 1 and --max-replications ({max}), not {given}")]
+    Batches {
+        /// The count given.
+        given: u64,
+        /// The maximum replications.
+        max: u64,
+    },
     /// The operating system refused the worker threads.
     #[error("cannot start worker threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -87,8 +90,13 @@ pub struct RunOptions {
     /// otherwise only their tally, so memory does not grow with the horizon.
     pub keep_records: bool,
     /// Stop once the intervals are this precise; the scenario's replications are then
-    /// the maximum. [`run_comparison`] takes its stopping rule apart and ignores it.
+    /// the maximum. [`run_comparison`] takes its stopping rule apart and ignores it; a
+    /// shard runs its share whole (`merge` reads the rule at the end of each shard).
     pub precision: Option<Precision>,
+    /// With `precision`: read the stopping rule only at the ends of this many equal
+    /// batches of the maximum (those of `--shard I/N`), instead of batches that grow
+    /// with the replications done.
+    pub precision_batches: Option<u64>,
 }
 
 /// Most worker threads: far beyond any machine's cores, and well below the thousands of
@@ -145,15 +153,27 @@ pub fn run_study(
     each: impl FnMut(&ReplicationOutcome) + Send,
     progress: impl FnMut(u64),
 ) -> Result<StudyRun, RunError> {
+    let mut fixed = None;
     if let Some(precision) = &options.precision {
-        if options.shard.is_some() {
-            return Err(RunError::PrecisionWithShard);
-        }
         let target = precision.target;
         if !(target > 0.0 && target < 1.0) {
             return Err(RunError::Precision(target));
         }
+        if let Some(count) = options.precision_batches {
+            if count == 0 || count > scenario.replications {
+                return Err(RunError::Batches {
+                    given: count,
+                    max: scenario.replications,
+                });
+            }
+            fixed = Some(FixedBatches {
+                total: scenario.replications,
+                count,
+            });
+        }
     }
+    // A shard runs its share whole: the rule is read by `merge`, on every shard so far.
+    let rule_applies = options.precision.is_some() && options.shard.is_none();
     let range = options
         .shard
         .map(|s| s.range(scenario.replications))
@@ -164,16 +184,17 @@ pub fn run_study(
             .as_ref()
             .is_some_and(|p| p.satisfied(&studies[0]))
     };
-    let rule: Option<&mut StopRule> = match options.precision {
-        Some(_) => Some(&mut enough),
-        None => None,
+    let rule: Option<&mut StopRule> = if rule_applies {
+        Some(&mut enough)
+    } else {
+        None
     };
     let mut each = each;
     let run = run_range(
         std::slice::from_ref(scenario),
         options,
         range,
-        rule,
+        Stopping { rule, fixed },
         &mut |_, outcome| each(outcome),
         progress,
     )?;
@@ -187,11 +208,13 @@ pub fn run_study(
         events: run.events,
         precision: None,
     };
-    if let (Some(precision), None) = (&options.precision, run.stopped) {
+    if let (Some(precision), None, true) = (&options.precision, run.stopped, rule_applies) {
         let used = run.study.done();
         let met = precision.satisfied(&run.study);
         let reached = precision.reached(&run.study);
-        run.precision = Some(precision.summary(reached, met, used, scenario.replications));
+        let mut summary = precision.summary(reached, met, used, scenario.replications);
+        summary.fixed_batches = fixed.map(|f| f.count);
+        run.precision = Some(summary);
         run.study.replications = used;
     }
     Ok(run)
@@ -234,7 +257,11 @@ pub fn run_comparison(
 ) -> Result<ComparisonRun, RunError> {
     let max = variants.first().map_or(0, |v| v.replications);
     let precise = resolved.is_some();
-    let mut run = run_range(variants, options, 0..max, resolved, each, progress)?;
+    let stopping = Stopping {
+        rule: resolved,
+        fixed: None,
+    };
+    let mut run = run_range(variants, options, 0..max, stopping, each, progress)?;
     if precise && run.stopped.is_none() {
         let used = run.studies.first().map_or(0, Study::done);
         for study in &mut run.studies {
@@ -250,7 +277,7 @@ fn run_range(
     variants: &[CompiledScenario],
     options: &RunOptions,
     range: Range<u64>,
-    rule: Option<&mut StopRule>,
+    stopping: Stopping,
     each: &mut (dyn FnMut(usize, &ReplicationOutcome) + Send),
     mut progress: impl FnMut(u64),
 ) -> Result<ComparisonRun, RunError> {
@@ -277,7 +304,10 @@ fn run_range(
     }
     let pool = builder.build().map_err(RunError::ThreadPool)?;
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
-    let batch = Batches { size: batch, rule };
+    let batch = Batches {
+        size: batch,
+        stopping,
+    };
     let mut budget = Budget {
         events_left: options.max_events.unwrap_or(u64::MAX),
         events: 0,
@@ -391,29 +421,46 @@ impl Flags<'_> {
     }
 }
 
+/// When a study may stop: a rule (a precision target) read at batch boundaries, and
+/// the fixed batches whose ends alone are boundaries, if any.
+struct Stopping<'r, 'a> {
+    rule: Option<&'r mut StopRule<'a>>,
+    fixed: Option<FixedBatches>,
+}
+
 /// How many replications each batch runs, and when a stopping rule ends the study.
 struct Batches<'r, 'a> {
     /// The batch size without a stopping rule (a multiple of the threads).
     size: u64,
-    /// The stopping rule (a precision target), whose batches depend only on the
-    /// replications done.
-    rule: Option<&'r mut StopRule<'a>>,
+    /// The stopping rule, whose boundaries depend only on the replications done.
+    stopping: Stopping<'r, 'a>,
 }
 
 impl Batches<'_, '_> {
-    /// The size of the batch that starts after `done` replications.
+    /// The size of the batch that starts after `done` replications: with fixed batches,
+    /// up to the next end (in pieces of the plain size, so that a large fixed batch is
+    /// not held in memory whole).
     fn after(&self, done: u64) -> u64 {
-        match self.rule {
-            Some(_) => Precision::batch(done),
-            None => self.size,
+        match (&self.stopping.rule, self.stopping.fixed) {
+            (Some(_), Some(fixed)) => (fixed.next_end(done) - done).clamp(1, self.size),
+            (Some(_), None) => Precision::batch(done),
+            (None, _) => self.size,
         }
     }
 
     /// Whether the studies folded so far may stop here.
     fn enough(&mut self, folded: &Folded) -> bool {
         let done = folded.studies.first().map_or(0, Study::done);
-        match &mut self.rule {
-            Some(rule) => done >= precision::MIN_REPLICATIONS && rule(folded.studies, folded.pairs),
+        let boundary = self
+            .stopping
+            .fixed
+            .is_none_or(|fixed| done > 0 && fixed.next_end(done - 1) == done);
+        match &mut self.stopping.rule {
+            Some(rule) => {
+                boundary
+                    && done >= precision::MIN_REPLICATIONS
+                    && rule(folded.studies, folded.pairs)
+            }
             None => false,
         }
     }
