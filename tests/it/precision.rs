@@ -371,3 +371,27 @@ fn a_check_whose_interval_straddles_the_bound_warns_and_fails_only_when_strict()
     let strict = run(true);
     assert_eq!(strict.status.code(), Some(1), "{strict:?}");
 }
+
+/// A partial shard (`--partial` after its budget ran out) is not one of the fixed
+/// batches: `merge` refuses it under `--precision`, naming what it holds.
+#[test]
+fn a_partial_shard_of_a_precision_run_is_refused_by_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part1.json");
+    let output = failsim()
+        .args(["run", "scenarios/quickstart.json", "--precision", "0.05"])
+        .args(["--max-replications", "1000", "--shard", "1/2"])
+        .args(["--max-events", "20000", "--partial", "--json"])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(part.exists());
+    let merged = failsim().arg("merge").arg(&part).output().unwrap();
+    assert_eq!(merged.status.code(), Some(2), "{merged:?}");
+    let stderr = String::from_utf8(merged.stderr).unwrap();
+    assert!(
+        stderr.contains("which is not one shard of 2: a partial shard"),
+        "{stderr}"
+    );
+}
