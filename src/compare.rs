@@ -4,11 +4,11 @@
 
 use crate::checks::Metric;
 use crate::compile::{CompiledScenario, Problem};
-use crate::report::{PairedValues, PrecisionSummary, ServiceStudy, ServiceSummary, Study, Summary};
+use crate::report::{Pairs, PrecisionSummary, ServiceSummary, Study, Summary};
 use crate::run::precision::relative;
 use crate::run::Precision;
 use crate::scenarios::model::{StrategyName, UnknownStrategy};
-use crate::stats::{paired_difference_ci, MeanCi};
+use crate::stats::MeanCi;
 use serde::Serialize;
 
 /// The scenario with every service switched to `strategy` and compiled again, or the
@@ -83,29 +83,20 @@ impl Difference {
         }
     }
 
-    /// The paired differences of `service` from `baseline` (the same service under the
-    /// baseline strategy, over the same replications).
-    fn new(service: &ServiceStudy, baseline: &ServiceStudy) -> Self {
-        let paired = |value: fn(&PairedValues) -> f64| {
-            let values = |study: &ServiceStudy| study.paired.iter().map(value).collect::<Vec<_>>();
-            paired_difference_ci(&values(service), &values(baseline))
-        };
-        let pairs: Vec<(f64, f64)> = service
-            .paired
-            .iter()
-            .zip(&baseline.paired)
-            .filter_map(|(a, b)| Some((a.failover_time_mean_s?, b.failover_time_mean_s?)))
-            .collect();
-        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    /// The paired differences of service `service` under strategy `strategy` from the
+    /// baseline (strategy 0), over the same replications.
+    fn new(studies: &[Study], pairs: &Pairs, strategy: usize, service: usize) -> Self {
+        let baseline = &studies[0].services[service];
+        let paired = pairs.difference(service, strategy, 0, baseline, studies[0].horizon_ns);
         Difference {
-            service: service.service.clone(),
-            strategy: service.strategy.clone(),
+            service: baseline.service.clone(),
+            strategy: studies[strategy].services[service].strategy.clone(),
             baseline: baseline.strategy.clone(),
-            availability: paired(|r| r.availability),
-            lenient_availability: paired(|r| r.lenient_availability),
-            served_availability: paired(|r| r.served_availability),
-            failover_time_s: (!pairs.is_empty()).then(|| paired_difference_ci(&a, &b)),
-            failover_time_pairs: pairs.len(),
+            availability: paired.availability,
+            lenient_availability: paired.lenient_availability,
+            served_availability: paired.served_availability,
+            failover_time_s: paired.failover_time_s,
+            failover_time_pairs: paired.failover_time_pairs as usize,
         }
     }
 }
@@ -129,18 +120,21 @@ pub struct Comparison {
     /// used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionSummary>,
+    /// The paired sums of every two strategies (for the winners' leads).
+    #[serde(skip)]
+    pub pairs: Pairs,
 }
 
 impl Comparison {
-    /// Summarises the studies of each strategy (same scenario, seed and replications).
-    pub fn new(studies: &[Study]) -> Self {
+    /// Summarises the studies of each strategy (same scenario, seed and replications,
+    /// run in lockstep) and their `pairs`.
+    pub fn new(studies: &[Study], pairs: &Pairs) -> Self {
         let summaries: Vec<Summary> = studies.iter().map(Summary::new).collect();
         let first = &summaries[0];
-        let baseline = &studies[0];
-        let differences = studies[1..]
-            .iter()
-            .flat_map(|study| study.services.iter().zip(&baseline.services))
-            .map(|(service, baseline)| Difference::new(service, baseline))
+        let services = studies[0].services.len();
+        let differences = (1..studies.len())
+            .flat_map(|strategy| (0..services).map(move |service| (strategy, service)))
+            .map(|(strategy, service)| Difference::new(studies, pairs, strategy, service))
             .collect();
         Comparison {
             scenario: first.scenario.clone(),
@@ -150,6 +144,7 @@ impl Comparison {
             strategies: summaries,
             differences,
             precision: None,
+            pairs: pairs.clone(),
         }
     }
 
@@ -247,6 +242,7 @@ impl Winner {
 /// the comparison's, one per strategy in the same order.
 pub fn winners(studies: &[Study], comparison: &Comparison) -> Vec<Winner> {
     let count = studies.first().map_or(0, |s| s.services.len());
+    let horizon_ns = studies.first().map_or(0, |s| s.horizon_ns);
     (0..count)
         .map(|service| {
             let summaries: Vec<&ServiceSummary> = comparison
@@ -272,18 +268,18 @@ pub fn winners(studies: &[Study], comparison: &Comparison) -> Vec<Winner> {
             });
             let best = ranked[0];
             let second = ranked.get(1).copied();
-            let rows = |i: usize| -> Vec<f64> {
-                studies[i].services[service]
-                    .paired
-                    .iter()
-                    .map(|r| r.availability)
-                    .collect()
+            let lead = |runner_up: usize| {
+                let study = &studies[runner_up].services[service];
+                comparison
+                    .pairs
+                    .difference(service, best, runner_up, study, horizon_ns)
+                    .availability
             };
             Winner {
                 service: summaries[best].service.clone(),
                 strategy: summaries[best].strategy.clone(),
                 runner_up: second.map(|i| summaries[i].strategy.clone()),
-                lead: second.map(|i| paired_difference_ci(&rows(best), &rows(i))),
+                lead: second.map(lead),
             }
         })
         .collect()

@@ -2,14 +2,16 @@
 //! command line's overrides in; the summary or comparison that `--json` writes and the
 //! tidy tables that `--csv` writes out, in memory.
 
+use crate::checks::Metric;
 use crate::compare::{parse_strategies, variant, Comparison, StrategyListError};
 use crate::compile::{
     cpu_time, expected_secs, rows_problem, work_problem, CompiledScenario, OverrideError,
     Overrides, Problem, RowsKept,
 };
 use crate::output::rows::Tables;
-use crate::report::{Study, Summary};
-use crate::run::{run_study, RunError, RunOptions};
+use crate::report::{Pairs, Study, Summary};
+use crate::run::precision::DEFAULT_MAX_REPLICATIONS;
+use crate::run::{run_comparison, run_study, Precision, RunError, RunOptions, StopRule};
 use crate::scenarios::model::StrategyName;
 use crate::scenarios::Diagnostic;
 use serde::Serialize;
@@ -29,6 +31,20 @@ pub struct Settings {
     /// Leave the tables empty: their rows grow with the replications and the horizon
     /// (the command line streams them to files; here they are held in memory).
     pub summary_only: bool,
+    /// Run until the intervals are this precise, as `--precision`.
+    pub precision: Option<PrecisionSettings>,
+}
+
+/// `--precision TARGET [--max-replications N] [--precision-metric M]...`.
+#[derive(Clone, Debug)]
+pub struct PrecisionSettings {
+    /// The largest relative half-width of the 95% interval of each unavailability.
+    pub target: f64,
+    /// The most replications (default [`DEFAULT_MAX_REPLICATIONS`]); the overrides'
+    /// replications must be left unset.
+    pub max_replications: Option<u64>,
+    /// The availabilities whose unavailability must be that precise (default: strict).
+    pub metrics: Vec<Metric>,
 }
 
 /// Why a study did not run to its end.
@@ -58,6 +74,9 @@ pub enum EmbedError {
     /// The interrupt flag was raised.
     #[error("interrupted")]
     Interrupted,
+    /// A precision setting out of its range, or beside a fixed replication count.
+    #[error("{0}")]
+    Precision(String),
 }
 
 fn lines(problems: &[Problem]) -> String {
@@ -76,7 +95,8 @@ pub struct StudyResults {
     pub tables: Tables,
 }
 
-/// A comparison and the tables of every strategy's study, strategy by strategy.
+/// A comparison and the tables of every strategy's study (each replication's rows
+/// strategy by strategy).
 pub struct ComparisonResults {
     /// What `compare --json` writes.
     pub comparison: Comparison,
@@ -91,8 +111,48 @@ fn prepare(
     scenario: &mut CompiledScenario,
     settings: &Settings,
     runs: u64,
-) -> Result<(), EmbedError> {
-    scenario.apply(settings.overrides)?;
+) -> Result<Option<Precision>, EmbedError> {
+    let mut overrides = settings.overrides;
+    let precision = match &settings.precision {
+        None => None,
+        Some(asked) => {
+            if overrides.replications.is_some() {
+                return Err(EmbedError::Precision(
+                    "replications and precision exclude each other: precision decides how \
+                     many replications to run, up to max_replications"
+                        .into(),
+                ));
+            }
+            if !(asked.target > 0.0 && asked.target < 1.0) {
+                return Err(RunError::Precision(asked.target).into());
+            }
+            let max = asked.max_replications.unwrap_or(DEFAULT_MAX_REPLICATIONS);
+            if max == 0 {
+                return Err(EmbedError::Precision(
+                    "max_replications must be at least 1".into(),
+                ));
+            }
+            if let Some(metric) = asked.metrics.iter().find(|&&m| !Precision::accepts(m)) {
+                return Err(EmbedError::Precision(format!(
+                    "precision metric `{}` is not one of availability, lenient_availability, \
+                     served_availability",
+                    metric.name()
+                )));
+            }
+            overrides.replications = Some(max);
+            let metrics = if asked.metrics.is_empty() {
+                vec![Metric::Availability]
+            } else {
+                asked.metrics.clone()
+            };
+            Some(Precision {
+                target: asked.target,
+                metrics,
+                checks: Vec::new(),
+            })
+        }
+    };
+    scenario.apply(overrides)?;
     let replications = scenario.replications.saturating_mul(runs);
     // The tables hold a row per service and replication in memory, unless the settings
     // ask for the summary only.
@@ -101,24 +161,31 @@ fn prepare(
         .flatten();
     match rows.or_else(|| work_problem(&scenario.work_estimate(), replications)) {
         Some(problem) => Err(EmbedError::Work(problem)),
-        None => Ok(()),
+        None => Ok(precision),
+    }
+}
+
+/// How the settings run a study.
+fn options(settings: &Settings) -> RunOptions {
+    RunOptions {
+        threads: settings.threads,
+        interrupt: settings.interrupt.clone(),
+        keep_records: !settings.summary_only,
+        ..RunOptions::default()
     }
 }
 
 /// Runs one study of `scenario`, adding its rows to `tables` unless the settings ask
-/// for the summary only; `keep_pairs` for a comparison's (see [`Study::keeping_pairs`]).
+/// for the summary only; its summary says how `precision` stopped it.
 fn study(
     scenario: &CompiledScenario,
     settings: &Settings,
+    precision: Option<Precision>,
     tables: &mut Tables,
-    keep_pairs: bool,
-) -> Result<Study, EmbedError> {
+) -> Result<Summary, EmbedError> {
     let options = RunOptions {
-        threads: settings.threads,
-        interrupt: settings.interrupt.clone(),
-        keep_records: !settings.summary_only,
-        keep_pairs,
-        ..RunOptions::default()
+        precision,
+        ..options(settings)
     };
     let rows = !settings.summary_only;
     let run = run_study(
@@ -134,7 +201,9 @@ fn study(
     if run.stopped.is_some() {
         return Err(EmbedError::Interrupted);
     }
-    Ok(run.study)
+    let mut summary = Summary::new(&run.study);
+    summary.precision = run.precision;
+    Ok(summary)
 }
 
 /// `failsim run SCENARIO --json … --csv …` in memory: the same numbers for the same
@@ -143,13 +212,10 @@ pub fn run(
     mut scenario: CompiledScenario,
     settings: &Settings,
 ) -> Result<StudyResults, EmbedError> {
-    prepare(&mut scenario, settings, 1)?;
+    let precision = prepare(&mut scenario, settings, 1)?;
     let mut tables = Tables::default();
-    let study = study(&scenario, settings, &mut tables, false)?;
-    Ok(StudyResults {
-        summary: Summary::new(&study),
-        tables,
-    })
+    let summary = study(&scenario, settings, precision, &mut tables)?;
+    Ok(StudyResults { summary, tables })
 }
 
 /// `failsim compare SCENARIO --strategies LIST --json … --csv …` in memory; every
@@ -163,7 +229,7 @@ pub fn compare(
         Some(list) => parse_strategies(list)?,
         None => StrategyName::ALL.to_vec(),
     };
-    prepare(&mut scenario, settings, strategies.len() as u64)?;
+    let precision = prepare(&mut scenario, settings, strategies.len() as u64)?;
     let variants = strategies
         .iter()
         .map(|&strategy| {
@@ -172,14 +238,42 @@ pub fn compare(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut tables = Tables::default();
-    let studies = variants
-        .iter()
-        .map(|variant| study(variant, settings, &mut tables, true))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ComparisonResults {
-        comparison: Comparison::new(&studies),
-        tables,
-    })
+    let rows = !settings.summary_only;
+    let mut resolved = |studies: &[Study], pairs: &Pairs| {
+        precision
+            .as_ref()
+            .is_some_and(|p| Comparison::new(studies, pairs).resolved(studies, p))
+    };
+    let rule: Option<&mut StopRule> = match precision {
+        Some(_) => Some(&mut resolved),
+        None => None,
+    };
+    // In lockstep, as the command line runs it: each replication's rows strategy by
+    // strategy, and the paired differences folded as they come.
+    let run = run_comparison(
+        &variants,
+        &options(settings),
+        rule,
+        &mut |variant, outcome| {
+            if rows {
+                tables.add_replication(outcome, &variants[variant]);
+            }
+        },
+        |_| {},
+    )?;
+    if run.stopped.is_some() {
+        return Err(EmbedError::Interrupted);
+    }
+    let mut comparison = Comparison::new(&run.studies, &run.pairs);
+    if let Some(precision) = &precision {
+        comparison.precision = Some(precision.summary(
+            comparison.precision_reached(&run.studies, precision),
+            comparison.resolved(&run.studies, precision),
+            comparison.replications,
+            scenario.replications,
+        ));
+    }
+    Ok(ComparisonResults { comparison, tables })
 }
 
 /// What `failsim validate` says of a scenario that loads.

@@ -21,7 +21,16 @@ __all__ = ["run", "compare", "validate", "ScenarioError", "__version__"]
 __version__ = _failsim.__version__
 
 TABLES = ("failovers", "outages", "replications")
-_RUN_SETTINGS = ("seed", "replications", "horizon", "threads", "tables")
+_RUN_SETTINGS = (
+    "seed",
+    "replications",
+    "horizon",
+    "threads",
+    "tables",
+    "precision",
+    "max_replications",
+    "precision_metrics",
+)
 
 
 def _source(scenario):
@@ -65,6 +74,11 @@ def _settings(overrides, allowed):
             "horizon is a number of seconds, a timedelta or text such as '30d', "
             f"not {type(horizon).__name__}"
         )
+    metrics = settings.get("precision_metrics")
+    if isinstance(metrics, str):
+        settings["precision_metrics"] = [metrics]
+    elif metrics is not None:
+        settings["precision_metrics"] = list(metrics)
     return settings
 
 
@@ -94,6 +108,11 @@ def run(scenario, **settings):
     ``horizon`` (seconds, a ``timedelta`` or text such as ``"30d"``), ``threads``
     (results do not depend on it); and ``tables=False`` for the summary alone, as the
     tables are held in memory and grow with the replications and the horizon.
+    ``precision`` (e.g. ``0.05``), as ``--precision``: replications in deterministic
+    batches until the 95% interval of each unavailability is within that fraction of
+    it, up to ``max_replications`` (default 100000; ``replications`` is then refused);
+    ``precision_metrics`` names the availabilities (text or a list; default strict).
+    The summary's ``precision`` says what was reached and the replications used.
 
     Returns ``{"summary": dict, "failovers": ..., "outages": ..., "replications": ...}``.
     Raises :class:`ScenarioError` for a scenario with problems, ``FileNotFoundError``
@@ -111,12 +130,14 @@ def compare(scenario, strategies=None, **settings):
 
     ``strategies``: a list or comma-separated text of strategy names (any case); the
     first is the baseline of the paired differences; all four when ``None``. Other
-    settings as for :func:`run`.
+    settings as for :func:`run`; with ``precision``, until every paired difference is
+    resolved, as ``failsim compare --precision``.
 
     Returns ``{"summary": dict, ...}`` like :func:`run`, where ``summary`` is what
     ``failsim compare --json`` writes (``strategies``: one summary each,
     ``differences``: paired differences from the first) and the tables hold the rows of
-    every strategy (their ``strategy`` column tells them apart).
+    every strategy (each replication's rows strategy by strategy; their ``strategy``
+    column tells them apart).
     """
     if strategies is not None and not isinstance(strategies, str):
         strategies = ",".join(strategies)

@@ -5,8 +5,9 @@
 
 use failsim::compile::{load_file, load_str, CompiledScenario, Overrides};
 use failsim::core::duration::parse_duration;
-use failsim::embed::{self, EmbedError, Settings};
+use failsim::embed::{self, EmbedError, PrecisionSettings, Settings};
 use failsim::scenarios::{Diagnostic, ScenarioError as LoadError};
+use failsim::Metric;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -132,14 +133,55 @@ fn located(
     Ok(())
 }
 
+/// The keyword arguments `precision`, `max_replications` and `precision_metrics`, as
+/// `--precision`, `--max-replications` and `--precision-metric`.
+struct PrecisionArgs {
+    target: Option<f64>,
+    max_replications: Option<u64>,
+    metrics: Option<Vec<String>>,
+}
+
+impl PrecisionArgs {
+    /// The precision setting, or why the arguments are not one.
+    fn settings(self) -> PyResult<Option<PrecisionSettings>> {
+        let Some(target) = self.target else {
+            if self.max_replications.is_some() || self.metrics.is_some() {
+                return Err(PyValueError::new_err(
+                    "max_replications and precision_metrics go with precision",
+                ));
+            }
+            return Ok(None);
+        };
+        let metrics = self
+            .metrics
+            .unwrap_or_default()
+            .iter()
+            .map(|name| {
+                Metric::parse(name).ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "precision_metrics: `{name}` is not one of availability, \
+                         lenient_availability, served_availability"
+                    ))
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(Some(PrecisionSettings {
+            target,
+            max_replications: self.max_replications,
+            metrics,
+        }))
+    }
+}
+
 /// The keyword arguments `seed`, `replications`, `horizon` (text such as "30d"),
-/// `threads` and `tables` as run settings; `interrupt` stops the run.
+/// `threads`, `tables` and the precision ones as run settings; `interrupt` stops the run.
 fn settings(
     seed: Option<u64>,
     replications: Option<u64>,
     horizon: Option<&str>,
     threads: Option<usize>,
     tables: bool,
+    precision: PrecisionArgs,
     interrupt: Arc<AtomicBool>,
 ) -> PyResult<Settings> {
     let horizon = horizon
@@ -156,6 +198,7 @@ fn settings(
         threads,
         interrupt: Some(interrupt),
         summary_only: !tables,
+        precision: precision.settings()?,
     })
 }
 
@@ -203,7 +246,7 @@ fn to_json(value: &impl serde::Serialize) -> String {
 /// Runs a study; returns the `--json` summary and the tables (`failovers`, `outages`,
 /// `replications`, each column by column) as JSON text.
 #[pyfunction]
-#[pyo3(signature = (path=None, text=None, label="<string>", *, seed=None, replications=None, horizon=None, threads=None, tables=true))]
+#[pyo3(signature = (path=None, text=None, label="<string>", *, seed=None, replications=None, horizon=None, threads=None, tables=true, precision=None, max_replications=None, precision_metrics=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -215,6 +258,9 @@ fn run(
     horizon: Option<&str>,
     threads: Option<usize>,
     tables: bool,
+    precision: Option<f64>,
+    max_replications: Option<u64>,
+    precision_metrics: Option<Vec<String>>,
 ) -> PyResult<(String, String)> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let settings = settings(
@@ -223,6 +269,11 @@ fn run(
         horizon,
         threads,
         tables,
+        PrecisionArgs {
+            target: precision,
+            max_replications,
+            metrics: precision_metrics,
+        },
         interrupt.clone(),
     )?;
     let results = detached(py, &interrupt, || {
@@ -236,7 +287,7 @@ fn run(
 /// `None`) against the same faults; returns the `--json` comparison and the tables of
 /// every strategy as JSON text.
 #[pyfunction]
-#[pyo3(signature = (path=None, text=None, label="<string>", *, strategies=None, seed=None, replications=None, horizon=None, threads=None, tables=true))]
+#[pyo3(signature = (path=None, text=None, label="<string>", *, strategies=None, seed=None, replications=None, horizon=None, threads=None, tables=true, precision=None, max_replications=None, precision_metrics=None))]
 #[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
@@ -249,6 +300,9 @@ fn compare(
     horizon: Option<&str>,
     threads: Option<usize>,
     tables: bool,
+    precision: Option<f64>,
+    max_replications: Option<u64>,
+    precision_metrics: Option<Vec<String>>,
 ) -> PyResult<(String, String)> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let settings = settings(
@@ -257,6 +311,11 @@ fn compare(
         horizon,
         threads,
         tables,
+        PrecisionArgs {
+            target: precision,
+            max_replications,
+            metrics: precision_metrics,
+        },
         interrupt.clone(),
     )?;
     let results = detached(py, &interrupt, || {

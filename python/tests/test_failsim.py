@@ -147,7 +147,8 @@ def test_compare_gives_the_command_lines_comparison(cli):
     result = failsim.compare(QUICKSTART, strategies=["active_passive", "n_way"], seed=6, replications=5)
     assert result["summary"] == expected
     strategies = [row["strategy"] for row in rows(result["replications"])]
-    assert strategies == ["ACTIVE_PASSIVE"] * 5 + ["N_WAY"] * 5
+    # The strategies run in lockstep: each replication's rows, strategy by strategy.
+    assert strategies == ["ACTIVE_PASSIVE", "N_WAY"] * 5
 
 
 def test_a_scenario_error_carries_the_json_path_line_and_column():
@@ -190,7 +191,7 @@ def test_a_bad_file_names_its_file(tmp_path):
 
 
 def test_settings_are_checked():
-    with pytest.raises(TypeError, match="unknown setting replicas: the settings are seed, replications, horizon, threads, tables"):
+    with pytest.raises(TypeError, match="unknown setting replicas: the settings are seed, replications, horizon, threads, tables, precision, max_replications, precision_metrics"):
         failsim.run(QUICKSTART, replicas=3)
     with pytest.raises(ValueError, match="replications must be between 1 and"):
         failsim.run(QUICKSTART, replications=0)
@@ -204,6 +205,44 @@ def test_settings_are_checked():
         failsim.compare(QUICKSTART, strategies="active_pasive")
     with pytest.raises(TypeError, match="not int"):
         failsim.run(42)
+
+
+def test_precision_stops_where_the_command_line_stops(cli):
+    flags = ["--precision", "0.2", "--max-replications", 5000, "--json", "-"]
+    expected = json.loads(cli("run", QUICKSTART, *flags))
+    result = failsim.run(QUICKSTART, precision=0.2, max_replications=5000, threads=2)
+    assert result["summary"] == expected
+    precision = result["summary"]["precision"]
+    assert precision["stopped_by"] == "precision"
+    assert precision["reached"] <= 0.2
+    used = precision["replications_used"]
+    assert 64 <= used < 5000
+    assert len(rows(result["replications"])) == used
+    lenient = failsim.run(
+        QUICKSTART, precision=0.2, max_replications=5000, tables=False,
+        precision_metrics="lenient_availability",
+    )
+    assert lenient["summary"]["precision"]["metrics"] == ["lenient_availability"]
+    pair = "active_passive,n_way"
+    expected = json.loads(cli("compare", QUICKSTART, "--strategies", pair, *flags))
+    result = failsim.compare(QUICKSTART, strategies=pair, precision=0.2, max_replications=5000, tables=False)
+    assert result["summary"] == expected
+    assert result["summary"]["precision"]["replications_used"] == result["summary"]["replications"]
+
+
+def test_precision_settings_are_checked():
+    with pytest.raises(ValueError, match="replications and precision exclude each other"):
+        failsim.run(QUICKSTART, precision=0.05, replications=100)
+    with pytest.raises(ValueError, match="--precision must be a relative half-width"):
+        failsim.run(QUICKSTART, precision=1.5)
+    with pytest.raises(ValueError, match="max_replications must be at least 1"):
+        failsim.run(QUICKSTART, precision=0.05, max_replications=0)
+    with pytest.raises(ValueError, match="go with precision"):
+        failsim.run(QUICKSTART, max_replications=1000)
+    with pytest.raises(ValueError, match="precision_metrics: `outages` is not one of"):
+        failsim.run(QUICKSTART, precision=0.05, precision_metrics=["outages"])
+    with pytest.raises(ValueError, match="is not one of availability"):
+        failsim.run(QUICKSTART, precision=0.05, precision_metrics=["outage_p99"])
 
 
 def test_validate_describes_the_scenario():

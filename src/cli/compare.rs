@@ -1,20 +1,26 @@
 //! `failsim compare`: the services under several strategies against the same faults.
 
-use super::study::{prepare, study, StudyArgs};
+use super::progress::progress_bar;
+use super::study::{accept_stop, prepare, StudyArgs};
 use super::{
-    bad, check_replays, check_work, evaluate_checks, partial_end, precision_line, stopped_early,
-    warn_if_single, CliError,
+    bad, check_replays, check_work, evaluate_checks, partial_end, precision_line, warn_if_single,
+    CliError,
 };
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
 use crate::output::{Results, StudyReport};
-use crate::run::replications_until;
+use crate::report::{Pairs, Study};
+use crate::run::{run_comparison, StopRule};
 use std::time::Instant;
 
 pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), CliError> {
+    if args.batches.is_some() {
+        return Err(bad(
+            "--batches fixes the batches of `run --precision` for its shards; compare has no \
+             shards: leave it out",
+        ));
+    }
     let (mut prepared, mut plan) = prepare(&args)?;
-    // Paired differences pair replications across the strategies' studies.
-    prepared.options.keep_pairs = true;
     let strategies = match strategies {
         Some(list) => parse_strategies(list).map_err(bad)?,
         None => crate::scenarios::model::StrategyName::ALL.to_vec(),
@@ -27,7 +33,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         &format!("with {} strategies", strategies.len()),
     )?;
     let started = Instant::now();
-    let mut variants: Vec<CompiledScenario> = strategies
+    let variants: Vec<CompiledScenario> = strategies
         .iter()
         .map(|&strategy| {
             variant(&prepared.scenario, strategy).map_err(|problems| {
@@ -47,67 +53,54 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
             })
         })
         .collect::<Result<_, _>>()?;
-    // With --precision, the strategies first run in lockstep batches until every paired
-    // difference is resolved; then each runs that many replications as without it.
-    let decided = match prepared.options.precision.take() {
-        Some(precision) => {
-            let (used, stop) = replications_until(&variants, &prepared.options, |studies| {
-                Comparison::new(studies).resolved(studies, &precision)
-            })
-            .map_err(bad)?;
-            if let Some(stop) = stop {
-                return Err(stopped_early(
-                    stop,
-                    format!(
-                        "stopped after {used} replications per strategy while --precision \
-                         decided how many to run; nothing was written"
-                    ),
-                ));
-            }
-            for variant in &mut variants {
-                variant.replications = used;
-            }
-            Some(precision)
-        }
+    // The strategies run in lockstep, each replication under every strategy before the
+    // next, so that the paired differences are folded as they come (nothing is kept per
+    // replication); with --precision, until every one is resolved.
+    let precision = prepared.options.precision.take();
+    let mut resolved = |studies: &[Study], pairs: &Pairs| {
+        precision
+            .as_ref()
+            .is_some_and(|p| Comparison::new(studies, pairs).resolved(studies, p))
+    };
+    let rule: Option<&mut StopRule> = match precision {
+        Some(_) => Some(&mut resolved),
         None => None,
     };
-    let mut studies = Vec::new();
-    let mut events = 0;
-    let mut stopped = None;
-    for (index, (scenario, strategy)) in variants.iter().zip(&strategies).enumerate() {
-        let label = format!("{} ({}/{})", strategy.as_str(), index + 1, strategies.len());
-        let (study, study_events, study_stopped, _) = study(
-            &prepared,
-            &mut plan,
-            args.partial,
-            scenario,
-            Some(&label),
-            None,
-        )?;
-        studies.push(study);
-        events += study_events;
-        stopped = stopped.or(study_stopped);
+    let bar = progress_bar(
+        prepared.scenario.replications,
+        Some(&format!("{} strategies", strategies.len())),
+    );
+    let mut output_error = None;
+    let run = run_comparison(
+        &variants,
+        &prepared.options,
+        rule,
+        &mut |variant, outcome| {
+            if output_error.is_none() {
+                output_error = plan.add_replication(outcome, &variants[variant]).err();
+            }
+        },
+        |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done);
+            }
+        },
+    )
+    .map_err(bad)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
-    // Each strategy has its own budget, so a partial comparison can stop each one after
-    // a different number of replications; differences are paired by replication, and a
-    // study's histograms cannot be cut back to the shorter run, so such a result is
-    // refused rather than compared over unequal sets.
-    let completed: Vec<u64> = studies.iter().map(|s| s.done()).collect();
-    if completed.iter().any(|&n| n != completed[0]) {
-        let counts: Vec<String> = strategies
-            .iter()
-            .zip(&completed)
-            .map(|(s, n)| format!("{} {n}", s.as_str()))
-            .collect();
-        return Err(bad(format!(
-            "the strategies stopped after different numbers of complete replications ({}); \
-             compare pairs replications across strategies, so it needs the same ones for all: \
-             nothing was written (raise --max-events or --max-wall)",
-            counts.join(", ")
-        )));
+    if let Some(e) = output_error {
+        return Err(e.into());
     }
-    let mut comparison = Comparison::new(&studies);
-    if let Some(precision) = &decided {
+    let (studies, events, stopped) = (run.studies, run.events, run.stopped);
+    accept_stop(
+        stopped,
+        studies.first().map_or(0, Study::done),
+        args.partial,
+    )?;
+    let mut comparison = Comparison::new(&studies, &run.pairs);
+    if let (Some(precision), None) = (&precision, stopped) {
         comparison.precision = Some(precision.summary(
             comparison.precision_reached(&studies, precision),
             comparison.resolved(&studies, precision),

@@ -1,12 +1,12 @@
 //! `failsim run`: one study (or one shard of it), its outputs and its checks.
 
-use super::study::{prepare, study, StudyArgs};
+use super::study::{prepare, shard_command, study, StudyArgs};
 use super::{
     bad, check_replays, determinism, evaluate_checks, partial_end, precision_line, stopped_early,
     warn_if_single, CliError,
 };
 use crate::output::{Replays, Results, StudyReport};
-use crate::report::{ShardFile, Summary};
+use crate::report::{ShardFile, ShardPrecision, Summary};
 use crate::run::Shard;
 use std::time::Instant;
 
@@ -23,14 +23,36 @@ pub(super) fn run(
              run them without --shard",
         ));
     }
-    if args.precision.is_some() && (shard.is_some() || check_determinism) {
-        // A shard sees only its share of the replications, and the determinism check
-        // runs the study as shards: the stopping decision needs them all. Refused rather
-        // than run in fixed batches, which would silently drop the precision asked for.
-        return Err(bad(crate::run::RunError::PrecisionWithShard));
+    if args.precision.is_some() && check_determinism {
+        // The determinism check runs the study as two shards, whose merge under
+        // --precision stops at shard ends, not where the single run stops.
+        return Err(bad(
+            "--check-determinism compares the single run with its shards merged, and \
+             --precision stops them at different replications: check without --precision \
+             (the stop depends only on the replications folded, not on --threads)",
+        ));
     }
     let (mut prepared, mut plan) = prepare(&args)?;
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
+    if let (Some(shard), Some(_)) = (prepared.options.shard, &prepared.options.precision) {
+        // The shards are the fixed batches at whose ends `merge` reads the rule.
+        match args.batches {
+            Some(count) if count != shard.count => {
+                return Err(bad(format!(
+                    "--batches {count} with --shard {}/{}: the shards are the batches, so \
+                     --batches must be {} (or left out)",
+                    shard.index, shard.count, shard.count
+                )))
+            }
+            _ => prepared.options.precision_batches = Some(shard.count),
+        }
+        if shard.count > prepared.scenario.replications {
+            return Err(bad(format!(
+                "--shard {}/{}: more shards than the {} replications of --max-replications",
+                shard.index, shard.count, prepared.scenario.replications
+            )));
+        }
+    }
     let mut prints = None;
     if check_determinism {
         let rows = prepared.scenario.replications * prepared.scenario.services.len() as u64;
@@ -69,7 +91,19 @@ pub(super) fn run(
     check_replays(&replays, args.partial)?;
     if let Some(shard) = prepared.options.shard {
         let rows = study.done();
-        let file = ShardFile::new(study);
+        let mut file = ShardFile::new(study);
+        file.precision = prepared.options.precision.as_ref().map(|p| ShardPrecision {
+            target: p.target,
+            metrics: p.metrics.iter().map(|m| m.name().to_string()).collect(),
+            checks: p.checks.iter().map(|c| c.text.clone()).collect(),
+            shards: shard.count,
+            command: shard_command(
+                &args,
+                scenario.replications,
+                scenario.horizon,
+                scenario.seed,
+            ),
+        });
         let report = StudyReport {
             results: Results::Shard(&file),
             replays: &replays,

@@ -81,6 +81,11 @@ pub(super) struct StudyArgs {
     /// With --precision: the most replications to run (default 100000).
     #[arg(long, value_name = "N", requires = "precision")]
     pub(super) max_replications: Option<u64>,
+    /// With --precision: read the stopping rule only at the ends of N equal batches of
+    /// --max-replications — the shards of --shard I/N — so that `merge` of those shards
+    /// stops where this run stops (implied by --shard I/N).
+    #[arg(long, value_name = "N", requires = "precision")]
+    pub(super) batches: Option<u64>,
     /// With --precision: whose unavailability must be precise: availability (default),
     /// lenient_availability or served_availability (repeatable).
     #[arg(
@@ -208,8 +213,8 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
             max_wall,
             interrupt: Some(interrupt_flag()),
             keep_records: plan.keeps_records(),
-            keep_pairs: false,
             precision,
+            precision_batches: args.batches,
         },
         checks,
     };
@@ -288,24 +293,80 @@ pub(super) fn study(
     if let Some(e) = output_error {
         return Err(e.into());
     }
-    if let Some(stopped) = run.stopped {
-        let done = run.study.done();
-        let message = format!("stopped after {done} complete replications: {stopped}");
-        if done == 0 {
-            return Err(stopped_early(
-                stopped,
-                format!("{message}; there is no result to write"),
-            ));
-        }
-        if !partial {
-            return Err(stopped_early(
-                stopped,
-                format!(
-                    "{message}; nothing was written (use --partial to keep the completed replications)"
-                ),
-            ));
-        }
-        say!("{message}; writing the partial result (--partial)");
-    }
+    accept_stop(run.stopped, run.study.done(), partial)?;
     Ok((run.study, run.events, run.stopped, run.precision))
+}
+
+/// What a study (or a comparison's studies) that stopped after `done` complete
+/// replications leaves: an error without `--partial` or with nothing done, else a note.
+pub(super) fn accept_stop(
+    stopped: Option<Stopped>,
+    done: u64,
+    partial: bool,
+) -> Result<(), CliError> {
+    let Some(stopped) = stopped else {
+        return Ok(());
+    };
+    let message = format!("stopped after {done} complete replications: {stopped}");
+    if done == 0 {
+        return Err(stopped_early(
+            stopped,
+            format!("{message}; there is no result to write"),
+        ));
+    }
+    if !partial {
+        return Err(stopped_early(
+            stopped,
+            format!(
+                "{message}; nothing was written (use --partial to keep the completed replications)"
+            ),
+        ));
+    }
+    say!("{message}; writing the partial result (--partial)");
+    Ok(())
+}
+
+/// The command line that runs another shard of this `--precision` study: the flags
+/// that decide its replications and its stopping rule, each quoted for a POSIX shell;
+/// `--shard` and the outputs are left for the caller to add.
+pub(super) fn shard_command(
+    args: &StudyArgs,
+    max_replications: u64,
+    horizon_ns: u64,
+    seed: u64,
+) -> String {
+    let quote = |text: &str| {
+        if !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-,:=+".contains(c))
+        {
+            text.to_string()
+        } else {
+            format!("'{}'", text.replace('\'', "'\\''"))
+        }
+    };
+    let mut words = vec![
+        "failsim".to_string(),
+        "run".to_string(),
+        quote(&args.scenario.display().to_string()),
+        "--seed".to_string(),
+        seed.to_string(),
+        "--horizon".to_string(),
+        format!("{horizon_ns}ns"),
+    ];
+    if let Some(target) = args.precision {
+        words.extend(["--precision".to_string(), target.to_string()]);
+    }
+    words.extend([
+        "--max-replications".to_string(),
+        max_replications.to_string(),
+    ]);
+    for metric in &args.precision_metrics {
+        words.extend(["--precision-metric".to_string(), quote(metric)]);
+    }
+    for check in &args.checks {
+        words.extend(["--check".to_string(), quote(check)]);
+    }
+    words.join(" ")
 }

@@ -19,6 +19,28 @@ pub struct ShardFile {
     pub scenario_hash: String,
     /// The shard's replications.
     pub study: Study,
+    /// Present when the shard was run with `--precision`: the stopping rule that `merge`
+    /// reads at the end of each shard, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<ShardPrecision>,
+}
+
+/// The `--precision` of a shard run (`run --precision P --shard I/N`): the shards are
+/// the fixed batches at whose ends `merge` reads the stopping rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardPrecision {
+    /// `--precision`: the relative half-width asked for.
+    pub target: f64,
+    /// The availabilities whose unavailability must be that precise.
+    pub metrics: Vec<String>,
+    /// Every check that must be conclusive too (`--check` and the scenario's `slo`).
+    pub checks: Vec<String>,
+    /// N of `--shard I/N`: the number of fixed batches.
+    pub shards: u64,
+    /// The command line that ran the shard, without `--shard` and `--json`: how to run
+    /// the next ones.
+    pub command: String,
 }
 
 /// Why a shard file cannot be merged; each message names the file.
@@ -67,6 +89,7 @@ impl ShardFile {
             format_version: SHARD_FORMAT_VERSION,
             scenario_hash: study.scenario_hash.clone(),
             study,
+            precision: None,
         }
     }
 
@@ -212,6 +235,20 @@ impl ShardFile {
                 a.replications.to_string(),
                 b.replications.to_string(),
             );
+        }
+        let rule = |precision: &Option<ShardPrecision>| match precision {
+            None => "no --precision".to_string(),
+            Some(p) => format!(
+                "--precision {} of {} in {} shards, checks [{}]",
+                p.target,
+                p.metrics.join(", "),
+                p.shards,
+                p.checks.join(", ")
+            ),
+        };
+        let (mine, theirs) = (rule(&self.precision), rule(&other.precision));
+        if mine != theirs {
+            return differs("stopping rule", mine, theirs);
         }
         Ok(())
     }

@@ -12,23 +12,6 @@ use crate::strategies::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The values of one replication of one service that `compare` pairs with the same
-/// replication under another strategy (kept only when asked for: see
-/// [`Study::keeping_pairs`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PairedValues {
-    /// Replication index.
-    pub replication: u64,
-    /// Strict availability.
-    pub availability: f64,
-    /// Lenient availability.
-    pub lenient_availability: f64,
-    /// Served availability.
-    pub served_availability: f64,
-    /// Mean failover time of this replication's successful failovers, seconds.
-    pub failover_time_mean_s: Option<f64>,
-}
-
 /// Fraction bits of the served availability's numerator: ∫ served fraction dt is not a
 /// whole number of nanoseconds, so it is summed in units of 2⁻³² ns (below an ulp of
 /// any availability: a horizon of one second is 2⁶² such units).
@@ -70,10 +53,6 @@ pub struct ServiceStudy {
     /// For each mission time of the study, the replications with no outage episode
     /// starting within it.
     pub missions_clear: Vec<u64>,
-    /// Per replication, in index order, what `compare` pairs; empty unless the study
-    /// keeps pairs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub paired: Vec<PairedValues>,
     /// Detection time of failovers.
     pub detection_time: DurationHistogram,
     /// Data loss of successful failovers.
@@ -201,15 +180,6 @@ impl ServiceStudy {
         for (clear, &mission) in self.missions_clear.iter_mut().zip(context.missions) {
             *clear += u64::from(first.is_none_or(|first| first > mission));
         }
-        if context.keep_pairs {
-            self.paired.push(PairedValues {
-                replication,
-                availability: service.availability(horizon),
-                lenient_availability: service.lenient_availability(horizon),
-                served_availability: service.served_availability(horizon),
-                failover_time_mean_s: tally.failover_time_mean_ns().map(|ns| ns / 1e9),
-            });
-        }
     }
 
     /// The denominator of each replication's strict and lenient availability numerator:
@@ -256,7 +226,6 @@ impl ServiceStudy {
         for (into, clear) in self.missions_clear.iter_mut().zip(from.missions_clear) {
             *into += clear;
         }
-        self.paired.extend(from.paired);
         self.detection_time.merge(&from.detection_time);
         self.data_loss.merge(&from.data_loss);
         for (outcome, count) in from.failovers_by_outcome {
@@ -280,7 +249,7 @@ impl ServiceStudy {
         }
     }
 
-    /// Puts the folded ranges (and pairs) back in replication order, joining adjacent
+    /// Puts the folded ranges back in replication order, joining adjacent
     /// ranges; fails if a replication appears twice.
     fn sort_folded(&mut self) -> Result<(), MergeError> {
         self.folded.sort_unstable();
@@ -293,7 +262,6 @@ impl ServiceStudy {
             }
         }
         self.folded = joined;
-        self.paired.sort_by_key(|pair| pair.replication);
         Ok(())
     }
 }
@@ -301,7 +269,7 @@ impl ServiceStudy {
 /// UP ns plus ∫ served fraction over DEGRADED time, in units of 2⁻[`SERVED_FRACTION_BITS`]
 /// ns (rounded to the nearest unit: each replication's own value, so the sum does not
 /// depend on how replications are grouped).
-fn served_numerator(service: &ServiceOutcome) -> u128 {
+pub(super) fn served_numerator(service: &ServiceOutcome) -> u128 {
     let fraction = (service.degraded_served_ns * 2f64.powi(SERVED_FRACTION_BITS as i32)).round();
     (service.up_ns << SERVED_FRACTION_BITS) + fraction.max(0.0) as u128
 }
@@ -311,7 +279,6 @@ struct FoldContext<'a> {
     horizon: u64,
     missions: &'a [u64],
     names: &'a FaultNames,
-    keep_pairs: bool,
 }
 
 /// A whole study: the scenario's identity and one [`ServiceStudy`] per service.
@@ -342,9 +309,6 @@ pub struct Study {
     /// by name).
     #[serde(skip)]
     names: FaultNames,
-    /// Whether each service keeps [`PairedValues`] per replication (for `compare`).
-    #[serde(skip)]
-    keep_pairs: bool,
 }
 
 /// Fault ids and kinds by tag, and the fault kinds by kind index.
@@ -410,7 +374,6 @@ impl Study {
                     .collect(),
                 kinds: registry.kinds().iter().map(|k| k.to_string()).collect(),
             },
-            keep_pairs: false,
         };
         if let Some(figures) = exact_figures(scenario) {
             let studies = study.services.iter_mut().chain(study.system.as_mut());
@@ -419,13 +382,6 @@ impl Study {
             }
         }
         study
-    }
-
-    /// The same empty study, keeping per replication the values `compare` pairs (memory
-    /// then grows with the replications).
-    pub fn keeping_pairs(mut self) -> Self {
-        self.keep_pairs = true;
-        self
     }
 
     /// Replications folded (those of the first service; every service has them all).
@@ -439,7 +395,6 @@ impl Study {
             horizon: self.horizon_ns,
             missions: &self.missions,
             names: &self.names,
-            keep_pairs: self.keep_pairs,
         };
         for (study, service) in self.services.iter_mut().zip(&outcome.services) {
             study.add(outcome.replication, service, &context);

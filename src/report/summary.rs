@@ -276,12 +276,23 @@ pub struct PrecisionSummary {
     /// relative precision exists.
     pub reached: Option<f64>,
     /// `precision` when the target was reached (and every check was conclusive),
-    /// `max_replications` when the maximum came first.
+    /// `max_replications` when the maximum came first; from `merge`, `more_shards_needed`
+    /// when the shards merged so far do not reach it.
     pub stopped_by: &'static str,
     /// Replications used (for `compare`: per strategy).
     pub replications_used: u64,
     /// The most replications allowed (`--max-replications`).
     pub max_replications: u64,
+    /// With fixed batches (`run --batches N`, or shards `--shard I/N` merged): N, the
+    /// batches at whose ends alone the stopping rule was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_batches: Option<u64>,
+    /// Only from `merge` when more shards are needed: the shards to run next, as
+    /// inclusive ranges `[first, last]` of shard numbers (1-based, of `fixed_batches`),
+    /// up to the estimate n·(reached/target)² of the replications needed (the next
+    /// shard alone when there is no estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_shards: Option<Vec<[u64; 2]>>,
 }
 
 fn secs(ns: Option<u64>) -> Option<f64> {

@@ -6,9 +6,10 @@ pub mod precision;
 pub(crate) mod sweep;
 
 use crate::compile::CompiledScenario;
-use crate::report::{PrecisionSummary, Study};
+use crate::report::{Pairs, PrecisionSummary, Study};
 use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
+use precision::FixedBatches;
 pub use precision::Precision;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -28,12 +29,14 @@ pub enum RunError {
     /// A precision target that is not a fraction above 0.
     #[error("--precision must be a relative half-width above 0 and below 1, e.g. 0.05, not {0}")]
     Precision(f64),
-    /// A precision target with a shard: the stopping decision needs every replication so far.
-    #[error(
-        "--precision decides when to stop from all the replications so far, and a shard \
-         sees only its share: run the shards with a fixed --replications"
-    )]
-    PrecisionWithShard,
+    /// Fixed batches that are not a split of the maximum into 1 to `max` shares.
+    #[error("--batches must be between 1 and --max-replications ({max}), not {given}")]
+    Batches {
+        /// The count given.
+        given: u64,
+        /// The maximum replications.
+        max: u64,
+    },
     /// The operating system refused the worker threads.
     #[error("cannot start worker threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -86,12 +89,14 @@ pub struct RunOptions {
     /// Keep every failover record in the outcomes passed to `each` (for `failovers.csv`);
     /// otherwise only their tally, so memory does not grow with the horizon.
     pub keep_records: bool,
-    /// Keep per replication the values `compare` pairs (see [`Study::keeping_pairs`]);
-    /// otherwise the study's memory does not grow with the replications.
-    pub keep_pairs: bool,
     /// Stop once the intervals are this precise; the scenario's replications are then
-    /// the maximum.
+    /// the maximum. [`run_comparison`] takes its stopping rule apart and ignores it; a
+    /// shard runs its share whole (`merge` reads the rule at the end of each shard).
     pub precision: Option<Precision>,
+    /// With `precision`: read the stopping rule only at the ends of this many equal
+    /// batches of the maximum (those of `--shard I/N`), instead of batches that grow
+    /// with the replications done.
+    pub precision_batches: Option<u64>,
 }
 
 /// Most worker threads: far beyond any machine's cores, and well below the thousands of
@@ -148,44 +153,148 @@ pub fn run_study(
     each: impl FnMut(&ReplicationOutcome) + Send,
     progress: impl FnMut(u64),
 ) -> Result<StudyRun, RunError> {
+    let mut fixed = None;
     if let Some(precision) = &options.precision {
-        if options.shard.is_some() {
-            return Err(RunError::PrecisionWithShard);
-        }
         let target = precision.target;
         if !(target > 0.0 && target < 1.0) {
             return Err(RunError::Precision(target));
         }
+        if let Some(count) = options.precision_batches {
+            if count == 0 || count > scenario.replications {
+                return Err(RunError::Batches {
+                    given: count,
+                    max: scenario.replications,
+                });
+            }
+            fixed = Some(FixedBatches {
+                total: scenario.replications,
+                count,
+            });
+        }
     }
+    // A shard runs its share whole: the rule is read by `merge`, on every shard so far.
+    let rule_applies = options.precision.is_some() && options.shard.is_none();
     let range = options
         .shard
         .map(|s| s.range(scenario.replications))
         .unwrap_or(0..scenario.replications);
-    let mut run = run_range(scenario, options, range, each, progress)?;
-    if let (Some(precision), None) = (&options.precision, run.stopped) {
+    let mut enough = |studies: &[Study], _: &Pairs| {
+        options
+            .precision
+            .as_ref()
+            .is_some_and(|p| p.satisfied(&studies[0]))
+    };
+    let rule: Option<&mut StopRule> = if rule_applies {
+        Some(&mut enough)
+    } else {
+        None
+    };
+    let mut each = each;
+    let run = run_range(
+        std::slice::from_ref(scenario),
+        options,
+        range,
+        Stopping { rule, fixed },
+        &mut |_, outcome| each(outcome),
+        progress,
+    )?;
+    let mut run = StudyRun {
+        study: run
+            .studies
+            .into_iter()
+            .next()
+            .expect("one variant, one study"),
+        stopped: run.stopped,
+        events: run.events,
+        precision: None,
+    };
+    if let (Some(precision), None, true) = (&options.precision, run.stopped, rule_applies) {
         let used = run.study.done();
         let met = precision.satisfied(&run.study);
         let reached = precision.reached(&run.study);
-        run.precision = Some(precision.summary(reached, met, used, scenario.replications));
+        let mut summary = precision.summary(reached, met, used, scenario.replications);
+        summary.fixed_batches = fixed.map(|f| f.count);
+        run.precision = Some(summary);
         run.study.replications = used;
     }
     Ok(run)
 }
 
-/// Runs the replications `range` of `scenario` (see [`run_study`]).
+/// A stopping rule read at batch boundaries: whether the studies (one per variant) and
+/// their pairs folded so far are enough.
+pub type StopRule<'a> = dyn FnMut(&[Study], &Pairs) -> bool + Send + 'a;
+
+/// The studies of a comparison, run in lockstep.
+#[derive(Debug)]
+pub struct ComparisonRun {
+    /// One study per variant, in the variants' order, all over the same replications.
+    pub studies: Vec<Study>,
+    /// The paired sums of every two variants.
+    pub pairs: Pairs,
+    /// Set when the run stopped early; the studies then hold the same completed prefix.
+    pub stopped: Option<Stopped>,
+    /// Events processed by the replications folded, all variants together.
+    pub events: u64,
+}
+
+/// Runs the variants of a comparison (one scenario under several strategies) in
+/// lockstep: each batch runs its replications under every variant, and each replication
+/// is folded under every variant, and into their pairs, before the next one (in index
+/// order, whatever the threads), so nothing is kept per replication. `each` sees every
+/// outcome (the variant's index, the outcome) in that order.
+///
+/// With `resolved`, the batches are those of [`Precision::batch`] and the run stops at
+/// the first boundary past [`precision::MIN_REPLICATIONS`] where it holds; the
+/// replications folded then become the studies' count. The event budget is shared by
+/// the variants; a replication counts whole, under every variant, or not at all. The
+/// shard and the precision of `options` are ignored.
+pub fn run_comparison(
+    variants: &[CompiledScenario],
+    options: &RunOptions,
+    resolved: Option<&mut StopRule>,
+    each: &mut (dyn FnMut(usize, &ReplicationOutcome) + Send),
+    progress: impl FnMut(u64),
+) -> Result<ComparisonRun, RunError> {
+    let max = variants.first().map_or(0, |v| v.replications);
+    let precise = resolved.is_some();
+    let stopping = Stopping {
+        rule: resolved,
+        fixed: None,
+    };
+    let mut run = run_range(variants, options, 0..max, stopping, each, progress)?;
+    if precise && run.stopped.is_none() {
+        let used = run.studies.first().map_or(0, Study::done);
+        for study in &mut run.studies {
+            study.replications = used;
+        }
+    }
+    Ok(run)
+}
+
+/// Runs the replications `range` of every variant in lockstep (see [`run_study`] and
+/// [`run_comparison`]).
 fn run_range(
-    scenario: &CompiledScenario,
+    variants: &[CompiledScenario],
     options: &RunOptions,
     range: Range<u64>,
-    mut each: impl FnMut(&ReplicationOutcome) + Send,
+    stopping: Stopping,
+    each: &mut (dyn FnMut(usize, &ReplicationOutcome) + Send),
     mut progress: impl FnMut(u64),
-) -> Result<StudyRun, RunError> {
+) -> Result<ComparisonRun, RunError> {
     let started = Instant::now();
-    let registry = FaultRegistry::new(&scenario.faults);
-    let mut study = Study::new(scenario, &registry);
-    if options.keep_pairs {
-        study = study.keeping_pairs();
-    }
+    let registries: Vec<FaultRegistry> = variants
+        .iter()
+        .map(|v| FaultRegistry::new(&v.faults))
+        .collect();
+    let mut studies: Vec<Study> = variants
+        .iter()
+        .zip(&registries)
+        .map(|(variant, registry)| Study::new(variant, registry))
+        .collect();
+    let mut pairs = Pairs::new(
+        variants.len(),
+        variants.first().map_or(0, |v| v.services.len()),
+    );
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = options.threads {
         if threads == 0 || threads > MAX_THREADS {
@@ -197,7 +306,7 @@ fn run_range(
     let batch = (pool.current_num_threads() as u64 * 16).max(16);
     let batch = Batches {
         size: batch,
-        precision: options.precision.as_ref(),
+        stopping,
     };
     let mut budget = Budget {
         events_left: options.max_events.unwrap_or(u64::MAX),
@@ -213,10 +322,13 @@ fn run_range(
         wall_expired: &wall_expired,
     };
     let stop: Vec<&AtomicBool> = flags.interrupt.into_iter().chain([&wall_expired]).collect();
+    let count = variants.len() as u64;
+    // A batch's outcomes, replication by replication and, within one, variant by variant.
     let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
-        replications
+        (replications.start * count..replications.end * count)
             .into_par_iter()
-            .map(|replication| {
+            .map(|slot| {
+                let (replication, variant) = (slot / count, (slot % count) as usize);
                 // A replication not yet begun when a stop comes is not begun at all: setting
                 // one up (a year of faults for 1,000 nodes) costs milliseconds, and a batch
                 // holds hundreds, which delayed Ctrl-C by seconds. It counts as cut short.
@@ -229,7 +341,8 @@ fn run_range(
                         complete: false,
                     };
                 }
-                let replication = Replication::new(scenario, &registry, replication, None);
+                let replication =
+                    Replication::new(&variants[variant], &registries[variant], replication, None);
                 let replication = if options.keep_records {
                     replication
                 } else {
@@ -254,81 +367,32 @@ fn run_range(
                 }
             })
         });
+        let mut folded = Folded {
+            studies: &mut studies,
+            pairs: &mut pairs,
+            each,
+        };
         let result = fold_batches(
             &pool,
             range,
             batch,
             &run_batch,
             &mut budget,
-            &mut study,
+            &mut folded,
             flags,
-            &mut each,
             &mut progress,
         );
         finished.store(true, Ordering::Relaxed);
         if let Some(watchdog) = watchdog {
             watchdog.thread().unpark();
         }
-        Ok(StudyRun {
-            study,
+        Ok(ComparisonRun {
+            studies,
+            pairs,
             stopped: result,
             events: budget.events,
-            precision: None,
         })
     })
-}
-
-/// Runs every variant of a comparison in the same deterministic batches (those of
-/// [`Precision::batch`], whatever the threads) until `resolved` holds for their studies
-/// at a batch boundary past [`precision::MIN_REPLICATIONS`], or until the variants'
-/// replications (the maximum) are done. Returns the replications that decided, and why
-/// it stopped early if Ctrl-C or `--max-wall` came first (the wall budget applies to
-/// each batch here, and the event budget only to the run that follows).
-pub fn replications_until(
-    variants: &[CompiledScenario],
-    options: &RunOptions,
-    mut resolved: impl FnMut(&[Study]) -> bool,
-) -> Result<(u64, Option<Stopped>), RunError> {
-    let max = variants.first().map_or(0, |v| v.replications);
-    let options = RunOptions {
-        shard: None,
-        max_events: None,
-        keep_records: false,
-        keep_pairs: true,
-        precision: None,
-        ..options.clone()
-    };
-    let mut studies: Vec<Study> = Vec::new();
-    let mut done = 0;
-    while done < max {
-        let end = (done + Precision::batch(done)).min(max);
-        let mut parts = Vec::with_capacity(variants.len());
-        for variant in variants {
-            let part = run_range(variant, &options, done..end, |_| {}, |_| {})?;
-            if part.stopped.is_some() {
-                return Ok((done, part.stopped));
-            }
-            parts.push(part.study);
-        }
-        studies = if studies.is_empty() {
-            parts
-        } else {
-            studies
-                .into_iter()
-                .zip(parts)
-                .map(|(so_far, part)| {
-                    Study::merge(vec![so_far, part]).expect(
-                        "batches of one variant always merge: same run, disjoint replications",
-                    )
-                })
-                .collect()
-        };
-        done = end;
-        if done >= precision::MIN_REPLICATIONS && resolved(&studies) {
-            break;
-        }
-    }
-    Ok((done, None))
 }
 
 /// What can stop a study: Ctrl-C and the wall-clock deadline.
@@ -357,28 +421,57 @@ impl Flags<'_> {
     }
 }
 
-/// How many replications each batch runs, and when a precision target ends the study.
-#[derive(Clone, Copy)]
-struct Batches<'a> {
-    /// The batch size without a precision target (a multiple of the threads).
-    size: u64,
-    /// The precision target, whose batches depend only on the replications done.
-    precision: Option<&'a Precision>,
+/// When a study may stop: a rule (a precision target) read at batch boundaries, and
+/// the fixed batches whose ends alone are boundaries, if any.
+struct Stopping<'r, 'a> {
+    rule: Option<&'r mut StopRule<'a>>,
+    fixed: Option<FixedBatches>,
 }
 
-impl Batches<'_> {
-    /// The size of the batch that starts after `done` replications.
+/// How many replications each batch runs, and when a stopping rule ends the study.
+struct Batches<'r, 'a> {
+    /// The batch size without a stopping rule (a multiple of the threads).
+    size: u64,
+    /// The stopping rule, whose boundaries depend only on the replications done.
+    stopping: Stopping<'r, 'a>,
+}
+
+impl Batches<'_, '_> {
+    /// The size of the batch that starts after `done` replications: with fixed batches,
+    /// up to the next end (in pieces of the plain size, so that a large fixed batch is
+    /// not held in memory whole).
     fn after(&self, done: u64) -> u64 {
-        match self.precision {
-            Some(_) => Precision::batch(done),
-            None => self.size,
+        match (&self.stopping.rule, self.stopping.fixed) {
+            (Some(_), Some(fixed)) => (fixed.next_end(done) - done).clamp(1, self.size),
+            (Some(_), None) => Precision::batch(done),
+            (None, _) => self.size,
         }
     }
 
-    /// Whether the study folded so far may stop here.
-    fn enough(&self, study: &Study) -> bool {
-        self.precision.is_some_and(|p| p.satisfied(study))
+    /// Whether the studies folded so far may stop here.
+    fn enough(&mut self, folded: &Folded) -> bool {
+        let done = folded.studies.first().map_or(0, Study::done);
+        let boundary = self
+            .stopping
+            .fixed
+            .is_none_or(|fixed| done > 0 && fixed.next_end(done - 1) == done);
+        match &mut self.stopping.rule {
+            Some(rule) => {
+                boundary
+                    && done >= precision::MIN_REPLICATIONS
+                    && rule(folded.studies, folded.pairs)
+            }
+            None => false,
+        }
     }
+}
+
+/// Where replications are folded: one study per variant, their pairs, and the outcomes'
+/// consumer (the variant's index, the outcome).
+struct Folded<'f, 'e> {
+    studies: &'f mut [Study],
+    pairs: &'f mut Pairs,
+    each: &'f mut (dyn FnMut(usize, &ReplicationOutcome) + Send + 'e),
 }
 
 /// Runs `range` in batches and folds them in index order, each batch folded while the
@@ -390,12 +483,11 @@ impl Batches<'_> {
 fn fold_batches(
     pool: &rayon::ThreadPool,
     range: Range<u64>,
-    batch: Batches,
+    mut batch: Batches,
     run_batch: &(impl Fn(Range<u64>, u64) -> Vec<ReplicationOutcome> + Sync),
     budget: &mut Budget,
-    study: &mut Study,
+    folded: &mut Folded,
     flags: Flags,
-    each: &mut (impl FnMut(&ReplicationOutcome) + Send),
     progress: &mut impl FnMut(u64),
 ) -> Option<Stopped> {
     let mut next = range.start;
@@ -425,7 +517,7 @@ fn fold_batches(
                         Vec::new()
                     }
                 },
-                || budget.fold(&folding, study, flags, each, interruptible),
+                || budget.fold(&folding, folded, flags, interruptible),
             )
         });
         if stopped.is_some() {
@@ -433,7 +525,7 @@ fn fold_batches(
         }
         if !folding.is_empty() {
             progress(next - range.start);
-            if batch.enough(study) {
+            if batch.enough(folded) {
                 return None;
             }
         }
@@ -453,36 +545,44 @@ struct Budget {
 }
 
 impl Budget {
-    /// Folds a batch in index order; stops at the first replication that did not complete
-    /// within the budget, so a partial result is exactly the first k replications.
+    /// Folds a batch in index order, each replication under every variant; stops at the
+    /// first replication that did not complete within the budget under every variant, so
+    /// a partial result is exactly the first k replications.
     fn fold(
         &mut self,
         outcomes: &[ReplicationOutcome],
-        study: &mut Study,
+        folded: &mut Folded,
         flags: Flags,
-        each: &mut impl FnMut(&ReplicationOutcome),
         interruptible: bool,
     ) -> Option<Stopped> {
-        for outcome in outcomes {
+        for replication in outcomes.chunks(folded.studies.len().max(1)) {
             // Ctrl-C ends the fold too while replications remain: folding a batch streams
             // its rows (`--csv`), which took over a second for a batch of a 1,000-node
             // year. The deadline does not: computed work is kept.
             if interruptible && flags.interrupted() {
                 return Some(Stopped::Interrupted);
             }
-            if !outcome.complete || outcome.events > self.events_left {
+            let complete = replication.iter().all(|outcome| outcome.complete);
+            let events = replication
+                .iter()
+                .map(|outcome| outcome.events)
+                .sum::<u64>();
+            if !complete || events > self.events_left {
                 // Ctrl-C or the deadline cut it short, unless it ran out of events first.
                 let flagged = flags.raised();
-                let out_of_events = outcome.events >= self.events_left;
+                let out_of_events = events >= self.events_left;
                 return Some(match flagged {
                     Some(reason) if !out_of_events => reason,
                     _ => Stopped::EventBudget,
                 });
             }
-            self.events_left -= outcome.events;
-            self.events += outcome.events;
-            study.add(outcome);
-            each(outcome);
+            self.events_left -= events;
+            self.events += events;
+            for (variant, outcome) in replication.iter().enumerate() {
+                folded.studies[variant].add(outcome);
+                (folded.each)(variant, outcome);
+            }
+            folded.pairs.add(replication);
         }
         None
     }

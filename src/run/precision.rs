@@ -6,6 +6,7 @@
 //! (never on the thread count), so a study stops at the same replication whatever
 //! `--threads` is.
 
+use super::Shard;
 use crate::checks::{Check, Metric, Outcome};
 use crate::report::{PrecisionSummary, ServiceStudy, Study, Summary};
 
@@ -100,8 +101,205 @@ impl Precision {
             stopped_by: if met { "precision" } else { "max_replications" },
             replications_used: used,
             max_replications: max,
+            fixed_batches: None,
+            next_shards: None,
         }
     }
+}
+
+/// Fixed batches (`run --batches N`, the shards of `--shard I/N`): the `count` equal
+/// shares of `total` replications, whose ends alone are stopping points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedBatches {
+    /// The maximum (`--max-replications`).
+    pub total: u64,
+    /// N.
+    pub count: u64,
+}
+
+impl FixedBatches {
+    /// The end of batch `index` (1-based): that of shard `index`/`count`.
+    pub fn end(&self, index: u64) -> u64 {
+        Shard {
+            index,
+            count: self.count,
+        }
+        .range(self.total)
+        .end
+    }
+
+    /// The first batch end after `done` replications (`total` past the last).
+    pub fn next_end(&self, done: u64) -> u64 {
+        if done >= self.total {
+            return self.total;
+        }
+        // The smallest i with ⌊total·i/count⌋ ≥ done + 1.
+        let index =
+            (u128::from(done + 1) * u128::from(self.count)).div_ceil(u128::from(self.total)) as u64;
+        self.end(index)
+    }
+
+    /// The batch whose replications are `range`, if it is exactly one.
+    pub fn index_of(&self, start: u64, end: u64) -> Option<u64> {
+        let index = (u128::from(end) * u128::from(self.count))
+            .div_ceil(u128::from(self.total.max(1))) as u64;
+        let shard = Shard {
+            index,
+            count: self.count,
+        };
+        (index >= 1 && index <= self.count && shard.range(self.total) == (start..end))
+            .then_some(index)
+    }
+}
+
+/// Shards of a `--precision` run merged in order: the study up to the first shard end
+/// where the stopping rule holds (or every shard given, in order from 1, when it does
+/// not), and how it stopped.
+#[derive(Debug)]
+pub struct ShardedMerge {
+    /// The shards used, merged.
+    pub study: Study,
+    /// How it stopped, with the shards to run next when more are needed.
+    pub precision: PrecisionSummary,
+    /// Shards given but not used: past the stop, or after a missing one.
+    pub unused: Vec<u64>,
+}
+
+/// Why shards of a `--precision` run do not merge.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardedMergeError {
+    /// A part holds replications that are not exactly one shard (a partial shard).
+    #[error(
+        "part {part} holds replications {start}..{end}, which is not one shard of {count}: \
+         a partial shard (--partial) cannot be merged under --precision; run it again whole"
+    )]
+    NotOneShard {
+        /// The part's position among those given (1-based).
+        part: usize,
+        /// Its first replication.
+        start: u64,
+        /// One past its last.
+        end: u64,
+        /// N.
+        count: u64,
+    },
+    /// The same shard twice.
+    #[error("shard {0} is given twice")]
+    Duplicate(u64),
+    /// The rule is read at the end of each shard in order, from the first.
+    #[error(
+        "shard 1/{0} is missing: under --precision the shards are merged in order from \
+         the first, and the stopping rule read at the end of each"
+    )]
+    NoFirst(u64),
+    /// Studies that do not merge.
+    #[error(transparent)]
+    Merge(#[from] crate::report::MergeError),
+}
+
+/// Merges the shards of a `--precision` run (`parts`, in any order) as the single run
+/// with the same fixed batches (`run --batches N`) folds them: in order from shard 1,
+/// reading `precision` at the end of each, and stopping at the first where it is
+/// satisfied; the result is then byte for byte that run's. When no shard end
+/// satisfies it and shards are missing (or some after a gap), the result is the shards
+/// merged so far, `more_shards_needed`, and the shards to run next.
+pub fn merge_shards(
+    parts: Vec<Study>,
+    precision: &Precision,
+    count: u64,
+) -> Result<ShardedMerge, ShardedMergeError> {
+    let total = parts.first().map_or(0, |p| p.replications);
+    let batches = FixedBatches { total, count };
+    let mut indexed = Vec::with_capacity(parts.len());
+    for (position, part) in parts.into_iter().enumerate() {
+        let ranges = &part
+            .services
+            .first()
+            .map(|s| s.folded.clone())
+            .unwrap_or_default();
+        let index = match ranges.as_slice() {
+            [(start, end)] => {
+                batches
+                    .index_of(*start, *end)
+                    .ok_or(ShardedMergeError::NotOneShard {
+                        part: position + 1,
+                        start: *start,
+                        end: *end,
+                        count,
+                    })?
+            }
+            _ => {
+                return Err(ShardedMergeError::NotOneShard {
+                    part: position + 1,
+                    start: ranges.first().map_or(0, |r| r.0),
+                    end: ranges.last().map_or(0, |r| r.1),
+                    count,
+                })
+            }
+        };
+        indexed.push((index, part));
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    if let Some(pair) = indexed.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(ShardedMergeError::Duplicate(pair[0].0));
+    }
+    if indexed.first().map(|(index, _)| *index) != Some(1) {
+        return Err(ShardedMergeError::NoFirst(count));
+    }
+    let mut merged: Option<Study> = None;
+    let mut last = 0;
+    let mut met = false;
+    let mut unused = Vec::new();
+    for (index, part) in indexed {
+        if met || index != last + 1 {
+            unused.push(index);
+            continue;
+        }
+        let study = match merged.take() {
+            None => part,
+            Some(so_far) => Study::merge(vec![so_far, part])?,
+        };
+        last = index;
+        met = precision.satisfied(&study);
+        merged = Some(study);
+    }
+    let mut study = merged.expect("shard 1 is there");
+    let used = study.done();
+    let reached = precision.reached(&study);
+    let mut summary = precision.summary(reached, met, used, total);
+    summary.fixed_batches = Some(count);
+    if met || last == count {
+        study.replications = used;
+    } else {
+        summary.stopped_by = "more_shards_needed";
+        // The half-width shrinks as 1/√n: n·(reached/target)² replications reach the
+        // target, if the spread holds.
+        let needed = reached
+            .filter(|r| r.is_finite())
+            .map(|r| (used as f64 * (r / precision.target).powi(2)).ceil() as u64);
+        let through = match needed {
+            Some(needed) => (last + 1..=count)
+                .find(|&i| batches.end(i) >= needed)
+                .unwrap_or(count),
+            None => last + 1,
+        };
+        let mut ranges: Vec<[u64; 2]> = Vec::new();
+        for index in last + 1..=through {
+            if unused.contains(&index) {
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(range) if range[1] + 1 == index => range[1] = index,
+                _ => ranges.push([index, index]),
+            }
+        }
+        summary.next_shards = Some(ranges);
+    }
+    Ok(ShardedMerge {
+        study,
+        precision: summary,
+        unused,
+    })
 }
 
 /// Half-width of the 95% interval of `service`'s `metric`, over its unavailability
@@ -128,6 +326,22 @@ mod tests {
             .map(|&done| Precision::batch(done))
             .collect();
         assert_eq!(sizes, vec![32, 32, 32, 32, 32, 64, 1248]);
+    }
+
+    #[test]
+    fn fixed_batches_end_where_the_shards_end() {
+        let batches = FixedBatches {
+            total: 10,
+            count: 3,
+        };
+        let ends: Vec<u64> = (1..=3).map(|i| batches.end(i)).collect();
+        assert_eq!(ends, vec![3, 6, 10]);
+        let next: Vec<u64> = (0..=10).map(|done| batches.next_end(done)).collect();
+        assert_eq!(next, vec![3, 3, 3, 6, 6, 6, 10, 10, 10, 10, 10]);
+        assert_eq!(batches.index_of(3, 6), Some(2));
+        assert_eq!(batches.index_of(6, 10), Some(3));
+        assert_eq!(batches.index_of(3, 5), None);
+        assert_eq!(batches.index_of(0, 10), None);
     }
 
     #[test]

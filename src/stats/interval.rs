@@ -55,24 +55,54 @@ pub fn mean_ci(samples: &[f64]) -> MeanCi {
     }
 }
 
-/// Mean of the paired differences `a[i] − b[i]` with its 95% t interval (see [`mean_ci`]).
-///
-/// This is the comparison to use when both runs share random numbers (replication `i` of
-/// each used the same seed): pairing cancels the common noise, so the interval is much
-/// narrower than the difference of two independent intervals.
-///
-/// # Panics
-///
-/// If `a` and `b` differ in length: the caller pairs replications by index, so unequal
-/// lengths mean a replication was lost, which is a bug rather than an input error.
-pub fn paired_difference_ci(a: &[f64], b: &[f64]) -> MeanCi {
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "paired samples must have one entry per replication on both sides"
-    );
-    let differences: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    mean_ci(&differences)
+/// The mean and spread of samples folded one at a time (Welford's update), for values
+/// that are no integer over a common unit (a replication's mean failover time). The bits
+/// depend on the order of the samples, so callers fold them in replication order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunningMean {
+    n: u64,
+    mean: f64,
+    /// Σ(x − mean)², updated as each sample comes.
+    squared_deviations: f64,
+}
+
+impl RunningMean {
+    /// Folds in one sample.
+    pub fn record(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.squared_deviations += delta * (x - self.mean);
+    }
+
+    /// Samples folded.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The mean with its 95% Student-t interval, as [`mean_ci`] defines it (NaN without
+    /// samples, a collapsed interval with one).
+    pub fn mean_ci(&self) -> MeanCi {
+        let n = self.n;
+        if n == 0 {
+            return mean_ci(&[]);
+        }
+        let std_dev = if n == 1 {
+            0.0
+        } else {
+            (self.squared_deviations.max(0.0) / (n - 1) as f64).sqrt()
+        };
+        let half_width = if n == 1 {
+            0.0
+        } else {
+            t_quantile_975(n - 1) * std_dev / (n as f64).sqrt()
+        };
+        MeanCi {
+            mean: self.mean,
+            ci95_low: self.mean - half_width,
+            ci95_high: self.mean + half_width,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,27 +173,21 @@ mod tests {
     }
 
     #[test]
-    fn paired_difference_is_the_interval_of_the_differences() {
-        let a = [10.0, 12.0, 11.0, 13.0];
-        let b = [9.0, 10.5, 10.0, 11.5];
-        assert_eq!(paired_difference_ci(&a, &b), mean_ci(&[1.0, 1.5, 1.0, 1.5]));
-    }
-
-    #[test]
-    fn pairing_cancels_shared_noise() {
-        // Both sides carry the same large per-replication noise plus a constant offset.
-        let noise = [5.0, -3.0, 8.0, -6.0, 1.0];
-        let a: Vec<f64> = noise.iter().map(|n| 100.0 + n).collect();
-        let b: Vec<f64> = noise.iter().map(|n| 99.0 + n).collect();
-        let ci = paired_difference_ci(&a, &b);
-        assert_close(ci.mean, 1.0, 1e-12);
-        assert_close(ci.ci95_high - ci.ci95_low, 0.0, 1e-12);
-    }
-
-    #[test]
-    #[should_panic(expected = "one entry per replication")]
-    fn paired_difference_rejects_unequal_lengths() {
-        paired_difference_ci(&[1.0, 2.0], &[1.0]);
+    fn the_running_mean_agrees_with_the_two_pass_interval() {
+        let samples = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let mut running = RunningMean::default();
+        assert!(running.mean_ci().mean.is_nan());
+        running.record(0.25);
+        assert_eq!(running.mean_ci(), mean_ci(&[0.25]));
+        let mut running = RunningMean::default();
+        for x in samples {
+            running.record(x);
+        }
+        let (streamed, two_pass) = (running.mean_ci(), mean_ci(&samples));
+        assert_eq!(running.count(), 8);
+        assert_eq!(streamed.mean, 5.0);
+        assert_close(streamed.ci95_high, two_pass.ci95_high, 1e-12);
+        assert_close(streamed.ci95_low, two_pass.ci95_low, 1e-12);
     }
 
     #[test]

@@ -15,8 +15,8 @@ mod student_t;
 mod tally;
 
 pub use histogram::{nearest_rank, DurationHistogram};
-pub use interval::{mean_ci, paired_difference_ci, MeanCi};
-pub use moments::Moments;
+pub use interval::{mean_ci, MeanCi, RunningMean};
+pub use moments::{Differences, Moments};
 pub use nines::nines;
 pub use outages::{FaultCost, KindTally, OutageTally};
 pub use proportion::{wilson_ci95, Proportion};

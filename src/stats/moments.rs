@@ -127,19 +127,11 @@ impl Moments {
     }
 
     fn interval(&self, unit: u128, complement: bool) -> MeanCi {
-        let n = self.n;
-        if n == 0 {
-            return MeanCi {
-                mean: f64::NAN,
-                ci95_low: f64::NAN,
-                ci95_high: f64::NAN,
-            };
-        }
         let unit = BigUint::from(unit);
         let sum = big(&self.sum);
-        let total = &unit * n;
         let numerator = if complement {
             // Σ(unit − x) = n·unit − Σx ≥ 0 while every x ≤ unit; clamped otherwise.
+            let total = &unit * self.n;
             if total >= sum {
                 &total - &sum
             } else {
@@ -148,28 +140,103 @@ impl Moments {
         } else {
             sum.clone()
         };
-        let mean = ratio(&numerator, &total);
-        if n == 1 {
-            return MeanCi {
-                mean,
-                ci95_low: mean,
-                ci95_high: mean,
-            };
-        }
-        // s² = (n·Σx² − (Σx)²) / (n(n−1)·unit²); the numerator is the same for 1 − x.
-        let spread = big(&self.sum_sq) * n;
-        let squared_sum = &sum * &sum;
-        let spread = if spread >= squared_sum {
-            spread - squared_sum
-        } else {
-            BigUint::default()
+        interval(self.n, &numerator, &sum, &big(&self.sum_sq), &unit)
+    }
+}
+
+/// The mean `numerator / (n·unit)` with its 95% Student-t interval, whose spread is that
+/// of samples with `n`, `sum` = |Σx| and `sum_sq` = Σx² (over `unit`): NaN without
+/// samples, a collapsed interval with one.
+fn interval(
+    n: u64,
+    numerator: &BigUint,
+    sum: &BigUint,
+    sum_sq: &BigUint,
+    unit: &BigUint,
+) -> MeanCi {
+    if n == 0 {
+        return MeanCi {
+            mean: f64::NAN,
+            ci95_low: f64::NAN,
+            ci95_high: f64::NAN,
         };
-        let variance = ratio(&spread, &(&unit * &unit * n * (n - 1)));
-        let half_width = t_quantile_975(n - 1) * variance.sqrt() / (n as f64).sqrt();
-        MeanCi {
+    }
+    let mean = ratio(numerator, &(unit * n));
+    if n == 1 {
+        return MeanCi {
             mean,
-            ci95_low: mean - half_width,
-            ci95_high: mean + half_width,
+            ci95_low: mean,
+            ci95_high: mean,
+        };
+    }
+    // s² = (n·Σx² − (Σx)²) / (n(n−1)·unit²); the numerator is the same for 1 − x and −x.
+    let spread = sum_sq * n;
+    let squared_sum = sum * sum;
+    let spread = if spread >= squared_sum {
+        spread - squared_sum
+    } else {
+        BigUint::default()
+    };
+    let variance = ratio(&spread, &(unit * unit * n * (n - 1)));
+    let half_width = t_quantile_975(n - 1) * variance.sqrt() / (n as f64).sqrt();
+    MeanCi {
+        mean,
+        ci95_low: mean - half_width,
+        ci95_high: mean + half_width,
+    }
+}
+
+/// Exact streaming moments of the signed differences x − y of paired integer samples
+/// (`compare`'s strategy − baseline on one replication): the gains and the losses, each
+/// as [`Moments`], so that Σd = Σgains − Σlosses and Σd² = Σgains² + Σlosses² exactly.
+/// Like [`Moments`], folding in any grouping gives the same state and the same bits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Differences {
+    /// The differences x − y ≥ 0.
+    gains: Moments,
+    /// y − x for the differences x − y < 0.
+    losses: Moments,
+}
+
+impl Differences {
+    /// Records the difference `x − y` of one pair.
+    pub fn record(&mut self, x: u128, y: u128) {
+        if x >= y {
+            self.gains.record(x - y);
+        } else {
+            self.losses.record(y - x);
+        }
+    }
+
+    /// Pairs recorded.
+    pub fn count(&self) -> u64 {
+        self.gains.n + self.losses.n
+    }
+
+    /// Mean of the differences d / `unit` with its two-sided 95% Student-t interval, as
+    /// [`mean_ci`](super::mean_ci) defines it for the differences, from the exact sums:
+    /// the mean rounded once, the interval of −d the mirror image of that of d.
+    ///
+    /// This is the comparison to use when both sides share random numbers (replication
+    /// `i` of each used the same seed): pairing cancels the common noise, so the interval
+    /// is much narrower than the difference of two independent intervals.
+    pub fn mean_ci(&self, unit: u128) -> MeanCi {
+        let (gains, losses) = (big(&self.gains.sum), big(&self.losses.sum));
+        let (sum, negative) = if gains >= losses {
+            (gains - losses, false)
+        } else {
+            (losses - gains, true)
+        };
+        let sum_sq = big(&self.gains.sum_sq) + big(&self.losses.sum_sq);
+        let ci = interval(self.count(), &sum, &sum, &sum_sq, &BigUint::from(unit));
+        if negative {
+            MeanCi {
+                mean: -ci.mean,
+                ci95_low: -ci.ci95_high,
+                ci95_high: -ci.ci95_low,
+            }
+        } else {
+            ci
         }
     }
 }
@@ -252,6 +319,43 @@ mod tests {
         assert_eq!(complement.mean, 22.0 / 30.0);
         let width = |ci: MeanCi| ci.ci95_high - ci.ci95_low;
         assert!((width(ci) - width(complement)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn differences_give_the_interval_of_the_signed_differences() {
+        // 5−2, 1−4, 7−7, 2−0 = 3, −3, 0, 2 over 4: mean 2/16, as the two-pass interval.
+        let mut differences = Differences::default();
+        for (x, y) in [(5, 2), (1, 4), (7, 7), (2, 0)] {
+            differences.record(x, y);
+        }
+        assert_eq!(differences.count(), 4);
+        let exact = differences.mean_ci(4);
+        let two_pass = mean_ci(&[0.75, -0.75, 0.0, 0.5]);
+        assert_eq!(exact.mean, 0.125);
+        assert!((exact.ci95_high - two_pass.ci95_high).abs() <= 1e-15);
+        assert!((exact.ci95_low - two_pass.ci95_low).abs() <= 1e-15);
+        // The other way round: the mirror image, to the bit.
+        let mut reversed = Differences::default();
+        for (x, y) in [(2, 5), (4, 1), (7, 7), (0, 2)] {
+            reversed.record(x, y);
+        }
+        let back = reversed.mean_ci(4);
+        assert_eq!(
+            (back.mean, back.ci95_low, back.ci95_high),
+            (-exact.mean, -exact.ci95_high, -exact.ci95_low)
+        );
+        assert!(Differences::default().mean_ci(1).mean.is_nan());
+    }
+
+    #[test]
+    fn pairing_cancels_shared_noise() {
+        // Both sides carry the same large per-replication noise plus a constant offset.
+        let mut differences = Differences::default();
+        for noise in [50, 0, 80, 10, 40] {
+            differences.record(100 + noise, 90 + noise);
+        }
+        let ci = differences.mean_ci(10);
+        assert_eq!((ci.mean, ci.ci95_low, ci.ci95_high), (1.0, 1.0, 1.0));
     }
 
     #[test]

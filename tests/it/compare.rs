@@ -199,3 +199,72 @@ fn the_json_keeps_differences_as_fractions_and_seconds() {
     close(&differences[1]["availability"]["mean"], 3.0 / 600.0);
     close(&differences[1]["failover_time_s"]["mean"], -3.0);
 }
+
+/// The paired differences are folded as the strategies run in lockstep (exact sums of
+/// the UP nanoseconds' differences, nothing kept per replication): the same bytes for 1
+/// and 3 threads, each replication's rows strategy by strategy, and the same interval as
+/// the two-pass mean of the per-replication differences read back from
+/// `replications.csv` (to 1e-12 of the half-width: the CSV's availabilities are
+/// rounded once each, the streamed sums not at all).
+#[test]
+fn streamed_differences_match_the_replications_and_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let csv = dir.path().join(format!("csv{threads}"));
+        let output = failsim()
+            .args([
+                "compare",
+                "scenarios/quickstart.json",
+                "--replications",
+                "300",
+            ])
+            .args(["--strategies", "active_passive,n_way", "--threads", threads])
+            .args(["--json", "-", "--csv"])
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let rows = std::fs::read_to_string(csv.join("replications.csv")).unwrap();
+        (String::from_utf8(output.stdout).unwrap(), rows)
+    };
+    let (one, rows) = run("1");
+    assert_eq!((one.clone(), rows.clone()), run("3"));
+    let mut reader = csv::Reader::from_reader(rows.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let strategies: Vec<&str> = records.iter().take(4).map(|r| &r[2]).collect();
+    assert_eq!(
+        strategies,
+        ["ACTIVE_PASSIVE", "N_WAY", "ACTIVE_PASSIVE", "N_WAY"]
+    );
+    let differences: Vec<f64> = records
+        .chunks(2)
+        .map(|pair| {
+            assert_eq!(pair[0][0], pair[1][0], "one replication's rows together");
+            pair[1][3].parse::<f64>().unwrap() - pair[0][3].parse::<f64>().unwrap()
+        })
+        .collect();
+    assert_eq!(differences.len(), 300);
+    let n = differences.len() as f64;
+    let mean = differences.iter().sum::<f64>() / n;
+    let variance = differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let half = failsim::stats::t_quantile_975(299) * (variance / n).sqrt();
+    let json: serde_json::Value = serde_json::from_str(&one).unwrap();
+    let streamed = &json["differences"][0]["availability"];
+    assert_eq!(json["differences"][0]["strategy"], "N_WAY");
+    let (low, high) = (
+        streamed["ci95_low"].as_f64().unwrap(),
+        streamed["ci95_high"].as_f64().unwrap(),
+    );
+    assert!(half > 0.0);
+    assert!((streamed["mean"].as_f64().unwrap() - mean).abs() <= 1e-12 * half);
+    assert!(
+        (low - (mean - half)).abs() <= 1e-12 * half,
+        "{low} vs {}",
+        mean - half
+    );
+    assert!(
+        (high - (mean + half)).abs() <= 1e-12 * half,
+        "{high} vs {}",
+        mean + half
+    );
+}

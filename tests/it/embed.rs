@@ -30,6 +30,7 @@ fn settings(seed: u64, replications: u64, threads: usize) -> Settings {
         threads: Some(threads),
         interrupt: None,
         summary_only: false,
+        precision: None,
     }
 }
 
@@ -198,4 +199,65 @@ fn tables_beyond_the_memory_limit_are_refused_before_the_study() {
          6.0e10 bytes in memory), beyond the limit of 2e7 rows (1.2e10 bytes): lower \
          `replications`, study fewer services at a time, or ask for the summary only (`tables=False`)"
     );
+}
+
+/// `precision` stops where `--precision` stops, for a study and a comparison, and is
+/// refused beside fixed replications or out of range, before anything runs.
+#[test]
+fn precision_in_memory_stops_where_the_command_line_stops() {
+    use failsim::embed::PrecisionSettings;
+    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let precise = |target: f64, replications: Option<u64>| Settings {
+        overrides: Overrides {
+            replications,
+            ..Overrides::default()
+        },
+        threads: Some(2),
+        summary_only: true,
+        precision: Some(PrecisionSettings {
+            target,
+            max_replications: Some(5_000),
+            metrics: Vec::new(),
+        }),
+        ..Settings::default()
+    };
+    let cli = |command: &str, extra: &[&str]| {
+        let out = failsim()
+            .args([command, "scenarios/quickstart.json", "--precision", "0.2"])
+            .args([
+                "--max-replications",
+                "5000",
+                "--threads",
+                "1",
+                "--json",
+                "-",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let study = embed::run(scenario.clone(), &precise(0.2, None)).unwrap();
+    let json = serde_json::to_string_pretty(&study.summary).unwrap() + "\n";
+    assert_eq!(json, cli("run", &[]));
+    let precision = study.summary.precision.as_ref().unwrap();
+    assert_eq!(precision.stopped_by, "precision");
+    assert!(precision.replications_used < 5_000);
+    let compared = embed::compare(
+        scenario.clone(),
+        Some("active_passive,n_way"),
+        &precise(0.2, None),
+    )
+    .unwrap();
+    let json = serde_json::to_string_pretty(&compared.comparison).unwrap() + "\n";
+    assert_eq!(
+        json,
+        cli("compare", &["--strategies", "active_passive,n_way"])
+    );
+    assert!(compared.comparison.precision.is_some());
+    let both = embed::run(scenario.clone(), &precise(0.2, Some(100))).err();
+    assert!(matches!(both, Some(EmbedError::Precision(_))), "{both:?}");
+    let wide = embed::run(scenario, &precise(1.5, None)).err().unwrap();
+    assert!(wide.to_string().contains("--precision must be"), "{wide}");
 }

@@ -207,19 +207,122 @@ fn compare_with_precision_stops_at_the_same_replication_for_one_and_two_threads(
 }
 
 #[test]
-fn precision_with_a_shard_or_fixed_replications_is_refused() {
-    for args in [
-        &["--shard", "1/2"][..],
-        &["--replications", "100"][..],
-        &["--precision-metric", "outage_p99"][..],
+fn precision_with_fixed_replications_or_mismatched_batches_is_refused() {
+    for (command, args) in [
+        ("run", &["--replications", "100"][..]),
+        ("run", &["--precision-metric", "outage_p99"][..]),
+        ("run", &["--shard", "1/4", "--batches", "3"][..]),
+        ("run", &["--batches", "0"][..]),
+        (
+            "run",
+            &["--max-replications", "100", "--batches", "101"][..],
+        ),
+        (
+            "run",
+            &["--max-replications", "100", "--shard", "1/101"][..],
+        ),
+        ("run", &["--check-determinism"][..]),
+        ("compare", &["--batches", "4"][..]),
     ] {
         let output = failsim()
-            .args(["run", "scenarios/quickstart.json", "--precision", "0.05"])
+            .args([command, "scenarios/quickstart.json", "--precision", "0.05"])
             .args(args)
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    let without = failsim()
+        .args(["run", "scenarios/quickstart.json", "--batches", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(2), "{without:?}");
+}
+
+/// `run --precision --shard I/N` runs shard I whole; `merge` reads the stopping rule at
+/// the end of each shard in order, as `run --precision --batches N` does at the end of
+/// each batch: the same stop, the same bytes. Before the target is met it says which
+/// shards to run next, with the command.
+#[test]
+fn precision_shards_merge_to_the_single_run_with_the_same_fixed_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--precision", "0.05", "--max-replications", "40000"];
+    let run = |extra: &[&str], json: &std::path::Path| {
+        let output = failsim()
+            .args(["run", "scenarios/quickstart.json"])
+            .args(flags)
+            .args(extra)
+            .arg("--json")
+            .arg(json)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{extra:?}: {output:?}");
+    };
+    let single = dir.path().join("single.json");
+    run(&["--batches", "10"], &single);
+    let single_text = std::fs::read_to_string(&single).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&single_text).unwrap();
+    let precision = &summary["precision"];
+    assert_eq!(precision["stopped_by"], "precision", "{precision}");
+    assert_eq!(precision["fixed_batches"], 10);
+    let used = precision["replications_used"].as_u64().unwrap();
+    assert_eq!(used % 4000, 0, "a batch end: {used}");
+    let stop = used / 4000;
+    assert!((2..10).contains(&stop), "{used}");
+    let shards: Vec<_> = (1..=stop + 1)
+        .map(|i| {
+            let part = dir.path().join(format!("part{i}.json"));
+            run(&["--shard", &format!("{i}/10")], &part);
+            part
+        })
+        .collect();
+    let merge = |parts: &[std::path::PathBuf], out: &std::path::Path| {
+        let output = failsim()
+            .arg("merge")
+            .args(parts)
+            .arg("--json")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    // Every shard up to one past the stop, in reverse: the one past it is not used.
+    let merged = dir.path().join("merged.json");
+    let mut reversed = shards.clone();
+    reversed.reverse();
+    let stderr = merge(&reversed, &merged);
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), single_text);
+    assert!(
+        stderr.contains(&format!("shard {} of 10 not used", stop + 1)),
+        "{stderr}"
+    );
+    // One shard short of the stop: not met yet, and the next shard named.
+    let short = dir.path().join("short.json");
+    let stderr = merge(&shards[..stop as usize - 1], &short);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&short).unwrap()).unwrap();
+    assert_eq!(summary["complete"], false);
+    let precision = &summary["precision"];
+    assert_eq!(precision["stopped_by"], "more_shards_needed", "{precision}");
+    assert_eq!(precision["replications_used"], (stop - 1) * 4000);
+    assert!(precision["reached"].as_f64().unwrap() > 0.05);
+    assert_eq!(precision["next_shards"][0][0], stop);
+    assert!(stderr.contains("not met yet"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "failsim run scenarios/quickstart.json --seed 42 --horizon 31536000000000000ns \
+             --precision 0.05 --max-replications 40000 --shard {stop}/10 --json shard-{stop}.json"
+        )) || stderr.contains("$(seq"),
+        "{stderr}"
+    );
+    // Merged without the first shard: refused, in words.
+    let output = failsim().arg("merge").args(&shards[1..]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("shard 1/10 is missing"));
 }
 
 #[test]
@@ -267,4 +370,28 @@ fn a_check_whose_interval_straddles_the_bound_warns_and_fails_only_when_strict()
     );
     let strict = run(true);
     assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+}
+
+/// A partial shard (`--partial` after its budget ran out) is not one of the fixed
+/// batches: `merge` refuses it under `--precision`, naming what it holds.
+#[test]
+fn a_partial_shard_of_a_precision_run_is_refused_by_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part1.json");
+    let output = failsim()
+        .args(["run", "scenarios/quickstart.json", "--precision", "0.05"])
+        .args(["--max-replications", "1000", "--shard", "1/2"])
+        .args(["--max-events", "20000", "--partial", "--json"])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(part.exists());
+    let merged = failsim().arg("merge").arg(&part).output().unwrap();
+    assert_eq!(merged.status.code(), Some(2), "{merged:?}");
+    let stderr = String::from_utf8(merged.stderr).unwrap();
+    assert!(
+        stderr.contains("which is not one shard of 2: a partial shard"),
+        "{stderr}"
+    );
 }
