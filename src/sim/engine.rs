@@ -199,6 +199,8 @@ pub struct Replication<'a> {
     changes: Vec<(u32, ServiceState)>,
     /// Episodes that ended when accounting a service, kept for its trace (scratch).
     ended: Vec<OutageEpisode>,
+    /// The vantage points to account for a service (scratch).
+    vantages: Vec<u32>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
     /// With explicit links, how many services of [`Self::unaccounted`] were stimulated
@@ -369,6 +371,7 @@ impl<'a> Replication<'a> {
             keep_records: true,
             changes: Vec::new(),
             ended: Vec::new(),
+            vantages: Vec::new(),
             unaccounted: Vec::new(),
             before_node_change: None,
         }
@@ -1379,11 +1382,21 @@ impl<'a> Replication<'a> {
         let runtime = &mut self.services[service];
         let now = self.now;
         let tracing = self.trace.is_some();
-        let mut served_sum = 0.0;
-        for vantage in 0..runtime.vantages.len() {
+        // Only the vantages whose served fraction may have changed: a ledger updated to
+        // the state and fraction it holds does nothing.
+        let mut vantages = std::mem::take(&mut self.vantages);
+        vantages.clear();
+        if runtime.strategy.changed_vantages(&mut vantages) {
+            vantages.sort_unstable();
+            vantages.dedup();
+        } else {
+            vantages.clear();
+            vantages.extend(0..runtime.vantages.len() as u32);
+        }
+        for &vantage in &vantages {
+            let vantage = vantage as usize;
             let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
             let state = ServiceState::of(served);
-            served_sum += served;
             let ledger = &mut runtime.ledgers[vantage];
             let previous = ledger.state();
             let episode = ledger.update(
@@ -1412,7 +1425,11 @@ impl<'a> Replication<'a> {
                 }
             }
         }
+        self.vantages = vantages;
         if let Some(system) = &mut self.system {
+            // The mean over every vantage, as each ledger holds it now.
+            let served_sum =
+                (runtime.ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
             system.served[service] = served_sum / runtime.vantages.len() as f64;
         }
         let split = runtime.strategy.split_brain(&view);
