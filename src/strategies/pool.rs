@@ -848,3 +848,70 @@ fn monitor_address(b: usize, pool: impl Address<PoolTimer>) -> impl Address<Moni
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::network::Network;
+    use crate::strategies::active_active::vantage_observers;
+    use crate::strategies::StrategyParams;
+    use rand::SeedableRng;
+
+    /// The bound that spares recounting the loads answers "within capacity" exactly when
+    /// the recounted loads are: 3 replicas of capacity 1 seen from 4 vantages sharing
+    /// the demand evenly, all serving (capacity 3) or with one down (capacity 2).
+    #[test]
+    fn the_load_bound_lets_through_no_overload_that_the_loads_show() {
+        let scenario = crate::compile::load_str(
+            r#"{"horizon": "1h", "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"},
+                  {"id": "v1", "role": "client"}, {"id": "v2", "role": "client"},
+                  {"id": "v3", "role": "client"}, {"id": "v4", "role": "client"}]},
+                "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b", "c"],
+                              "vantage_points": ["v1", "v2", "v3", "v4"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        let spec = &scenario.services[0];
+        let StrategyParams::ActiveActive(params) = &spec.strategy else {
+            panic!("an ACTIVE_ACTIVE service");
+        };
+        let cases = [
+            (2.0, false, true),
+            (3.0, false, true),
+            (3.01, false, false),
+            (2.0, true, true),
+            (2.01, true, false),
+        ];
+        for (demand, crashed, within) in cases {
+            let mut network = Network::new(scenario.topology.clone());
+            if crashed {
+                network.crash(NodeId::new(0));
+            }
+            let no_flags = vec![false; scenario.topology.len()];
+            let view = View {
+                network: &network,
+                byzantine: &no_flags,
+                gray: &no_flags,
+                latent: &no_flags,
+            };
+            let vantages = vantage_observers(spec);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let (replicas, topology) = (spec.replicas.clone(), &scenario.topology);
+            let last = LastReplica::Waits;
+            let mut pool =
+                ReplicaPool::new(replicas, &vantages, spec, params, topology, last, &mut rng);
+            // Shares set back and forth leave the exact sums as they were.
+            for b in 0..4 {
+                pool.set_share(b, 0.37);
+            }
+            pool.update_bound(&view);
+            for b in 0..4 {
+                pool.set_share(b, demand / 4.0);
+            }
+            let case = format!("demand {demand}, a replica down: {crashed}");
+            assert_eq!(pool.surely_within_capacity(), within, "{case}");
+            let most = pool.loads(&view).into_iter().fold(0.0, f64::max);
+            assert_eq!(most <= 1.0 + SLACK, within, "{case}: {most}");
+        }
+    }
+}
