@@ -218,9 +218,12 @@ pub fn work_estimate(
         })
         .sum::<f64>()
         + scheduled_partitions;
+    // Only services that read reachability from nodes make the network walk its links:
+    // the global client's reaches every up node whatever the links.
+    let routed = || services.iter().filter(|s| !s.observes_only_globally());
     let change = ChangeCost {
         nodes: topology.len() as f64,
-        links: if explicit_links {
+        links: if explicit_links && routed().next().is_some() {
             topology.graph.edge_count() as f64
         } else {
             0.0
@@ -228,8 +231,7 @@ pub fn work_estimate(
         // Each replica and vantage point may ask for latencies: at most one shortest-path
         // tree each per network change (a bound: a global monitor asks none).
         walks: 1.0
-            + (services
-                .iter()
+            + (routed()
                 .map(|s| s.replicas.len() + s.vantages.len())
                 .sum::<usize>())
             .min(topology.len()) as f64,
@@ -758,29 +760,38 @@ mod tests {
     #[test]
     fn node_changes_over_explicit_links_cost_a_walk_of_every_link() {
         let faults = r#"{"node_failures": [{"ttf": {"const": "1d"}, "ttr": {"const": "1d"}}]}"#;
-        let text = format!(
-            r#"{{"horizon": "10d", "topology": {{"generators": [{{"mesh": {{"nodes": 500}}}}]}},
-                "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["n1", "n2"]}}],
-                "faults": {faults}}}"#
-        );
-        let compiled = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap();
-        let shares = compiled.work_estimate();
-        // 500 nodes × 5 cycles × 2 events, each walking 124,750 links 3 times: once for
-        // reachability and once from each of the 2 replicas; 2 of the 500 nodes hold a
-        // replica, so a change wakes 0.004 services on average.
-        let share = &shares[2];
-        assert_eq!(share.source, "faults.node_failures[0]");
-        assert!((share.events - 5000.0 * (1.0 + 0.004 * WAKE_EVENTS)).abs() < 1e-9);
+        let share = |vantages: &str| {
+            let text = format!(
+                r#"{{"horizon": "10d", "topology": {{"generators": [{{"mesh": {{"nodes": 500}}}}]}},
+                    "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["n1", "n2"],
+                                   "vantage_points": [{vantages}]}}],
+                    "faults": {faults}}}"#
+            );
+            let compiled = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap();
+            compiled.work_estimate().swap_remove(2)
+        };
+        // 500 nodes × 5 cycles × 2 events, each walking 124,750 links 4 times: once for
+        // reachability and once from each of the 2 replicas and the vantage point; 3 of
+        // the 500 nodes hold a replica or the vantage, so a change wakes 0.006 services on
+        // average.
+        let seen_from_n3 = share(r#""n3""#);
+        assert_eq!(seen_from_n3.source, "faults.node_failures[0]");
+        assert!((seen_from_n3.events - 5000.0 * (1.0 + 0.006 * WAKE_EVENTS)).abs() < 1e-9);
         let per_event =
-            EVENT_SECS + NODE_STEP_SECS + 3.0 * 124_750.0 * LINK_STEP_SECS + 0.004 * WAKE_SECS;
-        assert!((share.secs - 5000.0 * per_event).abs() < 1e-9);
+            EVENT_SECS + NODE_STEP_SECS + 4.0 * 124_750.0 * LINK_STEP_SECS + 0.006 * WAKE_SECS;
+        assert!((seen_from_n3.secs - 5000.0 * per_event).abs() < 1e-9);
         assert_eq!(
-            share.per_event.as_deref(),
+            seen_from_n3.per_event.as_deref(),
             Some(
-                "each of its node changes walks 124750 links 3 times (reachability and the \
+                "each of its node changes walks 124750 links 4 times (reachability and the \
                  latencies from each replica and vantage point)"
             )
         );
+        // Seen by the global client only, the service never asks the network to walk.
+        let global = share("");
+        let per_event = EVENT_SECS + NODE_STEP_SECS + 0.004 * WAKE_SECS;
+        assert!((global.secs - 5000.0 * per_event).abs() < 1e-9);
+        assert_eq!(global.per_event, None);
     }
 
     #[test]

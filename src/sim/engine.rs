@@ -18,10 +18,12 @@ pub use crate::net::shapes::random_split;
 use crate::net::shapes::Split;
 use crate::scenarios::model::Breaks;
 use crate::stats::{FailoverTally, OutageTally};
+use crate::strategies::spec::ServiceSpec;
 use crate::strategies::{
     Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState, ServiceStrategy, Stimulus,
     StrategyTimer, View,
 };
+use petgraph::unionfind::UnionFind;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -162,6 +164,13 @@ pub struct Replication<'a> {
     /// The last fault that stimulated any service: the cause of a system episode.
     last_cause: FaultTag,
     node_services: Vec<Vec<u32>>,
+    /// With explicit links, each node's connected component of the whole topology (all
+    /// nodes up); empty when no service reads reachability from a node.
+    component_of: Vec<u32>,
+    /// With explicit links, per component, the services that read reachability from a
+    /// node (see [`ServiceSpec::observes_only_globally`]) and have a node in it: any node
+    /// of the component may route their messages, none outside it ever can.
+    component_services: Vec<Vec<u32>>,
     dependencies_of: Vec<Vec<u32>>,
     /// Bumped at each crash or repair of the depended-on node; a `DependentFail` of an
     /// older generation is stale. It wraps (explicitly): only equality matters, and a
@@ -190,8 +199,14 @@ pub struct Replication<'a> {
     changes: Vec<(u32, ServiceState)>,
     /// Episodes that ended when accounting a service, kept for its trace (scratch).
     ended: Vec<OutageEpisode>,
+    /// The vantage points to account for a service (scratch).
+    vantages: Vec<u32>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
+    /// With explicit links, how many services of [`Self::unaccounted`] were stimulated
+    /// before the instant's first node change, if one happened (see
+    /// [`Self::account_instant`]).
+    before_node_change: Option<usize>,
 }
 
 impl<'a> Replication<'a> {
@@ -250,6 +265,7 @@ impl<'a> Replication<'a> {
             list.sort_unstable();
             list.dedup();
         }
+        let (component_of, component_services) = routed_services(scenario);
         let system = scenario.system.as_ref().map(|system| {
             let mut member = vec![false; scenario.services.len()];
             for index in system.expr.services() {
@@ -317,6 +333,8 @@ impl<'a> Replication<'a> {
             system,
             last_cause: FaultTag::default(),
             node_services,
+            component_of,
+            component_services,
             dependencies_of,
             dependency_generation: vec![0; plan.dependencies.len()],
             dependency_down: vec![false; plan.dependencies.len()],
@@ -353,7 +371,9 @@ impl<'a> Replication<'a> {
             keep_records: true,
             changes: Vec::new(),
             ended: Vec::new(),
+            vantages: Vec::new(),
             unaccounted: Vec::new(),
+            before_node_change: None,
         }
     }
 
@@ -412,6 +432,7 @@ impl<'a> Replication<'a> {
             self.services[service as usize].unaccounted = false;
         }
         self.unaccounted.clear();
+        self.before_node_change = None;
         for service in 0..self.services.len() {
             for vantage in 0..self.services[service].vantages.len() {
                 let runtime = &mut self.services[service];
@@ -1157,9 +1178,27 @@ impl<'a> Replication<'a> {
                 self.stimulate(service as usize, stimulus);
             }
         } else {
-            // Explicit links: any node may be a router on some path.
-            for service in 0..self.services.len() {
-                self.stimulate(service, stimulus);
+            // Explicit links: the services that use the node, and those to which it may
+            // be a router (the static component's), each once and in index order.
+            self.before_node_change
+                .get_or_insert(self.unaccounted.len());
+            let (mut own, mut routed) = (0, 0);
+            loop {
+                let next_own = self.node_services[node.index()].get(own).copied();
+                let next_routed = match self.component_of.get(node.index()) {
+                    Some(&component) => self.component_services[component as usize]
+                        .get(routed)
+                        .copied(),
+                    None => None,
+                };
+                let service = match (next_own, next_routed) {
+                    (None, None) => break,
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (Some(a), Some(b)) => a.min(b),
+                };
+                own += usize::from(next_own == Some(service));
+                routed += usize::from(next_routed == Some(service));
+                self.stimulate(service as usize, stimulus);
             }
         }
     }
@@ -1288,6 +1327,13 @@ impl<'a> Replication<'a> {
     /// so a state held only between two events of one instant is never counted, traced
     /// or taken for an outage.
     fn account_instant(&mut self) {
+        // Services are accounted in the order they were first stimulated, and a node
+        // change with explicit links counts as stimulating every service, as it did when
+        // it woke them all: the ones it or later events woke go in index order (a service
+        // it did not wake would account no change), so traces list them as before.
+        if let Some(before) = self.before_node_change.take() {
+            self.unaccounted[before..].sort_unstable();
+        }
         let mut system_touched = false;
         // By index, not by iterator: `account` borrows the whole replication.
         for at in 0..self.unaccounted.len() {
@@ -1336,11 +1382,21 @@ impl<'a> Replication<'a> {
         let runtime = &mut self.services[service];
         let now = self.now;
         let tracing = self.trace.is_some();
-        let mut served_sum = 0.0;
-        for vantage in 0..runtime.vantages.len() {
+        // Only the vantages whose served fraction may have changed: a ledger updated to
+        // the state and fraction it holds does nothing.
+        let mut vantages = std::mem::take(&mut self.vantages);
+        vantages.clear();
+        if runtime.strategy.changed_vantages(&mut vantages) {
+            vantages.sort_unstable();
+            vantages.dedup();
+        } else {
+            vantages.clear();
+            vantages.extend(0..runtime.vantages.len() as u32);
+        }
+        for &vantage in &vantages {
+            let vantage = vantage as usize;
             let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
             let state = ServiceState::of(served);
-            served_sum += served;
             let ledger = &mut runtime.ledgers[vantage];
             let previous = ledger.state();
             let episode = ledger.update(
@@ -1369,7 +1425,11 @@ impl<'a> Replication<'a> {
                 }
             }
         }
+        self.vantages = vantages;
         if let Some(system) = &mut self.system {
+            // The mean over every vantage, as each ledger holds it now.
+            let served_sum =
+                (runtime.ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
             system.served[service] = served_sum / runtime.vantages.len() as f64;
         }
         let split = runtime.strategy.split_brain(&view);
@@ -1430,6 +1490,54 @@ impl<'a> Replication<'a> {
     }
 }
 
+/// For explicit links: each node's static connected component and, per component, the
+/// services that read reachability from nodes and have a node in it, in index order (both
+/// empty when the links are implied or every service observes only globally). A node on
+/// no path between a service's nodes cannot change what the service sees, and every such
+/// path lies within one component of the topology with all nodes up.
+fn routed_services(scenario: &CompiledScenario) -> (Vec<u32>, Vec<Vec<u32>>) {
+    let topology = &scenario.topology;
+    let routed = |spec: &&ServiceSpec| !spec.observes_only_globally();
+    if topology.implied.is_some() || !scenario.services.iter().any(|spec| routed(&spec)) {
+        return (Vec::new(), Vec::new());
+    }
+    let mut sets = UnionFind::<u32>::new(topology.len());
+    for edge in topology.graph.raw_edges() {
+        sets.union(edge.source().index() as u32, edge.target().index() as u32);
+    }
+    let mut labels = sets.into_labeling();
+    // Dense component numbers, in the order of each component's first node.
+    let mut number = vec![u32::MAX; labels.len()];
+    let mut components = 0;
+    for label in labels.iter_mut() {
+        let dense = &mut number[*label as usize];
+        if *dense == u32::MAX {
+            *dense = components;
+            components += 1;
+        }
+        *label = *dense;
+    }
+    let mut services = vec![Vec::new(); components as usize];
+    for (index, spec) in scenario.services.iter().enumerate() {
+        if !routed(&spec) {
+            continue;
+        }
+        let watched = spec.strategy.watched_nodes();
+        let nodes = spec
+            .replicas
+            .iter()
+            .chain(&spec.vantages)
+            .chain(watched.iter().flatten());
+        for node in nodes {
+            let list: &mut Vec<u32> = &mut services[labels[node.index()] as usize];
+            if list.last() != Some(&(index as u32)) {
+                list.push(index as u32);
+            }
+        }
+    }
+    (labels, services)
+}
+
 /// Adds an episode that ended to `outcome`'s tally (and its records when kept).
 fn tally_episode(
     outcome: &mut ServiceOutcome,
@@ -1482,6 +1590,41 @@ pub fn run_replication(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With explicit links a node change woke every service (issue 19: quadratic in a
+    /// ring). It wakes the services that use the node, and those reading reachability
+    /// from nodes whose static component holds it; no other can see it change.
+    #[test]
+    fn a_node_change_wakes_only_the_services_it_can_affect() {
+        let scenario = crate::compile::load_str(
+            r#"{"horizon": "1h",
+                "topology": {"generators": [{"ring": {"nodes": 4, "prefix": "a"}},
+                                            {"ring": {"nodes": 4, "prefix": "b"}}]},
+                "services": [
+                  {"name": "own-a", "strategy": "ACTIVE_PASSIVE", "replicas": ["a1", "a2"]},
+                  {"name": "own-a2", "strategy": "ACTIVE_PASSIVE", "replicas": ["a3", "a4"]},
+                  {"name": "seen-from-a", "strategy": "ACTIVE_PASSIVE", "replicas": ["a2", "a3"],
+                   "vantage_points": ["a1"]},
+                  {"name": "seen-from-b", "strategy": "ACTIVE_PASSIVE", "replicas": ["b2", "b3"],
+                   "vantage_points": ["b1"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        let registry = FaultRegistry::new(&scenario.faults);
+        let mut replication = Replication::new(&scenario, &registry, 0, None);
+        let woken = |replication: &mut Replication, node: usize| {
+            replication.crash(NodeId::new(node), FaultTag(registry.scheduled));
+            let woken = replication.unaccounted.clone();
+            replication.account_instant();
+            woken
+        };
+        // a4 (node 3) is a replica of own-a2 and a router for seen-from-a.
+        assert_eq!(woken(&mut replication, 3), [1, 2]);
+        // a1 (node 0) is a replica of own-a and the vantage of seen-from-a.
+        assert_eq!(woken(&mut replication, 0), [0, 2]);
+        // b4 (node 7) routes only for seen-from-b.
+        assert_eq!(woken(&mut replication, 7), [3]);
+    }
 
     /// The Byzantine and gray counters were `u16` like the network's down causes: 65,536
     /// overlapping faults wrapped them and the node behaved again.

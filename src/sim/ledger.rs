@@ -44,6 +44,11 @@ impl Ledger {
         self.state
     }
 
+    /// The served fraction now.
+    pub(crate) fn served(&self) -> f64 {
+        self.served
+    }
+
     /// Moves to `state` serving `served` at `now`: charges the time since the last
     /// change to `outcome`, opens an episode (caused by `cause`) on leaving UP, and
     /// returns the episode that a return to UP ends. `failovers` counts the successful

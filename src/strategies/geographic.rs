@@ -171,6 +171,10 @@ pub(crate) struct Geographic {
     /// Switches whose propagation is still running: (sequence, attempt, target region).
     propagating: Vec<(u32, RegionFailover, usize)>,
     next_propagation: u32,
+    /// Vantage points whose served fraction may have changed since the engine last
+    /// accounted them ([`Strategy::changed_vantages`]), unless all of them may have.
+    changed: Vec<u32>,
+    all_changed: bool,
 }
 
 /// The first instant at or after `t` of the series `phase + k · period`.
@@ -250,6 +254,8 @@ impl Geographic {
             generation: Generation::default(),
             propagating: Vec::new(),
             next_propagation: 0,
+            changed: Vec::new(),
+            all_changed: true,
         };
         for v in 0..strategy.vantages.len() {
             for g in 0..strategy.pools.len() {
@@ -507,6 +513,11 @@ impl Geographic {
             GeographicTimer::Pool { region, timer } => {
                 let g = region as usize;
                 self.pools[g].on_timer(timer, ctx, pool_address(g));
+                // Only that load balancer's routes change (an overload: a crash to come).
+                match timer.balancer() {
+                    Some(b) => self.changed.push(b),
+                    None => self.all_changed = true,
+                }
             }
             GeographicTimer::Monitor { region, timer } => {
                 let g = region as usize;
@@ -525,6 +536,7 @@ impl Geographic {
             GeographicTimer::ClientResolved { client, token } => {
                 if self.dns_generation.is_current(token) {
                     self.resolve(client as usize, self.dns);
+                    self.changed.push(client / self.clients as u32);
                 }
             }
             GeographicTimer::Propagated { sequence } => self.on_propagated(sequence, ctx),
@@ -536,6 +548,10 @@ impl Strategy for Geographic {
     type Timer = GeographicTimer;
 
     fn handle(&mut self, stimulus: Stimulus<GeographicTimer>, ctx: &mut Context) {
+        // Timers change no node, link or partition, so what load balancers' probes find
+        // changes only with other stimuli; a timer changes what a few vantages see.
+        let world_changed = !matches!(stimulus, Stimulus::Timer(_));
+        self.all_changed |= world_changed;
         match stimulus {
             Stimulus::Start => {
                 for (g, pool) in self.pools.iter_mut().enumerate() {
@@ -556,13 +572,25 @@ impl Strategy for Geographic {
                 }
             }
         }
-        for (g, pool) in self.pools.iter_mut().enumerate() {
-            pool.refresh(ctx, pool_address(g));
+        if world_changed {
+            for (g, pool) in self.pools.iter_mut().enumerate() {
+                pool.refresh(ctx, pool_address(g));
+            }
         }
         self.refresh_probers(ctx);
         for (g, pool) in self.pools.iter_mut().enumerate() {
-            pool.rebalance(ctx, pool_address(g));
+            // An overload that changes changes what every vantage is served.
+            self.all_changed |= pool.rebalance(ctx, pool_address(g));
         }
+    }
+
+    fn changed_vantages(&mut self, out: &mut Vec<u32>) -> bool {
+        if std::mem::take(&mut self.all_changed) {
+            self.changed.clear();
+            return false;
+        }
+        out.append(&mut self.changed);
+        true
     }
 
     fn served(&self, view: &View, vantage: Observer) -> f64 {

@@ -206,6 +206,13 @@ pub(crate) trait Strategy: Send {
         false
     }
 
+    /// Puts into `out` the vantage points (by index) whose served fraction may have
+    /// changed since the engine last asked, and returns true; or returns false when any
+    /// of them may have (the default: the engine then accounts every vantage point).
+    fn changed_vantages(&mut self, _out: &mut Vec<u32>) -> bool {
+        false
+    }
+
     /// Whether a failover may be open, so that the horizon has one to record as
     /// `Unfinished`. The engine skips the horizon stimulus when it is not; answering
     /// `true` is always safe.
@@ -376,6 +383,14 @@ macro_rules! strategies {
             pub(crate) fn split_brain(&self, view: &View) -> bool {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.split_brain(view),)*
+                }
+            }
+
+            /// The vantage points whose served fraction may have changed (see
+            /// [`Strategy::changed_vantages`]).
+            pub(crate) fn changed_vantages(&mut self, out: &mut Vec<u32>) -> bool {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => strategy.changed_vantages(out),)*
                 }
             }
 

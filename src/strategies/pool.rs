@@ -56,6 +56,7 @@ use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::distribution::Distribution;
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 
 /// A replica pool's timer. `balancer` indexes the load balancers (one per vantage),
 /// `replica` the pool's replicas; `token` is the generation at scheduling.
@@ -111,6 +112,20 @@ pub enum PoolTimer {
         /// Its overload generation at scheduling.
         token: Generation,
     },
+}
+
+impl PoolTimer {
+    /// The load balancer the timer belongs to, if it is one load balancer's.
+    pub(crate) fn balancer(&self) -> Option<u32> {
+        match *self {
+            PoolTimer::Monitor { balancer, .. }
+            | PoolTimer::Decided { balancer, .. }
+            | PoolTimer::Ejected { balancer, .. }
+            | PoolTimer::TimedOut { balancer, .. }
+            | PoolTimer::Readmitted { balancer, .. } => Some(balancer),
+            PoolTimer::Overloaded { .. } => None,
+        }
+    }
 }
 
 /// Load factors within this of 1 count as exactly full: shares like 2/3 + 2/3 + 2/3
@@ -172,7 +187,35 @@ pub(crate) struct ReplicaPool {
     last_replica: LastReplica,
     /// Ejections waiting for a replica to serve, over all load balancers.
     waiting: usize,
+    /// Whether some load factor of [`Self::load`] exceeds 1 (beyond the slack).
+    overloaded: bool,
+    /// What bounds every load factor without computing them: see [`LoadBound`].
+    bound: LoadBound,
 }
+
+/// An upper bound on every replica's load factor, kept as shares and routes change so
+/// that most events need not recount the load of every load balancer. A replica's load
+/// factor is a sum of share / serving capacity over the load balancers that route to it,
+/// so it is at most that sum over every load balancer with a share, which is a sum over
+/// the few distinct serving capacities of (their shares' sum) / capacity.
+#[derive(Clone, Debug, Default)]
+struct LoadBound {
+    /// Each load balancer's serving capacity, as [`ReplicaPool::loads`] sums it.
+    capacity: Vec<f64>,
+    /// Load balancers whose capacity may have changed (a route changed).
+    stale: Vec<u32>,
+    /// Every capacity may have changed (the world did).
+    all_stale: bool,
+    /// Per serving capacity (by its bits), the load balancers with a share and that
+    /// capacity: how many, and the sum of their shares in units of 2⁻⁶⁴ rounded down,
+    /// exact in integers however often shares change (floats would drift).
+    groups: BTreeMap<u64, (u32, i128)>,
+    /// Load balancers whose share is too large for those units (≥ 2⁶²): no bound.
+    huge: u32,
+}
+
+/// 2⁶⁴: the units of [`LoadBound::groups`]' sums are 1 / this.
+const SHARE_SCALE: f64 = 18_446_744_073_709_551_616.0;
 
 impl ReplicaPool {
     /// A pool of `replicas` seen from `vantages`, all in rotation and with no share of
@@ -217,6 +260,12 @@ impl ReplicaPool {
             network_cause: FaultTag::default(),
             last_replica,
             waiting: 0,
+            overloaded: false,
+            bound: LoadBound {
+                capacity: vec![0.0; vantages.len()],
+                all_stale: true,
+                ..LoadBound::default()
+            },
         }
     }
 
@@ -227,7 +276,83 @@ impl ReplicaPool {
 
     /// Sets the demand that the clients of vantage `index` bring to this pool.
     pub(crate) fn set_share(&mut self, index: usize, share: f64) {
-        self.balancers[index].share = share;
+        let old = std::mem::replace(&mut self.balancers[index].share, share);
+        let capacity = self.bound.capacity[index];
+        self.count_in_bound(old, capacity, false);
+        self.count_in_bound(share, capacity, true);
+    }
+
+    /// Adds (`add`) or removes a load balancer of this share and serving capacity in
+    /// [`LoadBound::groups`], if it carries load.
+    fn count_in_bound(&mut self, share: f64, capacity: f64, add: bool) {
+        if share <= 0.0 || capacity <= 0.0 {
+            return;
+        }
+        let bound = &mut self.bound;
+        if share >= SHARE_SCALE / 4.0 {
+            bound.huge = if add { bound.huge + 1 } else { bound.huge - 1 };
+            return;
+        }
+        // Exact: a power-of-two scale, then truncation (rounding down).
+        let units = (share * SHARE_SCALE) as i128;
+        let group = bound.groups.entry(capacity.to_bits()).or_insert((0, 0));
+        if add {
+            *group = (group.0 + 1, group.1 + units);
+        } else {
+            *group = (group.0 - 1, group.1 - units);
+            if group.0 == 0 {
+                bound.groups.remove(&capacity.to_bits());
+            }
+        }
+    }
+
+    /// The serving capacity of load balancer `b`, summed as [`ReplicaPool::loads`] does.
+    fn serving_capacity(&self, view: &View, b: usize) -> f64 {
+        (0..self.replicas.len())
+            .filter(|&r| self.serving(view, b, r))
+            .map(|r| self.capacity[r])
+            .sum()
+    }
+
+    /// Brings the serving capacities of [`LoadBound`] up to date.
+    fn update_bound(&mut self, view: &View) {
+        let bound = &mut self.bound;
+        let stale: Vec<u32> = if std::mem::take(&mut bound.all_stale) {
+            bound.stale.clear();
+            (0..self.balancers.len() as u32).collect()
+        } else {
+            std::mem::take(&mut bound.stale)
+        };
+        for &b in &stale {
+            let b = b as usize;
+            let capacity = self.serving_capacity(view, b);
+            let old = std::mem::replace(&mut self.bound.capacity[b], capacity);
+            if old.to_bits() != capacity.to_bits() {
+                let share = self.balancers[b].share;
+                self.count_in_bound(share, old, false);
+                self.count_in_bound(share, capacity, true);
+            }
+        }
+        let mut stale = stale;
+        stale.clear();
+        self.bound.stale = stale;
+    }
+
+    /// Whether every load factor is surely within 1 (and the slack): the bound of
+    /// [`LoadBound`], each group's sum rounded up by one unit per load balancer and the
+    /// whole padded for the rounding of these few float operations, is within 1 and half
+    /// the slack; the other half covers the rounding of the sums in
+    /// [`ReplicaPool::loads`] (relative 2⁻⁵² per load balancer).
+    fn surely_within_capacity(&self) -> bool {
+        if self.bound.huge > 0 {
+            return false;
+        }
+        let bound: f64 = (self.bound.groups.iter())
+            .map(|(&capacity, &(count, units))| {
+                (units + i128::from(count)) as f64 / SHARE_SCALE / f64::from_bits(capacity)
+            })
+            .sum();
+        bound * (1.0 + 1e-12) <= 1.0 + SLACK / 2.0
     }
 
     /// Whether a request from vantage `b` through its load balancer reaches a replica:
@@ -288,6 +413,7 @@ impl ReplicaPool {
     /// Re-reads which replicas answer each load balancer's probes. A load balancer whose
     /// own node is down probes nothing and keeps its last beliefs.
     pub(crate) fn refresh(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+        self.bound.all_stale = true;
         for (b, lb) in self.balancers.iter_mut().enumerate() {
             if lb.vantage.is_some_and(|v| !ctx.view.network.is_up(v)) {
                 continue;
@@ -372,6 +498,7 @@ impl ReplicaPool {
                     let lb = &mut self.balancers[b];
                     lb.readmitting[r] = false;
                     lb.routed[r] = true;
+                    self.bound.stale.push(balancer);
                 }
             }
         }
@@ -502,6 +629,7 @@ impl ReplicaPool {
             return;
         };
         self.balancers[b].routed[r] = false;
+        self.bound.stale.push(b as u32);
         let from = Some(self.replicas[r]);
         let back = ctx
             .view
@@ -593,37 +721,44 @@ impl ReplicaPool {
         lb.routed[r] && view.serves(lb.vantage, self.replicas[r])
     }
 
-    /// Load factor of every replica for the current routing, shares and world.
+    /// Each replica's load factor: every load balancer's share spread over the replicas
+    /// that serve it by capacity (the capacities of [`LoadBound`], current here).
     fn loads(&self, view: &View) -> Vec<f64> {
         let mut load = vec![0.0; self.replicas.len()];
         for (b, lb) in self.balancers.iter().enumerate() {
-            if lb.share <= 0.0 {
+            let capacity = self.bound.capacity[b];
+            if lb.share <= 0.0 || capacity <= 0.0 {
                 continue;
             }
-            let serving: Vec<usize> = (0..self.replicas.len())
-                .filter(|&r| self.serving(view, b, r))
-                .collect();
-            let capacity: f64 = serving.iter().map(|&r| self.capacity[r]).sum();
-            if capacity <= 0.0 {
-                continue;
-            }
-            // Spread in proportion to capacity: every serving replica gets share/capacity per unit.
-            for r in serving {
-                if self.capacity[r] > 0.0 {
-                    load[r] += lb.share / capacity;
+            for (r, load) in load.iter_mut().enumerate() {
+                if self.capacity[r] > 0.0 && self.serving(view, b, r) {
+                    *load += lb.share / capacity;
                 }
             }
         }
         load
     }
 
-    /// Recomputes load factors and (re)arms overload failures; call after any change.
-    pub(crate) fn rebalance(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
+    /// Recounts the load factors, unless no replica can be overloaded now or before and
+    /// no overload cascade draws from them: they then change nothing that anyone reads
+    /// ([`ReplicaPool::served`] reads a load factor only beyond 1). Returns whether a
+    /// load factor beyond 1 changed, which changes what every vantage is served.
+    pub(crate) fn rebalance(
+        &mut self,
+        ctx: &mut Context,
+        address: impl Address<PoolTimer>,
+    ) -> bool {
+        self.update_bound(&ctx.view);
+        if self.cascade.is_none() && !self.overloaded && self.surely_within_capacity() {
+            return false;
+        }
         let load = self.loads(&ctx.view);
+        let mut overload_changed = false;
         for (r, &x) in load.iter().enumerate() {
             if (x - self.load[r]).abs() <= f64::EPSILON * x.max(1.0) {
                 continue;
             }
+            overload_changed |= x > 1.0 + SLACK || self.load[r] > 1.0 + SLACK;
             self.load[r] = x;
             let token = self.overload_generation[r].bump();
             let Some(cascade) = &self.cascade else {
@@ -642,6 +777,8 @@ impl ReplicaPool {
                 ctx.schedule(ctx.now.after(wait), address(overloaded));
             }
         }
+        self.overloaded = self.load.iter().any(|&x| x > 1.0 + SLACK);
+        overload_changed
     }
 
     fn on_overloaded(&mut self, r: usize, token: Generation, ctx: &mut Context) {
@@ -709,5 +846,72 @@ fn monitor_address(b: usize, pool: impl Address<PoolTimer>) -> impl Address<Moni
             balancer: b as u32,
             timer,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::network::Network;
+    use crate::strategies::active_active::vantage_observers;
+    use crate::strategies::StrategyParams;
+    use rand::SeedableRng;
+
+    /// The bound that spares recounting the loads answers "within capacity" exactly when
+    /// the recounted loads are: 3 replicas of capacity 1 seen from 4 vantages sharing
+    /// the demand evenly, all serving (capacity 3) or with one down (capacity 2).
+    #[test]
+    fn the_load_bound_lets_through_no_overload_that_the_loads_show() {
+        let scenario = crate::compile::load_str(
+            r#"{"horizon": "1h", "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"},
+                  {"id": "v1", "role": "client"}, {"id": "v2", "role": "client"},
+                  {"id": "v3", "role": "client"}, {"id": "v4", "role": "client"}]},
+                "services": [{"name": "s", "strategy": "ACTIVE_ACTIVE", "replicas": ["a", "b", "c"],
+                              "vantage_points": ["v1", "v2", "v3", "v4"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        let spec = &scenario.services[0];
+        let StrategyParams::ActiveActive(params) = &spec.strategy else {
+            panic!("an ACTIVE_ACTIVE service");
+        };
+        let cases = [
+            (2.0, false, true),
+            (3.0, false, true),
+            (3.01, false, false),
+            (2.0, true, true),
+            (2.01, true, false),
+        ];
+        for (demand, crashed, within) in cases {
+            let mut network = Network::new(scenario.topology.clone());
+            if crashed {
+                network.crash(NodeId::new(0));
+            }
+            let no_flags = vec![false; scenario.topology.len()];
+            let view = View {
+                network: &network,
+                byzantine: &no_flags,
+                gray: &no_flags,
+                latent: &no_flags,
+            };
+            let vantages = vantage_observers(spec);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let (replicas, topology) = (spec.replicas.clone(), &scenario.topology);
+            let last = LastReplica::Waits;
+            let mut pool =
+                ReplicaPool::new(replicas, &vantages, spec, params, topology, last, &mut rng);
+            // Shares set back and forth leave the exact sums as they were.
+            for b in 0..4 {
+                pool.set_share(b, 0.37);
+            }
+            pool.update_bound(&view);
+            for b in 0..4 {
+                pool.set_share(b, demand / 4.0);
+            }
+            let case = format!("demand {demand}, a replica down: {crashed}");
+            assert_eq!(pool.surely_within_capacity(), within, "{case}");
+            let most = pool.loads(&view).into_iter().fold(0.0, f64::max);
+            assert_eq!(most <= 1.0 + SLACK, within, "{case}: {most}");
+        }
     }
 }

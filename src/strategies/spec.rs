@@ -26,3 +26,16 @@ pub struct ServiceSpec {
     /// The strategy and its own parameters.
     pub strategy: StrategyParams,
 }
+
+impl ServiceSpec {
+    /// Whether the strategy reads reachability and latency only from the global client,
+    /// which reaches every up node whatever the links between them: no vantage point, no
+    /// monitor or lease store node, and replicas that do not message each other (N_WAY
+    /// does). Then only the states of its own nodes matter to it, never those of the
+    /// routers between them.
+    pub(crate) fn observes_only_globally(&self) -> bool {
+        self.vantages.is_empty()
+            && self.strategy.watched_nodes().iter().all(Option::is_none)
+            && !matches!(self.strategy, StrategyParams::NWay(_))
+    }
+}

@@ -1,0 +1,194 @@
+//! Growth exponents (issue 19): each path that must cost in proportion to what changes
+//! runs one replication at three sizes, and the exponent b of total cost ∝ size^b is
+//! fitted over them (least squares on logarithms); none may exceed 1.2. The scenarios
+//! are generated here, so the sizes need no files:
+//!
+//! - `ring`: a ring of N nodes (explicit links), N/2 ACTIVE_PASSIVE pairs of neighbours,
+//!   nodes failing about monthly, 30 days;
+//! - `clients`: one GEOGRAPHIC service (two regions, one vantage) with C clients;
+//! - `vantages`: the same service seen from V client nodes, 16 clients each;
+//! - `partitions`: P overlapping random partitions over 10⁵ nodes (regions generator).
+//!
+//! Each figure is the least wall time of a few runs (the machine is shared). Run with
+//! `cargo bench --bench growth`; `FAILSIM_GROWTH=ring,vantages` picks paths.
+
+use failsim::compile::{load_str, CompiledScenario};
+use failsim::sim::engine::run_replication;
+use failsim::sim::faults::FaultRegistry;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Instant;
+
+/// Runs per figure at each size: the least is kept.
+const RUNS: usize = 3;
+
+/// A run longer than this (s) is not repeated.
+const LONG: f64 = 5.0;
+
+const DETECTION: &str =
+    r#"{"interval": "5s", "timeout": "2s", "unhealthy_threshold": 3, "healthy_threshold": 2}"#;
+
+fn detection() -> Value {
+    serde_json::from_str(DETECTION).expect("valid JSON")
+}
+
+fn active_passive(name: String, replicas: [String; 2]) -> Value {
+    json!({"name": name, "strategy": "ACTIVE_PASSIVE", "replicas": replicas,
+           "detection": detection(),
+           "active_passive": {"promotion": {"uniform": {"min": "1s", "max": "3s"}},
+                              "reroute": {"const": "1s"}}})
+}
+
+/// A ring of `n` nodes and n/2 ACTIVE_PASSIVE pairs of neighbours, for 30 days.
+fn ring(n: u64) -> Value {
+    let services: Vec<Value> = (0..n / 2)
+        .map(|i| {
+            active_passive(
+                format!("s{i}"),
+                [format!("n{}", 2 * i + 1), format!("n{}", 2 * i + 2)],
+            )
+        })
+        .collect();
+    json!({"name": format!("ring-{n}"), "seed": 1, "replications": 1, "horizon": "30d",
+           "topology": {"generators": [{"ring": {"nodes": n}}]},
+           "services": services,
+           "faults": {"node_failures": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"exp": {"mean": "2h"}}}]}})
+}
+
+/// One GEOGRAPHIC service over two regions of three replicas, seen from `vantages`
+/// client nodes (none: the global client) with `clients` clients each, for 90 days.
+fn geographic(vantages: u64, clients: u64) -> Value {
+    let mut nodes: Vec<Value> = ["east", "west"]
+        .iter()
+        .flat_map(|region| {
+            (1..=3).map(move |i| {
+                json!({"id": format!("{region}{i}"), "region": region,
+                                        "zone": format!("{region}-{i}")})
+            })
+        })
+        .collect();
+    let sites: Vec<String> = (1..=vantages).map(|i| format!("c{i}")).collect();
+    nodes.extend(
+        sites
+            .iter()
+            .map(|id| json!({"id": id, "region": "clients", "role": "client"})),
+    );
+    let replicas = ["east1", "east2", "east3", "west1", "west2", "west3"];
+    json!({"name": format!("geographic-{vantages}x{clients}"), "seed": 7, "replications": 1,
+           "horizon": "90d",
+           "topology": {"nodes": nodes},
+           "services": [{"name": "api", "strategy": "GEOGRAPHIC", "replicas": replicas,
+                         "vantage_points": sites, "demand": 2,
+                         "detection": {"interval": "5s", "timeout": "2s", "unhealthy_threshold": 2, "healthy_threshold": 3},
+                         "active_active": {"lb_update": {"const": "1s"}},
+                         "geographic": {"primary_region": "east", "backup_regions": ["west"],
+                                        "dns_ttl": "15s", "traffic_manager_probers": 3,
+                                        "clients": clients}}],
+           "faults": {"region_outages": [{"targets": ["east", "west"],
+                                          "interarrival": {"exp": {"mean": "10d"}},
+                                          "duration": {"lognormal": {"median": "40m", "sigma": 1.0}}}],
+                      "node_failures": [{"nodes": replicas, "ttf": {"exp": {"mean": "5d"}},
+                                         "ttr": {"lognormal": {"median": "3h", "sigma": 1.0}}}]}})
+}
+
+/// `count` random partitions in two groups over 10⁵ nodes, started 36 s apart and each
+/// lasting a day, so that all of them overlap; ten ACTIVE_PASSIVE pairs; 2 days.
+fn partitions(count: u64) -> Value {
+    let scheduled: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({"id": format!("p{i}"), "at": format!("{}s", 36 * i),
+                         "duration": {"const": "1d"},
+                         "fault": {"random_partition": {"groups": 2}}})
+        })
+        .collect();
+    let services: Vec<Value> = (1..=10)
+        .map(|r| {
+            active_passive(
+                format!("db{r}"),
+                [format!("r{r}-z1-n1"), format!("r{r}-z2-n1")],
+            )
+        })
+        .collect();
+    json!({"name": format!("partitions-{count}"), "seed": 6, "replications": 1, "horizon": "2d",
+           "topology": {"generators": [{"regions": {"regions": 10, "zones": 10, "nodes": 1000}}]},
+           "services": services,
+           "faults": {"scheduled": scheduled,
+                      "node_failures": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"exp": {"mean": "1h"}}}]}})
+}
+
+/// The least wall time (s) of [`RUNS`] runs of one replication (one, if it takes longer
+/// than [`LONG`]), and its events: the replication's set-up and events, not the study's
+/// summary, a fixed cost per service (about 10 µs each) that no event changes.
+fn measure(scenario: &CompiledScenario) -> (f64, u64) {
+    let registry = FaultRegistry::new(&scenario.faults);
+    let mut best = f64::INFINITY;
+    let mut events = 0;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let run = run_replication(scenario, &registry, 0);
+        best = best.min(started.elapsed().as_secs_f64());
+        events = run.events;
+        if best > LONG {
+            break;
+        }
+    }
+    (best, events)
+}
+
+/// The least-squares slope of log y against log x.
+fn exponent(points: &[(f64, f64)]) -> f64 {
+    let logs: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.ln(), y.ln())).collect();
+    let n = logs.len() as f64;
+    let (mx, my) = (
+        logs.iter().map(|p| p.0).sum::<f64>() / n,
+        logs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = logs.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = logs.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+    sxy / sxx
+}
+
+fn path(name: &str, sizes: [u64; 3], build: impl Fn(u64) -> Value) {
+    let mut costs = Vec::new();
+    let mut events = Vec::new();
+    for size in sizes {
+        let text = build(size).to_string();
+        let scenario = load_str(&text, Path::new(&format!("{name}-{size}.json")))
+            .unwrap_or_else(|e| panic!("{name} {size}: {e}"));
+        let (seconds, count) = measure(&scenario);
+        println!(
+            "{name:>10} {size:>7}: {count:>9} events, {seconds:>8.3} s, {:>7.2} µs/event",
+            seconds * 1e6 / count as f64
+        );
+        costs.push((size as f64, seconds));
+        events.push((size as f64, count as f64));
+    }
+    let per_event: Vec<(f64, f64)> = costs
+        .iter()
+        .zip(&events)
+        .map(|(&(x, s), &(_, e))| (x, s / e))
+        .collect();
+    println!(
+        "{name:>10}: total cost ∝ size^{:.2} (events ∝ size^{:.2}, cost per event ∝ size^{:.2})",
+        exponent(&costs),
+        exponent(&events),
+        exponent(&per_event)
+    );
+}
+
+fn main() {
+    let chosen = std::env::var("FAILSIM_GROWTH").unwrap_or_default();
+    let wanted = |name: &str| chosen.is_empty() || chosen.split(',').any(|c| c == name);
+    if wanted("ring") {
+        path("ring", [1_000, 10_000, 100_000], ring);
+    }
+    if wanted("clients") {
+        path("clients", [16, 1_600, 16_000], |c| geographic(0, c));
+    }
+    if wanted("vantages") {
+        path("vantages", [10, 100, 1_000], |v| geographic(v, 16));
+    }
+    if wanted("partitions") {
+        path("partitions", [10, 100, 1_000], partitions);
+    }
+}
