@@ -17,6 +17,7 @@ mod exact;
 mod explain;
 mod fuzz_regressions;
 mod golden;
+mod inert_faults;
 mod layering;
 mod long_horizon;
 mod merge_exact;

@@ -150,6 +150,10 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "135-shape-scope-names-no-node",
         "a scope resolved against the topology",
     ),
+    (
+        "136-replicas-disconnected-at-start",
+        "paths over the topology's links",
+    ),
 ];
 
 #[test]
