@@ -227,6 +227,7 @@ fn run_range(
                         system: None,
                         events: 0,
                         complete: false,
+                        faults: Vec::new(),
                     };
                 }
                 let replication = Replication::new(scenario, &registry, replication, None);

@@ -65,6 +65,9 @@ pub struct ServiceOutcome {
     /// Every failover attempt, in completion order; empty when the replication was run
     /// [`without_records`](Replication::without_records).
     pub records: Vec<FailoverRecord>,
+    /// Changes of the service's state (at any vantage point, one per instant) by the
+    /// fault tag that caused them, in the order they first did.
+    pub changes_by_fault: Vec<(u32, u64)>,
 }
 
 impl ServiceOutcome {
@@ -103,6 +106,18 @@ pub struct ReplicationOutcome {
     pub events: u64,
     /// False when the run stopped before the horizon (event budget or interruption).
     pub complete: bool,
+    /// What each fault that started did, by tag (those that started only, in tag order).
+    pub faults: Vec<(u32, FaultEffect)>,
+}
+
+/// What one fault did in one replication: its starts and the nodes they affected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultEffect {
+    /// Times it started (a node failure process: each failure of one of its nodes).
+    pub starts: u64,
+    /// Nodes its starts affected: each node it took down, moved off a partition's first
+    /// side or put in a directed partition, a link's two ends, each Byzantine or gray node.
+    pub nodes: u64,
 }
 
 /// The system's expression and account (DESIGN §10).
@@ -192,6 +207,8 @@ pub struct Replication<'a> {
     ended: Vec<OutageEpisode>,
     /// Services stimulated at the current instant, in the order they were first stimulated.
     unaccounted: Vec<u32>,
+    /// What each fault did so far, by tag.
+    effects: Vec<FaultEffect>,
 }
 
 impl<'a> Replication<'a> {
@@ -354,6 +371,7 @@ impl<'a> Replication<'a> {
             changes: Vec::new(),
             ended: Vec::new(),
             unaccounted: Vec::new(),
+            effects: vec![FaultEffect::default(); tags],
         }
     }
 
@@ -440,6 +458,11 @@ impl<'a> Replication<'a> {
             system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
+            faults: (0..)
+                .zip(&self.effects)
+                .filter(|(_, effect)| effect.starts > 0)
+                .map(|(tag, &effect)| (tag, effect))
+                .collect(),
         }
     }
 
@@ -550,6 +573,7 @@ impl<'a> Replication<'a> {
                     fault: tag,
                     sides: Sides::None,
                 });
+                self.started(tag, 0);
                 for &node in &plan.outages[outage as usize].nodes {
                     self.crash(node, tag);
                 }
@@ -600,6 +624,7 @@ impl<'a> Replication<'a> {
                     fault: tag,
                     sides: Sides::None,
                 });
+                self.started(tag, 0);
                 let victims = choose(&spec.nodes, spec.size as usize, self.rng(tag.0));
                 for node in victims {
                     self.crash(node, tag);
@@ -978,6 +1003,12 @@ impl<'a> Replication<'a> {
             _ => Some(Sides::None),
         };
         if let Some(sides) = sides {
+            let nodes = match &spec.action {
+                Action::CutLink(..) | Action::DegradeLink { .. } => 2,
+                Action::Byzantine(nodes) | Action::Gray(nodes) => nodes.len(),
+                _ => sides.affected(),
+            };
+            self.started(tag, nodes as u64);
             self.trace(TraceEvent::FaultStart { fault: tag, sides });
         }
         match &spec.action {
@@ -1032,6 +1063,7 @@ impl<'a> Replication<'a> {
     fn split(&mut self, tag: FaultTag, split: Split) {
         match split {
             Split::Groups(group_of) => {
+                self.started(tag, Sides::Groups(&group_of).affected() as u64);
                 self.trace(TraceEvent::FaultStart {
                     fault: tag,
                     sides: Sides::Groups(&group_of),
@@ -1039,6 +1071,7 @@ impl<'a> Replication<'a> {
                 self.network.partition(tag.0, &group_of);
             }
             Split::Rule(rule) => {
+                self.started(tag, rule.sides().len() as u64);
                 self.trace(TraceEvent::FaultStart {
                     fault: tag,
                     sides: Sides::Members(rule.sides()),
@@ -1101,11 +1134,28 @@ impl<'a> Replication<'a> {
         }
     }
 
+    /// Counts a start of fault `tag` that affected `nodes` nodes (those it crashes are
+    /// counted as they go down).
+    fn started(&mut self, tag: FaultTag, nodes: u64) {
+        let effect = &mut self.effects[tag.0 as usize];
+        effect.starts += 1;
+        effect.nodes += nodes;
+    }
+
     /// Adds one reason for `node` to be down, telling services if it just went down.
     fn crash(&mut self, node: NodeId, cause: FaultTag) {
+        let registry = self.registry;
+        // Faults that start by crashing one node (a node's failure, a cascade, a
+        // maintenance round's node, an overload) start with each crash.
+        let one_node = (registry.node_processes..registry.outages).contains(&cause.0)
+            || cause.0 >= registry.dependencies;
+        if one_node {
+            self.effects[cause.0 as usize].starts += 1;
+        }
         if !self.network.crash(node) {
             return;
         }
+        self.effects[cause.0 as usize].nodes += 1;
         self.count_against_budgets(node, true);
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
@@ -1337,12 +1387,14 @@ impl<'a> Replication<'a> {
         let now = self.now;
         let tracing = self.trace.is_some();
         let mut served_sum = 0.0;
+        let mut changed = false;
         for vantage in 0..runtime.vantages.len() {
             let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
             let state = ServiceState::of(served);
             served_sum += served;
             let ledger = &mut runtime.ledgers[vantage];
             let previous = ledger.state();
+            changed |= state != previous;
             let episode = ledger.update(
                 now,
                 state,
@@ -1371,6 +1423,14 @@ impl<'a> Replication<'a> {
         }
         if let Some(system) = &mut self.system {
             system.served[service] = served_sum / runtime.vantages.len() as f64;
+        }
+        if changed && runtime.last_cause != FaultTag::default() {
+            let cause = runtime.last_cause.0;
+            let changes = &mut runtime.outcome.changes_by_fault;
+            match changes.iter_mut().find(|(tag, _)| *tag == cause) {
+                Some((_, count)) => *count += 1,
+                None => changes.push((cause, 1)),
+            }
         }
         let split = runtime.strategy.split_brain(&view);
         match (split, runtime.split_brain_since) {

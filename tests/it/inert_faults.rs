@@ -210,3 +210,39 @@ fn validate_and_run_print_the_warning_at_its_line_and_exit_zero() {
     );
     assert!(json.exists());
 }
+
+#[test]
+fn the_summary_counts_per_fault_its_starts_the_nodes_it_affected_and_the_services_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("effects.json");
+    // f1 crashes db's primary for an hour: db goes DOWN, then UP on the standby (two
+    // changes a replication); f2 is a cut routed around (two ends, nothing changed); f3
+    // isolates r2 (d, e and client moved), which nobody observes across.
+    std::fs::write(
+        &file,
+        with_faults(
+            r#"{"at": "1h", "duration": {"const": "1h"}, "fault": {"crash": {"nodes": ["d"]}}},
+               {"at": "3h", "duration": {"const": "1h"}, "fault": {"cut_link": {"from": "a", "to": "b"}}},
+               {"at": "5h", "duration": {"const": "1h"}, "fault": {"isolate_region": "r2"}}"#,
+        ),
+    )
+    .unwrap();
+    let output = failsim()
+        .args(["run", "--replications", "3", "--json", "-"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        summary["faults"],
+        serde_json::json!([
+            {"fault": "f1", "kind": "crash", "starts": 3, "nodes_affected": 1.0,
+             "services_changed": ["db"], "state_changes": 6},
+            {"fault": "f2", "kind": "cut_link", "starts": 3, "nodes_affected": 2.0,
+             "services_changed": [], "state_changes": 0},
+            {"fault": "f3", "kind": "isolate_region", "starts": 3, "nodes_affected": 3.0,
+             "services_changed": [], "state_changes": 0}
+        ])
+    );
+}
