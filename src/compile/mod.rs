@@ -22,7 +22,7 @@ mod upkeep;
 pub(crate) mod work;
 
 pub use faults::{
-    Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
+    Action, BurstSpec, DependencySpec, FaultPlan, FlapSpec, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub(crate) use load::locate_in_file;
 pub use load::{load_file, load_str};

@@ -342,10 +342,21 @@ pub fn work_estimate(
             }
             None => (node_change_secs, node_change_what.clone(), 0.0),
         };
+        // A start and an end, and a cut and a heal per flap within the window.
+        let flaps = fault.flap.as_ref().map_or(0.0, |flap| {
+            let window = fault
+                .duration
+                .as_ref()
+                .map_or(f64::INFINITY, |d| d.mean_secs())
+                .min(horizon - nanos_to_secs(fault.at))
+                .max(0.0);
+            window / flap.mean_cycle_secs()
+        });
+        let changes = 2.0 * (1.0 + flaps);
         shares.push(WorkShare {
             source: format!("faults.scheduled[{i}]"),
-            events: 2.0 * (1.0 + woken * WAKE_EVENTS),
-            secs: 2.0 * (event_secs + secs + woken * WAKE_SECS),
+            events: changes * (1.0 + woken * WAKE_EVENTS),
+            secs: changes * (event_secs + secs + woken * WAKE_SECS),
             per_event,
             once: false,
         });
@@ -729,6 +740,25 @@ mod tests {
                 .contains("each of its partition changes touches 100000 nodes"),
             "{}",
             problems[0].message
+        );
+    }
+
+    #[test]
+    fn a_flapping_partition_counts_a_cut_and_a_heal_per_cycle_within_its_window() {
+        // A 100 s window of 8 s cuts (raised to the 10 s minimum) and 10 s heals: 5
+        // cycles, so 2 + 2 × 5 changes, each waking the service (2 events more).
+        let faults = r#"{"scheduled": [{"at": "1h", "duration": {"const": "100s"},
+            "fault": {"isolate": {"nodes": ["a"]}},
+            "flap": {"cut": {"const": "8s"}, "healed": {"const": "10s"}, "min_stable": "10s"}}]}"#;
+        let compiled = compile(&scenario(faults, 10), "t").unwrap();
+        let shares = compiled.work_estimate();
+        let share = shares
+            .iter()
+            .find(|s| s.source == "faults.scheduled[0]")
+            .unwrap();
+        assert!(
+            (share.events - 12.0 * (1.0 + WAKE_EVENTS)).abs() < 1e-9,
+            "{share:?}"
         );
     }
 

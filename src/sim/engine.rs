@@ -196,6 +196,9 @@ pub struct Replication<'a> {
     /// Nodes down now in each fault budget's scope.
     budget_down: Vec<u32>,
     chosen: Vec<Vec<NodeId>>,
+    /// Per scheduled fault that flaps, whether it is cut now; None before it starts
+    /// and once its window is over (a toggle then is stale).
+    flap_cut: Vec<Option<bool>>,
     commands: Vec<Command>,
     pending_crashes: Vec<(NodeId, Nanos)>,
     trace: Option<&'a mut dyn TraceSink>,
@@ -363,6 +366,7 @@ impl<'a> Replication<'a> {
             ),
             budget_down: vec![0; plan.repair.budgets.len()],
             chosen: vec![Vec::new(); plan.scheduled.len()],
+            flap_cut: vec![None; plan.scheduled.len()],
             commands: Vec::new(),
             pending_crashes: Vec::new(),
             trace,
@@ -652,7 +656,13 @@ impl<'a> Replication<'a> {
                 }
             }
             Event::ScheduledStart { fault } => self.start_scheduled(fault),
-            Event::ScheduledEnd { fault } => self.end_scheduled(fault),
+            Event::ScheduledEnd { fault } => {
+                // A flapping fault healed at its window's end has nothing left to undo.
+                if self.flap_cut[fault as usize].take() != Some(false) {
+                    self.end_scheduled(fault);
+                }
+            }
+            Event::FlapToggle { fault } => self.flap(fault),
             Event::CrewDispatch { crew } => {
                 self.crew_dispatch_due[crew as usize] = false;
                 self.start_repairs(crew);
@@ -993,6 +1003,43 @@ impl<'a> Replication<'a> {
     }
 
     fn start_scheduled(&mut self, fault: u32) {
+        self.strike(fault);
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let tag = FaultTag(self.registry.scheduled + fault);
+        if let Some(duration) = &spec.duration {
+            let length = duration.sample(self.rng(tag.0));
+            self.queue
+                .schedule(self.now.after(length), Event::ScheduledEnd { fault });
+        }
+        if let Some(flap) = &spec.flap {
+            self.flap_cut[fault as usize] = Some(true);
+            let length = flap.length(true, self.rng(tag.0));
+            self.queue
+                .schedule(self.now.after(length), Event::FlapToggle { fault });
+        }
+    }
+
+    /// A flapping fault heals if cut, cuts again if healed, and draws how long that holds.
+    fn flap(&mut self, fault: u32) {
+        let Some(cut) = self.flap_cut[fault as usize] else {
+            return;
+        };
+        if cut {
+            self.end_scheduled(fault);
+        } else {
+            self.strike(fault);
+        }
+        self.flap_cut[fault as usize] = Some(!cut);
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let flap = spec.flap.as_ref().expect("only a flapping fault toggles");
+        let tag = FaultTag(self.registry.scheduled + fault);
+        let length = flap.length(!cut, self.rng(tag.0));
+        self.queue
+            .schedule(self.now.after(length), Event::FlapToggle { fault });
+    }
+
+    /// What a scheduled fault does when it starts (and each time a flapping one cuts).
+    fn strike(&mut self, fault: u32) {
         let spec = &self.scenario.faults.scheduled[fault as usize];
         let tag = FaultTag(self.registry.scheduled + fault);
         let sides = match &spec.action {
@@ -1051,11 +1098,6 @@ impl<'a> Replication<'a> {
             }
             Action::Byzantine(nodes) => self.set_behaviour(nodes, true, true, tag),
             Action::Gray(nodes) => self.set_behaviour(nodes, false, true, tag),
-        }
-        if let Some(duration) = &spec.duration {
-            let length = duration.sample(self.rng(tag.0));
-            self.queue
-                .schedule(self.now.after(length), Event::ScheduledEnd { fault });
         }
     }
 

@@ -15,6 +15,7 @@ mod embed;
 mod engine;
 mod exact;
 mod explain;
+mod flapping;
 mod fuzz_regressions;
 mod golden;
 mod inert_faults;

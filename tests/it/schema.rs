@@ -154,6 +154,10 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "136-replicas-disconnected-at-start",
         "paths over the topology's links",
     ),
+    (
+        "137-flap-of-a-crash",
+        "which fault kinds flap, and a duration of zero",
+    ),
 ];
 
 #[test]
