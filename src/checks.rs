@@ -178,6 +178,7 @@ mod tests {
             services: vec![service],
             system: None,
             precision: None,
+            faults: Vec::new(),
         }
     }
 

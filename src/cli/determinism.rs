@@ -354,6 +354,7 @@ mod tests {
             system: None,
             events: 10,
             complete: true,
+            faults: Vec::new(),
         };
         let (a, b) = (
             ReplicationPrint::of(&outcome(5)),

@@ -253,6 +253,7 @@ pub(super) fn resolve(
                 fault: FaultAction::Crash(NodeList {
                     nodes: nodes.into_iter().map(name).collect(),
                 }),
+                flap: None,
             },
         ));
     }
@@ -306,6 +307,8 @@ pub(super) fn resolve(
                         .end
                         .map(|end| Distribution::Const(Duration(end.since(span.start)))),
                     fault: action,
+                    // Each cut of a flapping fault is a span of its own.
+                    flap: None,
                 },
             ));
         }

@@ -9,7 +9,8 @@ use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{
-    BurstProcess, Dependency, FaultAction, Faults, NodeScope, Others, RandomShape, Role, ShapeScope,
+    BurstProcess, Dependency, FaultAction, Faults, Flap, NodeScope, Others, RandomShape, Role,
+    ShapeScope,
 };
 use crate::strategies::spec::ServiceSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -157,6 +158,33 @@ pub struct ScheduledSpec {
     pub duration: Option<Distribution>,
     /// What it does.
     pub action: Action,
+    /// How it flaps within its window, if it does.
+    pub flap: Option<FlapSpec>,
+}
+
+/// A scheduled partition or link cut that flaps within its window.
+#[derive(Clone, Debug)]
+pub struct FlapSpec {
+    /// Length of each cut.
+    pub cut: Distribution,
+    /// Length of each heal between two cuts.
+    pub healed: Distribution,
+    /// The shortest a cut or a heal lasts: a shorter draw is raised to it.
+    pub min_stable: Nanos,
+}
+
+impl FlapSpec {
+    /// The length of a cut (`cut`) or of a heal, drawn from `rng`, at least `min_stable`.
+    pub fn length<R: rand::Rng + ?Sized>(&self, cut: bool, rng: &mut R) -> Nanos {
+        let lengths = if cut { &self.cut } else { &self.healed };
+        lengths.sample(rng).max(self.min_stable)
+    }
+
+    /// Mean cut-and-heal cycle, seconds.
+    pub(crate) fn mean_cycle_secs(&self) -> f64 {
+        let least = crate::core::time::nanos_to_secs(self.min_stable);
+        self.cut.mean_secs().max(least) + self.healed.mean_secs().max(least)
+    }
 }
 
 /// What a scheduled fault does, with ids resolved.
@@ -485,14 +513,27 @@ pub(super) fn compile(
         if let Some(duration) = &fault.duration {
             check.positive_distribution(duration, &format!("{path}.duration"), GONE_AT_ONCE);
         }
-        let identity = identity(
-            "scheduled",
-            fault.id.as_deref(),
-            &(&fault.at, &fault.duration, &fault.fault),
-        );
+        // The content of before when the fault does not flap, so that the streams of
+        // existing faults stay as they were.
+        let identity = match &fault.flap {
+            None => identity(
+                "scheduled",
+                fault.id.as_deref(),
+                &(&fault.at, &fault.duration, &fault.fault),
+            ),
+            Some(flap) => identity(
+                "scheduled",
+                fault.id.as_deref(),
+                &(&fault.at, &fault.duration, &fault.fault, flap),
+            ),
+        };
         let key = identities.key(identity, &path);
         let action_path = format!("{path}.fault");
         let (kind, action) = action(&fault.fault, topology, services, &action_path, check);
+        let flap = fault
+            .flap
+            .as_ref()
+            .map(|flap| flap_spec(flap, &action, &format!("{path}.flap"), check));
         plan.scheduled.push(ScheduledSpec {
             id,
             key,
@@ -500,6 +541,7 @@ pub(super) fn compile(
             at: fault.at.nanos(),
             duration: fault.duration.clone(),
             action,
+            flap,
         });
     }
     // Resolved edges (dependent, depended on) with their index in the file.
@@ -994,6 +1036,33 @@ fn action(
                 Action::Gray(check.nodes(names, &list.nodes, &format!("{path}.gray.nodes"))),
             )
         }
+    }
+}
+
+/// A flap, checked: only a fixed partition or a link cut flaps, and each state must hold
+/// a while.
+fn flap_spec(flap: &Flap, action: &Action, path: &str, check: &mut Checker) -> FlapSpec {
+    check.require(
+        matches!(
+            action,
+            Action::Partition(_) | Action::Restrict(_) | Action::CutLink(..)
+        ),
+        path,
+        "only a partition or a link cut flaps: a random partition would draw new sides at \
+         each cut (use a `random_partitions` process), and crashes and degradations do not flap",
+    );
+    check.distribution(&flap.cut, &format!("{path}.cut"));
+    check.distribution(&flap.healed, &format!("{path}.healed"));
+    check.require(
+        flap.min_stable.nanos() > 0,
+        format!("{path}.min_stable"),
+        "the minimum stable time must be longer than zero: at zero a flap could cut and heal \
+         at one instant without end",
+    );
+    FlapSpec {
+        cut: flap.cut.clone(),
+        healed: flap.healed.clone(),
+        min_stable: flap.min_stable.nanos(),
     }
 }
 

@@ -12,6 +12,7 @@ pub use crate::strategies::spec::ServiceSpec;
 use std::sync::Arc;
 
 pub(crate) mod faults;
+mod inert;
 pub(crate) mod load;
 mod repair;
 mod services;
@@ -21,7 +22,7 @@ mod upkeep;
 pub(crate) mod work;
 
 pub use faults::{
-    Action, BurstSpec, DependencySpec, FaultPlan, NodeProcess, OutageSpec, ScheduledSpec,
+    Action, BurstSpec, DependencySpec, FaultPlan, FlapSpec, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub(crate) use load::locate_in_file;
 pub use load::{load_file, load_str};
@@ -245,6 +246,10 @@ pub(crate) fn check_and_compile(
                 format!("{value} is not a cost: use a non-negative number"),
             );
         }
+    }
+    if check.problems.is_empty() {
+        // Judged only on a sound scenario: stand-ins for broken values would be judged too.
+        inert::check(&scenario, &topology, &services, &faults, &mut check);
     }
     if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat

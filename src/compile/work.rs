@@ -1,12 +1,13 @@
 //! The work estimate: what one replication costs, process by process — its events, and
-//! what each event costs where that grows with the topology (a partition change relabels
-//! every node, at a cost growing with the partitions active; a reachability change over explicit links
-//! walks every link; a node change wakes every service placed there) — what the run sets
-//! up (each node and service, every replication) and checks once (each SLO), and what the
-//! results hold (a row per service and replication). Runs beyond [`MAX_WORK_SECS`] of CPU
-//! time are refused up front, and so are rows beyond [`MAX_ROWS`] where they are held in
-//! memory (the Python package's tables) or [`MAX_CSV_ROWS`] where they are written
-//! (`--csv`); a study itself folds each replication into exact sums and keeps no row.
+//! what each event costs where that grows with the topology (a partition change touches
+//! the nodes of its scope: it draws or reads their sides and moves their labels; a
+//! reachability change over explicit links walks every link; a node change wakes every
+//! service placed there) — what the run sets up (each node and service, every
+//! replication) and checks once (each SLO), and what the results hold (a row per service
+//! and replication). Runs beyond [`MAX_WORK_SECS`] of CPU time are refused up front, and
+//! so are rows beyond [`MAX_ROWS`] where they are held in memory (the Python package's
+//! tables) or [`MAX_CSV_ROWS`] where they are written (`--csv`); a study itself folds
+//! each replication into exact sums and keeps no row.
 
 use super::faults::{Action, FaultPlan};
 use crate::core::time::{nanos_to_secs, Nanos};
@@ -41,15 +42,12 @@ pub const EVENT_SECS: f64 = 300e-9;
 /// CPU time of touching one node once: drawing its group, setting it up at the start
 /// of a replication, crashing it in an outage.
 const NODE_STEP_SECS: f64 = 10e-9;
-/// CPU time of relabelling one node in a partition change, whatever the partitions
-/// active (its reachability label is recomputed and stored). Measured on one core, per
-/// node and partition change: 63 ns with 10⁵ nodes and 11 partitions active, 170 ns
-/// with 10³ nodes and 41, 830 ns with 10³ nodes and 401; 60 ns per node plus
-/// [`RELABEL_PARTITION_SECS`] per node and active partition puts all three within 1.4×.
-const RELABEL_NODE_SECS: f64 = 60e-9;
-/// CPU time a relabelling adds per partition active at once: the node's key of groups
-/// grows by one and its label is looked up by that key (`net/network.rs`).
-const RELABEL_PARTITION_SECS: f64 = 2e-9;
+/// CPU time of one node of a partition's scope in a partition change: a start draws
+/// (or reads) its side and adds its side's hash to its label, a heal takes it back
+/// (`net/network.rs`), whatever the other partitions active. Measured on one core: 10
+/// random partition processes over 10⁵ nodes (1 h apart, 1 d long) for 100 days took
+/// 4.95 CPU-s for about 2,000 changes, 25 ns a node and change.
+const PARTITION_NODE_SECS: f64 = 25e-9;
 /// CPU time of looking at one link once in a reachability or shortest-path walk.
 /// Measured: an N_WAY service of 3 replicas on a 5,000-node mesh (12.5 M links) takes
 /// 0.6 s per node change and 0.8 s per partition change: 4 walks (reachability and one
@@ -108,39 +106,36 @@ pub struct WorkShare {
     /// Expected CPU seconds in one replication: the events and what each touches.
     pub secs: f64,
     /// What makes each event costly beyond the event itself, or the process's events
-    /// many, when something does, e.g. "each of its partition changes relabels 100000
-    /// nodes × 961 partitions active at once".
+    /// many, when something does, e.g. "each of its partition changes touches 100000
+    /// nodes".
     pub per_event: Option<String>,
     /// Paid once per run (checking the SLOs), not once per replication.
     pub once: bool,
 }
 
-/// What each network change costs on this topology: the relabelling of every node once
-/// per active partition (partition changes only), and over explicit links the walks the
+/// What each network change costs on this topology: over explicit links, the walks the
 /// strategies' next questions cause (every change): one for reachability, and one
-/// shortest-path tree per node that asks for latencies.
+/// shortest-path tree per node that asks for latencies; a partition change adds the
+/// nodes of its scope.
 struct ChangeCost {
-    nodes: f64,
     links: f64,
     walks: f64,
-    partitions_active: f64,
 }
 
 impl ChangeCost {
-    fn of_partition_change(&self) -> (f64, String) {
-        let active = 1.0 + self.partitions_active;
-        let relabel = self.nodes * (RELABEL_NODE_SECS + active * RELABEL_PARTITION_SECS);
-        let mut what = format!(
-            "each of its partition changes relabels {} nodes × {:.0} partitions active at once",
-            self.nodes, active
-        );
+    /// A change of a partition over `nodes` nodes.
+    fn of_partition_change(&self, nodes: usize) -> (f64, String) {
+        let mut what = format!("each of its partition changes touches {nodes} nodes");
         if self.links > 0.0 {
             what.push_str(&format!(
                 " and walks {} links {} times",
                 self.links, self.walks
             ));
         }
-        (relabel + self.links * self.walks * LINK_STEP_SECS, what)
+        (
+            nodes as f64 * PARTITION_NODE_SECS + self.links * self.walks * LINK_STEP_SECS,
+            what,
+        )
     }
 
     fn of_node_change(&self) -> (f64, Option<String>) {
@@ -193,36 +188,10 @@ pub fn work_estimate(
     let all_services = services.len() as f64;
     let cycles = |cycle: f64| horizon / cycle;
     let explicit_links = topology.implied.is_none();
-    // Partitions active at once: each process's share of time in a partition, and every
-    // scheduled partition as if it lasted throughout.
-    let scheduled_partitions = plan
-        .scheduled
-        .iter()
-        .filter(|f| {
-            matches!(
-                f.action,
-                Action::Partition(_) | Action::RandomPartition(_) | Action::Restrict(_)
-            )
-        })
-        .count() as f64;
-    let partitions_active = plan
-        .partitions
-        .iter()
-        .map(|p| {
-            let (gap, length) = (p.interarrival.mean_secs(), p.duration.mean_secs());
-            if gap + length > 0.0 {
-                length / (gap + length)
-            } else {
-                1.0
-            }
-        })
-        .sum::<f64>()
-        + scheduled_partitions;
     // Only services that read reachability from nodes make the network walk its links:
     // the global client's reaches every up node whatever the links.
     let routed = || services.iter().filter(|s| !s.observes_only_globally());
     let change = ChangeCost {
-        nodes: topology.len() as f64,
         links: if explicit_links && routed().next().is_some() {
             topology.graph.edge_count() as f64
         } else {
@@ -235,10 +204,8 @@ pub fn work_estimate(
                 .map(|s| s.replicas.len() + s.vantages.len())
                 .sum::<usize>())
             .min(topology.len()) as f64,
-        partitions_active,
     };
     let (node_change_secs, node_change_what) = change.of_node_change();
-    let (partition_change_secs, partition_change_what) = change.of_partition_change();
     // `events` node changes, each touching `nodes_per_event` nodes and waking `woken`
     // services.
     let node_share = |source: String, events: f64, nodes_per_event: f64, woken: f64| WorkShare {
@@ -322,11 +289,13 @@ pub fn work_estimate(
     }
     for (i, process) in plan.partitions.iter().enumerate() {
         let events = 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs());
+        let (partition_change_secs, partition_change_what) = change
+            .of_partition_change(process.draw.scope.as_ref().map_or(topology.len(), Vec::len));
         shares.push(WorkShare {
             source: format!("faults.random_partitions[{i}]"),
             events: events * (1.0 + all_services * WAKE_EVENTS),
             secs: events * (event_secs + partition_change_secs + all_services * WAKE_SECS),
-            per_event: Some(partition_change_what.clone()),
+            per_event: Some(partition_change_what),
             once: false,
         });
     }
@@ -359,18 +328,37 @@ pub fn work_estimate(
         ));
     }
     for (i, fault) in plan.scheduled.iter().enumerate() {
-        let (secs, per_event, woken) = match fault.action {
-            Action::Partition(_) | Action::RandomPartition(_) | Action::Restrict(_) => (
-                partition_change_secs,
-                Some(partition_change_what.clone()),
-                all_services,
-            ),
-            _ => (node_change_secs, node_change_what.clone(), 0.0),
+        let scope = match &fault.action {
+            // A start reads the side of every node; a heal moves those not in group 0.
+            Action::Partition(group_of) => Some(group_of.len()),
+            Action::RandomPartition(draw) => {
+                Some(draw.scope.as_ref().map_or(topology.len(), Vec::len))
+            }
+            Action::Restrict(rule) => Some(rule.sides().len()),
+            _ => None,
         };
+        let (secs, per_event, woken) = match scope {
+            Some(nodes) => {
+                let (secs, what) = change.of_partition_change(nodes);
+                (secs, Some(what), all_services)
+            }
+            None => (node_change_secs, node_change_what.clone(), 0.0),
+        };
+        // A start and an end, and a cut and a heal per flap within the window.
+        let flaps = fault.flap.as_ref().map_or(0.0, |flap| {
+            let window = fault
+                .duration
+                .as_ref()
+                .map_or(f64::INFINITY, |d| d.mean_secs())
+                .min(horizon - nanos_to_secs(fault.at))
+                .max(0.0);
+            window / flap.mean_cycle_secs()
+        });
+        let changes = 2.0 * (1.0 + flaps);
         shares.push(WorkShare {
             source: format!("faults.scheduled[{i}]"),
-            events: 2.0 * (1.0 + woken * WAKE_EVENTS),
-            secs: 2.0 * (event_secs + secs + woken * WAKE_SECS),
+            events: changes * (1.0 + woken * WAKE_EVENTS),
+            secs: changes * (event_secs + secs + woken * WAKE_SECS),
             per_event,
             once: false,
         });
@@ -721,14 +709,14 @@ mod tests {
     }
 
     #[test]
-    fn partition_changes_cost_a_relabelling_per_node_growing_with_the_partitions_active() {
-        // 10^5 nodes, 1,000 partition processes each partitioned 24 h of every 25 h:
-        // 960 active at once on average, so each change relabels 10^5 × 961 nodes.
+    fn a_partition_change_costs_the_nodes_of_its_scope_whatever_the_partitions_active() {
+        // 10^5 nodes, 1,000 partition processes each partitioned 24 h of every 25 h (960
+        // active at once): each change touches the 10^5 nodes once, as with one process.
         let processes: Vec<&str> = (0..1000)
             .map(|_| r#"{"interarrival": {"const": "1h"}, "duration": {"const": "1d"}}"#)
             .collect();
         let text = format!(
-            r#"{{"horizon": "25d", "replications": 100,
+            r#"{{"horizon": "25d", "replications": 1000,
                 "topology": {{"generators": [{{"regions": {{"regions": 10, "zones": 10, "nodes": 1000}}}}]}},
                 "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["r1-z1-n1", "r1-z2-n1"]}}],
                 "faults": {{"random_partitions": [{}]}}}}"#,
@@ -736,24 +724,59 @@ mod tests {
         );
         let problems = compile(&serde_json::from_str(&text).unwrap(), "t").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        // 1,000 processes × 2 × 24 changes = 48,000 per replication, each
-        // 10^5 × (60 ns + 961 × 2 ns) = 0.198 s (and 600 ns for the event at 10^5 nodes,
-        // 2 µs for the service it wakes): 2.6 CPU-hours per replication, 264 for 100.
-        // Each change wakes the service: 3 events.
+        // 1,000 processes × 2 × 24 changes = 48,000 per replication, each 10^5 × 25 ns
+        // = 2.5 ms (and 600 ns for the event at 10^5 nodes, 2 µs for the service it
+        // wakes): 120.1 CPU-s per replication, 33.4 CPU-hours for 1,000. Each change
+        // wakes the service: 3 events.
         assert!(problems[0].path.starts_with("faults.random_partitions["));
         assert!(
             problems[0]
                 .message
-                .contains("1.4e7 events and 264.3 CPU-hours (2.6 CPU-hours per replication"),
+                .contains("1.4e8 events and 33.4 CPU-hours (2 CPU-minutes per replication"),
             "{}",
             problems[0].message
         );
         assert!(
-            problems[0].message.contains(
-                "each of its partition changes relabels 100000 nodes × 961 partitions active at once"
-            ),
+            problems[0]
+                .message
+                .contains("each of its partition changes touches 100000 nodes"),
             "{}",
             problems[0].message
+        );
+    }
+
+    #[test]
+    fn a_flapping_partition_counts_a_cut_and_a_heal_per_cycle_within_its_window() {
+        // A 100 s window of 8 s cuts (raised to the 10 s minimum) and 10 s heals: 5
+        // cycles, so 2 + 2 × 5 changes, each waking the service (2 events more).
+        let faults = r#"{"scheduled": [{"at": "1h", "duration": {"const": "100s"},
+            "fault": {"isolate": {"nodes": ["a"]}},
+            "flap": {"cut": {"const": "8s"}, "healed": {"const": "10s"}, "min_stable": "10s"}}]}"#;
+        let compiled = compile(&scenario(faults, 10), "t").unwrap();
+        let shares = compiled.work_estimate();
+        let share = shares
+            .iter()
+            .find(|s| s.source == "faults.scheduled[0]")
+            .unwrap();
+        assert!(
+            (share.events - 12.0 * (1.0 + WAKE_EVENTS)).abs() < 1e-9,
+            "{share:?}"
+        );
+    }
+
+    #[test]
+    fn a_scoped_partition_change_costs_its_scope_only() {
+        let faults = r#"{"random_partitions": [{"interarrival": {"const": "1h"}, "duration": {"const": "1h"},
+                          "shape": "isolate_one", "scope": {"service": "s"}}]}"#;
+        let compiled = compile(&scenario(faults, 10), "t").unwrap();
+        let shares = compiled.work_estimate();
+        let share = shares
+            .iter()
+            .find(|s| s.source == "faults.random_partitions[0]")
+            .unwrap();
+        assert_eq!(
+            share.per_event.as_deref(),
+            Some("each of its partition changes touches 2 nodes")
         );
     }
 

@@ -36,12 +36,6 @@ struct LinkFault {
     loss: f64,
 }
 
-/// A symmetric partition: the nodes not in group 0, with their group.
-struct ActivePartition {
-    fault: u32,
-    moved: Vec<(NodeId, u16)>,
-}
-
 /// A directed, possibly non-transitive partition over some nodes (its scope): each
 /// member has a side, and `from` may send to `to` iff both are members and the rule
 /// lets their sides through, or either is outside the scope.
@@ -160,7 +154,9 @@ struct PathCache {
 pub(crate) struct Network {
     topology: Arc<Topology>,
     down_causes: Vec<Causes>,
-    partitions: Vec<ActivePartition>,
+    /// Active symmetric partitions by fault: the nodes not in group 0, with their group
+    /// (by fault, so that a heal finds its own in a lookup, not a scan of the others).
+    partitions: BTreeMap<u32, Vec<(NodeId, u16)>>,
     /// Per node, the wrapping sum of [`side_hash`] over its symmetric partitions where it
     /// is not in group 0: equal labels ⇔ the same group in every one (but for a 128-bit
     /// hash collision, below 2⁻⁹⁰ for 10⁵ nodes and 10⁴ partitions).
@@ -196,7 +192,7 @@ impl Network {
         Network {
             topology,
             down_causes: vec![0; n],
-            partitions: Vec::new(),
+            partitions: BTreeMap::new(),
             label: vec![0; n],
             rules: BTreeMap::new(),
             sides_of: vec![Vec::new(); n],
@@ -251,7 +247,8 @@ impl Network {
             let label = &mut self.label[node.index()];
             *label = label.wrapping_add(side_hash(fault, group));
         }
-        self.partitions.push(ActivePartition { fault, moved });
+        let earlier = self.partitions.insert(fault, moved);
+        debug_assert!(earlier.is_none(), "partition {fault} started twice");
         self.epoch += 1;
     }
 
@@ -266,9 +263,8 @@ impl Network {
 
     /// Ends partition `fault`, symmetric or directed.
     pub(crate) fn heal(&mut self, fault: u32) {
-        if let Some(at) = self.partitions.iter().position(|p| p.fault == fault) {
-            let healed = self.partitions.swap_remove(at);
-            for (node, group) in healed.moved {
+        if let Some(moved) = self.partitions.remove(&fault) {
+            for (node, group) in moved {
                 let label = &mut self.label[node.index()];
                 *label = label.wrapping_sub(side_hash(fault, group));
             }
@@ -361,6 +357,20 @@ impl Network {
                 components[from.index()] == components[to.index()]
             })
         }
+    }
+
+    /// Whether `to` is up and a message from `from` reaches it, judged without searching
+    /// for a detour over implied links: exact while no link is cut (a detour through a
+    /// third node needs it up and on the side of both ends, so the direct link is open
+    /// too), so validation can ask it of many pairs of a 10⁵-node topology.
+    pub(crate) fn reachable_uncut(&self, from: NodeId, to: NodeId) -> bool {
+        if self.topology.implied.is_none() || from == to {
+            return self.reachable(Some(from), to);
+        }
+        self.is_up(from)
+            && self.is_up(to)
+            && (self.rules.is_empty() || self.delivers(from, to))
+            && self.label[from.index()] == self.label[to.index()]
     }
 
     /// One-way message delay from `from` to `to` over the shortest usable path.

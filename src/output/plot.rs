@@ -965,6 +965,7 @@ mod tests {
             services,
             system: None,
             precision: None,
+            faults: Vec::new(),
         }
     }
 

@@ -173,6 +173,7 @@ fn episode(node: &NodePlan, settings: &PlanSettings) -> Option<ScheduledFault> {
         at: Duration(settings.horizon.nanos() / 2),
         duration: Some(Distribution::Const(settings.episode_duration)),
         fault,
+        flap: None,
     })
 }
 

@@ -105,6 +105,22 @@ fn exact_figures(scenario: &CompiledScenario) -> Option<Vec<ExactFigures>> {
     )
 }
 
+/// What one fault did over a study (DESIGN §5): its starts, the nodes they affected and
+/// the state changes it caused in each service. Sums only, so shards merge exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultStudy {
+    /// The fault's id.
+    pub fault: String,
+    /// Its kind.
+    pub kind: String,
+    /// Times it started, all replications together.
+    pub starts: u64,
+    /// Nodes its starts affected, summed (see [`crate::sim::engine::FaultEffect`]).
+    pub nodes: u64,
+    /// State changes it caused, by service index: only the services it changed.
+    pub changes: BTreeMap<u32, u64>,
+}
+
 /// Outage episodes and downtime charged to one fault over a study.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultCause {
@@ -304,6 +320,9 @@ pub struct Study {
     /// Mission times (ns), ascending.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missions: Vec<u64>,
+    /// Every fault of the scenario, by tag (less "no fault"): what it did.
+    #[serde(default)]
+    pub faults: Vec<FaultStudy>,
     /// Fault ids and kinds by tag, and the kinds by kind index, of the scenario: how
     /// replication outcomes name faults. Not part of a shard (outcomes are folded in
     /// by name).
@@ -367,6 +386,15 @@ impl Study {
                 .as_ref()
                 .map(|system| study(&system.name, SYSTEM)),
             missions: scenario.missions.clone(),
+            faults: registry
+                .faults()
+                .skip(1)
+                .map(|(id, kind)| FaultStudy {
+                    fault: id.to_string(),
+                    kind: kind.to_string(),
+                    ..FaultStudy::default()
+                })
+                .collect(),
             names: FaultNames {
                 faults: registry
                     .faults()
@@ -402,6 +430,20 @@ impl Study {
         if let (Some(study), Some(system)) = (&mut self.system, &outcome.system) {
             study.add(outcome.replication, system, &context);
         }
+        // Tag 0 is "no fault", left out of `faults`.
+        for (tag, effect) in &outcome.faults {
+            if let Some(fault) = self.faults.get_mut(*tag as usize - 1) {
+                fault.starts += effect.starts;
+                fault.nodes += effect.nodes;
+            }
+        }
+        for (s, service) in (0..).zip(&outcome.services) {
+            for &(tag, count) in &service.changes_by_fault {
+                if let Some(fault) = self.faults.get_mut(tag as usize - 1) {
+                    *fault.changes.entry(s).or_default() += count;
+                }
+            }
+        }
     }
 
     /// Merges shard studies of the same run (exactly: sums add, histograms add).
@@ -435,6 +477,16 @@ impl Study {
                 (Some(into), Some(from)) => into.merge(from),
                 (None, None) => {}
                 _ => return Err(MergeError::Services),
+            }
+            if merged.faults.len() != part.faults.len() {
+                return Err(MergeError::Services);
+            }
+            for (into, from) in merged.faults.iter_mut().zip(part.faults) {
+                into.starts += from.starts;
+                into.nodes += from.nodes;
+                for (service, count) in from.changes {
+                    *into.changes.entry(service).or_default() += count;
+                }
             }
         }
         for service in merged.services.iter_mut().chain(merged.system.as_mut()) {

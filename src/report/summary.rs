@@ -1,6 +1,6 @@
 //! The summary of DESIGN §7: what `--json` writes and the table prints.
 
-use super::study::{ServiceStudy, Study};
+use super::study::{FaultStudy, ServiceStudy, Study};
 use crate::core::episode::EndedBy;
 use crate::core::metric::Metric;
 use crate::core::record::Outcome;
@@ -259,6 +259,43 @@ pub struct Summary {
     /// used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionSummary>,
+    /// Every fault of the scenario and what it did (DESIGN §5: a fault that starts and
+    /// changes no service's state is inert).
+    pub faults: Vec<FaultSummary>,
+}
+
+/// What one fault did over the study.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultSummary {
+    /// The fault's id, given or derived.
+    pub fault: String,
+    /// Its kind.
+    pub kind: String,
+    /// Times it started, all replications together.
+    pub starts: u64,
+    /// Mean nodes a start affected; null when it never started.
+    pub nodes_affected: Option<f64>,
+    /// The services whose state it changed at least once, in scenario order.
+    pub services_changed: Vec<String>,
+    /// Changes of a service's state it caused, all services and replications together.
+    pub state_changes: u64,
+}
+
+impl FaultSummary {
+    fn new(fault: &FaultStudy, services: &[ServiceStudy]) -> Self {
+        FaultSummary {
+            fault: fault.fault.clone(),
+            kind: fault.kind.clone(),
+            starts: fault.starts,
+            nodes_affected: (fault.starts > 0).then(|| fault.nodes as f64 / fault.starts as f64),
+            services_changed: fault
+                .changes
+                .keys()
+                .map(|&s| services[s as usize].service.clone())
+                .collect(),
+            state_changes: fault.changes.values().sum(),
+        }
+    }
 }
 
 /// How a study run with `--precision` stopped: the relative half-width of the 95%
@@ -552,6 +589,13 @@ impl Summary {
                 .as_ref()
                 .map(|s| ServiceSummary::new(s, study.horizon_ns, &study.missions)),
             precision: None,
+            faults: study
+                .faults
+                .iter()
+                // Overload is registered for every scenario: listed once it happens.
+                .filter(|fault| fault.kind != "overload" || fault.starts > 0)
+                .map(|fault| FaultSummary::new(fault, &study.services))
+                .collect(),
         }
     }
 }

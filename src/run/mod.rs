@@ -339,6 +339,7 @@ fn run_range(
                         system: None,
                         events: 0,
                         complete: false,
+                        faults: Vec::new(),
                     };
                 }
                 let replication =

@@ -67,6 +67,9 @@ pub struct ServiceOutcome {
     /// Every failover attempt, in completion order; empty when the replication was run
     /// [`without_records`](Replication::without_records).
     pub records: Vec<FailoverRecord>,
+    /// Changes of the service's state (at any vantage point, one per instant) by the
+    /// fault tag that caused them, in the order they first did.
+    pub changes_by_fault: Vec<(u32, u64)>,
 }
 
 impl ServiceOutcome {
@@ -105,6 +108,18 @@ pub struct ReplicationOutcome {
     pub events: u64,
     /// False when the run stopped before the horizon (event budget or interruption).
     pub complete: bool,
+    /// What each fault that started did, by tag (those that started only, in tag order).
+    pub faults: Vec<(u32, FaultEffect)>,
+}
+
+/// What one fault did in one replication: its starts and the nodes they affected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultEffect {
+    /// Times it started (a node failure process: each failure of one of its nodes).
+    pub starts: u64,
+    /// Nodes its starts affected: each node it took down, moved off a partition's first
+    /// side or put in a directed partition, a link's two ends, each Byzantine or gray node.
+    pub nodes: u64,
 }
 
 /// The system's expression and account (DESIGN §10).
@@ -190,6 +205,9 @@ pub struct Replication<'a> {
     /// Nodes down now in each fault budget's scope.
     budget_down: Vec<u32>,
     chosen: Vec<Vec<NodeId>>,
+    /// Per scheduled fault that flaps, whether it is cut now; None before it starts
+    /// and once its window is over (a toggle then is stale).
+    flap_cut: Vec<Option<bool>>,
     commands: Vec<Command>,
     pending_crashes: Vec<(NodeId, Nanos)>,
     trace: Option<&'a mut dyn TraceSink>,
@@ -207,6 +225,8 @@ pub struct Replication<'a> {
     /// before the instant's first node change, if one happened (see
     /// [`Self::account_instant`]).
     before_node_change: Option<usize>,
+    /// What each fault did so far, by tag.
+    effects: Vec<FaultEffect>,
 }
 
 impl<'a> Replication<'a> {
@@ -364,6 +384,7 @@ impl<'a> Replication<'a> {
             ),
             budget_down: vec![0; plan.repair.budgets.len()],
             chosen: vec![Vec::new(); plan.scheduled.len()],
+            flap_cut: vec![None; plan.scheduled.len()],
             commands: Vec::new(),
             pending_crashes: Vec::new(),
             trace,
@@ -374,6 +395,7 @@ impl<'a> Replication<'a> {
             vantages: Vec::new(),
             unaccounted: Vec::new(),
             before_node_change: None,
+            effects: vec![FaultEffect::default(); tags],
         }
     }
 
@@ -461,6 +483,11 @@ impl<'a> Replication<'a> {
             system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
+            faults: (0..)
+                .zip(&self.effects)
+                .filter(|(_, effect)| effect.starts > 0)
+                .map(|(tag, &effect)| (tag, effect))
+                .collect(),
         }
     }
 
@@ -571,6 +598,7 @@ impl<'a> Replication<'a> {
                     fault: tag,
                     sides: Sides::None,
                 });
+                self.started(tag, 0);
                 for &node in &plan.outages[outage as usize].nodes {
                     self.crash(node, tag);
                 }
@@ -621,6 +649,7 @@ impl<'a> Replication<'a> {
                     fault: tag,
                     sides: Sides::None,
                 });
+                self.started(tag, 0);
                 let victims = choose(&spec.nodes, spec.size as usize, self.rng(tag.0));
                 for node in victims {
                     self.crash(node, tag);
@@ -648,7 +677,13 @@ impl<'a> Replication<'a> {
                 }
             }
             Event::ScheduledStart { fault } => self.start_scheduled(fault),
-            Event::ScheduledEnd { fault } => self.end_scheduled(fault),
+            Event::ScheduledEnd { fault } => {
+                // A flapping fault healed at its window's end has nothing left to undo.
+                if self.flap_cut[fault as usize].take() != Some(false) {
+                    self.end_scheduled(fault);
+                }
+            }
+            Event::FlapToggle { fault } => self.flap(fault),
             Event::CrewDispatch { crew } => {
                 self.crew_dispatch_due[crew as usize] = false;
                 self.start_repairs(crew);
@@ -989,6 +1024,43 @@ impl<'a> Replication<'a> {
     }
 
     fn start_scheduled(&mut self, fault: u32) {
+        self.strike(fault);
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let tag = FaultTag(self.registry.scheduled + fault);
+        if let Some(duration) = &spec.duration {
+            let length = duration.sample(self.rng(tag.0));
+            self.queue
+                .schedule(self.now.after(length), Event::ScheduledEnd { fault });
+        }
+        if let Some(flap) = &spec.flap {
+            self.flap_cut[fault as usize] = Some(true);
+            let length = flap.length(true, self.rng(tag.0));
+            self.queue
+                .schedule(self.now.after(length), Event::FlapToggle { fault });
+        }
+    }
+
+    /// A flapping fault heals if cut, cuts again if healed, and draws how long that holds.
+    fn flap(&mut self, fault: u32) {
+        let Some(cut) = self.flap_cut[fault as usize] else {
+            return;
+        };
+        if cut {
+            self.end_scheduled(fault);
+        } else {
+            self.strike(fault);
+        }
+        self.flap_cut[fault as usize] = Some(!cut);
+        let spec = &self.scenario.faults.scheduled[fault as usize];
+        let flap = spec.flap.as_ref().expect("only a flapping fault toggles");
+        let tag = FaultTag(self.registry.scheduled + fault);
+        let length = flap.length(!cut, self.rng(tag.0));
+        self.queue
+            .schedule(self.now.after(length), Event::FlapToggle { fault });
+    }
+
+    /// What a scheduled fault does when it starts (and each time a flapping one cuts).
+    fn strike(&mut self, fault: u32) {
         let spec = &self.scenario.faults.scheduled[fault as usize];
         let tag = FaultTag(self.registry.scheduled + fault);
         let sides = match &spec.action {
@@ -999,6 +1071,12 @@ impl<'a> Replication<'a> {
             _ => Some(Sides::None),
         };
         if let Some(sides) = sides {
+            let nodes = match &spec.action {
+                Action::CutLink(..) | Action::DegradeLink { .. } => 2,
+                Action::Byzantine(nodes) | Action::Gray(nodes) => nodes.len(),
+                _ => sides.affected(),
+            };
+            self.started(tag, nodes as u64);
             self.trace(TraceEvent::FaultStart { fault: tag, sides });
         }
         match &spec.action {
@@ -1042,17 +1120,13 @@ impl<'a> Replication<'a> {
             Action::Byzantine(nodes) => self.set_behaviour(nodes, true, true, tag),
             Action::Gray(nodes) => self.set_behaviour(nodes, false, true, tag),
         }
-        if let Some(duration) = &spec.duration {
-            let length = duration.sample(self.rng(tag.0));
-            self.queue
-                .schedule(self.now.after(length), Event::ScheduledEnd { fault });
-        }
     }
 
     /// Starts a drawn partition, its sides traced.
     fn split(&mut self, tag: FaultTag, split: Split) {
         match split {
             Split::Groups(group_of) => {
+                self.started(tag, Sides::Groups(&group_of).affected() as u64);
                 self.trace(TraceEvent::FaultStart {
                     fault: tag,
                     sides: Sides::Groups(&group_of),
@@ -1060,6 +1134,7 @@ impl<'a> Replication<'a> {
                 self.network.partition(tag.0, &group_of);
             }
             Split::Rule(rule) => {
+                self.started(tag, rule.sides().len() as u64);
                 self.trace(TraceEvent::FaultStart {
                     fault: tag,
                     sides: Sides::Members(rule.sides()),
@@ -1122,11 +1197,28 @@ impl<'a> Replication<'a> {
         }
     }
 
+    /// Counts a start of fault `tag` that affected `nodes` nodes (those it crashes are
+    /// counted as they go down).
+    fn started(&mut self, tag: FaultTag, nodes: u64) {
+        let effect = &mut self.effects[tag.0 as usize];
+        effect.starts += 1;
+        effect.nodes += nodes;
+    }
+
     /// Adds one reason for `node` to be down, telling services if it just went down.
     fn crash(&mut self, node: NodeId, cause: FaultTag) {
+        let registry = self.registry;
+        // Faults that start by crashing one node (a node's failure, a cascade, a
+        // maintenance round's node, an overload) start with each crash.
+        let one_node = (registry.node_processes..registry.outages).contains(&cause.0)
+            || cause.0 >= registry.dependencies;
+        if one_node {
+            self.effects[cause.0 as usize].starts += 1;
+        }
         if !self.network.crash(node) {
             return;
         }
+        self.effects[cause.0 as usize].nodes += 1;
         self.count_against_budgets(node, true);
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
@@ -1382,6 +1474,7 @@ impl<'a> Replication<'a> {
         let runtime = &mut self.services[service];
         let now = self.now;
         let tracing = self.trace.is_some();
+        let mut changed = false;
         // Only the vantages whose served fraction may have changed: a ledger updated to
         // the state and fraction it holds does nothing.
         let mut vantages = std::mem::take(&mut self.vantages);
@@ -1399,6 +1492,7 @@ impl<'a> Replication<'a> {
             let state = ServiceState::of(served);
             let ledger = &mut runtime.ledgers[vantage];
             let previous = ledger.state();
+            changed |= state != previous;
             let episode = ledger.update(
                 now,
                 state,
@@ -1431,6 +1525,14 @@ impl<'a> Replication<'a> {
             let served_sum =
                 (runtime.ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
             system.served[service] = served_sum / runtime.vantages.len() as f64;
+        }
+        if changed && runtime.last_cause != FaultTag::default() {
+            let cause = runtime.last_cause.0;
+            let changes = &mut runtime.outcome.changes_by_fault;
+            match changes.iter_mut().find(|(tag, _)| *tag == cause) {
+                Some((_, count)) => *count += 1,
+                None => changes.push((cause, 1)),
+            }
         }
         let split = runtime.strategy.split_brain(&view);
         match (split, runtime.split_brain_since) {

@@ -29,6 +29,11 @@ pub enum Event {
         /// Index in the fault plan.
         fault: u32,
     },
+    /// A flapping scheduled fault cuts or heals.
+    FlapToggle {
+        /// Index in the fault plan.
+        fault: u32,
+    },
     /// A scheduled fault ends.
     ScheduledEnd {
         /// Index in the fault plan.

@@ -42,6 +42,16 @@ impl Sides<'_> {
         }
         lists
     }
+
+    /// The nodes a partition affects: those off its first side (a symmetric one), every
+    /// member (a directed one); none when not a partition.
+    pub fn affected(&self) -> usize {
+        match *self {
+            Sides::None => 0,
+            Sides::Groups(group_of) => group_of.iter().filter(|&&group| group != 0).count(),
+            Sides::Members(members) => members.len(),
+        }
+    }
 }
 
 /// One traced happening.

@@ -150,6 +150,14 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "135-shape-scope-names-no-node",
         "a scope resolved against the topology",
     ),
+    (
+        "136-replicas-disconnected-at-start",
+        "paths over the topology's links",
+    ),
+    (
+        "137-flap-of-a-crash",
+        "which fault kinds flap, and a duration of zero",
+    ),
 ];
 
 #[test]

@@ -393,6 +393,25 @@ pub struct ScheduledFault {
     pub duration: Option<Distribution>,
     /// What happens.
     pub fault: FaultAction,
+    /// Flapping (partitions and cut links): within the fault's window the cut holds for
+    /// a `cut` draw, heals for a `healed` draw, cuts again, and so on (default: cut
+    /// throughout the window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flap: Option<Flap>,
+}
+
+/// How a scheduled partition or link cut flaps. Constant lengths give a fixed rhythm;
+/// any other distribution a stochastic one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flap {
+    /// How long each cut lasts.
+    pub cut: Distribution,
+    /// How long each heal between two cuts lasts.
+    pub healed: Distribution,
+    /// The shortest a cut or a heal lasts (a route's hold-down, a link's dampening): a
+    /// shorter draw is raised to it. Longer than zero.
+    pub min_stable: Duration,
 }
 
 /// What a scheduled fault does.

@@ -1,0 +1,346 @@
+//! Inert faults and disconnected services (DESIGN §5): a fault that cannot change any
+//! service's state draws a warning that names it and says why; a service whose nodes
+//! cannot reach each other before any fault is refused.
+//!
+//! Each fault is judged alone, against the whole network at t = 0, by what the services
+//! read of it: whether one of their nodes (replicas, vantage points, monitor, lease
+//! store) goes down, and whether a message between two nodes that talk (a vantage point
+//! or monitor and a replica, N_WAY replicas among themselves, a replica and its lease
+//! store) is dropped either way. The default global vantage point and monitor reach
+//! every up node whatever the partitions, so they never observe across one.
+
+use super::faults::{Action, FaultPlan};
+use crate::core::metric::humane_seconds;
+use crate::core::time::{nanos_to_secs, Nanos};
+use crate::net::network::Network;
+use crate::net::topology::{NodeId, Topology};
+use crate::scenarios::check::Checker;
+use crate::scenarios::model::Scenario;
+use crate::strategies::spec::ServiceSpec;
+use crate::strategies::StrategyParams;
+use std::sync::Arc;
+
+/// Most message pairs judged for each fault: beyond (ten thousand replicas behind a
+/// hundred vantage points), faults are not judged, so validation stays quick.
+const MAX_PAIRS: usize = 200_000;
+
+/// What one service reads of the network.
+struct Talk {
+    /// Every node whose state it reads, each with the path that names it in the file and
+    /// what it is to the service.
+    nodes: Vec<(NodeId, String, &'static str)>,
+    /// `(a, b)`: `a` sends to `b` and reads its answer, or the reverse.
+    pairs: Vec<(NodeId, NodeId)>,
+}
+
+impl Talk {
+    fn of(spec: &ServiceSpec, s: usize, scenario: &Scenario) -> Self {
+        let path = format!("services[{s}]");
+        let listed = scenario
+            .services
+            .get(s)
+            .is_some_and(|service| !service.replicas.is_empty());
+        let mut nodes: Vec<(NodeId, String, &'static str)> = spec
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(j, &node)| {
+                let at = if listed {
+                    format!("{path}.replicas[{j}]")
+                } else {
+                    format!("{path}.placement")
+                };
+                (node, at, "replica")
+            })
+            .collect();
+        let mut observers: Vec<NodeId> = Vec::new();
+        for (j, &node) in spec.vantages.iter().enumerate() {
+            nodes.push((node, format!("{path}.vantage_points[{j}]"), "vantage point"));
+            observers.push(node);
+        }
+        let mut pairs = Vec::new();
+        match &spec.strategy {
+            StrategyParams::ActivePassive(params) => {
+                if let Some(monitor) = params.monitor {
+                    nodes.push((monitor, format!("{path}.active_passive.monitor"), "monitor"));
+                    observers.push(monitor);
+                }
+                if let Some(store) = params.lease.as_ref().and_then(|lease| lease.store) {
+                    nodes.push((
+                        store,
+                        format!("{path}.active_passive.lease.store"),
+                        "lease store",
+                    ));
+                    pairs.extend(spec.replicas.iter().map(|&r| (r, store)));
+                }
+            }
+            StrategyParams::NWay(_) => {
+                for (i, &a) in spec.replicas.iter().enumerate() {
+                    pairs.extend(spec.replicas[i + 1..].iter().map(|&b| (a, b)));
+                }
+            }
+            _ => {}
+        }
+        for &observer in &observers {
+            pairs.extend(spec.replicas.iter().map(|&r| (observer, r)));
+        }
+        pairs.retain(|(a, b)| a != b);
+        Talk { nodes, pairs }
+    }
+
+    /// Whether the service would see the network as it is now.
+    fn sees(&self, network: &Network) -> bool {
+        self.nodes.iter().any(|&(node, _, _)| !network.is_up(node))
+            || self
+                .pairs
+                .iter()
+                .any(|&(a, b)| !network.reachable_uncut(a, b) || !network.reachable_uncut(b, a))
+    }
+}
+
+/// Refuses services whose nodes cannot reach each other at t = 0, then warns about
+/// each fault that cannot change any service's state.
+pub(super) fn check(
+    scenario: &Scenario,
+    topology: &Arc<Topology>,
+    services: &[ServiceSpec],
+    plan: &FaultPlan,
+    check: &mut Checker,
+) {
+    let talk: Vec<Talk> = services
+        .iter()
+        .enumerate()
+        .map(|(s, spec)| Talk::of(spec, s, scenario))
+        .collect();
+    let mut network = Network::new(topology.clone());
+    if topology.implied.is_none() {
+        let hint = if scenario.topology.implied_links.is_none() {
+            " (the topology lists or generates links, so implied links are off: link it, \
+             or set `topology.implied_links: true`)"
+        } else {
+            ""
+        };
+        for (spec, talk) in services.iter().zip(&talk) {
+            disconnected(spec, talk, &network, topology, hint, check);
+        }
+    }
+    if services.is_empty() || talk.iter().map(|t| t.pairs.len()).sum::<usize>() > MAX_PAIRS {
+        return;
+    }
+    let sees = |network: &Network| talk.iter().any(|t| t.sees(network));
+    let name = |node: NodeId| topology.names.name(node);
+    let across = "no service observes across it: it cuts no two of a service's nodes that \
+                  talk apart (the default global vantage point and monitor reach every up node \
+                  whatever the partitions); give a service `vantage_points` on its sides";
+    let mut inert = Inert::default();
+    for (i, fault) in plan.scheduled.iter().enumerate() {
+        let tag = i as u32;
+        let why: Option<String> = match &fault.action {
+            Action::Crash(nodes) => {
+                nodes.iter().for_each(|&n| {
+                    network.crash(n);
+                });
+                let seen = sees(&network);
+                nodes.iter().for_each(|&n| {
+                    network.repair(n);
+                });
+                (!seen).then(|| {
+                    "none of its nodes is a service's replica, vantage point, monitor or lease \
+                     store, and no path between a service's nodes runs through them"
+                        .to_string()
+                })
+            }
+            Action::Partition(group_of) => {
+                network.partition(tag, group_of);
+                let seen = sees(&network);
+                network.heal(tag);
+                (!seen).then(|| across.to_string())
+            }
+            Action::Restrict(rule) => {
+                network.restrict(tag, rule.clone());
+                let seen = sees(&network);
+                network.heal(tag);
+                (!seen).then(|| across.to_string())
+            }
+            Action::RandomPartition(draw) => {
+                (!splits_some_pair(draw.scope.as_deref(), &talk, topology.len()))
+                    .then(|| across.to_string())
+            }
+            Action::CutLink(a, b) if topology.implied.is_some() => {
+                (topology.len() >= 3).then(|| {
+                    let direct = topology.implied_latency(*a, *b).unwrap_or(0);
+                    network.set_link_cut(*a, *b, true);
+                    let detour = network.latency(Some(*a), *b).unwrap_or(direct);
+                    network.set_link_cut(*a, *b, false);
+                    format!(
+                    "the cut is routed around: implied links join every pair of nodes, so `{}` \
+                     still reaches `{}` through a third node (one-way delay {} → {}); to cut \
+                     them apart use `partition`, `isolate` or `one_way`",
+                    name(*a),
+                    name(*b),
+                    humane_seconds(nanos_to_secs(direct)),
+                    humane_seconds(nanos_to_secs(detour)),
+                )
+                })
+            }
+            Action::CutLink(a, b) => {
+                network.set_link_cut(*a, *b, true);
+                let seen = sees(&network);
+                network.set_link_cut(*a, *b, false);
+                (!seen).then(|| {
+                    format!(
+                        "the cut is routed around: other links still join every pair of a \
+                         service's nodes that `{}`–`{}` joined",
+                        name(*a),
+                        name(*b)
+                    )
+                })
+            }
+            Action::DegradeLink {
+                a,
+                b,
+                added_latency,
+                loss,
+            } if *loss == 0.0 => below_every_timeout(topology, services, (*a, *b), *added_latency),
+            _ => None,
+        };
+        if let Some(why) = why {
+            let path = format!("faults.scheduled[{i}].fault.{}", fault.kind);
+            inert.warn(path, &fault.id, fault.kind, &why, check);
+        }
+    }
+    for (i, process) in plan.partitions.iter().enumerate() {
+        if !splits_some_pair(process.draw.scope.as_deref(), &talk, topology.len()) {
+            let path = format!("faults.random_partitions[{i}]");
+            inert.warn(path, &process.id, "random_partition", across, check);
+        }
+    }
+    inert.finish(check);
+}
+
+/// Most inert faults listed one by one; the rest are counted in one more warning.
+const MAX_LISTED: usize = 10;
+
+/// The inert faults found: the first [`MAX_LISTED`] warned about, the rest counted.
+#[derive(Default)]
+struct Inert {
+    found: usize,
+}
+
+impl Inert {
+    fn warn(&mut self, path: String, id: &str, kind: &str, why: &str, check: &mut Checker) {
+        self.found += 1;
+        if self.found <= MAX_LISTED {
+            check.warn(
+                path,
+                format!("fault `{id}` ({kind}) cannot change any service's state: {why}"),
+            );
+        }
+    }
+
+    fn finish(self, check: &mut Checker) {
+        if self.found > MAX_LISTED {
+            check.warn(
+                "faults",
+                format!(
+                    "{} more faults cannot change any service's state (the first {MAX_LISTED} \
+                     are listed)",
+                    self.found - MAX_LISTED
+                ),
+            );
+        }
+    }
+}
+
+/// Refuses the first node of `spec` that cannot reach its first replica at t = 0.
+fn disconnected(
+    spec: &ServiceSpec,
+    talk: &Talk,
+    network: &Network,
+    topology: &Topology,
+    hint: &str,
+    check: &mut Checker,
+) {
+    let Some(&first) = spec.replicas.first() else {
+        return;
+    };
+    let name = |node: NodeId| topology.names.name(node);
+    for (node, path, what) in &talk.nodes {
+        if *node != first && !network.reachable(Some(*node), first) {
+            check.fail(
+                path.clone(),
+                format!(
+                    "{what} `{}` of service `{}` cannot reach its replica `{}` at t = 0, before \
+                     any fault: no path of links joins them{hint}",
+                    name(*node),
+                    spec.name,
+                    name(first)
+                ),
+            );
+            return;
+        }
+    }
+}
+
+/// Whether a random partition over `scope` (None: every node) can separate some pair
+/// of nodes that talk: both ends in the scope.
+fn splits_some_pair(scope: Option<&[NodeId]>, talk: &[Talk], nodes: usize) -> bool {
+    let Some(scope) = scope else {
+        return talk.iter().any(|t| !t.pairs.is_empty());
+    };
+    let mut inside = vec![false; nodes];
+    for &node in scope {
+        inside[node.index()] = true;
+    }
+    talk.iter()
+        .flat_map(|t| &t.pairs)
+        .any(|&(a, b)| inside[a.index()] && inside[b.index()])
+}
+
+/// Why latency alone added to link `a`–`b` cannot change any service's state: its round
+/// trip stays below every service's shortest timeout (probe, election, lease retry).
+fn below_every_timeout(
+    topology: &Topology,
+    services: &[ServiceSpec],
+    (a, b): (NodeId, NodeId),
+    added: Nanos,
+) -> Option<String> {
+    let base = topology.implied_latency(a, b).or_else(|| {
+        let edge = topology
+            .graph
+            .find_edge(Topology::graph_index(a), Topology::graph_index(b))?;
+        Some(topology.graph[edge])
+    })?;
+    let round_trip = 2 * (base + added);
+    let (timeout, what, service) = services
+        .iter()
+        .map(|spec| {
+            let (timeout, what) = shortest_timeout(spec);
+            (timeout, what, spec.name.as_str())
+        })
+        .min_by_key(|&(timeout, _, _)| timeout)?;
+    let secs = |ns: Nanos| humane_seconds(nanos_to_secs(ns));
+    (round_trip < timeout).then(|| {
+        format!(
+            "it adds {} of latency and loses nothing, and the link's round trip, {}, stays below \
+             every timeout (the shortest: the {what} of service `{service}`, {}); add `loss`, \
+             or latency beyond a timeout",
+            secs(added),
+            secs(round_trip),
+            secs(timeout)
+        )
+    })
+}
+
+/// A service's shortest timeout that a slower message could overrun, and its name.
+fn shortest_timeout(spec: &ServiceSpec) -> (Nanos, &'static str) {
+    let probe = (spec.detection.timeout, "probe timeout");
+    match &spec.strategy {
+        StrategyParams::NWay(params) => (params.election_timeout_min, "election timeout"),
+        StrategyParams::ActivePassive(params) => match &params.lease {
+            Some(lease) => probe.min((lease.retry_timeout, "lease retry timeout")),
+            None => probe,
+        },
+        _ => probe,
+    }
+}
