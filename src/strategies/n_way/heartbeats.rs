@@ -170,6 +170,29 @@ mod tests {
     }
 
     #[test]
+    fn no_loss_loses_nothing_and_draws_nothing() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let untouched = rng.clone();
+        assert_eq!(lost_before_delivery(&mut rng, 0.0), 0);
+        assert_eq!(rng, untouched);
+    }
+
+    #[test]
+    fn messages_lost_before_a_delivery_average_p_over_one_minus_p() {
+        // Geometric: mean p/(1 − p) = 1 at p = 1/2, standard deviation √2; over 10⁵
+        // draws the mean's standard error is 0.0045, so ±0.02 is over 4 of them.
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let draws = 100_000;
+        let total: u64 = (0..draws)
+            .map(|_| lost_before_delivery(&mut rng, 0.5))
+            .sum();
+        let mean = total as f64 / draws as f64;
+        assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
+    }
+
+    #[test]
     fn no_heartbeat_has_arrived_before_the_first_one() {
         let start = SimTime(10 * MS);
         assert_eq!(

@@ -11,6 +11,16 @@
 //! heartbeat, each message taking the latency of its path at sending and dropped when
 //! its path is broken at arrival.
 //!
+//! Messages suffer the link's loss p (`degrade_link`; loss 1 counts as a cut): each vote
+//! message is dropped with probability p, and a heartbeat sent to a replica that does
+//! not follow yet is delivered after a geometric number of lost ones. A follower's
+//! heartbeats are still not events: when p > 0 the heartbeat that completes the first
+//! run of ⌊T/h⌋ losses is drawn at once (T its timeout, h the period), and the follower
+//! times out at the last delivered heartbeat's arrival plus T (heartbeats.rs). A
+//! follower that timed out this way no longer hears its leader: it grants pre-votes and
+//! votes, yet backs the leader (same term) until it moves to a higher term or the
+//! leader's next delivered heartbeat brings it back. Nothing is drawn while p = 0.
+//!
 //! Mechanism choices (standard Raft unless said otherwise):
 //! - **One vote per term**, first come first served; granting a vote restarts the
 //!   voter's election timer. A candidate that wins no quorum retries when its own timer
