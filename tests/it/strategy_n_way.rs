@@ -662,6 +662,21 @@ mod message_loss {
     }
 
     #[test]
+    fn followers_stop_timing_out_when_the_loss_ends() {
+        // The loss of `lossy_triangle` lasts 50,000 s of a 100,000 s horizon: about 420
+        // episodes while it lasts (the rate derived above), none after it, because the
+        // heal redraws each follower's timer and with no loss none is armed.
+        let text = lossy_triangle(0.3, "100000s").replace(
+            r#""at": "0s","#,
+            r#""at": "0s", "duration": {"const": "50000s"},"#,
+        );
+        let service = &run(&scenario(&text), 0).services[0];
+        assert!(service.episodes.len() > 300, "{}", service.episodes.len());
+        let healed = failsim::core::time::SimTime(ns(50_000.0));
+        assert!(service.episodes.iter().all(|e| e.start < healed));
+    }
+
+    #[test]
     fn without_loss_no_follower_times_out() {
         let scenario = scenario(&lossy_triangle(0.0, "1000s"));
         let outcome = run(&scenario, 0);
