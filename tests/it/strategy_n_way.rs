@@ -562,6 +562,129 @@ mod shipped {
     }
 }
 
+mod message_loss {
+    use super::*;
+
+    /// Replicas a, b, c with links a–b 1 ms, a–c 3 ms, b–c 4 ms; heartbeats every 50 ms,
+    /// a constant 175 ms election timeout; every link loses each message with `loss`
+    /// from the start; horizon `horizon`.
+    fn lossy_triangle(loss: f64, horizon: &str) -> String {
+        format!(
+            r#"{{
+            "horizon": "{horizon}", "replications": 1,
+            "topology": {{
+                "nodes": [{{"id": "a"}}, {{"id": "b"}}, {{"id": "c"}}],
+                "links": [{{"from": "a", "to": "b", "latency": "1ms"}},
+                          {{"from": "a", "to": "c", "latency": "3ms"}},
+                          {{"from": "b", "to": "c", "latency": "4ms"}}]
+            }},
+            "services": [{{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "n_way": {{"heartbeat": "50ms", "election_timeout_min": "175ms",
+                          "election_timeout_max": "175ms"}}}}],
+            "faults": {{"scheduled": [
+                {{"at": "0s", "fault": {{"degrade_link": {{"from": "a", "to": "b", "loss": {loss}}}}}}},
+                {{"at": "0s", "fault": {{"degrade_link": {{"from": "a", "to": "c", "loss": {loss}}}}}}},
+                {{"at": "0s", "fault": {{"degrade_link": {{"from": "b", "to": "c", "loss": {loss}}}}}}}]}}
+        }}"#
+        )
+    }
+
+    #[test]
+    fn lost_heartbeats_elect_at_the_rate_of_overlapping_runs_of_losses() {
+        // T = 175 ms = k·h + δ with k = 3, δ = 25 ms: a follower times out when the k
+        // heartbeats after its last delivered one are lost, (1 − p)·p^k per heartbeat
+        // (the false-detection rate of k-loss runs). Alone it changes nothing: its
+        // pre-vote fails while the other follower still hears the leader. An election
+        // starts when the second follower times out while the first still waits for a
+        // heartbeat. The followers' arrivals differ by d ∈ {1, 2, 3} ms whoever leads,
+        // with d < δ and d + δ < h, so one timeout window before the later follower's
+        // timeout holds k arrivals at the earlier one, and before the earlier one's
+        // timeout k + 1 at the later one: per heartbeat period, events at the rate
+        // B = (1 − p)·p^k·(p^k + p^(k+1)), the later follower being the candidate with
+        // probability r = 1/(1 + p).
+        //
+        // The candidate's RequestVote reaches the other follower with probability 1 − p:
+        // it grants, moves to the new term and stops backing the old leader, which then
+        // lacks a quorum: one DOWN episode; the grant arrives with probability 1 − p and
+        // the candidate leads one link latency (1, 3 or 4 ms) after the vote (a quick
+        // election), otherwise the episode lasts longer (a heartbeat recaptures both,
+        // 19 ms or more later, or a later round elects; rarely 8 ms). A lost
+        // RequestVote leaves the candidate one term ahead once recaptured, and if the
+        // other follower is the next candidate its new term equals that one: refused,
+        // no episode (and the terms are equal again). Over events the state is a chain:
+        // N (equal terms), L (the later follower ahead), E (the earlier one ahead), with
+        // π_L = p·r·(π_N + π_L), π_E = p·(1 − r)·(π_N + π_E); an event makes an episode
+        // with probability (1 − p)·(π_N + r·π_L + (1 − r)·π_E). (A candidate two terms
+        // ahead, O(p²), is neglected.)
+        let loss = 0.3_f64;
+        let periods = 8_000_000.0; // 400,000 s of 50 ms heartbeats
+        let timeouts = failsim::analytic::false_detection_rate_per_probe(loss, 3);
+        let events = periods * timeouts * (loss.powi(3) + loss.powi(4));
+        let r = 1.0 / (1.0 + loss);
+        let later_ahead = loss * r / (1.0 - loss * r);
+        let earlier_ahead = loss * (1.0 - r) / (1.0 - loss * (1.0 - r));
+        let equal = 1.0 / (1.0 + later_ahead + earlier_ahead);
+        let granted = (1.0 - loss) * equal * (1.0 + r * later_ahead + (1.0 - r) * earlier_ahead);
+        let expected_episodes = events * granted; // 3,373
+        let expected_elections = expected_episodes * (1.0 - loss); // 2,361
+        let scenario = scenario(&lossy_triangle(loss, "400000s"));
+        let service = &run(&scenario, 0).services[0];
+        let episodes = service.episodes.len() as f64;
+        let quick: Vec<u64> = service
+            .episodes
+            .iter()
+            .map(|e| e.down)
+            .filter(|&down| down <= 4 * MS)
+            .collect();
+        // A quick election is DOWN exactly for its grant's link latency.
+        assert!(
+            quick
+                .iter()
+                .all(|&down| [MS, 3 * MS, 4 * MS].contains(&down)),
+            "{quick:?}"
+        );
+        let elections = quick.len() as f64;
+        // Counts of rare events, close to Poisson: ±4 standard deviations (about ±7 %
+        // and ±8 %). Over seeds 0–3: 3,452, 3,407, 3,344, 3,334 episodes and 2,404,
+        // 2,333, 2,366, 2,357 quick elections.
+        for (what, observed, expected) in [
+            ("DOWN episodes", episodes, expected_episodes),
+            ("quick elections", elections, expected_elections),
+        ] {
+            let tolerance = 4.0 * expected.sqrt();
+            assert!(
+                (observed - expected).abs() < tolerance,
+                "{what}: {observed}, expected {expected:.0} ± {tolerance:.0}"
+            );
+        }
+        // The old leader was alive and reachable: no failover is recorded.
+        assert!(service.records.is_empty(), "{:?}", service.records);
+    }
+
+    #[test]
+    fn followers_stop_timing_out_when_the_loss_ends() {
+        // The loss of `lossy_triangle` lasts 50,000 s of a 100,000 s horizon: about 420
+        // episodes while it lasts (the rate derived above), none after it, because the
+        // heal redraws each follower's timer and with no loss none is armed.
+        let text = lossy_triangle(0.3, "100000s").replace(
+            r#""at": "0s","#,
+            r#""at": "0s", "duration": {"const": "50000s"},"#,
+        );
+        let service = &run(&scenario(&text), 0).services[0];
+        assert!(service.episodes.len() > 300, "{}", service.episodes.len());
+        let healed = failsim::core::time::SimTime(ns(50_000.0));
+        assert!(service.episodes.iter().all(|e| e.start < healed));
+    }
+
+    #[test]
+    fn without_loss_no_follower_times_out() {
+        let scenario = scenario(&lossy_triangle(0.0, "1000s"));
+        let outcome = run(&scenario, 0);
+        assert!(outcome.services[0].episodes.is_empty());
+        assert_eq!(outcome.services[0].down_ns, 0);
+    }
+}
+
 mod invariants {
     use super::*;
 

@@ -24,7 +24,7 @@ impl NWay {
         (0..n).any(|a| (0..n).filter(|&b| self.reaches(view, a, b)).count() >= self.quorum)
     }
 
-    fn draw_timeout(&self, rng: &mut ChaCha8Rng) -> Nanos {
+    pub(super) fn draw_timeout(&self, rng: &mut ChaCha8Rng) -> Nanos {
         rng.random_range(self.timeout_min..=self.timeout_max)
     }
 
@@ -40,6 +40,7 @@ impl NWay {
         let replica = &mut self.replicas[i];
         let token = replica.generation.bump();
         replica.timer_pending = true;
+        replica.miss_loss = None;
         replica.parked = false;
         ctx.schedule(at, StrategyTimer::NWay(timer(i as u32, token)));
     }
@@ -49,6 +50,7 @@ impl NWay {
         let replica = &mut self.replicas[i];
         replica.generation.bump();
         replica.timer_pending = false;
+        replica.miss_loss = None;
     }
 
     /// Restarts `i`'s election timer with a fresh timeout counted from `base`.
@@ -60,6 +62,10 @@ impl NWay {
 
     pub(super) fn on_election_timer(&mut self, i: usize, ctx: &mut Context) {
         self.replicas[i].timer_pending = false;
+        // A follower whose leader's heartbeats were all lost for a timeout stops counting
+        // on it (it grants pre-votes and votes) but, its term unchanged, still backs it
+        // until it moves to a higher term or a heartbeat reaches it again.
+        self.replicas[i].missed = self.replicas[i].following.is_some();
         self.note_timer(ctx.now, &ctx.view);
         if !self.pre_vote_passes(&ctx.view, i) {
             self.replicas[i].parked = true;
@@ -72,6 +78,7 @@ impl NWay {
         replica.voted_for = Some(i);
         replica.votes = 1;
         replica.following = None;
+        replica.missed = false;
         let term = replica.term;
         if let Some(episode) = &mut self.episode {
             episode.note_candidate(term);
@@ -118,6 +125,9 @@ impl NWay {
             replica.term = term;
             replica.voted_for = None;
             replica.role = Role::Follower;
+            // A higher term ends its tie to the leader whose heartbeats it missed.
+            replica.following = None;
+            replica.missed = false;
         }
         if replica.voted_for.is_none_or(|v| v == candidate) {
             replica.voted_for = Some(candidate);

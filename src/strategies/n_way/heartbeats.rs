@@ -1,9 +1,12 @@
-//! N_WAY's heartbeats: when a follower last heard its leader, and the first heartbeat
-//! that makes a replica follow a new leader.
+//! N_WAY's heartbeats: when a follower last heard its leader, when lost heartbeats make
+//! it time out, and the first heartbeat that makes a replica follow a new leader.
 
 use super::{Message, NWay, NWayTimer, Role};
 use crate::core::time::{Nanos, SimTime};
+use crate::strategies::detection::probes_until_run;
 use crate::strategies::{Context, StrategyTimer};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 
 /// Arrival of the last heartbeat received at or before `t`, for heartbeats leaving at
 /// `start + k·period` and taking `latency`; None if the first arrives after `t`.
@@ -21,7 +24,62 @@ pub(super) fn last_heartbeat(
     Some(first.after(periods * period))
 }
 
+/// Messages lost in a row before the first one delivered, each lost with probability
+/// `loss` (< 1): geometric, drawn only when `loss` > 0.
+pub(super) fn lost_before_delivery(rng: &mut ChaCha8Rng, loss: f64) -> u64 {
+    if loss <= 0.0 {
+        return 0;
+    }
+    let uniform: f64 = 1.0 - rng.random::<f64>();
+    let lost = (uniform.ln() / loss.ln()).floor();
+    if lost.is_finite() && lost < 1e15 {
+        lost as u64
+    } else {
+        u64::MAX
+    }
+}
+
 impl NWay {
+    /// Keeps follower `p`'s heartbeat-miss timer in line with the loss on the link from
+    /// its leader `l`, which it hears. With no loss nothing is drawn or scheduled. With
+    /// loss p each heartbeat is lost independently, and `p` times out when the
+    /// heartbeats arriving within one election timeout T of the last delivered one, all
+    /// ⌊T/h⌋ of them (one arriving exactly at the deadline is in time), are lost: the
+    /// heartbeat that completes the first such run of losses is drawn at once, and the
+    /// timer set to the arrival of the last delivered heartbeat before that run plus T.
+    /// Counting starts from the last heartbeat that arrived at or before now, taken as
+    /// delivered; the draw is redone when the loss changes or `p` follows a new leader,
+    /// and T is drawn once per draw (a simplification when the timeout is randomised:
+    /// Raft redraws it at every heartbeat).
+    pub(super) fn watch_heartbeats(&mut self, p: usize, l: usize, ctx: &mut Context) {
+        let loss = self.loss(&ctx.view, l, p);
+        let replica = &self.replicas[p];
+        let drawn = replica.miss_loss.filter(|_| replica.timer_pending);
+        if drawn == Some(loss) || (loss <= 0.0 && drawn.is_none()) {
+            return;
+        }
+        if loss <= 0.0 {
+            self.disarm(p);
+            return;
+        }
+        let base = last_heartbeat(
+            self.replicas[l].term_start,
+            self.heartbeat,
+            replica.leader_latency,
+            ctx.now,
+        )
+        .map_or(replica.followed_since, |at| at.max(replica.followed_since));
+        let timeout = self.draw_timeout(ctx.rng);
+        // The heartbeat period is shorter than the shortest timeout (validated).
+        let within = (timeout / self.heartbeat).max(1);
+        let run_end = probes_until_run(ctx.rng, loss, within as u32);
+        let delivered = (run_end - within).saturating_mul(self.heartbeat);
+        let at = base.after(delivered).after(timeout).max(ctx.now);
+        let election = |replica, token| NWayTimer::Election { replica, token };
+        self.arm(p, election, at, ctx);
+        self.replicas[p].miss_loss = Some(loss);
+    }
+
     pub(super) fn on_heartbeat(&mut self, leader: usize, p: usize, term: u32, ctx: &mut Context) {
         if self.replicas[p].heartbeat_pending == Some((leader, term)) {
             self.replicas[p].heartbeat_pending = None;
@@ -54,6 +112,7 @@ impl NWay {
         }
         replica.followed_since = ctx.now;
         replica.leader_latency = latency;
+        replica.missed = false;
         replica.parked = false;
         replica.votes = 0;
     }
@@ -70,7 +129,7 @@ impl NWay {
                 continue;
             }
             let replica = &self.replicas[p];
-            let settled = replica.following == Some((l, term))
+            let settled = (replica.following == Some((l, term)) && !replica.missed)
                 || replica.heartbeat_pending == Some((l, term))
                 || (replica.role == Role::Leader && replica.term >= term)
                 || self
@@ -80,6 +139,9 @@ impl NWay {
                 continue;
             }
             if let Some(latency) = self.latency(&ctx.view, l, p) {
+                // Heartbeats lost on the way: the first delivered one is scheduled.
+                let lost = lost_before_delivery(ctx.rng, self.loss(&ctx.view, l, p));
+                let sent = next_send.after(lost.saturating_mul(self.heartbeat));
                 self.replicas[p].heartbeat_pending = Some((l, term));
                 let heartbeat = Message::Heartbeat {
                     leader: l as u32,
@@ -87,7 +149,7 @@ impl NWay {
                     term,
                 };
                 let arrival = StrategyTimer::NWay(NWayTimer::Message(heartbeat));
-                ctx.schedule(next_send.after(latency), arrival);
+                ctx.schedule(sent.after(latency), arrival);
             }
         }
     }
@@ -105,6 +167,29 @@ mod tests {
         assert_eq!(at(120 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS - 1), Some(SimTime(51 * MS)));
+    }
+
+    #[test]
+    fn no_loss_loses_nothing_and_draws_nothing() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let untouched = rng.clone();
+        assert_eq!(lost_before_delivery(&mut rng, 0.0), 0);
+        assert_eq!(rng, untouched);
+    }
+
+    #[test]
+    fn messages_lost_before_a_delivery_average_p_over_one_minus_p() {
+        // Geometric: mean p/(1 − p) = 1 at p = 1/2, standard deviation √2; over 10⁵
+        // draws the mean's standard error is 0.0045, so ±0.02 is over 4 of them.
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let draws = 100_000;
+        let total: u64 = (0..draws)
+            .map(|_| lost_before_delivery(&mut rng, 0.5))
+            .sum();
+        let mean = total as f64 / draws as f64;
+        assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::{NWay, NWayTimer};
 use crate::strategies::{Context, StrategyTimer};
+use rand::RngExt;
 
 /// A message between replicas, delivered after its path's latency; indices are replicas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,10 +68,15 @@ impl Message {
 }
 
 impl NWay {
-    /// Sends `message`: it arrives after its path's latency, if the path exists now.
+    /// Sends `message`: it arrives after its path's latency, if the path exists now and
+    /// the link's loss spares it (drawn only when the loss is above zero).
     pub(super) fn send(&self, message: Message, ctx: &mut Context) {
         let (from, to) = message.route();
         if let Some(latency) = self.latency(&ctx.view, from, to) {
+            let loss = self.loss(&ctx.view, from, to);
+            if loss > 0.0 && ctx.rng.random::<f64>() < loss {
+                return;
+            }
             let arrival = StrategyTimer::NWay(NWayTimer::Message(message));
             ctx.schedule(ctx.now.after(latency), arrival);
         }

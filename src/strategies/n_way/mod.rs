@@ -11,6 +11,16 @@
 //! heartbeat, each message taking the latency of its path at sending and dropped when
 //! its path is broken at arrival.
 //!
+//! Messages suffer the link's loss p (`degrade_link`; loss 1 counts as a cut): each vote
+//! message is dropped with probability p, and a heartbeat sent to a replica that does
+//! not follow yet is delivered after a geometric number of lost ones. A follower's
+//! heartbeats are still not events: when p > 0 the heartbeat that completes the first
+//! run of ⌊T/h⌋ losses is drawn at once (T its timeout, h the period), and the follower
+//! times out at the last delivered heartbeat's arrival plus T (heartbeats.rs). A
+//! follower that timed out this way no longer hears its leader: it grants pre-votes and
+//! votes, yet backs the leader (same term) until it moves to a higher term or the
+//! leader's next delivered heartbeat brings it back. Nothing is drawn while p = 0.
+//!
 //! Mechanism choices (standard Raft unless said otherwise):
 //! - **One vote per term**, first come first served; granting a vote restarts the
 //!   voter's election timer. A candidate that wins no quorum retries when its own timer
@@ -119,6 +129,9 @@ struct Replica {
     voted_for: Option<usize>,
     /// The leader (index, its term) whose heartbeats this replica receives.
     following: Option<(usize, u32)>,
+    /// It timed out on its leader's heartbeats (all lost) and has not heard it since:
+    /// it no longer hears the leader but still backs it (same term).
+    missed: bool,
     /// When it began to follow: no heartbeat of that leader reached it earlier.
     followed_since: SimTime,
     /// One-way delay from its leader, as last seen while it could hear it.
@@ -128,6 +141,9 @@ struct Replica {
     generation: Generation,
     /// Its own timer is pending.
     timer_pending: bool,
+    /// The pending timer is a heartbeat-miss timer drawn for this loss on the link from
+    /// its leader.
+    miss_loss: Option<f64>,
     /// Its pre-vote failed: it waits for the world to change before timing out again.
     parked: bool,
     /// Candidate: votes received in its term, its own included.
@@ -186,10 +202,12 @@ impl NWay {
                 term: 1,
                 voted_for: Some(0),
                 following: (index != 0).then_some((0, 1)),
+                missed: false,
                 followed_since: SimTime::ZERO,
                 leader_latency: 0,
                 generation: Generation::default(),
                 timer_pending: false,
+                miss_loss: None,
                 parked: false,
                 votes: 0,
                 term_start: SimTime::ZERO,
@@ -218,10 +236,17 @@ impl NWay {
 
     /// Whether `from`'s messages reach `to`: reachable, and not over a link that loses
     /// every message (a `degrade_link` with loss 1 drops heartbeats and votes as surely
-    /// as a cut; lower losses are not yet drawn per message).
+    /// as a cut; lower losses are drawn per message, see [`Self::loss`]).
     fn reaches(&self, view: &View, from: usize, to: usize) -> bool {
         let (a, b) = (self.replicas[from].node, self.replicas[to].node);
         view.reachable(Some(a), b) && view.network.probe_loss(Some(a), b) < 1.0
+    }
+
+    /// The probability that a message from `from` to `to` is lost (the `degrade_link`
+    /// loss on their link).
+    fn loss(&self, view: &View, from: usize, to: usize) -> f64 {
+        let (a, b) = (self.replicas[from].node, self.replicas[to].node);
+        view.network.probe_loss(Some(a), b)
     }
 
     /// Whether `a` and `b` exchange messages both ways (one check while the network is
@@ -239,13 +264,20 @@ impl NWay {
         self.replicas[l].role == Role::Leader && self.up(view, l)
     }
 
-    /// The live leader `p` follows, if its heartbeats still reach it.
-    fn heard_leader(&self, view: &View, p: usize) -> Option<(usize, u32)> {
+    /// The live leader `p` follows, if its heartbeats can still reach it.
+    fn connected_leader(&self, view: &View, p: usize) -> Option<(usize, u32)> {
         self.replicas[p].following.filter(|&(l, term)| {
             self.is_live_leader(view, l)
                 && self.replicas[l].term == term
                 && self.reaches(view, l, p)
         })
+    }
+
+    /// The live leader `p` follows, if its heartbeats still reach it and it has not
+    /// timed out on them.
+    fn heard_leader(&self, view: &View, p: usize) -> Option<(usize, u32)> {
+        self.connected_leader(view, p)
+            .filter(|_| !self.replicas[p].missed)
     }
 
     /// Whether `p` is a live leader or follows one (and so ignores vote requests).
@@ -295,6 +327,7 @@ impl NWay {
                 let replica = &mut self.replicas[i];
                 replica.role = Role::Follower;
                 replica.following = None;
+                replica.missed = false;
                 replica.parked = false;
                 replica.heartbeat_pending = None;
                 replica.votes = 0;
@@ -304,11 +337,16 @@ impl NWay {
             let Some((l, _)) = self.replicas[p].following else {
                 continue;
             };
-            if self.heard_leader(&ctx.view, p).is_some() {
+            if self.connected_leader(&ctx.view, p).is_some() {
+                if self.replicas[p].missed {
+                    // It waits for the leader's next delivered heartbeat.
+                    continue;
+                }
                 // Remember the delay while connected: it dates the last heartbeat later.
                 if let Some(latency) = self.latency(&ctx.view, l, p) {
                     self.replicas[p].leader_latency = latency;
                 }
+                self.watch_heartbeats(p, l, ctx);
                 continue;
             }
             let replica = &self.replicas[p];
@@ -321,6 +359,7 @@ impl NWay {
             .map_or(replica.followed_since, |at| at.max(replica.followed_since));
             // Crashed followers were cleared above: this one is up and now times out.
             self.replicas[p].following = None;
+            self.replicas[p].missed = false;
             self.arm_election(p, heard, ctx);
         }
         for l in 0..n {
@@ -338,7 +377,7 @@ impl NWay {
         for i in 0..n {
             let replica = &self.replicas[i];
             let idle = replica.role == Role::Follower
-                && replica.following.is_none()
+                && (replica.following.is_none() || replica.missed)
                 && !replica.timer_pending;
             if !idle || !self.up(&ctx.view, i) {
                 continue;
