@@ -4,6 +4,7 @@
 //! of the message), never with a panic, never leaving an output file behind (DESIGN §7),
 //! and within the budget for a refusal: 10 s and 1 GB (issue 17).
 
+use crate::common::failsim;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -11,10 +12,6 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const CORPUS: &str = "tests/bad_inputs";
-
-fn failsim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_failsim"))
-}
 
 /// Every corpus scenario with its expected substrings, in file-name order.
 fn corpus() -> Vec<(PathBuf, Vec<String>)> {

@@ -1,12 +1,8 @@
 //! `failsim explain` and `run --check-determinism`: a replication's faults made
 //! concrete replay it exactly; a study that repeats passes its determinism check.
 
+use crate::common::failsim;
 use std::path::Path;
-use std::process::Command;
-
-fn failsim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_failsim"))
-}
 
 /// Every fault kind that draws at random: failure processes, zone outages, random
 /// partitions (a process and a scheduled one), bursts, a dependency, random crashes, an

@@ -1,6 +1,7 @@
 //! `failsim plan`: the DESIGN §8 rules at every threshold, risk-file validation, and
 //! emitted scenarios that validate and run.
 
+use crate::common::failsim;
 use failsim::compile::load_str;
 use failsim::core::ids::{RegionId, ZoneId};
 use failsim::plan::risk::RiskFile;
@@ -9,7 +10,6 @@ use failsim::run::{run_study, RunOptions};
 use failsim::scenarios::model::StrategyName;
 use failsim::scenarios::ScenarioError;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -298,10 +298,6 @@ fn risk_files_are_told_apart_from_scenarios_by_their_top_level_key() {
         }
     }
     assert_eq!(risk_files, ["risk-telecom.json"]);
-}
-
-fn failsim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_failsim"))
 }
 
 #[test]

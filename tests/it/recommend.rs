@@ -1,11 +1,11 @@
 //! `failsim recommend`: known answers, early stopping, cost ranking, and determinism.
 
+use crate::common::failsim;
 use failsim::checks::Check;
 use failsim::compile::{load_str, CompiledScenario};
 use failsim::recommend::{recommend, Options, Recommendation, SearchSpace, Status};
 use failsim::scenarios::model::{FailoverMode, StrategyName};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -302,10 +302,6 @@ fn a_different_seed_meets_different_faults() {
     let before = availability(&scenario);
     scenario.seed += 1;
     assert_ne!(before, availability(&scenario));
-}
-
-fn failsim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_failsim"))
 }
 
 #[test]
