@@ -124,6 +124,9 @@ pub(super) fn check(
             disconnected(spec, talk, &network, topology, hint, check);
         }
     }
+    for (spec, talk) in services.iter().zip(&talk) {
+        probes_too_slow(spec, talk, &network, topology, check);
+    }
     if services.is_empty() || talk.iter().map(|t| t.pairs.len()).sum::<usize>() > MAX_PAIRS {
         return;
     }
@@ -278,6 +281,51 @@ fn disconnected(
                 ),
             );
             return;
+        }
+    }
+}
+
+/// Warns of the first detector (a monitor, or a vantage point's balancer) whose probes
+/// to a replica take longer than the probe timeout at t = 0, before any fault: every
+/// such probe fails, so the replica is declared down from the start.
+fn probes_too_slow(
+    spec: &ServiceSpec,
+    talk: &Talk,
+    network: &Network,
+    topology: &Topology,
+    check: &mut Checker,
+) {
+    let probing = |what: &str| match &spec.strategy {
+        StrategyParams::ActivePassive(params) => what == "monitor" && params.lease.is_none(),
+        StrategyParams::ActiveActive(_) | StrategyParams::Geographic(_) => what == "vantage point",
+        _ => false,
+    };
+    let name = |node: NodeId| topology.names.name(node);
+    let secs = |ns: Nanos| humane_seconds(nanos_to_secs(ns));
+    let timeout = spec.detection.timeout;
+    for (detector, path, what) in talk.nodes.iter().filter(|(_, _, what)| probing(what)) {
+        for &replica in &spec.replicas {
+            let there = network.latency(Some(*detector), replica);
+            let back = network.latency(Some(replica), *detector);
+            let Some(round_trip) = there.zip(back).map(|(there, back)| there + back) else {
+                continue;
+            };
+            if round_trip > timeout {
+                check.warn(
+                    path.clone(),
+                    format!(
+                        "{what} `{}` of service `{}` probes replica `{}` with a round trip of \
+                         {}, longer than the probe timeout ({}): every probe fails and the \
+                         replica is believed down from the start; raise `detection.timeout`",
+                        name(*detector),
+                        spec.name,
+                        name(replica),
+                        secs(round_trip),
+                        secs(timeout)
+                    ),
+                );
+                return;
+            }
         }
     }
 }

@@ -246,3 +246,28 @@ fn the_summary_counts_per_fault_its_starts_the_nodes_it_affected_and_the_service
         ])
     );
 }
+
+#[test]
+fn a_monitor_whose_probes_cannot_come_back_within_the_timeout_is_warned() {
+    // The monitor sits in another region, 40 ms each way: an 80 ms round trip against a
+    // 50 ms probe timeout fails every probe; 100 ms is enough and nothing is said.
+    let text = |timeout: &str| {
+        format!(
+            r#"{{"horizon": "1d",
+            "topology": {{"nodes": [{{"id": "a", "region": "r1"}}, {{"id": "b", "region": "r1"}},
+                                   {{"id": "mon", "region": "r2", "role": "monitor"}}]}},
+            "services": [{{"name": "db", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "b"],
+                          "detection": {{"timeout": "{timeout}"}},
+                          "active_passive": {{"monitor": "mon"}}}}]}}"#
+        )
+    };
+    assert_eq!(
+        warnings(&text("50ms")),
+        [
+            "services[0].active_passive.monitor: monitor `mon` of service `db` probes replica `a` \
+          with a round trip of 80ms, longer than the probe timeout (50ms): every probe fails and \
+          the replica is believed down from the start; raise `detection.timeout`"
+        ]
+    );
+    assert!(warnings(&text("100ms")).is_empty());
+}

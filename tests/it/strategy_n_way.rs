@@ -51,6 +51,26 @@ fn only_record(service: &ServiceOutcome) -> &FailoverRecord {
 mod hand_computed {
     use super::*;
 
+    /// Links a–b 20 ms, a–c 1 ms, b–c 20 ms; heartbeats every 50 ms, a constant 200 ms
+    /// election timeout, 20 s; `scheduled` faults.
+    fn triangle(scheduled: &str) -> String {
+        format!(
+            r#"{{
+            "horizon": "20s", "replications": 1,
+            "topology": {{
+                "nodes": [{{"id": "a"}}, {{"id": "b"}}, {{"id": "c"}}],
+                "links": [{{"from": "a", "to": "b", "latency": "20ms"}},
+                          {{"from": "a", "to": "c", "latency": "1ms"}},
+                          {{"from": "b", "to": "c", "latency": "20ms"}}]
+            }},
+            "services": [{{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "n_way": {{"heartbeat": "50ms", "election_timeout_min": "200ms",
+                          "election_timeout_max": "200ms"}}}}],
+            "faults": {{"scheduled": [{scheduled}]}}
+        }}"#
+        )
+    }
+
     #[test]
     fn leader_crash_fails_over_at_the_derived_instants() {
         // Links a–b 20 ms, a–c 1 ms, b–c 20 ms (shortest paths are the direct links).
@@ -63,21 +83,11 @@ mod hand_computed {
         // Failover 200 ms, the only DOWN time. a, repaired at 15.010 s, hears b's
         // heartbeat (sent at 15.010 = 10.210 + 96 × 50 ms, arriving at 15.030 s) before
         // its own timer (15.210 s): it rejoins as a follower, no second election.
-        let text = r#"{
-            "horizon": "20s", "replications": 1,
-            "topology": {
-                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
-                "links": [{"from": "a", "to": "b", "latency": "20ms"},
-                          {"from": "a", "to": "c", "latency": "1ms"},
-                          {"from": "b", "to": "c", "latency": "20ms"}]
-            },
-            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
-                "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
-                          "election_timeout_max": "200ms"}}],
-            "faults": {"scheduled": [{"id": "boom", "at": "10010ms", "duration": {"const": "5s"},
-                                      "fault": {"crash": {"nodes": ["a"]}}}]}
-        }"#;
-        let scenario = scenario(text);
+        let text = triangle(
+            r#"{"id": "boom", "at": "10010ms", "duration": {"const": "5s"},
+                "fault": {"crash": {"nodes": ["a"]}}}"#,
+        );
+        let scenario = scenario(&text);
         let service = &run(&scenario, 0).services[0];
         let record = only_record(service);
         assert_eq!(record.outcome, Outcome::Success);
@@ -101,22 +111,11 @@ mod hand_computed {
         // heard a at 9.970 s and times out at 10.170 s, c (10.001 s) would at 10.201 s;
         // b's RequestVote reaches c at 10.190 s over the intact b–c link, the grant comes
         // back at 10.210 s and b leads. a, cut off from its quorum, stops serving at once.
-        let text = r#"{
-            "horizon": "20s", "replications": 1,
-            "topology": {
-                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
-                "links": [{"from": "a", "to": "b", "latency": "20ms"},
-                          {"from": "a", "to": "c", "latency": "1ms"},
-                          {"from": "b", "to": "c", "latency": "20ms"}]
-            },
-            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
-                "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
-                          "election_timeout_max": "200ms"}}],
-            "faults": {"scheduled": [
-                {"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 1.0}}},
-                {"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "c", "loss": 1.0}}}]}
-        }"#;
-        let scenario = scenario(text);
+        let text = triangle(
+            r#"{"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 1.0}}},
+               {"at": "10010ms", "fault": {"degrade_link": {"from": "a", "to": "c", "loss": 1.0}}}"#,
+        );
+        let scenario = scenario(&text);
         let service = &run(&scenario, 0).services[0];
         let elected: Vec<&FailoverRecord> = service
             .records
