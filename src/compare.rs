@@ -148,6 +148,14 @@ impl Comparison {
         }
     }
 
+    /// The stop rule of a comparison run to `precision`: stop once
+    /// [`Comparison::resolved`] holds for the studies and pairs so far.
+    pub(crate) fn until_resolved(
+        precision: &Precision,
+    ) -> impl FnMut(&[Study], &Pairs) -> bool + Send + '_ {
+        move |studies, pairs| Comparison::new(studies, pairs).resolved(studies, precision)
+    }
+
     /// Whether `precision` is met: every paired difference of each named availability is
     /// resolved — its 95% interval excludes 0, or its half-width is within the target
     /// relative to the baseline's unavailability — and every check is conclusive on

@@ -9,7 +9,7 @@ use crate::compile::{
     Overrides, Problem, RowsKept,
 };
 use crate::output::rows::Tables;
-use crate::report::{Pairs, Study, Summary};
+use crate::report::Summary;
 use crate::run::precision::DEFAULT_MAX_REPLICATIONS;
 use crate::run::{run_comparison, run_study, Precision, RunError, RunOptions, StopRule};
 use crate::scenarios::model::StrategyName;
@@ -239,15 +239,8 @@ pub fn compare(
         .collect::<Result<Vec<_>, _>>()?;
     let mut tables = Tables::default();
     let rows = !settings.summary_only;
-    let mut resolved = |studies: &[Study], pairs: &Pairs| {
-        precision
-            .as_ref()
-            .is_some_and(|p| Comparison::new(studies, pairs).resolved(studies, p))
-    };
-    let rule: Option<&mut StopRule> = match precision {
-        Some(_) => Some(&mut resolved),
-        None => None,
-    };
+    let mut resolved = precision.as_ref().map(Comparison::until_resolved);
+    let rule = resolved.as_mut().map(|rule| rule as &mut StopRule);
     // In lockstep, as the command line runs it: each replication's rows strategy by
     // strategy, and the paired differences folded as they come.
     let run = run_comparison(

@@ -9,7 +9,7 @@ use super::{
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
 use crate::output::{Results, StudyReport};
-use crate::report::{Pairs, Study};
+use crate::report::Study;
 use crate::run::{run_comparison, StopRule};
 use std::time::Instant;
 
@@ -57,15 +57,8 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
     // next, so that the paired differences are folded as they come (nothing is kept per
     // replication); with --precision, until every one is resolved.
     let precision = prepared.options.precision.take();
-    let mut resolved = |studies: &[Study], pairs: &Pairs| {
-        precision
-            .as_ref()
-            .is_some_and(|p| Comparison::new(studies, pairs).resolved(studies, p))
-    };
-    let rule: Option<&mut StopRule> = match precision {
-        Some(_) => Some(&mut resolved),
-        None => None,
-    };
+    let mut resolved = precision.as_ref().map(Comparison::until_resolved);
+    let rule = resolved.as_mut().map(|rule| rule as &mut StopRule);
     let bar = progress_bar(
         prepared.scenario.replications,
         Some(&format!("{} strategies", strategies.len())),
