@@ -350,14 +350,27 @@ impl Staged {
 
     /// Stages `bytes` for `path` (`-` for standard output).
     pub fn write(&mut self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        self.write_with(path, |out| out.write_all(bytes))
+    }
+
+    /// Stages what `write` writes for `path` (`-` for standard output), streamed into the
+    /// temporary file rather than held whole in memory: a summary of 10⁵ services is
+    /// hundreds of megabytes of JSON.
+    pub(crate) fn write_with(
+        &mut self,
+        path: &Path,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
         let in_place =
             path == Path::new("-") || fs::metadata(path).is_ok_and(|m| !m.is_dir() && !m.is_file());
         if in_place {
-            self.in_place.push((path.to_path_buf(), bytes.to_vec()));
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
+            self.in_place.push((path.to_path_buf(), bytes));
             return Ok(());
         }
         let mut file = AtomicFile::create(path)?;
-        file.write_all(bytes)?;
+        write(&mut file)?;
         self.stage(file)
     }
 

@@ -2,6 +2,7 @@
 
 use super::atomic::Staged;
 use super::{Exporter, OutputError, Results, StudyReport};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Writes what the command produced as JSON: pretty for people, compact for shard files.
@@ -23,15 +24,20 @@ impl Exporter for JsonExporter {
         _notes: &mut Vec<String>,
         staged: &mut Staged,
     ) -> Result<(), OutputError> {
-        let text = match &report.results {
-            Results::Summary { summary, .. } => serde_json::to_string_pretty(summary),
-            Results::Shard(shard) => serde_json::to_string(shard),
-            Results::Comparison { comparison, .. } => serde_json::to_string_pretty(comparison),
-        }
-        .expect("results serialize")
-            + "\n";
+        let write = |out: &mut dyn Write| {
+            match &report.results {
+                Results::Summary { summary, .. } => {
+                    serde_json::to_writer_pretty(&mut *out, summary)
+                }
+                Results::Shard(shard) => serde_json::to_writer(&mut *out, shard),
+                Results::Comparison { comparison, .. } => {
+                    serde_json::to_writer_pretty(&mut *out, comparison)
+                }
+            }?;
+            out.write_all(b"\n")
+        };
         staged
-            .write(&self.path, text.as_bytes())
+            .write_with(&self.path, write)
             .map_err(|e| OutputError::write(&self.path, e))
     }
 }

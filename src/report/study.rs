@@ -4,6 +4,7 @@
 
 use crate::compile::CompiledScenario;
 use crate::core::episode::EndedBy;
+use crate::core::flat_map::FlatMap;
 use crate::core::metric::Metric;
 use crate::sim::engine::{ReplicationOutcome, ServiceOutcome};
 use crate::sim::faults::FaultRegistry;
@@ -58,15 +59,15 @@ pub struct ServiceStudy {
     /// Data loss of successful failovers.
     pub data_loss: DurationHistogram,
     /// Failovers by outcome (outcomes that occurred only).
-    pub failovers_by_outcome: BTreeMap<String, u64>,
+    pub failovers_by_outcome: FlatMap<String, u64>,
     /// Attempts (every failover record) by outcome (outcomes that occurred only).
-    pub attempts_by_outcome: BTreeMap<String, u64>,
+    pub attempts_by_outcome: FlatMap<String, u64>,
     /// Outage episodes by what ended them (`failover`, `recovery`, `horizon`).
-    pub outages_ended_by: BTreeMap<String, u64>,
+    pub outages_ended_by: FlatMap<String, u64>,
     /// Outages and failovers by fault kind.
-    pub by_fault_kind: BTreeMap<String, KindTally>,
+    pub by_fault_kind: FlatMap<String, KindTally>,
     /// Outages and downtime by fault (id), with the fault's kind.
-    pub by_fault: BTreeMap<String, FaultCause>,
+    pub by_fault: FlatMap<String, FaultCause>,
     /// The exact figures of the scenario's Markov chain (`failsim solve`), when the
     /// scenario qualifies and its chain has at most [`crate::exact::MAX_STATES`] states.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,19 +246,19 @@ impl ServiceStudy {
         self.detection_time.merge(&from.detection_time);
         self.data_loss.merge(&from.data_loss);
         for (outcome, count) in from.failovers_by_outcome {
-            *self.failovers_by_outcome.entry(outcome).or_default() += count;
+            *self.failovers_by_outcome.get_or_default(outcome) += count;
         }
         for (outcome, count) in from.attempts_by_outcome {
-            *self.attempts_by_outcome.entry(outcome).or_default() += count;
+            *self.attempts_by_outcome.get_or_default(outcome) += count;
         }
         for (ending, count) in from.outages_ended_by {
-            *self.outages_ended_by.entry(ending).or_default() += count;
+            *self.outages_ended_by.get_or_default(ending) += count;
         }
         for (kind, tally) in from.by_fault_kind {
-            self.by_fault_kind.entry(kind).or_default().merge(&tally);
+            self.by_fault_kind.get_or_default(kind).merge(&tally);
         }
         for (id, cause) in from.by_fault {
-            let into = self.by_fault.entry(id).or_insert_with(|| FaultCause {
+            let into = self.by_fault.get_or_insert_with(id, || FaultCause {
                 kind: cause.kind.clone(),
                 cost: FaultCost::default(),
             });
@@ -498,14 +499,14 @@ impl Study {
 
 /// Adds per-outcome counts (indexed like [`Outcome::ALL`]) into `into` by name, keeping
 /// only the outcomes that occurred.
-fn count_outcomes(into: &mut BTreeMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
+fn count_outcomes(into: &mut FlatMap<String, u64>, counts: &[u64; Outcome::ALL.len()]) {
     for (outcome, &count) in Outcome::ALL.iter().zip(counts) {
         add_count(into, outcome.as_str(), count);
     }
 }
 
 /// Adds `count` (when not 0) to the entry `name`, allocating its key only the first time.
-fn add_count(into: &mut BTreeMap<String, u64>, name: &str, count: u64) {
+fn add_count(into: &mut FlatMap<String, u64>, name: &str, count: u64) {
     if count == 0 {
         return;
     }

@@ -2,11 +2,11 @@
 
 use super::study::{FaultStudy, ServiceStudy, Study};
 use crate::core::episode::EndedBy;
+use crate::core::flat_map::FlatMap;
 use crate::core::metric::Metric;
 use crate::core::record::Outcome;
 use crate::stats::{nines, wilson_ci95, DurationHistogram, MeanCi};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub(crate) const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
@@ -44,14 +44,14 @@ pub struct FailoverSummary {
     /// Wilson 95% interval of the success rate, high; null with no rate.
     pub success_ci95_high: Option<f64>,
     /// Failed failovers by the reason they failed.
-    pub failed_by_reason: BTreeMap<String, u64>,
+    pub failed_by_reason: FlatMap<String, u64>,
 }
 
 impl FailoverSummary {
     /// The failovers of a study, counted by outcome name.
-    fn new(by_outcome: &BTreeMap<String, u64>) -> Self {
+    fn new(by_outcome: &FlatMap<String, u64>) -> Self {
         let count = |outcome: Outcome| by_outcome.get(outcome.as_str()).copied().unwrap_or(0);
-        let failed_by_reason: BTreeMap<String, u64> = Outcome::ALL
+        let failed_by_reason: FlatMap<String, u64> = Outcome::ALL
             .iter()
             .filter(|outcome| outcome.is_failure() && count(**outcome) > 0)
             .map(|&outcome| (outcome.as_str().to_string(), count(outcome)))
@@ -80,7 +80,7 @@ pub struct AttemptSummary {
     /// Attempts.
     pub total: u64,
     /// Attempts by how they ended.
-    pub by_outcome: BTreeMap<String, u64>,
+    pub by_outcome: FlatMap<String, u64>,
 }
 
 /// Distribution of a duration, in seconds (null when nothing was measured).
@@ -196,7 +196,7 @@ pub struct ServiceSummary {
     /// Safety violations, all replications together.
     pub safety_violations: u64,
     /// Outages and failovers by fault kind.
-    pub by_fault_kind: BTreeMap<String, KindSummary>,
+    pub by_fault_kind: FlatMap<String, KindSummary>,
     /// The faults that cost the most downtime, costliest first (at most
     /// `COSTLIEST_FAULTS`).
     pub downtime_by_fault: Vec<FaultCostSummary>,

@@ -271,6 +271,10 @@ pub fn run_comparison(
     Ok(run)
 }
 
+/// Service outcomes one batch of replications may hold, all variants together (an
+/// outcome is a few hundred bytes).
+const BATCH_OUTCOMES: u64 = 1 << 15;
+
 /// Runs the replications `range` of every variant in lockstep (see [`run_study`] and
 /// [`run_comparison`]).
 fn run_range(
@@ -303,7 +307,13 @@ fn run_range(
         builder = builder.num_threads(threads);
     }
     let pool = builder.build().map_err(RunError::ThreadPool)?;
-    let batch = (pool.current_num_threads() as u64 * 16).max(16);
+    // Sixteen replications per thread amortise the hand-off for a handful of services,
+    // but a batch is held twice (one computed while the other folds) and each of its
+    // replications holds an outcome per service: cap the outcomes, down to one
+    // replication per thread. Results do not depend on the batch size.
+    let threads = pool.current_num_threads() as u64;
+    let services: u64 = variants.iter().map(|v| v.services.len() as u64).sum();
+    let batch = (BATCH_OUTCOMES / services.max(1)).clamp(threads, (threads * 16).max(16));
     let batch = Batches {
         size: batch,
         stopping,
