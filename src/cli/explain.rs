@@ -416,9 +416,7 @@ impl<'s> PartitionReplay<'s> {
     ) -> Self {
         let tag = registry.partitions + process as u32;
         let mut rng = fault_stream(scenario, registry, replication, tag);
-        let first = scenario.faults.partitions[process]
-            .interarrival
-            .sample(&mut rng);
+        let first = scenario.faults.partitions[process].healed_length(&mut rng);
         PartitionReplay {
             scenario,
             process,
@@ -433,8 +431,8 @@ impl<'s> PartitionReplay<'s> {
         let spec = &self.scenario.faults.partitions[self.process];
         let start = self.next_start;
         let groups = spec.draw.draw(self.scenario.topology.len(), &mut self.rng);
-        let end = start.after(spec.duration.sample(&mut self.rng));
-        self.next_start = end.after(spec.interarrival.sample(&mut self.rng));
+        let end = start.after(spec.cut_length(&mut self.rng));
+        self.next_start = end.after(spec.healed_length(&mut self.rng));
         check_replay(span, start, end, span.end.unwrap_or(end))?;
         Ok(groups)
     }

@@ -122,8 +122,28 @@ pub struct PartitionSpec {
     pub interarrival: Distribution,
     /// How long a partition lasts.
     pub duration: Distribution,
+    /// The shortest a partition or a heal lasts (0: no dampening).
+    pub min_stable: Nanos,
     /// What each partition splits, and how.
     pub draw: PartitionDraw,
+}
+
+impl PartitionSpec {
+    /// The length of a partition, drawn from `rng`, at least `min_stable`.
+    pub fn cut_length<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        self.duration.sample(rng).max(self.min_stable)
+    }
+
+    /// The time until the next partition starts, drawn from `rng`, at least `min_stable`.
+    pub fn healed_length<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        self.interarrival.sample(rng).max(self.min_stable)
+    }
+
+    /// Mean partition-and-heal cycle, seconds.
+    pub(crate) fn mean_cycle_secs(&self) -> f64 {
+        let least = crate::core::time::nanos_to_secs(self.min_stable);
+        self.interarrival.mean_secs().max(least) + self.duration.mean_secs().max(least)
+    }
 }
 
 /// Bursts of simultaneous node failures.
@@ -438,6 +458,14 @@ pub(super) fn compile(
             BACK_TO_BACK,
         );
         check.positive_distribution(&process.duration, &format!("{path}.duration"), GONE_AT_ONCE);
+        if let Some(least) = process.min_stable {
+            check.require(
+                least.nanos() > 0,
+                format!("{path}.min_stable"),
+                "the minimum stable time must be longer than zero (leave it out for no \
+                 dampening)",
+            );
+        }
         let draw = partition_draw(
             process.groups,
             process.shape.as_ref(),
@@ -454,6 +482,7 @@ pub(super) fn compile(
             key: identities.key(identity, &path),
             interarrival: process.interarrival.clone(),
             duration: process.duration.clone(),
+            min_stable: process.min_stable.map_or(0, |least| least.nanos()),
             draw,
         });
     }

@@ -293,7 +293,7 @@ pub fn work_estimate(
         ));
     }
     for (i, process) in plan.partitions.iter().enumerate() {
-        let events = 2.0 * cycles(process.interarrival.mean_secs() + process.duration.mean_secs());
+        let events = 2.0 * cycles(process.mean_cycle_secs());
         let (partition_change_secs, partition_change_what) = change
             .of_partition_change(process.draw.scope.as_ref().map_or(topology.len(), Vec::len));
         shares.push(WorkShare {

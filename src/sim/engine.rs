@@ -531,7 +531,7 @@ impl<'a> Replication<'a> {
         }
         for (p, process) in plan.partitions.iter().enumerate() {
             let rng = &mut self.fault_rngs[(registry.partitions + p as u32) as usize];
-            let at = SimTime(process.interarrival.sample(rng));
+            let at = SimTime(process.healed_length(rng));
             self.queue
                 .schedule(at, Event::PartitionStart { process: p as u32 });
         }
@@ -627,7 +627,7 @@ impl<'a> Replication<'a> {
                     .draw
                     .draw(self.network.topology().len(), self.rng(tag.0));
                 self.split(tag, split);
-                let length = spec.duration.sample(self.rng(tag.0));
+                let length = spec.cut_length(self.rng(tag.0));
                 self.queue
                     .schedule(self.now.after(length), Event::PartitionEnd { process });
             }
@@ -636,9 +636,7 @@ impl<'a> Replication<'a> {
                 self.trace(TraceEvent::FaultEnd { fault: tag });
                 self.network.heal(tag.0);
                 self.network_changed(tag);
-                let next = plan.partitions[process as usize]
-                    .interarrival
-                    .sample(self.rng(tag.0));
+                let next = plan.partitions[process as usize].healed_length(self.rng(tag.0));
                 self.queue
                     .schedule(self.now.after(next), Event::PartitionStart { process });
             }

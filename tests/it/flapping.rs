@@ -1,5 +1,6 @@
 //! Flapping partitions (DESIGN §5): a scheduled partition or link cut that alternates cut
-//! and healed within its window, each state held at least the minimum stable time.
+//! and healed within its window, each state held at least the minimum stable time, and a
+//! `random_partitions` process dampened the same way.
 
 use crate::common::scenario;
 use failsim::compile::CompiledScenario;
@@ -132,4 +133,95 @@ fn the_summary_counts_each_cut_of_a_flapping_fault_as_a_start() {
     assert_eq!(outcome.faults.len(), 1);
     assert_eq!(outcome.faults[0].1.starts, 3);
     assert_eq!(outcome.faults[0].1.nodes, 3);
+}
+
+/// A 3-node N_WAY group under one `random_partitions` process `process`.
+fn partition_process(horizon: &str, process: &str) -> CompiledScenario {
+    scenario(&format!(
+        r#"{{"horizon": "{horizon}", "replications": 1,
+            "topology": {{"nodes": [{{"id": "a"}}, {{"id": "b"}}, {{"id": "c"}}]}},
+            "services": [{{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"]}}],
+            "faults": {{"random_partitions": [{process}]}}}}"#
+    ))
+}
+
+#[test]
+fn a_dampened_partition_process_holds_each_partition_and_heal_the_minimum() {
+    // Heals of 5 s and partitions of 2 s, both raised to 4 s: the first partition starts
+    // at max(5, 4) = 5 s and lasts max(2, 4) = 4 s, the next starts 5 s after its end.
+    let scenario = partition_process(
+        "30s",
+        r#"{"interarrival": {"const": "5s"}, "duration": {"const": "2s"}, "min_stable": "4s"}"#,
+    );
+    assert_eq!(
+        cuts(&scenario),
+        [
+            (5 * S, Some(9 * S)),
+            (14 * S, Some(18 * S)),
+            (23 * S, Some(27 * S))
+        ]
+    );
+    // Without it: partitions of 2 s every 7 s, the third still on at the horizon.
+    let plain = partition_process(
+        "20s",
+        r#"{"interarrival": {"const": "5s"}, "duration": {"const": "2s"}}"#,
+    );
+    assert_eq!(
+        cuts(&plain),
+        [(5 * S, Some(7 * S)), (12 * S, Some(14 * S)), (19 * S, None)]
+    );
+}
+
+#[test]
+fn dampening_a_stochastic_process_keeps_its_draws_and_raises_the_short_ones() {
+    // The same stream with and without dampening (the draws are not changed, only raised
+    // to 30 s): span by span, each dampened length is max(plain length, 30 s).
+    let process = |least: &str| {
+        format!(
+            r#"{{"id": "p", "interarrival": {{"exp": {{"mean": "60s"}}}},
+                "duration": {{"exp": {{"mean": "40s"}}}}{least}}}"#
+        )
+    };
+    let plain = cuts(&partition_process("1d", &process("")));
+    let dampened = cuts(&partition_process(
+        "1d",
+        &process(r#", "min_stable": "30s""#),
+    ));
+    assert!(dampened.len() > 500, "{}", dampened.len());
+    let lengths = |spans: &[(u64, Option<u64>)]| -> Vec<(u64, u64)> {
+        let mut heal_start = 0;
+        spans
+            .iter()
+            .filter_map(|&(start, end)| {
+                let end = end?;
+                let heal = start - heal_start;
+                heal_start = end;
+                Some((heal, end - start))
+            })
+            .collect()
+    };
+    let (plain, dampened) = (lengths(&plain), lengths(&dampened));
+    for (i, (&(heal, cut), &(damped_heal, damped_cut))) in plain.iter().zip(&dampened).enumerate() {
+        assert_eq!(damped_heal, heal.max(30 * S), "heal {i}");
+        assert_eq!(damped_cut, cut.max(30 * S), "partition {i}");
+    }
+    assert!(dampened.iter().any(|&(_, cut)| cut == 30 * S));
+}
+
+#[test]
+fn a_zero_minimum_stable_time_on_a_process_is_refused_where_it_is_written() {
+    let text = r#"{"horizon": "1h",
+        "topology": {"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]},
+        "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"]}],
+        "faults": {"random_partitions": [{"interarrival": {"const": "5s"},
+            "duration": {"const": "2s"}, "min_stable": "0s"}]}}"#;
+    let error = failsim::compile::load_str(text, std::path::Path::new("process.json"))
+        .expect_err("a zero minimum is refused")
+        .to_string();
+    assert!(
+        error.contains("faults.random_partitions[0].min_stable")
+            && error.contains("longer than zero"),
+        "{error}"
+    );
+    assert!(error.contains("process.json:5:"), "{error}");
 }

@@ -323,6 +323,12 @@ pub struct PartitionProcess {
     /// does); with a scope, nodes outside it talk to every side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<NodeScope>,
+    /// Flapping's dampening: the shortest a partition or a heal between two lasts (a
+    /// route's hold-down); a shorter `duration` or `interarrival` draw is raised to it.
+    /// The draws themselves are unchanged, so adding it keeps the process's stream.
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_stable: Option<Duration>,
 }
 
 fn two() -> u32 {
