@@ -732,3 +732,38 @@ mod invariants {
         }
     }
 }
+
+#[test]
+fn timeouts_below_the_round_trip_still_elect_when_the_longest_outlasts_it() {
+    // Raft's Figure 16 setting: election timeouts of 12–24 ms with a 15 ms round trip
+    // (7.5 ms links). A candidate that draws less than 15 ms times out before its votes
+    // return and tries again, so elections take rounds, but they end: the file is
+    // accepted and every crash of the leader is followed by a leader. Only a longest
+    // timeout within the round trip never elects (bad input 67).
+    let text = cluster(
+        5,
+        "",
+        r#", "n_way": {"heartbeat": "5ms", "election_timeout_min": "12ms",
+             "election_timeout_max": "24ms"}"#,
+        &crash(r#""n1""#, "1s", None),
+        "10s",
+    )
+    .replace(r#""zone": "1ms""#, r#""zone": "7500us""#);
+    let scenario = scenario(&text);
+    for replication in 0..200 {
+        let outcome = run(&scenario, replication);
+        let record = only_record(&outcome.services[0]);
+        assert_eq!(
+            record.outcome,
+            Outcome::Success,
+            "replication {replication}"
+        );
+        // The last heartbeat left at most 5 ms before the crash; then at least the
+        // shortest timeout and a round trip of votes: 22 ms after the crash at least.
+        assert!(
+            record.failover_time() >= 22 * MS,
+            "replication {replication}: {}",
+            record.failover_time()
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! N_WAY parameters: the quorum, Byzantine tolerance and the Raft timers, checked
-//! against the replicas' round trip on the intact network.
+//! against the round trip of the quickest quorum of votes on the intact network.
 
 use super::Site;
 use crate::core::time::Nanos;
@@ -57,25 +57,6 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
         format!("{path}.n_way.heartbeat"),
         "the heartbeat period must be shorter than the shortest election timeout, or followers time out while the leader is healthy",
     );
-    if runs_n_way && nway.election_timeout_min.nanos() > 0 {
-        if let Some((a, b, round_trip)) = farthest_round_trip(site.intact_network(), replicas) {
-            let name = |node: NodeId| site.topology.names.name(node);
-            check.require(
-                nway.election_timeout_min.nanos() > round_trip,
-                format!("{path}.n_way.election_timeout_min"),
-                format!(
-                    "a vote takes a round trip of {} between replicas `{}` and `{}`, no \
-                     less than the shortest election timeout ({}): candidates time out \
-                     before their votes arrive and elections never end; use an \
-                     election_timeout_min longer than the round trip",
-                    seconds(round_trip),
-                    name(a),
-                    name(b),
-                    seconds(nway.election_timeout_min.nanos())
-                ),
-            );
-        }
-    }
     let faulty = nway.max_faulty.unwrap_or((n.max(1) as u32 - 1) / 3) as usize;
     if nway.bft && runs_n_way {
         let needed = 3 * faulty.max(1) + 1;
@@ -95,6 +76,25 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
     } else {
         (majority, 0)
     };
+    if runs_n_way && nway.election_timeout_max.nanos() > 0 {
+        if let Some((a, b, round_trip)) = quickest_quorum(site.intact_network(), replicas, quorum) {
+            let name = |node: NodeId| site.topology.names.name(node);
+            check.require(
+                nway.election_timeout_max.nanos() > round_trip,
+                format!("{path}.n_way.election_timeout_max"),
+                format!(
+                    "the quickest quorum of votes takes a round trip of {} (replica `{}` \
+                     asking `{}`), no less than the longest election timeout ({}): every \
+                     candidate times out before its votes arrive and elections never end; \
+                     use an election_timeout_max longer than the round trip",
+                    seconds(round_trip),
+                    name(a),
+                    name(b),
+                    seconds(nway.election_timeout_max.nanos())
+                ),
+            );
+        }
+    }
     Params {
         quorum,
         tolerated_byzantine,
@@ -104,21 +104,35 @@ pub(crate) fn compile(service: &Service, site: &Site, check: &mut Checker) -> Pa
     }
 }
 
-/// The replicas farthest apart on the intact network and their round trip (twice the
-/// one-way latency of the shortest path), or None with fewer than two connected replicas.
-fn farthest_round_trip(network: &Network, replicas: &[NodeId]) -> Option<(NodeId, NodeId, Nanos)> {
-    let mut farthest = None;
-    for (i, &a) in replicas.iter().enumerate() {
-        for &b in &replicas[i + 1..] {
-            if let Some(latency) = network.latency(Some(a), b) {
-                let round_trip = latency.saturating_mul(2);
-                if farthest.is_none_or(|(_, _, longest)| round_trip > longest) {
-                    farthest = Some((a, b, round_trip));
-                }
-            }
+/// The replica that can gather a quorum of votes soonest on the intact network: the
+/// replica, the farthest peer of its quickest quorum and that peer's round trip (twice the
+/// one-way latency of the shortest path). A candidate wins only if some election timeout
+/// outlasts it, so elections can end only if the longest timeout does (shorter draws
+/// merely take more rounds). None when no replica reaches `quorum − 1` peers (replicas
+/// disconnected at t = 0 are refused elsewhere).
+fn quickest_quorum(
+    network: &Network,
+    replicas: &[NodeId],
+    quorum: usize,
+) -> Option<(NodeId, NodeId, Nanos)> {
+    let peers_needed = quorum.checked_sub(1)?;
+    let mut quickest: Option<(NodeId, NodeId, Nanos)> = None;
+    for &a in replicas {
+        let mut round_trips: Vec<(Nanos, NodeId)> = replicas
+            .iter()
+            .filter(|&&b| b != a)
+            .filter_map(|&b| Some((network.latency(Some(a), b)?.saturating_mul(2), b)))
+            .collect();
+        if peers_needed == 0 || round_trips.len() < peers_needed {
+            continue;
+        }
+        round_trips.sort_unstable();
+        let (round_trip, b) = round_trips[peers_needed - 1];
+        if quickest.is_none_or(|(_, _, best)| round_trip < best) {
+            quickest = Some((a, b, round_trip));
         }
     }
-    farthest
+    quickest
 }
 
 /// A span for messages, e.g. `80ms`.
