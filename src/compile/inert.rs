@@ -24,53 +24,99 @@ use std::sync::Arc;
 /// hundred vantage points), faults are not judged, so validation stays quick.
 const MAX_PAIRS: usize = 200_000;
 
-/// What one service reads of the network.
+/// What a node is to a service, and where the file names it.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    /// Replica `j` of the listed replicas, or placed (`None`).
+    Replica(Option<usize>),
+    /// Vantage point `j`.
+    Vantage(usize),
+    /// The ACTIVE_PASSIVE monitor.
+    Monitor,
+    /// The lease store.
+    LeaseStore,
+}
+
+impl Role {
+    /// What the node is, in messages.
+    fn what(self) -> &'static str {
+        match self {
+            Role::Replica(_) => "replica",
+            Role::Vantage(_) => "vantage point",
+            Role::Monitor => "monitor",
+            Role::LeaseStore => "lease store",
+        }
+    }
+
+    /// The path that names the node in service `s` (made only for a message: a path per
+    /// node of 10⁵ services would be tens of megabytes).
+    fn path(self, s: usize) -> String {
+        match self {
+            Role::Replica(Some(j)) => format!("services[{s}].replicas[{j}]"),
+            Role::Replica(None) => format!("services[{s}].placement"),
+            Role::Vantage(j) => format!("services[{s}].vantage_points[{j}]"),
+            Role::Monitor => format!("services[{s}].active_passive.monitor"),
+            Role::LeaseStore => format!("services[{s}].active_passive.lease.store"),
+        }
+    }
+}
+
+/// What the services read of the network, one after the other in flat lists (two lists
+/// per service would cost more than their contents for 10⁵ services).
+#[derive(Default)]
 struct Talk {
-    /// Every node whose state it reads, each with the path that names it in the file and
-    /// what it is to the service.
-    nodes: Vec<(NodeId, String, &'static str)>,
+    /// Every node each service reads the state of, with what it is to the service.
+    nodes: Vec<(NodeId, Role)>,
     /// `(a, b)`: `a` sends to `b` and reads its answer, or the reverse.
     pairs: Vec<(NodeId, NodeId)>,
+    /// Where each service's nodes and pairs end in the lists.
+    ends: Vec<(u32, u32)>,
+}
+
+/// What one service reads of the network.
+struct ServiceTalk<'t> {
+    /// The service's index.
+    service: usize,
+    nodes: &'t [(NodeId, Role)],
 }
 
 impl Talk {
-    fn of(spec: &ServiceSpec, s: usize, scenario: &Scenario) -> Self {
-        let path = format!("services[{s}]");
+    /// What `services` read.
+    fn of(services: &[ServiceSpec], scenario: &Scenario) -> Self {
+        let mut talk = Talk::default();
+        talk.ends.reserve_exact(services.len());
+        for (s, spec) in services.iter().enumerate() {
+            talk.add(spec, s, scenario);
+        }
+        talk
+    }
+
+    fn add(&mut self, spec: &ServiceSpec, s: usize, scenario: &Scenario) {
+        let (nodes, pairs) = (&mut self.nodes, &mut self.pairs);
+        let first_pair = pairs.len();
         let listed = scenario
             .services
             .get(s)
             .is_some_and(|service| !service.replicas.is_empty());
-        let mut nodes: Vec<(NodeId, String, &'static str)> = spec
-            .replicas
-            .iter()
-            .enumerate()
-            .map(|(j, &node)| {
-                let at = if listed {
-                    format!("{path}.replicas[{j}]")
-                } else {
-                    format!("{path}.placement")
-                };
-                (node, at, "replica")
-            })
-            .collect();
+        nodes.extend(
+            spec.replicas
+                .iter()
+                .enumerate()
+                .map(|(j, &node)| (node, Role::Replica(listed.then_some(j)))),
+        );
         let mut observers: Vec<NodeId> = Vec::new();
         for (j, &node) in spec.vantages.iter().enumerate() {
-            nodes.push((node, format!("{path}.vantage_points[{j}]"), "vantage point"));
+            nodes.push((node, Role::Vantage(j)));
             observers.push(node);
         }
-        let mut pairs = Vec::new();
         match &spec.strategy {
             StrategyParams::ActivePassive(params) => {
                 if let Some(monitor) = params.monitor {
-                    nodes.push((monitor, format!("{path}.active_passive.monitor"), "monitor"));
+                    nodes.push((monitor, Role::Monitor));
                     observers.push(monitor);
                 }
                 if let Some(store) = params.lease.as_ref().and_then(|lease| lease.store) {
-                    nodes.push((
-                        store,
-                        format!("{path}.active_passive.lease.store"),
-                        "lease store",
-                    ));
+                    nodes.push((store, Role::LeaseStore));
                     pairs.extend(spec.replicas.iter().map(|&r| (r, store)));
                 }
             }
@@ -84,13 +130,34 @@ impl Talk {
         for &observer in &observers {
             pairs.extend(spec.replicas.iter().map(|&r| (observer, r)));
         }
-        pairs.retain(|(a, b)| a != b);
-        Talk { nodes, pairs }
+        let mut kept = first_pair;
+        for at in first_pair..pairs.len() {
+            let (a, b) = pairs[at];
+            if a != b {
+                pairs[kept] = (a, b);
+                kept += 1;
+            }
+        }
+        pairs.truncate(kept);
+        self.ends.push((nodes.len() as u32, pairs.len() as u32));
     }
 
-    /// Whether the service would see the network as it is now.
+    /// Each service's part, in service order.
+    fn services(&self) -> impl Iterator<Item = ServiceTalk<'_>> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .enumerate()
+            .map(move |(service, &(end, _))| {
+                let nodes = &self.nodes[start..end as usize];
+                start = end as usize;
+                ServiceTalk { service, nodes }
+            })
+    }
+
+    /// Whether some service would see the network as it is now.
     fn sees(&self, network: &Network) -> bool {
-        self.nodes.iter().any(|&(node, _, _)| !network.is_up(node))
+        self.nodes.iter().any(|&(node, _)| !network.is_up(node))
             || self
                 .pairs
                 .iter()
@@ -107,11 +174,7 @@ pub(super) fn check(
     plan: &FaultPlan,
     check: &mut Checker,
 ) {
-    let talk: Vec<Talk> = services
-        .iter()
-        .enumerate()
-        .map(|(s, spec)| Talk::of(spec, s, scenario))
-        .collect();
+    let talk = Talk::of(services, scenario);
     let mut network = Network::new(topology.clone());
     if topology.implied.is_none() {
         let hint = if scenario.topology.implied_links.is_none() {
@@ -120,17 +183,17 @@ pub(super) fn check(
         } else {
             ""
         };
-        for (spec, talk) in services.iter().zip(&talk) {
-            disconnected(spec, talk, &network, topology, hint, check);
+        for (spec, talk) in services.iter().zip(talk.services()) {
+            disconnected(spec, &talk, &network, topology, hint, check);
         }
     }
-    for (spec, talk) in services.iter().zip(&talk) {
-        probes_too_slow(spec, talk, &network, topology, check);
+    for (spec, talk) in services.iter().zip(talk.services()) {
+        probes_too_slow(spec, &talk, &network, topology, check);
     }
-    if services.is_empty() || talk.iter().map(|t| t.pairs.len()).sum::<usize>() > MAX_PAIRS {
+    if services.is_empty() || talk.pairs.len() > MAX_PAIRS {
         return;
     }
-    let sees = |network: &Network| talk.iter().any(|t| t.sees(network));
+    let sees = |network: &Network| talk.sees(network);
     let name = |node: NodeId| topology.names.name(node);
     let across = "no service observes across it: it cuts no two of a service's nodes that \
                   talk apart (the default global vantage point and monitor reach every up node \
@@ -258,7 +321,7 @@ impl Inert {
 /// Refuses the first node of `spec` that cannot reach its first replica at t = 0.
 fn disconnected(
     spec: &ServiceSpec,
-    talk: &Talk,
+    talk: &ServiceTalk,
     network: &Network,
     topology: &Topology,
     hint: &str,
@@ -268,14 +331,15 @@ fn disconnected(
         return;
     };
     let name = |node: NodeId| topology.names.name(node);
-    for (node, path, what) in &talk.nodes {
-        if *node != first && !network.reachable(Some(*node), first) {
+    for &(node, role) in talk.nodes {
+        if node != first && !network.reachable(Some(node), first) {
+            let what = role.what();
             check.fail(
-                path.clone(),
+                role.path(talk.service),
                 format!(
                     "{what} `{}` of service `{}` cannot reach its replica `{}` at t = 0, before \
                      any fault: no path of links joins them{hint}",
-                    name(*node),
+                    name(node),
                     spec.name,
                     name(first)
                 ),
@@ -290,34 +354,37 @@ fn disconnected(
 /// such probe fails, so the replica is declared down from the start.
 fn probes_too_slow(
     spec: &ServiceSpec,
-    talk: &Talk,
+    talk: &ServiceTalk,
     network: &Network,
     topology: &Topology,
     check: &mut Checker,
 ) {
-    let probing = |what: &str| match &spec.strategy {
-        StrategyParams::ActivePassive(params) => what == "monitor" && params.lease.is_none(),
-        StrategyParams::ActiveActive(_) | StrategyParams::Geographic(_) => what == "vantage point",
+    let probing = |role: Role| match &spec.strategy {
+        StrategyParams::ActivePassive(params) => role == Role::Monitor && params.lease.is_none(),
+        StrategyParams::ActiveActive(_) | StrategyParams::Geographic(_) => {
+            matches!(role, Role::Vantage(_))
+        }
         _ => false,
     };
     let name = |node: NodeId| topology.names.name(node);
     let secs = |ns: Nanos| humane_seconds(nanos_to_secs(ns));
     let timeout = spec.detection.timeout;
-    for (detector, path, what) in talk.nodes.iter().filter(|(_, _, what)| probing(what)) {
+    for &(detector, role) in talk.nodes.iter().filter(|(_, role)| probing(*role)) {
         for &replica in &spec.replicas {
-            let there = network.latency(Some(*detector), replica);
-            let back = network.latency(Some(replica), *detector);
+            let there = network.latency(Some(detector), replica);
+            let back = network.latency(Some(replica), detector);
             let Some(round_trip) = there.zip(back).map(|(there, back)| there + back) else {
                 continue;
             };
             if round_trip > timeout {
                 check.warn(
-                    path.clone(),
+                    role.path(talk.service),
                     format!(
-                        "{what} `{}` of service `{}` probes replica `{}` with a round trip of \
+                        "{} `{}` of service `{}` probes replica `{}` with a round trip of \
                          {}, longer than the probe timeout ({}): every probe fails and the \
                          replica is believed down from the start; raise `detection.timeout`",
-                        name(*detector),
+                        role.what(),
+                        name(detector),
                         spec.name,
                         name(replica),
                         secs(round_trip),
@@ -332,16 +399,16 @@ fn probes_too_slow(
 
 /// Whether a random partition over `scope` (None: every node) can separate some pair
 /// of nodes that talk: both ends in the scope.
-fn splits_some_pair(scope: Option<&[NodeId]>, talk: &[Talk], nodes: usize) -> bool {
+fn splits_some_pair(scope: Option<&[NodeId]>, talk: &Talk, nodes: usize) -> bool {
     let Some(scope) = scope else {
-        return talk.iter().any(|t| !t.pairs.is_empty());
+        return !talk.pairs.is_empty();
     };
     let mut inside = vec![false; nodes];
     for &node in scope {
         inside[node.index()] = true;
     }
-    talk.iter()
-        .flat_map(|t| &t.pairs)
+    talk.pairs
+        .iter()
         .any(|&(a, b)| inside[a.index()] && inside[b.index()])
 }
 
