@@ -9,6 +9,7 @@ use crate::compile::CompiledScenario;
 use crate::report::{Pairs, PrecisionSummary, Study};
 use crate::sim::engine::{Replication, ReplicationOutcome};
 use crate::sim::faults::FaultRegistry;
+use crate::sim::one_node::OneNode;
 use precision::FixedBatches;
 pub use precision::Precision;
 use rayon::prelude::*;
@@ -333,6 +334,13 @@ fn run_range(
     };
     let stop: Vec<&AtomicBool> = flags.interrupt.into_iter().chain([&wall_expired]).collect();
     let count = variants.len() as u64;
+    // Variants of the simplest shape skip the engine's generality (same outcome, bytes
+    // and all; see `sim::one_node`).
+    let one_node: Vec<Option<OneNode>> = variants
+        .iter()
+        .zip(&registries)
+        .map(|(variant, registry)| OneNode::recognise(variant, registry))
+        .collect();
     // A batch's outcomes, replication by replication and, within one, variant by variant.
     let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
         (replications.start * count..replications.end * count)
@@ -351,6 +359,9 @@ fn run_range(
                         complete: false,
                         faults: Vec::new(),
                     };
+                }
+                if let Some(shape) = &one_node[variant] {
+                    return shape.run(replication, options.keep_records, events_cap, &stop);
                 }
                 let replication =
                     Replication::new(&variants[variant], &registries[variant], replication, None);

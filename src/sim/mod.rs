@@ -6,6 +6,7 @@ pub mod engine;
 pub mod event;
 pub mod faults;
 mod ledger;
+pub(crate) mod one_node;
 pub mod queue;
 mod radix_heap;
 pub mod trace;

@@ -1,0 +1,626 @@
+//! A fast path for the simplest shape: one node that fails and is repaired, one
+//! single-replica ACTIVE_PASSIVE service on it with a global, lazily probing monitor, and
+//! nothing else (the peer baseline's model). It produces the outcome the engine does, byte
+//! for byte, without the engine's generality: no event queue (one pending node event and
+//! the monitor's few timers), no strategy dispatch or commands, accounting only at the
+//! instants the node changed.
+//!
+//! Exactness comes from doing the same things in the same order: the same random streams
+//! and draws (the node's lane: a failure's repair, a repair's next failure; the service's
+//! stream: each failover's data loss), the same [`HealthMonitor`] computing the lazy
+//! declarations, the same [`FailoverAttempt`] building the records, the same [`Ledger`]
+//! charging time and ending episodes, and events ordered by (time, order of scheduling),
+//! stale declarations counted as events as the engine counts them. What the
+//! ACTIVE_PASSIVE strategy does with one replica and no standby is a few lines here: a
+//! down-declaration records `NoHealthyTarget` and waits, an up-declaration ends the
+//! failover as `Superseded`, the horizon ends a waiting one. `tests` run eligible
+//! scenarios both ways and compare the outcomes.
+
+use super::engine::{FaultEffect, ReplicationOutcome, ServiceOutcome, STOP_CHECK_EVENTS};
+use super::faults::FaultRegistry;
+use super::ledger::Ledger;
+use crate::compile::{CompiledScenario, FaultPlan, NodeProcess, RepairPlan};
+use crate::core::rng::{stream, Lanes, Purpose};
+use crate::core::time::SimTime;
+use crate::net::network::Network;
+use crate::net::topology::NodeId;
+use crate::strategies::active_passive::ActivePassiveTimer;
+use crate::strategies::detection::{HealthMonitor, MonitorTimer, Probing};
+use crate::strategies::failover::{data_loss, Approval, FailoverAttempt};
+use crate::strategies::spec::ServiceSpec;
+use crate::strategies::{
+    capacity_fraction, Command, Context, FailoverRecord, FaultTag, Outcome, ServiceState,
+    StrategyParams, StrategyTimer, View,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A scenario of the one-node shape, recognised once per study.
+pub(crate) struct OneNode<'a> {
+    scenario: &'a CompiledScenario,
+    registry: &'a FaultRegistry,
+    spec: &'a ServiceSpec,
+    process: &'a NodeProcess,
+    node: NodeId,
+    /// The fault tag of the node's failures.
+    tag: FaultTag,
+    /// The served fraction while the node is up.
+    served_up: f64,
+}
+
+/// The monitor's timers go to the ACTIVE_PASSIVE strategy, as in the engine.
+fn monitor_timer(timer: MonitorTimer) -> StrategyTimer {
+    StrategyTimer::ActivePassive(ActivePassiveTimer::Monitor(timer))
+}
+
+impl<'a> OneNode<'a> {
+    /// The fast path for `scenario` if it has the one-node shape, else None. Conservative:
+    /// every part of the scenario that could schedule, draw or account anything else
+    /// makes it ineligible (the plan is destructured whole, so that a new kind of fault
+    /// must be considered here before it compiles).
+    pub(crate) fn recognise(
+        scenario: &'a CompiledScenario,
+        registry: &'a FaultRegistry,
+    ) -> Option<Self> {
+        let FaultPlan {
+            node_processes,
+            outages,
+            partitions,
+            bursts,
+            scheduled,
+            dependencies,
+            repair,
+            maintenance,
+            service_needs: _,
+        } = &scenario.faults;
+        let RepairPlan {
+            crews,
+            crew_of,
+            budgets,
+            budgets_of,
+        } = repair;
+        let no_other_fault = outages.is_empty()
+            && partitions.is_empty()
+            && bursts.is_empty()
+            && scheduled.is_empty()
+            && dependencies.is_empty()
+            && maintenance.is_empty()
+            && crews.is_empty()
+            && crew_of.iter().all(Option::is_none)
+            && budgets.is_empty()
+            && budgets_of.iter().all(Vec::is_empty);
+        let [process] = node_processes.as_slice() else {
+            return None;
+        };
+        let [spec] = scenario.services.as_slice() else {
+            return None;
+        };
+        let StrategyParams::ActivePassive(params) = &spec.strategy else {
+            return None;
+        };
+        let NodeProcess {
+            nodes,
+            keys,
+            latent,
+            restart,
+            working_hours,
+            ..
+        } = process;
+        let node = NodeId::new(0);
+        let eligible = no_other_fault
+            && scenario.topology.len() == 1
+            && scenario.system.is_none()
+            && nodes.as_slice() == [node]
+            && keys.len() == 1
+            && latent.is_none()
+            && restart.is_none()
+            && working_hours.is_none()
+            && spec.replicas.as_slice() == [node]
+            && spec.vantages.is_empty()
+            && spec.detection.probing == Probing::Lazy
+            && matches!(spec.failover.approval, Approval::Automatic)
+            && params.monitor.is_none()
+            && params.lease.is_none();
+        eligible.then(|| OneNode {
+            scenario,
+            registry,
+            spec,
+            process,
+            node,
+            tag: FaultTag(registry.node_processes),
+            served_up: capacity_fraction(
+                scenario.topology.nodes[node.index()].capacity,
+                spec.demand,
+            ),
+        })
+    }
+
+    /// Runs replication `replication` as [`super::engine::Replication::run_within`]
+    /// would (records and episodes kept when `keep_records`).
+    pub(crate) fn run(
+        &self,
+        replication: u64,
+        keep_records: bool,
+        max_events: u64,
+        stop: &[&AtomicBool],
+    ) -> ReplicationOutcome {
+        let scenario = self.scenario;
+        let seed = scenario.seed;
+        let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(0));
+        let mut run = Run {
+            shape: self,
+            keep_records,
+            network: Network::new(scenario.topology.clone()),
+            monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
+            rng: stream(seed, replication, Purpose::Service(0)),
+            lanes: Lanes::new(
+                seed,
+                replication,
+                self.process.keys.iter().map(|&k| Purpose::NodeLifetime(k)),
+            ),
+            now: SimTime::ZERO,
+            scheduled: 0,
+            node_event: (SimTime::ZERO, 0, NodeEvent::Fail),
+            timers: Vec::new(),
+            commands: Vec::new(),
+            up: true,
+            last_cause: FaultTag::default(),
+            cause_of_loss: FaultTag::default(),
+            waiting: None,
+            failovers_succeeded: 0,
+            ledger: Ledger::default(),
+            outcome: ServiceOutcome {
+                vantages: 1,
+                ..ServiceOutcome::default()
+            },
+            effect: FaultEffect::default(),
+        };
+        let ttf = run.draw_ttf();
+        run.node_event = run.at(ttf, NodeEvent::Fail);
+        run.simulate(max_events, stop, replication)
+    }
+}
+
+/// What the node does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeEvent {
+    Fail,
+    Repair,
+}
+
+/// One replication of the one-node shape in progress.
+struct Run<'s, 'a> {
+    shape: &'s OneNode<'a>,
+    keep_records: bool,
+    /// The monitor's view of the world; the lazy computation reads none of it, but
+    /// [`Context`] holds one.
+    network: Network,
+    monitor: HealthMonitor,
+    /// The service's stream (data loss).
+    rng: rand_chacha::ChaCha8Rng,
+    /// The node's failures and repairs.
+    lanes: Lanes,
+    now: SimTime,
+    /// Events scheduled so far: the order of events at one instant.
+    scheduled: u64,
+    /// The node's pending failure or repair: (when, scheduling order, what).
+    node_event: (SimTime, u64, NodeEvent),
+    /// The monitor's pending timers, stale ones included: (when, scheduling order, timer).
+    timers: Vec<(SimTime, u64, MonitorTimer)>,
+    commands: Vec<Command>,
+    up: bool,
+    /// The service's last cause (of an episode it starts).
+    last_cause: FaultTag,
+    /// The strategy's record of what took the primary down.
+    cause_of_loss: FaultTag,
+    /// The failover that found no standby, waiting for the primary.
+    waiting: Option<FailoverAttempt>,
+    failovers_succeeded: u64,
+    ledger: Ledger,
+    outcome: ServiceOutcome,
+    effect: FaultEffect,
+}
+
+impl Run<'_, '_> {
+    fn draw_ttf(&mut self) -> u64 {
+        let ttf = &self.shape.process.ttf;
+        self.lanes.draw(0, |rng| ttf.sample(rng))
+    }
+
+    fn draw_ttr(&mut self) -> u64 {
+        let ttr = &self.shape.process.ttr;
+        self.lanes.draw(0, |rng| ttr.sample(rng))
+    }
+
+    /// Schedules the node's `event` `after` from now.
+    fn at(&mut self, after: u64, event: NodeEvent) -> (SimTime, u64, NodeEvent) {
+        let order = self.scheduled;
+        self.scheduled += 1;
+        (self.now.after(after), order, event)
+    }
+
+    fn simulate(
+        mut self,
+        max_events: u64,
+        stop: &[&AtomicBool],
+        replication: u64,
+    ) -> ReplicationOutcome {
+        let horizon = SimTime(self.shape.scenario.horizon);
+        let mut complete = true;
+        let mut events = 0u64;
+        // The engine's Start stimulus leaves the service to account at the first instant.
+        let mut unaccounted = true;
+        loop {
+            let (at, order, _) = self.node_event;
+            // The earliest timer by (time, scheduling order), if it comes before the node.
+            let timer = (0..self.timers.len())
+                .min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
+                .filter(|&i| (self.timers[i].0, self.timers[i].1) < (at, order));
+            let next = timer.map_or(at, |i| self.timers[i].0);
+            if next >= horizon {
+                break;
+            }
+            let stopped = events.is_multiple_of(STOP_CHECK_EVENTS)
+                && stop.iter().any(|flag| flag.load(Ordering::Relaxed));
+            if events >= max_events || stopped {
+                complete = false;
+                break;
+            }
+            if next != self.now && std::mem::take(&mut unaccounted) {
+                self.account();
+            }
+            self.now = next;
+            events += 1;
+            unaccounted = true;
+            match timer {
+                Some(i) => {
+                    let (_, _, timer) = self.timers.swap_remove(i);
+                    self.on_timer(timer);
+                }
+                None if self.node_event.2 == NodeEvent::Fail => self.fail(),
+                None => self.repair(),
+            }
+        }
+        if unaccounted {
+            self.account();
+        }
+        self.now = horizon;
+        if let Some(open) = self.waiting.take() {
+            let node = Some(self.shape.node);
+            self.fold_record(&open.unfinished(horizon, node, None));
+        }
+        if let Some(episode) = self.ledger.finish(horizon, &mut self.outcome) {
+            self.fold_episode(episode);
+        }
+        let tag = self.shape.tag.0;
+        ReplicationOutcome {
+            replication,
+            services: vec![self.outcome],
+            system: None,
+            events,
+            complete,
+            faults: (self.effect.starts > 0)
+                .then_some((tag, self.effect))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// The node fails: the service and the monitor learn it, then its repair is drawn.
+    fn fail(&mut self) {
+        let tag = self.shape.tag;
+        self.effect.starts += 1;
+        self.effect.nodes += 1;
+        self.network.crash(self.shape.node);
+        self.up = false;
+        self.last_cause = tag;
+        self.cause_of_loss = tag;
+        self.observe();
+        let ttr = self.draw_ttr();
+        self.node_event = self.at(ttr, NodeEvent::Repair);
+    }
+
+    /// The node is repaired: the monitor learns it, then its next failure is drawn.
+    fn repair(&mut self) {
+        self.network.repair(self.shape.node);
+        self.up = true;
+        self.observe();
+        let ttf = self.draw_ttf();
+        self.node_event = self.at(ttf, NodeEvent::Fail);
+    }
+
+    /// Tells the monitor whether the node answers now (a global monitor's probes are
+    /// never lost) and queues the declaration it schedules, if any.
+    fn observe(&mut self) {
+        let mut ctx = Context {
+            now: self.now,
+            view: View {
+                network: &self.network,
+                byzantine: &[],
+                gray: &[],
+                latent: &[],
+            },
+            rng: &mut self.rng,
+            out: &mut self.commands,
+        };
+        self.monitor
+            .observe(0, self.up, 0.0, &mut ctx, monitor_timer);
+        self.take_commands();
+    }
+
+    fn on_timer(&mut self, timer: MonitorTimer) {
+        let mut ctx = Context {
+            now: self.now,
+            view: View {
+                network: &self.network,
+                byzantine: &[],
+                gray: &[],
+                latent: &[],
+            },
+            rng: &mut self.rng,
+            out: &mut self.commands,
+        };
+        let declaration = self.monitor.on_timer(timer, &mut ctx, monitor_timer);
+        self.take_commands();
+        let Some(declaration) = declaration else {
+            return;
+        };
+        let node = Some(self.shape.node);
+        if declaration.up {
+            // The primary is back before a standby took over: superseded.
+            if let Some(open) = self.waiting.take() {
+                self.fold_record(&open.superseded(self.now, node, None));
+            }
+        } else if self.waiting.is_none() {
+            // Declared down while it answers: a false alarm, caused by the network.
+            let fault = if self.up {
+                FaultTag::default()
+            } else {
+                self.cause_of_loss
+            };
+            let mut attempt = FailoverAttempt::detected(fault, declaration.changed_at, self.now);
+            data_loss(&self.shape.spec.replication, &mut self.rng);
+            // An automatic decision takes no time, and there is no standby to promote.
+            attempt.decided_at = self.now;
+            let record = attempt.no_target(Outcome::NoHealthyTarget, self.now, node);
+            self.fold_record(&record);
+            self.waiting = Some(attempt);
+        }
+    }
+
+    /// Queues the timers the monitor asked for, in the order it asked.
+    fn take_commands(&mut self) {
+        // Read in place, not moved out: a command is as large as a failover record.
+        for command in &self.commands {
+            match *command {
+                Command::Schedule {
+                    at,
+                    timer: StrategyTimer::ActivePassive(ActivePassiveTimer::Monitor(timer)),
+                } => {
+                    self.timers.push((at, self.scheduled, timer));
+                    self.scheduled += 1;
+                }
+                ref other => {
+                    unreachable!("the health monitor only schedules its timers: {other:?}")
+                }
+            }
+        }
+        self.commands.clear();
+    }
+
+    /// What the engine does with a record a strategy emits.
+    fn fold_record(&mut self, record: &FailoverRecord) {
+        let kind = self.shape.registry.kind_index(record.fault);
+        if record.ends_failover {
+            let succeeded = record.outcome == Outcome::Success;
+            self.failovers_succeeded += u64::from(succeeded);
+            let time = succeeded.then(|| record.failover_time());
+            self.outcome.outage_tally.add_failover(kind, time);
+        }
+        self.outcome.tally.add(record);
+        if self.keep_records {
+            self.outcome.records.push(record.clone());
+        }
+    }
+
+    /// Accounts the instant that just ended, as the engine's `account` does for one
+    /// vantage point.
+    fn account(&mut self) {
+        let served = if self.up { self.shape.served_up } else { 0.0 };
+        if served == self.ledger.served() {
+            // The state follows from the served fraction: the ledger would do nothing.
+            return;
+        }
+        let state = ServiceState::of(served);
+        let changed = state != self.ledger.state();
+        let episode = self.ledger.update(
+            self.now,
+            state,
+            served,
+            self.last_cause,
+            self.failovers_succeeded,
+            &mut self.outcome,
+        );
+        if let Some(episode) = episode {
+            self.fold_episode(episode);
+        }
+        if changed && self.last_cause != FaultTag::default() {
+            let cause = self.last_cause.0;
+            let changes = &mut self.outcome.changes_by_fault;
+            match changes.iter_mut().find(|(tag, _)| *tag == cause) {
+                Some((_, count)) => *count += 1,
+                None => changes.push((cause, 1)),
+            }
+        }
+    }
+
+    fn fold_episode(&mut self, episode: crate::core::episode::OutageEpisode) {
+        let kind = self.shape.registry.kind_index(episode.cause);
+        self.outcome.outage_tally.add(&episode, kind);
+        if self.keep_records {
+            self.outcome.episodes.push(episode);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::load_str;
+    use crate::sim::engine::Replication;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    fn compile(text: &str) -> CompiledScenario {
+        load_str(text, Path::new("one-node.json")).expect("the scenario compiles")
+    }
+
+    /// Runs replications `0..count` of `scenario` through the engine and the fast path,
+    /// with and without records, and asserts equal outcomes.
+    fn assert_both_ways_agree(scenario: &CompiledScenario, count: u64) {
+        let registry = FaultRegistry::new(&scenario.faults);
+        let shape = OneNode::recognise(scenario, &registry).expect("the one-node shape");
+        for replication in 0..count {
+            for keep_records in [true, false] {
+                let engine = Replication::new(scenario, &registry, replication, None);
+                let engine = if keep_records {
+                    engine
+                } else {
+                    engine.without_records()
+                };
+                let expected = engine.run();
+                let fast = shape.run(replication, keep_records, u64::MAX, &[]);
+                assert_eq!(fast, expected, "replication {replication}");
+            }
+        }
+    }
+
+    fn scenario(detection: &str, ttf: &str, ttr: &str, horizon: &str, extra: &str) -> String {
+        format!(
+            r#"{{"name": "one-node", "seed": 7, "replications": 1, "horizon": "{horizon}",
+                "topology": {{"nodes": [{{"id": "n", "capacity": 1.0}}]}},
+                "services": [{{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["n"],
+                               "detection": {detection} {extra}}}],
+                "faults": {{"node_failures": [{{"ttf": {ttf}, "ttr": {ttr}}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn the_shipped_one_node_scenarios_take_the_fast_path_with_the_engines_outcome() {
+        for file in [
+            "scenarios/peer-baseline.json",
+            "scenarios/validation/v1-exponential-node.json",
+        ] {
+            let text = std::fs::read_to_string(file).expect("a shipped scenario");
+            assert_both_ways_agree(&compile(&text), 20);
+        }
+    }
+
+    /// Repairs within the detection delay (a declaration voided, or standing though the
+    /// node is back: a false alarm), failures while an up-declaration is pending, and
+    /// events of one instant (whole-second lifetimes at phase 0) exercise every branch
+    /// of the lazy monitor and the order of events at one instant.
+    #[test]
+    fn short_lives_and_same_instant_events_give_the_engines_outcome() {
+        let lazy = r#"{"interval": "1s", "timeout": "500ms", "unhealthy_threshold": 3,
+                       "healthy_threshold": 2, "phase": "0s"}"#;
+        let cases = [
+            (r#"{"const": "10s"}"#, r#"{"const": "2s"}"#),
+            (r#"{"const": "3s"}"#, r#"{"const": "3500ms"}"#),
+            (
+                r#"{"uniform": {"min": "0s", "max": "4s"}}"#,
+                r#"{"uniform": {"min": "0s", "max": "4s"}}"#,
+            ),
+            (r#"{"exp": {"mean": "3s"}}"#, r#"{"exp": {"mean": "2s"}}"#),
+        ];
+        for (ttf, ttr) in cases {
+            assert_both_ways_agree(&compile(&scenario(lazy, ttf, ttr, "1h", "")), 5);
+        }
+        // Lifetimes and declarations on a grid of quarter seconds: they often tie, in
+        // either order of scheduling.
+        let grid = r#"{"empirical": ["250ms", "750ms", "1s", "1250ms", "2s", "3s"]}"#;
+        for timeout in ["0s", "250ms", "500ms"] {
+            for (unhealthy, healthy) in [(1, 1), (2, 1), (3, 2)] {
+                let detection = format!(
+                    r#"{{"interval": "1s", "timeout": "{timeout}", "phase": "0s",
+                        "unhealthy_threshold": {unhealthy}, "healthy_threshold": {healthy}}}"#
+                );
+                assert_both_ways_agree(&compile(&scenario(&detection, grid, grid, "1h", "")), 3);
+            }
+        }
+        let graced = r#"{"interval": "2s", "timeout": "1s", "unhealthy_threshold": 1,
+                         "healthy_threshold": 3, "grace_period": "3s"}"#;
+        let ttf = r#"{"exp": {"mean": "20s"}}"#;
+        let ttr = r#"{"exp": {"mean": "5s"}}"#;
+        let degraded = r#", "demand": 2.0"#;
+        assert_both_ways_agree(&compile(&scenario(graced, ttf, ttr, "2h", degraded)), 5);
+    }
+
+    #[test]
+    fn a_budget_stops_the_fast_path_where_it_stops_the_engine() {
+        let lazy = r#"{"interval": "1s"}"#;
+        let ttf = r#"{"exp": {"mean": "30s"}}"#;
+        let ttr = r#"{"exp": {"mean": "10s"}}"#;
+        let scenario = compile(&scenario(lazy, ttf, ttr, "1h", ""));
+        let registry = FaultRegistry::new(&scenario.faults);
+        let shape = OneNode::recognise(&scenario, &registry).unwrap();
+        let raised = AtomicBool::new(true);
+        for (max_events, stop) in [(5, &[][..]), (u64::MAX, &[&raised][..])] {
+            let engine = Replication::new(&scenario, &registry, 0, None);
+            let expected = engine.run_within(max_events, stop);
+            assert!(!expected.complete);
+            assert_eq!(shape.run(0, true, max_events, stop), expected);
+        }
+    }
+
+    #[test]
+    fn any_other_shape_takes_the_engine() {
+        let quickstart = std::fs::read_to_string("scenarios/quickstart.json").unwrap();
+        let lazy = r#"{"interval": "1s"}"#;
+        let ttf = r#"{"exp": {"mean": "1d"}}"#;
+        let ttr = r#"{"exp": {"mean": "1h"}}"#;
+        let explicit = r#"{"interval": "1s", "probing": "explicit"}"#;
+        let manual = r#", "failover": {"mode": "MANUAL"}"#;
+        for text in [
+            quickstart,
+            scenario(explicit, ttf, ttr, "1d", ""),
+            scenario(lazy, ttf, ttr, "1d", manual),
+        ] {
+            let scenario = compile(&text);
+            let registry = FaultRegistry::new(&scenario.faults);
+            assert!(OneNode::recognise(&scenario, &registry).is_none(), "{text}");
+        }
+        let eligible = compile(&scenario(lazy, ttf, ttr, "1d", ""));
+        let registry = FaultRegistry::new(&eligible.faults);
+        assert!(OneNode::recognise(&eligible, &registry).is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Random detection settings and lifetimes of the order of the detection delay.
+        #[test]
+        fn random_one_node_scenarios_give_the_engines_outcome(
+            interval_ms in 1u64..3_000,
+            timeout_ms in 0u64..3_000,
+            unhealthy in 1u32..5,
+            healthy in 1u32..4,
+            grace_ms in 0u64..4_000,
+            ttf_ms in 1u64..20_000,
+            ttr_ms in 1u64..20_000,
+            demand in 0.5f64..2.0,
+            seed in 0u64..1_000,
+        ) {
+            let detection = format!(
+                r#"{{"interval": "{interval_ms}ms", "timeout": "{timeout_ms}ms",
+                    "unhealthy_threshold": {unhealthy}, "healthy_threshold": {healthy},
+                    "grace_period": "{grace_ms}ms"}}"#
+            );
+            let ttf = format!(r#"{{"exp": {{"mean": "{ttf_ms}ms"}}}}"#);
+            let ttr = format!(r#"{{"uniform": {{"min": "0s", "max": "{ttr_ms}ms"}}}}"#);
+            let extra = format!(r#", "demand": {demand}"#);
+            let text = scenario(&detection, &ttf, &ttr, "10m", &extra)
+                .replace(r#""seed": 7"#, &format!(r#""seed": {seed}"#));
+            assert_both_ways_agree(&compile(&text), 3);
+        }
+    }
+}
