@@ -4,7 +4,7 @@
 //!
 //! Each fault is judged alone, against the whole network at t = 0, by what the services
 //! read of it: whether one of their nodes (replicas, vantage points, monitor, lease
-//! store) goes down, and whether a message between two nodes that talk (a vantage point
+//! store) goes down or is paused, and whether a message between two nodes that talk (a vantage point
 //! or monitor and a replica, N_WAY replicas among themselves, a replica and its lease
 //! store) is dropped either way. The default global vantage point and monitor reach
 //! every up node whatever the partitions, so they never observe across one.
@@ -90,7 +90,9 @@ impl Talk {
 
     /// Whether the service would see the network as it is now.
     fn sees(&self, network: &Network) -> bool {
-        self.nodes.iter().any(|&(node, _, _)| !network.is_up(node))
+        self.nodes
+            .iter()
+            .any(|&(node, _, _)| !network.answers(node))
             || self
                 .pairs
                 .iter()
@@ -146,6 +148,20 @@ pub(super) fn check(
                 let seen = sees(&network);
                 nodes.iter().for_each(|&n| {
                     network.repair(n);
+                });
+                (!seen).then(|| {
+                    "none of its nodes is a service's replica, vantage point, monitor or lease \
+                     store, and no path between a service's nodes runs through them"
+                        .to_string()
+                })
+            }
+            Action::Pause(nodes) => {
+                nodes.iter().for_each(|&n| {
+                    network.pause(n);
+                });
+                let seen = sees(&network);
+                nodes.iter().for_each(|&n| {
+                    network.resume(n);
                 });
                 (!seen).then(|| {
                     "none of its nodes is a service's replica, vantage point, monitor or lease \

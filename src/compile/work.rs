@@ -280,10 +280,10 @@ pub fn work_estimate(
         ));
     }
     for outage in &plan.outages {
-        let field = if outage.kind == "zone_outage" {
-            "zone_outages"
-        } else {
-            "region_outages"
+        let field = match outage.kind {
+            "zone_outage" => "zone_outages",
+            "pause" => "pauses",
+            _ => "region_outages",
         };
         shares.push(node_share(
             format!("faults.{field}"),
