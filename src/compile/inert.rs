@@ -15,10 +15,14 @@ use crate::core::time::{nanos_to_secs, Nanos};
 use crate::net::network::Network;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Checker;
-use crate::scenarios::model::Scenario;
+use crate::scenarios::model::{Role, Scenario};
 use crate::strategies::spec::ServiceSpec;
 use crate::strategies::StrategyParams;
 use std::sync::Arc;
+
+/// Why a crash or pause of nodes no service reads is inert.
+const UNUSED_NODES: &str = "none of its nodes is a service's replica, vantage point, monitor or \
+                            lease store, and no path between a service's nodes runs through them";
 
 /// Most message pairs judged for each fault: beyond (ten thousand replicas behind a
 /// hundred vantage points), faults are not judged, so validation stays quick.
@@ -149,11 +153,7 @@ pub(super) fn check(
                 nodes.iter().for_each(|&n| {
                     network.repair(n);
                 });
-                (!seen).then(|| {
-                    "none of its nodes is a service's replica, vantage point, monitor or lease \
-                     store, and no path between a service's nodes runs through them"
-                        .to_string()
-                })
+                (!seen).then(|| UNUSED_NODES.to_string())
             }
             Action::Pause(nodes) => {
                 nodes.iter().for_each(|&n| {
@@ -163,11 +163,7 @@ pub(super) fn check(
                 nodes.iter().for_each(|&n| {
                     network.resume(n);
                 });
-                (!seen).then(|| {
-                    "none of its nodes is a service's replica, vantage point, monitor or lease \
-                     store, and no path between a service's nodes runs through them"
-                        .to_string()
-                })
+                (!seen).then(|| UNUSED_NODES.to_string())
             }
             Action::Partition(group_of) => {
                 network.partition(tag, group_of);
@@ -226,6 +222,33 @@ pub(super) fn check(
         if let Some(why) = why {
             let path = format!("faults.scheduled[{i}].fault.{}", fault.kind);
             inert.warn(path, &fault.id, fault.kind, &why, check);
+        }
+    }
+    for (i, process) in scenario.faults.pauses.iter().enumerate() {
+        let nodes = if process.nodes.is_empty() {
+            topology.nodes_where(|n| n.role == Role::Server)
+        } else {
+            process
+                .nodes
+                .iter()
+                .filter_map(|name| topology.names.get(name))
+                .collect()
+        };
+        let seen = nodes.iter().any(|&node| {
+            network.pause(node);
+            let seen = sees(&network);
+            network.resume(node);
+            seen
+        });
+        if !seen && !nodes.is_empty() {
+            let id = process.id.clone().unwrap_or_else(|| format!("pauses[{i}]"));
+            inert.warn(
+                format!("faults.pauses[{i}]"),
+                &id,
+                "pause",
+                UNUSED_NODES,
+                check,
+            );
         }
     }
     for (i, process) in plan.partitions.iter().enumerate() {

@@ -93,6 +93,22 @@ mod active_passive {
     }
 
     #[test]
+    fn a_paused_primary_under_a_lease_is_replaced_without_split_brain() {
+        // The lease lapses while db1 is frozen and db2 takes over; db1, resumed, finds
+        // the lease held by db2 at once (the global store): never two primaries.
+        let text = active_passive(false, &pause_primary("60s")).replace(
+            r#""fencing": false"#,
+            r#""fencing": false,
+               "lease": {"ttl": "30s", "loop_wait": "10s", "retry_timeout": "10s"}"#,
+        );
+        let service = run(&scenario(&text), 0).services.remove(0);
+        assert_eq!(service.records.len(), 1, "{:?}", service.records);
+        assert_eq!(service.records[0].outcome, Outcome::Success);
+        assert_eq!(service.unnecessary_failovers, 1);
+        assert_eq!(service.split_brain_ns, 0);
+    }
+
+    #[test]
     fn a_pause_shorter_than_detection_is_an_outage_ended_by_the_resume() {
         // Paused from 12 s to 14 s: the probe at 15 s finds db1 answering, so nothing
         // is declared and nothing fails over. DOWN 2 s, one episode caused by the pause
@@ -245,14 +261,17 @@ mod stochastic {
 }
 
 #[test]
-fn validate_warns_of_a_pause_no_service_can_see_and_of_nothing_else() {
+fn validate_warns_of_pauses_no_service_can_see_and_of_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("inert.json");
     let text = active_passive(
         false,
         r#"{"scheduled": [
             {"id": "seen", "at": "12s", "duration": {"const": "1s"}, "fault": {"pause": {"nodes": ["db1"]}}},
-            {"id": "idle", "at": "12s", "duration": {"const": "1s"}, "fault": {"pause": {"nodes": ["spare"]}}}]}"#,
+            {"id": "idle", "at": "12s", "duration": {"const": "1s"}, "fault": {"pause": {"nodes": ["spare"]}}}],
+          "pauses": [
+            {"id": "gc-spare", "nodes": ["spare"], "interarrival": {"exp": {"mean": "1h"}}, "duration": {"const": "1s"}},
+            {"id": "gc-all", "interarrival": {"exp": {"mean": "1h"}}, "duration": {"const": "1s"}}]}"#,
     )
     .replace(
         r#"{"id": "mon", "zone": "c", "role": "monitor"}"#,
@@ -266,6 +285,11 @@ fn validate_warns_of_a_pause_no_service_can_see_and_of_nothing_else() {
         stdout.contains("fault `idle` (pause) cannot change any service's state"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("fault `gc-spare` (pause) cannot change any service's state"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("`seen`"), "{stdout}");
-    assert_eq!(stdout.matches("warning").count(), 1, "{stdout}");
+    assert!(!stdout.contains("`gc-all`"), "{stdout}");
+    assert_eq!(stdout.matches("warning").count(), 2, "{stdout}");
 }
