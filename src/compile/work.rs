@@ -289,7 +289,12 @@ pub fn work_estimate(
             format!("faults.{field}"),
             2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
             outage.nodes.len() as f64,
-            woken_by(&outage.nodes) * outage.nodes.len() as f64,
+            if outage.pause {
+                // A pause changes reachability: every service is woken.
+                all_services
+            } else {
+                woken_by(&outage.nodes) * outage.nodes.len() as f64
+            },
         ));
     }
     for (i, process) in plan.partitions.iter().enumerate() {
