@@ -6,7 +6,7 @@
 //! The replication is run once with a trace sink. Node faults of every kind (failure
 //! processes, outages, bursts, random crashes, cascades, overload) are read from the
 //! nodes' down and up events, merged per node as the engine merges them; network and
-//! behaviour faults from their start and end. The groups of a random partition are not
+//! behaviour faults and pauses from their start and end. The groups of a random partition are not
 //! traced, so they are drawn again from the fault's own stream, in the engine's order,
 //! and the times that replay gives are checked against the traced ones.
 
@@ -292,8 +292,16 @@ pub(super) fn resolve(
                 }
                 _ => Some(source.clone()),
             }
+        } else if (registry.outages..registry.partitions).contains(&tag) {
+            // Pauses are not down-times; outages' crashes are.
+            let outage = &scenario.faults.outages[(tag - registry.outages) as usize];
+            outage.pause.then(|| {
+                FaultAction::Pause(NodeList {
+                    nodes: outage.nodes.iter().map(|&node| name(node)).collect(),
+                })
+            })
         } else {
-            // Outages and bursts: their crashes are among the down-times.
+            // Bursts: their crashes are among the down-times.
             None
         };
         if let Some(action) = action {
@@ -305,6 +313,11 @@ pub(super) fn resolve(
                     at: Duration(span.start.0),
                     duration: span
                         .end
+                        // A pause needs a length: one still on lasts to the horizon.
+                        .or_else(|| {
+                            matches!(action, FaultAction::Pause(_))
+                                .then_some(SimTime(scenario.horizon))
+                        })
                         .map(|end| Distribution::Const(Duration(end.since(span.start)))),
                     fault: action,
                     // Each cut of a flapping fault is a span of its own.

@@ -25,7 +25,8 @@ const GONE_AT_ONCE: &str = "at zero, the fault is over the instant it starts";
 pub struct FaultPlan {
     /// Per-node failure/repair processes.
     pub node_processes: Vec<NodeProcess>,
-    /// Zone and region outage processes, one per target.
+    /// Zone and region outage processes, one per target, and pause processes, one per
+    /// node.
     pub outages: Vec<OutageSpec>,
     /// Random partition processes.
     pub partitions: Vec<PartitionSpec>,
@@ -92,19 +93,21 @@ pub struct NodeProcess {
     pub working_hours: Option<super::Calendar>,
 }
 
-/// Outages of one zone or region.
+/// Outages of one zone or region, or pauses of one node.
 #[derive(Clone, Debug)]
 pub struct OutageSpec {
     /// Id for traces and records: `<given id or kind>:<target>`.
     pub id: String,
     /// Stream key: (process identity, target).
     pub key: StreamKey,
-    /// "zone_outage" or "region_outage".
+    /// "zone_outage", "region_outage" or "pause".
     pub kind: &'static str,
-    /// Zone or region name.
+    /// Zone, region or node name.
     pub target: String,
-    /// The nodes that go down together.
+    /// The nodes that go down (or are paused) together.
     pub nodes: Vec<NodeId>,
+    /// The nodes are paused, not crashed (a `pauses` process).
+    pub pause: bool,
     /// Time between outages.
     pub interarrival: Distribution,
     /// Outage length.
@@ -242,6 +245,8 @@ pub enum Action {
     Byzantine(Vec<NodeId>),
     /// Make nodes gray.
     Gray(Vec<NodeId>),
+    /// Pause nodes: up, silent, their state kept.
+    Pause(Vec<NodeId>),
 }
 
 /// A failure dependency with resolved ids.
@@ -422,10 +427,45 @@ pub(super) fn compile(
                     kind,
                     target: target.clone(),
                     nodes,
+                    pause: false,
                     interarrival: process.interarrival.clone(),
                     duration: process.duration.clone(),
                 });
             }
+        }
+    }
+    for (i, process) in faults.pauses.iter().enumerate() {
+        let path = format!("faults.pauses[{i}]");
+        given.check("pauses", process.id.as_deref(), &path, check);
+        let identity = identity(
+            "pauses",
+            process.id.as_deref(),
+            &(&process.interarrival, &process.duration),
+        );
+        check.positive_distribution(
+            &process.interarrival,
+            &format!("{path}.interarrival"),
+            BACK_TO_BACK,
+        );
+        check.positive_distribution(&process.duration, &format!("{path}.duration"), GONE_AT_ONCE);
+        let nodes = if process.nodes.is_empty() {
+            servers()
+        } else {
+            check.nodes(names, &process.nodes, &format!("{path}.nodes"))
+        };
+        let keys = identities.per_node(&identity, &nodes, topology, &path);
+        for (node, key) in nodes.into_iter().zip(keys) {
+            let target = names.name(node).to_string();
+            plan.outages.push(OutageSpec {
+                id: format!("{}:{target}", process.id.as_deref().unwrap_or("pause")),
+                key,
+                kind: "pause",
+                target,
+                nodes: vec![node],
+                pause: true,
+                interarrival: process.interarrival.clone(),
+                duration: process.duration.clone(),
+            });
         }
     }
     for (i, process) in faults.random_partitions.iter().enumerate() {
@@ -541,6 +581,12 @@ pub(super) fn compile(
         }
         if let Some(duration) = &fault.duration {
             check.positive_distribution(duration, &format!("{path}.duration"), GONE_AT_ONCE);
+        } else if matches!(fault.fault, FaultAction::Pause(_)) {
+            check.fail(
+                format!("{path}.duration"),
+                "a pause needs a `duration`, how long the nodes stay frozen: one frozen until \
+                 the horizon never resumes (to stop a node for good, `crash` it)",
+            );
         }
         // The content of before when the fault does not flap, so that the streams of
         // existing faults stay as they were.
@@ -1063,6 +1109,13 @@ fn action(
             (
                 "gray",
                 Action::Gray(check.nodes(names, &list.nodes, &format!("{path}.gray.nodes"))),
+            )
+        }
+        FaultAction::Pause(list) => {
+            non_empty(check, &list.nodes, format!("{path}.pause.nodes"));
+            (
+                "pause",
+                Action::Pause(check.nodes(names, &list.nodes, &format!("{path}.pause.nodes"))),
             )
         }
     }

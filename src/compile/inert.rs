@@ -4,7 +4,7 @@
 //!
 //! Each fault is judged alone, against the whole network at t = 0, by what the services
 //! read of it: whether one of their nodes (replicas, vantage points, monitor, lease
-//! store) goes down, and whether a message between two nodes that talk (a vantage point
+//! store) goes down or is paused, and whether a message between two nodes that talk (a vantage point
 //! or monitor and a replica, N_WAY replicas among themselves, a replica and its lease
 //! store) is dropped either way. The default global vantage point and monitor reach
 //! every up node whatever the partitions, so they never observe across one.
@@ -15,10 +15,14 @@ use crate::core::time::{nanos_to_secs, Nanos};
 use crate::net::network::Network;
 use crate::net::topology::{NodeId, Topology};
 use crate::scenarios::check::Checker;
-use crate::scenarios::model::Scenario;
+use crate::scenarios::model::{Role, Scenario};
 use crate::strategies::spec::ServiceSpec;
 use crate::strategies::StrategyParams;
 use std::sync::Arc;
+
+/// Why a crash or pause of nodes no service reads is inert.
+const UNUSED_NODES: &str = "none of its nodes is a service's replica, vantage point, monitor or \
+                            lease store, and no path between a service's nodes runs through them";
 
 /// Most message pairs judged for each fault: beyond (ten thousand replicas behind a
 /// hundred vantage points), faults are not judged, so validation stays quick.
@@ -26,7 +30,7 @@ const MAX_PAIRS: usize = 200_000;
 
 /// What a node is to a service, and where the file names it.
 #[derive(Clone, Copy, PartialEq)]
-enum Role {
+enum Part {
     /// Replica `j` of the listed replicas, or placed (`None`).
     Replica(Option<usize>),
     /// Vantage point `j`.
@@ -37,14 +41,14 @@ enum Role {
     LeaseStore,
 }
 
-impl Role {
+impl Part {
     /// What the node is, in messages.
     fn what(self) -> &'static str {
         match self {
-            Role::Replica(_) => "replica",
-            Role::Vantage(_) => "vantage point",
-            Role::Monitor => "monitor",
-            Role::LeaseStore => "lease store",
+            Part::Replica(_) => "replica",
+            Part::Vantage(_) => "vantage point",
+            Part::Monitor => "monitor",
+            Part::LeaseStore => "lease store",
         }
     }
 
@@ -52,11 +56,11 @@ impl Role {
     /// node of 10⁵ services would be tens of megabytes).
     fn path(self, s: usize) -> String {
         match self {
-            Role::Replica(Some(j)) => format!("services[{s}].replicas[{j}]"),
-            Role::Replica(None) => format!("services[{s}].placement"),
-            Role::Vantage(j) => format!("services[{s}].vantage_points[{j}]"),
-            Role::Monitor => format!("services[{s}].active_passive.monitor"),
-            Role::LeaseStore => format!("services[{s}].active_passive.lease.store"),
+            Part::Replica(Some(j)) => format!("services[{s}].replicas[{j}]"),
+            Part::Replica(None) => format!("services[{s}].placement"),
+            Part::Vantage(j) => format!("services[{s}].vantage_points[{j}]"),
+            Part::Monitor => format!("services[{s}].active_passive.monitor"),
+            Part::LeaseStore => format!("services[{s}].active_passive.lease.store"),
         }
     }
 }
@@ -66,7 +70,7 @@ impl Role {
 #[derive(Default)]
 struct Talk {
     /// Every node each service reads the state of, with what it is to the service.
-    nodes: Vec<(NodeId, Role)>,
+    nodes: Vec<(NodeId, Part)>,
     /// `(a, b)`: `a` sends to `b` and reads its answer, or the reverse.
     pairs: Vec<(NodeId, NodeId)>,
     /// Where each service's nodes and pairs end in the lists.
@@ -77,7 +81,7 @@ struct Talk {
 struct ServiceTalk<'t> {
     /// The service's index.
     service: usize,
-    nodes: &'t [(NodeId, Role)],
+    nodes: &'t [(NodeId, Part)],
 }
 
 impl Talk {
@@ -102,21 +106,21 @@ impl Talk {
             spec.replicas
                 .iter()
                 .enumerate()
-                .map(|(j, &node)| (node, Role::Replica(listed.then_some(j)))),
+                .map(|(j, &node)| (node, Part::Replica(listed.then_some(j)))),
         );
         let mut observers: Vec<NodeId> = Vec::new();
         for (j, &node) in spec.vantages.iter().enumerate() {
-            nodes.push((node, Role::Vantage(j)));
+            nodes.push((node, Part::Vantage(j)));
             observers.push(node);
         }
         match &spec.strategy {
             StrategyParams::ActivePassive(params) => {
                 if let Some(monitor) = params.monitor {
-                    nodes.push((monitor, Role::Monitor));
+                    nodes.push((monitor, Part::Monitor));
                     observers.push(monitor);
                 }
                 if let Some(store) = params.lease.as_ref().and_then(|lease| lease.store) {
-                    nodes.push((store, Role::LeaseStore));
+                    nodes.push((store, Part::LeaseStore));
                     pairs.extend(spec.replicas.iter().map(|&r| (r, store)));
                 }
             }
@@ -157,7 +161,7 @@ impl Talk {
 
     /// Whether some service would see the network as it is now.
     fn sees(&self, network: &Network) -> bool {
-        self.nodes.iter().any(|&(node, _)| !network.is_up(node))
+        self.nodes.iter().any(|&(node, _)| !network.answers(node))
             || self
                 .pairs
                 .iter()
@@ -210,11 +214,17 @@ pub(super) fn check(
                 nodes.iter().for_each(|&n| {
                     network.repair(n);
                 });
-                (!seen).then(|| {
-                    "none of its nodes is a service's replica, vantage point, monitor or lease \
-                     store, and no path between a service's nodes runs through them"
-                        .to_string()
-                })
+                (!seen).then(|| UNUSED_NODES.to_string())
+            }
+            Action::Pause(nodes) => {
+                nodes.iter().for_each(|&n| {
+                    network.pause(n);
+                });
+                let seen = sees(&network);
+                nodes.iter().for_each(|&n| {
+                    network.resume(n);
+                });
+                (!seen).then(|| UNUSED_NODES.to_string())
             }
             Action::Partition(group_of) => {
                 network.partition(tag, group_of);
@@ -273,6 +283,33 @@ pub(super) fn check(
         if let Some(why) = why {
             let path = format!("faults.scheduled[{i}].fault.{}", fault.kind);
             inert.warn(path, &fault.id, fault.kind, &why, check);
+        }
+    }
+    for (i, process) in scenario.faults.pauses.iter().enumerate() {
+        let nodes = if process.nodes.is_empty() {
+            topology.nodes_where(|n| n.role == Role::Server)
+        } else {
+            process
+                .nodes
+                .iter()
+                .filter_map(|name| topology.names.get(name))
+                .collect()
+        };
+        let seen = nodes.iter().any(|&node| {
+            network.pause(node);
+            let seen = sees(&network);
+            network.resume(node);
+            seen
+        });
+        if !seen && !nodes.is_empty() {
+            let id = process.id.clone().unwrap_or_else(|| format!("pauses[{i}]"));
+            inert.warn(
+                format!("faults.pauses[{i}]"),
+                &id,
+                "pause",
+                UNUSED_NODES,
+                check,
+            );
         }
     }
     for (i, process) in plan.partitions.iter().enumerate() {
@@ -359,10 +396,10 @@ fn probes_too_slow(
     topology: &Topology,
     check: &mut Checker,
 ) {
-    let probing = |role: Role| match &spec.strategy {
-        StrategyParams::ActivePassive(params) => role == Role::Monitor && params.lease.is_none(),
+    let probing = |role: Part| match &spec.strategy {
+        StrategyParams::ActivePassive(params) => role == Part::Monitor && params.lease.is_none(),
         StrategyParams::ActiveActive(_) | StrategyParams::Geographic(_) => {
-            matches!(role, Role::Vantage(_))
+            matches!(role, Part::Vantage(_))
         }
         _ => false,
     };

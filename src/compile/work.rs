@@ -280,16 +280,21 @@ pub fn work_estimate(
         ));
     }
     for outage in &plan.outages {
-        let field = if outage.kind == "zone_outage" {
-            "zone_outages"
-        } else {
-            "region_outages"
+        let field = match outage.kind {
+            "zone_outage" => "zone_outages",
+            "pause" => "pauses",
+            _ => "region_outages",
         };
         shares.push(node_share(
             format!("faults.{field}"),
             2.0 * cycles(outage.interarrival.mean_secs() + outage.duration.mean_secs()),
             outage.nodes.len() as f64,
-            woken_by(&outage.nodes) * outage.nodes.len() as f64,
+            if outage.pause {
+                // A pause changes reachability: every service is woken.
+                all_services
+            } else {
+                woken_by(&outage.nodes) * outage.nodes.len() as f64
+            },
         ));
     }
     for (i, process) in plan.partitions.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 /// Every fault kind a scenario can produce, in alphabetical order: those of the fault
 /// processes (`node_failure`, `zone_outage`, `region_outage`, `random_partition`,
-/// `burst`, `cascade`, `latent_fault`, `maintenance`), of the scheduled actions (`crash`, `crash_random`, …, `gray`), and
+/// `burst`, `cascade`, `latent_fault`, `maintenance`, `pause`), of the scheduled actions (`crash`, `crash_random`, …, `gray`, `pause`), and
 /// `overload` (ACTIVE_ACTIVE survivors failing under load).
 pub const FAULT_KINDS: &[&str] = &[
     "bridge",
@@ -26,6 +26,7 @@ pub const FAULT_KINDS: &[&str] = &[
     "one_way",
     "overload",
     "partition",
+    "pause",
     "random_partition",
     "region_outage",
     "zone_outage",

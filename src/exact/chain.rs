@@ -520,6 +520,11 @@ fn refuse_fault_kinds(scenario: &CompiledScenario, reasons: &mut Vec<Reason>) {
         "latent faults are found by periodic inspection, which is not exponential",
     );
     refuse(
+        !faults.pauses.is_empty(),
+        "pauses",
+        "a paused node keeps its role and beliefs, a state the chain does not track",
+    );
+    refuse(
         !faults.maintenance.is_empty(),
         "maintenance",
         "maintenance windows are planned at fixed times",

@@ -154,6 +154,10 @@ struct PathCache {
 pub(crate) struct Network {
     topology: Arc<Topology>,
     down_causes: Vec<Causes>,
+    /// Per node, the reasons it neither sends nor answers: each crash and each pause
+    /// (DESIGN §5: a paused node keeps its state but is silent). Reachability reads this
+    /// alone, so a pause costs the hot path nothing.
+    silent: Vec<Causes>,
     /// Active symmetric partitions by fault: the nodes not in group 0, with their group
     /// (by fault, so that a heal finds its own in a lookup, not a scan of the others).
     partitions: BTreeMap<u32, Vec<(NodeId, u16)>>,
@@ -192,6 +196,7 @@ impl Network {
         Network {
             topology,
             down_causes: vec![0; n],
+            silent: vec![0; n],
             partitions: BTreeMap::new(),
             label: vec![0; n],
             rules: BTreeMap::new(),
@@ -214,6 +219,7 @@ impl Network {
 
     /// Adds one reason for `node` to be down; returns true if it just went down.
     pub(crate) fn crash(&mut self, node: NodeId) -> bool {
+        self.silent[node.index()] += 1;
         let causes = &mut self.down_causes[node.index()];
         *causes += 1;
         let went_down = *causes == 1;
@@ -228,11 +234,41 @@ impl Network {
         let causes = &mut self.down_causes[node.index()];
         debug_assert!(*causes > 0, "repair of a node that is not down");
         *causes = causes.saturating_sub(1);
+        let silent = &mut self.silent[node.index()];
+        *silent = silent.saturating_sub(1);
         let came_up = *causes == 0;
         if came_up {
             self.epoch += 1;
         }
         came_up
+    }
+
+    /// Adds one reason for `node` to be paused: it stays up, keeping its state, but
+    /// neither sends nor answers nor forwards; returns true if it was not paused before.
+    pub(crate) fn pause(&mut self, node: NodeId) -> bool {
+        let was_running = !self.is_paused(node);
+        self.silent[node.index()] += 1;
+        self.epoch += 1;
+        was_running
+    }
+
+    /// Removes one reason for `node` to be paused; returns true if it is no longer paused.
+    pub(crate) fn resume(&mut self, node: NodeId) -> bool {
+        debug_assert!(self.is_paused(node), "resume of a node that is not paused");
+        let silent = &mut self.silent[node.index()];
+        *silent = silent.saturating_sub(1);
+        self.epoch += 1;
+        !self.is_paused(node)
+    }
+
+    /// Whether `node` is paused (whether or not it is also down).
+    pub(crate) fn is_paused(&self, node: NodeId) -> bool {
+        self.silent[node.index()] > self.down_causes[node.index()]
+    }
+
+    /// Whether `node` is up and not paused: it sends, answers and forwards.
+    pub(crate) fn answers(&self, node: NodeId) -> bool {
+        self.silent[node.index()] == 0
     }
 
     /// Starts partition `fault`: nodes talk only within their group (`group_of` by node).
@@ -329,21 +365,21 @@ impl Network {
     }
 
     fn link_usable(&self, a: NodeId, b: NodeId) -> bool {
-        self.is_up(a)
-            && self.is_up(b)
+        self.answers(a)
+            && self.answers(b)
             && (self.partitions.is_empty() || self.label[a.index()] == self.label[b.index()])
             && self.link_fault(a, b).cuts == 0
     }
 
-    /// Whether `to` is up and a message from `from` reaches it.
+    /// Whether `to` is up, not paused, and a message from `from` reaches it.
     pub(crate) fn reachable(&self, from: Observer, to: NodeId) -> bool {
         let Some(from) = from else {
-            return self.is_up(to);
+            return self.answers(to);
         };
         if from == to {
-            return self.is_up(to);
+            return self.answers(to);
         }
-        if !self.is_up(from) || !self.is_up(to) {
+        if !self.answers(from) || !self.answers(to) {
             return false;
         }
         if !self.rules.is_empty() && !self.delivers(from, to) {
@@ -367,8 +403,8 @@ impl Network {
         if self.topology.implied.is_none() || from == to {
             return self.reachable(Some(from), to);
         }
-        self.is_up(from)
-            && self.is_up(to)
+        self.answers(from)
+            && self.answers(to)
             && (self.rules.is_empty() || self.delivers(from, to))
             && self.label[from.index()] == self.label[to.index()]
     }
@@ -376,7 +412,7 @@ impl Network {
     /// One-way message delay from `from` to `to` over the shortest usable path.
     pub(crate) fn latency(&self, from: Observer, to: NodeId) -> Option<Nanos> {
         let Some(from) = from else {
-            return self.is_up(to).then_some(0);
+            return self.answers(to).then_some(0);
         };
         if !self.reachable(Some(from), to) {
             return None;
@@ -664,6 +700,31 @@ mod tests {
         }
         assert!(network.repair(NodeId::new(0)));
         assert!(network.is_up(NodeId::new(0)));
+    }
+
+    #[test]
+    fn a_paused_node_is_up_but_neither_reached_nor_reaching_until_its_last_resume() {
+        let mut network = two_nodes();
+        let (a, b) = (NodeId::new(0), NodeId::new(1));
+        assert!(network.pause(a));
+        assert!(!network.pause(a), "paused twice: not newly paused");
+        assert!(network.is_up(a) && network.is_paused(a) && !network.answers(a));
+        assert!(
+            !network.reachable(None, a),
+            "the global observer does not reach it"
+        );
+        assert!(!network.reachable(Some(b), a) && !network.reachable(Some(a), b));
+        assert_eq!(network.latency(Some(b), a), None);
+        assert!(!network.resume(a), "one pause still holds it");
+        assert!(network.resume(a));
+        assert!(!network.is_paused(a) && network.reachable(Some(b), a));
+        // A crash during a pause: down, and paused until the pause ends.
+        network.pause(a);
+        network.crash(a);
+        network.repair(a);
+        assert!(network.is_up(a) && network.is_paused(a));
+        network.resume(a);
+        assert!(network.answers(a));
     }
 
     #[test]

@@ -598,9 +598,15 @@ impl<'a> Replication<'a> {
                     fault: tag,
                     sides: Sides::None,
                 });
-                self.started(tag, 0);
-                for &node in &plan.outages[outage as usize].nodes {
-                    self.crash(node, tag);
+                let spec = &plan.outages[outage as usize];
+                if spec.pause {
+                    self.started(tag, spec.nodes.len() as u64);
+                    self.pause(&spec.nodes, tag);
+                } else {
+                    self.started(tag, 0);
+                    for &node in &spec.nodes {
+                        self.crash(node, tag);
+                    }
                 }
                 let length = plan.outages[outage as usize]
                     .duration
@@ -611,8 +617,13 @@ impl<'a> Replication<'a> {
             Event::OutageEnd { outage } => {
                 let tag = FaultTag(registry.outages + outage);
                 self.trace(TraceEvent::FaultEnd { fault: tag });
-                for &node in &plan.outages[outage as usize].nodes {
-                    self.restore(node);
+                let spec = &plan.outages[outage as usize];
+                if spec.pause {
+                    self.resume(&spec.nodes, tag);
+                } else {
+                    for &node in &spec.nodes {
+                        self.restore(node);
+                    }
                 }
                 let next = plan.outages[outage as usize]
                     .interarrival
@@ -1071,7 +1082,9 @@ impl<'a> Replication<'a> {
         if let Some(sides) = sides {
             let nodes = match &spec.action {
                 Action::CutLink(..) | Action::DegradeLink { .. } => 2,
-                Action::Byzantine(nodes) | Action::Gray(nodes) => nodes.len(),
+                Action::Byzantine(nodes) | Action::Gray(nodes) | Action::Pause(nodes) => {
+                    nodes.len()
+                }
                 _ => sides.affected(),
             };
             self.started(tag, nodes as u64);
@@ -1117,6 +1130,7 @@ impl<'a> Replication<'a> {
             }
             Action::Byzantine(nodes) => self.set_behaviour(nodes, true, true, tag),
             Action::Gray(nodes) => self.set_behaviour(nodes, false, true, tag),
+            Action::Pause(nodes) => self.pause(nodes, tag),
         }
     }
 
@@ -1172,7 +1186,25 @@ impl<'a> Replication<'a> {
             }
             Action::Byzantine(nodes) => self.set_behaviour(nodes, true, false, tag),
             Action::Gray(nodes) => self.set_behaviour(nodes, false, false, tag),
+            Action::Pause(nodes) => self.resume(nodes, tag),
         }
+    }
+
+    /// Pauses `nodes`: up, their state kept, silent (DESIGN §5). To the services it is a
+    /// change of reachability, caused by `tag`.
+    fn pause(&mut self, nodes: &[NodeId], tag: FaultTag) {
+        for &node in nodes {
+            self.network.pause(node);
+        }
+        self.network_changed(tag);
+    }
+
+    /// Ends one pause of each of `nodes`: those no longer paused resume as they were.
+    fn resume(&mut self, nodes: &[NodeId], tag: FaultTag) {
+        for &node in nodes {
+            self.network.resume(node);
+        }
+        self.network_changed(tag);
     }
 
     fn set_behaviour(&mut self, nodes: &[NodeId], byzantine: bool, on: bool, tag: FaultTag) {

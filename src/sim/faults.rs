@@ -154,7 +154,7 @@ mod tests {
     use crate::core::fault_kind::FAULT_KINDS;
 
     /// A scenario with every fault process, every scheduled action, a dependency, latent
-    /// faults, maintenance and an overload cascade.
+    /// faults, maintenance, pauses and an overload cascade.
     const EVERY_FAULT: &str = r#"{
       "horizon": "1d", "replications": 1,
       "topology": {"nodes": [
@@ -183,10 +183,12 @@ mod tests {
           {"at": "1h", "fault": {"cut_link": {"from": "a", "to": "b"}}},
           {"at": "1h", "fault": {"degrade_link": {"from": "a", "to": "b", "loss": 0.1}}},
           {"at": "1h", "fault": {"byzantine": {"nodes": ["a"]}}},
-          {"at": "1h", "fault": {"gray": {"nodes": ["a"]}}}],
+          {"at": "1h", "fault": {"gray": {"nodes": ["a"]}}},
+          {"at": "1h", "duration": {"const": "1m"}, "fault": {"pause": {"nodes": ["a"]}}}],
         "dependencies": [{"node": "b", "depends_on": "a"}],
         "latent_faults": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"const": "1h"}, "inspection": {"interval": "7d"}}],
-        "maintenance": [{"scope": "all", "period": "7d", "duration": "1h"}]
+        "maintenance": [{"scope": "all", "period": "7d", "duration": "1h"}],
+        "pauses": [{"interarrival": {"exp": {"mean": "30d"}}, "duration": {"const": "10s"}}]
       }
     }"#;
 

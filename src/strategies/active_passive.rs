@@ -6,6 +6,16 @@
 //! primary is stopped (an unnecessary failover), without it both act as primary and
 //! split-brain time runs until the old primary can reach the monitor again.
 //!
+//! A paused primary (DESIGN §5) is lost to the monitor as a cut-off one is, and a
+//! standby may take over meanwhile (an unnecessary failover: it never stopped). With
+//! fencing it is stopped and rejoins as a standby when it resumes. Without, it resumes
+//! believing it is still the primary: a frozen process does not know that time passed,
+//! so it learns otherwise only from the monitor's first probe sent at or after the
+//! resume, when that probe reaches it (one-way latency later); split-brain runs from
+//! the resume until then. Paused, it acts as nothing, so no split-brain is counted
+//! while it is frozen. With a lease it finds the lease taken at its first renewal, on
+//! waking: no split-brain.
+//!
 //! With a lease ([`super::lease`]) the lease, not the probes, says when the primary is
 //! lost: a failover starts when it expires (`fault_at` is when the primary stopped
 //! renewing, `detected_at` the expiry), standbys must reach the store, and a primary
@@ -61,6 +71,9 @@ pub enum ActivePassiveTimer {
     Failback,
     /// The primary's lease expired, or a primary that could not renew it demotes itself.
     Lease(LeaseTimer),
+    /// The monitor's probe reaches a stale primary back from a pause: it learns that it
+    /// was replaced.
+    StaleTold,
 }
 
 /// Where the monitor's timers go.
@@ -100,6 +113,11 @@ pub(crate) struct ActivePassive {
     primary: usize,
     routed: usize,
     stale_primary: Option<usize>,
+    /// The stale primary was paused since it was replaced: back, it acts as the primary
+    /// until the monitor's next probe tells it otherwise.
+    stale_paused: bool,
+    /// When the monitor's probe tells the resumed stale primary that it was replaced.
+    stale_told_at: Option<SimTime>,
     fenced: Vec<bool>,
     /// Replicas whose promotion found a latent failure: passed over until they are up
     /// again after their repair, so the next attempt tries the next standby.
@@ -147,6 +165,8 @@ impl ActivePassive {
             primary: 0,
             routed: 0,
             stale_primary: None,
+            stale_paused: false,
+            stale_told_at: None,
             fenced: vec![false; spec.replicas.len()],
             passed_over: vec![false; spec.replicas.len()],
             attempt: None,
@@ -165,7 +185,8 @@ impl ActivePassive {
     }
 
     fn monitor_alive(&self, view: &View) -> bool {
-        self.monitor.is_none_or(|m| view.network.is_up(m))
+        // A paused monitor probes nothing and keeps its beliefs, as a crashed one does.
+        self.monitor.is_none_or(|m| view.network.answers(m))
     }
 
     fn on_declaration(&mut self, declaration: Declaration, ctx: &mut Context) {
@@ -376,6 +397,8 @@ impl ActivePassive {
                     self.fenced[old] = true;
                 } else {
                     self.stale_primary = Some(old);
+                    self.stale_paused = ctx.view.network.is_paused(old_node);
+                    self.stale_told_at = None;
                 }
             }
         }
@@ -450,6 +473,16 @@ impl ActivePassive {
                 }
             }
             ActivePassiveTimer::Failback => self.on_failback(ctx),
+            ActivePassiveTimer::StaleTold => {
+                if self.stale_told_at == Some(ctx.now) {
+                    self.stale_told_at = None;
+                    let told =
+                        |stale: usize| ctx.view.reachable(self.monitor, self.replicas[stale]);
+                    if self.stale_primary.is_some_and(told) {
+                        self.stale_primary = None;
+                    }
+                }
+            }
             ActivePassiveTimer::Lease(timer) => self.on_lease_timer(timer, ctx),
             ActivePassiveTimer::Decide(token) => {
                 if self.generation.is_current(token) {
@@ -516,19 +549,37 @@ impl ActivePassive {
         }
     }
 
-    fn settle_network(&mut self, view: &View) {
+    fn settle_network(&mut self, ctx: &mut Context) {
+        let view = &ctx.view;
         if let Some(stale) = self.stale_primary {
             let node = self.replicas[stale];
             let learns = match &self.lease {
                 Some(lease) => lease.reaches_store(node, view),
                 None => view.reachable(self.monitor, node),
             };
-            if !view.network.is_up(node) || learns {
+            self.stale_paused |= view.network.is_paused(node);
+            if !view.network.is_up(node) {
                 self.stale_primary = None;
+            } else if learns && self.stale_paused && self.lease.is_none() {
+                // Back from a pause, it believes it is the primary until the monitor's
+                // next probe reaches it.
+                if self.stale_told_at.is_none() {
+                    let sent = self.health.first_probe_at_or_after(stale, ctx.now);
+                    let latency = view.network.latency(self.monitor, node).unwrap_or(0);
+                    let told = sent.after(latency);
+                    self.stale_told_at = Some(told);
+                    let timer = StrategyTimer::ActivePassive(ActivePassiveTimer::StaleTold);
+                    ctx.schedule(told, timer);
+                }
+            } else if learns {
+                self.stale_primary = None;
+            } else {
+                // Silent again before it was told: its next return waits for a new probe.
+                self.stale_told_at = None;
             }
         }
         for (index, fenced) in self.fenced.iter_mut().enumerate() {
-            if *fenced && view.reachable(self.monitor, self.replicas[index]) {
+            if *fenced && ctx.view.reachable(self.monitor, self.replicas[index]) {
                 // The partition healed: the fenced replica rejoins as a standby.
                 *fenced = false;
             }
@@ -567,7 +618,7 @@ impl Strategy for ActivePassive {
                 return;
             }
         }
-        self.settle_network(&ctx.view);
+        self.settle_network(ctx);
         if self.monitor_alive(&ctx.view) {
             self.health
                 .refresh(self.monitor, &self.replicas, ctx, monitor_address);
@@ -599,8 +650,9 @@ impl Strategy for ActivePassive {
     }
 
     fn split_brain(&self, view: &View) -> bool {
+        // A paused stale primary acts as nothing while it is frozen.
         self.stale_primary
-            .is_some_and(|stale| view.network.is_up(self.replicas[stale]))
+            .is_some_and(|stale| view.network.answers(self.replicas[stale]))
     }
 }
 

@@ -291,7 +291,8 @@ impl Geographic {
         for (g, monitor) in self.monitors.iter_mut().enumerate() {
             for p in 0..self.probers_per_region {
                 let site = p % self.vantages.len();
-                if self.vantages[site].is_some_and(|n| !ctx.view.network.is_up(n)) {
+                // A prober down or paused probes nothing and keeps its beliefs.
+                if self.vantages[site].is_some_and(|n| !ctx.view.network.answers(n)) {
                     continue;
                 }
                 let answering = self.pools[g].answers(&ctx.view, site);

@@ -119,6 +119,25 @@ impl Harness {
         }
     }
 
+    /// Pauses `node` at `t` (after the timers due until then).
+    pub(crate) fn pause(&mut self, node: NodeId, t: SimTime) {
+        self.run_until(t);
+        self.network.pause(node);
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
+    /// Resumes `node` at `t` (after the timers due until then).
+    pub(crate) fn resume(&mut self, node: NodeId, t: SimTime) {
+        self.run_until(t);
+        self.network.resume(node);
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
+    /// The strategy under test, to read its state.
+    pub(crate) fn strategy(&self) -> &ServiceStrategy {
+        &self.strategy
+    }
+
     /// What a client at `vantage` sees now.
     pub(crate) fn state(&self, vantage: Observer) -> ServiceState {
         ServiceState::of(self.served(vantage))

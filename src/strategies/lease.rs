@@ -175,11 +175,12 @@ impl Lease {
         }
     }
 
-    /// Whether `node` is up and reaches the store (and so could renew or take the lease).
+    /// Whether `node` is up, not paused, and reaches the store (and so could renew or
+    /// take the lease).
     pub(crate) fn reaches_store(&self, node: NodeId, view: &View) -> bool {
         match self.params.store {
             Some(store) => view.reachable(Some(node), store),
-            None => view.network.is_up(node),
+            None => view.network.answers(node),
         }
     }
 

@@ -411,11 +411,11 @@ impl ReplicaPool {
     }
 
     /// Re-reads which replicas answer each load balancer's probes. A load balancer whose
-    /// own node is down probes nothing and keeps its last beliefs.
+    /// own node is down or paused probes nothing and keeps its last beliefs.
     pub(crate) fn refresh(&mut self, ctx: &mut Context, address: impl Address<PoolTimer>) {
         self.bound.all_stale = true;
         for (b, lb) in self.balancers.iter_mut().enumerate() {
-            if lb.vantage.is_some_and(|v| !ctx.view.network.is_up(v)) {
+            if lb.vantage.is_some_and(|v| !ctx.view.network.answers(v)) {
                 continue;
             }
             let monitor = monitor_address(b, address);

@@ -5,8 +5,8 @@ use crate::common::failsim;
 use std::path::Path;
 
 /// Every fault kind that draws at random: failure processes, zone outages, random
-/// partitions (a process and a scheduled one), bursts, a dependency, random crashes, an
-/// overload cascade; and the scheduled faults that do not draw, with drawn durations.
+/// partitions (a process and a scheduled one), bursts, pauses, a dependency, random
+/// crashes, an overload cascade; and the scheduled faults that do not draw, with drawn durations.
 const EVERY_KIND: &str = r#"{
   "horizon": "20d", "replications": 4, "seed": 11,
   "topology": {"nodes": [
@@ -27,6 +27,7 @@ const EVERY_KIND: &str = r#"{
       {"interarrival": {"exp": {"mean": "4d"}}, "duration": {"exp": {"mean": "2h"}}, "shape": {"any_split": {"groups": 3}}, "scope": {"service": "kv"}}],
     "bursts": [{"interarrival": {"exp": {"mean": "7d"}}, "size": 2, "ttr": {"exp": {"mean": "1h"}}}],
     "dependencies": [{"node": "c1", "depends_on": "b1", "probability": 0.7, "delay": "30s"}],
+    "pauses": [{"interarrival": {"exp": {"mean": "5d"}}, "duration": {"exp": {"mean": "30m"}}}],
     "scheduled": [
       {"at": "2d", "duration": {"exp": {"mean": "1h"}}, "fault": {"crash_random": {"count": 2}}},
       {"at": "5d", "duration": {"uniform": {"min": "10m", "max": "1h"}}, "fault": {"random_partition": {"groups": 2}}},
@@ -34,7 +35,8 @@ const EVERY_KIND: &str = r#"{
       {"at": "8d", "duration": {"const": "1h"}, "fault": {"byzantine": {"nodes": ["a3"]}}},
       {"at": "9d", "fault": {"gray": {"nodes": ["a2"]}}, "duration": {"exp": {"mean": "20m"}}},
       {"at": "10d", "duration": {"const": "1h"}, "fault": {"isolate": {"nodes": ["b2"]}}},
-      {"at": "11d", "duration": {"const": "1h"}, "fault": {"random_partition": {"shape": "bridge", "scope": {"service": "kv"}}}}
+      {"at": "11d", "duration": {"const": "1h"}, "fault": {"random_partition": {"shape": "bridge", "scope": {"service": "kv"}}}},
+      {"at": "12d", "duration": {"exp": {"mean": "10m"}}, "fault": {"pause": {"nodes": ["a1"]}}}
     ]
   }
 }"#;
@@ -152,7 +154,8 @@ fn explained_faults_replay_the_replication_exactly() {
             "gray",
             "isolate",
             "majorities_ring",
-            "partition"
+            "partition",
+            "pause"
         ]
     );
 }

@@ -26,6 +26,7 @@ mod nasty;
 mod outages;
 mod partial_results;
 mod partition_shapes;
+mod pause;
 mod plan;
 mod precision;
 mod properties;

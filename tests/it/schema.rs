@@ -158,6 +158,10 @@ const BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
         "137-flap-of-a-crash",
         "which fault kinds flap, and a duration of zero",
     ),
+    (
+        "138-pause-bad-nodes-and-durations",
+        "node names across the file, a duration of zero, and a duration only a pause requires",
+    ),
 ];
 
 #[test]

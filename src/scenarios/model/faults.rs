@@ -46,6 +46,31 @@ pub struct Faults {
     /// Planned rolling maintenance: one node of a scope down at a time, every period.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance: Vec<Maintenance>,
+    /// Per-node pauses arriving over time (a stop-the-world GC, a VM migration, a
+    /// `SIGSTOP`): the node freezes, then resumes believing what it believed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<PauseProcess>,
+}
+
+/// Each listed node is paused now and then: up for an `interarrival` draw, frozen for a
+/// `duration` draw, and so on. A paused node sends and answers nothing but keeps its
+/// role and beliefs; it is not crashed and not repaired.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseProcess {
+    /// Stable identity of this pause process (optional): it names the process in traces
+    /// and records and keys its random streams (one per node, keyed by the id and the
+    /// node), so that its draws stay the same whatever else the file holds or changes
+    /// in it (see the README, "Random streams"). Default: derived from its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Nodes it applies to (default: every server node); each has its own process.
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Time between the end of one pause and the start of the next (also to the first).
+    pub interarrival: Distribution,
+    /// How long a pause lasts.
+    pub duration: Distribution,
 }
 
 /// A latent failure process: each listed node fails silently after its time to failure;
@@ -458,6 +483,10 @@ pub enum FaultAction {
     Byzantine(NodeList),
     /// The node passes health checks but fails requests.
     Gray(NodeList),
+    /// Freeze the listed nodes for the fault's `duration` (required): they send and
+    /// answer nothing, then resume with the role and beliefs they had (a paused primary
+    /// or leader resumes as a stale one). Not a crash: nothing is repaired.
+    Pause(NodeList),
 }
 
 /// A list of node ids.

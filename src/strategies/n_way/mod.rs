@@ -41,6 +41,12 @@
 //! - **Check-quorum**: a leader that no longer reaches a quorum of replicas that follow
 //!   it (or voted for it in its term) steps down `tmax` after losing it; it stops
 //!   serving at once, since it cannot commit a write, so a minority side never serves.
+//! - A **paused** replica (DESIGN §5) keeps everything: role, term, vote, leader. It
+//!   sends and receives nothing and runs no timer (a pending one is cancelled), so a
+//!   paused leader does not step down: it resumes as the leader of its old term, with
+//!   no quorum behind it if the others elected a new one meanwhile (it cannot serve),
+//!   and steps down when the new leader's next heartbeat reaches it. A replica resumes
+//!   with a fresh election timer if it follows nobody.
 //! - A crashed replica keeps its term and vote (Raft's persistent state) and comes back
 //!   as a follower with a fresh election timer; a live leader's next heartbeat
 //!   (`term_start + k·h` + latency) makes it follow, so no election is held.
@@ -78,6 +84,8 @@
 mod election;
 mod heartbeats;
 mod messages;
+#[cfg(test)]
+mod pause_tests;
 mod records;
 
 pub(crate) use messages::Message;
@@ -234,6 +242,10 @@ impl NWay {
         view.network.is_up(self.replicas[i].node)
     }
 
+    fn paused(&self, view: &View, i: usize) -> bool {
+        view.network.is_paused(self.replicas[i].node)
+    }
+
     /// Whether `from`'s messages reach `to`: reachable, and not over a link that loses
     /// every message (a `degrade_link` with loss 1 drops heartbeats and votes as surely
     /// as a cut; lower losses are drawn per message, see [`Self::loss`]).
@@ -313,6 +325,9 @@ impl NWay {
     fn settle(&mut self, ctx: &mut Context) {
         let n = self.replicas.len();
         for i in 0..n {
+            if self.replicas[i].timer_pending && self.paused(&ctx.view, i) {
+                self.disarm(i);
+            }
             if self.up(&ctx.view, i) {
                 continue;
             }
@@ -357,17 +372,20 @@ impl NWay {
                 ctx.now,
             )
             .map_or(replica.followed_since, |at| at.max(replica.followed_since));
-            // Crashed followers were cleared above: this one is up and now times out.
+            // Crashed followers were cleared above: this one is up and now times out
+            // (paused, once it resumes).
             self.replicas[p].following = None;
             self.replicas[p].missed = false;
-            self.arm_election(p, heard, ctx);
+            if !self.paused(&ctx.view, p) {
+                self.arm_election(p, heard, ctx);
+            }
         }
         for l in 0..n {
             if !self.is_live_leader(&ctx.view, l) {
                 continue;
             }
             let backed = self.support(&ctx.view, l) >= self.quorum;
-            if !backed && !self.replicas[l].timer_pending {
+            if !backed && !self.replicas[l].timer_pending && !self.paused(&ctx.view, l) {
                 let step_down = |replica, token| NWayTimer::StepDown { replica, token };
                 self.arm(l, step_down, ctx.now.after(self.timeout_max), ctx);
             } else if backed && self.replicas[l].timer_pending {
@@ -379,7 +397,7 @@ impl NWay {
             let idle = replica.role == Role::Follower
                 && (replica.following.is_none() || replica.missed)
                 && !replica.timer_pending;
-            if !idle || !self.up(&ctx.view, i) {
+            if !idle || !self.up(&ctx.view, i) || self.paused(&ctx.view, i) {
                 continue;
             }
             // A repaired replica starts a fresh timer; a parked one once it could win.

@@ -1,0 +1,53 @@
+//! A paused N_WAY leader (DESIGN §5): it keeps its role and term while frozen, resumes
+//! as the leader of its old term and steps down on the new leader's heartbeat.
+
+use super::{NWay, Role};
+use crate::core::time::SimTime;
+use crate::net::topology::NodeId;
+use crate::strategies::harness::{Harness, MS};
+use crate::strategies::{ServiceState, ServiceStrategy};
+
+/// Every replica that believes it leads, with its term.
+fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
+    let ServiceStrategy::NWay(nway) = harness.strategy() else {
+        panic!("an N_WAY harness");
+    };
+    let nway: &NWay = nway;
+    (0..nway.replicas.len())
+        .filter(|&i| nway.replicas[i].role == Role::Leader)
+        .map(|i| (i, nway.replicas[i].term))
+        .collect()
+}
+
+#[test]
+fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat() {
+    // Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
+    // heartbeats every 50 ms, a constant 300 ms election timeout. Replica 0 is paused
+    // at 1003 ms: as for a crash, replica 2 (last heard at 955 ms) times out at
+    // 1255 ms and wins with replica 1's vote at 1265 ms, term 2. Frozen, replica 0 arms
+    // no step-down (a crash-free leader cut off would step down 300 ms after losing its
+    // quorum, at 1303 ms): it still leads term 1 when it resumes at 3000 ms. Replica 2's
+    // heartbeats leave at 1265 + k·50 ms; the first at or after 3000 ms leaves at
+    // 3015 ms and reaches replica 0 at 3020 ms: it steps down then.
+    let service = r#"{
+        "name": "kv", "strategy": "N_WAY",
+        "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                  "election_timeout_max": "300ms"}
+    }"#;
+    let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+    harness.pause(NodeId::new(0), SimTime(1_003 * MS));
+    assert_eq!(harness.state(None), ServiceState::Down);
+    harness.run_until(SimTime(1_265 * MS));
+    assert_eq!(harness.state(None), ServiceState::Up);
+    harness.run_until(SimTime(2_000 * MS));
+    assert_eq!(leaders(&harness), vec![(0, 1), (2, 2)]);
+    harness.resume(NodeId::new(0), SimTime(3_000 * MS));
+    harness.run_until(SimTime(3_020 * MS - 1));
+    assert_eq!(leaders(&harness), vec![(0, 1), (2, 2)]);
+    assert_eq!(harness.state(None), ServiceState::Up);
+    harness.run_until(SimTime(3_020 * MS));
+    assert_eq!(leaders(&harness), vec![(2, 2)]);
+    harness.run_until(SimTime(10_000 * MS));
+    assert_eq!(leaders(&harness), vec![(2, 2)]);
+    assert_eq!(harness.records.len(), 1, "{:?}", harness.records);
+}
