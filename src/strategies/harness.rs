@@ -74,7 +74,7 @@ impl Harness {
         let mut phase_rng = ChaCha8Rng::seed_from_u64(1);
         let strategy = ServiceStrategy::build(spec, topology, &mut phase_rng);
         let mut harness = Harness {
-            network: Network::new(Arc::clone(topology)),
+            network: Network::new(Arc::clone(topology)).with_message_streams(1, 0),
             strategy,
             rng: ChaCha8Rng::seed_from_u64(2),
             no_flags: vec![false; zones.len()],

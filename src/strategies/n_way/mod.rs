@@ -8,8 +8,10 @@
 //! last heartbeat received at or before the loss (heartbeats still in flight are lost)
 //! plus an election timeout drawn uniformly in `[tmin, tmax]`. Events are scheduled only
 //! during elections: timers, vote requests and replies, and the new leader's first
-//! heartbeat, each message taking the latency of its path at sending and dropped when
-//! its path is broken at arrival.
+//! heartbeat, each message taking the latency of its path at sending (over jittered links
+//! a delay drawn from the message's own stream, keyed by its identity: heartbeat k of a
+//! term is dated by its own draw without being simulated) and dropped when its path is
+//! broken at arrival.
 //!
 //! Messages suffer the link's loss p (`degrade_link`; loss 1 counts as a cut): each vote
 //! message is dropped with probability p, and a heartbeat sent to a replica that does
@@ -86,10 +88,10 @@ use super::params::n_way::Params;
 use super::spec::ServiceSpec;
 use super::{capacity_fraction, Context, FaultTag, Stimulus, Strategy, View};
 use crate::core::generation::Generation;
+use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
-use crate::net::network::Observer;
+use crate::net::network::{Observer, Route};
 use crate::net::topology::{NodeId, Topology};
-use heartbeats::last_heartbeat;
 use rand_chacha::ChaCha8Rng;
 use records::Episode;
 
@@ -134,8 +136,9 @@ struct Replica {
     missed: bool,
     /// When it began to follow: no heartbeat of that leader reached it earlier.
     followed_since: SimTime,
-    /// One-way delay from its leader, as last seen while it could hear it.
-    leader_latency: Nanos,
+    /// The path from its leader, as last seen while it could hear it: a heartbeat's
+    /// delay is drawn on it.
+    leader_route: Route,
     /// Generation of its own timer (election, or step-down while leader); bumping it
     /// cancels the pending one.
     generation: Generation,
@@ -172,6 +175,8 @@ pub(crate) struct NWay {
     cause: FaultTag,
     /// More than the tolerated number of replicas are Byzantine now.
     unsafe_now: bool,
+    /// The service's part of its messages' identities (their delays' streams).
+    identity: KeyParts,
 }
 
 impl NWay {
@@ -204,7 +209,7 @@ impl NWay {
                 following: (index != 0).then_some((0, 1)),
                 missed: false,
                 followed_since: SimTime::ZERO,
-                leader_latency: 0,
+                leader_route: Route::default(),
                 generation: Generation::default(),
                 timer_pending: false,
                 miss_loss: None,
@@ -227,6 +232,7 @@ impl NWay {
             episode: None,
             cause: FaultTag::default(),
             unsafe_now: false,
+            identity: KeyParts::of(&["n_way", spec.name.as_str()]),
         }
     }
 
@@ -255,9 +261,10 @@ impl NWay {
         self.reaches(view, a, b) && (view.network.symmetric() || self.reaches(view, b, a))
     }
 
-    fn latency(&self, view: &View, from: usize, to: usize) -> Option<Nanos> {
+    /// The path of a message from `from` to `to` sent now, if there is one.
+    fn route(&self, view: &View, from: usize, to: usize) -> Option<Route> {
         view.network
-            .latency(Some(self.replicas[from].node), self.replicas[to].node)
+            .route(Some(self.replicas[from].node), self.replicas[to].node)
     }
 
     fn is_live_leader(&self, view: &View, l: usize) -> bool {
@@ -342,21 +349,19 @@ impl NWay {
                     // It waits for the leader's next delivered heartbeat.
                     continue;
                 }
-                // Remember the delay while connected: it dates the last heartbeat later.
-                if let Some(latency) = self.latency(&ctx.view, l, p) {
-                    self.replicas[p].leader_latency = latency;
+                // Remember the path while connected: it dates the last heartbeat later.
+                if let Some(route) = self.route(&ctx.view, l, p) {
+                    self.replicas[p].leader_route = route;
                 }
                 self.watch_heartbeats(p, l, ctx);
                 continue;
             }
-            let replica = &self.replicas[p];
-            let heard = last_heartbeat(
-                self.replicas[l].term_start,
-                self.heartbeat,
-                replica.leader_latency,
-                ctx.now,
-            )
-            .map_or(replica.followed_since, |at| at.max(replica.followed_since));
+            let arrived_by = ctx.now;
+            let heard = self
+                .last_heartbeat(l, p, ctx.now, arrived_by, &ctx.view)
+                .map_or(self.replicas[p].followed_since, |at| {
+                    at.max(self.replicas[p].followed_since)
+                });
             // Crashed followers were cleared above: this one is up and now times out.
             self.replicas[p].following = None;
             self.replicas[p].missed = false;
@@ -427,7 +432,7 @@ impl Strategy for NWay {
         match stimulus {
             Stimulus::Start => {
                 for p in 1..self.replicas.len() {
-                    self.replicas[p].leader_latency = self.latency(&ctx.view, 0, p).unwrap_or(0);
+                    self.replicas[p].leader_route = self.route(&ctx.view, 0, p).unwrap_or_default();
                 }
             }
             Stimulus::NodeDown { cause, .. } | Stimulus::NetworkChanged { cause } => {
