@@ -119,6 +119,14 @@ impl Harness {
         }
     }
 
+    /// Adds `added` latency to the link between `a` and `b` at `t` (after the timers due
+    /// until then).
+    pub(crate) fn slow_link(&mut self, a: NodeId, b: NodeId, added: Nanos, t: SimTime) {
+        self.run_until(t);
+        self.network.degrade_link(a, b, added, 0.0);
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
     /// What a client at `vantage` sees now.
     pub(crate) fn state(&self, vantage: Observer) -> ServiceState {
         ServiceState::of(self.served(vantage))

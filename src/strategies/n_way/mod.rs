@@ -5,9 +5,11 @@
 //! arriving after the one-way topology latency. While a leader is healthy and reaches
 //! its followers nothing is scheduled: when a follower stops hearing it (crash,
 //! partition, step-down) its election timer is computed directly as the arrival of the
-//! last heartbeat received at or before the loss (heartbeats still in flight are lost)
-//! plus an election timeout drawn uniformly in `[tmin, tmax]`. Events are scheduled only
-//! during elections: timers, vote requests and replies, and the new leader's first
+//! last heartbeat received at or before the loss plus an election timeout drawn
+//! uniformly in `[tmin, tmax]`. Heartbeats in flight when the leader crashes were
+//! already on the wire: they still arrive, so "received" counts those sent at or before
+//! the crash, even arriving after it; a partition or cut drops them with the path.
+//! Events are scheduled only during elections: timers, vote requests and replies, and the new leader's first
 //! heartbeat, each message taking the latency of its path at sending (over jittered links
 //! a delay drawn from the message's own stream, keyed by its identity: heartbeat k of a
 //! term is dated by its own draw without being simulated) and dropped when its path is
@@ -356,7 +358,13 @@ impl NWay {
                 self.watch_heartbeats(p, l, ctx);
                 continue;
             }
-            let arrived_by = ctx.now;
+            // Heartbeats already on the wire when the leader crashed still arrive (the
+            // follower is up); a partition or cut drops those in flight.
+            let arrived_by = if self.up(&ctx.view, l) {
+                ctx.now
+            } else {
+                SimTime(Nanos::MAX)
+            };
             let heard = self
                 .last_heartbeat(l, p, ctx.now, arrived_by, &ctx.view)
                 .map_or(self.replicas[p].followed_since, |at| {
@@ -477,39 +485,48 @@ mod tests {
     use super::super::{FailoverRecord, Outcome, ServiceState};
     use super::*;
 
-    /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
-    /// heartbeats every 50 ms and a constant 300 ms election timeout.
+    /// Three replicas 5 ms apart; heartbeats every 50 ms and a constant 300 ms election
+    /// timeout.
     fn three_replicas() -> Harness {
         let service = r#"{
             "name": "kv", "strategy": "N_WAY",
             "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
                       "election_timeout_max": "300ms"}
         }"#;
-        Harness::new(&[0, 0, 1], MS, 5 * MS, service)
+        Harness::new(&[0, 0, 0], 5 * MS, 5 * MS, service)
+    }
+
+    /// The link from the leader to replica 2 slowed to 105 ms at 500 ms, the leader
+    /// crashed at 1003 ms: just after sending the heartbeat of 1000 ms.
+    fn crash_with_a_slow_follower(harness: &mut Harness) {
+        harness.slow_link(NodeId::new(0), NodeId::new(2), 100 * MS, SimTime(500 * MS));
+        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
     }
 
     #[test]
-    fn a_new_leader_serves_at_the_hand_computed_instant_after_a_leader_crash() {
+    fn heartbeats_in_flight_when_the_leader_crashes_still_arrive() {
         let mut harness = three_replicas();
-        // The heartbeat sent at 1000 ms reached replica 1 at 1001 ms but is still on its
-        // way to replica 2 (due at 1005 ms) when the leader crashes at 1003 ms: replica 2
-        // last heard the one sent at 950 ms, at 955 ms, and times out first, at 1255 ms.
-        // Its vote request reaches replica 1 at 1260 ms, the vote comes back at 1265 ms.
-        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+        // The heartbeat sent at 1000 ms is on the wire when the leader crashes at 1003
+        // ms: it still reaches replica 1 at 1005 ms, whose timer runs from there and
+        // fires at 1305 ms, and replica 2 at 1105 ms (timer 1405 ms). Replica 1's vote
+        // request reaches replica 2 at 1310 ms, the grant comes back at 1315 ms. (Were
+        // in-flight heartbeats dropped, both would have last heard the one arriving at
+        // 955 ms and timed out together at 1255 ms: a split vote.)
+        crash_with_a_slow_follower(&mut harness);
         assert_eq!(harness.state(None), ServiceState::Down);
-        harness.run_until(SimTime(1_265 * MS - 1));
+        harness.run_until(SimTime(1_315 * MS - 1));
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(5_000 * MS));
         let record = FailoverRecord {
             fault: FAULT,
             fault_at: SimTime(1_003 * MS),
-            detected_at: SimTime(1_255 * MS),
-            decided_at: SimTime(1_255 * MS),
-            completed_at: SimTime(1_265 * MS),
+            detected_at: SimTime(1_305 * MS),
+            decided_at: SimTime(1_305 * MS),
+            completed_at: SimTime(1_315 * MS),
             outcome: Outcome::Success,
             data_loss: 0,
             from: Some(NodeId::new(0)),
-            to: Some(NodeId::new(2)),
+            to: Some(NodeId::new(1)),
             attempt: 0,
             ends_failover: true,
         };
@@ -533,10 +550,10 @@ mod tests {
             "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
                       "election_timeout_max": "300ms"}
         }"#;
-        let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+        let mut harness = Harness::new(&[0, 0, 0], 5 * MS, 5 * MS, service);
         assert_eq!(harness.served(None), 0.5);
         assert_eq!(harness.state(None), ServiceState::Degraded);
-        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+        crash_with_a_slow_follower(&mut harness);
         assert_eq!(harness.served(None), 0.0);
         harness.run_until(SimTime(5_000 * MS));
         assert_eq!(harness.served(None), 0.5);
