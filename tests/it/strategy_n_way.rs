@@ -115,6 +115,49 @@ mod hand_computed {
     }
 
     #[test]
+    fn a_follower_whose_log_is_behind_cannot_win_and_the_up_to_date_one_does() {
+        // a, b, c 5 ms apart, a – b slowed by 30 ms; heartbeats every 50 ms, constant
+        // 300 ms timeout; asynchronous replication 10 ms behind. From 0.5 s a one-way cut
+        // drops a → c: c's log ends 10 ms before the heartbeat sent at 0.450 s; its timer fires at 0.755 s but its pre-vote fails
+        // (b hears a), so it waits. a crashes at 1.010 s: c restarts its timer then
+        // (fires 1.310 s); b's log ends 10 ms before the heartbeat sent at 1.000 s, on
+        // the wire and arrives at 1.035 s (timer 1.335 s). c, first, asks b in term 2
+        // (arrives 1.315 s): b's log is ahead, so b moves to term 2 but refuses. b times
+        // out at 1.335 s, asks c in term 3 (arrives 1.340 s): c's log is behind, it
+        // grants; the grant reaches b at 1.345 s. Without the log rule c would have led
+        // at 1.320 s; under synchronous replication logs are not compared and it does.
+        let text = r#"{
+            "horizon": "5s", "replications": 1,
+            "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},
+                                   {"id": "c", "zone": "z"}],
+                         "latency": {"zone": "5ms"}},
+            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "replication": {"mode": "async", "lag": {"const": "10ms"}},
+                "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                          "election_timeout_max": "300ms"}}],
+            "faults": {"scheduled": [
+                {"at": "0s", "fault": {"degrade_link": {"from": "a", "to": "b", "added_latency": "30ms"}}},
+                {"at": "500ms", "duration": {"const": "10s"},
+                 "fault": {"one_way": {"from": ["a"], "to": ["c"]}}},
+                {"id": "boom", "at": "1010ms", "fault": {"crash": {"nodes": ["a"]}}}]}
+        }"#;
+        let group = scenario(text);
+        let service = &run(&group, 0).services[0];
+        let record = only_record(service);
+        assert_eq!(record.outcome, Outcome::Success);
+        assert_eq!(record.fault_at.0, ns(1.010));
+        assert_eq!(record.detected_at.0, ns(1.310));
+        assert_eq!(record.completed_at.0, ns(1.345));
+        assert_eq!(record.to, Some(node_id(&group, "b")));
+        assert_eq!(record.attempt, 1, "c's term 2 won no quorum");
+        assert_eq!(service.down_ns, (335 * MS) as u128);
+        let sync = scenario(&text.replace(r#""mode": "async""#, r#""mode": "sync""#));
+        let record = only_record(&run(&sync, 0).services[0]).clone();
+        assert_eq!(record.completed_at.0, ns(1.320));
+        assert_eq!(record.to, Some(node_id(&sync, "c")));
+    }
+
+    #[test]
     fn total_loss_on_the_leaders_links_elects_as_a_crash_does() {
         // The triangle, a stays up and both its links lose every message from 10.010 s
         // (heartbeats in flight are lost with them, unlike a crash's): b last

@@ -19,7 +19,8 @@ const LOOKED_BACK: u64 = 1024;
 
 /// Arrival of the last heartbeat received at or before `arrived_by` among those sent at
 /// or before `sent_by`, for heartbeats leaving at `start + k·period`, heartbeat k taking
-/// `delay(k)`; None if none has arrived. `fixed`: every heartbeat takes `delay(0)`.
+/// `delay(k)`, with the instant it was sent; None if none has arrived. `fixed`: every
+/// heartbeat takes `delay(0)`.
 pub(super) fn last_heartbeat(
     start: SimTime,
     period: Nanos,
@@ -27,7 +28,7 @@ pub(super) fn last_heartbeat(
     fixed: bool,
     sent_by: SimTime,
     arrived_by: SimTime,
-) -> Option<SimTime> {
+) -> Option<(SimTime, SimTime)> {
     if sent_by < start {
         return None;
     }
@@ -46,19 +47,23 @@ pub(super) fn last_heartbeat(
             return None;
         }
         let periods = ((arrived_by.0 - first.0) / period).min(last_sent);
-        return Some(first.after(periods * period));
+        return Some((start.after(periods * period), first.after(periods * period)));
     }
     let mut latest: Option<(u64, SimTime)> = None;
+    let mut first_found: Option<u64> = None;
     for k in (last_sent.saturating_sub(LOOKED_BACK)..=last_sent).rev() {
-        if latest.is_some_and(|(found, _)| found - k > OVERTAKEN) {
+        if first_found.is_some_and(|found| found - k > OVERTAKEN) {
             break;
         }
         let at = arrival(k);
+        if at <= arrived_by {
+            first_found.get_or_insert(k);
+        }
         if at <= arrived_by && latest.is_none_or(|(_, best)| at > best) {
-            latest = Some((latest.map_or(k, |(found, _)| found), at));
+            latest = Some((k, at));
         }
     }
-    latest.map(|(_, at)| at)
+    latest.map(|(k, at)| (start.after(k * period), at))
 }
 
 impl NWay {
@@ -75,9 +80,9 @@ impl NWay {
             .delay(route, || self.message_key("heartbeat", ends, term, k))
     }
 
-    /// Arrival of the last heartbeat of its leader `l` that `p` received at or before
-    /// `arrived_by` among those sent at or before `sent_by`, on the path it last heard
-    /// `l` over.
+    /// The last heartbeat of its leader `l` that `p` received at or before `arrived_by`
+    /// among those sent at or before `sent_by`, on the path it last heard `l` over: when
+    /// it was sent, and when it arrived.
     pub(super) fn last_heartbeat(
         &self,
         l: usize,
@@ -85,7 +90,7 @@ impl NWay {
         sent_by: SimTime,
         arrived_by: SimTime,
         view: &View,
-    ) -> Option<SimTime> {
+    ) -> Option<(SimTime, SimTime)> {
         let route = &self.replicas[p].leader_route;
         let term = self.replicas[l].term;
         last_heartbeat(
@@ -140,7 +145,7 @@ impl NWay {
         let followed_since = replica.followed_since;
         let base = self
             .last_heartbeat(l, p, ctx.now, ctx.now, &ctx.view)
-            .map_or(followed_since, |at| at.max(followed_since));
+            .map_or(followed_since, |(_, at)| at.max(followed_since));
         let timeout = self.draw_timeout(ctx.rng);
         // The heartbeat period is shorter than the shortest timeout (validated).
         let within = (timeout / self.heartbeat).max(1);
@@ -183,6 +188,7 @@ impl NWay {
             replica.voted_for = None;
         }
         replica.followed_since = ctx.now;
+        replica.log = (term, ctx.now);
         replica.leader_route = route;
         replica.missed = false;
         replica.parked = false;
@@ -237,7 +243,10 @@ mod tests {
     #[test]
     fn last_heartbeat_is_the_latest_arrival_at_or_before_the_fault() {
         // Sent at 0, 50, 100 ms…, arriving 1 ms later: at 120 ms the last came at 101 ms.
-        let at = |t| last_heartbeat(SimTime::ZERO, 50 * MS, |_| MS, true, SimTime(t), SimTime(t));
+        let at = |t| {
+            last_heartbeat(SimTime::ZERO, 50 * MS, |_| MS, true, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
         assert_eq!(at(120 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS - 1), Some(SimTime(51 * MS)));
@@ -269,7 +278,10 @@ mod tests {
     #[test]
     fn no_heartbeat_has_arrived_before_the_first_one() {
         let start = SimTime(10 * MS);
-        let at = |t| last_heartbeat(start, 50 * MS, |_| 3 * MS, true, SimTime(t), SimTime(t));
+        let at = |t| {
+            last_heartbeat(start, 50 * MS, |_| 3 * MS, true, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
         assert_eq!(at(12 * MS), None);
         assert_eq!(at(13 * MS), Some(SimTime(13 * MS)));
     }
@@ -286,7 +298,7 @@ mod tests {
             SimTime(101 * MS),
             SimTime(Nanos::MAX),
         );
-        assert_eq!(arrived, Some(SimTime(103 * MS)));
+        assert_eq!(arrived, Some((SimTime(100 * MS), SimTime(103 * MS))));
     }
 
     #[test]
@@ -295,7 +307,10 @@ mod tests {
         // at 52 ms the last arrival is number 4's (42 ms) … then number 5's (52 ms); at
         // 54 ms number 3 has not arrived yet; at 56 ms it has (55 ms), the latest.
         let delay = |k: u64| if k == 3 { 25 * MS } else { 2 * MS };
-        let at = |t| last_heartbeat(SimTime::ZERO, 10 * MS, delay, false, SimTime(t), SimTime(t));
+        let at = |t| {
+            last_heartbeat(SimTime::ZERO, 10 * MS, delay, false, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
         assert_eq!(at(51 * MS), Some(SimTime(42 * MS)));
         assert_eq!(at(54 * MS), Some(SimTime(52 * MS)));
         assert_eq!(at(56 * MS), Some(SimTime(55 * MS)));

@@ -15,7 +15,8 @@ pub enum Message {
         candidate: u32,
         /// The replica asked.
         voter: u32,
-        /// The candidate's term.
+        /// The candidate's term (its log, unchanged while it is a candidate, is read
+        /// from its state at arrival: events stay 24 bytes).
         term: u32,
     },
     /// A vote granted in `term`.

@@ -26,6 +26,11 @@
 //! leader's next delivered heartbeat brings it back. Nothing is drawn while p = 0.
 //!
 //! Mechanism choices (standard Raft unless said otherwise):
+//! - **Election restriction** (Raft §5.4.1) under asynchronous replication: each
+//!   replica's log ends at (term, instant) of the last entries it took — a follower's
+//!   those of the last heartbeat it received, less the replication lag drawn when it
+//!   loses its leader; a leader's when it stops leading — and a voter refuses a
+//!   candidate whose log is behind its own. Synchronous replication compares no logs.
 //! - **One vote per term**, first come first served; granting a vote restarts the
 //!   voter's election timer. A candidate that wins no quorum retries when its own timer
 //!   fires again, with a fresh timeout and a higher term (split votes).
@@ -86,6 +91,7 @@ mod records;
 
 pub(crate) use messages::Message;
 
+use super::failover::Replication;
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
 use super::{capacity_fraction, Context, FaultTag, Stimulus, Strategy, View};
@@ -94,6 +100,7 @@ use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Observer, Route};
 use crate::net::topology::{NodeId, Topology};
+use crate::scenarios::distribution::Distribution;
 use rand_chacha::ChaCha8Rng;
 use records::Episode;
 
@@ -157,7 +164,15 @@ struct Replica {
     term_start: SimTime,
     /// A heartbeat of this (leader, term) is on its way to it.
     heartbeat_pending: Option<(usize, u32)>,
+    /// Its log as of when it last stopped taking a leader's entries: the term of its
+    /// last entry and the instant that entry was written (Raft's last log term and
+    /// index; while it follows or leads, its log is current).
+    log: LogPosition,
 }
+
+/// The end of a replica's log: the term of its last entry, then when it was written.
+/// Ordered as Raft compares logs: the later term, then the longer log, is ahead.
+type LogPosition = (u32, SimTime);
 
 /// The N_WAY strategy for one service.
 pub(crate) struct NWay {
@@ -179,6 +194,8 @@ pub(crate) struct NWay {
     unsafe_now: bool,
     /// The service's part of its messages' identities (their delays' streams).
     identity: KeyParts,
+    /// Asynchronous replication: how far behind its leader's log a follower's is.
+    lag: Option<Distribution>,
 }
 
 impl NWay {
@@ -219,6 +236,7 @@ impl NWay {
                 votes: 0,
                 term_start: SimTime::ZERO,
                 heartbeat_pending: None,
+                log: (1, SimTime::ZERO),
             })
             .collect();
         NWay {
@@ -235,6 +253,10 @@ impl NWay {
             cause: FaultTag::default(),
             unsafe_now: false,
             identity: KeyParts::of(&["n_way", spec.name.as_str()]),
+            lag: match &spec.replication {
+                Replication::Sync => None,
+                Replication::Async { lag } => Some(lag.clone()),
+            },
         }
     }
 
@@ -334,6 +356,13 @@ impl NWay {
             if volatile {
                 self.disarm(i);
                 let replica = &mut self.replicas[i];
+                // Its log is persistent: a leader's, or a follower's that heard it, ends
+                // at the crash.
+                if replica.role == Role::Leader {
+                    replica.log = (replica.term, ctx.now);
+                } else if let Some((_, term)) = replica.following.filter(|_| !replica.missed) {
+                    replica.log = (term, ctx.now);
+                }
                 replica.role = Role::Follower;
                 replica.following = None;
                 replica.missed = false;
@@ -365,11 +394,17 @@ impl NWay {
             } else {
                 SimTime(Nanos::MAX)
             };
-            let heard = self
-                .last_heartbeat(l, p, ctx.now, arrived_by, &ctx.view)
-                .map_or(self.replicas[p].followed_since, |at| {
-                    at.max(self.replicas[p].followed_since)
-                });
+            let last = self.last_heartbeat(l, p, ctx.now, arrived_by, &ctx.view);
+            let followed_since = self.replicas[p].followed_since;
+            let heard = last.map_or(followed_since, |(_, at)| at.max(followed_since));
+            // Its log ends with the entries of the last heartbeat it received, behind
+            // by the replication lag.
+            let written = last.map_or(followed_since, |(sent, _)| sent);
+            let lag = self.draw_lag(ctx.rng);
+            self.replicas[p].log = (
+                self.replicas[l].term,
+                SimTime(written.0.saturating_sub(lag)),
+            );
             // Crashed followers were cleared above: this one is up and now times out.
             self.replicas[p].following = None;
             self.replicas[p].missed = false;
