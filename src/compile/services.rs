@@ -223,7 +223,7 @@ pub(super) fn compile(
         out.push(ServiceSpec {
             name: service.name.clone(),
             demand: service.demand,
-            detection: detection_settings(detection),
+            detection: detection_settings(detection, topology.jittered()),
             failover: failover_settings(failover),
             replication: replication_settings(&service.replication),
             strategy,
@@ -234,15 +234,17 @@ pub(super) fn compile(
     out
 }
 
-fn detection_settings(detection: &crate::scenarios::model::Detection) -> Detection {
+/// The detection settings; over jittered latencies each probe draws its round trip,
+/// which only explicit probing simulates, so probing is explicit there.
+fn detection_settings(detection: &crate::scenarios::model::Detection, jittered: bool) -> Detection {
     Detection {
         interval: detection.interval.nanos(),
         timeout: detection.timeout.nanos(),
         unhealthy_threshold: detection.unhealthy_threshold,
         healthy_threshold: detection.healthy_threshold,
         probing: match detection.probing {
-            crate::scenarios::model::Probing::Lazy => Probing::Lazy,
-            crate::scenarios::model::Probing::Explicit => Probing::Explicit,
+            crate::scenarios::model::Probing::Lazy if !jittered => Probing::Lazy,
+            _ => Probing::Explicit,
         },
         phase: detection.phase.map(|phase| phase.nanos()),
         grace: detection.grace_period.nanos(),

@@ -8,8 +8,10 @@ use crate::net::topology::{
     MAX_NAME_BYTES,
 };
 use crate::scenarios::check::Checker;
+use crate::scenarios::distribution::Distribution;
+use crate::scenarios::generators::link_latencies;
 use crate::scenarios::generators::{generate, GeneratedLink, GeneratedNode, Sink};
-use crate::scenarios::model::Generator;
+use crate::scenarios::model::{Generator, Latency};
 use petgraph::graph::UnGraph;
 use std::collections::BTreeMap;
 
@@ -90,7 +92,11 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         nodes.add(view, origin, check);
     }
     let links = &spec.links;
+    let mut jitters = Jitters::default();
     let mut generated_links: Vec<(NodeId, NodeId, Nanos)> = Vec::new();
+    // The generated links that are jittered (index in `generated_links`, code): none
+    // unless a generator's latency is a distribution.
+    let mut generated_jitter: Vec<(usize, u32)> = Vec::new();
     // The first node of each generator that made nodes, to tell whose a node is.
     let mut firsts: Vec<(usize, Origin)> = Vec::new();
     for (g, generator) in spec.generators.iter().enumerate() {
@@ -143,6 +149,14 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                 );
             }
         }
+        let classes: Vec<(Nanos, u32)> = link_latencies(generator)
+            .into_iter()
+            .zip(generator.latency_fields())
+            .map(|(latency, field)| {
+                let at = format!("{path}.{}.{field}", generator.key());
+                jitters.code(latency, &at, check)
+            })
+            .collect();
         let origin = Origin::Generated(g, generator);
         let first = nodes.infos.len();
         // Sized once: doubling a million-node table would hold both copies at its peak.
@@ -154,6 +168,8 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
             origin,
             first,
             links: &mut generated_links,
+            classes: &classes,
+            jittered: &mut generated_jitter,
         };
         generate(generator, &mut sink);
     }
@@ -166,7 +182,11 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     if nodes.names_full {
         // The nodes not made leave links of their generator without an end.
         let made = nodes.infos.len();
-        generated_links.retain(|&(a, b, _)| a.index() < made && b.index() < made);
+        let kept = |&(a, b, _): &(NodeId, NodeId, Nanos)| a.index() < made && b.index() < made;
+        // A generator's links come after its nodes: the links kept are a prefix.
+        let kept_links = generated_links.iter().take_while(|link| kept(link)).count();
+        generated_links.retain(kept);
+        generated_jitter.retain(|&(i, _)| i < kept_links);
     }
     let origin_of = |node: NodeId| match firsts
         .iter()
@@ -222,10 +242,12 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
     for i in 0..infos.len() {
         graph.add_node(NodeId::new(i));
     }
+    let mut link_jitter: Vec<u32> = Vec::new();
     for (i, link) in links.iter().enumerate() {
         let path = format!("topology.links[{i}]");
         let a = check.node(&names, &link.from, format!("{path}.from"));
         let b = check.node(&names, &link.to, format!("{path}.to"));
+        let (latency, code) = jitters.code(&link.latency, &format!("{path}.latency"), check);
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
                 check.fail(
@@ -236,17 +258,32 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
                     ),
                 );
             } else {
-                graph.add_edge(
-                    Topology::graph_index(a),
-                    Topology::graph_index(b),
-                    link.latency.nanos(),
-                );
+                let edge =
+                    graph.add_edge(Topology::graph_index(a), Topology::graph_index(b), latency);
+                if code != 0 {
+                    link_jitter.resize(edge.index(), 0);
+                    link_jitter.push(code);
+                }
             }
         }
     }
+    let listed_edges = graph.edge_count();
     for &(a, b, latency) in &generated_links {
         graph.add_edge(Topology::graph_index(a), Topology::graph_index(b), latency);
     }
+    for (i, code) in generated_jitter {
+        link_jitter.resize(listed_edges + i, 0);
+        link_jitter.push(code);
+    }
+    if !link_jitter.is_empty() {
+        link_jitter.resize(graph.edge_count(), 0);
+    }
+    let implied_jitter = [
+        ("zone", &spec.latency.zone),
+        ("region", &spec.latency.region),
+        ("global", &spec.latency.global),
+    ]
+    .map(|(class, latency)| jitters.code(latency, &format!("topology.latency.{class}"), check));
     let implied = spec
         .implied_links
         .unwrap_or(links.is_empty() && generated_links.is_empty());
@@ -256,11 +293,47 @@ pub(super) fn compile(spec: &crate::scenarios::model::Topology, check: &mut Chec
         zones,
         graph,
         implied: implied.then_some(ImpliedLatencies {
-            zone: spec.latency.zone.nanos(),
-            region: spec.latency.region.nanos(),
-            global: spec.latency.global.nanos(),
+            zone: implied_jitter[0].0,
+            region: implied_jitter[1].0,
+            global: implied_jitter[2].0,
+            jitter: implied_jitter.map(|(_, code)| code),
         }),
+        jitters: if implied || !link_jitter.is_empty() {
+            jitters.table
+        } else {
+            Vec::new()
+        },
+        link_jitter,
         names,
+    }
+}
+
+/// The distributions of the jittered latencies met so far, each stored once.
+#[derive(Default)]
+struct Jitters {
+    table: Vec<Distribution>,
+}
+
+impl Jitters {
+    /// The mean latency and the jitter code (index in the table plus one; 0 for a fixed
+    /// latency) of `latency`, written at `path`; its parameters are checked there.
+    fn code(&mut self, latency: &Latency, path: &str, check: &mut Checker) -> (Nanos, u32) {
+        let Some(dist) = latency.jitter() else {
+            return (latency.mean_nanos(), 0);
+        };
+        let before = check.found();
+        check.distribution(dist, path);
+        if check.found() != before {
+            return (0, 0);
+        }
+        let at = match self.table.iter().position(|known| known == dist) {
+            Some(at) => at,
+            None => {
+                self.table.push(dist.clone());
+                self.table.len() - 1
+            }
+        };
+        (latency.mean_nanos(), at as u32 + 1)
     }
 }
 
@@ -343,6 +416,10 @@ struct Expand<'a, 'g> {
     /// The id of the generator's first node: its links count from there.
     first: usize,
     links: &'a mut Vec<(NodeId, NodeId, Nanos)>,
+    /// The mean latency and jitter code of each latency class of the generator.
+    classes: &'a [(Nanos, u32)],
+    /// The jittered links: index in `links`, jitter code.
+    jittered: &'a mut Vec<(usize, u32)>,
 }
 
 impl Sink for Expand<'_, '_> {
@@ -351,10 +428,14 @@ impl Sink for Expand<'_, '_> {
     }
 
     fn link(&mut self, link: GeneratedLink) {
+        let (latency, code) = self.classes[link.class as usize];
+        if code != 0 {
+            self.jittered.push((self.links.len(), code));
+        }
         self.links.push((
             NodeId::new(self.first + link.from),
             NodeId::new(self.first + link.to),
-            link.latency.nanos(),
+            latency,
         ));
     }
 }

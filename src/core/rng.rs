@@ -126,6 +126,9 @@ pub enum Purpose {
     /// The cycles of the rare-event estimator (`failsim solve --rare-event`): 0 for the
     /// failure-biased cycles, 1 for the plain ones that measure the cycle length.
     RareEvent(u32),
+    /// The delay of one message over jittered links, keyed by the message's identity
+    /// (its kind, ends and sending instant, see [`MessageStreams`]).
+    Message(StreamKey),
 }
 
 impl Purpose {
@@ -146,6 +149,7 @@ impl Purpose {
             Purpose::RepairDispatch(key) => keyed(6, key),
             Purpose::Inspection(key) => keyed(7, key),
             Purpose::RareEvent(i) => (8 << 32) | i as u64,
+            Purpose::Message(key) => keyed(9, key),
         }
     }
 }
@@ -190,6 +194,40 @@ pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
     let mut rng = generator(seed, replication);
     rng.set_stream(purpose.stream_id());
     rng
+}
+
+/// The streams of single messages of one replication: a message draws its delay from
+/// the stream of its own identity, so a delay never depends on which other messages
+/// were sent, or in what order (heartbeats are dated without being simulated one by
+/// one). Only the key is kept; a message's stream starts at its first block.
+#[derive(Clone, Debug)]
+pub struct MessageStreams {
+    key: [u32; 8],
+}
+
+impl MessageStreams {
+    /// The message streams of replication `replication` of a run seeded `seed`.
+    pub fn new(seed: u64, replication: u64) -> Self {
+        MessageStreams {
+            key: key_words(&key(seed, replication)),
+        }
+    }
+
+    /// Draws with `draw` from the stream of the message `message`: the numbers of
+    /// [`stream`] for [`Purpose::Message`] of that key.
+    pub fn draw<R>(&self, message: StreamKey, draw: impl FnOnce(&mut LaneRng) -> R) -> R {
+        let stream = Purpose::Message(message).stream_id();
+        let mut lane = Lane {
+            stream,
+            next_block: 1,
+            next: 0,
+            ahead: chacha_block::block(&self.key, stream, 0),
+        };
+        draw(&mut LaneRng {
+            lane: &mut lane,
+            key: &self.key,
+        })
+    }
 }
 
 /// One lane: its stream, the position of its next block, and the block being read.
@@ -347,6 +385,18 @@ mod tests {
     #[test]
     fn parts_are_delimited() {
         assert_ne!(StreamKey::of(&["ab", "c"]), StreamKey::of(&["a", "bc"]));
+    }
+
+    #[test]
+    fn a_message_stream_yields_the_numbers_of_its_purpose() {
+        let key = StreamKey::of(&["heartbeat", "a", "b"]);
+        let streams = MessageStreams::new(11, 5);
+        let mut direct = stream(11, 5, Purpose::Message(key));
+        let drawn: Vec<u64> = streams.draw(key, |rng| (0..40).map(|_| rng.random()).collect());
+        let expected: Vec<u64> = (0..40).map(|_| direct.random()).collect();
+        assert_eq!(drawn, expected);
+        let other = StreamKey::of(&["heartbeat", "b", "a"]);
+        assert_ne!(streams.draw(other, |rng| rng.random::<u64>()), expected[0]);
     }
 
     #[test]

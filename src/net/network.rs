@@ -13,6 +13,7 @@
 //! either costs work in the nodes it moves or rules, never in the other active ones.
 
 use super::topology::{NodeId, Topology};
+use crate::core::rng::{MessageStreams, StreamKey};
 use crate::core::time::Nanos;
 use petgraph::unionfind::UnionFind;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
@@ -143,6 +144,17 @@ impl ReachRule {
     }
 }
 
+/// The delays on a message's path: a fixed part, and the jittered links crossed (as
+/// jitter codes of the topology: an index into [`Topology::jitters`] plus one), whose
+/// delays each message draws.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The sum of the fixed latencies and added latencies on the path.
+    pub fixed: Nanos,
+    /// The jittered links crossed, in path order.
+    pub jittered: Vec<u32>,
+}
+
 #[derive(Default)]
 struct PathCache {
     epoch: u64,
@@ -172,6 +184,9 @@ pub(crate) struct Network {
     link_faults: BTreeMap<(NodeId, NodeId), LinkFault>,
     epoch: u64,
     cache: RefCell<PathCache>,
+    /// Where messages over jittered links draw their delays; None while no latency is
+    /// jittered (nothing is drawn then).
+    messages: Option<MessageStreams>,
 }
 
 /// A well-mixed 128-bit hash of (partition, group): SplitMix64's finaliser on each half.
@@ -203,8 +218,49 @@ impl Network {
             sides_of: vec![Vec::new(); n],
             link_faults: BTreeMap::new(),
             epoch: 1,
+            messages: None,
             cache: RefCell::new(PathCache::default()),
         }
+    }
+
+    /// The network whose messages draw their delays over jittered links from the
+    /// message streams of replication `replication` of a run seeded `seed`.
+    pub(crate) fn with_message_streams(mut self, seed: u64, replication: u64) -> Self {
+        if self.topology.jittered() {
+            self.messages = Some(MessageStreams::new(seed, replication));
+        }
+        self
+    }
+
+    /// The delay of the message named `message` (its stable identity) on `route`: the
+    /// fixed part plus one draw per jittered link crossed, in path order, from the
+    /// message's own stream. Nothing is drawn on a route without jitter.
+    pub(crate) fn delay(&self, route: &Route, message: impl FnOnce() -> StreamKey) -> Nanos {
+        let (Some(streams), false) = (&self.messages, route.jittered.is_empty()) else {
+            return route.fixed;
+        };
+        let jitters = &self.topology.jitters;
+        streams.draw(message(), |rng| {
+            route.jittered.iter().fold(route.fixed, |total, &code| {
+                total.saturating_add(jitters[code as usize - 1].sample(rng))
+            })
+        })
+    }
+
+    /// The delay of the message named `message` sent now from `from` to `to` over the
+    /// shortest usable path ([`Network::route`], [`Network::delay`]); None when `to` is
+    /// unreachable. Exactly [`Network::latency`] while no latency is jittered.
+    pub(crate) fn message_delay(
+        &self,
+        from: Observer,
+        to: NodeId,
+        message: impl FnOnce() -> StreamKey,
+    ) -> Option<Nanos> {
+        if self.messages.is_none() {
+            return self.latency(from, to);
+        }
+        self.route(from, to)
+            .map(|route| self.delay(&route, message))
     }
 
     /// The static topology.
@@ -439,6 +495,95 @@ impl Network {
         }
     }
 
+    /// The delays a message from `from` to `to` meets on the shortest usable path (by
+    /// mean latency): its fixed part, and the jittered links it crosses, whose delays
+    /// the message draws when it is sent. None when `to` is unreachable. The same path
+    /// and total mean as [`Network::latency`]; while no latency is jittered, the route
+    /// is that latency and nothing else.
+    pub(crate) fn route(&self, from: Observer, to: NodeId) -> Option<Route> {
+        let fixed = |latency| Route {
+            fixed: latency,
+            jittered: Vec::new(),
+        };
+        if !self.topology.jittered() {
+            return self.latency(from, to).map(fixed);
+        }
+        let Some(from) = from else {
+            return self.is_up(to).then(|| fixed(0));
+        };
+        if !self.reachable(Some(from), to) {
+            return None;
+        }
+        if from == to {
+            return Some(fixed(0));
+        }
+        let mut route = fixed(0);
+        if self.topology.implied.is_some() {
+            if self.link_usable(from, to) {
+                self.add_implied_hop(&mut route, from, to);
+            } else {
+                let (via, _) = self.implied_detour_via(from, to)?;
+                self.add_implied_hop(&mut route, from, via);
+                self.add_implied_hop(&mut route, via, to);
+            }
+            return Some(route);
+        }
+        let distances = self.with_cache(|network, cache| {
+            cache
+                .distances
+                .entry(from)
+                .or_insert_with(|| network.shortest_paths(from))
+                .clone()
+        });
+        // Walk back from `to` along links that lie on a shortest path (the first such
+        // link in edge order at each step), then read the hops from `from` onwards.
+        let graph = &self.topology.graph;
+        let mut hops = Vec::new();
+        let mut at = to;
+        while at != from {
+            let hop = graph
+                .edges(Topology::graph_index(at))
+                .find_map(|edge| {
+                    let other = Topology::node_at(if edge.source() == Topology::graph_index(at) {
+                        edge.target()
+                    } else {
+                        edge.source()
+                    });
+                    let cost = *edge.weight() + self.link_fault(other, at).added_latency;
+                    let on_path = self.link_usable(other, at)
+                        && distances[other.index()] != Nanos::MAX
+                        && distances[other.index()] + cost == distances[at.index()];
+                    on_path.then_some((other, edge.id().index(), cost))
+                })
+                .expect("a reachable node lies at the end of a shortest path");
+            hops.push(hop);
+            at = hop.0;
+        }
+        for &(_, edge, cost) in hops.iter().rev() {
+            match self.topology.link_jitter.get(edge).copied().unwrap_or(0) {
+                0 => route.fixed += cost,
+                code => {
+                    route.fixed += cost - self.topology.graph.raw_edges()[edge].weight;
+                    route.jittered.push(code);
+                }
+            }
+        }
+        Some(route)
+    }
+
+    fn add_implied_hop(&self, route: &mut Route, a: NodeId, b: NodeId) {
+        let (latency, code) = self
+            .topology
+            .implied_link(a, b)
+            .expect("implied links join every pair");
+        route.fixed += self.link_fault(a, b).added_latency;
+        if code == 0 {
+            route.fixed += latency;
+        } else {
+            route.jittered.push(code);
+        }
+    }
+
     /// Probability that one probe from `from` to `to` is lost on degraded links.
     pub(crate) fn probe_loss(&self, from: Observer, to: NodeId) -> f64 {
         let Some(from) = from else { return 0.0 };
@@ -451,6 +596,13 @@ impl Network {
     }
 
     fn implied_detour(&self, from: NodeId, to: NodeId) -> Option<Nanos> {
+        self.implied_detour_via(from, to)
+            .map(|(_, latency)| latency)
+    }
+
+    /// The node of the shortest detour from `from` to `to` over implied links (the first
+    /// of equal ones), and the detour's latency.
+    fn implied_detour_via(&self, from: NodeId, to: NodeId) -> Option<(NodeId, Nanos)> {
         let topology = &self.topology;
         (0..topology.len())
             .map(NodeId::new)
@@ -461,9 +613,9 @@ impl Network {
                     topology.implied_latency(from, via)? + self.link_fault(from, via).added_latency;
                 let second =
                     topology.implied_latency(via, to)? + self.link_fault(via, to).added_latency;
-                Some(first + second)
+                Some((via, first + second))
             })
-            .min()
+            .min_by_key(|&(_, latency)| latency)
     }
 
     fn with_cache<T>(&self, f: impl FnOnce(&Self, &mut PathCache) -> T) -> T {
@@ -518,6 +670,8 @@ impl Network {
 mod tests {
     use super::*;
 
+    const MS: Nanos = 1_000_000;
+
     fn two_nodes() -> Network {
         nodes(2)
     }
@@ -535,6 +689,69 @@ mod tests {
         )
         .unwrap();
         Network::new(scenario.topology.clone())
+    }
+
+    /// a – b (jittered U[1 ms, 3 ms]), b – c (4 ms), a – c (10 ms), a mesh star generator
+    /// of jittered links beside them, and message streams of replication 0.
+    fn jittered_links() -> Network {
+        let scenario = crate::compile::load_str(
+            r#"{"horizon": "1h", "topology": {
+                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                "links": [{"from": "a", "to": "b", "latency": {"uniform": {"min": "1ms", "max": "3ms"}}},
+                          {"from": "b", "to": "c", "latency": "4ms"},
+                          {"from": "a", "to": "c", "latency": {"const": "10ms"}}],
+                "generators": [{"star": {"nodes": 2, "prefix": "s", "latency": {"exp": {"mean": "1ms"}}}}]},
+                "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "replicas": ["a", "c"]}]}"#,
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        Network::new(scenario.topology.clone()).with_message_streams(1, 0)
+    }
+
+    #[test]
+    fn a_route_over_explicit_links_sums_a_draw_per_jittered_hop_and_the_fixed_rest() {
+        let mut network = jittered_links();
+        let node = |name| network.topology().names.get(name).unwrap();
+        let (a, b, c) = (node("a"), node("b"), node("c"));
+        // By mean latency a → b → c (2 + 4 ms) beats the direct 10 ms link.
+        let route = network.route(Some(a), c).unwrap();
+        assert_eq!(route.fixed, 4 * MS);
+        // (Generators' latencies are read first: the star's jitter is the first.)
+        assert_eq!(route.jittered, vec![2]);
+        assert_eq!(network.latency(Some(a), c), Some(6 * MS));
+        // The generator's links share one jitter of their own.
+        assert_eq!(network.topology().jitters.len(), 2);
+        let (hub, leaf) = (node("s0"), node("s1"));
+        assert_eq!(network.route(Some(hub), leaf).unwrap().jittered, vec![1]);
+        // A message's delay is the fixed part plus its own draw, the same for the same
+        // identity, within the uniform's bounds.
+        let key = |i: u64| StreamKey::of(&[i.to_le_bytes()]);
+        let delays: Vec<Nanos> = (0..200).map(|i| network.delay(&route, || key(i))).collect();
+        assert!(delays.iter().all(|d| (5 * MS..=7 * MS).contains(d)));
+        assert_eq!(network.delay(&route, || key(3)), delays[3]);
+        assert!(delays.iter().any(|&d| d != delays[0]));
+        // Cut a – b: the fixed direct link is the path, and nothing is drawn on it.
+        network.set_link_cut(a, b, true);
+        let direct = network.route(Some(a), c).unwrap();
+        assert_eq!(
+            direct,
+            Route {
+                fixed: 10 * MS,
+                jittered: Vec::new()
+            }
+        );
+    }
+
+    #[test]
+    fn without_jitter_a_route_is_the_latency_and_nothing_is_drawn() {
+        let network = nodes(3).with_message_streams(1, 0);
+        assert!(network.messages.is_none());
+        let route = network.route(Some(NodeId::new(0)), NodeId::new(2)).unwrap();
+        assert!(route.jittered.is_empty());
+        assert_eq!(
+            Some(route.fixed),
+            network.latency(Some(NodeId::new(0)), NodeId::new(2))
+        );
     }
 
     fn ids(indices: &[usize]) -> Vec<NodeId> {

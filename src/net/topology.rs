@@ -2,6 +2,7 @@
 
 use crate::core::time::Nanos;
 use crate::scenarios::check::KnownNames;
+use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::Role;
 use petgraph::graph::{NodeIndex, UnGraph};
 
@@ -40,6 +41,9 @@ pub struct ImpliedLatencies {
     pub region: Nanos,
     /// Different regions.
     pub global: Nanos,
+    /// The jitter of each class (zone, region, global) as an index into
+    /// [`Topology::jitters`] plus one, 0 when the class's latency is fixed.
+    pub jitter: [u32; 3],
 }
 
 /// The network as built from a scenario; never changes during a run.
@@ -51,8 +55,14 @@ pub struct Topology {
     pub regions: Vec<String>,
     /// Zones.
     pub zones: Vec<ZoneInfo>,
-    /// Explicit links as a graph whose weights are latencies; node `i` is `NodeIndex(i)`.
+    /// Explicit links as a graph whose weights are latencies (a jittered link's mean,
+    /// which paths are chosen by); node `i` is `NodeIndex(i)`.
     pub graph: UnGraph<NodeId, Nanos>,
+    /// The distributions jittered latencies draw from, each message its own delay.
+    pub jitters: Vec<Distribution>,
+    /// Per explicit link (by edge index), its jitter as an index into `jitters` plus one
+    /// (0: fixed); empty when no explicit link is jittered.
+    pub link_jitter: Vec<u32>,
     /// Present when every pair of nodes is implicitly linked.
     pub implied: Option<ImpliedLatencies>,
     /// Each node's id from the file, and the node of each id.
@@ -189,15 +199,25 @@ impl Topology {
 
     /// The latency of the implied link between two nodes.
     pub fn implied_latency(&self, a: NodeId, b: NodeId) -> Option<Nanos> {
+        self.implied_link(a, b).map(|(latency, _)| latency)
+    }
+
+    /// The (mean) latency and jitter code of the implied link between two nodes.
+    pub(crate) fn implied_link(&self, a: NodeId, b: NodeId) -> Option<(Nanos, u32)> {
         let implied = self.implied?;
         let (na, nb) = (&self.nodes[a.index()], &self.nodes[b.index()]);
         Some(if na.zone == nb.zone {
-            implied.zone
+            (implied.zone, implied.jitter[0])
         } else if na.region == nb.region {
-            implied.region
+            (implied.region, implied.jitter[1])
         } else {
-            implied.global
+            (implied.global, implied.jitter[2])
         })
+    }
+
+    /// Whether some message delays are drawn (a latency is a distribution).
+    pub fn jittered(&self) -> bool {
+        !self.jitters.is_empty()
     }
 
     /// The graph index of a node.

@@ -1,7 +1,6 @@
 //! Topology generators: mesh, ring, star, regions and the core/edge/access tree.
 
-use super::model::{Generator, RegionsSpec, Role, ShapeSpec, TreeSpec};
-use crate::core::duration::Duration;
+use super::model::{Generator, Latency, RegionsSpec, Role, ShapeSpec, TreeSpec};
 use std::fmt::Write;
 
 /// One generated node, lent to the caller: a million nodes are not held at once.
@@ -29,8 +28,21 @@ pub(crate) struct GeneratedLink {
     pub from: usize,
     /// The other end.
     pub to: usize,
-    /// One-way latency.
-    pub latency: Duration,
+    /// Its latency, as an index into [`link_latencies`] of its generator.
+    pub class: u8,
+}
+
+/// The latencies of a generator's links, which [`GeneratedLink::class`] indexes.
+pub(crate) fn link_latencies(generator: &Generator) -> Vec<&Latency> {
+    match generator {
+        Generator::Mesh(spec) | Generator::Ring(spec) | Generator::Star(spec) => {
+            vec![&spec.latency]
+        }
+        Generator::Regions(_) => Vec::new(),
+        Generator::CoreEdgeAccess(spec) => {
+            vec![&spec.core_latency, &spec.edge_latency, &spec.access_latency]
+        }
+    }
 }
 
 /// What a generator hands its nodes and links to.
@@ -59,8 +71,8 @@ fn router<'a>(id: &'a str, region: &'a str, zone: &'a str) -> GeneratedNode<'a> 
     }
 }
 
-fn link(from: usize, to: usize, latency: Duration) -> GeneratedLink {
-    GeneratedLink { from, to, latency }
+fn link(from: usize, to: usize, class: u8) -> GeneratedLink {
+    GeneratedLink { from, to, class }
 }
 
 /// Expands one generator into `sink`, node by node.
@@ -96,7 +108,7 @@ fn shape(
     }
     for i in 0..n {
         for j in neighbours(i, n) {
-            sink.link(link(i, j, spec.latency));
+            sink.link(link(i, j, 0));
         }
     }
 }
@@ -108,7 +120,7 @@ fn star(spec: &ShapeSpec, sink: &mut impl Sink) {
     for i in 1..=spec.nodes {
         id.clear();
         write!(id, "{}{i}", spec.prefix).expect("writing to a String");
-        sink.link(link(0, i as usize, spec.latency));
+        sink.link(link(0, i as usize, 0));
         sink.node(server(&id, &spec.region, &zone));
     }
 }
@@ -142,7 +154,7 @@ fn tree(spec: &TreeSpec, sink: &mut impl Sink) {
     for i in 0..cores {
         sink.node(router(&format!("CORE{}", i + 1), "core", "core-a"));
         for other in i + 1..cores {
-            sink.link(link(i, other, spec.core_latency));
+            sink.link(link(i, other, 0));
         }
     }
     let mut made = cores;
@@ -154,13 +166,13 @@ fn tree(spec: &TreeSpec, sink: &mut impl Sink) {
         made += 1;
         if cores > 0 {
             // Dual-homed: each edge router hangs off two neighbouring cores.
-            sink.link(link(edge, (e - 1) % cores, spec.edge_latency));
+            sink.link(link(edge, (e - 1) % cores, 1));
             if cores > 1 {
-                sink.link(link(edge, e % cores, spec.edge_latency));
+                sink.link(link(edge, e % cores, 1));
             }
         }
         for _ in 0..spec.access_per_edge {
-            sink.link(link(made, edge, spec.access_latency));
+            sink.link(link(made, edge, 2));
             sink.node(server(&format!("ACCESS{access_index}"), "edge", &zone));
             made += 1;
             access_index += 1;
@@ -171,6 +183,7 @@ fn tree(spec: &TreeSpec, sink: &mut impl Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::duration::Duration;
 
     /// What a generator made: each node's id and role, and the links.
     #[derive(Default)]
@@ -199,7 +212,7 @@ mod tests {
         ShapeSpec {
             nodes,
             prefix: "n".into(),
-            latency: Duration::from_millis(1),
+            latency: Duration::from_millis(1).into(),
             region: "r1".into(),
         }
     }
@@ -217,9 +230,9 @@ mod tests {
             cores: 3,
             edges: 4,
             access_per_edge: 2,
-            core_latency: Duration::from_millis(2),
-            edge_latency: Duration::from_millis(1),
-            access_latency: Duration::from_millis(1),
+            core_latency: Duration::from_millis(2).into(),
+            edge_latency: Duration::from_millis(1).into(),
+            access_latency: Duration::from_millis(1).into(),
         }));
         assert_eq!(tree.nodes.len(), 3 + 4 + 8);
         assert_eq!(tree.links.len(), 3 + 8 + 8);

@@ -333,7 +333,7 @@ impl<'a> Replication<'a> {
             replication,
             now: SimTime::ZERO,
             queue: EventQueue::with_capacity(n + 16),
-            network: Network::new(topology.clone()),
+            network: Network::new(topology.clone()).with_message_streams(seed, replication),
             byzantine: vec![0; n],
             gray: vec![0; n],
             byzantine_flags: vec![false; n],

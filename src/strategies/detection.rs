@@ -15,8 +15,9 @@
 
 use super::{Address, Context};
 use crate::core::generation::Generation;
+use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
-use crate::net::network::{Network, Observer};
+use crate::net::network::{Network, Observer, Route};
 use crate::net::topology::NodeId;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -97,6 +98,18 @@ struct TargetHealth {
     loss: f64,
     /// Whether the pending declaration was drawn from probe losses.
     lossy_pending: bool,
+    /// Over jittered latencies, the paths of a probe and its answer while both exist:
+    /// each probe draws its round trip on them.
+    jittered: Option<Box<ProbePaths>>,
+}
+
+/// A probe's path there and its answer's path back.
+#[derive(Clone, Debug)]
+struct ProbePaths {
+    detector: NodeId,
+    target: NodeId,
+    there: Route,
+    back: Route,
 }
 
 /// Health checks of a set of targets, each probed at its own phase.
@@ -139,6 +152,7 @@ impl HealthMonitor {
                     streak: 0,
                     loss: 0.0,
                     lossy_pending: false,
+                    jittered: None,
                 })
                 .collect(),
         }
@@ -185,9 +199,27 @@ impl HealthMonitor {
         ctx: &mut Context,
         address: impl Address<MonitorTimer>,
     ) {
+        let network = ctx.view.network;
         for (i, &node) in nodes.iter().enumerate() {
             // Health checks pass on gray nodes: only reachability matters here.
-            let answering = self.answers(detector, node, ctx.view.network);
+            let answering = match detector.filter(|_| network.topology().jittered()) {
+                Some(from) => {
+                    // Each probe draws its round trip: known per probe, not here.
+                    let paths = network
+                        .route(Some(from), node)
+                        .zip(network.route(Some(node), from));
+                    self.targets[i].jittered = paths.map(|(there, back)| {
+                        Box::new(ProbePaths {
+                            detector: from,
+                            target: node,
+                            there,
+                            back,
+                        })
+                    });
+                    self.targets[i].jittered.is_some()
+                }
+                None => self.answers(detector, node, ctx.view.network),
+            };
             let loss = if answering {
                 ctx.view.network.probe_loss(detector, node)
             } else {
@@ -407,7 +439,12 @@ impl HealthMonitor {
         let TargetHealth {
             answering, loss, ..
         } = self.targets[i];
-        let answering = answering && !(loss > 0.0 && ctx.rng.random_bool(loss));
+        let answering = answering
+            && !(loss > 0.0 && ctx.rng.random_bool(loss))
+            && self.targets[i]
+                .jittered
+                .as_ref()
+                .is_none_or(|paths| paths.round_trip(ctx) <= self.timeout);
         let interval = self.interval;
         let (unhealthy, healthy, timeout) = (self.unhealthy, self.healthy, self.timeout);
         let target = &mut self.targets[i];
@@ -442,6 +479,26 @@ impl HealthMonitor {
             ctx.schedule(ctx.now.after(timeout), address(declare));
         }
         None
+    }
+}
+
+impl ProbePaths {
+    /// The round trip of the probe sent now: the delay there and the delay back, each
+    /// drawn from its own message's stream, named by the two nodes, the direction and
+    /// the sending instant (probes of two services sent at one instant from one node to
+    /// another meet the same delays).
+    fn round_trip(&self, ctx: &Context) -> Nanos {
+        let network = ctx.view.network;
+        let names = &network.topology().names;
+        let key = |direction: &str| {
+            KeyParts::of(&["probe", direction])
+                .then(names.name(self.detector))
+                .then(names.name(self.target))
+                .then(ctx.now.0.to_le_bytes())
+                .key()
+        };
+        let there = network.delay(&self.there, || key("there"));
+        there.saturating_add(network.delay(&self.back, || key("back")))
     }
 }
 

@@ -74,7 +74,7 @@ impl Harness {
         let mut phase_rng = ChaCha8Rng::seed_from_u64(1);
         let strategy = ServiceStrategy::build(spec, topology, &mut phase_rng);
         let mut harness = Harness {
-            network: Network::new(Arc::clone(topology)),
+            network: Network::new(Arc::clone(topology)).with_message_streams(1, 0),
             strategy,
             rng: ChaCha8Rng::seed_from_u64(2),
             no_flags: vec![false; zones.len()],
@@ -136,6 +136,14 @@ impl Harness {
     /// The strategy under test, to read its state.
     pub(crate) fn strategy(&self) -> &ServiceStrategy {
         &self.strategy
+    }
+
+    /// Adds `added` latency to the link between `a` and `b` at `t` (after the timers due
+    /// until then).
+    pub(crate) fn slow_link(&mut self, a: NodeId, b: NodeId, added: Nanos, t: SimTime) {
+        self.run_until(t);
+        self.network.degrade_link(a, b, added, 0.0);
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
     }
 
     /// What a client at `vantage` sees now.

@@ -19,6 +19,7 @@ mod flapping;
 mod fuzz_regressions;
 mod golden;
 mod inert_faults;
+mod latency_jitter;
 mod layering;
 mod long_horizon;
 mod merge_exact;

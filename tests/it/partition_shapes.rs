@@ -92,8 +92,8 @@ mod one_way {
         // replicate, so it stops serving at once (10.010 s). Its heartbeats: b last heard
         // the one sent at 9.950 s (arrived 9.970 s), c the one sent at 10.000 s (10.001 s).
         // b times out at 10.170 s; its RequestVote reaches c at 10.190 s, before c's own
-        // timer (10.201 s); c's grant reaches b at 10.210 s: b leads, 200 ms down, as for
-        // a crash of a (strategy_n_way's `leader_crash_fails_over_at_the_derived_instants`).
+        // timer (10.201 s); c's grant reaches b at 10.210 s: b leads, 200 ms down (the
+        // heartbeat in flight to b is dropped by the cut; a crash would let it arrive).
         let scenario = triangle(r#"{"one_way": {"from": ["a"], "to": ["b", "c"]}}"#);
         let outcome = run(&scenario, 0);
         let service = &outcome.services[0];

@@ -141,30 +141,30 @@ mod n_way {
 
     #[test]
     fn followers_elect_a_new_leader_while_the_old_one_is_paused_and_it_never_serves_again() {
-        // Links a–b 20 ms, a–c 1 ms, b–c 20 ms; heartbeats every 50 ms from a (term 1,
-        // from 0), a constant 200 ms election timeout. a is paused at 10.010 s: b last
-        // heard the heartbeat sent at 9.950 s (arrived 9.970 s), c the one sent at
-        // 10.000 s (10.001 s). b times out first, at 10.170 s (detection 160 ms); its
-        // RequestVote reaches c at 10.190 s, the grant is back at 10.210 s: b leads term
-        // 2 from 10.210 s. Paused, a runs no timer, so it does not step down: it
-        // resumes at 15.010 s as the leader of term 1, backed by nobody (b and c follow
-        // term 2), so it cannot serve and no split-brain is counted; b's heartbeat sent
-        // at 15.010 s (10.210 + 96 × 50 ms) reaches it at 15.030 s and it steps down
-        // (`strategies::n_way::pause_tests` checks that instant). DOWN only during the
-        // election: 200 ms.
+        // a, b, c in one zone 1 ms apart, a – b slowed by 19 ms from the start;
+        // heartbeats every 50 ms from a (term 1, from 0), a constant 200 ms election
+        // timeout. a is paused at 10.010 s; its heartbeat sent at 10.000 s is on the
+        // wire and still arrives, at 10.001 s at c and 10.020 s at b. c times out first,
+        // at 10.201 s (detection 191 ms); its RequestVote reaches b at 10.202 s, before
+        // b's timer (10.220 s), and the grant is back at 10.203 s: c leads term 2 from
+        // 10.203 s. Paused, a runs no timer, so it does not step down: it resumes at
+        // 15.010 s as the leader of term 1, backed by nobody (b and c follow term 2), so
+        // it cannot serve and no split-brain is counted; c's heartbeat sent at 15.053 s
+        // (10.203 + 97 × 50 ms) reaches it at 15.054 s and it steps down
+        // (`strategies::n_way::pause_tests` checks such an instant). DOWN only during
+        // the election: 193 ms.
         let text = r#"{
             "horizon": "20s", "replications": 1,
-            "topology": {
-                "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
-                "links": [{"from": "a", "to": "b", "latency": "20ms"},
-                          {"from": "a", "to": "c", "latency": "1ms"},
-                          {"from": "b", "to": "c", "latency": "20ms"}]
-            },
+            "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},
+                                   {"id": "c", "zone": "z"}],
+                         "latency": {"zone": "1ms"}},
             "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
                 "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
                           "election_timeout_max": "200ms"}}],
-            "faults": {"scheduled": [{"id": "stw", "at": "10010ms",
-                "duration": {"const": "5s"}, "fault": {"pause": {"nodes": ["a"]}}}]}
+            "faults": {"scheduled": [
+                {"at": "0s", "fault": {"degrade_link": {"from": "a", "to": "b", "added_latency": "19ms"}}},
+                {"id": "stw", "at": "10010ms", "duration": {"const": "5s"},
+                 "fault": {"pause": {"nodes": ["a"]}}}]}
         }"#;
         let scenario = scenario(text);
         let registry = FaultRegistry::new(&scenario.faults);
@@ -174,11 +174,11 @@ mod n_way {
         assert_eq!(record.outcome, Outcome::Success);
         assert_eq!(registry.kind(record.fault), "pause");
         assert_eq!(record.fault_at.0, ns(10.010));
-        assert_eq!(record.detection_time(), 160 * MS);
-        assert_eq!(record.completed_at.0, ns(10.210));
+        assert_eq!(record.detection_time(), 191 * MS);
+        assert_eq!(record.completed_at.0, ns(10.203));
         assert_eq!(record.from, scenario.topology.names.get("a"));
-        assert_eq!(record.to, scenario.topology.names.get("b"));
-        assert_eq!(service.down_ns, (200 * MS) as u128);
+        assert_eq!(record.to, scenario.topology.names.get("c"));
+        assert_eq!(service.down_ns, (193 * MS) as u128);
         assert_eq!(service.split_brain_ns, 0);
         assert_eq!(service.episodes.len(), 1);
         assert_eq!(service.episodes[0].ended_by, EndedBy::Failover);

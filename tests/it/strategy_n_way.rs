@@ -73,41 +73,94 @@ mod hand_computed {
 
     #[test]
     fn leader_crash_fails_over_at_the_derived_instants() {
-        // Links a–b 20 ms, a–c 1 ms, b–c 20 ms (shortest paths are the direct links).
-        // Heartbeats leave a at 0, 50, 100 ms…; b hears them 20 ms later, c 1 ms later.
-        // a crashes at 10.010 s: b last heard the one sent at 9.950 (arrived 9.970 s),
-        // c the one sent at 10.000 (arrived 10.001 s). Election timeout constant 200 ms:
-        // b times out at 10.170 s (detection 160 ms), c would at 10.201 s. b becomes
-        // candidate of term 2; its RequestVote reaches c at 10.190 s, before c's timer,
-        // so c grants and the grant reaches b at 10.210 s: b leads with 2 of 3 votes.
-        // Failover 200 ms, the only DOWN time. a, repaired at 15.010 s, hears b's
-        // heartbeat (sent at 15.010 = 10.210 + 96 × 50 ms, arriving at 15.030 s) before
-        // its own timer (15.210 s): it rejoins as a follower, no second election.
-        let text = triangle(
-            r#"{"id": "boom", "at": "10010ms", "duration": {"const": "5s"},
-                "fault": {"crash": {"nodes": ["a"]}}}"#,
-        );
-        let scenario = scenario(&text);
+        // a, b, c in one zone 1 ms apart, but a – b slowed by 19 ms from the start:
+        // heartbeats leave a at 0, 50, 100 ms…; b hears them 20 ms later, c 1 ms later.
+        // a crashes at 10.010 s; its heartbeat sent at 10.000 s is on the wire to b and
+        // still arrives, at 10.020 s (c heard it at 10.001 s). Election timeout constant
+        // 200 ms: c times out at 10.201 s (detection 191 ms), b would at 10.220 s. c
+        // becomes candidate of term 2; its RequestVote reaches b at 10.202 s, before b's
+        // timer, so b grants and the grant reaches c at 10.203 s: c leads with 2 of 3
+        // votes. Failover 193 ms, the only DOWN time. a, repaired at 15.010 s, hears c's
+        // heartbeat (sent at 15.053 = 10.203 + 97 × 50 ms, arriving at 15.054 s) before
+        // its own timer (15.210 s): it rejoins as a follower, no second election. (Had
+        // the in-flight heartbeat been dropped, b would have timed out at 10.170 s.)
+        let text = r#"{
+            "horizon": "20s", "replications": 1,
+            "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},
+                                   {"id": "c", "zone": "z"}],
+                         "latency": {"zone": "1ms"}},
+            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "n_way": {"heartbeat": "50ms", "election_timeout_min": "200ms",
+                          "election_timeout_max": "200ms"}}],
+            "faults": {"scheduled": [
+                {"at": "0s", "fault": {"degrade_link": {"from": "a", "to": "b", "added_latency": "19ms"}}},
+                {"id": "boom", "at": "10010ms", "duration": {"const": "5s"},
+                  "fault": {"crash": {"nodes": ["a"]}}}]}
+        }"#;
+        let scenario = scenario(text);
         let service = &run(&scenario, 0).services[0];
         let record = only_record(service);
         assert_eq!(record.outcome, Outcome::Success);
         assert_eq!(record.fault_at.0, ns(10.010));
-        assert_eq!(record.detection_time(), 160 * MS);
+        assert_eq!(record.detection_time(), 191 * MS);
         assert_eq!(record.decided_at, record.detected_at);
-        assert_eq!(record.completed_at.0, ns(10.210));
-        assert_eq!(record.failover_time(), 200 * MS);
+        assert_eq!(record.completed_at.0, ns(10.203));
+        assert_eq!(record.failover_time(), 193 * MS);
         assert_eq!(record.from, Some(node_id(&scenario, "a")));
-        assert_eq!(record.to, Some(node_id(&scenario, "b")));
+        assert_eq!(record.to, Some(node_id(&scenario, "c")));
         assert_eq!(record.attempt, 0);
         assert_eq!(record.data_loss, 0);
-        assert_eq!(service.down_ns, (200 * MS) as u128);
-        assert_eq!(service.up_ns, (ns(20.0) - 200 * MS) as u128);
+        assert_eq!(service.down_ns, (193 * MS) as u128);
+        assert_eq!(service.up_ns, (ns(20.0) - 193 * MS) as u128);
+    }
+
+    #[test]
+    fn a_follower_whose_log_is_behind_cannot_win_and_the_up_to_date_one_does() {
+        // a, b, c 5 ms apart, a – b slowed by 30 ms; heartbeats every 50 ms, constant
+        // 300 ms timeout; asynchronous replication 10 ms behind. From 0.5 s a one-way cut
+        // drops a → c: c's log ends 10 ms before the heartbeat sent at 0.450 s; its timer fires at 0.755 s but its pre-vote fails
+        // (b hears a), so it waits. a crashes at 1.010 s: c restarts its timer then
+        // (fires 1.310 s); b's log ends 10 ms before the heartbeat sent at 1.000 s, on
+        // the wire and arrives at 1.035 s (timer 1.335 s). c, first, asks b in term 2
+        // (arrives 1.315 s): b's log is ahead, so b moves to term 2 but refuses. b times
+        // out at 1.335 s, asks c in term 3 (arrives 1.340 s): c's log is behind, it
+        // grants; the grant reaches b at 1.345 s. Without the log rule c would have led
+        // at 1.320 s; under synchronous replication logs are not compared and it does.
+        let text = r#"{
+            "horizon": "5s", "replications": 1,
+            "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},
+                                   {"id": "c", "zone": "z"}],
+                         "latency": {"zone": "5ms"}},
+            "services": [{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
+                "replication": {"mode": "async", "lag": {"const": "10ms"}},
+                "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                          "election_timeout_max": "300ms"}}],
+            "faults": {"scheduled": [
+                {"at": "0s", "fault": {"degrade_link": {"from": "a", "to": "b", "added_latency": "30ms"}}},
+                {"at": "500ms", "duration": {"const": "10s"},
+                 "fault": {"one_way": {"from": ["a"], "to": ["c"]}}},
+                {"id": "boom", "at": "1010ms", "fault": {"crash": {"nodes": ["a"]}}}]}
+        }"#;
+        let group = scenario(text);
+        let service = &run(&group, 0).services[0];
+        let record = only_record(service);
+        assert_eq!(record.outcome, Outcome::Success);
+        assert_eq!(record.fault_at.0, ns(1.010));
+        assert_eq!(record.detected_at.0, ns(1.310));
+        assert_eq!(record.completed_at.0, ns(1.345));
+        assert_eq!(record.to, Some(node_id(&group, "b")));
+        assert_eq!(record.attempt, 1, "c's term 2 won no quorum");
+        assert_eq!(service.down_ns, (335 * MS) as u128);
+        let sync = scenario(&text.replace(r#""mode": "async""#, r#""mode": "sync""#));
+        let record = only_record(&run(&sync, 0).services[0]).clone();
+        assert_eq!(record.completed_at.0, ns(1.320));
+        assert_eq!(record.to, Some(node_id(&sync, "c")));
     }
 
     #[test]
     fn total_loss_on_the_leaders_links_elects_as_a_crash_does() {
-        // The topology and timings of `leader_crash_fails_over_at_the_derived_instants`,
-        // but a stays up and both its links lose every message from 10.010 s: b last
+        // The triangle, a stays up and both its links lose every message from 10.010 s
+        // (heartbeats in flight are lost with them, unlike a crash's): b last
         // heard a at 9.970 s and times out at 10.170 s, c (10.001 s) would at 10.201 s;
         // b's RequestVote reaches c at 10.190 s over the intact b–c link, the grant comes
         // back at 10.210 s and b leads. a, cut off from its quorum, stops serving at once.

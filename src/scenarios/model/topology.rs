@@ -2,8 +2,121 @@
 
 use super::one;
 use crate::core::duration::Duration;
+use crate::core::time::Nanos;
+use crate::scenarios::distribution::Distribution;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A link's one-way latency: a plain duration (`"1ms"`), or a distribution
+/// (`{"uniform": {"min": "1ms", "max": "3ms"}}`) from which each message draws its own
+/// delay when it is sent (jitter). A `const` distribution is a plain duration.
+///
+/// Read by hand rather than as an untagged enum, so that an error inside the
+/// distribution keeps its JSON path and position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Latency {
+    /// The same delay for every message.
+    Fixed(Duration),
+    /// Each message draws its delay.
+    Drawn(Distribution),
+}
+
+impl Latency {
+    /// The mean delay in nanoseconds: what paths are chosen by and what compile-time
+    /// checks read; exactly the duration of a fixed latency.
+    pub fn mean_nanos(&self) -> Nanos {
+        match self.jitter() {
+            None => self.fixed_nanos(),
+            Some(dist) => crate::core::time::secs_to_nanos(dist.mean_secs()),
+        }
+    }
+
+    /// The distribution messages draw from, or None when every message takes the same
+    /// delay (a plain duration or a `const`).
+    pub fn jitter(&self) -> Option<&Distribution> {
+        match self {
+            Latency::Drawn(Distribution::Const(_)) | Latency::Fixed(_) => None,
+            Latency::Drawn(dist) => Some(dist),
+        }
+    }
+
+    fn fixed_nanos(&self) -> Nanos {
+        match self {
+            Latency::Fixed(d) | Latency::Drawn(Distribution::Const(d)) => d.nanos(),
+            Latency::Drawn(_) => 0,
+        }
+    }
+}
+
+impl From<Duration> for Latency {
+    fn from(duration: Duration) -> Self {
+        Latency::Fixed(duration)
+    }
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LatencyVisitor;
+        impl<'de> Visitor<'de> for LatencyVisitor {
+            type Value = Latency;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a latency: a duration such as \"1ms\" or a distribution such as \
+                     {\"uniform\": {\"min\": \"1ms\", \"max\": \"3ms\"}}",
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Latency, E> {
+                Duration::deserialize(de::value::StrDeserializer::new(v)).map(Latency::Fixed)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Latency, E> {
+                Duration::deserialize(de::value::U64Deserializer::new(v)).map(Latency::Fixed)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Latency, E> {
+                Duration::deserialize(de::value::I64Deserializer::new(v)).map(Latency::Fixed)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Latency, E> {
+                Duration::deserialize(de::value::F64Deserializer::new(v)).map(Latency::Fixed)
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Latency, M::Error> {
+                Distribution::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Latency::Drawn)
+            }
+        }
+        deserializer.deserialize_any(LatencyVisitor)
+    }
+}
+
+impl Serialize for Latency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Latency::Fixed(duration) => duration.serialize(serializer),
+            Latency::Drawn(dist) => dist.serialize(serializer),
+        }
+    }
+}
+
+impl JsonSchema for Latency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Latency".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let duration = generator.subschema_for::<Duration>();
+        let distribution = generator.subschema_for::<Distribution>();
+        schemars::json_schema!({
+            "description": "A one-way latency: a duration, or a distribution from which each message draws its delay when sent (jitter).",
+            "anyOf": [duration, distribution]
+        })
+    }
+}
 
 /// The network: explicit nodes and links plus generated shapes.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
@@ -34,13 +147,13 @@ pub struct Topology {
 pub struct ImpliedLatency {
     /// Between nodes of one zone (default 0.2ms).
     #[serde(default = "default_zone_latency")]
-    pub zone: Duration,
+    pub zone: Latency,
     /// Between zones of one region (default 1ms).
     #[serde(default = "default_region_latency")]
-    pub region: Duration,
+    pub region: Latency,
     /// Between regions (default 40ms).
     #[serde(default = "default_global_latency")]
-    pub global: Duration,
+    pub global: Latency,
 }
 
 impl Default for ImpliedLatency {
@@ -53,14 +166,14 @@ impl Default for ImpliedLatency {
     }
 }
 
-fn default_zone_latency() -> Duration {
-    Duration(200_000)
+fn default_zone_latency() -> Latency {
+    Duration(200_000).into()
 }
-fn default_region_latency() -> Duration {
-    Duration::from_millis(1)
+fn default_region_latency() -> Latency {
+    Duration::from_millis(1).into()
 }
-fn default_global_latency() -> Duration {
-    Duration::from_millis(40)
+fn default_global_latency() -> Latency {
+    Duration::from_millis(40).into()
 }
 
 /// One node.
@@ -122,7 +235,7 @@ pub struct LinkSpec {
     pub to: String,
     /// One-way latency (default 1ms).
     #[serde(default = "default_region_latency")]
-    pub latency: Duration,
+    pub latency: Latency,
 }
 
 /// A generated topology shape.
@@ -142,6 +255,15 @@ pub enum Generator {
 }
 
 impl Generator {
+    /// The names of its latency fields, in the order of its link classes.
+    pub fn latency_fields(&self) -> &'static [&'static str] {
+        match self {
+            Generator::Mesh(_) | Generator::Ring(_) | Generator::Star(_) => &["latency"],
+            Generator::Regions(_) => &[],
+            Generator::CoreEdgeAccess(_) => &["core_latency", "edge_latency", "access_latency"],
+        }
+    }
+
     /// The key that names this generator in files (`mesh`, `regions`, ...).
     pub fn key(&self) -> &'static str {
         match self {
@@ -166,7 +288,7 @@ pub struct ShapeSpec {
     pub prefix: String,
     /// Latency of each generated link (default 1ms).
     #[serde(default = "default_region_latency")]
-    pub latency: Duration,
+    pub latency: Latency,
     /// Region of the generated nodes (default "r1").
     #[serde(default = "default_region")]
     pub region: String,
@@ -215,18 +337,44 @@ pub struct TreeSpec {
     pub access_per_edge: u32,
     /// Core–core latency (default 2ms).
     #[serde(default = "default_core_latency")]
-    pub core_latency: Duration,
+    pub core_latency: Latency,
     /// Edge–core latency (default 1ms).
     #[serde(default = "default_region_latency")]
-    pub edge_latency: Duration,
+    pub edge_latency: Latency,
     /// Access–edge latency (default 0.5ms).
     #[serde(default = "default_access_latency")]
-    pub access_latency: Duration,
+    pub access_latency: Latency,
 }
 
-fn default_core_latency() -> Duration {
-    Duration::from_millis(2)
+fn default_core_latency() -> Latency {
+    Duration::from_millis(2).into()
 }
-fn default_access_latency() -> Duration {
-    Duration(500_000)
+fn default_access_latency() -> Latency {
+    Duration(500_000).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_latency_is_a_duration_or_a_distribution_and_const_is_fixed() {
+        let read = |text: &str| serde_json::from_str::<Latency>(text).unwrap();
+        assert_eq!(read(r#""5ms""#), Latency::Fixed(Duration::from_millis(5)));
+        assert_eq!(read("0.005"), Latency::Fixed(Duration::from_millis(5)));
+        let constant = read(r#"{"const": "5ms"}"#);
+        assert_eq!(
+            (constant.jitter(), constant.mean_nanos()),
+            (None, 5_000_000)
+        );
+        let uniform = read(r#"{"uniform": {"min": "1ms", "max": "9ms"}}"#);
+        assert_eq!(uniform.mean_nanos(), 5_000_000);
+        assert_eq!(uniform.jitter().map(Distribution::key), Some("uniform"));
+        assert_eq!(
+            serde_json::to_string(&read(r#""5ms""#)).unwrap(),
+            r#""5ms""#
+        );
+        let error = serde_json::from_str::<Latency>(r#"{"uniform": {"min": "1ms"}}"#);
+        assert!(error.unwrap_err().to_string().contains("max"));
+    }
 }

@@ -4,6 +4,7 @@
 use super::{Message, NWay, NWayTimer, Role};
 use crate::core::generation::Generation;
 use crate::core::time::{Nanos, SimTime};
+use crate::scenarios::distribution::Distribution;
 use crate::strategies::{Context, StrategyTimer, View};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -22,6 +23,17 @@ impl NWay {
     pub(super) fn quorum_possible(&self, view: &View) -> bool {
         let n = self.replicas.len();
         (0..n).any(|a| (0..n).filter(|&b| self.reaches(view, a, b)).count() >= self.quorum)
+    }
+
+    /// How far a follower's log is behind its leader's when it stops hearing it: the
+    /// asynchronous replication lag (nothing is drawn when it is constant), 0 when
+    /// replication is synchronous.
+    pub(super) fn draw_lag(&self, rng: &mut ChaCha8Rng) -> Nanos {
+        match &self.lag {
+            None => 0,
+            Some(Distribution::Const(lag)) => lag.nanos(),
+            Some(lag) => lag.sample(rng),
+        }
     }
 
     pub(super) fn draw_timeout(&self, rng: &mut ChaCha8Rng) -> Nanos {
@@ -71,6 +83,10 @@ impl NWay {
             self.replicas[i].parked = true;
             self.give_up_if_hopeless(ctx);
             return;
+        }
+        if let Some((_, term)) = self.replicas[i].following {
+            // It timed out on lost heartbeats: its log is taken as current until now.
+            self.replicas[i].log = (term, ctx.now);
         }
         let replica = &mut self.replicas[i];
         replica.role = Role::Candidate;
@@ -129,7 +145,14 @@ impl NWay {
             replica.following = None;
             replica.missed = false;
         }
-        if replica.voted_for.is_none_or(|v| v == candidate) {
+        // Raft's election restriction: no vote for a candidate whose log is behind the
+        // voter's (it would lose committed entries); the voter's own timer runs on. Logs
+        // are compared under asynchronous replication only: synchronous replication
+        // takes every replica's log as current.
+        let log = self.replicas[candidate].log;
+        let replica = &mut self.replicas[voter];
+        let up_to_date = self.lag.is_none() || log >= replica.log;
+        if up_to_date && replica.voted_for.is_none_or(|v| v == candidate) {
             replica.voted_for = Some(candidate);
             self.arm_election(voter, ctx.now, ctx);
             let grant = Message::VoteGranted {
@@ -191,6 +214,7 @@ impl NWay {
 
     pub(super) fn on_step_down(&mut self, i: usize, ctx: &mut Context) {
         self.replicas[i].role = Role::Follower;
+        self.replicas[i].log = (self.replicas[i].term, ctx.now);
         self.replicas[i].timer_pending = false;
         self.arm_election(i, ctx.now, ctx);
     }

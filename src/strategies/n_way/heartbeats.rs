@@ -4,24 +4,104 @@
 use super::{Message, NWay, NWayTimer, Role};
 use crate::core::time::{Nanos, SimTime};
 use crate::strategies::detection::probes_until_run;
+use crate::strategies::View;
 use crate::strategies::{Context, StrategyTimer};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// Arrival of the last heartbeat received at or before `t`, for heartbeats leaving at
-/// `start + k·period` and taking `latency`; None if the first arrives after `t`.
+/// How many heartbeats sent before the latest one received are still looked at for a
+/// later arrival (over jittered links a heartbeat may overtake earlier ones; one
+/// overtaken by more than this many is not looked for).
+const OVERTAKEN: u64 = 8;
+
+/// The most heartbeats looked at, from the last one sent backwards, for one received.
+const LOOKED_BACK: u64 = 1024;
+
+/// Arrival of the last heartbeat received at or before `arrived_by` among those sent at
+/// or before `sent_by`, for heartbeats leaving at `start + k·period`, heartbeat k taking
+/// `delay(k)`, with the instant it was sent; None if none has arrived. `fixed`: every
+/// heartbeat takes `delay(0)`.
 pub(super) fn last_heartbeat(
     start: SimTime,
     period: Nanos,
-    latency: Nanos,
-    t: SimTime,
-) -> Option<SimTime> {
-    let first = start.after(latency);
-    if t < first {
+    delay: impl Fn(u64) -> Nanos,
+    fixed: bool,
+    sent_by: SimTime,
+    arrived_by: SimTime,
+) -> Option<(SimTime, SimTime)> {
+    if sent_by < start {
         return None;
     }
-    let periods = (t.0 - first.0) / period;
-    Some(first.after(periods * period))
+    let last_sent = (sent_by.0 - start.0) / period;
+    let arrival = |k: u64| {
+        SimTime(
+            start
+                .0
+                .saturating_add(k.saturating_mul(period))
+                .saturating_add(delay(k)),
+        )
+    };
+    if fixed {
+        let first = arrival(0);
+        if arrived_by < first {
+            return None;
+        }
+        let periods = ((arrived_by.0 - first.0) / period).min(last_sent);
+        return Some((start.after(periods * period), first.after(periods * period)));
+    }
+    let mut latest: Option<(u64, SimTime)> = None;
+    let mut first_found: Option<u64> = None;
+    for k in (last_sent.saturating_sub(LOOKED_BACK)..=last_sent).rev() {
+        if first_found.is_some_and(|found| found - k > OVERTAKEN) {
+            break;
+        }
+        let at = arrival(k);
+        if at <= arrived_by {
+            first_found.get_or_insert(k);
+        }
+        if at <= arrived_by && latest.is_none_or(|(_, best)| at > best) {
+            latest = Some((k, at));
+        }
+    }
+    latest.map(|(k, at)| (start.after(k * period), at))
+}
+
+impl NWay {
+    /// The delay of leader `l`'s heartbeat number `k` of term `term` to `p` on `route`.
+    fn heartbeat_delay(
+        &self,
+        view: &View,
+        route: &super::Route,
+        ends: (usize, usize),
+        term: u32,
+        k: u64,
+    ) -> Nanos {
+        view.network
+            .delay(route, || self.message_key("heartbeat", ends, term, k))
+    }
+
+    /// The last heartbeat of its leader `l` that `p` received at or before `arrived_by`
+    /// among those sent at or before `sent_by`, on the path it last heard `l` over: when
+    /// it was sent, and when it arrived.
+    pub(super) fn last_heartbeat(
+        &self,
+        l: usize,
+        p: usize,
+        sent_by: SimTime,
+        arrived_by: SimTime,
+        view: &View,
+    ) -> Option<(SimTime, SimTime)> {
+        let route = &self.replicas[p].leader_route;
+        let term = self.replicas[l].term;
+        last_heartbeat(
+            self.replicas[l].term_start,
+            self.heartbeat,
+            |k| self.heartbeat_delay(view, route, (l, p), term, k),
+            route.jittered.is_empty(),
+            sent_by,
+            arrived_by,
+        )
+    }
 }
 
 /// Messages lost in a row before the first one delivered, each lost with probability
@@ -62,13 +142,10 @@ impl NWay {
             self.disarm(p);
             return;
         }
-        let base = last_heartbeat(
-            self.replicas[l].term_start,
-            self.heartbeat,
-            replica.leader_latency,
-            ctx.now,
-        )
-        .map_or(replica.followed_since, |at| at.max(replica.followed_since));
+        let followed_since = replica.followed_since;
+        let base = self
+            .last_heartbeat(l, p, ctx.now, ctx.now, &ctx.view)
+            .map_or(followed_since, |(_, at)| at.max(followed_since));
         let timeout = self.draw_timeout(ctx.rng);
         // The heartbeat period is shorter than the shortest timeout (validated).
         let within = (timeout / self.heartbeat).max(1);
@@ -101,7 +178,7 @@ impl NWay {
         if outranked {
             return;
         }
-        let latency = self.latency(view, leader, p).unwrap_or(0);
+        let route = self.route(view, leader, p).unwrap_or_default();
         self.disarm(p);
         let replica = &mut self.replicas[p];
         replica.role = Role::Follower;
@@ -111,7 +188,8 @@ impl NWay {
             replica.voted_for = None;
         }
         replica.followed_since = ctx.now;
-        replica.leader_latency = latency;
+        replica.log = (term, ctx.now);
+        replica.leader_route = route;
         replica.missed = false;
         replica.parked = false;
         replica.votes = 0;
@@ -138,10 +216,12 @@ impl NWay {
             if settled {
                 continue;
             }
-            if let Some(latency) = self.latency(&ctx.view, l, p) {
+            if let Some(route) = self.route(&ctx.view, l, p) {
                 // Heartbeats lost on the way: the first delivered one is scheduled.
                 let lost = lost_before_delivery(ctx.rng, self.loss(&ctx.view, l, p));
                 let sent = next_send.after(lost.saturating_mul(self.heartbeat));
+                let k = sent.since(start) / self.heartbeat;
+                let latency = self.heartbeat_delay(&ctx.view, &route, (l, p), term, k);
                 self.replicas[p].heartbeat_pending = Some((l, term));
                 let heartbeat = Message::Heartbeat {
                     leader: l as u32,
@@ -163,7 +243,10 @@ mod tests {
     #[test]
     fn last_heartbeat_is_the_latest_arrival_at_or_before_the_fault() {
         // Sent at 0, 50, 100 ms…, arriving 1 ms later: at 120 ms the last came at 101 ms.
-        let at = |t| last_heartbeat(SimTime::ZERO, 50 * MS, MS, SimTime(t));
+        let at = |t| {
+            last_heartbeat(SimTime::ZERO, 50 * MS, |_| MS, true, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
         assert_eq!(at(120 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS), Some(SimTime(101 * MS)));
         assert_eq!(at(101 * MS - 1), Some(SimTime(51 * MS)));
@@ -195,13 +278,59 @@ mod tests {
     #[test]
     fn no_heartbeat_has_arrived_before_the_first_one() {
         let start = SimTime(10 * MS);
-        assert_eq!(
-            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(12 * MS)),
-            None
+        let at = |t| {
+            last_heartbeat(start, 50 * MS, |_| 3 * MS, true, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
+        assert_eq!(at(12 * MS), None);
+        assert_eq!(at(13 * MS), Some(SimTime(13 * MS)));
+    }
+
+    #[test]
+    fn heartbeats_on_the_wire_when_the_leader_stops_sending_still_arrive() {
+        // Sent at 0, 50, 100 ms, 3 ms on the way; the sender stops at 101 ms: the one
+        // sent at 100 ms still arrives, at 103 ms.
+        let arrived = last_heartbeat(
+            SimTime::ZERO,
+            50 * MS,
+            |_| 3 * MS,
+            true,
+            SimTime(101 * MS),
+            SimTime(Nanos::MAX),
         );
-        assert_eq!(
-            last_heartbeat(start, 50 * MS, 3 * MS, SimTime(13 * MS)),
-            Some(SimTime(13 * MS))
+        assert_eq!(arrived, Some((SimTime(100 * MS), SimTime(103 * MS))));
+    }
+
+    #[test]
+    fn a_jittered_heartbeat_that_overtakes_an_earlier_one_is_the_last_received() {
+        // Heartbeats every 10 ms; number 3 (sent at 30 ms) takes 25 ms, the others 2 ms:
+        // at 52 ms the last arrival is number 4's (42 ms) … then number 5's (52 ms); at
+        // 54 ms number 3 has not arrived yet; at 56 ms it has (55 ms), the latest.
+        let delay = |k: u64| if k == 3 { 25 * MS } else { 2 * MS };
+        let at = |t| {
+            last_heartbeat(SimTime::ZERO, 10 * MS, delay, false, SimTime(t), SimTime(t))
+                .map(|(_, at)| at)
+        };
+        assert_eq!(at(51 * MS), Some(SimTime(42 * MS)));
+        assert_eq!(at(54 * MS), Some(SimTime(52 * MS)));
+        assert_eq!(at(56 * MS), Some(SimTime(55 * MS)));
+        // Fixed delays give the same as the closed form.
+        let scan = last_heartbeat(
+            SimTime(7),
+            10 * MS,
+            |_| 2 * MS,
+            false,
+            SimTime(93 * MS),
+            SimTime(93 * MS),
         );
+        let closed = last_heartbeat(
+            SimTime(7),
+            10 * MS,
+            |_| 2 * MS,
+            true,
+            SimTime(93 * MS),
+            SimTime(93 * MS),
+        );
+        assert_eq!(scan, closed);
     }
 }

@@ -2,6 +2,7 @@
 //! delivered to their handlers.
 
 use super::{NWay, NWayTimer};
+use crate::core::rng::StreamKey;
 use crate::strategies::{Context, StrategyTimer};
 use rand::RngExt;
 
@@ -14,7 +15,8 @@ pub enum Message {
         candidate: u32,
         /// The replica asked.
         voter: u32,
-        /// The candidate's term.
+        /// The candidate's term (its log, unchanged while it is a candidate, is read
+        /// from its state at arrival: events stay 24 bytes).
         term: u32,
     },
     /// A vote granted in `term`.
@@ -47,6 +49,26 @@ pub enum Message {
 }
 
 impl Message {
+    /// Its kind, as named in its identity.
+    fn kind(self) -> &'static str {
+        match self {
+            Message::VoteRequest { .. } => "vote_request",
+            Message::VoteGranted { .. } => "vote_granted",
+            Message::VoteRefused { .. } => "vote_refused",
+            Message::Heartbeat { .. } => "heartbeat",
+        }
+    }
+
+    /// The term it carries.
+    fn term(self) -> u32 {
+        match self {
+            Message::VoteRequest { term, .. }
+            | Message::VoteGranted { term, .. }
+            | Message::VoteRefused { term, .. }
+            | Message::Heartbeat { term, .. } => term,
+        }
+    }
+
     /// (sender, receiver).
     fn route(self) -> (usize, usize) {
         let (from, to) = match self {
@@ -68,11 +90,35 @@ impl Message {
 }
 
 impl NWay {
-    /// Sends `message`: it arrives after its path's latency, if the path exists now and
-    /// the link's loss spares it (drawn only when the loss is above zero).
+    /// The identity of a message, whose stream its delay over jittered links is drawn
+    /// from: the service, the kind, the two replicas, the term it carries and `index`
+    /// (a heartbeat's number in its leader's term; a vote's sending instant).
+    pub(super) fn message_key(
+        &self,
+        kind: &str,
+        ends: (usize, usize),
+        term: u32,
+        index: u64,
+    ) -> StreamKey {
+        self.identity
+            .clone()
+            .then(kind)
+            .then((ends.0 as u32).to_le_bytes())
+            .then((ends.1 as u32).to_le_bytes())
+            .then(term.to_le_bytes())
+            .then(index.to_le_bytes())
+            .key()
+    }
+
+    /// Sends `message`: it arrives after its path's latency (drawn over jittered links),
+    /// if the path exists now and the link's loss spares it (drawn only when the loss is
+    /// above zero).
     pub(super) fn send(&self, message: Message, ctx: &mut Context) {
         let (from, to) = message.route();
-        if let Some(latency) = self.latency(&ctx.view, from, to) {
+        let (a, b) = (self.replicas[from].node, self.replicas[to].node);
+        let now = ctx.now.0;
+        let key = || self.message_key(message.kind(), (from, to), message.term(), now);
+        if let Some(latency) = ctx.view.network.message_delay(Some(a), b, key) {
             let loss = self.loss(&ctx.view, from, to);
             if loss > 0.0 && ctx.rng.random::<f64>() < loss {
                 return;

@@ -5,11 +5,15 @@
 //! arriving after the one-way topology latency. While a leader is healthy and reaches
 //! its followers nothing is scheduled: when a follower stops hearing it (crash,
 //! partition, step-down) its election timer is computed directly as the arrival of the
-//! last heartbeat received at or before the loss (heartbeats still in flight are lost)
-//! plus an election timeout drawn uniformly in `[tmin, tmax]`. Events are scheduled only
-//! during elections: timers, vote requests and replies, and the new leader's first
-//! heartbeat, each message taking the latency of its path at sending and dropped when
-//! its path is broken at arrival.
+//! last heartbeat received at or before the loss plus an election timeout drawn
+//! uniformly in `[tmin, tmax]`. Heartbeats in flight when the leader crashes were
+//! already on the wire: they still arrive, so "received" counts those sent at or before
+//! the crash, even arriving after it; a partition or cut drops them with the path.
+//! Events are scheduled only during elections: timers, vote requests and replies, and the new leader's first
+//! heartbeat, each message taking the latency of its path at sending (over jittered links
+//! a delay drawn from the message's own stream, keyed by its identity: heartbeat k of a
+//! term is dated by its own draw without being simulated) and dropped when its path is
+//! broken at arrival.
 //!
 //! Messages suffer the link's loss p (`degrade_link`; loss 1 counts as a cut): each vote
 //! message is dropped with probability p, and a heartbeat sent to a replica that does
@@ -22,6 +26,11 @@
 //! leader's next delivered heartbeat brings it back. Nothing is drawn while p = 0.
 //!
 //! Mechanism choices (standard Raft unless said otherwise):
+//! - **Election restriction** (Raft §5.4.1) under asynchronous replication: each
+//!   replica's log ends at (term, instant) of the last entries it took — a follower's
+//!   those of the last heartbeat it received, less the replication lag drawn when it
+//!   loses its leader; a leader's when it stops leading — and a voter refuses a
+//!   candidate whose log is behind its own. Synchronous replication compares no logs.
 //! - **One vote per term**, first come first served; granting a vote restarts the
 //!   voter's election timer. A candidate that wins no quorum retries when its own timer
 //!   fires again, with a fresh timeout and a higher term (split votes).
@@ -90,14 +99,16 @@ mod records;
 
 pub(crate) use messages::Message;
 
+use super::failover::Replication;
 use super::params::n_way::Params;
 use super::spec::ServiceSpec;
 use super::{capacity_fraction, Context, FaultTag, Stimulus, Strategy, View};
 use crate::core::generation::Generation;
+use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
-use crate::net::network::Observer;
+use crate::net::network::{Observer, Route};
 use crate::net::topology::{NodeId, Topology};
-use heartbeats::last_heartbeat;
+use crate::scenarios::distribution::Distribution;
 use rand_chacha::ChaCha8Rng;
 use records::Episode;
 
@@ -142,8 +153,9 @@ struct Replica {
     missed: bool,
     /// When it began to follow: no heartbeat of that leader reached it earlier.
     followed_since: SimTime,
-    /// One-way delay from its leader, as last seen while it could hear it.
-    leader_latency: Nanos,
+    /// The path from its leader, as last seen while it could hear it: a heartbeat's
+    /// delay is drawn on it.
+    leader_route: Route,
     /// Generation of its own timer (election, or step-down while leader); bumping it
     /// cancels the pending one.
     generation: Generation,
@@ -160,7 +172,15 @@ struct Replica {
     term_start: SimTime,
     /// A heartbeat of this (leader, term) is on its way to it.
     heartbeat_pending: Option<(usize, u32)>,
+    /// Its log as of when it last stopped taking a leader's entries: the term of its
+    /// last entry and the instant that entry was written (Raft's last log term and
+    /// index; while it follows or leads, its log is current).
+    log: LogPosition,
 }
+
+/// The end of a replica's log: the term of its last entry, then when it was written.
+/// Ordered as Raft compares logs: the later term, then the longer log, is ahead.
+type LogPosition = (u32, SimTime);
 
 /// The N_WAY strategy for one service.
 pub(crate) struct NWay {
@@ -180,6 +200,10 @@ pub(crate) struct NWay {
     cause: FaultTag,
     /// More than the tolerated number of replicas are Byzantine now.
     unsafe_now: bool,
+    /// The service's part of its messages' identities (their delays' streams).
+    identity: KeyParts,
+    /// Asynchronous replication: how far behind its leader's log a follower's is.
+    lag: Option<Distribution>,
 }
 
 impl NWay {
@@ -212,7 +236,7 @@ impl NWay {
                 following: (index != 0).then_some((0, 1)),
                 missed: false,
                 followed_since: SimTime::ZERO,
-                leader_latency: 0,
+                leader_route: Route::default(),
                 generation: Generation::default(),
                 timer_pending: false,
                 miss_loss: None,
@@ -220,6 +244,7 @@ impl NWay {
                 votes: 0,
                 term_start: SimTime::ZERO,
                 heartbeat_pending: None,
+                log: (1, SimTime::ZERO),
             })
             .collect();
         NWay {
@@ -235,6 +260,11 @@ impl NWay {
             episode: None,
             cause: FaultTag::default(),
             unsafe_now: false,
+            identity: KeyParts::of(&["n_way", spec.name.as_str()]),
+            lag: match &spec.replication {
+                Replication::Sync => None,
+                Replication::Async { lag } => Some(lag.clone()),
+            },
         }
     }
 
@@ -267,9 +297,10 @@ impl NWay {
         self.reaches(view, a, b) && (view.network.symmetric() || self.reaches(view, b, a))
     }
 
-    fn latency(&self, view: &View, from: usize, to: usize) -> Option<Nanos> {
+    /// The path of a message from `from` to `to` sent now, if there is one.
+    fn route(&self, view: &View, from: usize, to: usize) -> Option<Route> {
         view.network
-            .latency(Some(self.replicas[from].node), self.replicas[to].node)
+            .route(Some(self.replicas[from].node), self.replicas[to].node)
     }
 
     fn is_live_leader(&self, view: &View, l: usize) -> bool {
@@ -340,6 +371,13 @@ impl NWay {
             if volatile {
                 self.disarm(i);
                 let replica = &mut self.replicas[i];
+                // Its log is persistent: a leader's, or a follower's that heard it, ends
+                // at the crash.
+                if replica.role == Role::Leader {
+                    replica.log = (replica.term, ctx.now);
+                } else if let Some((_, term)) = replica.following.filter(|_| !replica.missed) {
+                    replica.log = (term, ctx.now);
+                }
                 replica.role = Role::Follower;
                 replica.following = None;
                 replica.missed = false;
@@ -357,21 +395,31 @@ impl NWay {
                     // It waits for the leader's next delivered heartbeat.
                     continue;
                 }
-                // Remember the delay while connected: it dates the last heartbeat later.
-                if let Some(latency) = self.latency(&ctx.view, l, p) {
-                    self.replicas[p].leader_latency = latency;
+                // Remember the path while connected: it dates the last heartbeat later.
+                if let Some(route) = self.route(&ctx.view, l, p) {
+                    self.replicas[p].leader_route = route;
                 }
                 self.watch_heartbeats(p, l, ctx);
                 continue;
             }
-            let replica = &self.replicas[p];
-            let heard = last_heartbeat(
-                self.replicas[l].term_start,
-                self.heartbeat,
-                replica.leader_latency,
-                ctx.now,
-            )
-            .map_or(replica.followed_since, |at| at.max(replica.followed_since));
+            // Heartbeats already on the wire when the leader crashed or froze still
+            // arrive (the follower is up); a partition or cut drops those in flight.
+            let arrived_by = if ctx.view.network.answers(self.replicas[l].node) {
+                ctx.now
+            } else {
+                SimTime(Nanos::MAX)
+            };
+            let last = self.last_heartbeat(l, p, ctx.now, arrived_by, &ctx.view);
+            let followed_since = self.replicas[p].followed_since;
+            let heard = last.map_or(followed_since, |(_, at)| at.max(followed_since));
+            // Its log ends with the entries of the last heartbeat it received, behind
+            // by the replication lag.
+            let written = last.map_or(followed_since, |(sent, _)| sent);
+            let lag = self.draw_lag(ctx.rng);
+            self.replicas[p].log = (
+                self.replicas[l].term,
+                SimTime(written.0.saturating_sub(lag)),
+            );
             // Crashed followers were cleared above: this one is up and now times out
             // (paused, once it resumes).
             self.replicas[p].following = None;
@@ -445,7 +493,7 @@ impl Strategy for NWay {
         match stimulus {
             Stimulus::Start => {
                 for p in 1..self.replicas.len() {
-                    self.replicas[p].leader_latency = self.latency(&ctx.view, 0, p).unwrap_or(0);
+                    self.replicas[p].leader_route = self.route(&ctx.view, 0, p).unwrap_or_default();
                 }
             }
             Stimulus::NodeDown { cause, .. } | Stimulus::NetworkChanged { cause } => {
@@ -490,39 +538,48 @@ mod tests {
     use super::super::{FailoverRecord, Outcome, ServiceState};
     use super::*;
 
-    /// Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
-    /// heartbeats every 50 ms and a constant 300 ms election timeout.
+    /// Three replicas 5 ms apart; heartbeats every 50 ms and a constant 300 ms election
+    /// timeout.
     fn three_replicas() -> Harness {
         let service = r#"{
             "name": "kv", "strategy": "N_WAY",
             "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
                       "election_timeout_max": "300ms"}
         }"#;
-        Harness::new(&[0, 0, 1], MS, 5 * MS, service)
+        Harness::new(&[0, 0, 0], 5 * MS, 5 * MS, service)
+    }
+
+    /// The link from the leader to replica 2 slowed to 105 ms at 500 ms, the leader
+    /// crashed at 1003 ms: just after sending the heartbeat of 1000 ms.
+    fn crash_with_a_slow_follower(harness: &mut Harness) {
+        harness.slow_link(NodeId::new(0), NodeId::new(2), 100 * MS, SimTime(500 * MS));
+        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
     }
 
     #[test]
-    fn a_new_leader_serves_at_the_hand_computed_instant_after_a_leader_crash() {
+    fn heartbeats_in_flight_when_the_leader_crashes_still_arrive() {
         let mut harness = three_replicas();
-        // The heartbeat sent at 1000 ms reached replica 1 at 1001 ms but is still on its
-        // way to replica 2 (due at 1005 ms) when the leader crashes at 1003 ms: replica 2
-        // last heard the one sent at 950 ms, at 955 ms, and times out first, at 1255 ms.
-        // Its vote request reaches replica 1 at 1260 ms, the vote comes back at 1265 ms.
-        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+        // The heartbeat sent at 1000 ms is on the wire when the leader crashes at 1003
+        // ms: it still reaches replica 1 at 1005 ms, whose timer runs from there and
+        // fires at 1305 ms, and replica 2 at 1105 ms (timer 1405 ms). Replica 1's vote
+        // request reaches replica 2 at 1310 ms, the grant comes back at 1315 ms. (Were
+        // in-flight heartbeats dropped, both would have last heard the one arriving at
+        // 955 ms and timed out together at 1255 ms: a split vote.)
+        crash_with_a_slow_follower(&mut harness);
         assert_eq!(harness.state(None), ServiceState::Down);
-        harness.run_until(SimTime(1_265 * MS - 1));
+        harness.run_until(SimTime(1_315 * MS - 1));
         assert_eq!(harness.state(None), ServiceState::Down);
         harness.run_until(SimTime(5_000 * MS));
         let record = FailoverRecord {
             fault: FAULT,
             fault_at: SimTime(1_003 * MS),
-            detected_at: SimTime(1_255 * MS),
-            decided_at: SimTime(1_255 * MS),
-            completed_at: SimTime(1_265 * MS),
+            detected_at: SimTime(1_305 * MS),
+            decided_at: SimTime(1_305 * MS),
+            completed_at: SimTime(1_315 * MS),
             outcome: Outcome::Success,
             data_loss: 0,
             from: Some(NodeId::new(0)),
-            to: Some(NodeId::new(2)),
+            to: Some(NodeId::new(1)),
             attempt: 0,
             ends_failover: true,
         };
@@ -546,10 +603,10 @@ mod tests {
             "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
                       "election_timeout_max": "300ms"}
         }"#;
-        let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+        let mut harness = Harness::new(&[0, 0, 0], 5 * MS, 5 * MS, service);
         assert_eq!(harness.served(None), 0.5);
         assert_eq!(harness.state(None), ServiceState::Degraded);
-        harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+        crash_with_a_slow_follower(&mut harness);
         assert_eq!(harness.served(None), 0.0);
         harness.run_until(SimTime(5_000 * MS));
         assert_eq!(harness.served(None), 0.5);

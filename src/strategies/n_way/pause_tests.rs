@@ -21,23 +21,30 @@ fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
 
 #[test]
 fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat() {
-    // Replicas 0 and 1 share a zone (1 ms apart), replica 2 is 5 ms from both;
-    // heartbeats every 50 ms, a constant 300 ms election timeout. Replica 0 is paused
-    // at 1003 ms: as for a crash, replica 2 (last heard at 955 ms) times out at
-    // 1255 ms and wins with replica 1's vote at 1265 ms, term 2. Frozen, replica 0 arms
-    // no step-down (a crash-free leader cut off would step down 300 ms after losing its
-    // quorum, at 1303 ms): it still leads term 1 when it resumes at 3000 ms. Replica 2's
-    // heartbeats leave at 1265 + k·50 ms; the first at or after 3000 ms leaves at
-    // 3015 ms and reaches replica 0 at 3020 ms: it steps down then.
+    // Replicas 0 and 1 share a zone (1 ms apart, slowed by 10 ms to 11 ms), replica 2
+    // is 5 ms from both; heartbeats every 50 ms, a constant 300 ms election timeout.
+    // Replica 0 is paused at 1003 ms; its heartbeat of 1000 ms is on the wire and still
+    // arrives, at 1005 ms at replica 2 and 1011 ms at replica 1. Replica 2 times out
+    // first, at 1305 ms; its vote request reaches replica 1 at 1310 ms, before replica
+    // 1's own timeout (1311 ms), and the vote is back at 1315 ms: term 2. (With equal
+    // links the two would time out within one latency of each other and split their
+    // votes for ever under a constant timeout.) Frozen, replica 0 arms no step-down (a
+    // crash-free leader cut off would step down 300 ms after losing its quorum): it
+    // still leads term 1 when it resumes at 3000 ms. Replica 2's heartbeats leave at
+    // 1315 + k·50 ms; the first at or after 3000 ms leaves at 3015 ms and reaches
+    // replica 0 at 3020 ms: it steps down then.
     let service = r#"{
         "name": "kv", "strategy": "N_WAY",
         "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
                   "election_timeout_max": "300ms"}
     }"#;
     let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+    harness.slow_link(NodeId::new(0), NodeId::new(1), 10 * MS, SimTime(0));
     harness.pause(NodeId::new(0), SimTime(1_003 * MS));
     assert_eq!(harness.state(None), ServiceState::Down);
-    harness.run_until(SimTime(1_265 * MS));
+    harness.run_until(SimTime(1_315 * MS - 1));
+    assert_eq!(harness.state(None), ServiceState::Down);
+    harness.run_until(SimTime(1_315 * MS));
     assert_eq!(harness.state(None), ServiceState::Up);
     harness.run_until(SimTime(2_000 * MS));
     assert_eq!(leaders(&harness), vec![(0, 1), (2, 2)]);
