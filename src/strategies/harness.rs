@@ -138,6 +138,15 @@ impl Harness {
         &self.strategy
     }
 
+    /// Drops every message from `from` to `to` from `t` on, delivers the reverse (after
+    /// the timers due until then).
+    pub(crate) fn cut_one_way(&mut self, from: &[NodeId], to: &[NodeId], t: SimTime) {
+        self.run_until(t);
+        self.network
+            .restrict(FAULT.0, crate::net::network::ReachRule::one_way(from, to));
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
     /// Adds `added` latency to the link between `a` and `b` at `t` (after the timers due
     /// until then).
     pub(crate) fn slow_link(&mut self, a: NodeId, b: NodeId, added: Nanos, t: SimTime) {

@@ -94,6 +94,8 @@ mod election;
 mod heartbeats;
 mod messages;
 #[cfg(test)]
+mod one_way_tests;
+#[cfg(test)]
 mod pause_tests;
 mod records;
 
