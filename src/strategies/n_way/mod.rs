@@ -444,8 +444,11 @@ impl NWay {
         }
         for i in 0..n {
             let replica = &self.replicas[i];
-            let idle = replica.role == Role::Follower
-                && (replica.following.is_none() || replica.missed)
+            // A candidate always has its round's timer, unless a pause cleared it or its
+            // pre-vote failed (parked): like an idle follower it starts a fresh one.
+            let idle = (replica.role == Role::Candidate
+                || replica.role == Role::Follower
+                    && (replica.following.is_none() || replica.missed))
                 && !replica.timer_pending;
             if !idle || !self.up(&ctx.view, i) || self.paused(&ctx.view, i) {
                 continue;

@@ -58,3 +58,34 @@ fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat(
     assert_eq!(leaders(&harness), vec![(2, 2)]);
     assert_eq!(harness.records.len(), 1, "{:?}", harness.records);
 }
+
+#[test]
+fn candidates_paused_mid_election_start_a_new_round_when_they_resume() {
+    // Replicas 0, 1, 2 in one zone (1 ms), heartbeats every 50 ms, a constant 300 ms
+    // election timeout. Leader 0 crashes at 1003 ms for good: 1 and 2 heard its
+    // heartbeat of 1000 ms at 1001 ms, both time out at 1301 ms and stand in term 2,
+    // each voting for itself; their requests cross and are refused (a split vote). Both
+    // are paused at 1301.5 ms, which clears the timers of their next round. 1 resumes
+    // at 2000 ms and starts a fresh round: it times out at 2300 ms and stands in term 3;
+    // its request reaches 2 at 2301 ms — 2, resumed at 2100 ms, would time out only at
+    // 2400 ms — which grants, and 1 leads term 3 from 2302 ms. A candidate left without
+    // a timer would wait for ever for a leader.
+    let service = r#"{
+        "name": "kv", "strategy": "N_WAY",
+        "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
+                  "election_timeout_max": "300ms"}
+    }"#;
+    let mut harness = Harness::new(&[0, 0, 0], MS, MS, service);
+    harness.crash(NodeId::new(0), SimTime(1_003 * MS));
+    harness.pause(NodeId::new(1), SimTime(1_301 * MS + MS / 2));
+    harness.pause(NodeId::new(2), SimTime(1_301 * MS + MS / 2));
+    assert!(leaders(&harness).is_empty());
+    harness.resume(NodeId::new(1), SimTime(2_000 * MS));
+    harness.resume(NodeId::new(2), SimTime(2_100 * MS));
+    harness.run_until(SimTime(2_302 * MS - 1));
+    assert!(leaders(&harness).is_empty());
+    harness.run_until(SimTime(2_302 * MS));
+    assert_eq!(leaders(&harness), vec![(1, 3)]);
+    harness.run_until(SimTime(10_000 * MS));
+    assert_eq!(leaders(&harness), vec![(1, 3)]);
+}
