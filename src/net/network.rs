@@ -317,6 +317,12 @@ impl Network {
         !self.is_paused(node)
     }
 
+    /// Advances with every change of the network (crash, repair, pause, resume,
+    /// partition, heal, cut, degradation): what is derived from it may be kept until then.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     /// Whether `node` is paused (whether or not it is also down).
     pub(crate) fn is_paused(&self, node: NodeId) -> bool {
         self.silent[node.index()] > self.down_causes[node.index()]

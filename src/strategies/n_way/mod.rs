@@ -158,6 +158,9 @@ struct Replica {
     /// The path from its leader, as last seen while it could hear it: a heartbeat's
     /// delay is drawn on it.
     leader_route: Route,
+    /// The network epoch and leader `leader_route` was last looked up for: the path
+    /// changes only with the network, so each settle need not find it again.
+    route_for: (u64, usize),
     /// Generation of its own timer (election, or step-down while leader); bumping it
     /// cancels the pending one.
     generation: Generation,
@@ -239,6 +242,7 @@ impl NWay {
                 missed: false,
                 followed_since: SimTime::ZERO,
                 leader_route: Route::default(),
+                route_for: (0, 0),
                 generation: Generation::default(),
                 timer_pending: false,
                 miss_loss: None,
@@ -398,8 +402,12 @@ impl NWay {
                     continue;
                 }
                 // Remember the path while connected: it dates the last heartbeat later.
-                if let Some(route) = self.route(&ctx.view, l, p) {
-                    self.replicas[p].leader_route = route;
+                let key = (ctx.view.network.epoch(), l);
+                if self.replicas[p].route_for != key {
+                    if let Some(route) = self.route(&ctx.view, l, p) {
+                        self.replicas[p].leader_route = route;
+                    }
+                    self.replicas[p].route_for = key;
                 }
                 self.watch_heartbeats(p, l, ctx);
                 continue;
