@@ -1,23 +1,11 @@
 //! A one-way cut from the leader to its followers (DESIGN §5): the followers elect, and
 //! the old leader keeps leading its term until it sees a higher one.
 
-use super::{NWay, Role};
+use super::pause_tests::leaders;
 use crate::core::time::SimTime;
 use crate::net::topology::NodeId;
 use crate::strategies::harness::{Harness, MS};
-use crate::strategies::{ServiceState, ServiceStrategy};
-
-/// Every replica that believes it leads, with its term.
-fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
-    let ServiceStrategy::NWay(nway) = harness.strategy() else {
-        panic!("an N_WAY harness");
-    };
-    let nway: &NWay = nway;
-    (0..nway.replicas.len())
-        .filter(|&i| nway.replicas[i].role == Role::Leader)
-        .map(|i| (i, nway.replicas[i].term))
-        .collect()
-}
+use crate::strategies::ServiceState;
 
 #[test]
 fn the_old_leader_keeps_its_view_until_the_new_leaders_heartbeat_shows_it_a_higher_term() {

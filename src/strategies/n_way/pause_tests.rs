@@ -8,7 +8,7 @@ use crate::strategies::harness::{Harness, MS};
 use crate::strategies::{ServiceState, ServiceStrategy};
 
 /// Every replica that believes it leads, with its term.
-fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
+pub(super) fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
     let ServiceStrategy::NWay(nway) = harness.strategy() else {
         panic!("an N_WAY harness");
     };
