@@ -33,7 +33,7 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 ///
 /// A histogram of a few values (one replication's) stores its occupied buckets as
 /// (bucket index, count) pairs sorted by index, plus the indices recorded since they were
-/// last folded in (at most 256, or as many as the buckets); an empty histogram is a few
+/// last folded in (at most 4,096, or as many as the buckets); an empty histogram is a few
 /// words and serializes as such. Once the pairs would take more memory than counts
 /// by index in blocks of 128 buckets (a block allocated when a value first lands in it),
 /// the histogram turns dense, so that a study's histograms stop growing once the body of
@@ -173,7 +173,7 @@ impl DurationHistogram {
 /// and a shift of every larger bucket (which made a replication with thousands of
 /// distinct durations quadratic), and a fold's linear cost is spread over as many
 /// values as it moves.
-const PENDING_LIMIT: usize = 256;
+const PENDING_LIMIT: usize = 4096;
 
 /// Occupied buckets as (index, count) pairs sorted by index, plus the indices recorded
 /// since they were last folded in; or, once that takes more memory than counts by index,
@@ -268,8 +268,16 @@ impl Buckets {
             self.sorted = merged(&self.sorted, other.sorted.iter().copied());
             self.densify_if_smaller();
         }
-        for &index in &other.pending {
-            self.record(index);
+        if let Some(dense) = &mut self.dense {
+            for &index in &other.pending {
+                dense.add(index, 1);
+            }
+            return;
+        }
+        // Pending indices are counted like recorded ones, and folded the same way.
+        self.pending.extend_from_slice(&other.pending);
+        if self.pending.len() >= PENDING_LIMIT.max(self.sorted.len()) {
+            self.fold_pending();
         }
     }
 
