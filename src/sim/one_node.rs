@@ -20,7 +20,7 @@ use super::engine::{FaultEffect, ReplicationOutcome, ServiceOutcome, STOP_CHECK_
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
 use crate::compile::{CompiledScenario, FaultPlan, NodeProcess, RepairPlan};
-use crate::core::rng::{stream, Lanes, Purpose};
+use crate::core::rng::{stream, Purpose};
 use crate::core::time::SimTime;
 use crate::net::network::Network;
 use crate::net::topology::NodeId;
@@ -152,11 +152,7 @@ impl<'a> OneNode<'a> {
             network: Network::new(scenario.topology.clone()),
             monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
             rng: stream(seed, replication, Purpose::Service(0)),
-            lanes: Lanes::new(
-                seed,
-                replication,
-                self.process.keys.iter().map(|&k| Purpose::NodeLifetime(k)),
-            ),
+            lifetimes: stream(seed, replication, Purpose::NodeLifetime(self.process.keys[0])),
             now: SimTime::ZERO,
             scheduled: 0,
             node_event: (SimTime::ZERO, 0, NodeEvent::Fail),
@@ -197,8 +193,10 @@ struct Run<'s, 'a> {
     monitor: HealthMonitor,
     /// The service's stream (data loss).
     rng: rand_chacha::ChaCha8Rng,
-    /// The node's failures and repairs.
-    lanes: Lanes,
+    /// The node's failures and repairs: the numbers of the engine's lane for the node
+    /// (`Lanes` computes them a block at a time for many nodes; one node's stream is
+    /// cheaper from the generator that computes four blocks side by side).
+    lifetimes: rand_chacha::ChaCha8Rng,
     now: SimTime,
     /// Events scheduled so far: the order of events at one instant.
     scheduled: u64,
@@ -222,13 +220,11 @@ struct Run<'s, 'a> {
 
 impl Run<'_, '_> {
     fn draw_ttf(&mut self) -> u64 {
-        let ttf = &self.shape.process.ttf;
-        self.lanes.draw(0, |rng| ttf.sample(rng))
+        self.shape.process.ttf.sample(&mut self.lifetimes)
     }
 
     fn draw_ttr(&mut self) -> u64 {
-        let ttr = &self.shape.process.ttr;
-        self.lanes.draw(0, |rng| ttr.sample(rng))
+        self.shape.process.ttr.sample(&mut self.lifetimes)
     }
 
     /// Schedules the node's `event` `after` from now.
