@@ -92,9 +92,15 @@ fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
 
 fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
     let parsed = parse_all(text);
-    let Some(scenario) = parsed.scenario else {
+    let Some(mut scenario) = parsed.scenario else {
         return Err(invalid(file, text, parsed.problems));
     };
+    // The parsed model lives as long as the compiled one (`CompiledScenario::source`);
+    // its longest lists were grown by doubling as they were read.
+    scenario.services.shrink_to_fit();
+    for service in &mut scenario.services {
+        service.replicas.shrink_to_fit();
+    }
     let default_name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -84,6 +84,12 @@ pub fn read_text(file: &Path, kind: &str) -> Result<String, ScenarioError> {
             text: SourceText::default(),
         });
     }
+    if metadata.is_file() {
+        // Room for the whole file at once: growing by doubling would hold up to twice
+        // its size for as long as the text lives (through compilation).
+        let size = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
+        bytes.reserve_exact(size.saturating_sub(bytes.len()).saturating_add(1));
+    }
     limited.read_to_end(&mut bytes).map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_big(file, None, kind));
