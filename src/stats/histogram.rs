@@ -173,7 +173,15 @@ impl DurationHistogram {
 /// and a shift of every larger bucket (which made a replication with thousands of
 /// distinct durations quadratic), and a fold's linear cost is spread over as many
 /// values as it moves.
-const PENDING_LIMIT: usize = 4096;
+///
+/// A histogram recorded into (one replication's) lets up to [`RECORDED_PENDING_LIMIT`]
+/// gather, so that a replication of a few thousand values never sorts: a study takes its
+/// pending indices as they are. A histogram merged into (a study's, one per service and
+/// statistic, however many services) folds from [`MERGED_PENDING_LIMIT`], so that its
+/// pending indices never take much more memory than its buckets.
+const RECORDED_PENDING_LIMIT: usize = 4096;
+/// See [`RECORDED_PENDING_LIMIT`].
+const MERGED_PENDING_LIMIT: usize = 256;
 
 /// Occupied buckets as (index, count) pairs sorted by index, plus the indices recorded
 /// since they were last folded in; or, once that takes more memory than counts by index,
@@ -187,8 +195,9 @@ const PENDING_LIMIT: usize = 4096;
 struct Buckets {
     /// Occupied buckets, sorted by index; no count is 0. Empty once dense.
     sorted: Vec<(u32, u64)>,
-    /// Indices recorded since the last fold, in recording order (at most
-    /// [`PENDING_LIMIT`] or as many as there are sorted buckets). Empty once dense.
+    /// Indices recorded or merged since the last fold, in recording order (at most
+    /// [`RECORDED_PENDING_LIMIT`] or as many as there are sorted buckets, fewer in a
+    /// histogram merged into). Empty once dense.
     pending: Vec<u32>,
     /// Counts by index, once the histogram has turned dense.
     dense: Option<Dense>,
@@ -201,7 +210,7 @@ impl Buckets {
             dense.add(index, 1);
             return;
         }
-        if self.pending.len() >= PENDING_LIMIT.max(self.sorted.len()) {
+        if self.pending.len() >= RECORDED_PENDING_LIMIT.max(self.sorted.len()) {
             self.fold_pending();
             if let Some(dense) = &mut self.dense {
                 dense.add(index, 1);
@@ -276,8 +285,13 @@ impl Buckets {
         }
         // Pending indices are counted like recorded ones, and folded the same way.
         self.pending.extend_from_slice(&other.pending);
-        if self.pending.len() >= PENDING_LIMIT.max(self.sorted.len()) {
+        let limit = MERGED_PENDING_LIMIT.max(self.sorted.len());
+        if self.pending.len() >= limit {
             self.fold_pending();
+            if self.pending.capacity() > 2 * limit {
+                // One long replication's values passed through: keep no room for them.
+                self.pending = Vec::new();
+            }
         }
     }
 
