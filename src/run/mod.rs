@@ -307,12 +307,19 @@ fn run_range(
         }
         builder = builder.num_threads(threads);
     }
-    let pool = builder.build().map_err(RunError::ThreadPool)?;
+    // One thread needs no pool: the calling thread computes and folds, with no thread
+    // started and no hand-off per batch.
+    let pool = match options.threads {
+        Some(1) => None,
+        _ => Some(builder.build().map_err(RunError::ThreadPool)?),
+    };
     // Sixteen replications per thread amortise the hand-off for a handful of services,
     // but a batch is held twice (one computed while the other folds) and each of its
     // replications holds an outcome per service: cap the outcomes, down to one
     // replication per thread. Results do not depend on the batch size.
-    let threads = pool.current_num_threads() as u64;
+    let threads = pool
+        .as_ref()
+        .map_or(1, rayon::ThreadPool::current_num_threads) as u64;
     let services: u64 = variants.iter().map(|v| v.services.len() as u64).sum();
     let batch = (BATCH_OUTCOMES / services.max(1)).clamp(threads, (threads * 16).max(16));
     let batch = Batches {
@@ -343,36 +350,39 @@ fn run_range(
         .collect();
     // A batch's outcomes, replication by replication and, within one, variant by variant.
     let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
-        (replications.start * count..replications.end * count)
-            .into_par_iter()
-            .map(|slot| {
-                let (replication, variant) = (slot / count, (slot % count) as usize);
-                // A replication not yet begun when a stop comes is not begun at all: setting
-                // one up (a year of faults for 1,000 nodes) costs milliseconds, and a batch
-                // holds hundreds, which delayed Ctrl-C by seconds. It counts as cut short.
-                if stop.iter().any(|flag| flag.load(Ordering::Relaxed)) {
-                    return ReplicationOutcome {
-                        replication,
-                        services: Vec::new(),
-                        system: None,
-                        events: 0,
-                        complete: false,
-                        faults: Vec::new(),
-                    };
-                }
-                if let Some(shape) = &one_node[variant] {
-                    return shape.run(replication, options.keep_records, events_cap, &stop);
-                }
-                let replication =
-                    Replication::new(&variants[variant], &registries[variant], replication, None);
-                let replication = if options.keep_records {
-                    replication
-                } else {
-                    replication.without_records()
+        let slots = replications.start * count..replications.end * count;
+        let run_slot = |slot: u64| {
+            let (replication, variant) = (slot / count, (slot % count) as usize);
+            // A replication not yet begun when a stop comes is not begun at all: setting
+            // one up (a year of faults for 1,000 nodes) costs milliseconds, and a batch
+            // holds hundreds, which delayed Ctrl-C by seconds. It counts as cut short.
+            if stop.iter().any(|flag| flag.load(Ordering::Relaxed)) {
+                return ReplicationOutcome {
+                    replication,
+                    services: Vec::new(),
+                    system: None,
+                    events: 0,
+                    complete: false,
+                    faults: Vec::new(),
                 };
-                replication.run_within(events_cap, &stop)
-            })
-            .collect()
+            }
+            if let Some(shape) = &one_node[variant] {
+                return shape.run(replication, options.keep_records, events_cap, &stop);
+            }
+            let replication =
+                Replication::new(&variants[variant], &registries[variant], replication, None);
+            let replication = if options.keep_records {
+                replication
+            } else {
+                replication.without_records()
+            };
+            replication.run_within(events_cap, &stop)
+        };
+        if pool.is_some() {
+            slots.into_par_iter().map(run_slot).collect()
+        } else {
+            slots.map(run_slot).collect()
+        }
     };
     std::thread::scope(|scope| {
         let watchdog = options.max_wall.map(|limit| {
@@ -395,7 +405,7 @@ fn run_range(
             each,
         };
         let result = fold_batches(
-            &pool,
+            pool.as_ref(),
             range,
             batch,
             &run_batch,
@@ -503,7 +513,7 @@ struct Folded<'f, 'e> {
 /// replication is computed changes nothing: complete work is never discarded.
 #[allow(clippy::too_many_arguments)]
 fn fold_batches(
-    pool: &rayon::ThreadPool,
+    pool: Option<&rayon::ThreadPool>,
     range: Range<u64>,
     mut batch: Batches,
     run_batch: &(impl Fn(Range<u64>, u64) -> Vec<ReplicationOutcome> + Sync),
@@ -530,18 +540,30 @@ fn fold_batches(
         // The cap may exceed what is left once `folding` is counted; the fold checks each
         // replication against the exact budget, so the kept prefix is the same.
         let events_cap = budget.events_left;
-        let (computed, stopped) = pool.install(|| {
-            rayon::join(
-                || {
-                    if launch {
-                        run_batch(next..end, events_cap)
-                    } else {
-                        Vec::new()
-                    }
-                },
-                || budget.fold(&folding, folded, flags, interruptible),
-            )
-        });
+        let compute = || {
+            if launch {
+                run_batch(next..end, events_cap)
+            } else {
+                Vec::new()
+            }
+        };
+        let (computed, stopped) = match pool {
+            Some(pool) => pool.install(|| {
+                rayon::join(compute, || {
+                    budget.fold(&folding, folded, flags, interruptible)
+                })
+            }),
+            // One thread: the fold first, then the next batch unless the fold stopped.
+            None => {
+                let stopped = budget.fold(&folding, folded, flags, interruptible);
+                let computed = if stopped.is_none() {
+                    compute()
+                } else {
+                    Vec::new()
+                };
+                (computed, stopped)
+            }
+        };
         if stopped.is_some() {
             return stopped;
         }

@@ -152,7 +152,11 @@ impl<'a> OneNode<'a> {
             network: Network::new(scenario.topology.clone()),
             monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
             rng: stream(seed, replication, Purpose::Service(0)),
-            lifetimes: stream(seed, replication, Purpose::NodeLifetime(self.process.keys[0])),
+            lifetimes: stream(
+                seed,
+                replication,
+                Purpose::NodeLifetime(self.process.keys[0]),
+            ),
             now: SimTime::ZERO,
             scheduled: 0,
             node_event: (SimTime::ZERO, 0, NodeEvent::Fail),
