@@ -34,7 +34,7 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 /// A histogram of a few values (one replication's) stores its occupied buckets as
 /// (bucket index, count) pairs sorted by index, plus the indices recorded since they were
 /// last folded in (at most 4,096, or as many as the buckets); an empty histogram is a few
-/// words and serializes as such. Once the pairs would take more memory than counts
+/// words and serializes as such. Once the pairs (and the pending indices a fold waits for) would take more memory than counts
 /// by index in blocks of 128 buckets (a block allocated when a value first lands in it),
 /// the histogram turns dense, so that a study's histograms stop growing once the body of
 /// each distribution is filled: at most 56,320 counts of 8 bytes (440 KiB), whatever the
@@ -295,17 +295,20 @@ impl Buckets {
         }
     }
 
-    /// Turns dense when the sorted pairs take at least the memory the dense form would.
+    /// Turns dense when the sorted pairs, with the room for as many pending indices as a
+    /// fold waits for, take at least the memory the dense form would. Dense counts are
+    /// also the cheaper to merge into (an increment per value, no sort and no rebuild).
     fn densify_if_smaller(&mut self) {
+        let sparse_bytes = self.sorted.len() * (PAIR_BYTES + PENDING_BYTES);
         // Fewer pairs than one block's worth of memory cannot be larger.
-        if self.sorted.len() * PAIR_BYTES < Dense::TABLE_BYTES + Dense::BLOCK_BYTES {
+        if sparse_bytes < Dense::TABLE_BYTES + Dense::BLOCK_BYTES {
             return;
         }
         let blocks = self
             .sorted
             .chunk_by(|a, b| a.0 >> BLOCK_BITS == b.0 >> BLOCK_BITS)
             .count();
-        if self.sorted.len() * PAIR_BYTES >= Dense::TABLE_BYTES + blocks * Dense::BLOCK_BYTES {
+        if sparse_bytes >= Dense::TABLE_BYTES + blocks * Dense::BLOCK_BYTES {
             self.densify();
         }
     }
@@ -346,6 +349,8 @@ impl Buckets {
 
 /// Memory of one sorted (index, count) pair, padding included.
 const PAIR_BYTES: usize = std::mem::size_of::<(u32, u64)>();
+/// Memory of one pending index.
+const PENDING_BYTES: usize = std::mem::size_of::<u32>();
 
 /// log₂ of the buckets per dense block.
 const BLOCK_BITS: u32 = 7;
