@@ -136,9 +136,9 @@ struct SystemRuntime<'a> {
 struct ServiceRuntime {
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
-    vantages: Vec<Observer>,
-    /// What each vantage point has seen so far.
-    ledgers: Vec<Ledger>,
+    /// Where its vantage points' ledgers start in [`Replication::ledgers`] (its vantage
+    /// points in order, one for the global client when it names none).
+    first_ledger: u32,
     /// The last fault that stimulated the service: the cause of an episode it starts.
     last_cause: FaultTag,
     /// Successful failovers so far.
@@ -146,7 +146,6 @@ struct ServiceRuntime {
     /// Stimulated at the current instant and not yet accounted.
     unaccounted: bool,
     split_brain_since: Option<SimTime>,
-    outcome: ServiceOutcome,
 }
 
 /// One replication in progress.
@@ -175,6 +174,12 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
+    /// What each vantage point of each service has seen so far, service by service: one
+    /// allocation for them all, not one per service to make and free per replication.
+    ledgers: Vec<Ledger>,
+    /// Each service's outcome so far, by service index: kept apart from
+    /// [`ServiceRuntime`], so that the replication's outcome takes them without a copy.
+    outcomes: Vec<ServiceOutcome>,
     system: Option<SystemRuntime<'a>>,
     /// The last fault that stimulated any service: the cause of a system episode.
     last_cause: FaultTag,
@@ -241,6 +246,14 @@ impl<'a> Replication<'a> {
         let n = topology.len();
         let seed = scenario.seed;
         let mut node_services = vec![Vec::new(); n];
+        let ledgers = vec![Ledger::default(); scenario.services.iter().map(vantage_count).sum()];
+        let mut first_ledger = 0u32;
+        let outcomes = (scenario.services.iter())
+            .map(|spec| ServiceOutcome {
+                vantages: vantage_count(spec) as u32,
+                ..ServiceOutcome::default()
+            })
+            .collect();
         let services = scenario
             .services
             .iter()
@@ -260,23 +273,15 @@ impl<'a> Replication<'a> {
                     }
                 }
                 let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
-                let vantages: Vec<Observer> = if spec.vantages.is_empty() {
-                    vec![None]
-                } else {
-                    spec.vantages.iter().map(|&v| Some(v)).collect()
-                };
+                let first = first_ledger;
+                first_ledger += vantage_count(spec) as u32;
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
                     rng: stream(seed, replication, Purpose::Service(index)),
-                    ledgers: vec![Ledger::default(); vantages.len()],
+                    first_ledger: first,
                     last_cause: FaultTag::default(),
                     failovers_succeeded: 0,
                     unaccounted: false,
-                    outcome: ServiceOutcome {
-                        vantages: vantages.len() as u32,
-                        ..ServiceOutcome::default()
-                    },
-                    vantages,
                     split_brain_since: None,
                 }
             })
@@ -350,6 +355,8 @@ impl<'a> Replication<'a> {
             ),
             restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
             services,
+            ledgers,
+            outcomes,
             system,
             last_cause: FaultTag::default(),
             node_services,
@@ -456,9 +463,10 @@ impl<'a> Replication<'a> {
         self.unaccounted.clear();
         self.before_node_change = None;
         for service in 0..self.services.len() {
-            for vantage in 0..self.services[service].vantages.len() {
-                let runtime = &mut self.services[service];
-                let episode = runtime.ledgers[vantage].finish(horizon, &mut runtime.outcome);
+            let first = self.services[service].first_ledger as usize;
+            for vantage in 0..vantage_count(&self.scenario.services[service]) {
+                let outcome = &mut self.outcomes[service];
+                let episode = self.ledgers[first + vantage].finish(horizon, outcome);
                 if let Some(episode) = episode {
                     self.fold_episode(Some(service), vantage, episode);
                 }
@@ -469,13 +477,11 @@ impl<'a> Replication<'a> {
                 self.fold_episode(None, 0, episode);
             }
         }
-        let mut services = Vec::with_capacity(self.services.len());
-        for runtime in std::mem::take(&mut self.services) {
-            let mut outcome = runtime.outcome;
+        let mut services = std::mem::take(&mut self.outcomes);
+        for (runtime, outcome) in self.services.iter().zip(&mut services) {
             if let Some(since) = runtime.split_brain_since {
                 outcome.split_brain_ns += horizon.since(since);
             }
-            services.push(outcome);
         }
         ReplicationOutcome {
             replication: self.replication,
@@ -1375,7 +1381,7 @@ impl<'a> Replication<'a> {
                     });
                     let kind = self.registry.kind_index(record.fault);
                     let runtime = &mut self.services[service];
-                    let outcome = &mut runtime.outcome;
+                    let outcome = &mut self.outcomes[service];
                     if record.ends_failover {
                         let succeeded = record.outcome == Outcome::Success;
                         runtime.failovers_succeeded += u64::from(succeeded);
@@ -1387,10 +1393,8 @@ impl<'a> Replication<'a> {
                         outcome.records.push(record.clone());
                     }
                 }
-                Command::UnnecessaryFailover => {
-                    self.services[service].outcome.unnecessary_failovers += 1
-                }
-                Command::SafetyViolation => self.services[service].outcome.safety_violations += 1,
+                Command::UnnecessaryFailover => self.outcomes[service].unnecessary_failovers += 1,
+                Command::SafetyViolation => self.outcomes[service].safety_violations += 1,
                 Command::LatentFound { node } => {
                     let (process, lane) =
                         self.latent_of[node.index()].expect("a latent node has a process");
@@ -1502,6 +1506,9 @@ impl<'a> Replication<'a> {
             latent: &self.latent_flags,
         };
         let runtime = &mut self.services[service];
+        let spec = &self.scenario.services[service];
+        let ledgers = &mut self.ledgers[runtime.first_ledger as usize..][..vantage_count(spec)];
+        let outcome = &mut self.outcomes[service];
         let now = self.now;
         let tracing = self.trace.is_some();
         let mut changed = false;
@@ -1514,13 +1521,13 @@ impl<'a> Replication<'a> {
             vantages.dedup();
         } else {
             vantages.clear();
-            vantages.extend(0..runtime.vantages.len() as u32);
+            vantages.extend(0..ledgers.len() as u32);
         }
         for &vantage in &vantages {
             let vantage = vantage as usize;
-            let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
+            let served = runtime.strategy.served(&view, observer(spec, vantage));
             let state = ServiceState::of(served);
-            let ledger = &mut runtime.ledgers[vantage];
+            let ledger = &mut ledgers[vantage];
             let previous = ledger.state();
             changed |= state != previous;
             let episode = ledger.update(
@@ -1529,7 +1536,7 @@ impl<'a> Replication<'a> {
                 served,
                 runtime.last_cause,
                 runtime.failovers_succeeded,
-                &mut runtime.outcome,
+                outcome,
             );
             // Traced runs list the instant's state changes before the episodes they
             // ended; the study's runs (no trace) fold each episode at once.
@@ -1538,12 +1545,7 @@ impl<'a> Replication<'a> {
             }
             if let Some(mut episode) = episode {
                 episode.vantage = vantage as u32;
-                tally_episode(
-                    &mut runtime.outcome,
-                    self.registry,
-                    self.keep_records,
-                    &episode,
-                );
+                tally_episode(outcome, self.registry, self.keep_records, &episode);
                 if tracing {
                     self.ended.push(episode);
                 }
@@ -1552,13 +1554,12 @@ impl<'a> Replication<'a> {
         self.vantages = vantages;
         if let Some(system) = &mut self.system {
             // The mean over every vantage, as each ledger holds it now.
-            let served_sum =
-                (runtime.ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
-            system.served[service] = served_sum / runtime.vantages.len() as f64;
+            let served_sum = (ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
+            system.served[service] = served_sum / ledgers.len() as f64;
         }
         if changed && runtime.last_cause != FaultTag::default() {
             let cause = runtime.last_cause.0;
-            let changes = &mut runtime.outcome.changes_by_fault;
+            let changes = &mut outcome.changes_by_fault;
             match changes.iter_mut().find(|(tag, _)| *tag == cause) {
                 Some((_, count)) => *count += 1,
                 None => changes.push((cause, 1)),
@@ -1568,7 +1569,7 @@ impl<'a> Replication<'a> {
         match (split, runtime.split_brain_since) {
             (true, None) => runtime.split_brain_since = Some(now),
             (false, Some(since)) => {
-                runtime.outcome.split_brain_ns += now.since(since);
+                outcome.split_brain_ns += now.since(since);
                 runtime.split_brain_since = None;
             }
             _ => {}
@@ -1583,7 +1584,7 @@ impl<'a> Replication<'a> {
     fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
         episode.vantage = vantage as u32;
         let outcome = match service {
-            Some(service) => &mut self.services[service].outcome,
+            Some(service) => &mut self.outcomes[service],
             None => match &mut self.system {
                 Some(system) => &mut system.outcome,
                 None => return,
@@ -1700,6 +1701,17 @@ fn failure_event(processes: &[NodeProcess], node: NodeId, process: u32, lane: u3
             lane,
         }
     }
+}
+
+/// How many vantage points a service is accounted at: its own, or the global client.
+fn vantage_count(spec: &ServiceSpec) -> usize {
+    spec.vantages.len().max(1)
+}
+
+/// Who a service's vantage point `vantage` is: its node, or the global client (None)
+/// when the service names no vantage point.
+fn observer(spec: &ServiceSpec, vantage: usize) -> Observer {
+    spec.vantages.get(vantage).copied()
 }
 
 /// `count` distinct nodes of `among`, chosen uniformly.
