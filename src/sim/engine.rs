@@ -183,7 +183,12 @@ pub struct Replication<'a> {
     system: Option<SystemRuntime<'a>>,
     /// The last fault that stimulated any service: the cause of a system episode.
     last_cause: FaultTag,
-    node_services: Vec<Vec<u32>>,
+    /// The services that use each node (a replica, vantage point or watched node), in
+    /// index order, node after node: node `i`'s are
+    /// `node_services[node_service_start[i]..node_service_start[i + 1]]` (two
+    /// allocations, not one per node).
+    node_services: Vec<u32>,
+    node_service_start: Vec<u32>,
     /// With explicit links, each node's connected component of the whole topology (all
     /// nodes up); empty when no service reads reachability from a node.
     component_of: Vec<u32>,
@@ -245,7 +250,7 @@ impl<'a> Replication<'a> {
         let topology = &scenario.topology;
         let n = topology.len();
         let seed = scenario.seed;
-        let mut node_services = vec![Vec::new(); n];
+        let (node_services, node_service_start) = node_services(scenario);
         let ledgers = vec![Ledger::default(); scenario.services.iter().map(vantage_count).sum()];
         let mut first_ledger = 0u32;
         let outcomes = (scenario.services.iter())
@@ -260,18 +265,6 @@ impl<'a> Replication<'a> {
             .enumerate()
             .map(|(index, spec)| {
                 let index = index as u32;
-                let watched = spec.strategy.watched_nodes();
-                let related = spec
-                    .replicas
-                    .iter()
-                    .chain(&spec.vantages)
-                    .chain(watched.iter().flatten());
-                for &node in related {
-                    let list: &mut Vec<u32> = &mut node_services[node.index()];
-                    if list.last() != Some(&index) {
-                        list.push(index);
-                    }
-                }
                 let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
                 let first = first_ledger;
                 first_ledger += vantage_count(spec) as u32;
@@ -286,10 +279,6 @@ impl<'a> Replication<'a> {
                 }
             })
             .collect();
-        for list in node_services.iter_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
         let (component_of, component_services) = routed_services(scenario);
         let system = scenario.system.as_ref().map(|system| {
             let mut member = vec![false; scenario.services.len()];
@@ -360,6 +349,7 @@ impl<'a> Replication<'a> {
             system,
             last_cause: FaultTag::default(),
             node_services,
+            node_service_start,
             component_of,
             component_services,
             dependencies_of,
@@ -1301,8 +1291,8 @@ impl<'a> Replication<'a> {
     fn node_changed(&mut self, node: NodeId, stimulus: Stimulus) {
         if self.scenario.topology.implied.is_some() {
             // Implied full mesh: a node's state matters only to services that use it.
-            for i in 0..self.node_services[node.index()].len() {
-                let service = self.node_services[node.index()][i];
+            for i in self.services_of(node) {
+                let service = self.node_services[i];
                 self.stimulate(service as usize, stimulus);
             }
         } else {
@@ -1311,8 +1301,9 @@ impl<'a> Replication<'a> {
             self.before_node_change
                 .get_or_insert(self.unaccounted.len());
             let (mut own, mut routed) = (0, 0);
+            let owners = self.services_of(node);
             loop {
-                let next_own = self.node_services[node.index()].get(own).copied();
+                let next_own = (own < owners.len()).then(|| self.node_services[owners.start + own]);
                 let next_routed = match self.component_of.get(node.index()) {
                     Some(&component) => self.component_services[component as usize]
                         .get(routed)
@@ -1335,6 +1326,12 @@ impl<'a> Replication<'a> {
         for service in 0..self.services.len() {
             self.stimulate(service, Stimulus::NetworkChanged { cause });
         }
+    }
+
+    /// Where the services that use `node` lie in [`Self::node_services`].
+    fn services_of(&self, node: NodeId) -> std::ops::Range<usize> {
+        let i = node.index();
+        self.node_service_start[i] as usize..self.node_service_start[i + 1] as usize
     }
 
     fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
@@ -1701,6 +1698,42 @@ fn failure_event(processes: &[NodeProcess], node: NodeId, process: u32, lane: u3
             lane,
         }
     }
+}
+
+/// The services that use each node — its replicas, vantage points and watched nodes
+/// (a monitor, a lease store) — node after node, each node's in index order and once,
+/// and where each node's start (one more than the nodes: the end). Counted, then filled:
+/// two passes in service order, no list per node.
+fn node_services(scenario: &CompiledScenario) -> (Vec<u32>, Vec<u32>) {
+    let n = scenario.topology.len();
+    let mut start = vec![0u32; n + 1];
+    // The last service seen at each node: a service naming a node twice counts once.
+    let mut last = vec![u32::MAX; n];
+    let mut each_use = |visit: &mut dyn FnMut(usize, u32)| {
+        last.fill(u32::MAX);
+        for (index, spec) in (0u32..).zip(&scenario.services) {
+            let watched = spec.strategy.watched_nodes();
+            let related = (spec.replicas.iter())
+                .chain(&spec.vantages)
+                .chain(watched.iter().flatten());
+            for node in related {
+                if std::mem::replace(&mut last[node.index()], index) != index {
+                    visit(node.index(), index);
+                }
+            }
+        }
+    };
+    each_use(&mut |node, _| start[node + 1] += 1);
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut services = vec![0u32; start[n] as usize];
+    let mut next = start[..n].to_vec();
+    each_use(&mut |node, service| {
+        services[next[node] as usize] = service;
+        next[node] += 1;
+    });
+    (services, start)
 }
 
 /// How many vantage points a service is accounted at: its own, or the global client.
