@@ -1522,7 +1522,9 @@ impl<'a> Replication<'a> {
         }
         for &vantage in &vantages {
             let vantage = vantage as usize;
-            let served = runtime.strategy.served(&view, observer(spec, vantage));
+            let served = runtime
+                .strategy
+                .served_at(&view, vantage, observer(spec, vantage));
             let state = ServiceState::of(served);
             let ledger = &mut ledgers[vantage];
             let previous = ledger.state();
