@@ -824,19 +824,21 @@ impl ReplicaPool {
         let serves = &self.bound.serving[b * n..(b + 1) * n];
         let (mut routed, mut serving, mut weighted) = (0.0, 0.0, 0.0);
         let mut short = false;
-        for r in 0..n {
-            if !lb.routed[r] {
+        let replicas = (lb.routed.iter())
+            .zip(&self.capacity)
+            .zip(serves)
+            .zip(&self.load);
+        for (((&in_rotation, &capacity), &serves), &x) in replicas {
+            if !in_rotation {
                 continue;
             }
-            let capacity = self.capacity[r];
             routed += capacity;
             // Routed here, so serving as read means serving the vantage.
-            if !serves[r] {
+            if !serves {
                 short |= capacity > 0.0;
                 continue;
             }
             serving += capacity;
-            let x = self.load[r];
             if x > 1.0 + SLACK {
                 short = true;
                 weighted += capacity / x;
