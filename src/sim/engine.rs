@@ -136,9 +136,9 @@ struct SystemRuntime<'a> {
 struct ServiceRuntime {
     strategy: ServiceStrategy,
     rng: ChaCha8Rng,
-    vantages: Vec<Observer>,
-    /// What each vantage point has seen so far.
-    ledgers: Vec<Ledger>,
+    /// Where its vantage points' ledgers start in [`Replication::ledgers`] (its vantage
+    /// points in order, one for the global client when it names none).
+    first_ledger: u32,
     /// The last fault that stimulated the service: the cause of an episode it starts.
     last_cause: FaultTag,
     /// Successful failovers so far.
@@ -146,7 +146,6 @@ struct ServiceRuntime {
     /// Stimulated at the current instant and not yet accounted.
     unaccounted: bool,
     split_brain_since: Option<SimTime>,
-    outcome: ServiceOutcome,
 }
 
 /// One replication in progress.
@@ -175,10 +174,21 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
+    /// What each vantage point of each service has seen so far, service by service: one
+    /// allocation for them all, not one per service to make and free per replication.
+    ledgers: Vec<Ledger>,
+    /// Each service's outcome so far, by service index: kept apart from
+    /// [`ServiceRuntime`], so that the replication's outcome takes them without a copy.
+    outcomes: Vec<ServiceOutcome>,
     system: Option<SystemRuntime<'a>>,
     /// The last fault that stimulated any service: the cause of a system episode.
     last_cause: FaultTag,
-    node_services: Vec<Vec<u32>>,
+    /// The services that use each node (a replica, vantage point or watched node), in
+    /// index order, node after node: node `i`'s are
+    /// `node_services[node_service_start[i]..node_service_start[i + 1]]` (two
+    /// allocations, not one per node).
+    node_services: Vec<u32>,
+    node_service_start: Vec<u32>,
     /// With explicit links, each node's connected component of the whole topology (all
     /// nodes up); empty when no service reads reachability from a node.
     component_of: Vec<u32>,
@@ -240,51 +250,35 @@ impl<'a> Replication<'a> {
         let topology = &scenario.topology;
         let n = topology.len();
         let seed = scenario.seed;
-        let mut node_services = vec![Vec::new(); n];
+        let (node_services, node_service_start) = node_services(scenario);
+        let ledgers = vec![Ledger::default(); scenario.services.iter().map(vantage_count).sum()];
+        let mut first_ledger = 0u32;
+        let outcomes = (scenario.services.iter())
+            .map(|spec| ServiceOutcome {
+                vantages: vantage_count(spec) as u32,
+                ..ServiceOutcome::default()
+            })
+            .collect();
         let services = scenario
             .services
             .iter()
             .enumerate()
             .map(|(index, spec)| {
                 let index = index as u32;
-                let watched = spec.strategy.watched_nodes();
-                let related = spec
-                    .replicas
-                    .iter()
-                    .chain(&spec.vantages)
-                    .chain(watched.iter().flatten());
-                for &node in related {
-                    let list: &mut Vec<u32> = &mut node_services[node.index()];
-                    if list.last() != Some(&index) {
-                        list.push(index);
-                    }
-                }
                 let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
-                let vantages: Vec<Observer> = if spec.vantages.is_empty() {
-                    vec![None]
-                } else {
-                    spec.vantages.iter().map(|&v| Some(v)).collect()
-                };
+                let first = first_ledger;
+                first_ledger += vantage_count(spec) as u32;
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
                     rng: stream(seed, replication, Purpose::Service(index)),
-                    ledgers: vec![Ledger::default(); vantages.len()],
+                    first_ledger: first,
                     last_cause: FaultTag::default(),
                     failovers_succeeded: 0,
                     unaccounted: false,
-                    outcome: ServiceOutcome {
-                        vantages: vantages.len() as u32,
-                        ..ServiceOutcome::default()
-                    },
-                    vantages,
                     split_brain_since: None,
                 }
             })
             .collect();
-        for list in node_services.iter_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
         let (component_of, component_services) = routed_services(scenario);
         let system = scenario.system.as_ref().map(|system| {
             let mut member = vec![false; scenario.services.len()];
@@ -350,9 +344,12 @@ impl<'a> Replication<'a> {
             ),
             restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
             services,
+            ledgers,
+            outcomes,
             system,
             last_cause: FaultTag::default(),
             node_services,
+            node_service_start,
             component_of,
             component_services,
             dependencies_of,
@@ -456,9 +453,10 @@ impl<'a> Replication<'a> {
         self.unaccounted.clear();
         self.before_node_change = None;
         for service in 0..self.services.len() {
-            for vantage in 0..self.services[service].vantages.len() {
-                let runtime = &mut self.services[service];
-                let episode = runtime.ledgers[vantage].finish(horizon, &mut runtime.outcome);
+            let first = self.services[service].first_ledger as usize;
+            for vantage in 0..vantage_count(&self.scenario.services[service]) {
+                let outcome = &mut self.outcomes[service];
+                let episode = self.ledgers[first + vantage].finish(horizon, outcome);
                 if let Some(episode) = episode {
                     self.fold_episode(Some(service), vantage, episode);
                 }
@@ -469,13 +467,11 @@ impl<'a> Replication<'a> {
                 self.fold_episode(None, 0, episode);
             }
         }
-        let mut services = Vec::with_capacity(self.services.len());
-        for runtime in std::mem::take(&mut self.services) {
-            let mut outcome = runtime.outcome;
+        let mut services = std::mem::take(&mut self.outcomes);
+        for (runtime, outcome) in self.services.iter().zip(&mut services) {
             if let Some(since) = runtime.split_brain_since {
                 outcome.split_brain_ns += horizon.since(since);
             }
-            services.push(outcome);
         }
         ReplicationOutcome {
             replication: self.replication,
@@ -1295,8 +1291,8 @@ impl<'a> Replication<'a> {
     fn node_changed(&mut self, node: NodeId, stimulus: Stimulus) {
         if self.scenario.topology.implied.is_some() {
             // Implied full mesh: a node's state matters only to services that use it.
-            for i in 0..self.node_services[node.index()].len() {
-                let service = self.node_services[node.index()][i];
+            for i in self.services_of(node) {
+                let service = self.node_services[i];
                 self.stimulate(service as usize, stimulus);
             }
         } else {
@@ -1305,8 +1301,9 @@ impl<'a> Replication<'a> {
             self.before_node_change
                 .get_or_insert(self.unaccounted.len());
             let (mut own, mut routed) = (0, 0);
+            let owners = self.services_of(node);
             loop {
-                let next_own = self.node_services[node.index()].get(own).copied();
+                let next_own = (own < owners.len()).then(|| self.node_services[owners.start + own]);
                 let next_routed = match self.component_of.get(node.index()) {
                     Some(&component) => self.component_services[component as usize]
                         .get(routed)
@@ -1329,6 +1326,12 @@ impl<'a> Replication<'a> {
         for service in 0..self.services.len() {
             self.stimulate(service, Stimulus::NetworkChanged { cause });
         }
+    }
+
+    /// Where the services that use `node` lie in [`Self::node_services`].
+    fn services_of(&self, node: NodeId) -> std::ops::Range<usize> {
+        let i = node.index();
+        self.node_service_start[i] as usize..self.node_service_start[i + 1] as usize
     }
 
     fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
@@ -1375,7 +1378,7 @@ impl<'a> Replication<'a> {
                     });
                     let kind = self.registry.kind_index(record.fault);
                     let runtime = &mut self.services[service];
-                    let outcome = &mut runtime.outcome;
+                    let outcome = &mut self.outcomes[service];
                     if record.ends_failover {
                         let succeeded = record.outcome == Outcome::Success;
                         runtime.failovers_succeeded += u64::from(succeeded);
@@ -1387,10 +1390,8 @@ impl<'a> Replication<'a> {
                         outcome.records.push(record.clone());
                     }
                 }
-                Command::UnnecessaryFailover => {
-                    self.services[service].outcome.unnecessary_failovers += 1
-                }
-                Command::SafetyViolation => self.services[service].outcome.safety_violations += 1,
+                Command::UnnecessaryFailover => self.outcomes[service].unnecessary_failovers += 1,
+                Command::SafetyViolation => self.outcomes[service].safety_violations += 1,
                 Command::LatentFound { node } => {
                     let (process, lane) =
                         self.latent_of[node.index()].expect("a latent node has a process");
@@ -1502,6 +1503,9 @@ impl<'a> Replication<'a> {
             latent: &self.latent_flags,
         };
         let runtime = &mut self.services[service];
+        let spec = &self.scenario.services[service];
+        let ledgers = &mut self.ledgers[runtime.first_ledger as usize..][..vantage_count(spec)];
+        let outcome = &mut self.outcomes[service];
         let now = self.now;
         let tracing = self.trace.is_some();
         let mut changed = false;
@@ -1514,13 +1518,15 @@ impl<'a> Replication<'a> {
             vantages.dedup();
         } else {
             vantages.clear();
-            vantages.extend(0..runtime.vantages.len() as u32);
+            vantages.extend(0..ledgers.len() as u32);
         }
         for &vantage in &vantages {
             let vantage = vantage as usize;
-            let served = runtime.strategy.served(&view, runtime.vantages[vantage]);
+            let served = runtime
+                .strategy
+                .served_at(&view, vantage, observer(spec, vantage));
             let state = ServiceState::of(served);
-            let ledger = &mut runtime.ledgers[vantage];
+            let ledger = &mut ledgers[vantage];
             let previous = ledger.state();
             changed |= state != previous;
             let episode = ledger.update(
@@ -1529,7 +1535,7 @@ impl<'a> Replication<'a> {
                 served,
                 runtime.last_cause,
                 runtime.failovers_succeeded,
-                &mut runtime.outcome,
+                outcome,
             );
             // Traced runs list the instant's state changes before the episodes they
             // ended; the study's runs (no trace) fold each episode at once.
@@ -1538,12 +1544,7 @@ impl<'a> Replication<'a> {
             }
             if let Some(mut episode) = episode {
                 episode.vantage = vantage as u32;
-                tally_episode(
-                    &mut runtime.outcome,
-                    self.registry,
-                    self.keep_records,
-                    &episode,
-                );
+                tally_episode(outcome, self.registry, self.keep_records, &episode);
                 if tracing {
                     self.ended.push(episode);
                 }
@@ -1552,13 +1553,12 @@ impl<'a> Replication<'a> {
         self.vantages = vantages;
         if let Some(system) = &mut self.system {
             // The mean over every vantage, as each ledger holds it now.
-            let served_sum =
-                (runtime.ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
-            system.served[service] = served_sum / runtime.vantages.len() as f64;
+            let served_sum = (ledgers.iter()).fold(0.0, |sum, ledger| sum + ledger.served());
+            system.served[service] = served_sum / ledgers.len() as f64;
         }
         if changed && runtime.last_cause != FaultTag::default() {
             let cause = runtime.last_cause.0;
-            let changes = &mut runtime.outcome.changes_by_fault;
+            let changes = &mut outcome.changes_by_fault;
             match changes.iter_mut().find(|(tag, _)| *tag == cause) {
                 Some((_, count)) => *count += 1,
                 None => changes.push((cause, 1)),
@@ -1568,7 +1568,7 @@ impl<'a> Replication<'a> {
         match (split, runtime.split_brain_since) {
             (true, None) => runtime.split_brain_since = Some(now),
             (false, Some(since)) => {
-                runtime.outcome.split_brain_ns += now.since(since);
+                outcome.split_brain_ns += now.since(since);
                 runtime.split_brain_since = None;
             }
             _ => {}
@@ -1583,7 +1583,7 @@ impl<'a> Replication<'a> {
     fn fold_episode(&mut self, service: Option<usize>, vantage: usize, mut episode: OutageEpisode) {
         episode.vantage = vantage as u32;
         let outcome = match service {
-            Some(service) => &mut self.services[service].outcome,
+            Some(service) => &mut self.outcomes[service],
             None => match &mut self.system {
                 Some(system) => &mut system.outcome,
                 None => return,
@@ -1700,6 +1700,53 @@ fn failure_event(processes: &[NodeProcess], node: NodeId, process: u32, lane: u3
             lane,
         }
     }
+}
+
+/// The services that use each node — its replicas, vantage points and watched nodes
+/// (a monitor, a lease store) — node after node, each node's in index order and once,
+/// and where each node's start (one more than the nodes: the end). Counted, then filled:
+/// two passes in service order, no list per node.
+fn node_services(scenario: &CompiledScenario) -> (Vec<u32>, Vec<u32>) {
+    let n = scenario.topology.len();
+    let mut start = vec![0u32; n + 1];
+    // The last service seen at each node: a service naming a node twice counts once.
+    let mut last = vec![u32::MAX; n];
+    let mut each_use = |visit: &mut dyn FnMut(usize, u32)| {
+        last.fill(u32::MAX);
+        for (index, spec) in (0u32..).zip(&scenario.services) {
+            let watched = spec.strategy.watched_nodes();
+            let related = (spec.replicas.iter())
+                .chain(&spec.vantages)
+                .chain(watched.iter().flatten());
+            for node in related {
+                if std::mem::replace(&mut last[node.index()], index) != index {
+                    visit(node.index(), index);
+                }
+            }
+        }
+    };
+    each_use(&mut |node, _| start[node + 1] += 1);
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut services = vec![0u32; start[n] as usize];
+    let mut next = start[..n].to_vec();
+    each_use(&mut |node, service| {
+        services[next[node] as usize] = service;
+        next[node] += 1;
+    });
+    (services, start)
+}
+
+/// How many vantage points a service is accounted at: its own, or the global client.
+fn vantage_count(spec: &ServiceSpec) -> usize {
+    spec.vantages.len().max(1)
+}
+
+/// Who a service's vantage point `vantage` is: its node, or the global client (None)
+/// when the service names no vantage point.
+fn observer(spec: &ServiceSpec, vantage: usize) -> Observer {
+    spec.vantages.get(vantage).copied()
 }
 
 /// `count` distinct nodes of `among`, chosen uniformly.

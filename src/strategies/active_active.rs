@@ -77,9 +77,9 @@ impl Strategy for ActiveActive {
         self.pool.settle(ctx);
     }
 
-    fn served(&self, view: &View, vantage: Observer) -> f64 {
+    fn served(&self, _view: &View, vantage: Observer) -> f64 {
         match self.vantages.iter().position(|&v| v == vantage) {
-            Some(index) => self.pool.served(view, index),
+            Some(index) => self.pool.served(index),
             None => 0.0,
         }
     }

@@ -99,11 +99,25 @@ struct Attempt {
     false_alarm: bool,
 }
 
+/// What the strategy keeps of one replica: one allocation for all of them, not one per
+/// field, since a replication builds and frees a strategy per service.
+#[derive(Clone, Copy, Debug)]
+struct Standing {
+    /// The primary alone serves the demand with this capacity.
+    capacity: f64,
+    fenced: bool,
+    /// Its promotion found a latent failure: passed over until it is up again after
+    /// its repair, so the next attempt tries the next standby.
+    passed_over: bool,
+    /// The fault that last took it down, and when.
+    last_cause: (FaultTag, SimTime),
+}
+
 /// The ACTIVE_PASSIVE strategy for one service.
 pub(crate) struct ActivePassive {
     replicas: Vec<NodeId>,
-    /// Capacity of each replica: the primary alone serves the demand.
-    capacity: Vec<f64>,
+    /// What it keeps of each replica, indexed like `replicas`.
+    standing: Vec<Standing>,
     demand: f64,
     monitor: Observer,
     health: HealthMonitor,
@@ -118,17 +132,12 @@ pub(crate) struct ActivePassive {
     stale_paused: bool,
     /// When the monitor's probe tells the resumed stale primary that it was replaced.
     stale_told_at: Option<SimTime>,
-    fenced: Vec<bool>,
-    /// Replicas whose promotion found a latent failure: passed over until they are up
-    /// again after their repair, so the next attempt tries the next standby.
-    passed_over: Vec<bool>,
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
     /// A failover that found no standby waits here for one, or the primary, to return.
     waiting: Option<Attempt>,
     /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
     generation: Generation,
-    last_cause: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
     /// With lease-based detection, the lease decides when the primary is lost (the
     /// monitor's probes still judge the standbys), and a primary fences itself.
@@ -150,10 +159,13 @@ impl ActivePassive {
             .as_ref()
             .map(|lease| Lease::new(lease, spec.replicas.len(), phase_rng));
         ActivePassive {
-            capacity: spec
-                .replicas
-                .iter()
-                .map(|node| topology.nodes[node.index()].capacity)
+            standing: (spec.replicas.iter())
+                .map(|node| Standing {
+                    capacity: topology.nodes[node.index()].capacity,
+                    fenced: false,
+                    passed_over: false,
+                    last_cause: (FaultTag::default(), SimTime::ZERO),
+                })
                 .collect(),
             demand: spec.demand,
             replicas: spec.replicas.clone(),
@@ -167,12 +179,9 @@ impl ActivePassive {
             stale_primary: None,
             stale_paused: false,
             stale_told_at: None,
-            fenced: vec![false; spec.replicas.len()],
-            passed_over: vec![false; spec.replicas.len()],
             attempt: None,
             waiting: None,
             generation: Generation::default(),
-            last_cause: vec![(FaultTag::default(), SimTime::ZERO); spec.replicas.len()],
             network_cause: FaultTag::default(),
             lease,
         }
@@ -231,7 +240,7 @@ impl ActivePassive {
         let fault = if false_alarm {
             self.network_cause
         } else {
-            self.last_cause[target].0
+            self.standing[target].last_cause.0
         };
         let attempt = Attempt {
             attempt: FailoverAttempt::detected(fault, changed_at, ctx.now),
@@ -304,8 +313,8 @@ impl ActivePassive {
     fn eligible(&self, index: usize, view: &View) -> bool {
         let node = self.replicas[index];
         index != self.primary
-            && !self.fenced[index]
-            && !self.passed_over[index]
+            && !self.standing[index].fenced
+            && !self.standing[index].passed_over
             && self.health.believed_up(index)
             && view.reachable(self.monitor, node)
             && self
@@ -365,7 +374,7 @@ impl ActivePassive {
         let outcome = if !ctx.view.reachable(self.monitor, node) {
             Some(Outcome::TargetUnreachable)
         } else if ctx.view.latent[node.index()] {
-            self.passed_over[target] = true;
+            self.standing[target].passed_over = true;
             ctx.out.push(Command::LatentFound { node });
             Some(Outcome::PromotionFailed)
         } else if attempt.promotion_fails {
@@ -394,7 +403,7 @@ impl ActivePassive {
             } else if !ctx.view.reachable(self.monitor, old_node) {
                 // Cut off, the old primary cannot learn that it was replaced.
                 if self.params.fencing {
-                    self.fenced[old] = true;
+                    self.standing[old].fenced = true;
                 } else {
                     self.stale_primary = Some(old);
                     self.stale_paused = ctx.view.network.is_paused(old_node);
@@ -458,7 +467,11 @@ impl ActivePassive {
     fn on_failback(&mut self, ctx: &mut Context) {
         let preferred_ready =
             self.health.believed_up(0) && ctx.view.reachable(self.monitor, self.replicas[0]);
-        if self.primary != 0 && self.attempt.is_none() && preferred_ready && !self.fenced[0] {
+        if self.primary != 0
+            && self.attempt.is_none()
+            && preferred_ready
+            && !self.standing[0].fenced
+        {
             // A planned, graceful switchover: the old primary serves until the new one takes over.
             self.take_over(0, ctx);
             self.routed = 0;
@@ -578,10 +591,10 @@ impl ActivePassive {
                 self.stale_told_at = None;
             }
         }
-        for (index, fenced) in self.fenced.iter_mut().enumerate() {
-            if *fenced && ctx.view.reachable(self.monitor, self.replicas[index]) {
+        for (standing, &node) in self.standing.iter_mut().zip(&self.replicas) {
+            if standing.fenced && ctx.view.reachable(self.monitor, node) {
                 // The partition healed: the fenced replica rejoins as a standby.
-                *fenced = false;
+                standing.fenced = false;
             }
         }
     }
@@ -596,7 +609,7 @@ impl Strategy for ActivePassive {
             Stimulus::NodeDown { node, cause } => {
                 for (index, &replica) in self.replicas.iter().enumerate() {
                     if replica == node {
-                        self.last_cause[index] = (cause, ctx.now);
+                        self.standing[index].last_cause = (cause, ctx.now);
                     }
                 }
             }
@@ -604,7 +617,7 @@ impl Strategy for ActivePassive {
             Stimulus::NodeUp { node } => {
                 for (index, &replica) in self.replicas.iter().enumerate() {
                     if replica == node {
-                        self.passed_over[index] = false;
+                        self.standing[index].passed_over = false;
                     }
                 }
             }
@@ -629,7 +642,9 @@ impl Strategy for ActivePassive {
     fn served(&self, view: &View, vantage: Observer) -> f64 {
         let demoted = |index: usize| self.lease.as_ref().is_some_and(|l| l.is_demoted(index));
         let serving = |index: usize| {
-            !self.fenced[index] && !demoted(index) && view.serves(vantage, self.replicas[index])
+            !self.standing[index].fenced
+                && !demoted(index)
+                && view.serves(vantage, self.replicas[index])
         };
         let acting = |index: usize| index == self.primary || Some(index) == self.stale_primary;
         // Clients reach the replica they are routed to, or a stale primary that still
@@ -640,7 +655,7 @@ impl Strategy for ActivePassive {
             self.stale_primary.filter(|&stale| serving(stale))
         };
         server.map_or(0.0, |index| {
-            capacity_fraction(self.capacity[index], self.demand)
+            capacity_fraction(self.standing[index].capacity, self.demand)
         })
     }
 

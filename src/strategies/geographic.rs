@@ -164,6 +164,9 @@ pub(crate) struct Geographic {
     pointing: Vec<u32>,
     /// The vantage points sorted, each with its index, to find a vantage without a scan.
     vantage_index: Vec<(Observer, usize)>,
+    /// For each vantage point, the first of the vantage points equal to it: the one
+    /// whose clients [`Strategy::served`] reports, by index.
+    first_equal: Vec<u32>,
     attempt: Option<RegionFailover>,
     /// A failover that ran out of retries waits here for a region to come back.
     waiting: Option<RegionFailover>,
@@ -232,7 +235,14 @@ impl Geographic {
         }
         let mut vantage_index: Vec<(Observer, usize)> = vantages.iter().copied().zip(0..).collect();
         vantage_index.sort_unstable();
+        let first_equal = (vantages.iter())
+            .map(|&vantage| {
+                let found = vantage_index.partition_point(|&(observer, _)| observer < vantage);
+                vantage_index[found].1 as u32
+            })
+            .collect();
         let mut strategy = Geographic {
+            first_equal,
             pointed: vec![0; vantages.len() * clients],
             pointing,
             vantage_index,
@@ -271,6 +281,21 @@ impl Geographic {
         let per_client = self.demand / self.pointed.len() as f64;
         let count = self.pointing[v * self.pools.len() + g];
         self.pools[g].set_share(v, per_client * f64::from(count));
+    }
+
+    /// The served fraction of the clients of vantage point `v`.
+    fn served_by(&self, v: usize) -> f64 {
+        let regions = self.pools.len();
+        let mine = &self.pointing[v * regions..(v + 1) * regions];
+        // Each client is served by the region its cached record names. Counts are exact
+        // in f64, so every region serving fully gives exactly 1.0.
+        let mut served = 0.0;
+        for (pool, &count) in self.pools.iter().zip(mine) {
+            if count > 0 {
+                served += f64::from(count) * pool.served(v);
+            }
+        }
+        served / self.clients as f64
     }
 
     /// A client's cached record now names region `to`.
@@ -594,7 +619,7 @@ impl Strategy for Geographic {
         true
     }
 
-    fn served(&self, view: &View, vantage: Observer) -> f64 {
+    fn served(&self, _view: &View, vantage: Observer) -> f64 {
         // The first of equal observers has the lowest index, as a scan would find.
         let found = self
             .vantage_index
@@ -605,17 +630,11 @@ impl Strategy for Geographic {
         if observer != vantage {
             return 0.0;
         }
-        let regions = self.pools.len();
-        let mine = &self.pointing[v * regions..(v + 1) * regions];
-        // Each client is served by the region its cached record names. Counts are exact
-        // in f64, so every region serving fully gives exactly 1.0.
-        let mut served = 0.0;
-        for (pool, &count) in self.pools.iter().zip(mine) {
-            if count > 0 {
-                served += f64::from(count) * pool.served(view, v);
-            }
-        }
-        served / self.clients as f64
+        self.served_by(v)
+    }
+
+    fn served_at(&self, _view: &View, index: usize, _vantage: Observer) -> f64 {
+        self.served_by(self.first_equal[index] as usize)
     }
 }
 

@@ -201,6 +201,13 @@ pub(crate) trait Strategy: Send {
     /// served and exactly 0.0 when none is ([`ServiceState::of`] reads the state off it).
     fn served(&self, view: &View, vantage: Observer) -> f64;
 
+    /// [`Strategy::served`] at the service's vantage point `index` (its vantage points
+    /// in order, or the global client alone), which is `vantage`: a strategy that keeps
+    /// its vantage points by index need not find this one.
+    fn served_at(&self, view: &View, _index: usize, vantage: Observer) -> f64 {
+        self.served(view, vantage)
+    }
+
     /// Whether two replicas both act as primary now (counted as split-brain time).
     fn split_brain(&self, _view: &View) -> bool {
         false
@@ -372,10 +379,22 @@ macro_rules! strategies {
                 }
             }
 
-            /// The served fraction of the requests of clients at `vantage` now.
+            /// The served fraction of the requests of clients at `vantage` now (the
+            /// engine asks by index, [`ServiceStrategy::served_at`]; the harness by node).
+            #[cfg(test)]
             pub(crate) fn served(&self, view: &View, vantage: Observer) -> f64 {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.served(view, vantage),)*
+                }
+            }
+
+            /// The served fraction at the service's vantage point `index`, which is
+            /// `vantage` ([`Strategy::served_at`]).
+            pub(crate) fn served_at(&self, view: &View, index: usize, vantage: Observer) -> f64 {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => {
+                        strategy.served_at(view, index, vantage)
+                    })*
                 }
             }
 

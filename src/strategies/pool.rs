@@ -202,6 +202,10 @@ pub(crate) struct ReplicaPool {
 struct LoadBound {
     /// Each load balancer's serving capacity, as [`ReplicaPool::loads`] sums it.
     capacity: Vec<f64>,
+    /// Whether each load balancer routes to each replica and the replica serves its
+    /// vantage, indexed `balancer * replicas + replica`, read when the capacities were:
+    /// the load factors and served fractions read it rather than ask the network again.
+    serving: Vec<bool>,
     /// Load balancers whose capacity may have changed (a route changed).
     stale: Vec<u32>,
     /// Every capacity may have changed (the world did).
@@ -263,6 +267,7 @@ impl ReplicaPool {
             overloaded: false,
             bound: LoadBound {
                 capacity: vec![0.0; vantages.len()],
+                serving: vec![false; vantages.len() * n],
                 all_stale: true,
                 ..LoadBound::default()
             },
@@ -306,10 +311,16 @@ impl ReplicaPool {
         }
     }
 
-    /// The serving capacity of load balancer `b`, summed as [`ReplicaPool::loads`] does.
-    fn serving_capacity(&self, view: &View, b: usize) -> f64 {
-        (0..self.replicas.len())
-            .filter(|&r| self.serving(view, b, r))
+    /// Reads which replicas serve load balancer `b` now, and returns its serving
+    /// capacity, summed as [`ReplicaPool::loads`] does.
+    fn serving_capacity(&mut self, view: &View, b: usize) -> f64 {
+        let n = self.replicas.len();
+        for r in 0..n {
+            self.bound.serving[b * n + r] = self.serving(view, b, r);
+        }
+        let serving = &self.bound.serving[b * n..(b + 1) * n];
+        (0..n)
+            .filter(|&r| serving[r])
             .map(|r| self.capacity[r])
             .sum()
     }
@@ -722,17 +733,22 @@ impl ReplicaPool {
     }
 
     /// Each replica's load factor: every load balancer's share spread over the replicas
-    /// that serve it by capacity (the capacities of [`LoadBound`], current here).
-    fn loads(&self, view: &View) -> Vec<f64> {
-        let mut load = vec![0.0; self.replicas.len()];
-        for (b, lb) in self.balancers.iter().enumerate() {
-            let capacity = self.bound.capacity[b];
+    /// that serve it by capacity (the capacities and serving replicas of [`LoadBound`],
+    /// current here).
+    fn loads(&self) -> Vec<f64> {
+        let n = self.replicas.len();
+        let mut load = vec![0.0; n];
+        let balancers = (self.balancers.iter())
+            .zip(&self.bound.capacity)
+            .zip(self.bound.serving.chunks_exact(n.max(1)));
+        for ((lb, &capacity), serving) in balancers {
             if lb.share <= 0.0 || capacity <= 0.0 {
                 continue;
             }
-            for (r, load) in load.iter_mut().enumerate() {
-                if self.capacity[r] > 0.0 && self.serving(view, b, r) {
-                    *load += lb.share / capacity;
+            let part = lb.share / capacity;
+            for ((load, &own), &serves) in load.iter_mut().zip(&self.capacity).zip(serving) {
+                if own > 0.0 && serves {
+                    *load += part;
                 }
             }
         }
@@ -752,7 +768,7 @@ impl ReplicaPool {
         if self.cascade.is_none() && !self.overloaded && self.surely_within_capacity() {
             return false;
         }
-        let load = self.loads(&ctx.view);
+        let load = self.loads();
         let mut overload_changed = false;
         for (r, &x) in load.iter().enumerate() {
             if (x - self.load[r]).abs() <= f64::EPSILON * x.max(1.0) {
@@ -798,22 +814,31 @@ impl ReplicaPool {
     /// fail, and a replica loaded x > 1 serves 1/x of what it gets. With one vantage this
     /// is DESIGN §3's min(1, serving capacity / demand) × (1 − share routed to dead
     /// replicas); exactly 1.0 with nothing dead or overloaded, 0.0 with nothing serving.
-    pub(crate) fn served(&self, view: &View, b: usize) -> f64 {
+    ///
+    /// Which replicas serve the vantage is read as of that rebalance too: the owner
+    /// rebalances after every stimulus, and nothing that changes what a replica serves
+    /// happens without one.
+    pub(crate) fn served(&self, b: usize) -> f64 {
         let lb = &self.balancers[b];
+        let n = self.replicas.len();
+        let serves = &self.bound.serving[b * n..(b + 1) * n];
         let (mut routed, mut serving, mut weighted) = (0.0, 0.0, 0.0);
         let mut short = false;
-        for r in 0..self.replicas.len() {
-            if !lb.routed[r] {
+        let replicas = (lb.routed.iter())
+            .zip(&self.capacity)
+            .zip(serves)
+            .zip(&self.load);
+        for (((&in_rotation, &capacity), &serves), &x) in replicas {
+            if !in_rotation {
                 continue;
             }
-            let capacity = self.capacity[r];
             routed += capacity;
-            if !view.serves(lb.vantage, self.replicas[r]) {
+            // Routed here, so serving as read means serving the vantage.
+            if !serves {
                 short |= capacity > 0.0;
                 continue;
             }
             serving += capacity;
-            let x = self.load[r];
             if x > 1.0 + SLACK {
                 short = true;
                 weighted += capacity / x;
@@ -910,7 +935,7 @@ mod tests {
             }
             let case = format!("demand {demand}, a replica down: {crashed}");
             assert_eq!(pool.surely_within_capacity(), within, "{case}");
-            let most = pool.loads(&view).into_iter().fold(0.0, f64::max);
+            let most = pool.loads().into_iter().fold(0.0, f64::max);
             assert_eq!(most <= 1.0 + SLACK, within, "{case}: {most}");
         }
     }
