@@ -181,6 +181,9 @@ pub(crate) struct ReplicaPool {
     cascade: Option<OverloadCascade>,
     /// Load factor of each replica as of the last [`ReplicaPool::rebalance`].
     load: Vec<f64>,
+    /// Room for the load factors a rebalance recounts, kept so that a recount
+    /// allocates nothing.
+    recounted: Vec<f64>,
     overload_generation: Vec<Generation>,
     last_down: Vec<(FaultTag, SimTime)>,
     network_cause: FaultTag,
@@ -200,7 +203,7 @@ pub(crate) struct ReplicaPool {
 /// the few distinct serving capacities of (their shares' sum) / capacity.
 #[derive(Clone, Debug, Default)]
 struct LoadBound {
-    /// Each load balancer's serving capacity, as [`ReplicaPool::loads`] sums it.
+    /// Each load balancer's serving capacity, as [`ReplicaPool::count_loads`] sums it.
     capacity: Vec<f64>,
     /// Whether each load balancer routes to each replica and the replica serves its
     /// vantage, indexed `balancer * replicas + replica`, read when the capacities were:
@@ -259,6 +262,7 @@ impl ReplicaPool {
             lb_update: params.lb_update.clone(),
             cascade: params.overload_cascade.clone(),
             load: vec![0.0; n],
+            recounted: Vec::with_capacity(n),
             overload_generation: vec![Generation::default(); n],
             last_down: vec![(FaultTag::default(), SimTime::ZERO); n],
             network_cause: FaultTag::default(),
@@ -312,7 +316,7 @@ impl ReplicaPool {
     }
 
     /// Reads which replicas serve load balancer `b` now, and returns its serving
-    /// capacity, summed as [`ReplicaPool::loads`] does.
+    /// capacity, summed as [`ReplicaPool::count_loads`] does.
     fn serving_capacity(&mut self, view: &View, b: usize) -> f64 {
         let n = self.replicas.len();
         for r in 0..n {
@@ -327,33 +331,37 @@ impl ReplicaPool {
 
     /// Brings the serving capacities of [`LoadBound`] up to date.
     fn update_bound(&mut self, view: &View) {
-        let bound = &mut self.bound;
-        let stale: Vec<u32> = if std::mem::take(&mut bound.all_stale) {
-            bound.stale.clear();
-            (0..self.balancers.len() as u32).collect()
-        } else {
-            std::mem::take(&mut bound.stale)
-        };
-        for &b in &stale {
-            let b = b as usize;
-            let capacity = self.serving_capacity(view, b);
-            let old = std::mem::replace(&mut self.bound.capacity[b], capacity);
-            if old.to_bits() != capacity.to_bits() {
-                let share = self.balancers[b].share;
-                self.count_in_bound(share, old, false);
-                self.count_in_bound(share, capacity, true);
+        if std::mem::take(&mut self.bound.all_stale) {
+            self.bound.stale.clear();
+            for b in 0..self.balancers.len() {
+                self.update_capacity(view, b);
             }
+            return;
         }
-        let mut stale = stale;
+        let mut stale = std::mem::take(&mut self.bound.stale);
+        for &b in &stale {
+            self.update_capacity(view, b as usize);
+        }
         stale.clear();
         self.bound.stale = stale;
+    }
+
+    /// Brings load balancer `b`'s serving capacity in [`LoadBound`] up to date.
+    fn update_capacity(&mut self, view: &View, b: usize) {
+        let capacity = self.serving_capacity(view, b);
+        let old = std::mem::replace(&mut self.bound.capacity[b], capacity);
+        if old.to_bits() != capacity.to_bits() {
+            let share = self.balancers[b].share;
+            self.count_in_bound(share, old, false);
+            self.count_in_bound(share, capacity, true);
+        }
     }
 
     /// Whether every load factor is surely within 1 (and the slack): the bound of
     /// [`LoadBound`], each group's sum rounded up by one unit per load balancer and the
     /// whole padded for the rounding of these few float operations, is within 1 and half
     /// the slack; the other half covers the rounding of the sums in
-    /// [`ReplicaPool::loads`] (relative 2⁻⁵² per load balancer).
+    /// [`ReplicaPool::count_loads`] (relative 2⁻⁵² per load balancer).
     fn surely_within_capacity(&self) -> bool {
         if self.bound.huge > 0 {
             return false;
@@ -732,12 +740,13 @@ impl ReplicaPool {
         lb.routed[r] && view.serves(lb.vantage, self.replicas[r])
     }
 
-    /// Each replica's load factor: every load balancer's share spread over the replicas
+    /// Each replica's load factor, into `load`: every load balancer's share spread over the replicas
     /// that serve it by capacity (the capacities and serving replicas of [`LoadBound`],
     /// current here).
-    fn loads(&self) -> Vec<f64> {
+    fn count_loads(&self, load: &mut Vec<f64>) {
         let n = self.replicas.len();
-        let mut load = vec![0.0; n];
+        load.clear();
+        load.resize(n, 0.0);
         let balancers = (self.balancers.iter())
             .zip(&self.bound.capacity)
             .zip(self.bound.serving.chunks_exact(n.max(1)));
@@ -752,7 +761,6 @@ impl ReplicaPool {
                 }
             }
         }
-        load
     }
 
     /// Recounts the load factors, unless no replica can be overloaded now or before and
@@ -768,7 +776,8 @@ impl ReplicaPool {
         if self.cascade.is_none() && !self.overloaded && self.surely_within_capacity() {
             return false;
         }
-        let load = self.loads();
+        let mut load = std::mem::take(&mut self.recounted);
+        self.count_loads(&mut load);
         let mut overload_changed = false;
         for (r, &x) in load.iter().enumerate() {
             if (x - self.load[r]).abs() <= f64::EPSILON * x.max(1.0) {
@@ -794,6 +803,7 @@ impl ReplicaPool {
             }
         }
         self.overloaded = self.load.iter().any(|&x| x > 1.0 + SLACK);
+        self.recounted = load;
         overload_changed
     }
 
@@ -935,7 +945,9 @@ mod tests {
             }
             let case = format!("demand {demand}, a replica down: {crashed}");
             assert_eq!(pool.surely_within_capacity(), within, "{case}");
-            let most = pool.loads().into_iter().fold(0.0, f64::max);
+            let mut loads = Vec::new();
+            pool.count_loads(&mut loads);
+            let most = loads.into_iter().fold(0.0, f64::max);
             assert_eq!(most <= 1.0 + SLACK, within, "{case}: {most}");
         }
     }
