@@ -363,6 +363,27 @@ impl ReplicaPool {
             .any(|r| lb.routed[r] && view.reachable(lb.vantage, self.replicas[r]))
     }
 
+    /// The replica that answers a probe sent from vantage `b` through its load balancer:
+    /// of the replicas in rotation there that the probe reaches and whose answer comes
+    /// back (gray ones answer too), the one with the shortest round trip over mean
+    /// latencies, the first in priority order among equals; None if there is none (or
+    /// the vantage is the global one, which sits nowhere: see [`ReplicaPool::answers`]).
+    pub(crate) fn probed_replica(&self, view: &View, b: usize) -> Option<NodeId> {
+        let lb = &self.balancers[b];
+        let vantage = lb.vantage?;
+        let network = view.network;
+        (0..self.replicas.len())
+            .filter(|&r| lb.routed[r])
+            .map(|r| self.replicas[r])
+            .filter_map(|replica| {
+                let there = network.latency(Some(vantage), replica)?;
+                let back = network.latency(Some(replica), vantage)?;
+                Some((there.saturating_add(back), replica))
+            })
+            .min_by_key(|&(round_trip, _)| round_trip)
+            .map(|(_, replica)| replica)
+    }
+
     /// Remembers what took replicas down or changed the network, for records.
     pub(crate) fn note<T>(&mut self, stimulus: &Stimulus<T>, now: SimTime) {
         match *stimulus {
