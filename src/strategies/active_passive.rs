@@ -148,7 +148,7 @@ impl ActivePassive {
         let lease = params
             .lease
             .as_ref()
-            .map(|lease| Lease::new(lease, spec.replicas.len(), phase_rng));
+            .map(|lease| Lease::new(lease, &spec.name, spec.replicas.len(), phase_rng));
         ActivePassive {
             capacity: spec
                 .replicas
