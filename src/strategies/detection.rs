@@ -108,6 +108,8 @@ struct TargetHealth {
 struct ProbePaths {
     /// What names the probe's messages, before the direction, the nodes and the instant.
     identity: KeyParts,
+    /// The network epoch the paths were looked up in.
+    epoch: u64,
     detector: NodeId,
     target: NodeId,
     there: Route,
@@ -236,19 +238,27 @@ impl HealthMonitor {
         // Health checks pass on gray nodes: only reachability matters here.
         let answering = match detector.filter(|_| network.topology().jittered()) {
             Some(from) => {
-                // Each probe draws its round trip: known per probe, not here.
-                let paths = network
-                    .route(Some(from), node)
-                    .zip(network.route(Some(node), from));
-                self.targets[i].jittered = paths.map(|(there, back)| {
-                    Box::new(ProbePaths {
-                        identity: identity(),
-                        detector: from,
-                        target: node,
-                        there,
-                        back,
-                    })
+                // Each probe draws its round trip: known per probe, not here. The paths
+                // change only with the network.
+                let epoch = network.epoch();
+                let current = self.targets[i].jittered.as_ref().is_some_and(|paths| {
+                    (paths.epoch, paths.detector, paths.target) == (epoch, from, node)
                 });
+                if !current {
+                    let paths = network
+                        .route(Some(from), node)
+                        .zip(network.route(Some(node), from));
+                    self.targets[i].jittered = paths.map(|(there, back)| {
+                        Box::new(ProbePaths {
+                            identity: identity(),
+                            epoch,
+                            detector: from,
+                            target: node,
+                            there,
+                            back,
+                        })
+                    });
+                }
                 self.targets[i].jittered.is_some()
             }
             None => self.answers(detector, node, network),

@@ -79,7 +79,7 @@ use crate::core::generation::Generation;
 use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
-use crate::net::topology::Topology;
+use crate::net::topology::{NodeId, Topology};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -159,6 +159,9 @@ pub(crate) struct Geographic {
     monitors: Vec<HealthMonitor>,
     /// What names the probers' probes (with the prober's number) over jittered links.
     probe_identity: KeyParts,
+    /// Per region and prober (`g * probers + p`): the network epoch and the replica its
+    /// probes reached when its monitor last heard what they find.
+    probed: Vec<Option<(u64, Option<NodeId>)>>,
     /// The traffic manager's belief per region.
     region_up: Vec<bool>,
     /// The region DNS names.
@@ -224,6 +227,7 @@ impl Geographic {
             })
             .collect();
         let probers_per_region = params.traffic_manager_probers.max(1) as usize;
+        let regions = pools.len();
         let monitors = (0..pools.len())
             .map(|_| HealthMonitor::new(probers_per_region, &spec.detection, phase_rng))
             .collect();
@@ -258,6 +262,7 @@ impl Geographic {
             probers_per_region,
             monitors,
             probe_identity: KeyParts::of(&["traffic_manager_probe", spec.name.as_str()]),
+            probed: vec![None; regions * probers_per_region],
             dns: 0,
             dns_generation: Generation::default(),
             ttl,
@@ -317,6 +322,13 @@ impl Geographic {
                     Some(node) if !ctx.view.network.answers(node) => {}
                     vantage => {
                         let replica = self.pools[g].probed_replica(&ctx.view, site);
+                        // What the probes find changes only with the network or the
+                        // replica they reach.
+                        let looked_up = Some((ctx.view.network.epoch(), replica));
+                        let last = &mut self.probed[g * self.probers_per_region + p];
+                        if std::mem::replace(last, looked_up) == looked_up {
+                            continue;
+                        }
                         let identity =
                             || self.probe_identity.clone().then((p as u32).to_le_bytes());
                         monitor.refresh_target(p, vantage, replica, identity, ctx, address);

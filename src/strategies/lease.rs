@@ -24,7 +24,7 @@
 //!   its own stream (kind `lease_renewal`, the service, the holder, the store and the
 //!   sending instant), so the expiry above is r + ℓ(r) + `ttl` for the renewal r
 //!   received last: the latest arrival among the last renewals sent (one overtaken by
-//!   more than [`OVERTAKEN`] later ones is not looked for);
+//!   more than eight later ones is not looked for);
 //! - over a degraded link each renewal is lost with the link's loss (drawn when it
 //!   matters, from the service's stream), and a lost renewal is not received. While the
 //!   holder renews, a run of ⌊`ttl` / `loop_wait`⌋ lost renewals lets the lease expire
@@ -183,6 +183,8 @@ pub(crate) struct Lease {
     latency: Nanos,
     /// The path of a renewal from the holder to the store while it renews.
     route: Route,
+    /// The network epoch and holder that `latency` and `route` were looked up for.
+    looked_up: Option<(u64, NodeId)>,
     /// Probability that a renewal is lost, while the holder renews.
     loss: f64,
     /// What names a renewal, before the holder, the store and the sending instant.
@@ -215,6 +217,7 @@ impl Lease {
             held_since: SimTime::ZERO,
             latency: 0,
             route: Route::default(),
+            looked_up: None,
             loss: 0.0,
             identity: KeyParts::of(&["lease_renewal", service]),
             holding: Holding::Renewing,
@@ -293,15 +296,20 @@ impl Lease {
             Holding::Renewing | Holding::LosingRenewals { .. } if renews => {
                 if let Some(store) = self.params.store {
                     let network = ctx.view.network;
-                    self.latency = network.latency(Some(node), store).unwrap_or(0);
-                    self.route = if network.topology().jittered() {
-                        network.route(Some(node), store).unwrap_or_default()
-                    } else {
-                        Route {
-                            fixed: self.latency,
-                            jittered: Vec::new(),
-                        }
-                    };
+                    // The path changes only with the network.
+                    let looked_up = Some((network.epoch(), node));
+                    if self.looked_up != looked_up {
+                        self.looked_up = looked_up;
+                        self.latency = network.latency(Some(node), store).unwrap_or(0);
+                        self.route = if network.topology().jittered() {
+                            network.route(Some(node), store).unwrap_or_default()
+                        } else {
+                            Route {
+                                fixed: self.latency,
+                                jittered: Vec::new(),
+                            }
+                        };
+                    }
                     let loss = network.probe_loss(Some(node), store);
                     if loss != self.loss {
                         self.loss = loss;
