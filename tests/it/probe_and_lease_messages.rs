@@ -60,14 +60,25 @@ fn a_probe_slower_than_the_timeout_declares_the_region_down_when_a_crash_would()
     let crash = r#"{"at": "10200ms", "fault": {"crash_region": "east"}}"#.to_string();
     let slow = degrade_east(r#""added_latency": "3s""#);
     let lossy = degrade_east(r#""loss": 1.0"#);
-    for (name, faults) in [("crash", crash), ("slow", slow), ("lossy", lossy)] {
-        let scenario = geographic(r#""20ms""#, "lazy", &faults);
-        let service = run(&scenario, 0).services.remove(0);
-        let records = region_failovers(&scenario, &service);
-        assert_eq!(records.len(), 1, "{name}: {:?}", service.records);
-        assert_eq!(records[0].detected_at, SimTime(13_500 * MS), "{name}");
-        if name != "lossy" {
-            assert_eq!(records[0].fault_at, SimTime(10_200 * MS), "{name}");
+    // Lazy and explicit probing agree.
+    for probing in ["lazy", "explicit"] {
+        for (name, faults) in [("crash", &crash), ("slow", &slow), ("lossy", &lossy)] {
+            let scenario = geographic(r#""20ms""#, probing, faults);
+            let service = run(&scenario, 0).services.remove(0);
+            let records = region_failovers(&scenario, &service);
+            assert_eq!(records.len(), 1, "{probing} {name}: {:?}", service.records);
+            assert_eq!(
+                records[0].detected_at,
+                SimTime(13_500 * MS),
+                "{probing} {name}"
+            );
+            if name != "lossy" {
+                assert_eq!(
+                    records[0].fault_at,
+                    SimTime(10_200 * MS),
+                    "{probing} {name}"
+                );
+            }
         }
     }
 }
