@@ -157,7 +157,7 @@ impl ActivePassive {
         let lease = params
             .lease
             .as_ref()
-            .map(|lease| Lease::new(lease, spec.replicas.len(), phase_rng));
+            .map(|lease| Lease::new(lease, &spec.name, spec.replicas.len(), phase_rng));
         ActivePassive {
             standing: (spec.replicas.iter())
                 .map(|node| Standing {

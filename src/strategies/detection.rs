@@ -106,6 +106,10 @@ struct TargetHealth {
 /// A probe's path there and its answer's path back.
 #[derive(Clone, Debug)]
 struct ProbePaths {
+    /// What names the probe's messages, before the direction, the nodes and the instant.
+    identity: KeyParts,
+    /// The network epoch the paths were looked up in.
+    epoch: u64,
     detector: NodeId,
     target: NodeId,
     there: Route,
@@ -199,34 +203,72 @@ impl HealthMonitor {
         ctx: &mut Context,
         address: impl Address<MonitorTimer>,
     ) {
-        let network = ctx.view.network;
         for (i, &node) in nodes.iter().enumerate() {
-            // Health checks pass on gray nodes: only reachability matters here.
-            let answering = match detector.filter(|_| network.topology().jittered()) {
-                Some(from) => {
-                    // Each probe draws its round trip: known per probe, not here.
+            self.refresh_target(
+                i,
+                detector,
+                Some(node),
+                || KeyParts::of(&["probe"]),
+                ctx,
+                address,
+            );
+        }
+    }
+
+    /// Re-reads whether probes of target `i`, sent from `detector` to `node` (None: to
+    /// nothing that answers), come back within the timeout, and how lossy they are; call
+    /// after any change in the world. Over jittered latencies each probe draws its round
+    /// trip from the streams of the messages named by `identity` (called only there),
+    /// the direction, the two nodes and the sending instant.
+    pub(crate) fn refresh_target(
+        &mut self,
+        i: usize,
+        detector: Observer,
+        node: Option<NodeId>,
+        identity: impl FnOnce() -> KeyParts,
+        ctx: &mut Context,
+        address: impl Address<MonitorTimer>,
+    ) {
+        let network = ctx.view.network;
+        let Some(node) = node else {
+            self.targets[i].jittered = None;
+            self.observe(i, false, 0.0, ctx, address);
+            return;
+        };
+        // Health checks pass on gray nodes: only reachability matters here.
+        let answering = match detector.filter(|_| network.topology().jittered()) {
+            Some(from) => {
+                // Each probe draws its round trip: known per probe, not here. The paths
+                // change only with the network.
+                let epoch = network.epoch();
+                let current = self.targets[i].jittered.as_ref().is_some_and(|paths| {
+                    (paths.epoch, paths.detector, paths.target) == (epoch, from, node)
+                });
+                if !current {
                     let paths = network
                         .route(Some(from), node)
                         .zip(network.route(Some(node), from));
                     self.targets[i].jittered = paths.map(|(there, back)| {
                         Box::new(ProbePaths {
+                            identity: identity(),
+                            epoch,
                             detector: from,
                             target: node,
                             there,
                             back,
                         })
                     });
-                    self.targets[i].jittered.is_some()
                 }
-                None => self.answers(detector, node, ctx.view.network),
-            };
-            let loss = if answering {
-                ctx.view.network.probe_loss(detector, node)
-            } else {
-                0.0
-            };
-            self.observe(i, answering, loss, ctx, address);
-        }
+                self.targets[i].jittered.is_some()
+            }
+            None => self.answers(detector, node, network),
+        };
+        let loss = if answering {
+            network.probe_loss(detector, node)
+        } else {
+            0.0
+        };
+        self.observe(i, answering, loss, ctx, address);
     }
 
     /// Whether a probe from `detector` to `node` comes back within the timeout: the
@@ -484,14 +526,15 @@ impl HealthMonitor {
 
 impl ProbePaths {
     /// The round trip of the probe sent now: the delay there and the delay back, each
-    /// drawn from its own message's stream, named by the two nodes, the direction and
-    /// the sending instant (probes of two services sent at one instant from one node to
-    /// another meet the same delays).
+    /// drawn from its own message's stream, named by the probe's identity, the
+    /// direction, the two nodes and the sending instant (health checks of two services
+    /// sent at one instant from one node to another meet the same delays).
     fn round_trip(&self, ctx: &Context) -> Nanos {
         let network = ctx.view.network;
         let names = &network.topology().names;
         let key = |direction: &str| {
-            KeyParts::of(&["probe", direction])
+            (self.identity.clone())
+                .then(direction)
                 .then(names.name(self.detector))
                 .then(names.name(self.target))
                 .then(ctx.now.0.to_le_bytes())

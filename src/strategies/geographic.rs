@@ -14,9 +14,19 @@
 //! (prober `i` at vantage point `i mod V`) and probe every region with the service's
 //! detection parameters (each prober and region at the configured phase, or its own
 //! uniform one). A probe goes through the region's load balancer for that vantage, as a
-//! client request would: it succeeds when a replica in rotation there is up and
-//! reachable (health checks pass on gray replicas), so a region that comes back counts
-//! as up once its load balancer has readmitted a replica. Each region is checked by one
+//! client request would, and is a message: it is answered by the replica in rotation
+//! there nearest the prober (the shortest round trip over mean latencies, from the
+//! prober's node to the replica and back; the first in priority order among equals)
+//! that is up and reachable both ways (health checks pass on gray replicas), so a region
+//! that comes back counts as up once its load balancer has readmitted a replica. Like
+//! any health check ([`HealthMonitor`]) the probe fails when its round trip exceeds the
+//! detection `timeout` (with fixed latencies no replica in rotation then answers in
+//! time), it is lost with the loss of a degraded link between the prober and that
+//! replica, drawn per probe, and over jittered links each probe draws its round trip
+//! from the streams of its own two messages (named by the service, the prober, the two
+//! nodes, the direction and the sending instant). With fixed latencies and no loss
+//! nothing is drawn. A prober at the global vantage sits nowhere: its probes take no
+//! time and are never lost. Each region is checked by one
 //! [`HealthMonitor`] whose target `i` is the region as prober `i` sees it, so the probers
 //! follow the same rule, lazy or explicit, as every other health check; a prober whose
 //! own node is down sends nothing and keeps its beliefs. The traffic manager declares a
@@ -66,9 +76,10 @@ use super::pool::{LastReplica, PoolTimer, ReplicaPool};
 use super::spec::ServiceSpec;
 use super::{Address, Context, Outcome, Stimulus, Strategy, StrategyTimer, View};
 use crate::core::generation::Generation;
+use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
-use crate::net::topology::Topology;
+use crate::net::topology::{NodeId, Topology};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -146,6 +157,11 @@ pub(crate) struct Geographic {
     probers_per_region: usize,
     /// One per region: its target `p` is the region as prober `p` sees it.
     monitors: Vec<HealthMonitor>,
+    /// What names the probers' probes (with the prober's number) over jittered links.
+    probe_identity: KeyParts,
+    /// Per region and prober (`g * probers + p`): the network epoch and the replica its
+    /// probes reached when its monitor last heard what they find.
+    probed: Vec<Option<(u64, Option<NodeId>)>>,
     /// The traffic manager's belief per region.
     region_up: Vec<bool>,
     /// The region DNS names.
@@ -214,6 +230,7 @@ impl Geographic {
             })
             .collect();
         let probers_per_region = params.traffic_manager_probers.max(1) as usize;
+        let regions = pools.len();
         let monitors = (0..pools.len())
             .map(|_| HealthMonitor::new(probers_per_region, &spec.detection, phase_rng))
             .collect();
@@ -254,6 +271,8 @@ impl Geographic {
             replication: spec.replication.clone(),
             probers_per_region,
             monitors,
+            probe_identity: KeyParts::of(&["traffic_manager_probe", spec.name.as_str()]),
+            probed: vec![None; regions * probers_per_region],
             dns: 0,
             dns_generation: Generation::default(),
             ttl,
@@ -316,13 +335,30 @@ impl Geographic {
         for (g, monitor) in self.monitors.iter_mut().enumerate() {
             for p in 0..self.probers_per_region {
                 let site = p % self.vantages.len();
-                // A prober down or paused probes nothing and keeps its beliefs.
-                if self.vantages[site].is_some_and(|n| !ctx.view.network.answers(n)) {
-                    continue;
+                let address = monitor_address(g);
+                match self.vantages[site] {
+                    // The global vantage sits nowhere: its probes take no time and are
+                    // never lost, so only whether some replica in rotation is up counts.
+                    None => {
+                        let answering = self.pools[g].answers(&ctx.view, site);
+                        monitor.observe(p, answering, 0.0, ctx, address);
+                    }
+                    // A prober down or paused probes nothing and keeps its beliefs.
+                    Some(node) if !ctx.view.network.answers(node) => {}
+                    vantage => {
+                        let replica = self.pools[g].probed_replica(&ctx.view, site);
+                        // What the probes find changes only with the network or the
+                        // replica they reach.
+                        let looked_up = Some((ctx.view.network.epoch(), replica));
+                        let last = &mut self.probed[g * self.probers_per_region + p];
+                        if std::mem::replace(last, looked_up) == looked_up {
+                            continue;
+                        }
+                        let identity =
+                            || self.probe_identity.clone().then((p as u32).to_le_bytes());
+                        monitor.refresh_target(p, vantage, replica, identity, ctx, address);
+                    }
                 }
-                let answering = self.pools[g].answers(&ctx.view, site);
-                // Probe loss on the way to a region is not modelled.
-                monitor.observe(p, answering, 0.0, ctx, monitor_address(g));
             }
         }
     }

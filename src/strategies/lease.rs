@@ -16,11 +16,36 @@
 //!
 //! A primary that can renew again before it demoted and before the lease expired keeps
 //! its lease (its retry succeeds at once): nothing happened.
+//!
+//! **Renewals are messages** from the holder to the store, over the shortest path as it
+//! stands while the holder renews (a global store takes no time and loses nothing):
+//!
+//! - over jittered links each renewal draws its one-way delay ℓ when it is sent, from
+//!   its own stream (kind `lease_renewal`, the service, the holder, the store and the
+//!   sending instant), so the expiry above is r + ℓ(r) + `ttl` for the renewal r
+//!   received last: the latest arrival among the last renewals sent (one overtaken by
+//!   more than eight later ones is not looked for);
+//! - over a degraded link each renewal is lost with the link's loss (drawn when it
+//!   matters, from the service's stream), and a lost renewal is not received. While the
+//!   holder renews, a run of ⌊`ttl` / `loop_wait`⌋ lost renewals lets the lease expire
+//!   under a live holder, at r + ℓ + `ttl` for the renewal r before the run (ℓ the mean
+//!   delay); the run is drawn at once (no event per renewal), and drawn again when the
+//!   loss changes. `lost_at` is then the first lost renewal; the holder, which still
+//!   reaches the store, finds the lease taken at its next renewal and steps down (an
+//!   unnecessary failover, no split-brain). When the holder stops being able to renew,
+//!   the last renewals before that are each lost with the loss as it was, and the
+//!   expiry counts from the last one received (the lease taken counts as received). A
+//!   link that loses everything is a cut: the holder cannot renew.
+//!
+//! With fixed latencies and no loss nothing is drawn: the expiry is r + ℓ + `ttl`.
 
+use super::detection::probes_until_run;
 use super::params::Site;
 use super::{Address, Context, View};
 use crate::core::generation::Generation;
+use crate::core::rng::KeyParts;
 use crate::core::time::{Nanos, SimTime};
+use crate::net::network::Route;
 use crate::net::topology::NodeId;
 use crate::scenarios::check::Checker;
 use crate::scenarios::model;
@@ -92,6 +117,13 @@ pub(crate) fn compile(
     }
 }
 
+/// How many renewals sent before the latest one received are still looked at for a
+/// later arrival (over jittered links a renewal may overtake earlier ones).
+const OVERTAKEN: u64 = 8;
+
+/// The most renewals looked at, from the last one sent backwards, for the last received.
+const LOOKED_BACK: u64 = 1024;
+
 /// A lease timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeaseTimer {
@@ -125,6 +157,9 @@ pub(crate) enum LeaseEvent {
 enum Holding {
     /// The holder renews every `loop_wait`.
     Renewing,
+    /// The holder renews over a lossy link, and a run of lost renewals starting with the
+    /// one sent at `lost_at` lets the lease expire at the pending `Expired` timer.
+    LosingRenewals { lost_at: SimTime },
     /// The holder cannot renew since `lost_at`; the lease expires at the pending
     /// `Expired` timer; the holder demotes itself at `demote_at` if it is up by then.
     Lapsing {
@@ -144,8 +179,16 @@ pub(crate) struct Lease {
     holder: usize,
     /// The holder's renewal at the instant it took (or took back) the lease.
     held_since: SimTime,
-    /// One-way latency from the holder to the store while it renews.
+    /// Mean one-way latency from the holder to the store while it renews.
     latency: Nanos,
+    /// The path of a renewal from the holder to the store while it renews.
+    route: Route,
+    /// The network epoch and holder that `latency` and `route` were looked up for.
+    looked_up: Option<(u64, NodeId)>,
+    /// Probability that a renewal is lost, while the holder renews.
+    loss: f64,
+    /// What names a renewal, before the holder, the store and the sending instant.
+    identity: KeyParts,
     holding: Holding,
     generation: Generation,
     /// Per replica: its demotion generation, and whether it demoted itself.
@@ -154,9 +197,14 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// The lease of `replicas` replicas, held by the first from time 0; the renewal
-    /// phase is the configured one or drawn from `rng`.
-    pub(crate) fn new(params: &Params, replicas: usize, rng: &mut ChaCha8Rng) -> Self {
+    /// The lease of `replicas` replicas of service `service`, held by the first from
+    /// time 0; the renewal phase is the configured one or drawn from `rng`.
+    pub(crate) fn new(
+        params: &Params,
+        service: &str,
+        replicas: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Self {
         let loop_wait = params.loop_wait.max(1);
         let phase = match params.phase {
             Some(phase) => phase % loop_wait,
@@ -168,6 +216,10 @@ impl Lease {
             holder: 0,
             held_since: SimTime::ZERO,
             latency: 0,
+            route: Route::default(),
+            looked_up: None,
+            loss: 0.0,
+            identity: KeyParts::of(&["lease_renewal", service]),
             holding: Holding::Renewing,
             generation: Generation::default(),
             demotion: vec![Generation::default(); replicas],
@@ -175,11 +227,14 @@ impl Lease {
         }
     }
 
-    /// Whether `node` is up, not paused, and reaches the store (and so could renew or
-    /// take the lease).
+    /// Whether `node` is up, not paused, and reaches the store over a link that does not
+    /// lose every message (and so could renew or take the lease).
     pub(crate) fn reaches_store(&self, node: NodeId, view: &View) -> bool {
         match self.params.store {
-            Some(store) => view.reachable(Some(node), store),
+            Some(store) => {
+                view.reachable(Some(node), store)
+                    && view.network.probe_loss(Some(node), store) < 1.0
+            }
             None => view.network.answers(node),
         }
     }
@@ -204,6 +259,8 @@ impl Lease {
         self.holder = holder;
         self.holding = Holding::Renewing;
         self.held_since = now;
+        // Its renewals' loss is read afresh (and a run of lost ones drawn) at `observe`.
+        self.loss = 0.0;
     }
 
     /// The last renewal sent at or before `t`.
@@ -236,14 +293,37 @@ impl Lease {
     ) {
         let renews = self.reaches_store(node, &ctx.view);
         match self.holding {
-            Holding::Renewing if renews => {
+            Holding::Renewing | Holding::LosingRenewals { .. } if renews => {
                 if let Some(store) = self.params.store {
-                    self.latency = ctx.view.network.latency(Some(node), store).unwrap_or(0);
+                    let network = ctx.view.network;
+                    // The path changes only with the network.
+                    let looked_up = Some((network.epoch(), node));
+                    if self.looked_up != looked_up {
+                        self.looked_up = looked_up;
+                        self.latency = network.latency(Some(node), store).unwrap_or(0);
+                        self.route = if network.topology().jittered() {
+                            network.route(Some(node), store).unwrap_or_default()
+                        } else {
+                            Route {
+                                fixed: self.latency,
+                                jittered: Vec::new(),
+                            }
+                        };
+                    }
+                    let loss = network.probe_loss(Some(node), store);
+                    if loss != self.loss {
+                        self.loss = loss;
+                        self.draw_lost_run(ctx, address);
+                    }
                 }
             }
-            Holding::Renewing => {
-                let last = self.last_renewal(ctx.now);
-                let expiry = last.after(self.latency).after(self.params.ttl);
+            Holding::Renewing | Holding::LosingRenewals { .. } => {
+                if matches!(self.holding, Holding::LosingRenewals { .. }) {
+                    // The run of lost renewals drawn is void: the holder stops renewing.
+                    self.generation.bump();
+                }
+                let received = self.last_received(node, ctx);
+                let expiry = received.after(self.params.ttl);
                 let timer = LeaseTimer::Expired(self.generation.token());
                 ctx.schedule(expiry.max(ctx.now), address(timer));
                 self.holding = Holding::Lapsing {
@@ -259,11 +339,94 @@ impl Lease {
                 self.demotion[self.holder].bump();
                 self.holding = Holding::Renewing;
                 self.held_since = ctx.now;
+                self.loss = 0.0;
                 self.observe(node, ctx, address);
             }
             Holding::Lapsing { .. } => self.schedule_demotion(node, ctx, address),
             Holding::Expired => {}
         }
+    }
+
+    /// Draws, for a holder that renews from now on over a link losing each renewal with
+    /// probability `loss`, the first run of lost renewals long enough for the lease to
+    /// expire: ⌊`ttl` / `loop_wait`⌋ in a row, counted from the first renewal after now
+    /// (a renewal that arrives exactly at the expiry renews the lease). Nothing is drawn
+    /// without loss; a run drawn before is void.
+    fn draw_lost_run(&mut self, ctx: &mut Context, address: impl Address<LeaseTimer>) {
+        if matches!(self.holding, Holding::LosingRenewals { .. }) {
+            self.generation.bump();
+            self.holding = Holding::Renewing;
+        }
+        if self.loss <= 0.0 {
+            return;
+        }
+        let loop_wait = self.params.loop_wait.max(1);
+        let run = (self.params.ttl / loop_wait).clamp(1, u64::from(u32::MAX)) as u32;
+        let completed = probes_until_run(ctx.rng, self.loss, run);
+        if completed == u64::MAX {
+            return;
+        }
+        // The renewal before the run is the last one received: number `completed − run`
+        // counting from the last sent at or before now (number 0).
+        let last = self.last_renewal(ctx.now);
+        let before_run = completed - u64::from(run);
+        let received = last.after(before_run.saturating_mul(loop_wait));
+        let lost_at = if before_run == 0 {
+            self.next_renewal(ctx.now)
+        } else {
+            received.after(loop_wait)
+        };
+        let expiry = received.after(self.latency).after(self.params.ttl);
+        self.holding = Holding::LosingRenewals { lost_at };
+        let timer = LeaseTimer::Expired(self.generation.token());
+        ctx.schedule(expiry.max(ctx.now), address(timer));
+    }
+
+    /// When the store received the last renewal of holder `node` among those sent at or
+    /// before now: each renewal's delay drawn from its own stream over jittered links,
+    /// each lost with the link's loss (drawn from the service's stream), the renewal
+    /// that took the lease always received.
+    fn last_received(&self, node: NodeId, ctx: &mut Context) -> SimTime {
+        let last = self.last_renewal(ctx.now);
+        let Some(store) = self.params.store else {
+            return last;
+        };
+        if self.route.jittered.is_empty() && self.loss <= 0.0 {
+            return last.after(self.route.fixed);
+        }
+        let network = ctx.view.network;
+        let names = &network.topology().names;
+        let delay = |sent: SimTime| {
+            network.delay(&self.route, || {
+                (self.identity.clone())
+                    .then(names.name(node))
+                    .then(names.name(store))
+                    .then(sent.0.to_le_bytes())
+                    .key()
+            })
+        };
+        let loop_wait = self.params.loop_wait.max(1);
+        let (mut sent, mut latest, mut first_found) = (last, None::<SimTime>, None::<u64>);
+        for back in 0..=LOOKED_BACK {
+            let taken = sent <= self.held_since;
+            let lost = !taken && self.loss > 0.0 && ctx.rng.random_bool(self.loss.min(1.0));
+            if !lost {
+                let arrival = sent.after(delay(sent));
+                latest = Some(latest.map_or(arrival, |best| best.max(arrival)));
+                first_found.get_or_insert(back);
+                // With a fixed delay no earlier renewal arrives later.
+                if self.route.jittered.is_empty() {
+                    break;
+                }
+            }
+            if taken || first_found.is_some_and(|found| back - found >= OVERTAKEN) {
+                break;
+            }
+            // The renewal before: the slot before, or the taking of the lease.
+            sent = SimTime(sent.0.saturating_sub(loop_wait)).max(self.held_since);
+        }
+        // Every renewal looked at was lost: the lease ran out long ago.
+        latest.unwrap_or(SimTime::ZERO)
     }
 
     /// While the lease lapses, a holder that is up (and so still believes it is the
@@ -301,7 +464,9 @@ impl Lease {
     pub(crate) fn on_timer(&mut self, timer: LeaseTimer) -> Option<LeaseEvent> {
         match timer {
             LeaseTimer::Expired(token) => {
-                let Holding::Lapsing { lost_at, .. } = self.holding else {
+                let (Holding::Lapsing { lost_at, .. } | Holding::LosingRenewals { lost_at }) =
+                    self.holding
+                else {
                     return None;
                 };
                 if !self.generation.is_current(token) {
@@ -338,7 +503,7 @@ mod tests {
             store: None,
             phase: Some(3 * SEC),
         };
-        Lease::new(&params, 2, &mut ChaCha8Rng::seed_from_u64(1))
+        Lease::new(&params, "db", 2, &mut ChaCha8Rng::seed_from_u64(1))
     }
 
     #[test]
@@ -370,7 +535,7 @@ mod tests {
             ..lease().params
         };
         for seed in 0..50 {
-            let lease = Lease::new(&params, 2, &mut ChaCha8Rng::seed_from_u64(seed));
+            let lease = Lease::new(&params, "db", 2, &mut ChaCha8Rng::seed_from_u64(seed));
             assert!(lease.phase < 10 * SEC, "seed {seed}: {}", lease.phase);
         }
     }

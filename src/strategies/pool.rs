@@ -168,6 +168,10 @@ struct Balancer {
     silenced: Vec<(FaultTag, SimTime)>,
     /// Demand this vantage brings, in capacity units.
     share: f64,
+    /// The replica a probe through this load balancer reaches
+    /// ([`ReplicaPool::probed_replica`]) and the network epoch it was found in; None
+    /// when the rotation changed since.
+    probed: Option<(u64, Option<NodeId>)>,
 }
 
 /// Active replicas behind one load balancer per vantage point.
@@ -249,6 +253,7 @@ impl ReplicaPool {
                 generation: vec![Generation::default(); n],
                 silenced: vec![(FaultTag::default(), SimTime::ZERO); n],
                 share: 0.0,
+                probed: None,
             })
             .collect();
         ReplicaPool {
@@ -380,6 +385,41 @@ impl ReplicaPool {
         let lb = &self.balancers[b];
         (0..self.replicas.len())
             .any(|r| lb.routed[r] && view.reachable(lb.vantage, self.replicas[r]))
+    }
+
+    /// The replica that answers a probe sent from vantage `b` through its load balancer:
+    /// of the replicas in rotation there that the probe reaches and whose answer comes
+    /// back (gray ones answer too), the one with the shortest round trip over mean
+    /// latencies, the first in priority order among equals; None if there is none (or
+    /// the vantage is the global one, which sits nowhere: see [`ReplicaPool::answers`]).
+    pub(crate) fn probed_replica(&mut self, view: &View, b: usize) -> Option<NodeId> {
+        let network = view.network;
+        // It changes only with the network or the rotation.
+        if let Some((epoch, probed)) = self.balancers[b].probed {
+            if epoch == network.epoch() {
+                return probed;
+            }
+        }
+        let probed = self.find_probed_replica(view, b);
+        self.balancers[b].probed = Some((network.epoch(), probed));
+        probed
+    }
+
+    /// [`ReplicaPool::probed_replica`], looked for.
+    fn find_probed_replica(&self, view: &View, b: usize) -> Option<NodeId> {
+        let lb = &self.balancers[b];
+        let vantage = lb.vantage?;
+        let network = view.network;
+        (0..self.replicas.len())
+            .filter(|&r| lb.routed[r])
+            .map(|r| self.replicas[r])
+            .filter_map(|replica| {
+                let there = network.latency(Some(vantage), replica)?;
+                let back = network.latency(Some(replica), vantage)?;
+                Some((there.saturating_add(back), replica))
+            })
+            .min_by_key(|&(round_trip, _)| round_trip)
+            .map(|(_, replica)| replica)
     }
 
     /// Remembers what took replicas down or changed the network, for records.
@@ -517,6 +557,7 @@ impl ReplicaPool {
                     let lb = &mut self.balancers[b];
                     lb.readmitting[r] = false;
                     lb.routed[r] = true;
+                    lb.probed = None;
                     self.bound.stale.push(balancer);
                 }
             }
@@ -648,6 +689,7 @@ impl ReplicaPool {
             return;
         };
         self.balancers[b].routed[r] = false;
+        self.balancers[b].probed = None;
         self.bound.stale.push(b as u32);
         let from = Some(self.replicas[r]);
         let back = ctx

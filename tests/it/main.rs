@@ -30,6 +30,7 @@ mod partition_shapes;
 mod pause;
 mod plan;
 mod precision;
+mod probe_and_lease_messages;
 mod properties;
 mod recommend;
 mod reference;
