@@ -147,6 +147,13 @@ impl Harness {
         self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
     }
 
+    /// Ends the harness's partition or cut at `t` (after the timers due until then).
+    pub(crate) fn heal(&mut self, t: SimTime) {
+        self.run_until(t);
+        self.network.heal(FAULT.0);
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
     /// Adds `added` latency to the link between `a` and `b` at `t` (after the timers due
     /// until then).
     pub(crate) fn slow_link(&mut self, a: NodeId, b: NodeId, added: Nanos, t: SimTime) {

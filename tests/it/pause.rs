@@ -149,10 +149,11 @@ mod n_way {
         // b's timer (10.220 s), and the grant is back at 10.203 s: c leads term 2 from
         // 10.203 s. Paused, a runs no timer, so it does not step down: it resumes at
         // 15.010 s as the leader of term 1, backed by nobody (b and c follow term 2), so
-        // it cannot serve and no split-brain is counted; c's heartbeat sent at 15.053 s
-        // (10.203 + 97 × 50 ms) reaches it at 15.054 s and it steps down
-        // (`strategies::n_way::pause_tests` checks such an instant). DOWN only during
-        // the election: 193 ms.
+        // it cannot serve and no split-brain is counted; its own heartbeat of 15.050 s
+        // reaches c at 15.051 s, c (term 2) refuses it, and the refusal is back at
+        // 15.052 s: a steps down then, before c's heartbeat of 15.053 s (10.203 + 97 ×
+        // 50 ms) reaches it (`strategies::n_way::pause_tests` checks such an instant).
+        // DOWN only during the election: 193 ms.
         let text = r#"{
             "horizon": "20s", "replications": 1,
             "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},
