@@ -218,11 +218,11 @@ pub(super) fn check(
             }
             Action::Pause(nodes) => {
                 nodes.iter().for_each(|&n| {
-                    network.pause(n);
+                    network.pause(n, tag);
                 });
                 let seen = sees(&network);
                 nodes.iter().for_each(|&n| {
-                    network.resume(n);
+                    network.resume(n, tag);
                 });
                 (!seen).then(|| UNUSED_NODES.to_string())
             }
@@ -296,9 +296,9 @@ pub(super) fn check(
                 .collect()
         };
         let seen = nodes.iter().any(|&node| {
-            network.pause(node);
+            network.pause(node, 0);
             let seen = sees(&network);
-            network.resume(node);
+            network.resume(node, 0);
             seen
         });
         if !seen && !nodes.is_empty() {

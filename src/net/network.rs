@@ -18,7 +18,7 @@ use crate::core::time::Nanos;
 use petgraph::unionfind::UnionFind;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Who is looking: a node, or the global observer that reaches every up node.
@@ -170,6 +170,9 @@ pub(crate) struct Network {
     /// (DESIGN §5: a paused node keeps its state but is silent). Reachability reads this
     /// alone, so a pause costs the hot path nothing.
     silent: Vec<Causes>,
+    /// The pauses in force, (node, fault): a crash ends its node's (the process dies; a
+    /// repair restarts it fresh, not frozen), so their later resumes find nothing.
+    pauses: BTreeSet<(NodeId, u32)>,
     /// Active symmetric partitions by fault: the nodes not in group 0, with their group
     /// (by fault, so that a heal finds its own in a lookup, not a scan of the others).
     partitions: BTreeMap<u32, Vec<(NodeId, u16)>>,
@@ -212,6 +215,7 @@ impl Network {
             topology,
             down_causes: vec![0; n],
             silent: vec![0; n],
+            pauses: BTreeSet::new(),
             partitions: BTreeMap::new(),
             label: vec![0; n],
             rules: BTreeMap::new(),
@@ -273,16 +277,33 @@ impl Network {
         self.down_causes[node.index()] == 0
     }
 
-    /// Adds one reason for `node` to be down; returns true if it just went down.
+    /// Adds one reason for `node` to be down; returns true if it just went down. A crash
+    /// ends the node's pauses: the process dies, and its repair restarts it running.
     pub(crate) fn crash(&mut self, node: NodeId) -> bool {
         self.silent[node.index()] += 1;
         let causes = &mut self.down_causes[node.index()];
         *causes += 1;
         let went_down = *causes == 1;
         if went_down {
+            if !self.pauses.is_empty() {
+                self.end_pauses(node);
+            }
             self.epoch += 1;
         }
         went_down
+    }
+
+    /// Ends every pause of `node` (it crashed).
+    fn end_pauses(&mut self, node: NodeId) {
+        let ended: Vec<(NodeId, u32)> = self
+            .pauses
+            .range((node, 0)..=(node, u32::MAX))
+            .copied()
+            .collect();
+        for pause in &ended {
+            self.pauses.remove(pause);
+        }
+        self.silent[node.index()] -= ended.len() as Causes;
     }
 
     /// Removes one reason for `node` to be down; returns true if it just came up.
@@ -299,20 +320,27 @@ impl Network {
         came_up
     }
 
-    /// Adds one reason for `node` to be paused: it stays up, keeping its state, but
-    /// neither sends nor answers nor forwards; returns true if it was not paused before.
-    pub(crate) fn pause(&mut self, node: NodeId) -> bool {
+    /// Starts pause `fault` of `node`: it stays up, keeping its state, but neither sends
+    /// nor answers nor forwards; returns true if it was running before. A node that is
+    /// down has no process to freeze: the pause does nothing (its repair restarts it
+    /// running), and neither does its end.
+    pub(crate) fn pause(&mut self, node: NodeId, fault: u32) -> bool {
         let was_running = !self.is_paused(node);
+        if !self.is_up(node) || !self.pauses.insert((node, fault)) {
+            return false;
+        }
         self.silent[node.index()] += 1;
         self.epoch += 1;
         was_running
     }
 
-    /// Removes one reason for `node` to be paused; returns true if it is no longer paused.
-    pub(crate) fn resume(&mut self, node: NodeId) -> bool {
-        debug_assert!(self.is_paused(node), "resume of a node that is not paused");
-        let silent = &mut self.silent[node.index()];
-        *silent = silent.saturating_sub(1);
+    /// Ends pause `fault` of `node`; returns true if the node runs again. Nothing
+    /// changes if a crash ended the pause first.
+    pub(crate) fn resume(&mut self, node: NodeId, fault: u32) -> bool {
+        if !self.pauses.remove(&(node, fault)) {
+            return false;
+        }
+        self.silent[node.index()] -= 1;
         self.epoch += 1;
         !self.is_paused(node)
     }
@@ -929,8 +957,8 @@ mod tests {
     fn a_paused_node_is_up_but_neither_reached_nor_reaching_until_its_last_resume() {
         let mut network = two_nodes();
         let (a, b) = (NodeId::new(0), NodeId::new(1));
-        assert!(network.pause(a));
-        assert!(!network.pause(a), "paused twice: not newly paused");
+        assert!(network.pause(a, 1));
+        assert!(!network.pause(a, 2), "paused twice: not newly paused");
         assert!(network.is_up(a) && network.is_paused(a) && !network.answers(a));
         assert!(
             !network.reachable(None, a),
@@ -938,15 +966,29 @@ mod tests {
         );
         assert!(!network.reachable(Some(b), a) && !network.reachable(Some(a), b));
         assert_eq!(network.latency(Some(b), a), None);
-        assert!(!network.resume(a), "one pause still holds it");
-        assert!(network.resume(a));
+        assert!(!network.resume(a, 1), "one pause still holds it");
+        assert!(network.resume(a, 2));
         assert!(!network.is_paused(a) && network.reachable(Some(b), a));
-        // A crash during a pause: down, and paused until the pause ends.
-        network.pause(a);
-        network.crash(a);
-        network.repair(a);
-        assert!(network.is_up(a) && network.is_paused(a));
-        network.resume(a);
+    }
+
+    #[test]
+    fn a_crash_ends_a_pause_and_the_repaired_node_runs_until_a_new_pause() {
+        let mut network = two_nodes();
+        let (a, b) = (NodeId::new(0), NodeId::new(1));
+        network.pause(a, 1);
+        assert!(network.crash(a));
+        assert!(!network.is_paused(a) && !network.is_up(a));
+        // Paused while down: no process to freeze.
+        assert!(!network.pause(a, 2));
+        assert!(network.repair(a));
+        assert!(network.is_up(a) && !network.is_paused(a) && network.answers(a));
+        assert!(network.reachable(Some(b), a));
+        // The ends of the pauses the crash cut short change nothing, not even a pause
+        // started after the repair.
+        network.pause(a, 3);
+        assert!(!network.resume(a, 1) && !network.resume(a, 2));
+        assert!(network.is_paused(a));
+        assert!(network.resume(a, 3));
         assert!(network.answers(a));
     }
 

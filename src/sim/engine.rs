@@ -1191,18 +1191,19 @@ impl<'a> Replication<'a> {
     }
 
     /// Pauses `nodes`: up, their state kept, silent (DESIGN §5). To the services it is a
-    /// change of reachability, caused by `tag`.
+    /// change of reachability, caused by `tag`. A node that is down is not paused.
     fn pause(&mut self, nodes: &[NodeId], tag: FaultTag) {
         for &node in nodes {
-            self.network.pause(node);
+            self.network.pause(node, tag.0);
         }
         self.network_changed(tag);
     }
 
-    /// Ends one pause of each of `nodes`: those no longer paused resume as they were.
+    /// Ends pause `tag` of each of `nodes`: those no longer paused resume as they were;
+    /// one that crashed meanwhile ended its pause then (a repair restarts it running).
     fn resume(&mut self, nodes: &[NodeId], tag: FaultTag) {
         for &node in nodes {
-            self.network.resume(node);
+            self.network.resume(node, tag.0);
         }
         self.network_changed(tag);
     }

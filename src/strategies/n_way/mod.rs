@@ -63,7 +63,8 @@
 //!   and steps down at the first message of the newer term that reaches it: most often
 //!   the refusal of its own next heartbeat, sent at once, by a replica of that term
 //!   (else the new leader's heartbeat). A replica resumes
-//!   with a fresh election timer if it follows nobody.
+//!   with a fresh election timer if it follows nobody. A crash ends a pause: the replica
+//!   comes back from its repair as any crashed one, not frozen.
 //! - A crashed replica keeps its term and vote (Raft's persistent state) and comes back
 //!   as a follower with a fresh election timer; a live leader's next heartbeat
 //!   (`term_start + k·h` + latency) makes it follow, so no election is held.
