@@ -32,9 +32,20 @@ pub(crate) type Causes = u64;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct LinkFault {
+    /// Cuts of both directions.
     cuts: Causes,
+    /// Cuts of one direction: [0] drops messages from the lower node id to the higher,
+    /// [1] the reverse.
+    one_way: [Causes; 2],
     added_latency: Nanos,
     loss: f64,
+}
+
+impl LinkFault {
+    /// Whether the link carries messages from `from` to `to` (its two ends).
+    fn carries(&self, from: NodeId, to: NodeId) -> bool {
+        self.cuts == 0 && self.one_way[usize::from(from > to)] == 0
+    }
 }
 
 /// A directed, possibly non-transitive partition over some nodes (its scope): each
@@ -185,6 +196,9 @@ pub(crate) struct Network {
     /// Per node, the rules it is a member of, with its side.
     sides_of: Vec<Vec<(u32, u32)>>,
     link_faults: BTreeMap<(NodeId, NodeId), LinkFault>,
+    /// One-way link cuts in force: while there are none, links carry both ways and
+    /// reachability over explicit links is read from connected components.
+    one_way_cuts: Causes,
     epoch: u64,
     cache: RefCell<PathCache>,
     /// Where messages over jittered links draw their delays; None while no latency is
@@ -221,6 +235,7 @@ impl Network {
             rules: BTreeMap::new(),
             sides_of: vec![Vec::new(); n],
             link_faults: BTreeMap::new(),
+            one_way_cuts: 0,
             epoch: 1,
             messages: None,
             cache: RefCell::new(PathCache::default()),
@@ -403,10 +418,10 @@ impl Network {
         self.epoch += 1;
     }
 
-    /// Whether reachability is symmetric now (no directed rule is active): `a` reaches
-    /// `b` iff `b` reaches `a`, so a round trip needs one check.
+    /// Whether reachability is symmetric now (no directed rule and no one-way link cut
+    /// is active): `a` reaches `b` iff `b` reaches `a`, so a round trip needs one check.
     pub(crate) fn symmetric(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.one_way_cuts == 0
     }
 
     /// Whether every directed rule lets a message from `from` to `to` through. Kept out
@@ -425,13 +440,23 @@ impl Network {
             })
     }
 
-    /// Cuts (`cut = true`) or restores one link.
-    pub(crate) fn set_link_cut(&mut self, a: NodeId, b: NodeId, cut: bool) {
+    /// Cuts (`cut = true`) or restores one link: both ways, or (`one_way`) only for
+    /// messages from `a` to `b`, which then take another path if there is one.
+    pub(crate) fn set_link_cut(&mut self, a: NodeId, b: NodeId, one_way: bool, cut: bool) {
         let fault = self.link_faults.entry(link_key(a, b)).or_default();
-        if cut {
-            fault.cuts += 1;
+        let count = if one_way {
+            &mut fault.one_way[usize::from(a > b)]
         } else {
-            fault.cuts = fault.cuts.saturating_sub(1);
+            &mut fault.cuts
+        };
+        let before = *count;
+        *count = if cut {
+            before + 1
+        } else {
+            before.saturating_sub(1)
+        };
+        if one_way {
+            self.one_way_cuts = self.one_way_cuts + *count - before;
         }
         self.epoch += 1;
     }
@@ -454,11 +479,12 @@ impl Network {
             .unwrap_or_default()
     }
 
+    /// Whether the link from `a` to `b` carries a message now (in that direction).
     fn link_usable(&self, a: NodeId, b: NodeId) -> bool {
         self.answers(a)
             && self.answers(b)
             && (self.partitions.is_empty() || self.label[a.index()] == self.label[b.index()])
-            && self.link_fault(a, b).cuts == 0
+            && self.link_fault(a, b).carries(a, b)
     }
 
     /// Whether `to` is up, not paused, and a message from `from` reaches it.
@@ -477,10 +503,19 @@ impl Network {
         }
         if self.topology.implied.is_some() {
             self.link_usable(from, to) || self.implied_detour(from, to).is_some()
-        } else {
+        } else if self.one_way_cuts == 0 {
             self.with_cache(|network, cache| {
                 let components = cache.components.get_or_insert_with(|| network.components());
                 components[from.index()] == components[to.index()]
+            })
+        } else {
+            // Links cut one way: reachability is directed, read from the shortest paths.
+            self.with_cache(|network, cache| {
+                let distances = cache
+                    .distances
+                    .entry(from)
+                    .or_insert_with(|| network.shortest_paths(from));
+                distances[to.index()] != Nanos::MAX
             })
         }
     }
@@ -677,6 +712,9 @@ impl Network {
         sets.into_labeling()
     }
 
+    /// Shortest distances from `from` over the links usable in the direction crossed
+    /// (petgraph hands an undirected graph's edges to the filter oriented from the node
+    /// being expanded).
     fn shortest_paths(&self, from: NodeId) -> Vec<Nanos> {
         let graph = &self.topology.graph;
         let usable = EdgeFiltered::from_fn(graph, |edge: petgraph::graph::EdgeReference<Nanos>| {
@@ -765,7 +803,7 @@ mod tests {
         assert_eq!(network.delay(&route, || key(3)), delays[3]);
         assert!(delays.iter().any(|&d| d != delays[0]));
         // Cut a – b: the fixed direct link is the path, and nothing is drawn on it.
-        network.set_link_cut(a, b, true);
+        network.set_link_cut(a, b, false, true);
         let direct = network.route(Some(a), c).unwrap();
         assert_eq!(
             direct,
@@ -998,14 +1036,87 @@ mod tests {
         let usable = |n: &Network| n.link_usable(NodeId::new(0), NodeId::new(1));
         assert!(usable(&network));
         for _ in 0..65_536 {
-            network.set_link_cut(NodeId::new(0), NodeId::new(1), true);
+            network.set_link_cut(NodeId::new(0), NodeId::new(1), false, true);
         }
         assert!(!usable(&network));
         for _ in 0..65_535 {
-            network.set_link_cut(NodeId::new(0), NodeId::new(1), false);
+            network.set_link_cut(NodeId::new(0), NodeId::new(1), false, false);
         }
         assert!(!usable(&network));
-        network.set_link_cut(NodeId::new(0), NodeId::new(1), false);
+        network.set_link_cut(NodeId::new(0), NodeId::new(1), false, false);
         assert!(usable(&network));
+    }
+
+    /// Explicit links a – b (1 ms), b – c (4 ms), and a – c (10 ms) if `triangle`.
+    fn linked(triangle: bool) -> Network {
+        let third = if triangle {
+            r#", {"from": "a", "to": "c", "latency": "10ms"}"#
+        } else {
+            ""
+        };
+        let scenario = crate::compile::load_str(
+            &format!(
+                r#"{{"horizon": "1h", "topology": {{
+                    "nodes": [{{"id": "a"}}, {{"id": "b"}}, {{"id": "c"}}],
+                    "links": [{{"from": "a", "to": "b", "latency": "1ms"}},
+                              {{"from": "b", "to": "c", "latency": "4ms"}}{third}]}},
+                    "services": [{{"name": "s", "strategy": "N_WAY", "replicas": ["a", "b", "c"]}}]}}"#
+            ),
+            std::path::Path::new("t.json"),
+        )
+        .unwrap();
+        Network::new(scenario.topology.clone())
+    }
+
+    #[test]
+    fn a_link_cut_one_way_cuts_the_paths_over_it_in_that_direction_only() {
+        // The line a – b – c with b → c cut: a and b no longer reach c, c reaches both.
+        let mut network = linked(false);
+        let [a, b, c] = [0, 1, 2].map(NodeId::new);
+        assert!(network.symmetric());
+        network.set_link_cut(b, c, true, true);
+        assert!(!network.symmetric());
+        assert!(!network.reachable(Some(b), c) && !network.reachable(Some(a), c));
+        assert_eq!(network.latency(Some(a), c), None);
+        assert_eq!(network.latency(Some(c), a), Some(5 * MS));
+        assert_eq!(network.latency(Some(a), b), Some(MS));
+        assert_eq!(network.latency(Some(b), a), Some(MS));
+        // Cut the other way too, then restored one way: the first cut still holds.
+        network.set_link_cut(c, b, true, true);
+        assert!(!network.reachable(Some(c), a));
+        network.set_link_cut(c, b, true, false);
+        assert!(network.reachable(Some(c), a) && !network.reachable(Some(a), c));
+        network.set_link_cut(b, c, true, false);
+        assert!(network.symmetric() && network.reachable(Some(a), c));
+        assert_eq!(network.latency(Some(a), c), Some(5 * MS));
+    }
+
+    #[test]
+    fn a_message_takes_the_detour_round_a_link_cut_its_way_and_the_reverse_the_link() {
+        // The triangle: a → b cut one way, so a's messages to b go round by c (10 + 4
+        // ms), b's to a take the link (1 ms); c → b is direct, b → c too.
+        let mut network = linked(true);
+        let [a, b, c] = [0, 1, 2].map(NodeId::new);
+        network.set_link_cut(a, b, true, true);
+        assert_eq!(network.latency(Some(a), b), Some(14 * MS));
+        assert_eq!(network.route(Some(a), b).map(|r| r.fixed), Some(14 * MS));
+        assert_eq!(network.latency(Some(b), a), Some(MS));
+        assert_eq!(network.latency(Some(c), b), Some(4 * MS));
+        assert_eq!(network.latency(Some(b), c), Some(4 * MS));
+        // Cut both ways, b's messages go round as well.
+        network.set_link_cut(a, b, false, true);
+        assert_eq!(network.latency(Some(b), a), Some(14 * MS));
+    }
+
+    #[test]
+    fn an_implied_link_cut_one_way_is_routed_round_in_that_direction_only() {
+        // Three nodes of one zone (implied links, 0.2 ms each): n0 → n1 cut one way goes
+        // through n2 (0.4 ms); n1 → n0 keeps the link.
+        let mut network = nodes(3);
+        let [n0, n1] = [0, 1].map(NodeId::new);
+        network.set_link_cut(n0, n1, true, true);
+        assert_eq!(network.latency(Some(n0), n1), Some(400_000));
+        assert_eq!(network.latency(Some(n1), n0), Some(200_000));
+        assert!(!network.symmetric());
     }
 }

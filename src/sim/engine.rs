@@ -1081,7 +1081,7 @@ impl<'a> Replication<'a> {
         };
         if let Some(sides) = sides {
             let nodes = match &spec.action {
-                Action::CutLink(..) | Action::DegradeLink { .. } => 2,
+                Action::CutLink { .. } | Action::DegradeLink { .. } => 2,
                 Action::Byzantine(nodes) | Action::Gray(nodes) | Action::Pause(nodes) => {
                     nodes.len()
                 }
@@ -1115,8 +1115,8 @@ impl<'a> Replication<'a> {
                 self.network.restrict(tag.0, rule.clone());
                 self.network_changed(tag);
             }
-            Action::CutLink(a, b) => {
-                self.network.set_link_cut(*a, *b, true);
+            Action::CutLink { a, b, one_way } => {
+                self.network.set_link_cut(*a, *b, *one_way, true);
                 self.network_changed(tag);
             }
             Action::DegradeLink {
@@ -1176,8 +1176,8 @@ impl<'a> Replication<'a> {
                 self.network.heal(tag.0);
                 self.network_changed(tag);
             }
-            Action::CutLink(a, b) => {
-                self.network.set_link_cut(*a, *b, false);
+            Action::CutLink { a, b, one_way } => {
+                self.network.set_link_cut(*a, *b, *one_way, false);
                 self.network_changed(tag);
             }
             Action::DegradeLink { a, b, .. } => {
