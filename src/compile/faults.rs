@@ -9,8 +9,8 @@ use crate::net::topology::{NodeId, RegionId, Topology, ZoneId};
 use crate::scenarios::check::Checker;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{
-    BurstProcess, Dependency, FaultAction, Faults, Flap, NodeScope, Others, RandomShape, Role,
-    ShapeScope,
+    BurstProcess, Dependency, FaultAction, Faults, Flap, LinkDirection, NodeScope, Others,
+    RandomShape, Role, ShapeScope,
 };
 use crate::strategies::spec::ServiceSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -228,8 +228,15 @@ pub enum Action {
     RandomPartition(PartitionDraw),
     /// A directed partition: who may send to whom (one-way cuts, rings, bridges).
     Restrict(ReachRule),
-    /// Cut a link.
-    CutLink(NodeId, NodeId),
+    /// Cut a link: both ways, or only the messages from `a` to `b`.
+    CutLink {
+        /// One end (the sender whose messages are dropped, if `one_way`).
+        a: NodeId,
+        /// Other end.
+        b: NodeId,
+        /// Only messages from `a` to `b` are dropped.
+        one_way: bool,
+    },
     /// Degrade a link.
     DegradeLink {
         /// One end.
@@ -1072,7 +1079,24 @@ fn action(
                 &format!("{path}.cut_link"),
                 check,
             );
-            ("cut_link", Action::CutLink(a, b))
+            let action = match link.direction {
+                LinkDirection::Both => Action::CutLink {
+                    a,
+                    b,
+                    one_way: false,
+                },
+                LinkDirection::FromTo => Action::CutLink {
+                    a,
+                    b,
+                    one_way: true,
+                },
+                LinkDirection::ToFrom => Action::CutLink {
+                    a: b,
+                    b: a,
+                    one_way: true,
+                },
+            };
+            ("cut_link", action)
         }
         FaultAction::DegradeLink(link) => {
             let (a, b) = link_ends(
@@ -1127,7 +1151,7 @@ fn flap_spec(flap: &Flap, action: &Action, path: &str, check: &mut Checker) -> F
     check.require(
         matches!(
             action,
-            Action::Partition(_) | Action::Restrict(_) | Action::CutLink(..)
+            Action::Partition(_) | Action::Restrict(_) | Action::CutLink { .. }
         ),
         path,
         "only a partition or a link cut flaps: a random partition would draw new sides at \

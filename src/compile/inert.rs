@@ -218,11 +218,11 @@ pub(super) fn check(
             }
             Action::Pause(nodes) => {
                 nodes.iter().for_each(|&n| {
-                    network.pause(n);
+                    network.pause(n, tag);
                 });
                 let seen = sees(&network);
                 nodes.iter().for_each(|&n| {
-                    network.resume(n);
+                    network.resume(n, tag);
                 });
                 (!seen).then(|| UNUSED_NODES.to_string())
             }
@@ -242,12 +242,12 @@ pub(super) fn check(
                 (!splits_some_pair(draw.scope.as_deref(), &talk, topology.len()))
                     .then(|| across.to_string())
             }
-            Action::CutLink(a, b) if topology.implied.is_some() => {
+            Action::CutLink { a, b, one_way } if topology.implied.is_some() => {
                 (topology.len() >= 3).then(|| {
                     let direct = topology.implied_latency(*a, *b).unwrap_or(0);
-                    network.set_link_cut(*a, *b, true);
+                    network.set_link_cut(*a, *b, *one_way, true);
                     let detour = network.latency(Some(*a), *b).unwrap_or(direct);
-                    network.set_link_cut(*a, *b, false);
+                    network.set_link_cut(*a, *b, *one_way, false);
                     format!(
                     "the cut is routed around: implied links join every pair of nodes, so `{}` \
                      still reaches `{}` through a third node (one-way delay {} → {}); to cut \
@@ -259,10 +259,10 @@ pub(super) fn check(
                 )
                 })
             }
-            Action::CutLink(a, b) => {
-                network.set_link_cut(*a, *b, true);
+            Action::CutLink { a, b, one_way } => {
+                network.set_link_cut(*a, *b, *one_way, true);
                 let seen = sees(&network);
-                network.set_link_cut(*a, *b, false);
+                network.set_link_cut(*a, *b, *one_way, false);
                 (!seen).then(|| {
                     format!(
                         "the cut is routed around: other links still join every pair of a \
@@ -296,9 +296,9 @@ pub(super) fn check(
                 .collect()
         };
         let seen = nodes.iter().any(|&node| {
-            network.pause(node);
+            network.pause(node, 0);
             let seen = sees(&network);
-            network.resume(node);
+            network.resume(node, 0);
             seen
         });
         if !seen && !nodes.is_empty() {

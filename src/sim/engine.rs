@@ -1077,7 +1077,7 @@ impl<'a> Replication<'a> {
         };
         if let Some(sides) = sides {
             let nodes = match &spec.action {
-                Action::CutLink(..) | Action::DegradeLink { .. } => 2,
+                Action::CutLink { .. } | Action::DegradeLink { .. } => 2,
                 Action::Byzantine(nodes) | Action::Gray(nodes) | Action::Pause(nodes) => {
                     nodes.len()
                 }
@@ -1111,8 +1111,8 @@ impl<'a> Replication<'a> {
                 self.network.restrict(tag.0, rule.clone());
                 self.network_changed(tag);
             }
-            Action::CutLink(a, b) => {
-                self.network.set_link_cut(*a, *b, true);
+            Action::CutLink { a, b, one_way } => {
+                self.network.set_link_cut(*a, *b, *one_way, true);
                 self.network_changed(tag);
             }
             Action::DegradeLink {
@@ -1172,8 +1172,8 @@ impl<'a> Replication<'a> {
                 self.network.heal(tag.0);
                 self.network_changed(tag);
             }
-            Action::CutLink(a, b) => {
-                self.network.set_link_cut(*a, *b, false);
+            Action::CutLink { a, b, one_way } => {
+                self.network.set_link_cut(*a, *b, *one_way, false);
                 self.network_changed(tag);
             }
             Action::DegradeLink { a, b, .. } => {
@@ -1187,18 +1187,19 @@ impl<'a> Replication<'a> {
     }
 
     /// Pauses `nodes`: up, their state kept, silent (DESIGN §5). To the services it is a
-    /// change of reachability, caused by `tag`.
+    /// change of reachability, caused by `tag`. A node that is down is not paused.
     fn pause(&mut self, nodes: &[NodeId], tag: FaultTag) {
         for &node in nodes {
-            self.network.pause(node);
+            self.network.pause(node, tag.0);
         }
         self.network_changed(tag);
     }
 
-    /// Ends one pause of each of `nodes`: those no longer paused resume as they were.
+    /// Ends pause `tag` of each of `nodes`: those no longer paused resume as they were;
+    /// one that crashed meanwhile ended its pause then (a repair restarts it running).
     fn resume(&mut self, nodes: &[NodeId], tag: FaultTag) {
         for &node in nodes {
-            self.network.resume(node);
+            self.network.resume(node, tag.0);
         }
         self.network_changed(tag);
     }

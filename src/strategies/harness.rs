@@ -122,14 +122,14 @@ impl Harness {
     /// Pauses `node` at `t` (after the timers due until then).
     pub(crate) fn pause(&mut self, node: NodeId, t: SimTime) {
         self.run_until(t);
-        self.network.pause(node);
+        self.network.pause(node, FAULT.0);
         self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
     }
 
     /// Resumes `node` at `t` (after the timers due until then).
     pub(crate) fn resume(&mut self, node: NodeId, t: SimTime) {
         self.run_until(t);
-        self.network.resume(node);
+        self.network.resume(node, FAULT.0);
         self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
     }
 
@@ -144,6 +144,13 @@ impl Harness {
         self.run_until(t);
         self.network
             .restrict(FAULT.0, crate::net::network::ReachRule::one_way(from, to));
+        self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
+    }
+
+    /// Ends the harness's partition or cut at `t` (after the timers due until then).
+    pub(crate) fn heal(&mut self, t: SimTime) {
+        self.run_until(t);
+        self.network.heal(FAULT.0);
         self.stimulate(Stimulus::NetworkChanged { cause: FAULT });
     }
 

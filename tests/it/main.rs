@@ -21,6 +21,7 @@ mod golden;
 mod inert_faults;
 mod latency_jitter;
 mod layering;
+mod link_cuts;
 mod long_horizon;
 mod merge_exact;
 mod nasty;

@@ -1,5 +1,6 @@
 //! The `pause` fault (DESIGN §5): a paused node answers and sends nothing but keeps its
-//! role and beliefs; it resumes as it was, so a paused primary or leader comes back
+//! role and beliefs; it resumes as it was (unless a crash ended the pause: a repair
+//! restarts the node running), so a paused primary or leader comes back
 //! stale. Hand-derived instants for ACTIVE_PASSIVE with and without fencing and for
 //! N_WAY, the paused fraction of a stochastic pause process against its closed form,
 //! and determinism.
@@ -128,6 +129,36 @@ mod active_passive {
     }
 
     #[test]
+    fn a_crash_ends_a_pause_and_the_repaired_node_runs_at_once() {
+        // db1 paused at 12 s for 60 s, but crashed at 13 s and repaired at 14 s: a
+        // repair restarts the process, which comes back running, not frozen (the crash
+        // ended the pause). The probe at 15 s finds db1 answering, so nothing is
+        // declared: DOWN 12–14 s, one episode ended by `recovery`, and the pause's end at
+        // 72 s changes nothing. (Were db1 still paused until 72 s, the probes at 15, 20
+        // and 25 s would fail and db2 take over at 30 s, as in `assert_the_failover`.)
+        let faults = r#"{"scheduled": [
+            {"id": "gc", "at": "12s", "duration": {"const": "60s"},
+             "fault": {"pause": {"nodes": ["db1"]}}},
+            {"id": "oom", "at": "13s", "duration": {"const": "1s"},
+             "fault": {"crash": {"nodes": ["db1"]}}}]}"#;
+        let scenario = scenario(&active_passive(false, faults));
+        let service = run(&scenario, 0).services.remove(0);
+        assert!(service.records.is_empty(), "{:?}", service.records);
+        assert_eq!(service.down_ns, ns(2.0) as u128);
+        assert_eq!(service.unnecessary_failovers, 0);
+        assert_eq!(service.split_brain_ns, 0);
+        assert_eq!(service.episodes.len(), 1);
+        let episode = &service.episodes[0];
+        assert_eq!((episode.start.0, episode.end.0), (ns(12.0), ns(14.0)));
+        assert_eq!(episode.ended_by, EndedBy::Recovery);
+        let db1 = "db1".to_string();
+        assert_eq!(
+            node_transitions(&scenario, 0),
+            vec![(ns(13.0), db1.clone(), true), (ns(14.0), db1, false)]
+        );
+    }
+
+    #[test]
     fn a_pause_is_not_a_crash_in_the_trace() {
         let scenario = scenario(&active_passive(false, &pause_primary("60s")));
         assert!(node_transitions(&scenario, 0).is_empty());
@@ -149,10 +180,11 @@ mod n_way {
         // b's timer (10.220 s), and the grant is back at 10.203 s: c leads term 2 from
         // 10.203 s. Paused, a runs no timer, so it does not step down: it resumes at
         // 15.010 s as the leader of term 1, backed by nobody (b and c follow term 2), so
-        // it cannot serve and no split-brain is counted; c's heartbeat sent at 15.053 s
-        // (10.203 + 97 × 50 ms) reaches it at 15.054 s and it steps down
-        // (`strategies::n_way::pause_tests` checks such an instant). DOWN only during
-        // the election: 193 ms.
+        // it cannot serve and no split-brain is counted; its own heartbeat of 15.050 s
+        // reaches c at 15.051 s, c (term 2) refuses it, and the refusal is back at
+        // 15.052 s: a steps down then, before c's heartbeat of 15.053 s (10.203 + 97 ×
+        // 50 ms) reaches it (`strategies::n_way::pause_tests` checks such an instant).
+        // DOWN only during the election: 193 ms.
         let text = r#"{
             "horizon": "20s", "replications": 1,
             "topology": {"nodes": [{"id": "a", "zone": "z"}, {"id": "b", "zone": "z"},

@@ -618,8 +618,11 @@ mod message_loss {
     use super::*;
 
     /// Replicas a, b, c with links a–b 1 ms, a–c 3 ms, b–c 4 ms; heartbeats every 50 ms,
-    /// a constant 175 ms election timeout; every link loses each message with `loss`
-    /// from the start; horizon `horizon`.
+    /// an election timeout drawn in [175 ms, 180 ms]; every link loses each message with
+    /// `loss` from the start; horizon `horizon`. (Under a constant timeout a re-election
+    /// among the three can fall into split votes round after round, each candidate's
+    /// request arriving after the others stood in the same term — Raft §5.2's reason
+    /// for random timeouts — and seed 0 locked so from 905 s on.)
     fn lossy_triangle(loss: f64, horizon: &str) -> String {
         format!(
             r#"{{
@@ -632,7 +635,7 @@ mod message_loss {
             }},
             "services": [{{"name": "kv", "strategy": "N_WAY", "replicas": ["a", "b", "c"],
                 "n_way": {{"heartbeat": "50ms", "election_timeout_min": "175ms",
-                          "election_timeout_max": "175ms"}}}}],
+                          "election_timeout_max": "180ms"}}}}],
             "faults": {{"scheduled": [
                 {{"at": "0s", "fault": {{"degrade_link": {{"from": "a", "to": "b", "loss": {loss}}}}}}},
                 {{"at": "0s", "fault": {{"degrade_link": {{"from": "a", "to": "c", "loss": {loss}}}}}}},
@@ -643,62 +646,72 @@ mod message_loss {
 
     #[test]
     fn lost_heartbeats_elect_at_the_rate_of_overlapping_runs_of_losses() {
-        // T = 175 ms = k·h + δ with k = 3, δ = 25 ms: a follower times out when the k
-        // heartbeats after its last delivered one are lost, (1 − p)·p^k per heartbeat
-        // (the false-detection rate of k-loss runs). Alone it changes nothing: its
-        // pre-vote fails while the other follower still hears the leader. An election
-        // starts when the second follower times out while the first still waits for a
-        // heartbeat. The followers' arrivals differ by d ∈ {1, 2, 3} ms whoever leads,
-        // with d < δ and d + δ < h, so one timeout window before the later follower's
-        // timeout holds k arrivals at the earlier one, and before the earlier one's
-        // timeout k + 1 at the later one: per heartbeat period, events at the rate
-        // B = (1 − p)·p^k·(p^k + p^(k+1)), the later follower being the candidate with
-        // probability r = 1/(1 + p).
+        // T ∈ [175, 180] ms, T = k·h + δ with k = 3, δ ∈ [25, 30] ms: a follower times
+        // out when the k heartbeats after its last delivered one are lost, (1 − p)·p^k
+        // per heartbeat (the false-detection rate of k-loss runs). Alone it changes
+        // nothing: its pre-vote fails while the other follower still hears the leader.
+        // An election starts when the second follower times out while the first still
+        // waits for a heartbeat. The followers' arrivals differ by d ∈ {1, 2, 3} ms
+        // whoever leads, with d < δ and d + δ < h whatever T, so one timeout window
+        // before the later follower's timeout holds k arrivals at the earlier one, and
+        // before the earlier one's timeout k + 1 at the later one: per heartbeat
+        // period, events at the rate
+        // B = (1 − p)·p^k·(p^k + p^(k+1)).
         //
-        // The candidate's RequestVote reaches the other follower with probability 1 − p:
-        // it grants, moves to the new term and stops backing the old leader, which then
-        // lacks a quorum: one DOWN episode; the grant arrives with probability 1 − p and
-        // the candidate leads one link latency (1, 3 or 4 ms) after the vote (a quick
-        // election), otherwise the episode lasts longer (a heartbeat recaptures both,
-        // 19 ms or more later, or a later round elects; rarely 8 ms). A lost
-        // RequestVote leaves the candidate one term ahead once recaptured, and if the
-        // other follower is the next candidate its new term equals that one: refused,
-        // no episode (and the terms are equal again). Over events the state is a chain:
-        // N (equal terms), L (the later follower ahead), E (the earlier one ahead), with
-        // π_L = p·r·(π_N + π_L), π_E = p·(1 − r)·(π_N + π_E); an event makes an episode
-        // with probability (1 − p)·(π_N + r·π_L + (1 − r)·π_E). (A candidate two terms
-        // ahead, O(p²), is neglected.)
+        // Every such event deposes the old leader, since a replica of a higher term
+        // refuses its heartbeats (Raft §5.1). The candidate C stands in term T + 1 and
+        // sends its RequestVote to the other follower F (the leader, which hears itself,
+        // ignores it). With probability 1 − p it arrives: F grants, moves to T + 1 and
+        // stops backing the old leader, which then lacks a quorum: one DOWN episode.
+        // With probability p it is lost: F, still in term T, backs the leader (no
+        // episode yet), but C no longer follows the leader's term T: its next delivered
+        // heartbeat to C (at most 50 ms later, every heartbeat being resent until one
+        // gets through) is refused, and the refusal (lost with probability p, then
+        // resent after the next heartbeat) carries T + 1 back: the leader steps down,
+        // one DOWN episode. (Under the old rule C followed the old leader again, one term
+        // ahead, and no episode came of it.) So episodes = events, whatever the terms
+        // before: after an episode every replica follows the new leader's term.
+        //
+        // An episode is a quick election, DOWN for exactly the grant's link latency (1,
+        // 3 or 4 ms), when the RequestVote reaches F and the grant reaches C: (1 − p)².
+        // Otherwise C's round times out, 175 ms after it stood, and a later round
+        // elects, while the episode began when F granted (a few ms after C stood) or
+        // when the refusal came back (one delivered heartbeat and refusal later, mostly
+        // within 100 ms): far longer than 4 ms. (A refusal lost for all of C's round
+        // while F also missed every heartbeat, O(p⁴) of the lost RequestVotes, can end
+        // in a quick election of term T + 2: a handful over the run, neglected.)
         let loss = 0.3_f64;
         let periods = 8_000_000.0; // 400,000 s of 50 ms heartbeats
         let timeouts = failsim::analytic::false_detection_rate_per_probe(loss, 3);
         let events = periods * timeouts * (loss.powi(3) + loss.powi(4));
-        let r = 1.0 / (1.0 + loss);
-        let later_ahead = loss * r / (1.0 - loss * r);
-        let earlier_ahead = loss * (1.0 - r) / (1.0 - loss * (1.0 - r));
-        let equal = 1.0 / (1.0 + later_ahead + earlier_ahead);
-        let granted = (1.0 - loss) * equal * (1.0 + r * later_ahead + (1.0 - r) * earlier_ahead);
-        let expected_episodes = events * granted; // 3,373
-        let expected_elections = expected_episodes * (1.0 - loss); // 2,361
+        let expected_episodes = events; // 8·10⁶ × 0.7 × 0.3³ × (0.3³ + 0.3⁴) = 5,307
+        let expected_elections = events * (1.0 - loss).powi(2); // 2,600
         let scenario = scenario(&lossy_triangle(loss, "400000s"));
         let service = &run(&scenario, 0).services[0];
         let episodes = service.episodes.len() as f64;
-        let quick: Vec<u64> = service
+        // A quick election is DOWN exactly for its grant's link latency. Other episodes
+        // under 5 ms are rare: the refusal deposing the old leader arrived, after lost
+        // heartbeats and refusals, just before the candidate's next round won (12 of
+        // 5,381 with this seed); they are not counted as quick elections.
+        let short: Vec<u64> = service
             .episodes
             .iter()
             .map(|e| e.down)
-            .filter(|&down| down <= 4 * MS)
+            .filter(|&down| down < 5 * MS)
             .collect();
-        // A quick election is DOWN exactly for its grant's link latency.
+        let quick = short
+            .iter()
+            .filter(|&down| [MS, 3 * MS, 4 * MS].contains(down))
+            .count();
         assert!(
-            quick
-                .iter()
-                .all(|&down| [MS, 3 * MS, 4 * MS].contains(&down)),
-            "{quick:?}"
+            (short.len() - quick) * 100 < service.episodes.len(),
+            "{short:?}"
         );
-        let elections = quick.len() as f64;
-        // Counts of rare events, close to Poisson: ±4 standard deviations (about ±7 %
-        // and ±8 %). Over seeds 0–3: 3,452, 3,407, 3,344, 3,334 episodes and 2,404,
-        // 2,333, 2,366, 2,357 quick elections.
+        let elections = quick as f64;
+        // Counts of rare events, close to Poisson: ±4 standard deviations (about ±5.5 %
+        // and ±8 %). Over seeds 0–4: 5,507, 5,381, 5,338, 5,550, 5,406 episodes and 2,682,
+        // 2,630, 2,623, 2,661, 2,605 quick elections (about 2 % above the leading-order
+        // rates, within the tolerance).
         for (what, observed, expected) in [
             ("DOWN episodes", episodes, expected_episodes),
             ("quick elections", elections, expected_elections),
@@ -715,7 +728,7 @@ mod message_loss {
 
     #[test]
     fn followers_stop_timing_out_when_the_loss_ends() {
-        // The loss of `lossy_triangle` lasts 50,000 s of a 100,000 s horizon: about 420
+        // The loss of `lossy_triangle` lasts 50,000 s of a 100,000 s horizon: about 660
         // episodes while it lasts (the rate derived above), none after it, because the
         // heal redraws each follower's timer and with no loss none is armed.
         let text = lossy_triangle(0.3, "100000s").replace(

@@ -475,8 +475,8 @@ pub enum FaultAction {
     /// cut apart, but for the node starting the second half, which talks to both (3 nodes
     /// or more).
     Bridge(ShapeScope),
-    /// Cut one link.
-    CutLink(LinkRef),
+    /// Cut one link, both ways (default) or one way.
+    CutLink(LinkCut),
     /// Add latency and loss to one link (probes and messages crossing it).
     DegradeLink(LinkDegradation),
     /// The listed nodes behave arbitrarily (matters to BFT N_WAY).
@@ -578,14 +578,38 @@ pub struct ShapeScope {
     pub scope: NodeScope,
 }
 
-/// One link by its ends.
+/// The link a `cut_link` cuts, by its ends, and which way.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LinkRef {
+pub struct LinkCut {
     /// One end.
     pub from: String,
     /// The other end.
     pub to: String,
+    /// Which messages over the link are dropped: `both` (default), `from_to` (those
+    /// from `from` to `to`; the reverse still crosses) or `to_from`. Paths over the link
+    /// are cut in that direction only.
+    #[serde(default, skip_serializing_if = "LinkDirection::is_both")]
+    pub direction: LinkDirection,
+}
+
+/// Which way a `cut_link` drops messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkDirection {
+    /// Both ways.
+    #[default]
+    Both,
+    /// From `from` to `to` only.
+    FromTo,
+    /// From `to` to `from` only.
+    ToFrom,
+}
+
+impl LinkDirection {
+    fn is_both(&self) -> bool {
+        *self == LinkDirection::Both
+    }
 }
 
 /// A degraded link.

@@ -202,6 +202,28 @@ impl NWay {
         }
     }
 
+    /// `i` learns of a `term` higher than its own and moves to it, a follower of no one
+    /// that has voted for no one in it (Raft §5.1): a leader steps down, its log ending
+    /// now; a candidate's round ends, its timer running on; a follower stops backing
+    /// the leader of its older term. Settling arms the timer of a replica left without.
+    pub(super) fn adopt_term(&mut self, i: usize, term: u32, now: SimTime) {
+        let replica = &self.replicas[i];
+        if replica.role == Role::Leader {
+            // Its check-quorum step-down, if armed, is moot.
+            self.disarm(i);
+            self.replicas[i].log = (self.replicas[i].term, now);
+        } else if let Some((_, heard)) = replica.following.filter(|_| !replica.missed) {
+            self.replicas[i].log = (heard, now);
+        }
+        let replica = &mut self.replicas[i];
+        replica.role = Role::Follower;
+        replica.term = term;
+        replica.voted_for = None;
+        replica.following = None;
+        replica.missed = false;
+        replica.votes = 0;
+    }
+
     fn become_leader(&mut self, i: usize, ctx: &mut Context) {
         self.disarm(i);
         let replica = &mut self.replicas[i];

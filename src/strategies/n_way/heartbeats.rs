@@ -169,6 +169,19 @@ impl NWay {
             return;
         }
         let replica = &self.replicas[p];
+        if replica.term > term {
+            // Raft §5.1: a message of an older term is rejected, and the answer carries
+            // the newer term, which deposes the stale leader when it arrives.
+            let refusal = Message::HeartbeatRefused {
+                follower: p as u32,
+                leader: leader as u32,
+                term: replica.term,
+            };
+            self.send(refusal, ctx);
+            return;
+        }
+        // A leader of the same term is the sender itself; a follower of the same term
+        // already follows it.
         let outranked = if replica.role == Role::Leader {
             replica.term >= term
         } else {
@@ -195,6 +208,21 @@ impl NWay {
         replica.votes = 0;
     }
 
+    /// A replica of a higher term refused leader `l`'s heartbeat: `l` learns the term
+    /// and, if it still leads an older one, steps down (Raft §5.1).
+    pub(super) fn on_heartbeat_refused(
+        &mut self,
+        follower: usize,
+        l: usize,
+        term: u32,
+        ctx: &mut Context,
+    ) {
+        if !self.reaches(&ctx.view, follower, l) || self.replicas[l].term >= term {
+            return;
+        }
+        self.adopt_term(l, term, ctx.now);
+    }
+
     /// Schedules leader `l`'s next heartbeat to every replica it reaches that does not
     /// follow it yet and would (nothing is scheduled for its followers).
     pub(super) fn send_heartbeats(&mut self, l: usize, ctx: &mut Context) {
@@ -207,12 +235,18 @@ impl NWay {
                 continue;
             }
             let replica = &self.replicas[p];
+            // A replica of a higher term refuses the heartbeat: it is sent while the
+            // refusal can come back (and depose `l`), not while nothing would change.
             let settled = (replica.following == Some((l, term)) && !replica.missed)
                 || replica.heartbeat_pending == Some((l, term))
-                || (replica.role == Role::Leader && replica.term >= term)
-                || self
-                    .heard_leader(&ctx.view, p)
-                    .is_some_and(|(_, heard)| heard >= term);
+                || if replica.term > term {
+                    !self.reaches(&ctx.view, p, l)
+                } else {
+                    (replica.role == Role::Leader && replica.term >= term)
+                        || self
+                            .heard_leader(&ctx.view, p)
+                            .is_some_and(|(_, heard)| heard >= term)
+                };
             if settled {
                 continue;
             }

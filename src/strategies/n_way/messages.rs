@@ -46,6 +46,16 @@ pub enum Message {
         /// The leader's term.
         term: u32,
     },
+    /// A replica of a higher term rejects a stale leader's heartbeat and tells it its
+    /// term (Raft §5.1's answer to an AppendEntries of an older term).
+    HeartbeatRefused {
+        /// The replica that refused.
+        follower: u32,
+        /// The stale leader.
+        leader: u32,
+        /// The refusing replica's (higher) term.
+        term: u32,
+    },
 }
 
 impl Message {
@@ -56,6 +66,7 @@ impl Message {
             Message::VoteGranted { .. } => "vote_granted",
             Message::VoteRefused { .. } => "vote_refused",
             Message::Heartbeat { .. } => "heartbeat",
+            Message::HeartbeatRefused { .. } => "heartbeat_refused",
         }
     }
 
@@ -65,7 +76,8 @@ impl Message {
             Message::VoteRequest { term, .. }
             | Message::VoteGranted { term, .. }
             | Message::VoteRefused { term, .. }
-            | Message::Heartbeat { term, .. } => term,
+            | Message::Heartbeat { term, .. }
+            | Message::HeartbeatRefused { term, .. } => term,
         }
     }
 
@@ -84,6 +96,9 @@ impl Message {
             Message::Heartbeat {
                 leader, follower, ..
             } => (leader, follower),
+            Message::HeartbeatRefused {
+                follower, leader, ..
+            } => (follower, leader),
         };
         (from as usize, to as usize)
     }
@@ -150,6 +165,11 @@ impl NWay {
                 follower,
                 term,
             } => self.on_heartbeat(leader as usize, follower as usize, term, ctx),
+            Message::HeartbeatRefused {
+                follower,
+                leader,
+                term,
+            } => self.on_heartbeat_refused(follower as usize, leader as usize, term, ctx),
         }
     }
 }

@@ -43,10 +43,16 @@
 //!   pre-vote pass, then restarts its timer from that instant (the residual of its
 //!   periodic timer is not tracked). So a minority never inflates its term, and nothing
 //!   is scheduled while no election can win.
-//! - A leader's heartbeat makes a replica follow it unless the replica hears a leader of
-//!   an equal or higher term; a candidate follows it whatever its term (a race of one
-//!   latency, resolved in favour of the elected leader). Two leaders that reach each
-//!   other: the lower term steps down on the other's heartbeat.
+//! - **Stale terms** (Raft §5.1): a replica whose term is higher than a heartbeat's
+//!   rejects it, whatever its role (a follower that granted a vote in a newer term, a
+//!   candidate, a newer leader), and answers with its term (`HeartbeatRefused`); the
+//!   stale leader that receives the answer moves to that term and steps down (its log
+//!   ending then), as it does on any heartbeat of a higher term. The leader keeps
+//!   sending while the answer can come back, not while the path back is cut (nothing
+//!   would change). Otherwise a heartbeat makes a replica follow its leader unless the
+//!   replica hears a leader of an equal or higher term; a candidate of the same term
+//!   follows it (it lost that round). Two leaders that reach each other: the lower term
+//!   steps down on the other's heartbeat, or on the refusal of its own.
 //! - **Check-quorum**: a leader that no longer reaches a quorum of replicas that follow
 //!   it (or voted for it in its term) steps down `tmax` after losing it; it stops
 //!   serving at once, since it cannot commit a write, so a minority side never serves.
@@ -54,8 +60,11 @@
 //!   sends and receives nothing and runs no timer (a pending one is cancelled), so a
 //!   paused leader does not step down: it resumes as the leader of its old term, with
 //!   no quorum behind it if the others elected a new one meanwhile (it cannot serve),
-//!   and steps down when the new leader's next heartbeat reaches it. A replica resumes
-//!   with a fresh election timer if it follows nobody.
+//!   and steps down at the first message of the newer term that reaches it: most often
+//!   the refusal of its own next heartbeat, sent at once, by a replica of that term
+//!   (else the new leader's heartbeat). A replica resumes
+//!   with a fresh election timer if it follows nobody. A crash ends a pause: the replica
+//!   comes back from its repair as any crashed one, not frozen.
 //! - A crashed replica keeps its term and vote (Raft's persistent state) and comes back
 //!   as a follower with a fresh election timer; a live leader's next heartbeat
 //!   (`term_start + k·h` + latency) makes it follow, so no election is held.

@@ -5,7 +5,7 @@ use super::pause_tests::leaders;
 use crate::core::time::SimTime;
 use crate::net::topology::NodeId;
 use crate::strategies::harness::{Harness, MS};
-use crate::strategies::ServiceState;
+use crate::strategies::{Outcome, ServiceState};
 
 #[test]
 fn the_old_leader_keeps_its_view_until_the_new_leaders_heartbeat_shows_it_a_higher_term() {
@@ -52,5 +52,58 @@ fn the_old_leader_keeps_its_view_until_the_new_leaders_heartbeat_shows_it_a_high
     let record = &harness.records[0];
     assert_eq!(record.detected_at, SimTime(1_255 * MS));
     assert_eq!(record.completed_at, SimTime(1_265 * MS));
+    assert_eq!(record.to, Some(NodeId::new(2)));
+}
+
+#[test]
+fn a_replica_of_a_higher_term_refuses_the_stale_leaders_heartbeat_and_deposes_it() {
+    // Replicas 0 and 1 share a zone (1 ms apart, slowed by 10 ms to 11 ms), replica 2 is
+    // 5 ms from both; heartbeats every 50 ms from replica 0 (term 1, from 0), a constant
+    // 230 ms election timeout. From 1040 ms replica 0's messages to 1 and 2 are dropped
+    // (the reverse delivered): the service is DOWN, and 0's check-quorum step-down is
+    // due at 1040 + 230 = 1270 ms. Replica 2 last heard the heartbeat of 1000 ms at
+    // 1005 ms, replica 1 at 1011 ms: 2 times out first, at 1235 ms, and stands in term
+    // 2; its request reaches 1 at 1240 ms (before 1's timeout, 1241 ms), which grants,
+    // but 1 crashes at 1242 ms and its grant, due at 1245 ms, is lost with it: 2 stays a
+    // candidate of term 2. The cut heals at 1245 ms; 0, still leading term 1, sends its
+    // next heartbeat at 1250 ms, which reaches 2 at 1255 ms. 2's term is higher: it
+    // refuses (it does not follow 0, as it would have before) and its answer reaches 0
+    // at 1260 ms, which moves to term 2 and steps down then, before its check-quorum.
+    // 2's round times out at 1235 + 230 = 1465 ms: term 3, 0 grants at 1470 ms, and 2
+    // leads from 1475 ms; 0 was reachable again, so the failover is Superseded.
+    let service = r#"{
+        "name": "kv", "strategy": "N_WAY",
+        "n_way": {"heartbeat": "50ms", "election_timeout_min": "230ms",
+                  "election_timeout_max": "230ms"}
+    }"#;
+    let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
+    harness.slow_link(NodeId::new(0), NodeId::new(1), 10 * MS, SimTime(0));
+    harness.cut_one_way(
+        &[NodeId::new(0)],
+        &[NodeId::new(1), NodeId::new(2)],
+        SimTime(1_040 * MS),
+    );
+    assert_eq!(harness.state(None), ServiceState::Down);
+    harness.crash(NodeId::new(1), SimTime(1_242 * MS));
+    harness.heal(SimTime(1_245 * MS));
+    harness.run_until(SimTime(1_260 * MS - 1));
+    assert_eq!(leaders(&harness), vec![(0, 1)]);
+    assert_eq!(harness.state(None), ServiceState::Down);
+    harness.run_until(SimTime(1_260 * MS));
+    assert!(leaders(&harness).is_empty());
+    harness.run_until(SimTime(1_475 * MS - 1));
+    assert!(leaders(&harness).is_empty());
+    assert_eq!(harness.state(None), ServiceState::Down);
+    harness.run_until(SimTime(1_475 * MS));
+    assert_eq!(leaders(&harness), vec![(2, 3)]);
+    assert_eq!(harness.state(None), ServiceState::Up);
+    harness.run_until(SimTime(5_000 * MS));
+    assert_eq!(leaders(&harness), vec![(2, 3)]);
+    assert_eq!(harness.records.len(), 1, "{:?}", harness.records);
+    let record = &harness.records[0];
+    assert_eq!(record.fault_at, SimTime(1_040 * MS));
+    assert_eq!(record.detected_at, SimTime(1_235 * MS));
+    assert_eq!(record.completed_at, SimTime(1_475 * MS));
+    assert_eq!(record.outcome, Outcome::Superseded);
     assert_eq!(record.to, Some(NodeId::new(2)));
 }

@@ -1,5 +1,5 @@
 //! A paused N_WAY leader (DESIGN §5): it keeps its role and term while frozen, resumes
-//! as the leader of its old term and steps down on the new leader's heartbeat.
+//! as the leader of its old term and steps down on the refusal of its first heartbeat.
 
 use super::{NWay, Role};
 use crate::core::time::SimTime;
@@ -20,7 +20,7 @@ pub(super) fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
 }
 
 #[test]
-fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat() {
+fn a_paused_leader_resumes_leading_its_old_term_until_its_heartbeat_is_refused() {
     // Replicas 0 and 1 share a zone (1 ms apart, slowed by 10 ms to 11 ms), replica 2
     // is 5 ms from both; heartbeats every 50 ms, a constant 300 ms election timeout.
     // Replica 0 is paused at 1003 ms; its heartbeat of 1000 ms is on the wire and still
@@ -30,9 +30,11 @@ fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat(
     // links the two would time out within one latency of each other and split their
     // votes for ever under a constant timeout.) Frozen, replica 0 arms no step-down (a
     // crash-free leader cut off would step down 300 ms after losing its quorum): it
-    // still leads term 1 when it resumes at 3000 ms. Replica 2's heartbeats leave at
-    // 1315 + k·50 ms; the first at or after 3000 ms leaves at 3015 ms and reaches
-    // replica 0 at 3020 ms: it steps down then.
+    // still leads term 1 when it resumes at 3000 ms, and sends its heartbeat of 3000
+    // ms (its slots are k·50 ms) at once. It reaches replica 2, the leader of term 2, at
+    // 3005 ms, which refuses it (Raft §5.1), and the refusal is back at 3010 ms:
+    // replica 0 steps down then, before replica 2's own heartbeat of 3015 ms (1315 +
+    // k·50 ms) would have reached it, at 3020 ms.
     let service = r#"{
         "name": "kv", "strategy": "N_WAY",
         "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
@@ -49,10 +51,10 @@ fn a_paused_leader_resumes_leading_its_old_term_until_the_new_leaders_heartbeat(
     harness.run_until(SimTime(2_000 * MS));
     assert_eq!(leaders(&harness), vec![(0, 1), (2, 2)]);
     harness.resume(NodeId::new(0), SimTime(3_000 * MS));
-    harness.run_until(SimTime(3_020 * MS - 1));
+    harness.run_until(SimTime(3_010 * MS - 1));
     assert_eq!(leaders(&harness), vec![(0, 1), (2, 2)]);
     assert_eq!(harness.state(None), ServiceState::Up);
-    harness.run_until(SimTime(3_020 * MS));
+    harness.run_until(SimTime(3_010 * MS));
     assert_eq!(leaders(&harness), vec![(2, 2)]);
     harness.run_until(SimTime(10_000 * MS));
     assert_eq!(leaders(&harness), vec![(2, 2)]);
