@@ -48,3 +48,18 @@ pub fn node_transitions(scenario: &CompiledScenario, replication: u64) -> Vec<(u
     Replication::new(scenario, &registry, replication, Some(&mut sink)).run();
     sink.1
 }
+
+/// The `--json` summary of `failsim run FILE --threads THREADS`, asserting success.
+pub fn run_json(file: &Path, threads: usize) -> Vec<u8> {
+    let output = failsim()
+        .args(["run", file.to_str().unwrap(), "--json", "-", "--threads"])
+        .arg(threads.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}

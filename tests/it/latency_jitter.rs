@@ -2,7 +2,7 @@
 //! message draw its own delay when it is sent; a fixed one (a plain duration or a
 //! `const`) draws nothing and reproduces the instants of a plain duration exactly.
 
-use crate::common::{failsim, ns, run, scenario};
+use crate::common::{ns, run, run_json, scenario};
 use failsim::compile::CompiledScenario;
 use failsim::core::record::Outcome;
 
@@ -94,27 +94,9 @@ fn jittered_runs_are_reproducible_and_do_not_depend_on_the_thread_count() {
         value["replications"] = serde_json::json!(8);
         value["horizon"] = serde_json::json!("30d");
         std::fs::write(&file, value.to_string()).unwrap();
-        let json = |threads: &str| {
-            let output = failsim()
-                .args([
-                    "run",
-                    file.to_str().unwrap(),
-                    "--json",
-                    "-",
-                    "--threads",
-                    threads,
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            output.stdout
-        };
-        let one = json("1");
-        assert_eq!(one, json("4"), "{name}");
-        assert_eq!(one, json("1"), "{name}");
+        let json = |threads| run_json(&file, threads);
+        let one = json(1);
+        assert_eq!(one, json(4), "{name}");
+        assert_eq!(one, json(1), "{name}");
     }
 }

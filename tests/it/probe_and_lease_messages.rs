@@ -3,7 +3,7 @@
 //! loses it, and over jittered links draws its round trip per probe; a lease renewal
 //! draws its one-way delay per renewal, and a lost renewal is not received.
 
-use crate::common::{failsim, ns, run, scenario};
+use crate::common::{ns, run, run_json, scenario};
 use failsim::compile::CompiledScenario;
 use failsim::core::record::{FailoverRecord, Outcome};
 use failsim::core::time::SimTime;
@@ -177,27 +177,9 @@ fn jittered_traffic_manager_probes_do_not_depend_on_the_thread_count() {
                           "healthy_threshold": 2},
             "geographic": {"primary_region": "east", "dns_ttl": "5s", "clients": 4}}]}"#;
     std::fs::write(&file, text).unwrap();
-    let json = |threads: &str| {
-        let output = failsim()
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "--json",
-                "-",
-                "--threads",
-                threads,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
-    let one = json("1");
-    assert_eq!(one, json("4"));
+    let json = |threads| run_json(&file, threads);
+    let one = json(1);
+    assert_eq!(one, json(4));
     // Half the probes failing makes the traffic manager fail over now and then.
     let scenario = scenario(text);
     let w1 = scenario.topology.names.get("w1");
@@ -358,26 +340,8 @@ fn jittered_lease_renewals_do_not_depend_on_the_thread_count() {
     value["replications"] = serde_json::json!(8);
     value["horizon"] = serde_json::json!("3d");
     std::fs::write(&file, value.to_string()).unwrap();
-    let json = |threads: &str| {
-        let output = failsim()
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "--json",
-                "-",
-                "--threads",
-                threads,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
-    let one = json("1");
-    assert_eq!(one, json("4"));
-    assert_eq!(one, json("1"));
+    let json = |threads| run_json(&file, threads);
+    let one = json(1);
+    assert_eq!(one, json(4));
+    assert_eq!(one, json(1));
 }
