@@ -58,11 +58,11 @@ const SCENARIOS: &[&str] = &[
     "scenarios/pause.json",
 ];
 
-/// Allocations and events of replication 0 of `file` with its horizon times `times`.
-fn measure(file: &str, text: &str, times: u64) -> (u64, u64) {
-    let once = load_str(text, Path::new(file)).expect("a shipped scenario compiles");
-    let mut model: Value = serde_json::from_str(text).expect("a shipped scenario is JSON");
-    model["horizon"] = Value::String(format!("{}ns", once.horizon * times));
+/// Allocations and events of replication 0 of `file` (parsed as `model`) with its
+/// horizon set to `horizon` nanoseconds.
+fn measure(file: &str, model: &Value, horizon: u64) -> (u64, u64) {
+    let mut model = model.clone();
+    model["horizon"] = Value::String(format!("{horizon}ns"));
     let scenario = load_str(&model.to_string(), Path::new(file)).expect("it still compiles");
     let registry = FaultRegistry::new(&scenario.faults);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -89,13 +89,17 @@ fn main() {
     );
     for file in SCENARIOS {
         let text = std::fs::read_to_string(file).expect("a shipped scenario");
+        let model: Value = serde_json::from_str(&text).expect("a shipped scenario is JSON");
+        let horizon = load_str(&text, Path::new(file))
+            .expect("a shipped scenario compiles")
+            .horizon;
         let mut times = 1;
-        let (mut allocations, mut events) = measure(file, &text, times);
+        let (mut allocations, mut events) = measure(file, &model, horizon);
         while events < MIN_EVENTS && times < MAX_TIMES {
             times *= 2;
-            (allocations, events) = measure(file, &text, times);
+            (allocations, events) = measure(file, &model, horizon * times);
         }
-        let (allocations2, events2) = measure(file, &text, 2 * times);
+        let (allocations2, events2) = measure(file, &model, horizon * 2 * times);
         // Scheduled faults only: the events do not grow with the horizon.
         let marginal = match events2.saturating_sub(events) {
             0 => "—".to_string(),

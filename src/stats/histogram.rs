@@ -251,40 +251,39 @@ impl Buckets {
         if other.dense.is_some() {
             self.densify();
         }
-        if let Some(dense) = &mut self.dense {
-            match &other.dense {
-                Some(other) => dense.merge(other),
-                None => {
-                    for &(index, count) in &other.sorted {
-                        dense.add(index, count);
-                    }
-                    for &index in &other.pending {
-                        dense.add(index, 1);
-                    }
+        match (&mut self.dense, &other.dense) {
+            (Some(dense), Some(other)) => dense.merge(other),
+            (Some(dense), None) => {
+                for &(index, count) in &other.sorted {
+                    dense.add(index, count);
                 }
             }
-            return;
-        }
-        if self.sorted.is_empty() {
-            self.sorted.clone_from(&other.sorted);
-        } else if other.sorted.len() * 8 <= self.sorted.len() || other.sorted.len() <= 4 {
-            // A few buckets mostly land on buckets already here: a binary search and
-            // an increment each, cheaper than rebuilding the vector.
-            for &(index, count) in &other.sorted {
-                self.add(index, count);
+            (None, _) if self.sorted.is_empty() => self.sorted.clone_from(&other.sorted),
+            (None, _) if other.sorted.len() * 8 <= self.sorted.len() || other.sorted.len() <= 4 => {
+                // A few buckets mostly land on buckets already here: a binary search and
+                // an increment each, cheaper than rebuilding the vector.
+                for &(index, count) in &other.sorted {
+                    self.add(index, count);
+                }
             }
-        } else {
-            self.sorted = merged(&self.sorted, other.sorted.iter().copied());
-            self.densify_if_smaller();
+            (None, _) => {
+                self.sorted = merged(&self.sorted, other.sorted.iter().copied());
+                self.densify_if_smaller();
+            }
         }
+        self.take_pending(&other.pending);
+    }
+
+    /// Counts `pending` indices merged in from another histogram (a dense one has none).
+    fn take_pending(&mut self, pending: &[u32]) {
         if let Some(dense) = &mut self.dense {
-            for &index in &other.pending {
+            for &index in pending {
                 dense.add(index, 1);
             }
             return;
         }
         // Pending indices are counted like recorded ones, and folded the same way.
-        self.pending.extend_from_slice(&other.pending);
+        self.pending.extend_from_slice(pending);
         let limit = MERGED_PENDING_LIMIT.max(self.sorted.len());
         if self.pending.len() >= limit {
             self.fold_pending();
