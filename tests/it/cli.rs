@@ -1,6 +1,6 @@
 //! The command line end to end: the README commands, determinism, bad input, the schema.
 
-use crate::common::failsim;
+use crate::common::{failsim, run_json};
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
@@ -26,16 +26,6 @@ fn scenario_files() -> Vec<PathBuf> {
 /// Risk assessments (for `failsim plan`) live beside scenarios but are not scenarios.
 fn is_risk_file(path: &Path) -> bool {
     failsim::plan::is_risk_file(&std::fs::read_to_string(path).unwrap())
-}
-
-fn run_json(args: &[&str]) -> Vec<u8> {
-    let output = failsim().args(args).args(["--json", "-"]).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
 }
 
 #[test]

@@ -49,13 +49,9 @@ pub fn node_transitions(scenario: &CompiledScenario, replication: u64) -> Vec<(u
     sink.1
 }
 
-/// The `--json` summary of `failsim run FILE --threads THREADS`, asserting success.
-pub fn run_json(file: &Path, threads: usize) -> Vec<u8> {
-    let output = failsim()
-        .args(["run", file.to_str().unwrap(), "--json", "-", "--threads"])
-        .arg(threads.to_string())
-        .output()
-        .unwrap();
+/// What `failsim ARGS --json -` writes to standard output, asserting success.
+pub fn run_json(args: &[&str]) -> Vec<u8> {
+    let output = failsim().args(args).args(["--json", "-"]).output().unwrap();
     assert!(
         output.status.success(),
         "{}",

@@ -2,7 +2,7 @@
 //! not Markovian with the path and the reason, sits inside the simulated interval, and
 //! the rare-event estimator agrees with it.
 
-use crate::common::{failsim, scenario};
+use crate::common::{failsim, run_json, scenario};
 use failsim::analytic::{
     k_of_n_availability, k_of_n_availability_shared_repair, k_of_n_failure_frequency,
     single_component_availability,
@@ -378,23 +378,15 @@ fn the_rare_event_estimate_agrees_with_exact_on_a_case_that_is_not_rare() {
 #[test]
 fn the_rare_event_estimate_does_not_depend_on_the_thread_count() {
     let json = |threads: &str| {
-        let out = failsim()
-            .args([
-                "solve",
-                "scenarios/five-nines-quorum.json",
-                "--rare-event",
-                "--cycles",
-                "20000",
-            ])
-            .args(["--threads", threads, "--json", "-"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        run_json(&[
+            "solve",
+            "scenarios/five-nines-quorum.json",
+            "--rare-event",
+            "--cycles",
+            "20000",
+            "--threads",
+            threads,
+        ])
     };
     assert_eq!(json("1"), json("2"));
 }

@@ -94,9 +94,9 @@ fn jittered_runs_are_reproducible_and_do_not_depend_on_the_thread_count() {
         value["replications"] = serde_json::json!(8);
         value["horizon"] = serde_json::json!("30d");
         std::fs::write(&file, value.to_string()).unwrap();
-        let json = |threads| run_json(&file, threads);
-        let one = json(1);
-        assert_eq!(one, json(4), "{name}");
-        assert_eq!(one, json(1), "{name}");
+        let json = |threads: &str| run_json(&["run", file.to_str().unwrap(), "--threads", threads]);
+        let one = json("1");
+        assert_eq!(one, json("4"), "{name}");
+        assert_eq!(one, json("1"), "{name}");
     }
 }

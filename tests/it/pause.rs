@@ -5,9 +5,10 @@
 //! N_WAY, the paused fraction of a stochastic pause process against its closed form,
 //! and determinism.
 
-use crate::common::{failsim, node_transitions, ns, run, scenario};
-use failsim::core::episode::EndedBy;
+use crate::common::{failsim, node_transitions, ns, run, run_json, scenario};
+use failsim::core::episode::{EndedBy, OutageEpisode};
 use failsim::core::record::Outcome;
+use failsim::sim::engine::ServiceOutcome;
 use failsim::sim::faults::FaultRegistry;
 
 /// ACTIVE_PASSIVE on db1 (primary) and db2, monitored from `mon` in a third zone of the
@@ -51,7 +52,7 @@ mod active_passive {
     /// 30 s while db1 is still frozen: a success, 18 s after the pause. db1 never
     /// stopped, so the failover was unnecessary. DOWN from 12 s to 30 s: one episode
     /// caused by the pause and ended by the failover.
-    fn assert_the_failover(fencing: bool) -> failsim::sim::engine::ServiceOutcome {
+    fn assert_the_failover(fencing: bool) -> ServiceOutcome {
         let scenario = scenario(&active_passive(fencing, &pause_primary("60s")));
         let registry = FaultRegistry::new(&scenario.faults);
         let service = run(&scenario, 0).services.remove(0);
@@ -109,14 +110,9 @@ mod active_passive {
         assert_eq!(service.split_brain_ns, 0);
     }
 
-    #[test]
-    fn a_pause_shorter_than_detection_is_an_outage_ended_by_the_resume() {
-        // Paused from 12 s to 14 s: the probe at 15 s finds db1 answering, so nothing
-        // is declared and nothing fails over. DOWN 2 s, one episode caused by the pause
-        // and ended by `recovery`.
-        let scenario = scenario(&active_passive(false, &pause_primary("2s")));
-        let registry = FaultRegistry::new(&scenario.faults);
-        let service = run(&scenario, 0).services.remove(0);
+    /// No failover and no split-brain; DOWN from 12 s to 14 s only, in one episode ended
+    /// by `recovery`, which is returned.
+    fn assert_down_from_12_to_14_s_without_failover(service: &ServiceOutcome) -> &OutageEpisode {
         assert!(service.records.is_empty(), "{:?}", service.records);
         assert_eq!(service.down_ns, ns(2.0) as u128);
         assert_eq!(service.unnecessary_failovers, 0);
@@ -125,6 +121,18 @@ mod active_passive {
         let episode = &service.episodes[0];
         assert_eq!((episode.start.0, episode.end.0), (ns(12.0), ns(14.0)));
         assert_eq!(episode.ended_by, EndedBy::Recovery);
+        episode
+    }
+
+    #[test]
+    fn a_pause_shorter_than_detection_is_an_outage_ended_by_the_resume() {
+        // Paused from 12 s to 14 s: the probe at 15 s finds db1 answering, so nothing
+        // is declared and nothing fails over. DOWN 2 s, one episode caused by the pause
+        // and ended by `recovery`.
+        let scenario = scenario(&active_passive(false, &pause_primary("2s")));
+        let registry = FaultRegistry::new(&scenario.faults);
+        let service = run(&scenario, 0).services.remove(0);
+        let episode = assert_down_from_12_to_14_s_without_failover(&service);
         assert_eq!(registry.kind(episode.cause), "pause");
     }
 
@@ -143,14 +151,7 @@ mod active_passive {
              "fault": {"crash": {"nodes": ["db1"]}}}]}"#;
         let scenario = scenario(&active_passive(false, faults));
         let service = run(&scenario, 0).services.remove(0);
-        assert!(service.records.is_empty(), "{:?}", service.records);
-        assert_eq!(service.down_ns, ns(2.0) as u128);
-        assert_eq!(service.unnecessary_failovers, 0);
-        assert_eq!(service.split_brain_ns, 0);
-        assert_eq!(service.episodes.len(), 1);
-        let episode = &service.episodes[0];
-        assert_eq!((episode.start.0, episode.end.0), (ns(12.0), ns(14.0)));
-        assert_eq!(episode.ended_by, EndedBy::Recovery);
+        assert_down_from_12_to_14_s_without_failover(&service);
         let db1 = "db1".to_string();
         assert_eq!(
             node_transitions(&scenario, 0),
@@ -264,21 +265,10 @@ mod stochastic {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pauses.json");
         std::fs::write(&file, single(4, PAUSES)).unwrap();
-        let json = |name: &str, threads: &str| {
-            let out = dir.path().join(name);
-            let status = failsim()
-                .arg("run")
-                .arg(&file)
-                .args(["--threads", threads, "--json"])
-                .arg(&out)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            std::fs::read(out).unwrap()
-        };
-        let first = json("a.json", "2");
-        assert_eq!(json("b.json", "2"), first);
-        assert_eq!(json("c.json", "1"), first);
+        let json = |threads: &str| run_json(&["run", file.to_str().unwrap(), "--threads", threads]);
+        let first = json("2");
+        assert_eq!(json("2"), first);
+        assert_eq!(json("1"), first);
     }
 
     #[test]

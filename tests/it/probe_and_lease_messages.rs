@@ -177,9 +177,9 @@ fn jittered_traffic_manager_probes_do_not_depend_on_the_thread_count() {
                           "healthy_threshold": 2},
             "geographic": {"primary_region": "east", "dns_ttl": "5s", "clients": 4}}]}"#;
     std::fs::write(&file, text).unwrap();
-    let json = |threads| run_json(&file, threads);
-    let one = json(1);
-    assert_eq!(one, json(4));
+    let json = |threads: &str| run_json(&["run", file.to_str().unwrap(), "--threads", threads]);
+    let one = json("1");
+    assert_eq!(one, json("4"));
     // Half the probes failing makes the traffic manager fail over now and then.
     let scenario = scenario(text);
     let w1 = scenario.topology.names.get("w1");
@@ -340,8 +340,8 @@ fn jittered_lease_renewals_do_not_depend_on_the_thread_count() {
     value["replications"] = serde_json::json!(8);
     value["horizon"] = serde_json::json!("3d");
     std::fs::write(&file, value.to_string()).unwrap();
-    let json = |threads| run_json(&file, threads);
-    let one = json(1);
-    assert_eq!(one, json(4));
-    assert_eq!(one, json(1));
+    let json = |threads: &str| run_json(&["run", file.to_str().unwrap(), "--threads", threads]);
+    let one = json("1");
+    assert_eq!(one, json("4"));
+    assert_eq!(one, json("1"));
 }

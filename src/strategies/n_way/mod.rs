@@ -107,6 +107,8 @@ mod one_way_tests;
 #[cfg(test)]
 mod pause_tests;
 mod records;
+#[cfg(test)]
+mod test_support;
 
 pub(crate) use messages::Message;
 

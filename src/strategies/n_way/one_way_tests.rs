@@ -1,10 +1,10 @@
 //! A one-way cut from the leader to its followers (DESIGN §5): the followers elect, and
 //! the old leader keeps leading its term until it sees a higher one.
 
-use super::pause_tests::leaders;
+use super::test_support::{leaders, slowed_triangle};
 use crate::core::time::SimTime;
 use crate::net::topology::NodeId;
-use crate::strategies::harness::{Harness, MS};
+use crate::strategies::harness::MS;
 use crate::strategies::{Outcome, ServiceState};
 
 #[test]
@@ -21,13 +21,7 @@ fn the_old_leader_keeps_its_view_until_the_new_leaders_heartbeat_shows_it_a_high
     // own check-quorum step-down is due only at 1003 + 300 = 1303 ms) and ignores it;
     // 2's first heartbeat, sent at 1265 ms, reaches 0 at 1270 ms: 0 sees term 2 and
     // steps down then. For 5 ms both believe they lead, but only 2 has a quorum.
-    let service = r#"{
-        "name": "kv", "strategy": "N_WAY",
-        "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
-                  "election_timeout_max": "300ms"}
-    }"#;
-    let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
-    harness.slow_link(NodeId::new(0), NodeId::new(1), 10 * MS, SimTime(0));
+    let mut harness = slowed_triangle(300);
     harness.run_until(SimTime(1_002 * MS));
     assert_eq!(harness.state(None), ServiceState::Up);
     harness.cut_one_way(
@@ -71,13 +65,7 @@ fn a_replica_of_a_higher_term_refuses_the_stale_leaders_heartbeat_and_deposes_it
     // at 1260 ms, which moves to term 2 and steps down then, before its check-quorum.
     // 2's round times out at 1235 + 230 = 1465 ms: term 3, 0 grants at 1470 ms, and 2
     // leads from 1475 ms; 0 was reachable again, so the failover is Superseded.
-    let service = r#"{
-        "name": "kv", "strategy": "N_WAY",
-        "n_way": {"heartbeat": "50ms", "election_timeout_min": "230ms",
-                  "election_timeout_max": "230ms"}
-    }"#;
-    let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
-    harness.slow_link(NodeId::new(0), NodeId::new(1), 10 * MS, SimTime(0));
+    let mut harness = slowed_triangle(230);
     harness.cut_one_way(
         &[NodeId::new(0)],
         &[NodeId::new(1), NodeId::new(2)],

@@ -1,23 +1,11 @@
 //! A paused N_WAY leader (DESIGN §5): it keeps its role and term while frozen, resumes
 //! as the leader of its old term and steps down on the refusal of its first heartbeat.
 
-use super::{NWay, Role};
+use super::test_support::{constant_timeout, leaders, slowed_triangle};
 use crate::core::time::SimTime;
 use crate::net::topology::NodeId;
 use crate::strategies::harness::{Harness, MS};
-use crate::strategies::{ServiceState, ServiceStrategy};
-
-/// Every replica that believes it leads, with its term.
-pub(super) fn leaders(harness: &Harness) -> Vec<(usize, u32)> {
-    let ServiceStrategy::NWay(nway) = harness.strategy() else {
-        panic!("an N_WAY harness");
-    };
-    let nway: &NWay = nway;
-    (0..nway.replicas.len())
-        .filter(|&i| nway.replicas[i].role == Role::Leader)
-        .map(|i| (i, nway.replicas[i].term))
-        .collect()
-}
+use crate::strategies::ServiceState;
 
 #[test]
 fn a_paused_leader_resumes_leading_its_old_term_until_its_heartbeat_is_refused() {
@@ -35,13 +23,7 @@ fn a_paused_leader_resumes_leading_its_old_term_until_its_heartbeat_is_refused()
     // 3005 ms, which refuses it (Raft §5.1), and the refusal is back at 3010 ms:
     // replica 0 steps down then, before replica 2's own heartbeat of 3015 ms (1315 +
     // k·50 ms) would have reached it, at 3020 ms.
-    let service = r#"{
-        "name": "kv", "strategy": "N_WAY",
-        "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
-                  "election_timeout_max": "300ms"}
-    }"#;
-    let mut harness = Harness::new(&[0, 0, 1], MS, 5 * MS, service);
-    harness.slow_link(NodeId::new(0), NodeId::new(1), 10 * MS, SimTime(0));
+    let mut harness = slowed_triangle(300);
     harness.pause(NodeId::new(0), SimTime(1_003 * MS));
     assert_eq!(harness.state(None), ServiceState::Down);
     harness.run_until(SimTime(1_315 * MS - 1));
@@ -72,12 +54,7 @@ fn candidates_paused_mid_election_start_a_new_round_when_they_resume() {
     // its request reaches 2 at 2301 ms — 2, resumed at 2100 ms, would time out only at
     // 2400 ms — which grants, and 1 leads term 3 from 2302 ms. A candidate left without
     // a timer would wait for ever for a leader.
-    let service = r#"{
-        "name": "kv", "strategy": "N_WAY",
-        "n_way": {"heartbeat": "50ms", "election_timeout_min": "300ms",
-                  "election_timeout_max": "300ms"}
-    }"#;
-    let mut harness = Harness::new(&[0, 0, 0], MS, MS, service);
+    let mut harness = Harness::new(&[0, 0, 0], MS, MS, &constant_timeout(300));
     harness.crash(NodeId::new(0), SimTime(1_003 * MS));
     harness.pause(NodeId::new(1), SimTime(1_301 * MS + MS / 2));
     harness.pause(NodeId::new(2), SimTime(1_301 * MS + MS / 2));
