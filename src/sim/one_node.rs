@@ -157,6 +157,7 @@ impl<'a> OneNode<'a> {
                 replication,
                 Purpose::NodeLifetime(self.process.keys[0]),
             ),
+            drawn_ahead: (None, None),
             now: SimTime::ZERO,
             scheduled: 0,
             node_event: (SimTime::ZERO, 0, NodeEvent::Fail),
@@ -201,6 +202,11 @@ struct Run<'s, 'a> {
     /// (`Lanes` computes them a block at a time for many nodes; one node's stream is
     /// cheaper from the generator that computes four blocks side by side).
     lifetimes: rand_chacha::ChaCha8Rng,
+    /// A repair time and the next lifetime drawn ahead to see a whole outage at once
+    /// ([`Run::clean_outage`]), when it had to be taken event by event after all. Only
+    /// the node's events draw from `lifetimes`, a repair time at each failure and a
+    /// lifetime at each repair, so drawing them early draws the same numbers.
+    drawn_ahead: (Option<u64>, Option<u64>),
     now: SimTime,
     /// Events scheduled so far: the order of events at one instant.
     scheduled: u64,
@@ -224,11 +230,17 @@ struct Run<'s, 'a> {
 
 impl Run<'_, '_> {
     fn draw_ttf(&mut self) -> u64 {
-        self.shape.process.ttf.sample(&mut self.lifetimes)
+        match self.drawn_ahead.1.take() {
+            Some(ttf) => ttf,
+            None => self.shape.process.ttf.sample(&mut self.lifetimes),
+        }
     }
 
     fn draw_ttr(&mut self) -> u64 {
-        self.shape.process.ttr.sample(&mut self.lifetimes)
+        match self.drawn_ahead.0.take() {
+            Some(ttr) => ttr,
+            None => self.shape.process.ttr.sample(&mut self.lifetimes),
+        }
     }
 
     /// Schedules the node's `event` `after` from now.
@@ -250,6 +262,9 @@ impl Run<'_, '_> {
         // The engine's Start stimulus leaves the service to account at the first instant.
         let mut unaccounted = true;
         loop {
+            if self.clean_outage(horizon, max_events, stop, &mut events, &mut unaccounted) {
+                continue;
+            }
             let (at, order, _) = self.node_event;
             // The earliest timer by (time, scheduling order), if it comes before the node.
             let timer = (0..self.timers.len())
@@ -265,12 +280,7 @@ impl Run<'_, '_> {
                 complete = false;
                 break;
             }
-            if next != self.now && std::mem::take(&mut unaccounted) {
-                self.account();
-            }
-            self.now = next;
-            events += 1;
-            unaccounted = true;
+            self.advance(next, &mut events, &mut unaccounted);
             match timer {
                 Some(i) => {
                     let (_, _, timer) = self.timers.swap_remove(i);
@@ -305,15 +315,92 @@ impl Run<'_, '_> {
         }
     }
 
-    /// The node fails: the service and the monitor learn it, then its repair is drawn.
-    fn fail(&mut self) {
+    /// Moves to the next event's instant `next`: the instant that ended is accounted
+    /// once, when time moves on, after all its events.
+    fn advance(&mut self, next: SimTime, events: &mut u64, unaccounted: &mut bool) {
+        if next != self.now && std::mem::take(unaccounted) {
+            self.account();
+        }
+        self.now = next;
+        *events += 1;
+        *unaccounted = true;
+    }
+
+    /// The whole outage that the pending failure starts, at once, when nothing else
+    /// happens while it lasts (the usual case when lifetimes are long beside the detection
+    /// delay): the failure, the down-declaration, the repair and the up-declaration, the
+    /// four events the event-by-event path takes, with the same effects in the same
+    /// order, without the timers. Returns false (having at most drawn ahead) when the
+    /// outage must be taken event by event: something pending, ties or interruptions,
+    /// the horizon, the event budget or a stop check within it.
+    fn clean_outage(
+        &mut self,
+        horizon: SimTime,
+        max_events: u64,
+        stop: &[&AtomicBool],
+        events: &mut u64,
+        unaccounted: &mut bool,
+    ) -> bool {
+        let (failed, _, event) = self.node_event;
+        let quiet = event == NodeEvent::Fail
+            && self.timers.is_empty()
+            && self.waiting.is_none()
+            && self.drawn_ahead == (None, None);
+        // The stop flags are read at every STOP_CHECK_EVENTS-th event: if one of the four
+        // is such an event, they are read now, and a raised one leaves the outage to the
+        // event-by-event path, which stops where it would.
+        let within = events.saturating_add(4);
+        let checked = events.is_multiple_of(STOP_CHECK_EVENTS)
+            || *events % STOP_CHECK_EVENTS + 4 > STOP_CHECK_EVENTS;
+        if !quiet
+            || failed >= horizon
+            || within > max_events
+            || (checked && stop.iter().any(|flag| flag.load(Ordering::Relaxed)))
+        {
+            return false;
+        }
+        let ttr = self.shape.process.ttr.sample(&mut self.lifetimes);
+        let ttf = self.shape.process.ttf.sample(&mut self.lifetimes);
+        let repaired = failed.after(ttr);
+        let next_failure = repaired.after(ttf);
+        let declared = self
+            .monitor
+            .clean_outage(0, failed, repaired, next_failure)
+            .filter(|&(_, up)| up < horizon);
+        let Some((down, up)) = declared else {
+            self.drawn_ahead = (Some(ttr), Some(ttf));
+            return false;
+        };
+        // The failure (its effects as `fail`'s; the network, which the lazy global
+        // monitor does not read, is as it was once the outage is over).
+        self.advance(failed, events, unaccounted);
+        self.lost_node();
+        self.advance(down, events, unaccounted);
+        self.declared_down_since(failed);
+        self.advance(repaired, events, unaccounted);
+        self.up = true;
+        self.advance(up, events, unaccounted);
+        self.declared_up();
+        // Each change armed a declaration, then scheduled the node's next event.
+        self.node_event = (next_failure, self.scheduled + 3, NodeEvent::Fail);
+        self.scheduled += 4;
+        true
+    }
+
+    /// What the node's failure does to the service (the monitor learns it separately).
+    fn lost_node(&mut self) {
         let tag = self.shape.tag;
         self.effect.starts += 1;
         self.effect.nodes += 1;
-        self.network.crash(self.shape.node);
         self.up = false;
         self.last_cause = tag;
         self.cause_of_loss = tag;
+    }
+
+    /// The node fails: the service and the monitor learn it, then its repair is drawn.
+    fn fail(&mut self) {
+        self.network.crash(self.shape.node);
+        self.lost_node();
         self.observe();
         let ttr = self.draw_ttr();
         self.node_event = self.at(ttr, NodeEvent::Repair);
@@ -361,30 +448,41 @@ impl Run<'_, '_> {
         };
         let declaration = self.monitor.on_timer(timer, &mut ctx, monitor_timer);
         self.take_commands();
-        let Some(declaration) = declaration else {
-            return;
+        match declaration {
+            Some(declaration) if declaration.up => self.declared_up(),
+            Some(declaration) if self.waiting.is_none() => {
+                self.declared_down_since(declaration.changed_at);
+            }
+            _ => {}
+        }
+    }
+
+    /// The monitor declares the primary up: back before a standby took over, the
+    /// failover waiting for one is superseded.
+    fn declared_up(&mut self) {
+        if let Some(open) = self.waiting.take() {
+            let node = Some(self.shape.node);
+            self.fold_record(&open.superseded(self.now, node, None));
+        }
+    }
+
+    /// The monitor declares the primary down, gone since `changed_at`, with no failover
+    /// waiting: one starts, finds no standby, and waits for the primary.
+    fn declared_down_since(&mut self, changed_at: SimTime) {
+        // Declared down while it answers: a false alarm, caused by the network.
+        let fault = if self.up {
+            FaultTag::default()
+        } else {
+            self.cause_of_loss
         };
         let node = Some(self.shape.node);
-        if declaration.up {
-            // The primary is back before a standby took over: superseded.
-            if let Some(open) = self.waiting.take() {
-                self.fold_record(&open.superseded(self.now, node, None));
-            }
-        } else if self.waiting.is_none() {
-            // Declared down while it answers: a false alarm, caused by the network.
-            let fault = if self.up {
-                FaultTag::default()
-            } else {
-                self.cause_of_loss
-            };
-            let mut attempt = FailoverAttempt::detected(fault, declaration.changed_at, self.now);
-            data_loss(&self.shape.spec.replication, &mut self.rng);
-            // An automatic decision takes no time, and there is no standby to promote.
-            attempt.decided_at = self.now;
-            let record = attempt.no_target(Outcome::NoHealthyTarget, self.now, node);
-            self.fold_record(&record);
-            self.waiting = Some(attempt);
-        }
+        let mut attempt = FailoverAttempt::detected(fault, changed_at, self.now);
+        data_loss(&self.shape.spec.replication, &mut self.rng);
+        // An automatic decision takes no time, and there is no standby to promote.
+        attempt.decided_at = self.now;
+        let record = attempt.no_target(Outcome::NoHealthyTarget, self.now, node);
+        self.fold_record(&record);
+        self.waiting = Some(attempt);
     }
 
     /// Queues the timers the monitor asked for, in the order it asked.

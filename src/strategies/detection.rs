@@ -184,6 +184,55 @@ impl HealthMonitor {
         (decisive, decisive.after(self.timeout))
     }
 
+    /// Lazy detection of a recovery at `since`, seen from `now` on: the instant of the
+    /// `successes`-th probe counted (probes within the start-up grace period do not count).
+    fn up_declaration(&self, i: usize, since: SimTime, now: SimTime, successes: u64) -> SimTime {
+        let counted_from = since.after(self.grace).max(now);
+        let first = first_probe(self.targets[i].phase, self.interval, counted_from);
+        first.after(successes.saturating_sub(1).saturating_mul(self.interval))
+    }
+
+    /// Lazy mode, one whole outage at once, for an owner that knows it in advance: target
+    /// `i`, answering and believed up with nothing pending and no probe loss, stops
+    /// answering at `failed`, answers again at `repaired`, and nothing changes until
+    /// `next_change`. When the down-declaration falls strictly between the two changes and
+    /// the up-declaration strictly between `repaired` and `next_change`, returns their
+    /// instants and leaves the target as observing both changes and taking both
+    /// declarations would (the two timers it would have armed are spent). Otherwise
+    /// (ties, an interrupted declaration) returns None and changes nothing: the owner
+    /// takes the outage event by event.
+    pub(crate) fn clean_outage(
+        &mut self,
+        i: usize,
+        failed: SimTime,
+        repaired: SimTime,
+        next_change: SimTime,
+    ) -> Option<(SimTime, SimTime)> {
+        let target = &self.targets[i];
+        let quiet = self.probing == Probing::Lazy
+            && target.answering
+            && target.believed_up
+            && target.decisive_probe.is_none()
+            && target.interrupted_at.is_none()
+            && target.loss == 0.0
+            && !target.lossy_pending;
+        if !quiet {
+            return None;
+        }
+        let (_, down) = self.down_declaration(i, failed);
+        let up = self.up_declaration(i, repaired, repaired, self.healthy as u64);
+        if !(failed < down && down < repaired && repaired < up && up < next_change) {
+            return None;
+        }
+        let target = &mut self.targets[i];
+        target.changed_at = repaired;
+        target.entered_at = repaired;
+        target.generation.bump();
+        target.generation.bump();
+        target.streak = 0;
+        Some((down, up))
+    }
+
     /// Starts explicit probing (no-op in lazy mode).
     pub(crate) fn start(&mut self, ctx: &mut Context, address: impl Address<MonitorTimer>) {
         if self.probing == Probing::Explicit {
@@ -394,9 +443,6 @@ impl HealthMonitor {
         let target = &self.targets[i];
         let since = target.changed_at;
         let (decisive, at) = if target.answering {
-            // Probes within the start-up grace period do not count.
-            let counted_from = since.after(self.grace).max(ctx.now);
-            let first = first_probe(target.phase, self.interval, counted_from);
             let successes = if target.loss > 0.0 {
                 // Each probe gets through with probability 1 − loss.
                 self.targets[i].lossy_pending = true;
@@ -404,7 +450,7 @@ impl HealthMonitor {
             } else {
                 self.healthy as u64
             };
-            let at = first.after(successes.saturating_sub(1).saturating_mul(self.interval));
+            let at = self.up_declaration(i, since, ctx.now, successes);
             (at, at)
         } else {
             self.down_declaration(i, since)
@@ -639,5 +685,55 @@ mod tests {
         }
         assert_eq!(probes_until_run(&mut rng, 1.0, 3), 3);
         assert_eq!(probes_until_run(&mut rng, 0.0, 3), u64::MAX);
+    }
+
+    /// Probes every 1 s at phase 0, known failed 500 ms after they are sent; 3 failures
+    /// declare down, 2 successes up, probes within 1.5 s of a recovery do not count.
+    fn monitor() -> HealthMonitor {
+        let params = Detection {
+            interval: 1_000_000_000,
+            timeout: 500_000_000,
+            unhealthy_threshold: 3,
+            healthy_threshold: 2,
+            probing: Probing::Lazy,
+            phase: Some(0),
+            grace: 1_500_000_000,
+        };
+        HealthMonitor::new(1, &params, &mut ChaCha8Rng::seed_from_u64(1))
+    }
+
+    #[test]
+    fn a_clean_outage_is_declared_at_the_hand_computed_instants() {
+        let ms = |ms: u64| SimTime(ms * 1_000_000);
+        let mut monitor = monitor();
+        // Failed at 10.2 s: probes at 11, 12, 13 s fail, the third is known at 13.5 s.
+        // Back at 20.3 s: probes from 21.8 s count, so 22 and 23 s succeed: up at 23 s.
+        assert_eq!(
+            monitor.clean_outage(0, ms(10_200), ms(20_300), ms(30_000)),
+            Some((ms(13_500), ms(23_000)))
+        );
+        assert_eq!(monitor.changed_at(0), ms(20_300));
+        assert!(monitor.believed_up(0));
+        // The next outage starts from that state: failed at 40 s exactly, a probe sees it.
+        assert_eq!(
+            monitor.clean_outage(0, ms(40_000), ms(50_000), ms(60_000)),
+            Some((ms(42_500), ms(53_000)))
+        );
+        // Ties with a change, or a repair before the down-declaration, are left to the
+        // event-by-event path, and change nothing.
+        let mut untouched = monitor.clone();
+        for (failed, repaired, next) in [
+            (ms(70_000), ms(72_500), ms(90_000)),
+            (ms(70_000), ms(72_000), ms(90_000)),
+            (ms(70_000), ms(80_000), ms(83_000)),
+        ] {
+            assert_eq!(untouched.clean_outage(0, failed, repaired, next), None);
+            assert_eq!(untouched.targets[0].generation, monitor.targets[0].generation);
+            assert_eq!(untouched.changed_at(0), monitor.changed_at(0));
+        }
+        assert_eq!(
+            untouched.clean_outage(0, ms(70_000), ms(80_000), ms(83_001)),
+            Some((ms(72_500), ms(83_000)))
+        );
     }
 }
