@@ -728,7 +728,10 @@ mod tests {
             (ms(70_000), ms(80_000), ms(83_000)),
         ] {
             assert_eq!(untouched.clean_outage(0, failed, repaired, next), None);
-            assert_eq!(untouched.targets[0].generation, monitor.targets[0].generation);
+            assert_eq!(
+                untouched.targets[0].generation,
+                monitor.targets[0].generation
+            );
             assert_eq!(untouched.changed_at(0), monitor.changed_at(0));
         }
         assert_eq!(
