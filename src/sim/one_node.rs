@@ -522,12 +522,19 @@ impl Run<'_, '_> {
 
     /// Accounts the instant that just ended, as the engine's `account` does for one
     /// vantage point.
+    #[inline(always)]
     fn account(&mut self) {
         let served = if self.up { self.shape.served_up } else { 0.0 };
-        if served == self.ledger.served() {
-            // The state follows from the served fraction: the ledger would do nothing.
-            return;
+        if served != self.ledger.served() {
+            self.account_change(served);
         }
+        // Else the state follows from the served fraction: the ledger would do nothing
+        // (half of the instants: a declaration's).
+    }
+
+    /// Accounts a change of the served fraction to `served`.
+    #[inline(never)]
+    fn account_change(&mut self, served: f64) {
         let state = ServiceState::of(served);
         let changed = state != self.ledger.state();
         let episode = self.ledger.update(

@@ -65,6 +65,7 @@ impl DurationHistogram {
     }
 
     /// Records one duration of `ns` nanoseconds.
+    #[inline]
     pub fn record(&mut self, ns: u64) {
         self.buckets.record(bucket_index(ns));
         self.count += 1;
@@ -205,7 +206,23 @@ struct Buckets {
 
 impl Buckets {
     /// Counts one value in bucket `index`.
+    #[inline]
     fn record(&mut self, index: u32) {
+        if self.dense.is_none()
+            && self.pending.len() < self.pending.capacity()
+            && self.pending.len() < RECORDED_PENDING_LIMIT.max(self.sorted.len())
+        {
+            // The usual case, kept small enough to inline: room for one more pending.
+            self.pending.push(index);
+        } else {
+            self.record_otherwise(index);
+        }
+    }
+
+    /// [`Buckets::record`] when dense, or when the pending indices need room or a fold.
+    #[cold]
+    #[inline(never)]
+    fn record_otherwise(&mut self, index: u32) {
         if let Some(dense) = &mut self.dense {
             dense.add(index, 1);
             return;

@@ -70,18 +70,24 @@ pub struct OutageTally {
 
 impl OutageTally {
     /// The tally of fault class `kind`, added empty the first time.
+    #[inline]
     fn kind(&mut self, kind: usize) -> &mut KindTally {
         let at = match self.by_kind.iter().position(|(k, _)| *k == kind) {
             Some(at) => at,
-            None => {
-                // Room for this class only: most replications never see a second,
-                // and a growth would reserve four.
-                self.by_kind.reserve_exact(1);
-                self.by_kind.push((kind, KindTally::default()));
-                self.by_kind.len() - 1
-            }
+            None => self.add_kind(kind),
         };
         &mut self.by_kind[at].1
+    }
+
+    /// Adds fault class `kind`, empty; returns its position.
+    #[cold]
+    #[inline(never)]
+    fn add_kind(&mut self, kind: usize) -> usize {
+        // Room for this class only: most replications never see a second, and a growth
+        // would reserve four.
+        self.by_kind.reserve_exact(1);
+        self.by_kind.push((kind, KindTally::default()));
+        self.by_kind.len() - 1
     }
 
     /// Folds in one episode whose cause is of fault class `kind`.
