@@ -149,7 +149,7 @@ impl<'a> OneNode<'a> {
         let mut run = Run {
             shape: self,
             keep_records,
-            network: Network::new(scenario.topology.clone()),
+            network: None,
             monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
             rng: stream(seed, replication, Purpose::Service(0)),
             lifetimes: stream(
@@ -192,9 +192,11 @@ enum NodeEvent {
 struct Run<'s, 'a> {
     shape: &'s OneNode<'a>,
     keep_records: bool,
-    /// The monitor's view of the world; the lazy computation reads none of it, but
-    /// [`Context`] holds one.
-    network: Network,
+    /// The monitor's view of the world, built the first time a [`Context`] needs one
+    /// (whole outages at once need none): the lazy computation of a global monitor reads
+    /// none of it (what probes find is passed to [`HealthMonitor::observe`]), so it stays
+    /// all up.
+    network: Option<Network>,
     monitor: HealthMonitor,
     /// The service's stream (data loss).
     rng: rand_chacha::ChaCha8Rng,
@@ -371,8 +373,7 @@ impl Run<'_, '_> {
             self.drawn_ahead = (Some(ttr), Some(ttf));
             return false;
         };
-        // The failure (its effects as `fail`'s; the network, which the lazy global
-        // monitor does not read, is as it was once the outage is over).
+        // The failure, as `fail`'s.
         self.advance(failed, events, unaccounted);
         self.lost_node();
         self.advance(down, events, unaccounted);
@@ -399,7 +400,6 @@ impl Run<'_, '_> {
 
     /// The node fails: the service and the monitor learn it, then its repair is drawn.
     fn fail(&mut self) {
-        self.network.crash(self.shape.node);
         self.lost_node();
         self.observe();
         let ttr = self.draw_ttr();
@@ -408,7 +408,6 @@ impl Run<'_, '_> {
 
     /// The node is repaired: the monitor learns it, then its next failure is drawn.
     fn repair(&mut self) {
-        self.network.repair(self.shape.node);
         self.up = true;
         self.observe();
         let ttf = self.draw_ttf();
@@ -418,10 +417,14 @@ impl Run<'_, '_> {
     /// Tells the monitor whether the node answers now (a global monitor's probes are
     /// never lost) and queues the declaration it schedules, if any.
     fn observe(&mut self) {
+        let topology = &self.shape.scenario.topology;
+        let network = self
+            .network
+            .get_or_insert_with(|| Network::new(topology.clone()));
         let mut ctx = Context {
             now: self.now,
             view: View {
-                network: &self.network,
+                network,
                 byzantine: &[],
                 gray: &[],
                 latent: &[],
@@ -435,10 +438,14 @@ impl Run<'_, '_> {
     }
 
     fn on_timer(&mut self, timer: MonitorTimer) {
+        let topology = &self.shape.scenario.topology;
+        let network = self
+            .network
+            .get_or_insert_with(|| Network::new(topology.clone()));
         let mut ctx = Context {
             now: self.now,
             view: View {
-                network: &self.network,
+                network,
                 byzantine: &[],
                 gray: &[],
                 latent: &[],
