@@ -7,7 +7,7 @@ pub(crate) mod sweep;
 
 use crate::compile::CompiledScenario;
 use crate::report::{Pairs, PrecisionSummary, Study};
-use crate::sim::engine::{Replication, ReplicationOutcome};
+use crate::sim::engine::{Layout, Replication, ReplicationOutcome, Scratch};
 use crate::sim::faults::FaultRegistry;
 use crate::sim::one_node::OneNode;
 use precision::FixedBatches;
@@ -15,7 +15,7 @@ pub use precision::Precision;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Why a study could not be run.
@@ -348,6 +348,11 @@ fn run_range(
         .zip(&registries)
         .map(|(variant, registry)| OneNode::recognise(variant, registry))
         .collect();
+    // Who uses each node, worked out once per variant; and each thread's buffers, which
+    // its replications reuse one after the other (by rayon's thread index; the calling
+    // thread's, without a pool). Neither changes a result.
+    let layouts: Vec<Layout> = variants.iter().map(Layout::new).collect();
+    let scratches: Vec<Mutex<Scratch>> = (0..threads).map(|_| Mutex::default()).collect();
     // A batch's outcomes, replication by replication and, within one, variant by variant.
     let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
         let slots = replications.start * count..replications.end * count;
@@ -366,11 +371,21 @@ fn run_range(
                     faults: Vec::new(),
                 };
             }
+            let thread = rayon::current_thread_index().unwrap_or(0);
+            let mut scratch = scratches[thread]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some(shape) = &one_node[variant] {
-                return shape.run(replication, options.keep_records, events_cap, &stop);
+                let keep = options.keep_records;
+                return shape.run(replication, keep, events_cap, &stop, &mut scratch);
             }
-            let replication =
-                Replication::new(&variants[variant], &registries[variant], replication, None);
+            let replication = Replication::reusing(
+                &variants[variant],
+                &registries[variant],
+                &layouts[variant],
+                replication,
+                &mut scratch,
+            );
             let replication = if options.keep_records {
                 replication
             } else {

@@ -16,7 +16,7 @@
 //! failover as `Superseded`, the horizon ends a waiting one. `tests` run eligible
 //! scenarios both ways and compare the outcomes.
 
-use super::engine::{FaultEffect, ReplicationOutcome, ServiceOutcome, STOP_CHECK_EVENTS};
+use super::engine::{FaultEffect, ReplicationOutcome, Scratch, ServiceOutcome, STOP_CHECK_EVENTS};
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
 use crate::compile::{CompiledScenario, FaultPlan, NodeProcess, RepairPlan};
@@ -142,6 +142,7 @@ impl<'a> OneNode<'a> {
         keep_records: bool,
         max_events: u64,
         stop: &[&AtomicBool],
+        scratch: &mut Scratch,
     ) -> ReplicationOutcome {
         let scenario = self.scenario;
         let seed = scenario.seed;
@@ -149,7 +150,7 @@ impl<'a> OneNode<'a> {
         let mut run = Run {
             shape: self,
             keep_records,
-            network: Network::new(scenario.topology.clone()),
+            network: scratch.network(&scenario.topology),
             monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
             rng: stream(seed, replication, Purpose::Service(0)),
             lifetimes: stream(
@@ -176,7 +177,9 @@ impl<'a> OneNode<'a> {
         };
         let ttf = run.draw_ttf();
         run.node_event = run.at(ttf, NodeEvent::Fail);
-        run.simulate(max_events, stop, replication)
+        let (outcome, network) = run.simulate(max_events, stop, replication);
+        scratch.keep_network(network);
+        outcome
     }
 }
 
@@ -243,7 +246,7 @@ impl Run<'_, '_> {
         max_events: u64,
         stop: &[&AtomicBool],
         replication: u64,
-    ) -> ReplicationOutcome {
+    ) -> (ReplicationOutcome, Network) {
         let horizon = SimTime(self.shape.scenario.horizon);
         let mut complete = true;
         let mut events = 0u64;
@@ -292,7 +295,7 @@ impl Run<'_, '_> {
             self.fold_episode(episode);
         }
         let tag = self.shape.tag.0;
-        ReplicationOutcome {
+        let outcome = ReplicationOutcome {
             replication,
             services: vec![self.outcome],
             system: None,
@@ -302,7 +305,8 @@ impl Run<'_, '_> {
                 .then_some((tag, self.effect))
                 .into_iter()
                 .collect(),
-        }
+        };
+        (outcome, self.network)
     }
 
     /// The node fails: the service and the monitor learn it, then its repair is drawn.
@@ -479,6 +483,8 @@ mod tests {
     fn assert_both_ways_agree(scenario: &CompiledScenario, count: u64) {
         let registry = FaultRegistry::new(&scenario.faults);
         let shape = OneNode::recognise(scenario, &registry).expect("the one-node shape");
+        // One scratch for all: what a replication leaves in it changes no later one.
+        let mut scratch = Scratch::default();
         for replication in 0..count {
             for keep_records in [true, false] {
                 let engine = Replication::new(scenario, &registry, replication, None);
@@ -488,7 +494,7 @@ mod tests {
                     engine.without_records()
                 };
                 let expected = engine.run();
-                let fast = shape.run(replication, keep_records, u64::MAX, &[]);
+                let fast = shape.run(replication, keep_records, u64::MAX, &[], &mut scratch);
                 assert_eq!(fast, expected, "replication {replication}");
             }
         }
@@ -568,7 +574,10 @@ mod tests {
             let engine = Replication::new(&scenario, &registry, 0, None);
             let expected = engine.run_within(max_events, stop);
             assert!(!expected.complete);
-            assert_eq!(shape.run(0, true, max_events, stop), expected);
+            assert_eq!(
+                shape.run(0, true, max_events, stop, &mut Scratch::default()),
+                expected
+            );
         }
     }
 
