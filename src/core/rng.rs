@@ -256,7 +256,11 @@ pub struct Lanes {
 
 impl Lanes {
     /// One lane per purpose, in order.
-    pub fn new(seed: u64, replication: u64, purposes: impl IntoIterator<Item = Purpose>) -> Self {
+    pub fn new(
+        seed: u64,
+        replication: u64,
+        purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
+    ) -> Self {
         let mut lanes = Lanes {
             key: [0; 8],
             lanes: Vec::new(),
@@ -271,12 +275,16 @@ impl Lanes {
         &mut self,
         seed: u64,
         replication: u64,
-        purposes: impl IntoIterator<Item = Purpose>,
+        purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
     ) {
         self.key = key_words(&key(seed, replication));
         self.lanes.clear();
+        // Room for exactly these lanes (a million lanes grown by doubling would hold
+        // twice as much at the last growth).
+        let purposes = purposes.into_iter();
+        self.lanes.reserve_exact(purposes.clone().count());
         // Each lane's stream first, its first block then, four streams side by side.
-        self.lanes.extend(purposes.into_iter().map(|purpose| Lane {
+        self.lanes.extend(purposes.map(|purpose| Lane {
             stream: purpose.stream_id(),
             next_block: 1,
             next: 0,

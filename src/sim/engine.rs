@@ -76,6 +76,18 @@ pub struct ServiceOutcome {
 }
 
 impl ServiceOutcome {
+    /// A fresh outcome of `vantages` vantage points in this one's lists (their
+    /// allocations kept).
+    fn renewed(mut self, vantages: u32) -> ServiceOutcome {
+        ServiceOutcome {
+            vantages,
+            episodes: emptied(std::mem::take(&mut self.episodes)),
+            records: emptied(std::mem::take(&mut self.records)),
+            changes_by_fault: emptied(std::mem::take(&mut self.changes_by_fault)),
+            ..ServiceOutcome::default()
+        }
+    }
+
     /// Strict availability: UP time over horizon, averaged over vantage points.
     pub fn availability(&self, horizon: Nanos) -> f64 {
         self.up_ns as f64 / (self.vantages.max(1) as f64 * horizon as f64)
@@ -247,23 +259,47 @@ pub struct Layout {
     /// node (see [`ServiceSpec::observes_only_globally`]) and have a node in it: any node
     /// of the component may route their messages, none outside it ever can.
     component_services: Vec<Vec<u32>>,
-    /// The dependencies on each node, by node index.
-    dependencies_of: Vec<Vec<u32>>,
+    /// The dependencies on each node, in index order, node after node: node `i`'s are
+    /// `dependencies[dependency_start[i]..dependency_start[i + 1]]`; both empty without
+    /// dependencies (a list per node of a million would weigh 24 MB).
+    dependencies: Vec<u32>,
+    dependency_start: Vec<u32>,
     /// The latent fault process and lane of each node, by node index; empty without
     /// latent faults.
     latent_of: Vec<Option<(u32, u32)>>,
 }
 
 impl Layout {
+    /// Where the dependencies on `node` lie in `dependencies`.
+    fn dependencies_on(&self, node: NodeId) -> std::ops::Range<usize> {
+        match self.dependency_start.get(node.index()..node.index() + 2) {
+            Some(&[start, end]) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
     /// The layout of `scenario`.
     pub fn new(scenario: &CompiledScenario) -> Layout {
         let n = scenario.topology.len();
         let (node_services, node_service_start) = node_services(scenario);
         let (component_of, component_services) = routed_services(scenario);
         let plan = &scenario.faults;
-        let mut dependencies_of = vec![Vec::new(); n];
-        for (index, dependency) in plan.dependencies.iter().enumerate() {
-            dependencies_of[dependency.depends_on.index()].push(index as u32);
+        let (mut dependencies, mut dependency_start) = (Vec::new(), Vec::new());
+        if !plan.dependencies.is_empty() {
+            dependency_start = vec![0u32; n + 1];
+            for dependency in &plan.dependencies {
+                dependency_start[dependency.depends_on.index() + 1] += 1;
+            }
+            for i in 0..n {
+                dependency_start[i + 1] += dependency_start[i];
+            }
+            let mut next = dependency_start[..n].to_vec();
+            dependencies = vec![0u32; plan.dependencies.len()];
+            for (index, dependency) in (0u32..).zip(&plan.dependencies) {
+                let at = &mut next[dependency.depends_on.index()];
+                dependencies[*at as usize] = index;
+                *at += 1;
+            }
         }
         let mut latent_of = Vec::new();
         let mut lane = 0u32;
@@ -281,7 +317,8 @@ impl Layout {
             node_service_start,
             component_of,
             component_services,
-            dependencies_of,
+            dependencies,
+            dependency_start,
             latent_of,
         }
     }
@@ -321,6 +358,9 @@ pub struct Scratch {
     vantages: Vec<u32>,
     unaccounted: Vec<u32>,
     effects: Vec<FaultEffect>,
+    /// A folded outcome's lists, for the next replication's outcome.
+    outcomes: Vec<ServiceOutcome>,
+    faults: Vec<(u32, FaultEffect)>,
 }
 
 impl Scratch {
@@ -328,6 +368,12 @@ impl Scratch {
     /// last kept.
     pub(crate) fn network(&mut self, topology: &Arc<Topology>) -> Network {
         network_in(self.network.take(), topology)
+    }
+
+    /// Keeps the lists of `outcome`, once folded, for the next replication's outcome.
+    pub fn recycle(&mut self, outcome: ReplicationOutcome) {
+        self.outcomes = outcome.services;
+        self.faults = outcome.faults;
     }
 
     /// Keeps `network`'s tables for the next replication.
@@ -365,7 +411,7 @@ fn lanes_for(
     lanes: Option<Lanes>,
     seed: u64,
     replication: u64,
-    purposes: impl IntoIterator<Item = Purpose>,
+    purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
 ) -> Lanes {
     match lanes {
         Some(mut lanes) => {
@@ -420,12 +466,20 @@ impl<'a> Replication<'a> {
         let vantages = scenario.services.iter().map(vantage_count).sum();
         let ledgers = filled(spare.ledgers, vantages, Ledger::default());
         let mut first_ledger = 0u32;
-        let outcomes = (scenario.services.iter())
-            .map(|spec| ServiceOutcome {
-                vantages: vantage_count(spec) as u32,
-                ..ServiceOutcome::default()
-            })
-            .collect();
+        let mut outcomes = spare.outcomes;
+        outcomes.truncate(scenario.services.len());
+        let kept = outcomes.len();
+        for (outcome, spec) in outcomes.iter_mut().zip(&scenario.services) {
+            *outcome = std::mem::take(outcome).renewed(vantage_count(spec) as u32);
+        }
+        outcomes.extend(scenario.services[kept..].iter().map(|spec| ServiceOutcome {
+            vantages: vantage_count(spec) as u32,
+            ..ServiceOutcome::default()
+        }));
+        if let Some(scratch) = scratch.as_deref_mut() {
+            // Kept there until the outcome takes it.
+            scratch.faults = spare.faults;
+        }
         let mut services = emptied(spare.services);
         services.extend(scenario.services.iter().enumerate().map(|(index, spec)| {
             let index = index as u32;
@@ -599,6 +653,8 @@ impl<'a> Replication<'a> {
             vantages: self.vantages,
             unaccounted: self.unaccounted,
             effects: self.effects,
+            outcomes: Vec::new(),
+            faults: Vec::new(),
         };
     }
 
@@ -685,11 +741,20 @@ impl<'a> Replication<'a> {
             system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
-            faults: (0..)
-                .zip(&self.effects)
-                .filter(|(_, effect)| effect.starts > 0)
-                .map(|(tag, &effect)| (tag, effect))
-                .collect(),
+            faults: {
+                let spare = self
+                    .scratch
+                    .as_deref_mut()
+                    .map(|s| std::mem::take(&mut s.faults));
+                let mut faults = emptied(spare.unwrap_or_default());
+                faults.extend(
+                    (0..)
+                        .zip(&self.effects)
+                        .filter(|(_, effect)| effect.starts > 0)
+                        .map(|(tag, &effect)| (tag, effect)),
+                );
+                faults
+            },
         };
         self.give_back();
         outcome
@@ -1458,8 +1523,8 @@ impl<'a> Replication<'a> {
         self.count_against_budgets(node, true);
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
-        for i in 0..self.layout.dependencies_of[node.index()].len() {
-            let dependency = self.layout.dependencies_of[node.index()][i];
+        for i in self.layout.dependencies_on(node) {
+            let dependency = self.layout.dependencies[i];
             let index = dependency as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             let spec = &self.scenario.faults.dependencies[index];
@@ -1488,8 +1553,8 @@ impl<'a> Replication<'a> {
         self.count_against_budgets(node, false);
         self.trace(TraceEvent::NodeUp { node });
         self.node_changed(node, Stimulus::NodeUp { node });
-        for i in 0..self.layout.dependencies_of[node.index()].len() {
-            let index = self.layout.dependencies_of[node.index()][i] as usize;
+        for i in self.layout.dependencies_on(node) {
+            let index = self.layout.dependencies[i] as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             if std::mem::take(&mut self.dependency_down[index]) {
                 let dependent = self.scenario.faults.dependencies[index].node;
