@@ -1,12 +1,16 @@
-//! Allocations per event (issue 19: "no allocation per event"): a counting allocator
-//! wraps the system's, and each shipped scenario runs one replication over its horizon
-//! and over twice that. Set-up allocates in proportion to the scenario; what the second
-//! horizon adds is what events allocate, so the figure printed is the marginal
-//! allocations per event, (A(2H) − A(H)) / (E(2H) − E(H)), beside the set-up's A(H).
-//! Allocations are counted, not timed: the figures are exact and the same on any
-//! machine. Run with `cargo bench --bench allocations`.
+//! Allocations per event and per replication (issue 19: "no allocation per event",
+//! "fixed costs out of the hot path"): a counting allocator wraps the system's, and each
+//! shipped scenario runs one replication over its horizon and over twice that. Set-up
+//! allocates in proportion to the scenario; what the second horizon adds is what events
+//! allocate, so the figure printed is the marginal allocations per event,
+//! (A(2H) − A(H)) / (E(2H) − E(H)), beside the set-up's A(H). A second table runs whole
+//! studies on one thread of R and 2R replications: what the second R adds over R is
+//! what a replication allocates once the thread's buffers are grown. Allocations are
+//! counted, not timed: the figures are exact and the same on any machine. Run with
+//! `cargo bench --bench allocations`.
 
 use failsim::compile::load_str;
+use failsim::run::{run_study, RunOptions};
 use failsim::sim::engine::run_replication;
 use failsim::sim::faults::FaultRegistry;
 use serde_json::Value;
@@ -71,6 +75,36 @@ fn measure(file: &str, model: &Value, horizon: u64) -> (u64, u64) {
     (after - before, outcome.events)
 }
 
+/// Allocations of a whole study of `file` with `replications` replications, on one thread.
+fn measure_study(file: &str, replications: u64) -> u64 {
+    let text = std::fs::read_to_string(file).expect("a shipped scenario");
+    let mut scenario = load_str(&text, Path::new(file)).expect("a shipped scenario compiles");
+    scenario.replications = replications;
+    let options = RunOptions {
+        threads: Some(1),
+        ..RunOptions::default()
+    };
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let run = run_study(&scenario, &options, |_| {}, |_| {}).expect("the study runs");
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(run.study.services[0].done, replications);
+    after - before
+}
+
+/// Scenarios of the second table: those whose replications are short enough to run
+/// thousands (the one-node path among them).
+const STUDY_SCENARIOS: &[&str] = &[
+    "scenarios/quickstart.json",
+    "scenarios/peer-baseline.json",
+    "scenarios/geographic.json",
+    "scenarios/pause.json",
+];
+
+/// Replications of the first study of the second table: enough for the thread's buffers
+/// to reach their size, so that the second study's extra ones show only what each
+/// replication still allocates.
+const STUDY_REPLICATIONS: u64 = 500;
+
 /// Events the first horizon must hold for the difference to say something: a shipped
 /// horizon too short for that is doubled until it does (at most [`MAX_TIMES`] times).
 const MIN_EVENTS: u64 = 10_000;
@@ -110,6 +144,19 @@ fn main() {
         };
         println!(
             "{file:<38} {times:>6} {events:>10} {allocations:>9} {events2:>10} {allocations2:>9} {marginal:>16}"
+        );
+    }
+    println!();
+    println!(
+        "{:<38} {:>10} {:>12} {:>10} {:>12} {:>18}",
+        "scenario (study, 1 thread)", "R", "allocs R", "2R", "allocs 2R", "allocs per repl."
+    );
+    for file in STUDY_SCENARIOS {
+        let (r, r2) = (STUDY_REPLICATIONS, 2 * STUDY_REPLICATIONS);
+        let (allocations, allocations2) = (measure_study(file, r), measure_study(file, r2));
+        let marginal = allocations2.saturating_sub(allocations) as f64 / (r2 - r) as f64;
+        println!(
+            "{file:<38} {r:>10} {allocations:>12} {r2:>10} {allocations2:>12} {marginal:>18.3}"
         );
     }
 }

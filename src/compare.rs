@@ -7,18 +7,19 @@ use crate::compile::{CompiledScenario, Problem};
 use crate::report::{Pairs, PrecisionSummary, ServiceSummary, Study, Summary};
 use crate::run::precision::relative;
 use crate::run::Precision;
-use crate::scenarios::model::{StrategyName, UnknownStrategy};
+use crate::scenarios::model::{Scenario, StrategyName, UnknownStrategy};
 use crate::stats::MeanCi;
 use serde::Serialize;
 
-/// The scenario with every service switched to `strategy` and compiled again, or the
-/// problems that keep it from running so; faults and seed unchanged, so every
-/// replication sees the same fault trace whatever the strategy.
+/// The scenario (compiled from `model`) with every service switched to `strategy` and
+/// compiled again, or the problems that keep it from running so; faults and seed
+/// unchanged, so every replication sees the same fault trace whatever the strategy.
 pub fn variant(
+    model: &Scenario,
     scenario: &CompiledScenario,
     strategy: StrategyName,
 ) -> Result<CompiledScenario, Vec<Problem>> {
-    scenario.recompile(|source| {
+    scenario.recompile(model, |source| {
         for service in &mut source.services {
             service.strategy = strategy;
         }

@@ -5,7 +5,7 @@
 use crate::checks::Metric;
 use crate::compare::{parse_strategies, variant, Comparison, StrategyListError};
 use crate::compile::{
-    cpu_time, expected_secs, rows_problem, work_problem, CompiledScenario, OverrideError,
+    cpu_time, expected_secs, rows_problem, work_problem, CompiledScenario, Loaded, OverrideError,
     Overrides, Problem, RowsKept,
 };
 use crate::output::rows::Tables;
@@ -219,12 +219,17 @@ pub fn run(
 }
 
 /// `failsim compare SCENARIO --strategies LIST --json … --csv …` in memory; every
-/// strategy when `strategies` is `None`, the first listed is the baseline.
+/// strategy when `strategies` is `None`, the first listed is the baseline. The variants
+/// are compiled from the loaded file's model.
 pub fn compare(
-    mut scenario: CompiledScenario,
+    loaded: Loaded,
     strategies: Option<&str>,
     settings: &Settings,
 ) -> Result<ComparisonResults, EmbedError> {
+    let Loaded {
+        model,
+        compiled: mut scenario,
+    } = loaded;
     let strategies = match strategies {
         Some(list) => parse_strategies(list)?,
         None => StrategyName::ALL.to_vec(),
@@ -233,10 +238,11 @@ pub fn compare(
     let variants = strategies
         .iter()
         .map(|&strategy| {
-            variant(&scenario, strategy)
+            variant(&model, &scenario, strategy)
                 .map_err(|problems| EmbedError::Variant { strategy, problems })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    drop(model);
     let mut tables = Tables::default();
     let rows = !settings.summary_only;
     let mut resolved = precision.as_ref().map(Comparison::until_resolved);

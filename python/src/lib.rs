@@ -3,7 +3,7 @@
 //! [`failsim::embed`]; it hands back JSON text that `failsim/__init__.py` turns into dicts
 //! and data frames.
 
-use failsim::compile::{load_file, load_str, CompiledScenario, Overrides};
+use failsim::compile::{load_file_with_model, load_str_with_model, Loaded, Overrides};
 use failsim::core::duration::parse_duration;
 use failsim::embed::{self, EmbedError, PrecisionSettings, Settings};
 use failsim::scenarios::{Diagnostic, ScenarioError as LoadError};
@@ -28,15 +28,12 @@ create_exception!(
 /// How often the waiting thread takes the GIL back to look for Ctrl-C.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// The scenario from `path` or from `text` (named `label` in messages).
-fn load(
-    path: Option<PathBuf>,
-    text: Option<String>,
-    label: &str,
-) -> Result<CompiledScenario, Failure> {
+/// The scenario from `path` or from `text` (named `label` in messages), with its parsed
+/// model (`compare` compiles its variants from it; the others let it go at once).
+fn load(path: Option<PathBuf>, text: Option<String>, label: &str) -> Result<Loaded, Failure> {
     match (path, text) {
-        (Some(path), None) => Ok(load_file(&path)?),
-        (None, Some(text)) => Ok(load_str(&text, Path::new(label))?),
+        (Some(path), None) => Ok(load_file_with_model(&path)?),
+        (None, Some(text)) => Ok(load_str_with_model(&text, Path::new(label))?),
         _ => Err(Failure::Source),
     }
 }
@@ -277,7 +274,7 @@ fn run(
         interrupt.clone(),
     )?;
     let results = detached(py, &interrupt, || {
-        let results = embed::run(load(path, text, label)?, &settings)?;
+        let results = embed::run(load(path, text, label)?.compiled, &settings)?;
         Ok((to_json(&results.summary), to_json(&results.tables)))
     })?;
     results.map_err(|failure: Failure| failure.raise(py))
@@ -337,7 +334,7 @@ fn validate(
 ) -> PyResult<String> {
     let interrupt = AtomicBool::new(false);
     let described = detached(py, &interrupt, || {
-        load(path, text, label).map(|scenario| to_json(&embed::describe(&scenario)))
+        load(path, text, label).map(|loaded| to_json(&embed::describe(&loaded.compiled)))
     })?;
     described.map_err(|failure| failure.raise(py))
 }

@@ -20,7 +20,7 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
              shards: leave it out",
         ));
     }
-    let (mut prepared, mut plan) = prepare(&args)?;
+    let (mut prepared, mut plan) = prepare(&args, true)?;
     let strategies = match strategies {
         Some(list) => parse_strategies(list).map_err(bad)?,
         None => crate::scenarios::model::StrategyName::ALL.to_vec(),
@@ -33,10 +33,11 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         &format!("with {} strategies", strategies.len()),
     )?;
     let started = Instant::now();
+    let model = prepared.model.take().expect("prepared with its model");
     let variants: Vec<CompiledScenario> = strategies
         .iter()
         .map(|&strategy| {
-            variant(&prepared.scenario, strategy).map_err(|problems| {
+            variant(&model, &prepared.scenario, strategy).map_err(|problems| {
                 let lines: Vec<String> = problems
                     .iter()
                     .map(|p| {
@@ -53,6 +54,8 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
             })
         })
         .collect::<Result<_, _>>()?;
+    // Every variant is compiled: the model is not kept through the study.
+    drop(model);
     // The strategies run in lockstep, each replication under every strategy before the
     // next, so that the paired differences are folded as they come (nothing is kept per
     // replication); with --precision, until every one is resolved.

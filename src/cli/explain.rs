@@ -12,7 +12,7 @@
 
 use super::diagnostics::scenario_error;
 use super::{bad, out_err, print, CliError};
-use crate::compile::{load_file, Action, CompiledScenario};
+use crate::compile::{load_file_with_model, Action, CompiledScenario, Loaded};
 use crate::core::duration::{parse_flag_duration, Duration};
 use crate::core::ids::NodeId;
 use crate::core::record::FaultTag;
@@ -22,7 +22,8 @@ use crate::net::shapes::{PartitionDraw, Shape, Split};
 use crate::output::atomic::write_output;
 use crate::scenarios::distribution::Distribution;
 use crate::scenarios::model::{
-    FaultAction, Faults, NodeList, NodeScope, Others, PartitionGroups, ScheduledFault, ShapeScope,
+    FaultAction, Faults, NodeList, NodeScope, Others, PartitionGroups, Scenario, ScheduledFault,
+    ShapeScope,
 };
 use crate::sim::engine::Replication;
 use crate::sim::faults::FaultRegistry;
@@ -41,7 +42,10 @@ pub(super) struct ExplainArgs<'a> {
 }
 
 pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
-    let mut scenario = load_file(args.scenario).map_err(scenario_error)?;
+    let Loaded {
+        model,
+        compiled: mut scenario,
+    } = load_file_with_model(args.scenario).map_err(scenario_error)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -58,7 +62,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
             args.replication, scenario.replications
         )));
     }
-    let faults = resolve(&scenario, args.replication).map_err(bad)?;
+    let faults = resolve(&model, &scenario, args.replication).map_err(bad)?;
     let count = faults.len();
     let crashes = faults
         .iter()
@@ -66,7 +70,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
         .count();
     let list = serde_json::to_string_pretty(&faults).expect("faults serialize") + "\n";
     if let Some(path) = args.emit {
-        let text = emitted_scenario(&scenario, args.replication, faults);
+        let text = emitted_scenario(model, &scenario, args.replication, faults);
         // What is emitted must load; if it does not, that is failsim's fault.
         crate::compile::load_str(&text, path).map_err(|e| {
             bad(format!(
@@ -98,14 +102,14 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), CliError> {
 }
 
 /// The scenario that replays replication `replication` of `scenario` with `faults`:
-/// the file's model with only these scheduled faults, no dependencies and no overload
+/// the file's `model` with only these scheduled faults, no dependencies and no overload
 /// cascades (their crashes are among the faults), and enough replications to reach it.
 fn emitted_scenario(
+    mut model: Scenario,
     scenario: &CompiledScenario,
     replication: u64,
     faults: Vec<ScheduledFault>,
 ) -> String {
-    let mut model = scenario.source.clone();
     model.name = Some(format!("{} replication {replication}", scenario.name));
     model.description = Some(format!(
         "Replication {replication} of `{}` (seed {}) with every random draw of its faults made \
@@ -215,10 +219,11 @@ impl FaultLog {
     }
 }
 
-/// The faults of replication `replication` as scheduled faults, in the order they
-/// start. `Err` says why the replay of a random partition did not match the trace (a
-/// bug: the engine's draws changed order).
-pub(super) fn resolve(
+/// The faults of replication `replication` of `scenario` (compiled from `model`) as
+/// scheduled faults, in the order they start. `Err` says why the replay of a random
+/// partition did not match the trace (a bug: the engine's draws changed order).
+fn resolve(
+    model: &Scenario,
     scenario: &CompiledScenario,
     replication: u64,
 ) -> Result<Vec<ScheduledFault>, String> {
@@ -271,7 +276,7 @@ pub(super) fn resolve(
             drawn(scenario, draw, split)
         } else if (registry.scheduled..registry.node_processes).contains(&tag) {
             let index = (tag - registry.scheduled) as usize;
-            let source = &scenario.source.faults.scheduled[index].fault;
+            let source = &model.faults.scheduled[index].fault;
             match (&scenario.faults.scheduled[index].action, source) {
                 // Their crashes are among the down-times.
                 (Action::Crash(_) | Action::CrashRandom { .. }, _) => None,

@@ -4,7 +4,7 @@ use super::diagnostics::scenario_error;
 use super::{
     bad, check_services, check_threads, check_work, out_err, parse_checks, print, CliError,
 };
-use crate::compile::load_file;
+use crate::compile::{load_file_with_model, Loaded};
 use crate::output::atomic::write_output;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,10 @@ pub(super) struct RecommendArgs {
 
 pub(super) fn recommend(args: RecommendArgs) -> Result<(), CliError> {
     use crate::recommend::{parse_modes, parse_replica_counts, parse_strategies};
-    let mut scenario = load_file(&args.scenario).map_err(scenario_error)?;
+    let Loaded {
+        model,
+        compiled: mut scenario,
+    } = load_file_with_model(&args.scenario).map_err(scenario_error)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -93,7 +96,7 @@ pub(super) fn recommend(args: RecommendArgs) -> Result<(), CliError> {
         threads: args.threads,
     };
     let started = Instant::now();
-    let result = crate::recommend::recommend(&scenario, &checks, &options).map_err(bad)?;
+    let result = crate::recommend::recommend(&model, &scenario, &checks, &options).map_err(bad)?;
     let json = args.json.as_deref();
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&result).expect("ranking serializes") + "\n";

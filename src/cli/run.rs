@@ -32,7 +32,7 @@ pub(super) fn run(
              (the stop depends only on the replications folded, not on --threads)",
         ));
     }
-    let (mut prepared, mut plan) = prepare(&args)?;
+    let (mut prepared, mut plan) = prepare(&args, false)?;
     prepared.options.shard = shard.map(Shard::parse).transpose().map_err(bad)?;
     if let (Some(shard), Some(_)) = (prepared.options.shard, &prepared.options.precision) {
         // The shards are the fixed batches at whose ends `merge` reads the rule.

@@ -10,12 +10,13 @@ use super::{
     warning_line, CliError,
 };
 use crate::checks::{Check, Metric};
-use crate::compile::{load_file, CompiledScenario, Overrides};
+use crate::compile::{load_file_with_model, CompiledScenario, Loaded, Overrides};
 use crate::core::duration::parse_flag_duration;
 use crate::output::plan::{Destinations, OutputPlan, ReplayLimits};
 use crate::report::{PrecisionSummary, Study};
 use crate::run::precision::DEFAULT_MAX_REPLICATIONS;
 use crate::run::{run_study, Precision, RunError, RunOptions, Stopped};
+use crate::scenarios::model::Scenario;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -119,6 +120,9 @@ impl StudyArgs {
 /// A loaded scenario with the command-line overrides applied, and how to run it.
 pub(super) struct Prepared {
     pub(super) scenario: CompiledScenario,
+    /// The file's parsed model, when `prepare` was asked to keep it (`compare` derives
+    /// its variants from it); `run` lets it go before the study.
+    pub(super) model: Option<Scenario>,
     pub(super) options: RunOptions,
     pub(super) checks: Vec<Check>,
 }
@@ -133,13 +137,20 @@ impl Prepared {
     }
 }
 
-/// Loads the scenario, applies and checks the overrides, and checks every output
-/// destination, all before any replication runs.
-pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliError> {
+/// Loads the scenario (keeping its parsed model if `keep_model`), applies and checks the
+/// overrides, and checks every output destination, all before any replication runs.
+pub(super) fn prepare(
+    args: &StudyArgs,
+    keep_model: bool,
+) -> Result<(Prepared, OutputPlan), CliError> {
     let destinations = args.destinations();
     destinations.check_stdout()?;
     destinations.check_inputs()?;
-    let mut scenario = load_file(&args.scenario).map_err(scenario_error)?;
+    let Loaded {
+        model,
+        compiled: mut scenario,
+    } = load_file_with_model(&args.scenario).map_err(scenario_error)?;
+    let model = keep_model.then_some(model);
     for warning in &scenario.warnings {
         say!("{}", warning_line(&args.scenario, warning));
     }
@@ -206,6 +217,7 @@ pub(super) fn prepare(args: &StudyArgs) -> Result<(Prepared, OutputPlan), CliErr
     let plan = OutputPlan::new(&destinations)?;
     let prepared = Prepared {
         scenario,
+        model,
         options: RunOptions {
             threads: args.threads,
             shard: None,

@@ -2,7 +2,7 @@
 //! reporting every problem at once. A YAML file is read as the JSON it converts to, and
 //! every position is placed back in the YAML text.
 
-use super::{check_and_compile, CompiledScenario, Problem};
+use super::{check_and_compile, CompiledScenario, Loaded, Problem};
 use crate::core::hash::content_hash;
 use crate::scenarios::error::ScenarioError;
 use crate::scenarios::error::SourceText;
@@ -45,6 +45,12 @@ use std::path::Path;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
+    load_str_with_model(text, file).map(|loaded| loaded.compiled)
+}
+
+/// [`load_str`], keeping the parsed model beside the compiled scenario, for what derives
+/// other scenarios from the file.
+pub fn load_str_with_model(text: &str, file: &Path) -> Result<Loaded, ScenarioError> {
     match Format::detect(file, text.as_bytes()) {
         Format::Json => load_json(text, file),
         Format::Yaml => load_yaml(text, file),
@@ -52,7 +58,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioErr
 }
 
 /// A YAML scenario: converted to JSON, read as JSON, each position placed in the YAML.
-fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
+fn load_yaml(text: &str, file: &Path) -> Result<Loaded, ScenarioError> {
     let converted = yaml::to_json(without_bom(text)).map_err(|found| {
         let (line, column) = found.at.unwrap_or((1, 1));
         ScenarioError::Invalid {
@@ -68,10 +74,10 @@ fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
     })?;
     let place = |d: &mut Diagnostic| (d.line, d.column) = converted.place(d.line);
     match load_json(&converted.json, file) {
-        Ok(mut compiled) => {
-            compiled.warnings.iter_mut().for_each(place);
-            compiled.source_hash = content_hash(text.as_bytes());
-            Ok(compiled)
+        Ok(mut loaded) => {
+            loaded.compiled.warnings.iter_mut().for_each(place);
+            loaded.compiled.source_hash = content_hash(text.as_bytes());
+            Ok(loaded)
         }
         Err(ScenarioError::Invalid {
             file,
@@ -90,13 +96,14 @@ fn load_yaml(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
     }
 }
 
-fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError> {
+fn load_json(text: &str, file: &Path) -> Result<Loaded, ScenarioError> {
     let parsed = parse_all(text);
     let Some(mut scenario) = parsed.scenario else {
         return Err(invalid(file, text, parsed.problems));
     };
-    // The parsed model lives as long as the compiled one (`CompiledScenario::source`);
-    // its longest lists were grown by doubling as they were read.
+    // The parsed model lives through compilation (and on, for a caller that derives
+    // other scenarios from it); its longest lists were grown by doubling as they were
+    // read.
     scenario.services.shrink_to_fit();
     for service in &mut scenario.services {
         service.replicas.shrink_to_fit();
@@ -107,7 +114,7 @@ fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
         .unwrap_or_else(|| "scenario".to_string());
     let stood_in = !parsed.stand_ins.is_empty();
     // The work estimate is of the whole file: with stand-ins it would be of another.
-    let result = check_and_compile(scenario, &default_name, !stood_in);
+    let result = check_and_compile(&scenario, &default_name, !stood_in);
     let mut problems = parsed.problems;
     match result {
         Ok(mut compiled) if problems.is_empty() => {
@@ -123,7 +130,10 @@ fn load_json(text: &str, file: &Path) -> Result<CompiledScenario, ScenarioError>
                 }
             }
             compiled.source_hash = content_hash(text.as_bytes());
-            Ok(compiled)
+            Ok(Loaded {
+                model: scenario,
+                compiled,
+            })
         }
         Ok(_) => Err(invalid(file, text, problems)),
         Err(checks) => {
@@ -196,8 +206,14 @@ pub(crate) fn locate_in_file(file: &Path, path: &str) -> (usize, usize) {
 /// Reads, parses, validates and compiles a scenario file (at most
 /// [`MAX_FILE_BYTES`](crate::scenarios::source::MAX_FILE_BYTES)).
 pub fn load_file(file: &Path) -> Result<CompiledScenario, ScenarioError> {
+    load_file_with_model(file).map(|loaded| loaded.compiled)
+}
+
+/// [`load_file`], keeping the parsed model beside the compiled scenario, for what
+/// derives other scenarios from the file.
+pub fn load_file_with_model(file: &Path) -> Result<Loaded, ScenarioError> {
     let text = read_text(file, "a scenario file")?;
-    load_str(&text, file)
+    load_str_with_model(&text, file)
 }
 
 #[cfg(test)]

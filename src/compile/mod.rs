@@ -25,7 +25,7 @@ pub use faults::{
     Action, BurstSpec, DependencySpec, FaultPlan, FlapSpec, NodeProcess, OutageSpec, ScheduledSpec,
 };
 pub(crate) use load::locate_in_file;
-pub use load::{load_file, load_str};
+pub use load::{load_file, load_file_with_model, load_str, load_str_with_model};
 pub use repair::{BudgetSpec, CrewSpec, RepairPlan};
 pub use system::{SystemExpr, SystemSpec};
 pub use upkeep::{Calendar, InspectionSpec, MaintenanceSpec, RestartSpec, ServiceNeed};
@@ -92,21 +92,39 @@ pub struct CompiledScenario {
     /// What is valid but probably not meant (e.g. a demand the strategy can never serve
     /// in full), with positions when loaded from a file; `validate` and `run` print them.
     pub warnings: Vec<Diagnostic>,
-    /// The parsed file, kept for `compare` and `plan`.
-    pub source: Scenario,
+    /// Whether a service has an overload cascade, under any strategy (`compare`'s
+    /// ACTIVE_ACTIVE variant uses it): `overload` is then a fault kind.
+    pub overload_cascades: bool,
+    /// The `faults` lists the file fills, by field name (see [`Faults::filled`]).
+    ///
+    /// [`Faults::filled`]: crate::scenarios::model::Faults::filled
+    pub fault_lists: Vec<&'static str>,
+}
+
+/// A scenario file's parsed model beside its compilation. What derives other scenarios
+/// from the file (`compare`'s variants, `recommend`'s candidates, `explain`'s replay)
+/// needs both; a run needs only the compiled scenario, which keeps nothing of the model.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The file as parsed.
+    pub model: Scenario,
+    /// The model compiled.
+    pub compiled: CompiledScenario,
 }
 
 impl CompiledScenario {
-    /// This scenario's file model changed by `patch` and compiled again, every check
-    /// included. The run settings that command-line overrides change (seed,
-    /// replications, horizon) stay this scenario's.
+    /// `model` (the one this scenario was compiled from) changed by `patch` and compiled
+    /// again, every check included. The run settings that command-line overrides change
+    /// (seed, replications, horizon) stay this scenario's.
     pub fn recompile(
         &self,
+        model: &Scenario,
         patch: impl FnOnce(&mut Scenario),
     ) -> Result<CompiledScenario, Vec<Problem>> {
-        let mut source = self.source.clone();
+        let mut source = model.clone();
         patch(&mut source);
-        let mut compiled = check_and_compile(source, &self.name, true).map_err(Problems::listed)?;
+        let mut compiled =
+            check_and_compile(&source, &self.name, true).map_err(Problems::listed)?;
         compiled.source_hash = self.source_hash.clone();
         compiled.seed = self.seed;
         compiled.replications = self.replications;
@@ -134,7 +152,7 @@ impl CompiledScenario {
     /// The fault kinds of the scenario: what `by_fault_kind` can hold and what a
     /// `SERVICE.KIND.METRIC` check may name.
     pub fn fault_kinds(&self) -> Vec<&'static str> {
-        fault_kinds(&self.source, &self.faults)
+        self.faults.kinds(self.overload_cascades)
     }
 
     /// What one replication of this scenario costs, process by process (see
@@ -159,26 +177,24 @@ impl CompiledScenario {
     }
 }
 
-/// The kinds of `faults`, with `overload` when a service of `scenario` has an overload
-/// cascade (under its own strategy or, in `compare`, under ACTIVE_ACTIVE).
-fn fault_kinds(scenario: &Scenario, faults: &FaultPlan) -> Vec<&'static str> {
-    let overload = scenario
+/// Whether a service of `scenario` has an overload cascade (under its own strategy or,
+/// in `compare`, under ACTIVE_ACTIVE).
+fn overload_cascades(scenario: &Scenario) -> bool {
+    scenario
         .services
         .iter()
-        .any(|s| s.active_active.overload_cascade.is_some());
-    faults.kinds(overload)
+        .any(|s| s.active_active.overload_cascade.is_some())
 }
 
 /// Validates and compiles; returns the problems found: the first 10,000 and, after
 /// them, one that counts the rest.
 pub fn compile(scenario: &Scenario, default_name: &str) -> Result<CompiledScenario, Vec<Problem>> {
-    check_and_compile(scenario.clone(), default_name, true).map_err(Problems::listed)
+    check_and_compile(scenario, default_name, true).map_err(Problems::listed)
 }
 
-/// [`compile`] of a model the result keeps (no copy of a million-node model), with the
-/// work estimate left out unless `estimate_work`.
+/// [`compile`], with the work estimate left out unless `estimate_work`.
 pub(crate) fn check_and_compile(
-    scenario: Scenario,
+    scenario: &Scenario,
     default_name: &str,
     estimate_work: bool,
 ) -> Result<CompiledScenario, Problems> {
@@ -211,14 +227,15 @@ pub(crate) fn check_and_compile(
         ),
     );
     let topology = Arc::new(topology::compile(&scenario.topology, &mut check));
-    let services = services::compile(&scenario, &topology, &mut check);
+    let services = services::compile(scenario, &topology, &mut check);
     let mut faults = faults::compile(&scenario.faults, &topology, &services, horizon, &mut check);
     faults.repair = repair::compile(&scenario.faults, &topology, &services, &mut check);
     (faults.maintenance, faults.service_needs) =
         upkeep::maintenance(&scenario.faults, &topology, &services, &mut check);
-    let system = system::compile(&scenario, &mut check);
-    let missions = system::missions(&scenario, horizon, &mut check);
-    let kinds = fault_kinds(&scenario, &faults);
+    let system = system::compile(scenario, &mut check);
+    let missions = system::missions(scenario, horizon, &mut check);
+    let overload_cascades = overload_cascades(scenario);
+    let kinds = faults.kinds(overload_cascades);
     for (i, expression) in scenario.slo.iter().enumerate() {
         match crate::core::metric::Check::parse(expression) {
             Err(message) => check.fail(format!("slo[{i}]"), message.to_string()),
@@ -249,7 +266,7 @@ pub(crate) fn check_and_compile(
     }
     if check.problems.is_empty() {
         // Judged only on a sound scenario: stand-ins for broken values would be judged too.
-        inert::check(&scenario, &topology, &services, &faults, &mut check);
+        inert::check(scenario, &topology, &services, &faults, &mut check);
     }
     if estimate_work && check.problems.is_empty() {
         // Only a sound scenario gets an estimate: with a broken process it would repeat
@@ -289,6 +306,7 @@ pub(crate) fn check_and_compile(
                 message: problem.message,
             })
             .collect(),
-        source: scenario,
+        overload_cascades,
+        fault_lists: scenario.faults.filled(),
     })
 }

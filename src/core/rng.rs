@@ -256,31 +256,51 @@ pub struct Lanes {
 
 impl Lanes {
     /// One lane per purpose, in order.
-    pub fn new(seed: u64, replication: u64, purposes: impl IntoIterator<Item = Purpose>) -> Self {
-        let key = key_words(&key(seed, replication));
-        let streams: Vec<u64> = purposes.into_iter().map(Purpose::stream_id).collect();
-        let mut lanes = Vec::with_capacity(streams.len());
-        let mut chunks = streams.chunks_exact(SIDE_BY_SIDE);
-        let lane = |stream, ahead| Lane {
-            stream,
+    pub fn new(
+        seed: u64,
+        replication: u64,
+        purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
+    ) -> Self {
+        let mut lanes = Lanes {
+            key: [0; 8],
+            lanes: Vec::new(),
+        };
+        lanes.reset(seed, replication, purposes);
+        lanes
+    }
+
+    /// These lanes as [`Lanes::new`] makes them, keeping their allocation (a thread's
+    /// next replication).
+    pub fn reset(
+        &mut self,
+        seed: u64,
+        replication: u64,
+        purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
+    ) {
+        self.key = key_words(&key(seed, replication));
+        self.lanes.clear();
+        // Room for exactly these lanes (a million lanes grown by doubling would hold
+        // twice as much at the last growth).
+        let purposes = purposes.into_iter();
+        self.lanes.reserve_exact(purposes.clone().count());
+        // Each lane's stream first, its first block then, four streams side by side.
+        self.lanes.extend(purposes.map(|purpose| Lane {
+            stream: purpose.stream_id(),
             next_block: 1,
             next: 0,
-            ahead,
-        };
+            ahead: [0; BLOCK_WORDS],
+        }));
+        let mut chunks = self.lanes.chunks_exact_mut(SIDE_BY_SIDE);
         for chunk in &mut chunks {
-            let chunk: [u64; SIDE_BY_SIDE] = chunk.try_into().expect("an exact chunk");
-            let first = chacha_block::first_blocks(&key, chunk);
-            lanes.extend(
-                chunk
-                    .into_iter()
-                    .zip(first)
-                    .map(|(s, ahead)| lane(s, ahead)),
-            );
+            let streams: [u64; SIDE_BY_SIDE] = std::array::from_fn(|i| chunk[i].stream);
+            let first = chacha_block::first_blocks(&self.key, streams);
+            for (lane, ahead) in chunk.iter_mut().zip(first) {
+                lane.ahead = ahead;
+            }
         }
-        for &stream in chunks.remainder() {
-            lanes.push(lane(stream, chacha_block::block(&key, stream, 0)));
+        for lane in chunks.into_remainder() {
+            lane.ahead = chacha_block::block(&self.key, lane.stream, 0);
         }
-        Lanes { key, lanes }
     }
 
     /// Draws from lane `lane` with `draw`, and remembers how far the lane has got.

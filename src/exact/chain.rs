@@ -470,7 +470,7 @@ fn exp_mean(distribution: &Distribution) -> Option<f64> {
 
 /// Refuses every fault that is not a per-node exponential failure and repair.
 fn refuse_fault_kinds(scenario: &CompiledScenario, reasons: &mut Vec<Reason>) {
-    let faults = &scenario.source.faults;
+    let filled = |list: &str| scenario.fault_lists.contains(&list);
     let mut refuse = |present: bool, field: &str, why: &str| {
         if present {
             reasons.push(Reason {
@@ -480,8 +480,8 @@ fn refuse_fault_kinds(scenario: &CompiledScenario, reasons: &mut Vec<Reason>) {
         }
     };
     refuse(
-        !faults.zone_outages.is_empty() || !faults.region_outages.is_empty(),
-        if faults.zone_outages.is_empty() {
+        filled("zone_outages") || filled("region_outages"),
+        if !filled("zone_outages") {
             "region_outages"
         } else {
             "zone_outages"
@@ -490,42 +490,42 @@ fn refuse_fault_kinds(scenario: &CompiledScenario, reasons: &mut Vec<Reason>) {
          per-node failures",
     );
     refuse(
-        !faults.random_partitions.is_empty(),
+        filled("random_partitions"),
         "random_partitions",
         "partitions make reachability, not only node state, decide what serves",
     );
     refuse(
-        !faults.bursts.is_empty(),
+        filled("bursts"),
         "bursts",
         "bursts fail several nodes at one instant",
     );
     refuse(
-        !faults.scheduled.is_empty(),
+        filled("scheduled"),
         "scheduled",
         "a fault at a fixed instant is not a stationary Markov process",
     );
     refuse(
-        !faults.dependencies.is_empty(),
+        filled("dependencies"),
         "dependencies",
         "cascades fail a node after a delay and with a probability, a state the chain does not track",
     );
     refuse(
-        !faults.fault_budgets.is_empty(),
+        filled("fault_budgets"),
         "fault_budgets",
         "a fault budget holds failures back, which the per-class rates do not know",
     );
     refuse(
-        !faults.latent_faults.is_empty(),
+        filled("latent_faults"),
         "latent_faults",
         "latent faults are found by periodic inspection, which is not exponential",
     );
     refuse(
-        !faults.pauses.is_empty(),
+        filled("pauses"),
         "pauses",
         "a paused node keeps its role and beliefs, a state the chain does not track",
     );
     refuse(
-        !faults.maintenance.is_empty(),
+        filled("maintenance"),
         "maintenance",
         "maintenance windows are planned at fixed times",
     );

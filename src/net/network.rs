@@ -242,6 +242,32 @@ impl Network {
         }
     }
 
+    /// This network as [`Network::new`] makes it for `topology`, keeping its per-node
+    /// tables' allocations: a thread's next replication starts from them.
+    pub(crate) fn reset(&mut self, topology: &Arc<Topology>) {
+        let n = topology.len();
+        if !Arc::ptr_eq(&self.topology, topology) {
+            self.topology = topology.clone();
+        }
+        for table in [&mut self.down_causes, &mut self.silent] {
+            table.clear();
+            table.resize(n, 0);
+        }
+        self.label.clear();
+        self.label.resize(n, 0);
+        self.sides_of.truncate(n);
+        self.sides_of.iter_mut().for_each(Vec::clear);
+        self.sides_of.resize(n, Vec::new());
+        self.pauses.clear();
+        self.partitions.clear();
+        self.rules.clear();
+        self.link_faults.clear();
+        self.one_way_cuts = 0;
+        self.epoch = 1;
+        self.messages = None;
+        *self.cache.get_mut() = PathCache::default();
+    }
+
     /// The network whose messages draw their delays over jittered links from the
     /// message streams of replication `replication` of a run seeded `seed`.
     pub(crate) fn with_message_streams(mut self, seed: u64, replication: u64) -> Self {

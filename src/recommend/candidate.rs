@@ -7,7 +7,7 @@ use crate::compile::CompiledScenario;
 use crate::report::summary::{AvailabilitySummary, ServiceSummary};
 use crate::report::{Study, Summary};
 use crate::run::{run_study, RunOptions, Shard};
-use crate::scenarios::model::{Cost, FailoverMode, Placement, Service, StrategyName};
+use crate::scenarios::model::{Cost, FailoverMode, Placement, Scenario, Service, StrategyName};
 use std::collections::BTreeSet;
 
 /// Smallest batch of replications between two early-stopping decisions: fewer would
@@ -38,15 +38,16 @@ pub(super) fn with_replicas(service: &Service, k: u32) -> Option<Service> {
     Some(candidate)
 }
 
-/// `scenario` with `service` as its only service, compiled with every check, or the
-/// reasons it cannot hold it.
+/// `scenario` (compiled from `model`) with `service` as its only service, compiled with
+/// every check, or the reasons it cannot hold it.
 pub(super) fn single_service(
+    model: &Scenario,
     scenario: &CompiledScenario,
     service: &Service,
     budget: u64,
 ) -> Result<CompiledScenario, Vec<String>> {
     let mut compiled = scenario
-        .recompile(|source| source.services = vec![service.clone()])
+        .recompile(model, |source| source.services = vec![service.clone()])
         .map_err(|problems| problems.into_iter().map(|p| p.message).collect::<Vec<_>>())?;
     compiled.replications = budget;
     let spec = &compiled.services[0];

@@ -42,7 +42,7 @@ pub use space::{
 use crate::checks::{Check, Metric};
 use crate::compile::CompiledScenario;
 use crate::report::summary::AvailabilitySummary;
-use crate::scenarios::model::{FailoverMode, Service, StrategyName};
+use crate::scenarios::model::{FailoverMode, Scenario, Service, StrategyName};
 use candidate::{evaluate, infeasible, single_service, with_replicas};
 use serde::Serialize;
 
@@ -160,8 +160,10 @@ pub struct Recommendation {
     pub services: Vec<ServiceRecommendation>,
 }
 
-/// Searches every service of `scenario` and ranks its candidates against `checks`.
+/// Searches every service of `scenario` (compiled from `model`) and ranks its
+/// candidates against `checks`.
 pub fn recommend(
+    model: &Scenario,
     scenario: &CompiledScenario,
     checks: &[Check],
     options: &Options,
@@ -182,8 +184,7 @@ pub fn recommend(
     }
     let ranking_slo = checks.iter().find(|c| is_availability(c.metric));
     let ranked_on = ranking_slo.map_or(Metric::Availability, |c| c.metric);
-    let services = scenario
-        .source
+    let services = model
         .services
         .iter()
         .map(|service| {
@@ -192,7 +193,15 @@ pub fn recommend(
                 .filter(|c| c.service.as_ref().is_none_or(|name| name == &service.name))
                 .cloned()
                 .collect();
-            search_service(scenario, service, &applicable, ranked_on, budget, options)
+            search_service(
+                model,
+                scenario,
+                service,
+                &applicable,
+                ranked_on,
+                budget,
+                options,
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Recommendation {
@@ -215,6 +224,7 @@ fn is_availability(metric: Metric) -> bool {
 }
 
 fn search_service(
+    model: &Scenario,
     scenario: &CompiledScenario,
     service: &Service,
     checks: &[Check],
@@ -222,7 +232,7 @@ fn search_service(
     budget: u64,
     options: &Options,
 ) -> Result<ServiceRecommendation, RecommendError> {
-    let cost = scenario.source.cost.clone().unwrap_or_default();
+    let cost = model.cost.clone().unwrap_or_default();
     let space = &options.space;
     let mut candidates = Vec::new();
     for &strategy in &space.strategies {
@@ -235,7 +245,7 @@ fn search_service(
                 design.failover.mode = mode;
                 // The mode changes no check: a design that fails them fails in every mode
                 // and is reported once.
-                let compiled = match single_service(scenario, &design, budget) {
+                let compiled = match single_service(model, scenario, &design, budget) {
                     Ok(compiled) => compiled,
                     Err(problems) => {
                         candidates.push(infeasible(strategy, k, problems));

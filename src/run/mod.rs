@@ -7,7 +7,7 @@ pub(crate) mod sweep;
 
 use crate::compile::CompiledScenario;
 use crate::report::{Pairs, PrecisionSummary, Study};
-use crate::sim::engine::{Replication, ReplicationOutcome};
+use crate::sim::engine::{Layout, Replication, ReplicationOutcome, Scratch};
 use crate::sim::faults::FaultRegistry;
 use crate::sim::one_node::OneNode;
 use precision::FixedBatches;
@@ -15,7 +15,7 @@ pub use precision::Precision;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Why a study could not be run.
@@ -348,9 +348,21 @@ fn run_range(
         .zip(&registries)
         .map(|(variant, registry)| OneNode::recognise(variant, registry))
         .collect();
+    // Who uses each node, worked out once per variant; and each thread's buffers, which
+    // its replications reuse one after the other (by rayon's thread index; the calling
+    // thread's, without a pool; nothing in a replication runs rayon work, so a thread
+    // never waits for its own). Neither changes a result.
+    let layouts: Vec<Layout> = variants.iter().map(Layout::new).collect();
+    let range_end = range.end;
+    let scratches: Vec<Mutex<Scratch>> = (0..threads).map(|_| Mutex::default()).collect();
     // A batch's outcomes, replication by replication and, within one, variant by variant.
-    let run_batch = |replications: Range<u64>, events_cap: u64| -> Vec<ReplicationOutcome> {
+    // `spares`: outcomes already folded, whose lists the batch's outcomes reuse.
+    let run_batch = |replications: Range<u64>,
+                     events_cap: u64,
+                     spares: Vec<ReplicationOutcome>|
+     -> Vec<ReplicationOutcome> {
         let slots = replications.start * count..replications.end * count;
+        let spares = Mutex::new(spares);
         let run_slot = |slot: u64| {
             let (replication, variant) = (slot / count, (slot % count) as usize);
             // A replication not yet begun when a stop comes is not begun at all: setting
@@ -366,11 +378,25 @@ fn run_range(
                     faults: Vec::new(),
                 };
             }
-            if let Some(shape) = &one_node[variant] {
-                return shape.run(replication, options.keep_records, events_cap, &stop);
+            let thread = rayon::current_thread_index().unwrap_or(0);
+            let mut scratch = scratches[thread]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let spare = spares.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            if let Some(spare) = spare {
+                scratch.recycle(spare);
             }
-            let replication =
-                Replication::new(&variants[variant], &registries[variant], replication, None);
+            if let Some(shape) = &one_node[variant] {
+                let keep = options.keep_records;
+                return shape.run(replication, keep, events_cap, &stop, &mut scratch);
+            }
+            let replication = Replication::reusing(
+                &variants[variant],
+                &registries[variant],
+                &layouts[variant],
+                replication,
+                &mut scratch,
+            );
             let replication = if options.keep_records {
                 replication
             } else {
@@ -378,11 +404,19 @@ fn run_range(
             };
             replication.run_within(events_cap, &stop)
         };
-        if pool.is_some() {
+        let outcomes = if pool.is_some() {
             slots.into_par_iter().map(run_slot).collect()
         } else {
             slots.map(run_slot).collect()
+        };
+        if replications.end == range_end {
+            // No replication follows: the buffers go before the last fold, as they did
+            // when each replication freed its own.
+            for scratch in &scratches {
+                *scratch.lock().unwrap_or_else(PoisonError::into_inner) = Scratch::default();
+            }
         }
+        outcomes
     };
     std::thread::scope(|scope| {
         let watchdog = options.max_wall.map(|limit| {
@@ -516,7 +550,7 @@ fn fold_batches(
     pool: Option<&rayon::ThreadPool>,
     range: Range<u64>,
     mut batch: Batches,
-    run_batch: &(impl Fn(Range<u64>, u64) -> Vec<ReplicationOutcome> + Sync),
+    run_batch: &(impl Fn(Range<u64>, u64, Vec<ReplicationOutcome>) -> Vec<ReplicationOutcome> + Sync),
     budget: &mut Budget,
     folded: &mut Folded,
     flags: Flags,
@@ -525,6 +559,8 @@ fn fold_batches(
     let mut next = range.start;
     // Computed but not yet folded.
     let mut pending: Vec<ReplicationOutcome> = Vec::new();
+    // Folded: their lists go to the next batch computed.
+    let mut spares: Vec<ReplicationOutcome> = Vec::new();
     loop {
         let stop_now = flags.raised();
         let launch = stop_now.is_none() && next < range.end;
@@ -540,24 +576,31 @@ fn fold_batches(
         // The cap may exceed what is left once `folding` is counted; the fold checks each
         // replication against the exact budget, so the kept prefix is the same.
         let events_cap = budget.events_left;
-        let compute = || {
+        let compute = |spares: Vec<ReplicationOutcome>| {
             if launch {
-                run_batch(next..end, events_cap)
+                run_batch(next..end, events_cap, spares)
             } else {
                 Vec::new()
             }
         };
+        let folded_any = !folding.is_empty();
         let (computed, stopped) = match pool {
-            Some(pool) => pool.install(|| {
-                rayon::join(compute, || {
-                    budget.fold(&folding, folded, flags, interruptible)
-                })
-            }),
+            Some(pool) => {
+                let spare = std::mem::take(&mut spares);
+                let (computed, stopped) = pool.install(|| {
+                    rayon::join(
+                        || compute(spare),
+                        || budget.fold(&folding, folded, flags, interruptible),
+                    )
+                });
+                spares = folding;
+                (computed, stopped)
+            }
             // One thread: the fold first, then the next batch unless the fold stopped.
             None => {
                 let stopped = budget.fold(&folding, folded, flags, interruptible);
                 let computed = if stopped.is_none() {
-                    compute()
+                    compute(folding)
                 } else {
                     Vec::new()
                 };
@@ -567,7 +610,7 @@ fn fold_batches(
         if stopped.is_some() {
             return stopped;
         }
-        if !folding.is_empty() {
+        if folded_any {
             progress(next - range.start);
             if batch.enough(folded) {
                 return None;

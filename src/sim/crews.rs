@@ -73,6 +73,24 @@ impl Crews {
         }
     }
 
+    /// These crews as [`Crews::new`] makes them, keeping their queues' allocations (a
+    /// thread's next replication).
+    pub(crate) fn reset(&mut self, specs: &[CrewSpec]) {
+        self.crews.truncate(specs.len());
+        for (crew, spec) in self.crews.iter_mut().zip(specs) {
+            crew.free = spec.count;
+            crew.policy = spec.policy;
+            crew.waiting.clear();
+        }
+        let made = self.crews.len();
+        self.crews.extend(specs[made..].iter().map(|spec| Crew {
+            free: spec.count,
+            policy: spec.policy,
+            waiting: BinaryHeap::new(),
+        }));
+        self.seq = 0;
+    }
+
     /// Queues `job` for `crew`; `priority` counts only under the `priority` policy.
     /// Returns how many nodes now wait.
     pub(crate) fn queue(&mut self, crew: u32, job: Job, priority: i64) -> usize {

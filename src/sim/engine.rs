@@ -16,6 +16,7 @@ use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
 pub use crate::net::shapes::random_split;
 use crate::net::shapes::Split;
+use crate::net::topology::Topology;
 use crate::scenarios::model::Breaks;
 use crate::stats::{FailoverTally, OutageTally};
 use crate::strategies::spec::ServiceSpec;
@@ -27,7 +28,9 @@ use petgraph::unionfind::UnionFind;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// How often (in events) a running replication reads its stop flags. A relaxed load of a
 /// flag that is written once costs about a nanosecond, against hundreds per event, so the
@@ -73,6 +76,18 @@ pub struct ServiceOutcome {
 }
 
 impl ServiceOutcome {
+    /// A fresh outcome of `vantages` vantage points in this one's lists (their
+    /// allocations kept).
+    fn renewed(mut self, vantages: u32) -> ServiceOutcome {
+        ServiceOutcome {
+            vantages,
+            episodes: emptied(std::mem::take(&mut self.episodes)),
+            records: emptied(std::mem::take(&mut self.records)),
+            changes_by_fault: emptied(std::mem::take(&mut self.changes_by_fault)),
+            ..ServiceOutcome::default()
+        }
+    }
+
     /// Strict availability: UP time over horizon, averaged over vantage points.
     pub fn availability(&self, horizon: Nanos) -> f64 {
         self.up_ns as f64 / (self.vantages.max(1) as f64 * horizon as f64)
@@ -164,9 +179,6 @@ pub struct Replication<'a> {
     gray_flags: Vec<bool>,
     /// Nodes with a latent failure not found yet.
     latent_flags: Vec<bool>,
-    /// The latent fault process and lane of each node, by node index; empty without
-    /// latent faults.
-    latent_of: Vec<Option<(u32, u32)>>,
     /// Inspection misses, one stream per node lane; no lanes unless an inspection can
     /// miss.
     inspection_lanes: Lanes,
@@ -183,20 +195,11 @@ pub struct Replication<'a> {
     system: Option<SystemRuntime<'a>>,
     /// The last fault that stimulated any service: the cause of a system episode.
     last_cause: FaultTag,
-    /// The services that use each node (a replica, vantage point or watched node), in
-    /// index order, node after node: node `i`'s are
-    /// `node_services[node_service_start[i]..node_service_start[i + 1]]` (two
-    /// allocations, not one per node).
-    node_services: Vec<u32>,
-    node_service_start: Vec<u32>,
-    /// With explicit links, each node's connected component of the whole topology (all
-    /// nodes up); empty when no service reads reachability from a node.
-    component_of: Vec<u32>,
-    /// With explicit links, per component, the services that read reachability from a
-    /// node (see [`ServiceSpec::observes_only_globally`]) and have a node in it: any node
-    /// of the component may route their messages, none outside it ever can.
-    component_services: Vec<Vec<u32>>,
-    dependencies_of: Vec<Vec<u32>>,
+    /// Who uses each node, the same in every replication of the scenario.
+    layout: Cow<'a, Layout>,
+    /// Where the buffers go back when the replication ends, if they came from a thread's
+    /// scratch.
+    scratch: Option<&'a mut Scratch>,
     /// Bumped at each crash or repair of the depended-on node; a `DependentFail` of an
     /// older generation is stale. It wraps (explicitly): only equality matters, and a
     /// stale event would be taken for current only after exactly 2^32 changes of one
@@ -239,6 +242,186 @@ pub struct Replication<'a> {
     effects: Vec<FaultEffect>,
 }
 
+/// Who uses each node of a scenario: the same in every replication, so a study works it
+/// out once (see [`Replication::reusing`]).
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The services that use each node (a replica, vantage point or watched node), in
+    /// index order, node after node: node `i`'s are
+    /// `node_services[node_service_start[i]..node_service_start[i + 1]]` (two
+    /// allocations, not one per node).
+    node_services: Vec<u32>,
+    node_service_start: Vec<u32>,
+    /// With explicit links, each node's connected component of the whole topology (all
+    /// nodes up); empty when no service reads reachability from a node.
+    component_of: Vec<u32>,
+    /// With explicit links, per component, the services that read reachability from a
+    /// node (see [`ServiceSpec::observes_only_globally`]) and have a node in it: any node
+    /// of the component may route their messages, none outside it ever can.
+    component_services: Vec<Vec<u32>>,
+    /// The dependencies on each node, in index order, node after node: node `i`'s are
+    /// `dependencies[dependency_start[i]..dependency_start[i + 1]]`; both empty without
+    /// dependencies (a list per node of a million would weigh 24 MB).
+    dependencies: Vec<u32>,
+    dependency_start: Vec<u32>,
+    /// The latent fault process and lane of each node, by node index; empty without
+    /// latent faults.
+    latent_of: Vec<Option<(u32, u32)>>,
+}
+
+impl Layout {
+    /// Where the dependencies on `node` lie in `dependencies`.
+    fn dependencies_on(&self, node: NodeId) -> std::ops::Range<usize> {
+        match self.dependency_start.get(node.index()..node.index() + 2) {
+            Some(&[start, end]) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// The layout of `scenario`.
+    pub fn new(scenario: &CompiledScenario) -> Layout {
+        let n = scenario.topology.len();
+        let (node_services, node_service_start) = node_services(scenario);
+        let (component_of, component_services) = routed_services(scenario);
+        let plan = &scenario.faults;
+        let (mut dependencies, mut dependency_start) = (Vec::new(), Vec::new());
+        if !plan.dependencies.is_empty() {
+            dependency_start = vec![0u32; n + 1];
+            for dependency in &plan.dependencies {
+                dependency_start[dependency.depends_on.index() + 1] += 1;
+            }
+            for i in 0..n {
+                dependency_start[i + 1] += dependency_start[i];
+            }
+            let mut next = dependency_start[..n].to_vec();
+            dependencies = vec![0u32; plan.dependencies.len()];
+            for (index, dependency) in (0u32..).zip(&plan.dependencies) {
+                let at = &mut next[dependency.depends_on.index()];
+                dependencies[*at as usize] = index;
+                *at += 1;
+            }
+        }
+        let mut latent_of = Vec::new();
+        let mut lane = 0u32;
+        for (p, process) in plan.node_processes.iter().enumerate() {
+            if process.latent.is_some() {
+                latent_of.resize(n, None);
+                for (k, &node) in process.nodes.iter().enumerate() {
+                    latent_of[node.index()] = Some((p as u32, lane + k as u32));
+                }
+            }
+            lane += process.nodes.len() as u32;
+        }
+        Layout {
+            node_services,
+            node_service_start,
+            component_of,
+            component_services,
+            dependencies,
+            dependency_start,
+            latent_of,
+        }
+    }
+}
+
+/// The buffers of a thread's replications: each replication starts from those the one
+/// before left, cleared, not freed, so that a replication allocates little beyond its
+/// strategies and its outcome. Nothing in them outlives a replication's start: the
+/// results are the same whatever ran before on the thread.
+#[derive(Default)]
+pub struct Scratch {
+    queue: EventQueue<Event>,
+    network: Option<Network>,
+    byzantine: Vec<Causes>,
+    gray: Vec<Causes>,
+    byzantine_flags: Vec<bool>,
+    gray_flags: Vec<bool>,
+    latent_flags: Vec<bool>,
+    inspection_lanes: Option<Lanes>,
+    node_lanes: Option<Lanes>,
+    dispatch_lanes: Option<Lanes>,
+    restarts: Vec<(u32, SimTime)>,
+    services: Vec<ServiceRuntime>,
+    ledgers: Vec<Ledger>,
+    dependency_generation: Vec<u32>,
+    dependency_down: Vec<bool>,
+    fault_rngs: Vec<ChaCha8Rng>,
+    crews: Option<Crews>,
+    crew_dispatch_due: Vec<bool>,
+    budget_down: Vec<u32>,
+    chosen: Vec<Vec<NodeId>>,
+    flap_cut: Vec<Option<bool>>,
+    commands: Vec<Command>,
+    pending_crashes: Vec<(NodeId, Nanos)>,
+    changes: Vec<(u32, ServiceState)>,
+    ended: Vec<OutageEpisode>,
+    vantages: Vec<u32>,
+    unaccounted: Vec<u32>,
+    effects: Vec<FaultEffect>,
+    /// A folded outcome's lists, for the next replication's outcome.
+    outcomes: Vec<ServiceOutcome>,
+    faults: Vec<(u32, FaultEffect)>,
+}
+
+impl Scratch {
+    /// A network as [`Network::new`] makes it for `topology`, in the tables of the one
+    /// last kept.
+    pub(crate) fn network(&mut self, topology: &Arc<Topology>) -> Network {
+        network_in(self.network.take(), topology)
+    }
+
+    /// Keeps the lists of `outcome`, once folded, for the next replication's outcome.
+    pub fn recycle(&mut self, outcome: ReplicationOutcome) {
+        self.outcomes = outcome.services;
+        self.faults = outcome.faults;
+    }
+
+    /// Keeps `network`'s tables for the next replication.
+    pub(crate) fn keep_network(&mut self, network: Network) {
+        self.network = Some(network);
+    }
+}
+
+/// A network as [`Network::new`] makes it for `topology`, in `spare`'s tables if given.
+fn network_in(spare: Option<Network>, topology: &Arc<Topology>) -> Network {
+    match spare {
+        Some(mut network) => {
+            network.reset(topology);
+            network
+        }
+        None => Network::new(topology.clone()),
+    }
+}
+
+/// `buffer` emptied and filled with `len` copies of `value`.
+fn filled<T: Clone>(mut buffer: Vec<T>, len: usize, value: T) -> Vec<T> {
+    buffer.clear();
+    buffer.resize(len, value);
+    buffer
+}
+
+/// `buffer` emptied.
+fn emptied<T>(mut buffer: Vec<T>) -> Vec<T> {
+    buffer.clear();
+    buffer
+}
+
+/// `lanes` (or new ones) reset to one lane per purpose.
+fn lanes_for(
+    lanes: Option<Lanes>,
+    seed: u64,
+    replication: u64,
+    purposes: impl IntoIterator<Item = Purpose, IntoIter: Clone>,
+) -> Lanes {
+    match lanes {
+        Some(mut lanes) => {
+            lanes.reset(seed, replication, purposes);
+            lanes
+        }
+        None => Lanes::new(seed, replication, purposes),
+    }
+}
+
 impl<'a> Replication<'a> {
     /// Prepares replication `replication` of `scenario`.
     pub fn new(
@@ -247,39 +430,72 @@ impl<'a> Replication<'a> {
         replication: u64,
         trace: Option<&'a mut dyn TraceSink>,
     ) -> Self {
+        let layout = Cow::Owned(Layout::new(scenario));
+        Self::build(scenario, registry, layout, replication, trace, None)
+    }
+
+    /// Prepares replication `replication` of `scenario`, whose `layout` is given, in the
+    /// buffers of `scratch`; they go back to it when the replication ends. The outcome is
+    /// that of [`Replication::new`], whatever `scratch` held.
+    pub fn reusing(
+        scenario: &'a CompiledScenario,
+        registry: &'a FaultRegistry,
+        layout: &'a Layout,
+        replication: u64,
+        scratch: &'a mut Scratch,
+    ) -> Self {
+        let layout = Cow::Borrowed(layout);
+        Self::build(scenario, registry, layout, replication, None, Some(scratch))
+    }
+
+    fn build(
+        scenario: &'a CompiledScenario,
+        registry: &'a FaultRegistry,
+        layout: Cow<'a, Layout>,
+        replication: u64,
+        trace: Option<&'a mut dyn TraceSink>,
+        mut scratch: Option<&'a mut Scratch>,
+    ) -> Self {
         let topology = &scenario.topology;
         let n = topology.len();
         let seed = scenario.seed;
-        let (node_services, node_service_start) = node_services(scenario);
-        let ledgers = vec![Ledger::default(); scenario.services.iter().map(vantage_count).sum()];
+        let spare = scratch
+            .as_deref_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let vantages = scenario.services.iter().map(vantage_count).sum();
+        let ledgers = filled(spare.ledgers, vantages, Ledger::default());
         let mut first_ledger = 0u32;
-        let outcomes = (scenario.services.iter())
-            .map(|spec| ServiceOutcome {
-                vantages: vantage_count(spec) as u32,
-                ..ServiceOutcome::default()
-            })
-            .collect();
-        let services = scenario
-            .services
-            .iter()
-            .enumerate()
-            .map(|(index, spec)| {
-                let index = index as u32;
-                let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
-                let first = first_ledger;
-                first_ledger += vantage_count(spec) as u32;
-                ServiceRuntime {
-                    strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
-                    rng: stream(seed, replication, Purpose::Service(index)),
-                    first_ledger: first,
-                    last_cause: FaultTag::default(),
-                    failovers_succeeded: 0,
-                    unaccounted: false,
-                    split_brain_since: None,
-                }
-            })
-            .collect();
-        let (component_of, component_services) = routed_services(scenario);
+        let mut outcomes = spare.outcomes;
+        outcomes.truncate(scenario.services.len());
+        let kept = outcomes.len();
+        for (outcome, spec) in outcomes.iter_mut().zip(&scenario.services) {
+            *outcome = std::mem::take(outcome).renewed(vantage_count(spec) as u32);
+        }
+        outcomes.extend(scenario.services[kept..].iter().map(|spec| ServiceOutcome {
+            vantages: vantage_count(spec) as u32,
+            ..ServiceOutcome::default()
+        }));
+        if let Some(scratch) = scratch.as_deref_mut() {
+            // Kept there until the outcome takes it.
+            scratch.faults = spare.faults;
+        }
+        let mut services = emptied(spare.services);
+        services.extend(scenario.services.iter().enumerate().map(|(index, spec)| {
+            let index = index as u32;
+            let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(index));
+            let first = first_ledger;
+            first_ledger += vantage_count(spec) as u32;
+            ServiceRuntime {
+                strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
+                rng: stream(seed, replication, Purpose::Service(index)),
+                first_ledger: first,
+                last_cause: FaultTag::default(),
+                failovers_succeeded: 0,
+                unaccounted: false,
+                split_brain_since: None,
+            }
+        }));
         let system = scenario.system.as_ref().map(|system| {
             let mut member = vec![false; scenario.services.len()];
             for index in system.expr.services() {
@@ -297,10 +513,6 @@ impl<'a> Replication<'a> {
             }
         });
         let plan = &scenario.faults;
-        let mut dependencies_of = vec![Vec::new(); n];
-        for (index, dependency) in plan.dependencies.iter().enumerate() {
-            dependencies_of[dependency.depends_on.index()].push(index as u32);
-        }
         let tags = registry.overload as usize + 1;
         let dispatches = plan.repair.crews.iter().any(|c| c.dispatch.is_some());
         let misses = plan.node_processes.iter().any(|p| {
@@ -309,32 +521,25 @@ impl<'a> Replication<'a> {
                 .is_some_and(|inspection| inspection.miss_probability > 0.0)
         });
         let lanes = plan.node_processes.iter().map(|p| p.nodes.len()).sum();
-        let mut latent_of = Vec::new();
-        let mut lane = 0u32;
-        for (p, process) in plan.node_processes.iter().enumerate() {
-            if process.latent.is_some() {
-                latent_of.resize(n, None);
-                for (k, &node) in process.nodes.iter().enumerate() {
-                    latent_of[node.index()] = Some((p as u32, lane + k as u32));
-                }
-            }
-            lane += process.nodes.len() as u32;
-        }
         let restarting = plan.node_processes.iter().any(|p| p.restart.is_some());
         Replication {
             scenario,
             registry,
             replication,
             now: SimTime::ZERO,
-            queue: EventQueue::with_capacity(n + 16),
-            network: Network::new(topology.clone()).with_message_streams(seed, replication),
-            byzantine: vec![0; n],
-            gray: vec![0; n],
-            byzantine_flags: vec![false; n],
-            gray_flags: vec![false; n],
-            latent_flags: vec![false; n],
-            latent_of,
-            inspection_lanes: Lanes::new(
+            queue: {
+                let mut queue = spare.queue;
+                queue.reset(n + 16);
+                queue
+            },
+            network: network_in(spare.network, topology).with_message_streams(seed, replication),
+            byzantine: filled(spare.byzantine, n, 0),
+            gray: filled(spare.gray, n, 0),
+            byzantine_flags: filled(spare.byzantine_flags, n, false),
+            gray_flags: filled(spare.gray_flags, n, false),
+            latent_flags: filled(spare.latent_flags, n, false),
+            inspection_lanes: lanes_for(
+                spare.inspection_lanes,
                 seed,
                 replication,
                 plan.node_processes
@@ -342,36 +547,46 @@ impl<'a> Replication<'a> {
                     .flat_map(|p| p.keys.iter().map(|&key| Purpose::Inspection(key)))
                     .take(if misses { usize::MAX } else { 0 }),
             ),
-            restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
+            restarts: filled(
+                spare.restarts,
+                if restarting { lanes } else { 0 },
+                (0, SimTime::ZERO),
+            ),
             services,
             ledgers,
             outcomes,
             system,
             last_cause: FaultTag::default(),
-            node_services,
-            node_service_start,
-            component_of,
-            component_services,
-            dependencies_of,
-            dependency_generation: vec![0; plan.dependencies.len()],
-            dependency_down: vec![false; plan.dependencies.len()],
+            layout,
+            dependency_generation: filled(spare.dependency_generation, plan.dependencies.len(), 0),
+            dependency_down: filled(spare.dependency_down, plan.dependencies.len(), false),
             // Tags without a stream of their own get a placeholder that is never drawn.
-            fault_rngs: (0..tags as u32)
-                .map(|tag| {
+            fault_rngs: {
+                let mut rngs = emptied(spare.fault_rngs);
+                rngs.extend((0..tags as u32).map(|tag| {
                     let key = registry.stream_key(FaultTag(tag)).unwrap_or(StreamKey(0));
                     stream(seed, replication, Purpose::Fault(key))
-                })
-                .collect(),
-            node_lanes: Lanes::new(
+                }));
+                rngs
+            },
+            node_lanes: lanes_for(
+                spare.node_lanes,
                 seed,
                 replication,
                 plan.node_processes
                     .iter()
                     .flat_map(|p| p.keys.iter().map(|&key| Purpose::NodeLifetime(key))),
             ),
-            crews: Crews::new(&plan.repair.crews),
-            crew_dispatch_due: vec![false; plan.repair.crews.len()],
-            dispatch_lanes: Lanes::new(
+            crews: match spare.crews {
+                Some(mut crews) => {
+                    crews.reset(&plan.repair.crews);
+                    crews
+                }
+                None => Crews::new(&plan.repair.crews),
+            },
+            crew_dispatch_due: filled(spare.crew_dispatch_due, plan.repair.crews.len(), false),
+            dispatch_lanes: lanes_for(
+                spare.dispatch_lanes,
                 seed,
                 replication,
                 plan.node_processes
@@ -379,21 +594,68 @@ impl<'a> Replication<'a> {
                     .flat_map(|p| p.keys.iter().map(|&key| Purpose::RepairDispatch(key)))
                     .take(if dispatches { usize::MAX } else { 0 }),
             ),
-            budget_down: vec![0; plan.repair.budgets.len()],
-            chosen: vec![Vec::new(); plan.scheduled.len()],
-            flap_cut: vec![None; plan.scheduled.len()],
-            commands: Vec::new(),
-            pending_crashes: Vec::new(),
+            budget_down: filled(spare.budget_down, plan.repair.budgets.len(), 0),
+            chosen: {
+                let mut chosen = spare.chosen;
+                chosen.truncate(plan.scheduled.len());
+                chosen.iter_mut().for_each(Vec::clear);
+                chosen.resize(plan.scheduled.len(), Vec::new());
+                chosen
+            },
+            flap_cut: filled(spare.flap_cut, plan.scheduled.len(), None),
+            commands: emptied(spare.commands),
+            pending_crashes: emptied(spare.pending_crashes),
             trace,
+            scratch,
             events: 0,
             keep_records: true,
-            changes: Vec::new(),
-            ended: Vec::new(),
-            vantages: Vec::new(),
-            unaccounted: Vec::new(),
+            changes: emptied(spare.changes),
+            ended: emptied(spare.ended),
+            vantages: emptied(spare.vantages),
+            unaccounted: emptied(spare.unaccounted),
             before_node_change: None,
-            effects: vec![FaultEffect::default(); tags],
+            effects: filled(spare.effects, tags, FaultEffect::default()),
         }
+    }
+
+    /// Hands the buffers back to the scratch they came from, if any.
+    fn give_back(self) {
+        let Some(scratch) = self.scratch else {
+            return;
+        };
+        *scratch = Scratch {
+            queue: self.queue,
+            network: Some(self.network),
+            byzantine: self.byzantine,
+            gray: self.gray,
+            byzantine_flags: self.byzantine_flags,
+            gray_flags: self.gray_flags,
+            latent_flags: self.latent_flags,
+            inspection_lanes: Some(self.inspection_lanes),
+            node_lanes: Some(self.node_lanes),
+            dispatch_lanes: Some(self.dispatch_lanes),
+            restarts: self.restarts,
+            // The strategies go; the room for them stays.
+            services: emptied(self.services),
+            ledgers: self.ledgers,
+            dependency_generation: self.dependency_generation,
+            dependency_down: self.dependency_down,
+            fault_rngs: self.fault_rngs,
+            crews: Some(self.crews),
+            crew_dispatch_due: self.crew_dispatch_due,
+            budget_down: self.budget_down,
+            chosen: self.chosen,
+            flap_cut: self.flap_cut,
+            commands: self.commands,
+            pending_crashes: self.pending_crashes,
+            changes: self.changes,
+            ended: self.ended,
+            vantages: self.vantages,
+            unaccounted: self.unaccounted,
+            effects: self.effects,
+            outcomes: Vec::new(),
+            faults: Vec::new(),
+        };
     }
 
     /// Keeps only the [`FailoverTally`] of each service, not every record: memory then
@@ -473,18 +735,29 @@ impl<'a> Replication<'a> {
                 outcome.split_brain_ns += horizon.since(since);
             }
         }
-        ReplicationOutcome {
+        let outcome = ReplicationOutcome {
             replication: self.replication,
             services,
             system: self.system.take().map(|system| system.outcome),
             events: self.events,
             complete,
-            faults: (0..)
-                .zip(&self.effects)
-                .filter(|(_, effect)| effect.starts > 0)
-                .map(|(tag, &effect)| (tag, effect))
-                .collect(),
-        }
+            faults: {
+                let spare = self
+                    .scratch
+                    .as_deref_mut()
+                    .map(|s| std::mem::take(&mut s.faults));
+                let mut faults = emptied(spare.unwrap_or_default());
+                faults.extend(
+                    (0..)
+                        .zip(&self.effects)
+                        .filter(|(_, effect)| effect.starts > 0)
+                        .map(|(tag, &effect)| (tag, effect)),
+                );
+                faults
+            },
+        };
+        self.give_back();
+        outcome
     }
 
     fn schedule_faults(&mut self) {
@@ -849,7 +1122,8 @@ impl<'a> Replication<'a> {
             if !self.latent_flags[node.index()] {
                 continue;
             }
-            let (_, lane) = self.latent_of[node.index()].expect("a latent node has a process");
+            let (_, lane) =
+                self.layout.latent_of[node.index()].expect("a latent node has a process");
             let p = inspection.miss_probability;
             if p > 0.0
                 && self
@@ -1249,8 +1523,8 @@ impl<'a> Replication<'a> {
         self.count_against_budgets(node, true);
         self.trace(TraceEvent::NodeDown { node, fault: cause });
         self.node_changed(node, Stimulus::NodeDown { node, cause });
-        for i in 0..self.dependencies_of[node.index()].len() {
-            let dependency = self.dependencies_of[node.index()][i];
+        for i in self.layout.dependencies_on(node) {
+            let dependency = self.layout.dependencies[i];
             let index = dependency as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             let spec = &self.scenario.faults.dependencies[index];
@@ -1279,8 +1553,8 @@ impl<'a> Replication<'a> {
         self.count_against_budgets(node, false);
         self.trace(TraceEvent::NodeUp { node });
         self.node_changed(node, Stimulus::NodeUp { node });
-        for i in 0..self.dependencies_of[node.index()].len() {
-            let index = self.dependencies_of[node.index()][i] as usize;
+        for i in self.layout.dependencies_on(node) {
+            let index = self.layout.dependencies[i] as usize;
             self.dependency_generation[index] = self.dependency_generation[index].wrapping_add(1);
             if std::mem::take(&mut self.dependency_down[index]) {
                 let dependent = self.scenario.faults.dependencies[index].node;
@@ -1293,7 +1567,7 @@ impl<'a> Replication<'a> {
         if self.scenario.topology.implied.is_some() {
             // Implied full mesh: a node's state matters only to services that use it.
             for i in self.services_of(node) {
-                let service = self.node_services[i];
+                let service = self.layout.node_services[i];
                 self.stimulate(service as usize, stimulus);
             }
         } else {
@@ -1304,9 +1578,10 @@ impl<'a> Replication<'a> {
             let (mut own, mut routed) = (0, 0);
             let owners = self.services_of(node);
             loop {
-                let next_own = (own < owners.len()).then(|| self.node_services[owners.start + own]);
-                let next_routed = match self.component_of.get(node.index()) {
-                    Some(&component) => self.component_services[component as usize]
+                let next_own =
+                    (own < owners.len()).then(|| self.layout.node_services[owners.start + own]);
+                let next_routed = match self.layout.component_of.get(node.index()) {
+                    Some(&component) => self.layout.component_services[component as usize]
                         .get(routed)
                         .copied(),
                     None => None,
@@ -1332,7 +1607,7 @@ impl<'a> Replication<'a> {
     /// Where the services that use `node` lie in [`Self::node_services`].
     fn services_of(&self, node: NodeId) -> std::ops::Range<usize> {
         let i = node.index();
-        self.node_service_start[i] as usize..self.node_service_start[i + 1] as usize
+        self.layout.node_service_start[i] as usize..self.layout.node_service_start[i + 1] as usize
     }
 
     fn stimulate(&mut self, service: usize, stimulus: Stimulus) {
@@ -1395,7 +1670,7 @@ impl<'a> Replication<'a> {
                 Command::SafetyViolation => self.outcomes[service].safety_violations += 1,
                 Command::LatentFound { node } => {
                     let (process, lane) =
-                        self.latent_of[node.index()].expect("a latent node has a process");
+                        self.layout.latent_of[node.index()].expect("a latent node has a process");
                     let found = Event::LatentFound {
                         node,
                         process,

@@ -16,7 +16,7 @@
 //! failover as `Superseded`, the horizon ends a waiting one. `tests` run eligible
 //! scenarios both ways and compare the outcomes.
 
-use super::engine::{FaultEffect, ReplicationOutcome, ServiceOutcome, STOP_CHECK_EVENTS};
+use super::engine::{FaultEffect, ReplicationOutcome, Scratch, ServiceOutcome, STOP_CHECK_EVENTS};
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
 use crate::compile::{CompiledScenario, FaultPlan, NodeProcess, RepairPlan};
@@ -142,6 +142,7 @@ impl<'a> OneNode<'a> {
         keep_records: bool,
         max_events: u64,
         stop: &[&AtomicBool],
+        scratch: &mut Scratch,
     ) -> ReplicationOutcome {
         let scenario = self.scenario;
         let seed = scenario.seed;
@@ -149,7 +150,7 @@ impl<'a> OneNode<'a> {
         let mut run = Run {
             shape: self,
             keep_records,
-            network: None,
+            network: scratch.network(&scenario.topology),
             monitor: HealthMonitor::new(1, &self.spec.detection, &mut phase_rng),
             rng: stream(seed, replication, Purpose::Service(0)),
             lifetimes: stream(
@@ -177,7 +178,9 @@ impl<'a> OneNode<'a> {
         };
         let ttf = run.draw_ttf();
         run.node_event = run.at(ttf, NodeEvent::Fail);
-        run.simulate(max_events, stop, replication)
+        let (outcome, network) = run.simulate(max_events, stop, replication);
+        scratch.keep_network(network);
+        outcome
     }
 }
 
@@ -192,11 +195,10 @@ enum NodeEvent {
 struct Run<'s, 'a> {
     shape: &'s OneNode<'a>,
     keep_records: bool,
-    /// The monitor's view of the world, built the first time a [`Context`] needs one
-    /// (whole outages at once need none): the lazy computation of a global monitor reads
-    /// none of it (what probes find is passed to [`HealthMonitor::observe`]), so it stays
-    /// all up.
-    network: Option<Network>,
+    /// The monitor's view of the world, which [`Context`] holds: the lazy computation of
+    /// a global monitor reads none of it (what probes find is passed to
+    /// [`HealthMonitor::observe`]), so it stays all up.
+    network: Network,
     monitor: HealthMonitor,
     /// The service's stream (data loss).
     rng: rand_chacha::ChaCha8Rng,
@@ -257,7 +259,7 @@ impl Run<'_, '_> {
         max_events: u64,
         stop: &[&AtomicBool],
         replication: u64,
-    ) -> ReplicationOutcome {
+    ) -> (ReplicationOutcome, Network) {
         let horizon = SimTime(self.shape.scenario.horizon);
         let mut complete = true;
         let mut events = 0u64;
@@ -304,7 +306,7 @@ impl Run<'_, '_> {
             self.fold_episode(episode);
         }
         let tag = self.shape.tag.0;
-        ReplicationOutcome {
+        let outcome = ReplicationOutcome {
             replication,
             services: vec![self.outcome],
             system: None,
@@ -314,7 +316,8 @@ impl Run<'_, '_> {
                 .then_some((tag, self.effect))
                 .into_iter()
                 .collect(),
-        }
+        };
+        (outcome, self.network)
     }
 
     /// Moves to the next event's instant `next`: the instant that ended is accounted
@@ -417,14 +420,10 @@ impl Run<'_, '_> {
     /// Tells the monitor whether the node answers now (a global monitor's probes are
     /// never lost) and queues the declaration it schedules, if any.
     fn observe(&mut self) {
-        let topology = &self.shape.scenario.topology;
-        let network = self
-            .network
-            .get_or_insert_with(|| Network::new(topology.clone()));
         let mut ctx = Context {
             now: self.now,
             view: View {
-                network,
+                network: &self.network,
                 byzantine: &[],
                 gray: &[],
                 latent: &[],
@@ -438,14 +437,10 @@ impl Run<'_, '_> {
     }
 
     fn on_timer(&mut self, timer: MonitorTimer) {
-        let topology = &self.shape.scenario.topology;
-        let network = self
-            .network
-            .get_or_insert_with(|| Network::new(topology.clone()));
         let mut ctx = Context {
             now: self.now,
             view: View {
-                network,
+                network: &self.network,
                 byzantine: &[],
                 gray: &[],
                 latent: &[],
@@ -591,6 +586,8 @@ mod tests {
     fn assert_both_ways_agree(scenario: &CompiledScenario, count: u64) {
         let registry = FaultRegistry::new(&scenario.faults);
         let shape = OneNode::recognise(scenario, &registry).expect("the one-node shape");
+        // One scratch for all: what a replication leaves in it changes no later one.
+        let mut scratch = Scratch::default();
         for replication in 0..count {
             for keep_records in [true, false] {
                 let engine = Replication::new(scenario, &registry, replication, None);
@@ -600,7 +597,7 @@ mod tests {
                     engine.without_records()
                 };
                 let expected = engine.run();
-                let fast = shape.run(replication, keep_records, u64::MAX, &[]);
+                let fast = shape.run(replication, keep_records, u64::MAX, &[], &mut scratch);
                 assert_eq!(fast, expected, "replication {replication}");
             }
         }
@@ -680,7 +677,10 @@ mod tests {
             let engine = Replication::new(&scenario, &registry, 0, None);
             let expected = engine.run_within(max_events, stop);
             assert!(!expected.complete);
-            assert_eq!(shape.run(0, true, max_events, stop), expected);
+            assert_eq!(
+                shape.run(0, true, max_events, stop, &mut Scratch::default()),
+                expected
+            );
         }
     }
 

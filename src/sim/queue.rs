@@ -136,6 +136,21 @@ impl<E: Copy> EventQueue<E> {
         self.floor = SimTime(0);
     }
 
+    /// This queue as [`EventQueue::with_capacity`] makes it, keeping its allocations
+    /// when the same kind of heap serves `capacity` (a thread's next replication).
+    pub fn reset(&mut self, capacity: usize) {
+        let radix = capacity >= RADIX_HEAP_FROM;
+        if radix != matches!(self.heap, Heap::Radix(_)) {
+            *self = Self::with_capacity(capacity);
+            return;
+        }
+        self.clear();
+        let needed = usize::BITS - capacity.leading_zeros();
+        self.slot_bits = needed.clamp(MIN_SLOT_BITS, 32);
+        self.seq_limit = 1 << (64 - self.slot_bits);
+        self.slab.reserve(capacity);
+    }
+
     /// Re-encodes the pending keys with room for the slab and a fresh sequence.
     fn repack(&mut self) {
         let old_mask = (1u64 << self.slot_bits) - 1;

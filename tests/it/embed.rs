@@ -3,7 +3,7 @@
 //! as the command line checks them.
 
 use crate::common::failsim;
-use failsim::compile::{load_file, OverrideError, Overrides};
+use failsim::compile::{load_file, load_file_with_model, OverrideError, Overrides};
 use failsim::embed::{self, EmbedError, Settings};
 use failsim::output::rows::Table;
 
@@ -87,9 +87,8 @@ fn a_comparison_run_in_memory_equals_the_command_lines_json() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
-    let results =
-        embed::compare(scenario, Some("n_way,active_passive"), &settings(5, 6, 2)).unwrap();
+    let loaded = load_file_with_model("scenarios/quickstart.json".as_ref()).unwrap();
+    let results = embed::compare(loaded, Some("n_way,active_passive"), &settings(5, 6, 2)).unwrap();
     let json = serde_json::to_string_pretty(&results.comparison).unwrap() + "\n";
     assert_eq!(json, String::from_utf8(out.stdout).unwrap());
     // Both strategies' rows, the baseline's first.
@@ -206,7 +205,8 @@ fn tables_beyond_the_memory_limit_are_refused_before_the_study() {
 #[test]
 fn precision_in_memory_stops_where_the_command_line_stops() {
     use failsim::embed::PrecisionSettings;
-    let scenario = load_file("scenarios/quickstart.json".as_ref()).unwrap();
+    let loaded = load_file_with_model("scenarios/quickstart.json".as_ref()).unwrap();
+    let scenario = loaded.compiled.clone();
     let precise = |target: f64, replications: Option<u64>| Settings {
         overrides: Overrides {
             replications,
@@ -244,12 +244,8 @@ fn precision_in_memory_stops_where_the_command_line_stops() {
     let precision = study.summary.precision.as_ref().unwrap();
     assert_eq!(precision.stopped_by, "precision");
     assert!(precision.replications_used < 5_000);
-    let compared = embed::compare(
-        scenario.clone(),
-        Some("active_passive,n_way"),
-        &precise(0.2, None),
-    )
-    .unwrap();
+    let compared =
+        embed::compare(loaded, Some("active_passive,n_way"), &precise(0.2, None)).unwrap();
     let json = serde_json::to_string_pretty(&compared.comparison).unwrap() + "\n";
     assert_eq!(
         json,

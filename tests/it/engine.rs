@@ -241,3 +241,43 @@ fn a_state_held_only_between_two_events_of_one_instant_is_not_counted() {
     assert_eq!(outcome.outage_tally.episodes(), 1);
     assert_eq!(outcome.down_ns + outcome.degraded_ns, ns(15.0) as u128);
 }
+
+/// A thread's replications reuse one scratch (`Replication::reusing`), whatever ran in it
+/// before: scenarios of every shape, sizes growing and shrinking, faults of every kind,
+/// run one after the other through the same scratch, give the outcomes of fresh
+/// replications.
+#[test]
+fn a_replication_in_a_reused_scratch_equals_a_fresh_one() {
+    use failsim::sim::engine::{Layout, Replication, Scratch};
+    use failsim::sim::faults::FaultRegistry;
+    let files = [
+        "scenarios/bench-nway-elections.json",
+        "scenarios/quickstart.json",
+        "scenarios/partition-shapes.json",
+        "scenarios/telecom-multi-failure.json",
+        "scenarios/geographic.json",
+        "scenarios/pause.json",
+        "scenarios/zone-outage.json",
+        "scenarios/lease-patroni.json",
+        "scenarios/multi-region-workers.json",
+        "scenarios/seed-defaults.json",
+        "scenarios/bench-crew-10k.json",
+        "scenarios/quickstart.json",
+    ];
+    let mut scratch = Scratch::default();
+    for round in 0..2u64 {
+        for file in files {
+            let mut scenario = failsim::compile::load_file(file.as_ref()).unwrap();
+            scenario.horizon = scenario.horizon.min(7 * 86_400 * 1_000_000_000);
+            let registry = FaultRegistry::new(&scenario.faults);
+            let layout = Layout::new(&scenario);
+            for replication in [round, round + 5] {
+                let fresh = Replication::new(&scenario, &registry, replication, None).run();
+                let reused =
+                    Replication::reusing(&scenario, &registry, &layout, replication, &mut scratch)
+                        .run();
+                assert_eq!(reused, fresh, "{file}, replication {replication}");
+            }
+        }
+    }
+}

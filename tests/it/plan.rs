@@ -2,7 +2,7 @@
 //! emitted scenarios that validate and run.
 
 use crate::common::failsim;
-use failsim::compile::load_str;
+use failsim::compile::{load_str, load_str_with_model, Loaded};
 use failsim::core::ids::{RegionId, ZoneId};
 use failsim::plan::risk::RiskFile;
 use failsim::plan::{self, emit_scenario_text, is_risk_file};
@@ -196,14 +196,17 @@ fn an_emitted_scenario_validates_and_runs() {
     let risk = plan::load_file(&repo("scenarios/risk-telecom.json")).unwrap();
     let plan = plan::plan(&risk, "risk-telecom");
     let text = emit_scenario_text(&plan, Path::new("telecom-plan.json")).unwrap();
-    let mut scenario = load_str(&text, Path::new("telecom-plan.json")).unwrap();
+    let Loaded {
+        model,
+        compiled: mut scenario,
+    } = load_str_with_model(&text, Path::new("telecom-plan.json")).unwrap();
     assert_eq!(scenario.services.len(), plan.nodes.len());
     for (service, node) in scenario.services.iter().zip(&plan.nodes) {
         assert_eq!(service.name, node.node);
         assert_eq!(service.strategy.name(), node.strategy);
         assert_eq!(service.replicas.len() as u32, node.replicas);
     }
-    let core1 = &scenario.source.services[0];
+    let core1 = &model.services[0];
     assert!(core1.n_way.bft, "a Byzantine node gets a BFT quorum");
     assert_eq!(
         core1.replicas,
@@ -229,8 +232,7 @@ fn an_emitted_scenario_validates_and_runs() {
         }
     }
     // EDGE1 and EDGE2 depend on CORE1 with its cascade risk, replica by replica.
-    let cascades: Vec<(String, String, f64)> = scenario
-        .source
+    let cascades: Vec<(String, String, f64)> = model
         .faults
         .dependencies
         .iter()
@@ -248,7 +250,7 @@ fn an_emitted_scenario_validates_and_runs() {
         ]
     );
     assert_eq!(
-        scenario.source.faults.node_failures.len(),
+        model.faults.node_failures.len(),
         plan.nodes.len(),
         "every node with a risk fails now and then"
     );

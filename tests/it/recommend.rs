@@ -2,7 +2,7 @@
 
 use crate::common::failsim;
 use failsim::checks::Check;
-use failsim::compile::{load_str, CompiledScenario};
+use failsim::compile::{load_str_with_model, Loaded};
 use failsim::recommend::{recommend, Options, Recommendation, SearchSpace, Status};
 use failsim::scenarios::model::{FailoverMode, StrategyName};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ fn repo(path: &str) -> PathBuf {
 /// n1 and n2, the first two in priority order, crash one hour in and stay down for the
 /// rest of the day. Every candidate therefore loses its first two replicas: with 2
 /// replicas nothing survives, with 3 one does, with 4 two do, with 5 three do.
-fn two_of_five_crash(interval: &str) -> CompiledScenario {
+fn two_of_five_crash(interval: &str) -> Loaded {
     let text = format!(
         r#"{{
   "name": "two-of-five",
@@ -36,7 +36,7 @@ fn two_of_five_crash(interval: &str) -> CompiledScenario {
   "cost": {{"per_replica": 2.0, "per_region": 5.0}}
 }}"#
     );
-    load_str(&text, Path::new("two-of-five.json")).expect("the test scenario is valid")
+    load_str_with_model(&text, Path::new("two-of-five.json")).expect("the test scenario is valid")
 }
 
 fn checks(texts: &[&str]) -> Vec<Check> {
@@ -70,7 +70,7 @@ fn the_cheapest_active_passive_design_that_survives_two_crashes_is_three_automat
         ..Options::default()
     };
     let slo = checks(&["availability>=0.9995", "failover_time_p99<=30s"]);
-    let result = recommend(&scenario, &slo, &options).unwrap();
+    let result = recommend(&scenario.model, &scenario.compiled, &slo, &options).unwrap();
     let automatic = Some(FailoverMode::Automatic);
     assert_eq!(
         ranked(&result),
@@ -113,7 +113,9 @@ fn candidates_are_ranked_on_and_report_the_availability_the_slo_names() {
         },
         ..Options::default()
     };
-    let search = |slo: &[&str]| recommend(&scenario, &checks(slo), &options).unwrap();
+    let search = |slo: &[&str]| {
+        recommend(&scenario.model, &scenario.compiled, &checks(slo), &options).unwrap()
+    };
     let lenient = search(&["failovers_succeeded>=1", "lenient_availability>=0.9"]);
     assert_eq!(lenient.ranked_on, "lenient_availability");
     assert_eq!(
@@ -161,7 +163,13 @@ fn only_n_way_with_five_replicas_meets_a_tight_slo_when_two_of_five_nodes_crash(
     // - GEOGRAPHIC: every replica is in one region, so no design is possible.
     let scenario = two_of_five_crash("10s");
     let slo = checks(&["availability>=0.9999", "failover_time_p99<=5s"]);
-    let result = recommend(&scenario, &slo, &Options::default()).unwrap();
+    let result = recommend(
+        &scenario.model,
+        &scenario.compiled,
+        &slo,
+        &Options::default(),
+    )
+    .unwrap();
     let meets = ranked(&result);
     assert!(!meets.is_empty(), "N_WAY with 5 replicas meets the SLO");
     assert!(
@@ -194,7 +202,13 @@ fn hopeless_candidates_stop_after_the_first_batch() {
         budget_replications: Some(40),
         threads: None,
     };
-    let result = recommend(&scenario, &checks(&["availability>=0.9995"]), &options).unwrap();
+    let result = recommend(
+        &scenario.model,
+        &scenario.compiled,
+        &checks(&["availability>=0.9995"]),
+        &options,
+    )
+    .unwrap();
     let by_design = |k: u32, mode: FailoverMode| {
         result.services[0]
             .candidates
@@ -220,7 +234,7 @@ fn hopeless_candidates_stop_after_the_first_batch() {
 #[test]
 fn bft_n_way_below_three_f_plus_one_replicas_is_reported_infeasible() {
     let mut scenario = two_of_five_crash("5s");
-    scenario.source.services[0].n_way.bft = true;
+    scenario.model.services[0].n_way.bft = true;
     let options = Options {
         space: SearchSpace {
             strategies: vec![StrategyName::NWay],
@@ -230,7 +244,13 @@ fn bft_n_way_below_three_f_plus_one_replicas_is_reported_infeasible() {
         budget_replications: Some(10),
         threads: None,
     };
-    let result = recommend(&scenario, &checks(&["availability>=0.5"]), &options).unwrap();
+    let result = recommend(
+        &scenario.model,
+        &scenario.compiled,
+        &checks(&["availability>=0.5"]),
+        &options,
+    )
+    .unwrap();
     let candidates = &result.services[0].candidates;
     let three = candidates.iter().find(|c| c.replicas == 3).unwrap();
     assert_eq!(three.status, Status::Infeasible);
@@ -242,7 +262,7 @@ fn bft_n_way_below_three_f_plus_one_replicas_is_reported_infeasible() {
 #[test]
 fn the_ranking_is_identical_for_a_fixed_seed_whatever_the_threads() {
     let text = std::fs::read_to_string(repo("scenarios/recommend-example.json")).unwrap();
-    let scenario = load_str(&text, Path::new("recommend-example.json")).unwrap();
+    let scenario = load_str_with_model(&text, Path::new("recommend-example.json")).unwrap();
     let slo = checks(&["availability>=0.9999", "failover_time_p99<=30s"]);
     let run = |threads: usize| {
         let options = Options {
@@ -250,7 +270,7 @@ fn the_ranking_is_identical_for_a_fixed_seed_whatever_the_threads() {
             threads: Some(threads),
             ..Options::default()
         };
-        recommend(&scenario, &slo, &options).unwrap()
+        recommend(&scenario.model, &scenario.compiled, &slo, &options).unwrap()
     };
     let first = run(2);
     let second = run(2);
@@ -281,7 +301,7 @@ fn a_different_seed_meets_different_faults() {
     // Common random numbers are per seed: the same design under another seed sees
     // other faults, so its availability differs.
     let text = std::fs::read_to_string(repo("scenarios/recommend-example.json")).unwrap();
-    let mut scenario = load_str(&text, Path::new("recommend-example.json")).unwrap();
+    let mut scenario = load_str_with_model(&text, Path::new("recommend-example.json")).unwrap();
     let options = Options {
         space: SearchSpace {
             strategies: vec![StrategyName::ActivePassive],
@@ -292,15 +312,18 @@ fn a_different_seed_meets_different_faults() {
         threads: None,
     };
     let slo = checks(&["availability>=0.5"]);
-    let availability = |scenario: &CompiledScenario| {
-        recommend(scenario, &slo, &options).unwrap().services[0].candidates[0]
+    let availability = |scenario: &Loaded| {
+        recommend(&scenario.model, &scenario.compiled, &slo, &options)
+            .unwrap()
+            .services[0]
+            .candidates[0]
             .availability
             .clone()
             .unwrap()
             .mean
     };
     let before = availability(&scenario);
-    scenario.seed += 1;
+    scenario.compiled.seed += 1;
     assert_ne!(before, availability(&scenario));
 }
 

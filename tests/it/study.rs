@@ -3,9 +3,11 @@
 
 use crate::common::{failsim, node_transitions, scenario};
 use failsim::compare::variant;
+use failsim::compile::load_str_with_model;
 use failsim::report::Summary;
 use failsim::run::{run_study, RunOptions};
 use failsim::scenarios::model::StrategyName;
+use std::path::Path;
 
 fn output(args: &[&str]) -> Vec<u8> {
     let out = failsim().args(args).output().unwrap();
@@ -124,17 +126,24 @@ fn the_confidence_interval_covers_the_true_availability_at_about_the_nominal_rat
 
 #[test]
 fn every_strategy_sees_the_same_fault_trace() {
-    let scenario = scenario(
+    let loaded = load_str_with_model(
         r#"{"horizon": "30d", "replications": 3,
             "topology": {"generators": [{"regions": {"regions": 2, "zones": 2, "nodes": 2}}]},
             "services": [{"name": "s", "strategy": "ACTIVE_PASSIVE", "placement": {"count": 4}}],
             "faults": {"node_failures": [{"ttf": {"exp": {"mean": "3d"}}, "ttr": {"exp": {"mean": "2h"}}}],
                        "zone_outages": [{"interarrival": {"exp": {"mean": "10d"}}, "duration": {"const": "1h"}}]}}"#,
-    );
+        Path::new("test.json"),
+    )
+    .unwrap();
     for replication in 0..3 {
         let traces: Vec<_> = StrategyName::ALL
             .iter()
-            .map(|&strategy| node_transitions(&variant(&scenario, strategy).unwrap(), replication))
+            .map(|&strategy| {
+                node_transitions(
+                    &variant(&loaded.model, &loaded.compiled, strategy).unwrap(),
+                    replication,
+                )
+            })
             .collect();
         assert!(!traces[0].is_empty());
         assert!(traces.iter().all(|trace| trace == &traces[0]));

@@ -52,6 +52,31 @@ pub struct Faults {
     pub pauses: Vec<PauseProcess>,
 }
 
+impl Faults {
+    /// The names of the lists that hold something, in the format's order: what a
+    /// compiled scenario keeps of them (exact mode refuses some by name).
+    pub fn filled(&self) -> Vec<&'static str> {
+        [
+            ("node_failures", self.node_failures.is_empty()),
+            ("zone_outages", self.zone_outages.is_empty()),
+            ("region_outages", self.region_outages.is_empty()),
+            ("random_partitions", self.random_partitions.is_empty()),
+            ("bursts", self.bursts.is_empty()),
+            ("scheduled", self.scheduled.is_empty()),
+            ("dependencies", self.dependencies.is_empty()),
+            ("repair_crews", self.repair_crews.is_empty()),
+            ("fault_budgets", self.fault_budgets.is_empty()),
+            ("latent_faults", self.latent_faults.is_empty()),
+            ("maintenance", self.maintenance.is_empty()),
+            ("pauses", self.pauses.is_empty()),
+        ]
+        .into_iter()
+        .filter(|&(_, empty)| !empty)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
 /// Each listed node is paused now and then: up for an `interarrival` draw, frozen for a
 /// `duration` draw, and so on. A paused node sends and answers nothing but keeps its
 /// role and beliefs; it is not crashed and not repaired.
