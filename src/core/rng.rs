@@ -231,14 +231,17 @@ impl MessageStreams {
 }
 
 /// One lane: its stream, the position of its next block, and the block being read.
+/// In this order (`repr(C)`): a draw reads `next` and the words just after it, most
+/// often in one cache line; the stream and block number only when a block runs out.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct Lane {
-    stream: u64,
-    /// The stream's block to compute when `ahead` is used up.
-    next_block: u64,
     /// Index in `ahead` of the next word; `BLOCK_WORDS` when none is left.
     next: u8,
     ahead: [u32; BLOCK_WORDS],
+    /// The stream's block to compute when `ahead` is used up.
+    next_block: u64,
+    stream: u64,
 }
 
 /// Many streams of one replication in little memory: each lane keeps its stream number,

@@ -133,12 +133,18 @@ struct SystemRuntime<'a> {
     served: Vec<f64>,
 }
 
+/// What the engine keeps of one service while it runs: what most of its events read,
+/// together (its random stream, read by few, lies in [`Replication::service_rngs`]).
 struct ServiceRuntime {
     strategy: ServiceStrategy,
-    rng: ChaCha8Rng,
     /// Where its vantage points' ledgers start in [`Replication::ledgers`] (its vantage
     /// points in order, one for the global client when it names none).
     first_ledger: u32,
+    /// Its vantage points (ledgers), and whether its spec names them (else the one
+    /// vantage is the global client): kept here, so that accounting reads the spec only
+    /// for named vantages.
+    vantages: u32,
+    named_vantages: bool,
     /// The last fault that stimulated the service: the cause of an episode it starts.
     last_cause: FaultTag,
     /// Successful failovers so far.
@@ -174,6 +180,9 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
+    /// Each service's own random stream, by service index: apart from
+    /// [`ServiceRuntime`], since a service draws in few of its events.
+    service_rngs: Vec<ChaCha8Rng>,
     /// What each vantage point of each service has seen so far, service by service: one
     /// allocation for them all, not one per service to make and free per replication.
     ledgers: Vec<Ledger>,
@@ -270,8 +279,9 @@ impl<'a> Replication<'a> {
                 first_ledger += vantage_count(spec) as u32;
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
-                    rng: stream(seed, replication, Purpose::Service(index)),
                     first_ledger: first,
+                    vantages: vantage_count(spec) as u32,
+                    named_vantages: !spec.vantages.is_empty(),
                     last_cause: FaultTag::default(),
                     failovers_succeeded: 0,
                     unaccounted: false,
@@ -344,6 +354,9 @@ impl<'a> Replication<'a> {
             ),
             restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
             services,
+            service_rngs: (0..scenario.services.len() as u32)
+                .map(|index| stream(seed, replication, Purpose::Service(index)))
+                .collect(),
             ledgers,
             outcomes,
             system,
@@ -1353,7 +1366,7 @@ impl<'a> Replication<'a> {
         let mut ctx = Context {
             now: self.now,
             view,
-            rng: &mut runtime.rng,
+            rng: &mut self.service_rngs[service],
             out: &mut self.commands,
         };
         runtime.strategy.handle(stimulus, &mut ctx);
@@ -1505,7 +1518,8 @@ impl<'a> Replication<'a> {
         };
         let runtime = &mut self.services[service];
         let spec = &self.scenario.services[service];
-        let ledgers = &mut self.ledgers[runtime.first_ledger as usize..][..vantage_count(spec)];
+        let ledgers =
+            &mut self.ledgers[runtime.first_ledger as usize..][..runtime.vantages as usize];
         let outcome = &mut self.outcomes[service];
         let now = self.now;
         let tracing = self.trace.is_some();
@@ -1523,9 +1537,12 @@ impl<'a> Replication<'a> {
         }
         for &vantage in &vantages {
             let vantage = vantage as usize;
-            let served = runtime
-                .strategy
-                .served_at(&view, vantage, observer(spec, vantage));
+            let observer = if runtime.named_vantages {
+                observer(spec, vantage)
+            } else {
+                None
+            };
+            let served = runtime.strategy.served_at(&view, vantage, observer);
             let state = ServiceState::of(served);
             let ledger = &mut ledgers[vantage];
             let previous = ledger.state();

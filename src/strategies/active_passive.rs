@@ -134,14 +134,17 @@ pub(crate) struct ActivePassive {
     stale_told_at: Option<SimTime>,
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
-    /// A failover that found no standby waits here for one, or the primary, to return.
-    waiting: Option<Attempt>,
+    /// A failover that found no standby waits here for one, or the primary, to return
+    /// (boxed: few ever wait, and the strategy lies in the engine's slot for the service).
+    waiting: Option<Box<Attempt>>,
     /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
     generation: Generation,
     network_cause: FaultTag,
     /// With lease-based detection, the lease decides when the primary is lost (the
-    /// monitor's probes still judge the standbys), and a primary fences itself.
-    lease: Option<Lease>,
+    /// monitor's probes still judge the standbys), and a primary fences itself. Boxed:
+    /// most services have none, and the strategy lies in the engine's slot for the
+    /// service, which every event of the service reads.
+    lease: Option<Box<Lease>>,
 }
 
 impl ActivePassive {
@@ -154,10 +157,14 @@ impl ActivePassive {
     ) -> Self {
         let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
         // Drawn after the probe phases, so that services without a lease draw as before.
-        let lease = params
-            .lease
-            .as_ref()
-            .map(|lease| Lease::new(lease, &spec.name, spec.replicas.len(), phase_rng));
+        let lease = params.lease.as_ref().map(|lease| {
+            Box::new(Lease::new(
+                lease,
+                &spec.name,
+                spec.replicas.len(),
+                phase_rng,
+            ))
+        });
         ActivePassive {
             standing: (spec.replicas.iter())
                 .map(|node| Standing {
@@ -213,13 +220,18 @@ impl ActivePassive {
         if target == self.primary {
             // The primary is back before a standby took over: it simply serves again,
             // and the failover is superseded.
-            if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
+            if let Some(open) = self
+                .waiting
+                .take()
+                .map(|open| *open)
+                .or_else(|| self.attempt.take())
+            {
                 self.generation.bump();
                 let (from, to) = self.ends(&open);
                 ctx.record(open.attempt.superseded(ctx.now, from, to));
             }
         } else if let Some(waiting) = self.waiting.take() {
-            self.standby_back(waiting, ctx);
+            self.standby_back(*waiting, ctx);
         }
         if target == 0 && self.primary != 0 && self.params.automatic_failback {
             let hold_down = self.params.hold_down;
@@ -265,7 +277,7 @@ impl ActivePassive {
             return;
         }
         let Some(target) = (0..self.replicas.len()).find(|&i| self.eligible(i, &ctx.view)) else {
-            self.waiting = Some(waiting);
+            self.waiting = Some(Box::new(waiting));
             return;
         };
         let mut open = waiting;
@@ -339,7 +351,7 @@ impl ActivePassive {
                 .attempt
                 .no_target(Outcome::NoHealthyTarget, ctx.now, from);
             ctx.record(record);
-            self.waiting = Some(attempt);
+            self.waiting = Some(Box::new(attempt));
             return;
         };
         attempt.target = Some(target);
@@ -458,7 +470,12 @@ impl ActivePassive {
 
     /// Records the failover still open at the horizon.
     fn on_horizon(&mut self, ctx: &mut Context) {
-        if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
+        if let Some(open) = self
+            .waiting
+            .take()
+            .map(|open| *open)
+            .or_else(|| self.attempt.take())
+        {
             let (from, to) = self.ends(&open);
             ctx.record(open.attempt.unfinished(ctx.now, from, to));
         }
@@ -557,7 +574,7 @@ impl ActivePassive {
         }
         if self.waiting.is_some() && (0..self.replicas.len()).any(|i| self.eligible(i, &ctx.view)) {
             if let Some(waiting) = self.waiting.take() {
-                self.standby_back(waiting, ctx);
+                self.standby_back(*waiting, ctx);
             }
         }
     }
