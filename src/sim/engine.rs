@@ -11,7 +11,7 @@ use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario, NodeProcess};
 use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
-use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
+use crate::core::rng::{stream, Lanes, Purpose, ServiceStreams, StreamKey, StreamSlot};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
 pub use crate::net::shapes::random_split;
@@ -134,9 +134,11 @@ struct SystemRuntime<'a> {
 }
 
 /// What the engine keeps of one service while it runs: what most of its events read,
-/// together (its random stream, read by few, lies in [`Replication::service_rngs`]).
+/// together (its random stream, read by few, lies in [`Replication::service_streams`]).
 struct ServiceRuntime {
     strategy: ServiceStrategy,
+    /// Where its random stream is kept, once it has drawn.
+    stream: StreamSlot,
     /// Where its vantage points' ledgers start in [`Replication::ledgers`] (its vantage
     /// points in order, one for the global client when it names none).
     first_ledger: u32,
@@ -180,9 +182,9 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
-    /// Each service's own random stream, by service index: apart from
-    /// [`ServiceRuntime`], since a service draws in few of its events.
-    service_rngs: Vec<ChaCha8Rng>,
+    /// The services' own random streams, kept once they draw: apart from
+    /// [`ServiceRuntime`], since a service draws in few of its events, many never.
+    service_streams: ServiceStreams,
     /// What each vantage point of each service has seen so far, service by service: one
     /// allocation for them all, not one per service to make and free per replication.
     ledgers: Vec<Ledger>,
@@ -279,6 +281,7 @@ impl<'a> Replication<'a> {
                 first_ledger += vantage_count(spec) as u32;
                 ServiceRuntime {
                     strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
+                    stream: StreamSlot::FRESH,
                     first_ledger: first,
                     vantages: vantage_count(spec) as u32,
                     named_vantages: !spec.vantages.is_empty(),
@@ -354,9 +357,7 @@ impl<'a> Replication<'a> {
             ),
             restarts: vec![(0, SimTime::ZERO); if restarting { lanes } else { 0 }],
             services,
-            service_rngs: (0..scenario.services.len() as u32)
-                .map(|index| stream(seed, replication, Purpose::Service(index)))
-                .collect(),
+            service_streams: ServiceStreams::new(seed, replication),
             ledgers,
             outcomes,
             system,
@@ -1366,10 +1367,11 @@ impl<'a> Replication<'a> {
         let mut ctx = Context {
             now: self.now,
             view,
-            rng: &mut self.service_rngs[service],
+            rng: self.service_streams.get(service as u32, runtime.stream),
             out: &mut self.commands,
         };
         runtime.strategy.handle(stimulus, &mut ctx);
+        self.service_streams.keep(&mut runtime.stream);
         let mut commands = std::mem::take(&mut self.commands);
         // Read in place, not moved out: a record was just written field by field, and
         // copying it whole stalls on reading back those narrow stores.

@@ -336,6 +336,7 @@ macro_rules! strategies {
         /// strategies. The large ones are boxed, since they differ much in size;
         /// ACTIVE_PASSIVE, the small and common one, lies in the service's own slot, so
         /// that an event touches one place for it, not two.
+        #[allow(clippy::large_enum_variant)] // ACTIVE_PASSIVE in place, on purpose
         pub(crate) enum ServiceStrategy {
             $($(#[$doc])* $variant($stored),)*
         }
