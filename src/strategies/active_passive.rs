@@ -135,8 +135,8 @@ pub(crate) struct ActivePassive {
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
     /// A failover that found no standby waits here for one, or the primary, to return
-    /// (boxed: few ever wait, and the strategy lies in the engine's slot for the service).
-    waiting: Option<Box<Attempt>>,
+    /// (in place, not boxed: a single replica's every failover waits).
+    waiting: Option<Attempt>,
     /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
     generation: Generation,
     network_cause: FaultTag,
@@ -220,18 +220,13 @@ impl ActivePassive {
         if target == self.primary {
             // The primary is back before a standby took over: it simply serves again,
             // and the failover is superseded.
-            if let Some(open) = self
-                .waiting
-                .take()
-                .map(|open| *open)
-                .or_else(|| self.attempt.take())
-            {
+            if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
                 self.generation.bump();
                 let (from, to) = self.ends(&open);
                 ctx.record(open.attempt.superseded(ctx.now, from, to));
             }
         } else if let Some(waiting) = self.waiting.take() {
-            self.standby_back(*waiting, ctx);
+            self.standby_back(waiting, ctx);
         }
         if target == 0 && self.primary != 0 && self.params.automatic_failback {
             let hold_down = self.params.hold_down;
@@ -277,7 +272,7 @@ impl ActivePassive {
             return;
         }
         let Some(target) = (0..self.replicas.len()).find(|&i| self.eligible(i, &ctx.view)) else {
-            self.waiting = Some(Box::new(waiting));
+            self.waiting = Some(waiting);
             return;
         };
         let mut open = waiting;
@@ -351,7 +346,7 @@ impl ActivePassive {
                 .attempt
                 .no_target(Outcome::NoHealthyTarget, ctx.now, from);
             ctx.record(record);
-            self.waiting = Some(Box::new(attempt));
+            self.waiting = Some(attempt);
             return;
         };
         attempt.target = Some(target);
@@ -470,12 +465,7 @@ impl ActivePassive {
 
     /// Records the failover still open at the horizon.
     fn on_horizon(&mut self, ctx: &mut Context) {
-        if let Some(open) = self
-            .waiting
-            .take()
-            .map(|open| *open)
-            .or_else(|| self.attempt.take())
-        {
+        if let Some(open) = self.waiting.take().or_else(|| self.attempt.take()) {
             let (from, to) = self.ends(&open);
             ctx.record(open.attempt.unfinished(ctx.now, from, to));
         }
@@ -574,7 +564,7 @@ impl ActivePassive {
         }
         if self.waiting.is_some() && (0..self.replicas.len()).any(|i| self.eligible(i, &ctx.view)) {
             if let Some(waiting) = self.waiting.take() {
-                self.standby_back(*waiting, ctx);
+                self.standby_back(waiting, ctx);
             }
         }
     }
