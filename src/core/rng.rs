@@ -196,6 +196,67 @@ pub fn stream(seed: u64, replication: u64, purpose: Purpose) -> ChaCha8Rng {
     rng
 }
 
+/// The services' own streams ([`Purpose::Service`]) of one replication, made as they
+/// are first drawn from: a service that never draws keeps no generator (a
+/// [`ChaCha8Rng`] with its buffer is about 300 bytes), and those that do lie together.
+/// Strategies draw from a `ChaCha8Rng`, so a service that has not drawn yet is handed
+/// one shared generator set to the start of its stream (setting a stream at a block
+/// boundary computes nothing), and keeps a copy only once it has drawn.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceStreams {
+    /// The shared generator, at the start of some service's stream.
+    fresh: ChaCha8Rng,
+    /// `fresh` was drawn from since it was last set to block 0.
+    moved: bool,
+    /// The streams of the services that have drawn, in the order they first did.
+    drawn: Vec<ChaCha8Rng>,
+}
+
+/// Where a service's stream is in [`ServiceStreams`]: not drawn from yet, or kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StreamSlot(u32);
+
+impl StreamSlot {
+    /// A service that has not drawn yet.
+    pub(crate) const FRESH: StreamSlot = StreamSlot(u32::MAX);
+}
+
+impl ServiceStreams {
+    /// The service streams of replication `replication` of a run seeded `seed`.
+    pub(crate) fn new(seed: u64, replication: u64) -> Self {
+        ServiceStreams {
+            fresh: generator(seed, replication),
+            moved: false,
+            drawn: Vec::new(),
+        }
+    }
+
+    /// The stream of service `service`, whose slot is `slot`, where it left off: the
+    /// numbers of [`stream`] for [`Purpose::Service`]. Call [`Self::keep`] after drawing.
+    pub(crate) fn get(&mut self, service: u32, slot: StreamSlot) -> &mut ChaCha8Rng {
+        if slot == StreamSlot::FRESH {
+            // Block 0 first, then the stream: neither computes a block at a boundary.
+            if std::mem::take(&mut self.moved) {
+                self.fresh.set_word_pos(0);
+            }
+            self.fresh.set_stream(Purpose::Service(service).stream_id());
+            &mut self.fresh
+        } else {
+            &mut self.drawn[slot.0 as usize]
+        }
+    }
+
+    /// Keeps the stream just handed out by [`Self::get`] for `slot` if it was drawn
+    /// from for the first time.
+    pub(crate) fn keep(&mut self, slot: &mut StreamSlot) {
+        if *slot == StreamSlot::FRESH && self.fresh.get_word_pos() != 0 {
+            *slot = StreamSlot(u32::try_from(self.drawn.len()).expect("under 2^32 services"));
+            self.drawn.push(self.fresh.clone());
+            self.moved = true;
+        }
+    }
+}
+
 /// The streams of single messages of one replication: a message draws its delay from
 /// the stream of its own identity, so a delay never depends on which other messages
 /// were sent, or in what order (heartbeats are dated without being simulated one by
@@ -231,14 +292,17 @@ impl MessageStreams {
 }
 
 /// One lane: its stream, the position of its next block, and the block being read.
+/// In this order (`repr(C)`): a draw reads `next` and the words just after it, most
+/// often in one cache line; the stream and block number only when a block runs out.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct Lane {
-    stream: u64,
-    /// The stream's block to compute when `ahead` is used up.
-    next_block: u64,
     /// Index in `ahead` of the next word; `BLOCK_WORDS` when none is left.
     next: u8,
     ahead: [u32; BLOCK_WORDS],
+    /// The stream's block to compute when `ahead` is used up.
+    next_block: u64,
+    stream: u64,
 }
 
 /// Many streams of one replication in little memory: each lane keeps its stream number,
@@ -417,6 +481,34 @@ mod tests {
         assert_eq!(drawn, expected);
         let other = StreamKey::of(&["heartbeat", "b", "a"]);
         assert_ne!(streams.draw(other, |rng| rng.random::<u64>()), expected[0]);
+    }
+
+    #[test]
+    fn service_streams_yield_the_numbers_of_their_purpose_however_draws_interleave() {
+        let mut streams = ServiceStreams::new(11, 5);
+        let mut slots = [StreamSlot::FRESH; 4];
+        let mut direct: Vec<ChaCha8Rng> =
+            (0..4).map(|i| stream(11, 5, Purpose::Service(i))).collect();
+        // Uneven draws (none, 1, 7, 33 words…) cross block and buffer boundaries, and a
+        // service handed its stream without drawing keeps none.
+        for step in 0..400usize {
+            let service = (step * 7 + step / 3) % 4;
+            let words = (step * 13) % 40;
+            let rng = streams.get(service as u32, slots[service]);
+            let drawn: Vec<u32> = (0..words).map(|_| rng.random()).collect();
+            let mixed: f64 = if words > 30 { rng.random() } else { 0.5 };
+            streams.keep(&mut slots[service]);
+            let expected: Vec<u32> = (0..words).map(|_| direct[service].random()).collect();
+            assert_eq!(drawn, expected, "service {service}, step {step}");
+            if words > 30 {
+                assert_eq!(mixed, direct[service].random::<f64>());
+            }
+            assert_eq!(
+                slots[service] == StreamSlot::FRESH,
+                direct[service].get_word_pos() == 0
+            );
+        }
+        assert_eq!(streams.drawn.len(), 4);
     }
 
     #[test]

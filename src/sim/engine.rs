@@ -11,7 +11,7 @@ use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario, NodeProcess};
 use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
-use crate::core::rng::{stream, Lanes, Purpose, StreamKey};
+use crate::core::rng::{stream, Lanes, Purpose, ServiceStreams, StreamKey, StreamSlot};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
 pub use crate::net::shapes::random_split;
@@ -148,12 +148,20 @@ struct SystemRuntime<'a> {
     served: Vec<f64>,
 }
 
+/// What the engine keeps of one service while it runs: what most of its events read,
+/// together (its random stream, read by few, lies in [`Replication::service_streams`]).
 struct ServiceRuntime {
     strategy: ServiceStrategy,
-    rng: ChaCha8Rng,
+    /// Where its random stream is kept, once it has drawn.
+    stream: StreamSlot,
     /// Where its vantage points' ledgers start in [`Replication::ledgers`] (its vantage
     /// points in order, one for the global client when it names none).
     first_ledger: u32,
+    /// Its vantage points (ledgers), and whether its spec names them (else the one
+    /// vantage is the global client): kept here, so that accounting reads the spec only
+    /// for named vantages.
+    vantages: u32,
+    named_vantages: bool,
     /// The last fault that stimulated the service: the cause of an episode it starts.
     last_cause: FaultTag,
     /// Successful failovers so far.
@@ -186,6 +194,9 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
+    /// The services' own random streams, kept once they draw: apart from
+    /// [`ServiceRuntime`], since a service draws in few of its events, many never.
+    service_streams: ServiceStreams,
     /// What each vantage point of each service has seen so far, service by service: one
     /// allocation for them all, not one per service to make and free per replication.
     ledgers: Vec<Ledger>,
@@ -488,8 +499,10 @@ impl<'a> Replication<'a> {
             first_ledger += vantage_count(spec) as u32;
             ServiceRuntime {
                 strategy: ServiceStrategy::build(spec, topology, &mut phase_rng),
-                rng: stream(seed, replication, Purpose::Service(index)),
+                stream: StreamSlot::FRESH,
                 first_ledger: first,
+                vantages: vantage_count(spec) as u32,
+                named_vantages: !spec.vantages.is_empty(),
                 last_cause: FaultTag::default(),
                 failovers_succeeded: 0,
                 unaccounted: false,
@@ -553,6 +566,7 @@ impl<'a> Replication<'a> {
                 (0, SimTime::ZERO),
             ),
             services,
+            service_streams: ServiceStreams::new(seed, replication),
             ledgers,
             outcomes,
             system,
@@ -1628,10 +1642,11 @@ impl<'a> Replication<'a> {
         let mut ctx = Context {
             now: self.now,
             view,
-            rng: &mut runtime.rng,
+            rng: self.service_streams.get(service as u32, runtime.stream),
             out: &mut self.commands,
         };
         runtime.strategy.handle(stimulus, &mut ctx);
+        self.service_streams.keep(&mut runtime.stream);
         let mut commands = std::mem::take(&mut self.commands);
         // Read in place, not moved out: a record was just written field by field, and
         // copying it whole stalls on reading back those narrow stores.
@@ -1780,7 +1795,8 @@ impl<'a> Replication<'a> {
         };
         let runtime = &mut self.services[service];
         let spec = &self.scenario.services[service];
-        let ledgers = &mut self.ledgers[runtime.first_ledger as usize..][..vantage_count(spec)];
+        let ledgers =
+            &mut self.ledgers[runtime.first_ledger as usize..][..runtime.vantages as usize];
         let outcome = &mut self.outcomes[service];
         let now = self.now;
         let tracing = self.trace.is_some();
@@ -1798,9 +1814,12 @@ impl<'a> Replication<'a> {
         }
         for &vantage in &vantages {
             let vantage = vantage as usize;
-            let served = runtime
-                .strategy
-                .served_at(&view, vantage, observer(spec, vantage));
+            let observer = if runtime.named_vantages {
+                observer(spec, vantage)
+            } else {
+                None
+            };
+            let served = runtime.strategy.served_at(&view, vantage, observer);
             let state = ServiceState::of(served);
             let ledger = &mut ledgers[vantage];
             let previous = ledger.state();

@@ -134,14 +134,17 @@ pub(crate) struct ActivePassive {
     stale_told_at: Option<SimTime>,
     /// The failover in progress (deciding, promoting, re-routing, or in backoff).
     attempt: Option<Attempt>,
-    /// A failover that found no standby waits here for one, or the primary, to return.
+    /// A failover that found no standby waits here for one, or the primary, to return
+    /// (in place, not boxed: a single replica's every failover waits).
     waiting: Option<Attempt>,
     /// Moves on whenever a failover starts, steps or ends: its pending steps go stale.
     generation: Generation,
     network_cause: FaultTag,
     /// With lease-based detection, the lease decides when the primary is lost (the
-    /// monitor's probes still judge the standbys), and a primary fences itself.
-    lease: Option<Lease>,
+    /// monitor's probes still judge the standbys), and a primary fences itself. Boxed:
+    /// most services have none, and the strategy lies in the engine's slot for the
+    /// service, which every event of the service reads.
+    lease: Option<Box<Lease>>,
 }
 
 impl ActivePassive {
@@ -154,10 +157,14 @@ impl ActivePassive {
     ) -> Self {
         let health = HealthMonitor::new(spec.replicas.len(), &spec.detection, phase_rng);
         // Drawn after the probe phases, so that services without a lease draw as before.
-        let lease = params
-            .lease
-            .as_ref()
-            .map(|lease| Lease::new(lease, &spec.name, spec.replicas.len(), phase_rng));
+        let lease = params.lease.as_ref().map(|lease| {
+            Box::new(Lease::new(
+                lease,
+                &spec.name,
+                spec.replicas.len(),
+                phase_rng,
+            ))
+        });
         ActivePassive {
             standing: (spec.replicas.iter())
                 .map(|node| Standing {

@@ -311,12 +311,13 @@ pub(crate) fn compile(
 }
 
 /// The closed list of strategies. Each line names a strategy's variant (as in
-/// [`StrategyName`]), its type, its timer type and its compiled parameters, and
+/// [`StrategyName`]), its type, how [`ServiceStrategy`] holds it (boxed, or in place
+/// when it is small and common), its timer type and its compiled parameters, and
 /// generates its variant of [`StrategyTimer`], [`StrategyParams`] and
 /// [`ServiceStrategy`] with every arm that dispatches to it: adding a strategy adds a
 /// line here, not an arm in each `match`.
 macro_rules! strategies {
-    ($($(#[$doc:meta])* $variant:ident: $strategy:ty, timer $timer:ty, params $params:ty;)*) => {
+    ($($(#[$doc:meta])* $variant:ident: $strategy:ty, stored $stored:ty, timer $timer:ty, params $params:ty;)*) => {
         /// A timer of some strategy, as the engine stores it: each strategy's own closed
         /// set, so a timer can only be handed back to the kind of strategy that scheduled
         /// it and every `match` over what a timer means is checked for exhaustiveness.
@@ -332,9 +333,12 @@ macro_rules! strategies {
         }
 
         /// The strategy of one service, whichever it is: the engine's one handle on
-        /// strategies (boxed, since they differ much in size).
+        /// strategies. The large ones are boxed, since they differ much in size;
+        /// ACTIVE_PASSIVE, the small and common one, lies in the service's own slot, so
+        /// that an event touches one place for it, not two.
+        #[allow(clippy::large_enum_variant)] // ACTIVE_PASSIVE in place, on purpose
         pub(crate) enum ServiceStrategy {
-            $($(#[$doc])* $variant(Box<$strategy>),)*
+            $($(#[$doc])* $variant($stored),)*
         }
 
         impl StrategyParams {
@@ -354,7 +358,7 @@ macro_rules! strategies {
                 phase_rng: &mut ChaCha8Rng,
             ) -> Self {
                 match &spec.strategy {
-                    $(StrategyParams::$variant(params) => ServiceStrategy::$variant(Box::new(
+                    $(StrategyParams::$variant(params) => ServiceStrategy::$variant(<$stored>::from(
                         <$strategy>::new(spec, params, topology, phase_rng),
                     )),)*
                 }
@@ -425,11 +429,11 @@ macro_rules! strategies {
 
 strategies! {
     /// ACTIVE_ACTIVE: every healthy replica serves behind a load balancer.
-    ActiveActive: ActiveActive, timer PoolTimer, params params::active_active::Params;
+    ActiveActive: ActiveActive, stored Box<ActiveActive>, timer PoolTimer, params params::active_active::Params;
     /// ACTIVE_PASSIVE: one primary, standbys promoted on failure.
-    ActivePassive: ActivePassive, timer ActivePassiveTimer, params params::active_passive::Params;
+    ActivePassive: ActivePassive, stored ActivePassive, timer ActivePassiveTimer, params params::active_passive::Params;
     /// N_WAY: quorum replication with a Raft-style leader (its timers include messages).
-    NWay: NWay, timer NWayTimer, params params::n_way::Params;
+    NWay: NWay, stored Box<NWay>, timer NWayTimer, params params::n_way::Params;
     /// GEOGRAPHIC: regions with DNS failover by a global traffic manager.
-    Geographic: Geographic, timer GeographicTimer, params params::geographic::Params;
+    Geographic: Geographic, stored Box<Geographic>, timer GeographicTimer, params params::geographic::Params;
 }
