@@ -64,10 +64,7 @@ impl Distribution {
         let secs_to_ns = |secs: f64| crate::core::time::secs_to_nanos(secs);
         match self {
             Distribution::Const(d) => d.nanos(),
-            Distribution::Exp { mean } => {
-                let unit: f64 = rand_distr::Exp1.sample(rng);
-                secs_to_ns(unit * mean.secs())
-            }
+            Distribution::Exp { mean } => exponential(rng, mean.secs()),
             Distribution::Weibull { shape, scale } => {
                 // Inverse transform: scale · (−ln U)^(1/shape).
                 let unit: f64 = rand_distr::Exp1.sample(rng);
@@ -85,6 +82,16 @@ impl Distribution {
                 }
             }
             Distribution::Empirical(values) => values[rng.random_range(0..values.len())].nanos(),
+        }
+    }
+
+    /// This distribution, ready to draw from many times.
+    pub(crate) fn sampler(&self) -> Sampler<'_> {
+        match self {
+            Distribution::Exp { mean } => Sampler::Exp {
+                mean_secs: mean.secs(),
+            },
+            other => Sampler::Other(other),
         }
     }
 
@@ -183,6 +190,35 @@ impl Distribution {
     }
 }
 
+/// One draw of an exponential duration of mean `mean_secs`, in nanoseconds.
+#[inline]
+fn exponential<R: rand::Rng + ?Sized>(rng: &mut R, mean_secs: f64) -> Nanos {
+    let unit: f64 = rand_distr::Exp1.sample(rng);
+    crate::core::time::secs_to_nanos(unit * mean_secs)
+}
+
+/// A distribution drawn from many times in a hot loop: an exponential's mean is read once,
+/// not converted to seconds (a division) at every draw. Draws what
+/// [`Distribution::sample`] draws, number for number.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Sampler<'a> {
+    /// An exponential of this mean, in seconds.
+    Exp { mean_secs: f64 },
+    /// Any other distribution, drawn as it is.
+    Other(&'a Distribution),
+}
+
+impl Sampler<'_> {
+    /// Draws one duration in nanoseconds.
+    #[inline]
+    pub(crate) fn sample<R: rand::Rng + ?Sized>(self, rng: &mut R) -> Nanos {
+        match self {
+            Sampler::Exp { mean_secs } => exponential(rng, mean_secs),
+            Sampler::Other(distribution) => distribution.sample(rng),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +259,24 @@ mod tests {
         let fine: Distribution =
             serde_json::from_str(r#"{"weibull": {"shape": 0.5, "scale": "30d"}}"#).unwrap();
         assert!(fine.problems().is_empty());
+    }
+
+    #[test]
+    fn a_sampler_draws_what_the_distribution_draws() {
+        for text in [
+            r#"{"exp": {"mean": "1h"}}"#,
+            r#"{"exp": {"mean": "333ms"}}"#,
+            r#"{"weibull": {"shape": 2, "scale": "10s"}}"#,
+            r#"{"uniform": {"min": "1s", "max": "3s"}}"#,
+        ] {
+            let dist: Distribution = serde_json::from_str(text).unwrap();
+            let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+            let mut b = a.clone();
+            let sampler = dist.sampler();
+            for _ in 0..1_000 {
+                assert_eq!(dist.sample(&mut a), sampler.sample(&mut b), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::core::rng::{stream, Purpose};
 use crate::core::time::SimTime;
 use crate::net::network::Network;
 use crate::net::topology::NodeId;
+use crate::scenarios::distribution::Sampler;
 use crate::strategies::active_passive::ActivePassiveTimer;
 use crate::strategies::detection::{HealthMonitor, MonitorTimer, Probing};
 use crate::strategies::failover::{data_loss, Approval, FailoverAttempt};
@@ -45,6 +46,9 @@ pub(crate) struct OneNode<'a> {
     tag: FaultTag,
     /// The served fraction while the node is up.
     served_up: f64,
+    /// The node's lifetimes and repair times, drawn from many times.
+    ttf: Sampler<'a>,
+    ttr: Sampler<'a>,
 }
 
 /// The monitor's timers go to the ACTIVE_PASSIVE strategy, as in the engine.
@@ -127,6 +131,8 @@ impl<'a> OneNode<'a> {
             process,
             node,
             tag: FaultTag(registry.node_processes),
+            ttf: process.ttf.sampler(),
+            ttr: process.ttr.sampler(),
             served_up: capacity_fraction(
                 scenario.topology.nodes[node.index()].capacity,
                 spec.demand,
@@ -236,14 +242,14 @@ impl Run<'_, '_> {
     fn draw_ttf(&mut self) -> u64 {
         match self.drawn_ahead.1.take() {
             Some(ttf) => ttf,
-            None => self.shape.process.ttf.sample(&mut self.lifetimes),
+            None => self.shape.ttf.sample(&mut self.lifetimes),
         }
     }
 
     fn draw_ttr(&mut self) -> u64 {
         match self.drawn_ahead.0.take() {
             Some(ttr) => ttr,
-            None => self.shape.process.ttr.sample(&mut self.lifetimes),
+            None => self.shape.ttr.sample(&mut self.lifetimes),
         }
     }
 
@@ -364,8 +370,8 @@ impl Run<'_, '_> {
         {
             return false;
         }
-        let ttr = self.shape.process.ttr.sample(&mut self.lifetimes);
-        let ttf = self.shape.process.ttf.sample(&mut self.lifetimes);
+        let ttr = self.shape.ttr.sample(&mut self.lifetimes);
+        let ttf = self.shape.ttf.sample(&mut self.lifetimes);
         let repaired = failed.after(ttr);
         let next_failure = repaired.after(ttf);
         let declared = self
