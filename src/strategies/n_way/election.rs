@@ -207,15 +207,12 @@ impl NWay {
     /// now; a candidate's round ends, its timer running on; a follower stops backing
     /// the leader of its older term. Settling arms the timer of a replica left without.
     pub(super) fn adopt_term(&mut self, i: usize, term: u32, now: SimTime) {
-        let replica = &self.replicas[i];
-        if replica.role == Role::Leader {
+        if self.replicas[i].role == Role::Leader {
             // Its check-quorum step-down, if armed, is moot.
             self.disarm(i);
-            self.replicas[i].log = (self.replicas[i].term, now);
-        } else if let Some((_, heard)) = replica.following.filter(|_| !replica.missed) {
-            self.replicas[i].log = (heard, now);
         }
         let replica = &mut self.replicas[i];
+        replica.close_log(now);
         replica.role = Role::Follower;
         replica.term = term;
         replica.voted_for = None;

@@ -194,6 +194,18 @@ struct Replica {
     log: LogPosition,
 }
 
+impl Replica {
+    /// It stops taking a leader's entries at `now` (it steps down, or crashes): a
+    /// leader's log, or a follower's that heard its leader, ends here.
+    fn close_log(&mut self, now: SimTime) {
+        if self.role == Role::Leader {
+            self.log = (self.term, now);
+        } else if let Some((_, term)) = self.following.filter(|_| !self.missed) {
+            self.log = (term, now);
+        }
+    }
+}
+
 /// The end of a replica's log: the term of its last entry, then when it was written.
 /// Ordered as Raft compares logs: the later term, then the longer log, is ahead.
 type LogPosition = (u32, SimTime);
@@ -388,13 +400,8 @@ impl NWay {
             if volatile {
                 self.disarm(i);
                 let replica = &mut self.replicas[i];
-                // Its log is persistent: a leader's, or a follower's that heard it, ends
-                // at the crash.
-                if replica.role == Role::Leader {
-                    replica.log = (replica.term, ctx.now);
-                } else if let Some((_, term)) = replica.following.filter(|_| !replica.missed) {
-                    replica.log = (term, ctx.now);
-                }
+                // Its log is persistent: it ends at the crash.
+                replica.close_log(ctx.now);
                 replica.role = Role::Follower;
                 replica.following = None;
                 replica.missed = false;
