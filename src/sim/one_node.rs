@@ -13,8 +13,10 @@
 //! stale declarations counted as events as the engine counts them. What the
 //! ACTIVE_PASSIVE strategy does with one replica and no standby is a few lines here: a
 //! down-declaration records `NoHealthyTarget` and waits, an up-declaration ends the
-//! failover as `Superseded`, the horizon ends a waiting one. `tests` run eligible
-//! scenarios both ways and compare the outcomes.
+//! failover as `Superseded`, the horizon ends a waiting one. An outage during which
+//! nothing else happens (the usual one) is taken whole: its four events at once, both
+//! declarations from [`HealthMonitor::clean_outage`]. `tests` run eligible scenarios both
+//! ways and compare the outcomes.
 
 use super::engine::{FaultEffect, ReplicationOutcome, Scratch, ServiceOutcome, STOP_CHECK_EVENTS};
 use super::faults::FaultRegistry;
