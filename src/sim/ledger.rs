@@ -96,6 +96,34 @@ impl Ledger {
         }
     }
 
+    /// A whole outage at once: down from `failed` to `repaired`, caused by `cause`, from
+    /// and back to fully UP with no failover ending it: what [`Ledger::update`] does at
+    /// those two instants (the time since the last change charged UP, the outage charged
+    /// DOWN), and the episode that the return ends. None, changing nothing, when the
+    /// account is not fully UP now.
+    pub(crate) fn clean_outage(
+        &mut self,
+        failed: SimTime,
+        repaired: SimTime,
+        cause: FaultTag,
+        outcome: &mut ServiceOutcome,
+    ) -> Option<OutageEpisode> {
+        if self.state != ServiceState::Up || self.served != 1.0 || failed < self.since {
+            return None;
+        }
+        charge(outcome, ServiceState::Up, 1.0, failed.since(self.since));
+        let down = repaired.since(failed);
+        charge(outcome, ServiceState::Down, 0.0, down);
+        self.since = repaired;
+        let open = OpenEpisode {
+            start: failed,
+            cause,
+            down,
+            failovers_before: 0,
+        };
+        Some(episode(open, repaired, EndedBy::Recovery))
+    }
+
     /// Charges the time up to the horizon and returns the episode still running there.
     pub(crate) fn finish(
         &mut self,

@@ -46,6 +46,8 @@ pub(crate) struct OneNode<'a> {
     node: NodeId,
     /// The fault tag of the node's failures.
     tag: FaultTag,
+    /// The fault class of those failures (the registry's kind index of `tag`).
+    kind: usize,
     /// The served fraction while the node is up.
     served_up: f64,
     /// The node's lifetimes and repair times, drawn from many times.
@@ -133,6 +135,7 @@ impl<'a> OneNode<'a> {
             process,
             node,
             tag: FaultTag(registry.node_processes),
+            kind: registry.kind_index(FaultTag(registry.node_processes)),
             ttf: process.ttf.sampler(),
             ttr: process.ttr.sampler(),
             served_up: capacity_fraction(
@@ -387,15 +390,64 @@ impl Run<'_, '_> {
         // The failure, as `fail`'s.
         self.advance(failed, events, unaccounted);
         self.lost_node();
-        self.advance(down, events, unaccounted);
-        self.declared_down_since(failed);
-        self.advance(repaired, events, unaccounted);
-        self.up = true;
-        self.advance(up, events, unaccounted);
-        self.declared_up();
+        let folded = !self.keep_records
+            && failed < down
+            && down < repaired
+            && repaired < up
+            && self.fold_whole_outage(failed, down, repaired, up);
+        if folded {
+            // Three more instants, each accounted when time moved on; the last is not yet.
+            self.now = up;
+            *events += 3;
+            *unaccounted = true;
+        } else {
+            self.advance(down, events, unaccounted);
+            self.declared_down_since(failed);
+            self.advance(repaired, events, unaccounted);
+            self.up = true;
+            self.advance(up, events, unaccounted);
+            self.declared_up();
+        }
         // Each change armed a declaration, then scheduled the node's next event.
         self.node_event = (next_failure, self.scheduled + 3, NodeEvent::Fail);
         self.scheduled += 4;
+        true
+    }
+
+    /// The effects of the outage's last three events (declared down at `down`, repaired,
+    /// declared up at `up`) and of accounting the four instants, folded straight into the
+    /// outcome when the service was fully UP before the failure at `failed` and the four
+    /// instants are distinct: the ledger's two changes at once, the waiting failover's
+    /// two records, the episode, the data-loss draw, in the order the events make them.
+    /// Returns false, having changed nothing, when the service was not fully UP.
+    fn fold_whole_outage(
+        &mut self,
+        failed: SimTime,
+        down: SimTime,
+        repaired: SimTime,
+        up: SimTime,
+    ) -> bool {
+        let (tag, kind) = (self.shape.tag, self.shape.kind);
+        let Some(episode) = self
+            .ledger
+            .clean_outage(failed, repaired, tag, &mut self.outcome)
+        else {
+            return false;
+        };
+        // DOWN at the failure, UP again at the repair: two changes of the failure's.
+        self.count_changes(tag.0, 2);
+        // Declared down: a failover finds no standby and waits (`declared_down_since`).
+        let node = Some(self.shape.node);
+        let mut attempt = FailoverAttempt::detected(tag, failed, down);
+        data_loss(&self.shape.spec.replication, &mut self.rng);
+        let waits = attempt.no_target(Outcome::NoHealthyTarget, down, node);
+        self.outcome.tally.add(&waits);
+        // Repaired: the episode ends, a recovery (`fold_episode`).
+        self.outcome.outage_tally.add(&episode, kind);
+        // Declared up: the waiting failover is superseded (`declared_up`, `fold_record`).
+        self.outcome.outage_tally.add_failover(kind, None);
+        self.outcome.tally.add(&attempt.superseded(up, node, None));
+        self.up = true;
         true
     }
 
@@ -559,12 +611,16 @@ impl Run<'_, '_> {
             self.fold_episode(episode);
         }
         if changed && self.last_cause != FaultTag::default() {
-            let cause = self.last_cause.0;
-            let changes = &mut self.outcome.changes_by_fault;
-            match changes.iter_mut().find(|(tag, _)| *tag == cause) {
-                Some((_, count)) => *count += 1,
-                None => changes.push((cause, 1)),
-            }
+            self.count_changes(self.last_cause.0, 1);
+        }
+    }
+
+    /// Counts `changes` state changes caused by the fault tagged `cause`.
+    fn count_changes(&mut self, cause: u32, changes: u64) {
+        let counts = &mut self.outcome.changes_by_fault;
+        match counts.iter_mut().find(|(tag, _)| *tag == cause) {
+            Some((_, count)) => *count += changes,
+            None => counts.push((cause, changes)),
         }
     }
 
@@ -728,6 +784,7 @@ mod tests {
             ttf_ms in 1u64..20_000,
             ttr_ms in 1u64..20_000,
             demand in 0.5f64..2.0,
+            lag_ms in proptest::option::of(1u64..2_000),
             seed in 0u64..1_000,
         ) {
             let detection = format!(
@@ -737,7 +794,12 @@ mod tests {
             );
             let ttf = format!(r#"{{"exp": {{"mean": "{ttf_ms}ms"}}}}"#);
             let ttr = format!(r#"{{"uniform": {{"min": "0s", "max": "{ttr_ms}ms"}}}}"#);
-            let extra = format!(r#", "demand": {demand}"#);
+            // With an asynchronous standby each down-declaration draws a data loss, in the
+            // engine and in the fast path alike, whole outages included.
+            let replication = lag_ms.map_or(String::new(), |lag| {
+                format!(r#", "replication": {{"mode": "async", "lag": {{"exp": {{"mean": "{lag}ms"}}}}}}"#)
+            });
+            let extra = format!(r#", "demand": {demand}{replication}"#);
             let text = scenario(&detection, &ttf, &ttr, "10m", &extra)
                 .replace(r#""seed": 7"#, &format!(r#""seed": {seed}"#));
             assert_both_ways_agree(&compile(&text), 3);
