@@ -22,6 +22,7 @@ use super::engine::{FaultEffect, ReplicationOutcome, Scratch, ServiceOutcome, ST
 use super::faults::FaultRegistry;
 use super::ledger::Ledger;
 use crate::compile::{CompiledScenario, FaultPlan, NodeProcess, RepairPlan};
+use crate::core::episode::EndedBy;
 use crate::core::rng::{stream, Purpose};
 use crate::core::time::SimTime;
 use crate::net::network::Network;
@@ -186,6 +187,7 @@ impl<'a> OneNode<'a> {
                 ..ServiceOutcome::default()
             },
             effect: FaultEffect::default(),
+            repeated: Repeated::default(),
         };
         let ttf = run.draw_ttf();
         run.node_event = run.at(ttf, NodeEvent::Fail);
@@ -241,6 +243,23 @@ struct Run<'s, 'a> {
     ledger: Ledger,
     outcome: ServiceOutcome,
     effect: FaultEffect,
+    /// Outages folded whole after the first, whose counts wait for the end.
+    repeated: Repeated,
+}
+
+/// What outages folded whole add to the outcome beyond their durations, kept as sums
+/// until the end of the replication: the first such outage made every entry they count
+/// in (so the entries' order is the engine's), and sums do not depend on when they are
+/// added.
+#[derive(Default)]
+struct Repeated {
+    /// Where the first one's entries lie: its fault class in the outage tally's
+    /// `by_kind`, its fault in `by_fault`, its state changes in `changes_by_fault`.
+    entries: Option<(usize, usize, usize)>,
+    /// Outages since the first.
+    outages: u64,
+    /// Their total duration.
+    downtime_ns: u128,
 }
 
 impl Run<'_, '_> {
@@ -308,6 +327,7 @@ impl Run<'_, '_> {
         if unaccounted {
             self.account();
         }
+        self.add_repeated();
         self.now = horizon;
         if let Some(open) = self.waiting.take() {
             let node = Some(self.shape.node);
@@ -434,12 +454,24 @@ impl Run<'_, '_> {
         else {
             return false;
         };
+        data_loss(&self.shape.spec.replication, &mut self.rng);
+        self.up = true;
+        if let Some((at_kind, _, _)) = self.repeated.entries {
+            // Its durations now, its counts at the end (`add_repeated`).
+            let outage = episode.duration();
+            let outcome = &mut self.outcome;
+            outcome.tally.detection_time.record(down.since(failed));
+            let class = &mut outcome.outage_tally.by_kind[at_kind].1;
+            class.outage_duration.record(outage);
+            self.repeated.outages += 1;
+            self.repeated.downtime_ns += u128::from(outage);
+            return true;
+        }
         // DOWN at the failure, UP again at the repair: two changes of the failure's.
         self.count_changes(tag.0, 2);
         // Declared down: a failover finds no standby and waits (`declared_down_since`).
         let node = Some(self.shape.node);
         let mut attempt = FailoverAttempt::detected(tag, failed, down);
-        data_loss(&self.shape.spec.replication, &mut self.rng);
         let waits = attempt.no_target(Outcome::NoHealthyTarget, down, node);
         self.outcome.tally.add(&waits);
         // Repaired: the episode ends, a recovery (`fold_episode`).
@@ -447,8 +479,43 @@ impl Run<'_, '_> {
         // Declared up: the waiting failover is superseded (`declared_up`, `fold_record`).
         self.outcome.outage_tally.add_failover(kind, None);
         self.outcome.tally.add(&attempt.superseded(up, node, None));
-        self.up = true;
+        let tally = &self.outcome.outage_tally;
+        let at_kind = tally.by_kind.iter().position(|&(k, _)| k == kind);
+        let at_fault = tally.by_fault.iter().position(|&(t, _)| t == tag.0);
+        let changes = &self.outcome.changes_by_fault;
+        let at_changes = changes.iter().position(|&(t, _)| t == tag.0);
+        self.repeated.entries = Some((
+            at_kind.expect("the episode's class"),
+            at_fault.expect("the episode's fault"),
+            at_changes.expect("the failure's changes"),
+        ));
         true
+    }
+
+    /// Adds the counts of the outages folded whole after the first, as the first was
+    /// counted: two records each (`NoHealthyTarget`, then `Superseded`, which ends the
+    /// failover), a recovered episode of the fault and its class, a failover of the class,
+    /// two state changes.
+    fn add_repeated(&mut self) {
+        let Repeated {
+            entries: Some((at_kind, at_fault, at_changes)),
+            outages,
+            downtime_ns,
+        } = std::mem::take(&mut self.repeated)
+        else {
+            return;
+        };
+        let tally = &mut self.outcome.tally;
+        tally.attempts_by_outcome[Outcome::NoHealthyTarget as usize] += outages;
+        tally.attempts_by_outcome[Outcome::Superseded as usize] += outages;
+        tally.failovers_by_outcome[Outcome::Superseded as usize] += outages;
+        let outages_tally = &mut self.outcome.outage_tally;
+        outages_tally.ended_by[EndedBy::Recovery as usize] += outages;
+        outages_tally.by_kind[at_kind].1.failovers += outages;
+        let cost = &mut outages_tally.by_fault[at_fault].1;
+        cost.outages += outages;
+        cost.downtime_ns += downtime_ns;
+        self.outcome.changes_by_fault[at_changes].1 += 2 * outages;
     }
 
     /// What the node's failure does to the service (the monitor learns it separately).
