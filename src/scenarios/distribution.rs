@@ -209,8 +209,9 @@ pub(crate) enum Sampler<'a> {
 }
 
 impl Sampler<'_> {
-    /// Draws one duration in nanoseconds.
-    #[inline]
+    /// Draws one duration in nanoseconds. Always inlined: the call cost a sixth of an
+    /// exponential draw in the one-node path, which makes two per outage.
+    #[inline(always)]
     pub(crate) fn sample<R: rand::Rng + ?Sized>(self, rng: &mut R) -> Nanos {
         match self {
             Sampler::Exp { mean_secs } => exponential(rng, mean_secs),

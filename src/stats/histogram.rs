@@ -44,18 +44,86 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 ///
 /// [`mean_ns`]: DurationHistogram::mean_ns
 /// [`merge`]: DurationHistogram::merge
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Stored")]
 pub struct DurationHistogram {
     /// Occupied buckets: bucket index → number of values recorded in it (never 0).
     buckets: Buckets,
     /// Number of values recorded.
     count: u64,
-    /// Smallest value recorded.
-    min: Option<u64>,
-    /// Largest value recorded.
-    max: Option<u64>,
+    /// Smallest value recorded; `u64::MAX` while empty (plain integers, not options: a
+    /// record compares and stores, with no tag to test).
+    min: u64,
+    /// Largest value recorded; 0 while empty.
+    max: u64,
     /// Exact sum of all values recorded.
     sum: u128,
+}
+
+impl Default for DurationHistogram {
+    fn default() -> Self {
+        DurationHistogram {
+            buckets: Buckets::default(),
+            count: 0,
+            min: u64::MAX,
+            max: 0,
+            sum: 0,
+        }
+    }
+}
+
+/// A histogram as stored (shard files): the extremes are null while it is empty.
+#[derive(Deserialize)]
+struct Stored {
+    buckets: Buckets,
+    count: u64,
+    min: Option<u64>,
+    max: Option<u64>,
+    sum: u128,
+}
+
+impl TryFrom<Stored> for DurationHistogram {
+    type Error = String;
+
+    fn try_from(stored: Stored) -> Result<Self, String> {
+        let Stored {
+            buckets,
+            count,
+            min,
+            max,
+            sum,
+        } = stored;
+        match (count, min, max) {
+            (0, None, None) => Ok(DurationHistogram {
+                buckets,
+                ..DurationHistogram::default()
+            }),
+            (1.., Some(min), Some(max)) if min <= max => Ok(DurationHistogram {
+                buckets,
+                count,
+                min,
+                max,
+                sum,
+            }),
+            _ => Err(format!(
+                "a histogram of {count} values with min {min:?} and max {max:?}: \
+                 the extremes are null exactly when there are no values, and min ≤ max"
+            )),
+        }
+    }
+}
+
+impl Serialize for DurationHistogram {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut stored = serializer.serialize_struct("DurationHistogram", 5)?;
+        stored.serialize_field("buckets", &self.buckets)?;
+        stored.serialize_field("count", &self.count)?;
+        stored.serialize_field("min", &self.min())?;
+        stored.serialize_field("max", &self.max())?;
+        stored.serialize_field("sum", &self.sum)?;
+        stored.end()
+    }
 }
 
 impl DurationHistogram {
@@ -69,8 +137,8 @@ impl DurationHistogram {
     pub fn record(&mut self, ns: u64) {
         self.buckets.record(bucket_index(ns));
         self.count += 1;
-        self.min = Some(self.min.map_or(ns, |min| min.min(ns)));
-        self.max = Some(self.max.map_or(ns, |max| max.max(ns)));
+        self.min = self.min.min(ns);
+        self.max = self.max.max(ns);
         self.sum += u128::from(ns);
     }
 
@@ -82,8 +150,8 @@ impl DurationHistogram {
         }
         self.buckets.merge(&other.buckets);
         self.count += other.count;
-        self.min = combine_extremes(self.min, other.min, u64::min);
-        self.max = combine_extremes(self.max, other.max, u64::max);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
         self.sum += other.sum;
     }
 
@@ -110,12 +178,12 @@ impl DurationHistogram {
 
     /// Smallest value recorded, exactly; `None` when empty.
     pub fn min(&self) -> Option<u64> {
-        self.min
+        (self.count > 0).then_some(self.min)
     }
 
     /// Largest value recorded, exactly; `None` when empty.
     pub fn max(&self) -> Option<u64> {
-        self.max
+        (self.count > 0).then_some(self.max)
     }
 
     /// Exact sum of the values recorded.
@@ -148,7 +216,7 @@ impl DurationHistogram {
         if self.is_empty() {
             return None;
         }
-        let (min, max) = (self.min?, self.max?);
+        let (min, max) = (self.min, self.max);
         let rank = nearest_rank(q, self.count);
         if rank == 1 {
             return Some(min);
@@ -525,14 +593,6 @@ impl<'de> Deserialize<'de> for Buckets {
     }
 }
 
-/// Combines two optional extremes, keeping whichever side is present.
-fn combine_extremes(a: Option<u64>, b: Option<u64>, pick: fn(u64, u64) -> u64) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(pick(a, b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// The 1-based nearest rank ⌈q·n⌉ of the `q`-quantile among `n ≥ 1` values, at least 1.
 ///
 /// A product that lands within a few ulps of an integer is taken as that integer, so
@@ -864,6 +924,25 @@ mod tests {
             error.to_string().contains("beyond the last bucket"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn extremes_that_disagree_with_the_count_are_refused_on_reading() {
+        let empty = r#"{"buckets":{},"count":0,"min":null,"max":null,"sum":0}"#;
+        let read: DurationHistogram = serde_json::from_str(empty).unwrap();
+        assert_eq!(read, DurationHistogram::new());
+        assert_eq!(serde_json::to_string(&read).unwrap(), empty);
+        for json in [
+            r#"{"buckets":{},"count":0,"min":3,"max":3,"sum":0}"#,
+            r#"{"buckets":{"3":1},"count":1,"min":null,"max":3,"sum":3}"#,
+            r#"{"buckets":{"3":2},"count":2,"min":4,"max":3,"sum":7}"#,
+        ] {
+            let error = serde_json::from_str::<DurationHistogram>(json).unwrap_err();
+            assert!(
+                error.to_string().contains("extremes are null exactly"),
+                "{error}"
+            );
+        }
     }
 
     proptest! {

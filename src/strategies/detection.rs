@@ -178,6 +178,7 @@ impl HealthMonitor {
     }
 
     /// Lazy detection of a failure at `t`: (decisive probe sent, declaration instant).
+    #[inline(always)]
     pub(crate) fn down_declaration(&self, target: usize, t: SimTime) -> (SimTime, SimTime) {
         let first = self.first_probe_at_or_after(target, t);
         let decisive = first.after((self.unhealthy as u64 - 1) * self.interval);
@@ -186,6 +187,7 @@ impl HealthMonitor {
 
     /// Lazy detection of a recovery at `since`, seen from `now` on: the instant of the
     /// `successes`-th probe counted (probes within the start-up grace period do not count).
+    #[inline(always)]
     fn up_declaration(&self, i: usize, since: SimTime, now: SimTime, successes: u64) -> SimTime {
         let counted_from = since.after(self.grace).max(now);
         let first = first_probe(self.targets[i].phase, self.interval, counted_from);
@@ -592,6 +594,7 @@ impl ProbePaths {
 }
 
 /// The first probe sent at or after `t` by a detector probing at `phase + k·interval`.
+#[inline]
 fn first_probe(phase: Nanos, interval: Nanos, t: SimTime) -> SimTime {
     if t.0 <= phase {
         return SimTime(phase);
