@@ -173,6 +173,7 @@ impl HealthMonitor {
     }
 
     /// The first probe of `target` sent at or after `t`.
+    #[inline]
     pub(crate) fn first_probe_at_or_after(&self, target: usize, t: SimTime) -> SimTime {
         first_probe(self.targets[target].phase, self.interval, t)
     }
@@ -203,6 +204,7 @@ impl HealthMonitor {
     /// declarations would (the two timers it would have armed are spent). Otherwise
     /// (ties, an interrupted declaration) returns None and changes nothing: the owner
     /// takes the outage event by event.
+    #[inline]
     pub(crate) fn clean_outage(
         &mut self,
         i: usize,
