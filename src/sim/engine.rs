@@ -76,14 +76,18 @@ pub struct ServiceOutcome {
 }
 
 impl ServiceOutcome {
-    /// A fresh outcome of `vantages` vantage points in this one's lists (their
-    /// allocations kept).
-    fn renewed(mut self, vantages: u32) -> ServiceOutcome {
+    /// A fresh outcome of `vantages` vantage points in this one's lists and statistics
+    /// (their allocations kept).
+    pub(crate) fn renewed(mut self, vantages: u32) -> ServiceOutcome {
+        self.outage_tally.renew();
+        self.tally.clear();
         ServiceOutcome {
             vantages,
-            episodes: emptied(std::mem::take(&mut self.episodes)),
-            records: emptied(std::mem::take(&mut self.records)),
-            changes_by_fault: emptied(std::mem::take(&mut self.changes_by_fault)),
+            outage_tally: self.outage_tally,
+            tally: self.tally,
+            episodes: emptied(self.episodes),
+            records: emptied(self.records),
+            changes_by_fault: emptied(self.changes_by_fault),
             ..ServiceOutcome::default()
         }
     }
@@ -385,6 +389,25 @@ impl Scratch {
     pub fn recycle(&mut self, outcome: ReplicationOutcome) {
         self.outcomes = outcome.services;
         self.faults = outcome.faults;
+    }
+
+    /// A fresh outcome of one service seen from `vantages` vantage points, in the room of
+    /// an outcome kept if any, and the lists of services and faults to hand it in (those
+    /// kept, emptied).
+    pub(crate) fn lone_outcome(
+        &mut self,
+        vantages: u32,
+    ) -> (ServiceOutcome, Vec<ServiceOutcome>, Vec<(u32, FaultEffect)>) {
+        let mut services = std::mem::take(&mut self.outcomes);
+        let outcome = match services.pop() {
+            Some(kept) => kept.renewed(vantages),
+            None => ServiceOutcome {
+                vantages,
+                ..ServiceOutcome::default()
+            },
+        };
+        services.clear();
+        (outcome, services, emptied(std::mem::take(&mut self.faults)))
     }
 
     /// Keeps `network`'s tables for the next replication.

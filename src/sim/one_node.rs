@@ -159,6 +159,7 @@ impl<'a> OneNode<'a> {
         let scenario = self.scenario;
         let seed = scenario.seed;
         let mut phase_rng = stream(seed, replication, Purpose::ProbePhase(0));
+        let (outcome, services, faults) = scratch.lone_outcome(1);
         let mut run = Run {
             shape: self,
             keep_records,
@@ -182,16 +183,13 @@ impl<'a> OneNode<'a> {
             waiting: None,
             failovers_succeeded: 0,
             ledger: Ledger::default(),
-            outcome: ServiceOutcome {
-                vantages: 1,
-                ..ServiceOutcome::default()
-            },
+            outcome,
             effect: FaultEffect::default(),
             repeated: Repeated::default(),
         };
         let ttf = run.draw_ttf();
         run.node_event = run.at(ttf, NodeEvent::Fail);
-        let (outcome, network) = run.simulate(max_events, stop, replication);
+        let (outcome, network) = run.simulate(max_events, stop, replication, (services, faults));
         scratch.keep_network(network);
         outcome
     }
@@ -284,11 +282,14 @@ impl Run<'_, '_> {
         (self.now.after(after), order, event)
     }
 
+    /// Runs to the horizon (or the budget, or a stop) and hands the outcome in `lists`
+    /// (emptied lists of services and faults, whose room is reused).
     fn simulate(
         mut self,
         max_events: u64,
         stop: &[&AtomicBool],
         replication: u64,
+        lists: (Vec<ServiceOutcome>, Vec<(u32, FaultEffect)>),
     ) -> (ReplicationOutcome, Network) {
         let horizon = SimTime(self.shape.scenario.horizon);
         let mut complete = true;
@@ -336,17 +337,18 @@ impl Run<'_, '_> {
         if let Some(episode) = self.ledger.finish(horizon, &mut self.outcome) {
             self.fold_episode(episode);
         }
-        let tag = self.shape.tag.0;
+        let (mut services, mut faults) = lists;
+        services.push(self.outcome);
+        if self.effect.starts > 0 {
+            faults.push((self.shape.tag.0, self.effect));
+        }
         let outcome = ReplicationOutcome {
             replication,
-            services: vec![self.outcome],
+            services,
             system: None,
             events,
             complete,
-            faults: (self.effect.starts > 0)
-                .then_some((tag, self.effect))
-                .into_iter()
-                .collect(),
+            faults,
         };
         (outcome, self.network)
     }

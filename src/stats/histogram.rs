@@ -142,6 +142,18 @@ impl DurationHistogram {
         self.sum += u128::from(ns);
     }
 
+    /// Forgets every value, keeping the room for the next ones (a replication's histograms
+    /// are reused by the next replication on the thread): equal to a new histogram.
+    pub(crate) fn clear(&mut self) {
+        self.buckets.sorted.clear();
+        self.buckets.pending.clear();
+        self.buckets.dense = None;
+        self.count = 0;
+        self.min = u64::MAX;
+        self.max = 0;
+        self.sum = 0;
+    }
+
     /// Adds every value recorded in `other` to `self`, as if each had been recorded here.
     pub fn merge(&mut self, other: &DurationHistogram) {
         if other.count == 0 {

@@ -20,6 +20,13 @@ pub struct KindTally {
 }
 
 impl KindTally {
+    /// Forgets everything, keeping the histograms' room: equal to a new tally.
+    fn clear(&mut self) {
+        self.outage_duration.clear();
+        self.failovers = 0;
+        self.failover_time.clear();
+    }
+
     /// Adds everything `other` counted.
     pub fn merge(&mut self, other: &KindTally) {
         self.outage_duration.merge(&other.outage_duration);
@@ -50,7 +57,7 @@ impl FaultCost {
 ///
 /// Every field is an integer count or a histogram (whose sum is exact), so folding the
 /// same episodes in any grouping gives the same state.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 ///
 /// Durations are kept per fault class only (the distribution over all classes is their
 /// merge), so each episode costs one histogram entry.
@@ -66,6 +73,19 @@ pub struct OutageTally {
     /// Per fault, by its tag, in the order they first started an episode: only those
     /// appear (a handful per replication, so a vector beats a map).
     pub by_fault: Vec<(u32, FaultCost)>,
+    /// Class tallies emptied by [`OutageTally::renew`], for the classes that come next
+    /// (their histograms keep their room). Not part of what was counted.
+    spare: Vec<KindTally>,
+}
+
+/// Equal when they counted the same: the spare tallies are room, not counts.
+impl PartialEq for OutageTally {
+    fn eq(&self, other: &Self) -> bool {
+        self.ended_by == other.ended_by
+            && self.first_start == other.first_start
+            && self.by_kind == other.by_kind
+            && self.by_fault == other.by_fault
+    }
 }
 
 impl OutageTally {
@@ -86,8 +106,21 @@ impl OutageTally {
         // Room for this class only: most replications never see a second, and a growth
         // would reserve four.
         self.by_kind.reserve_exact(1);
-        self.by_kind.push((kind, KindTally::default()));
+        let tally = self.spare.pop().unwrap_or_default();
+        self.by_kind.push((kind, tally));
         self.by_kind.len() - 1
+    }
+
+    /// Forgets everything counted, keeping the room (a replication's tally is reused by
+    /// the next replication on the thread): equal to a new tally.
+    pub(crate) fn renew(&mut self) {
+        self.ended_by = [0; EndedBy::ALL.len()];
+        self.first_start = None;
+        for (_, mut tally) in self.by_kind.drain(..) {
+            tally.clear();
+            self.spare.push(tally);
+        }
+        self.by_fault.clear();
     }
 
     /// Folds in one episode whose cause is of fault class `kind`.

@@ -39,6 +39,15 @@ impl FailoverTally {
         }
     }
 
+    /// Forgets every attempt, keeping the histograms' room: equal to a new tally.
+    pub(crate) fn clear(&mut self) {
+        self.failover_time_ns = 0;
+        self.detection_time.clear();
+        self.data_loss.clear();
+        self.attempts_by_outcome = [0; Outcome::ALL.len()];
+        self.failovers_by_outcome = [0; Outcome::ALL.len()];
+    }
+
     /// Failovers, whatever their outcome.
     pub fn failovers(&self) -> u64 {
         self.failovers_by_outcome.iter().sum()
