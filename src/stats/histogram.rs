@@ -105,10 +105,16 @@ impl TryFrom<Stored> for DurationHistogram {
                 max,
                 sum,
             }),
-            _ => Err(format!(
-                "a histogram of {count} values with min {min:?} and max {max:?}: \
-                 the extremes are null exactly when there are no values, and min ≤ max"
-            )),
+            _ => {
+                let shown =
+                    |extreme: Option<u64>| extreme.map_or("null".to_string(), |v| v.to_string());
+                Err(format!(
+                    "a histogram of {count} values with min {} and max {}: the extremes are \
+                     null exactly when there are no values, and min ≤ max",
+                    shown(min),
+                    shown(max)
+                ))
+            }
         }
     }
 }

@@ -90,3 +90,54 @@ fn every_shipped_scenario_merges_to_the_single_runs_bytes_at_2_to_10_shards() {
         differ.join(", ")
     );
 }
+
+/// A shard whose histogram claims values but no smallest one is refused where it lies
+/// (the JSON path, line and column), exit 2, nothing written.
+#[test]
+fn a_shard_with_extremes_that_disagree_with_the_count_is_refused_where_it_lies() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = |i: u32| dir.path().join(format!("part{i}.json"));
+    for i in 1..=2 {
+        run(&[
+            "run",
+            "scenarios/quickstart.json",
+            "--replications",
+            "6",
+            "--shard",
+            &format!("{i}/2"),
+            "--json",
+            part(i).to_str().unwrap(),
+        ]);
+    }
+    let text = std::fs::read_to_string(part(1)).unwrap();
+    let at = text
+        .find("\"detection_time\"")
+        .expect("a detection-time histogram");
+    let min = at + text[at..].find("\"min\":").unwrap() + "\"min\":".len();
+    let end = min + text[min..].find(',').unwrap();
+    assert!(
+        text[min..end].trim().parse::<u64>().is_ok(),
+        "{}",
+        &text[min..end]
+    );
+    std::fs::write(part(1), format!("{}null{}", &text[..min], &text[end..])).unwrap();
+    let merged = dir.path().join("merged.json");
+    let out = failsim()
+        .args([
+            "merge",
+            part(1).to_str().unwrap(),
+            part(2).to_str().unwrap(),
+        ])
+        .args(["--json", merged.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("detection_time")
+            && stderr.contains("min null")
+            && stderr.contains("line 1 column"),
+        "{stderr}"
+    );
+    assert!(!merged.exists());
+}
