@@ -57,7 +57,7 @@ impl FaultCost {
 ///
 /// Every field is an integer count or a histogram (whose sum is exact), so folding the
 /// same episodes in any grouping gives the same state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 ///
 /// Durations are kept per fault class only (the distribution over all classes is their
 /// merge), so each episode costs one histogram entry.
@@ -76,6 +76,19 @@ pub struct OutageTally {
     /// Class tallies emptied by [`OutageTally::renew`], for the classes that come next
     /// (their histograms keep their room). Not part of what was counted.
     spare: Vec<KindTally>,
+}
+
+/// What was counted, without the spare tallies: they are room, not counts, and depend on
+/// what the thread ran before (the determinism check hashes this text).
+impl std::fmt::Debug for OutageTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutageTally")
+            .field("ended_by", &self.ended_by)
+            .field("first_start", &self.first_start)
+            .field("by_kind", &self.by_kind)
+            .field("by_fault", &self.by_fault)
+            .finish()
+    }
 }
 
 /// Equal when they counted the same: the spare tallies are room, not counts.
@@ -179,6 +192,28 @@ mod tests {
             cause: FaultTag(cause),
             ended_by,
         }
+    }
+
+    /// The spare class tallies a renewal keeps are room, not counts: a renewed tally is a
+    /// new one to `==` and in its `Debug` text (which the determinism check hashes), and so
+    /// is what it counts next.
+    #[test]
+    fn a_renewed_tally_is_a_new_one_in_equality_and_in_its_debug_text() {
+        let mut tally = OutageTally::default();
+        tally.add(&episode(10, 30, 3, EndedBy::Recovery), 1);
+        tally.add_failover(2, Some(5));
+        tally.renew();
+        assert_eq!(tally, OutageTally::default());
+        assert_eq!(
+            format!("{tally:?}"),
+            format!("{:?}", OutageTally::default())
+        );
+        let mut fresh = OutageTally::default();
+        for counted in [&mut tally, &mut fresh] {
+            counted.add(&episode(0, 7, 4, EndedBy::Failover), 0);
+        }
+        assert_eq!(tally, fresh);
+        assert_eq!(format!("{tally:?}"), format!("{fresh:?}"));
     }
 
     #[test]
