@@ -15,8 +15,11 @@
 //! down-declaration records `NoHealthyTarget` and waits, an up-declaration ends the
 //! failover as `Superseded`, the horizon ends a waiting one. An outage during which
 //! nothing else happens (the usual one) is taken whole: its four events at once, both
-//! declarations from [`HealthMonitor::clean_outage`]. `tests` run eligible scenarios both
-//! ways and compare the outcomes.
+//! declarations from [`HealthMonitor::clean_outage`], and, when the service was fully UP,
+//! its accounting folded straight into the outcome (the ledger's two changes by
+//! [`Ledger::clean_outage`]; after a replication's first such outage, only the two
+//! durations per outage, the counts added as sums at the end). `tests` run eligible
+//! scenarios both ways and compare the outcomes.
 
 use super::engine::{FaultEffect, ReplicationOutcome, Scratch, ServiceOutcome, STOP_CHECK_EVENTS};
 use super::faults::FaultRegistry;
