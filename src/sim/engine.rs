@@ -78,7 +78,7 @@ pub struct ServiceOutcome {
 impl ServiceOutcome {
     /// A fresh outcome of `vantages` vantage points in this one's lists and statistics
     /// (their allocations kept).
-    pub(crate) fn renewed(mut self, vantages: u32) -> ServiceOutcome {
+    fn renewed(mut self, vantages: u32) -> ServiceOutcome {
         self.outage_tally.renew();
         self.tally.clear();
         ServiceOutcome {
