@@ -9,7 +9,8 @@
 //! - `vantages`: the same service seen from V client nodes, 16 clients each;
 //! - `partitions`: P overlapping random partitions over 10⁵ nodes (regions generator).
 //!
-//! Each figure is the least wall time of a few runs (the machine is shared), of a fresh
+//! Each figure is the least wall time of at least three runs and a second of them (the
+//! machine is shared), of a fresh
 //! replication (set-up in new memory) and of one within a study (`failsim run`'s steady
 //! state: the node layout worked out once, the thread's buffers reused). Run with
 //! `cargo bench --bench growth`; `FAILSIM_GROWTH=ring,vantages` picks paths.
@@ -21,11 +22,21 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Instant;
 
-/// Runs per figure at each size: the least is kept.
+/// Runs per figure at each size, at least: the least is kept.
 const RUNS: usize = 3;
+
+/// Short runs are repeated beyond [`RUNS`] until they have taken this long (s), so that a
+/// size of a few milliseconds is judged from as many samples of the machine's noise as
+/// one of a second (three runs of 2 ms would let a passing stall set the exponent).
+const SAMPLING: f64 = 1.0;
 
 /// A run longer than this (s) is not repeated.
 const LONG: f64 = 5.0;
+
+/// Whether to run again, after `runs` runs taking `spent` s in all, the last `last` s.
+fn again(runs: usize, spent: f64, last: f64) -> bool {
+    last <= LONG && (runs < RUNS || spent < SAMPLING)
+}
 
 const DETECTION: &str =
     r#"{"interval": "5s", "timeout": "2s", "unhealthy_threshold": 3, "healthy_threshold": 2}"#;
@@ -55,6 +66,63 @@ fn ring(n: u64) -> Value {
            "topology": {"generators": [{"ring": {"nodes": n}}]},
            "services": services,
            "faults": {"node_failures": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"exp": {"mean": "2h"}}}]}})
+}
+
+/// The ring's node failures and repairs alone, in a bare `BinaryHeap` (no services, no
+/// detection, one random stream): the least any simulator of `n` nodes' faults does per
+/// event. Its cost per event grows with `n` too, as its heap and node table outgrow the
+/// caches; the bench prints its exponent beside failsim's, so that growth the memory
+/// hierarchy puts on every heap-driven simulator is told from growth failsim adds.
+/// Returns the least wall time (see [`again`]) and the events.
+fn ring_floor(n: u64) -> (f64, u64) {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Exp};
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    const DAY_NS: f64 = 86_400e9;
+    let horizon = (30.0 * DAY_NS) as u64;
+    let (ttf, ttr) = (
+        Exp::new(1.0 / (30.0 * DAY_NS)).expect("a positive rate"),
+        Exp::new(1.0 / (DAY_NS / 12.0)).expect("a positive rate"),
+    );
+    let (mut best, mut spent, mut runs) = (f64::INFINITY, 0.0, 0);
+    loop {
+        let started = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut down_since = vec![None::<u64>; n as usize];
+        let mut down_ns: u128 = 0;
+        let mut queue = BinaryHeap::with_capacity(n as usize);
+        for node in 0..n as u32 {
+            queue.push(Reverse((ttf.sample(&mut rng) as u64, node)));
+        }
+        let mut events = 0u64;
+        while let Some(Reverse((now, node))) = queue.pop() {
+            if now >= horizon {
+                break;
+            }
+            events += 1;
+            let state = &mut down_since[node as usize];
+            let next = match state.take() {
+                None => {
+                    *state = Some(now);
+                    ttr.sample(&mut rng)
+                }
+                Some(since) => {
+                    down_ns += u128::from(now - since);
+                    ttf.sample(&mut rng)
+                }
+            };
+            queue.push(Reverse((now + next as u64, node)));
+        }
+        std::hint::black_box(down_ns);
+        let seconds = started.elapsed().as_secs_f64();
+        best = best.min(seconds);
+        (spent, runs) = (spent + seconds, runs + 1);
+        if !again(runs, spent, seconds) {
+            return (best, events);
+        }
+    }
 }
 
 /// One GEOGRAPHIC service over two regions of three replicas, seen from `vantages`
@@ -118,23 +186,23 @@ fn partitions(count: u64) -> Value {
                       "node_failures": [{"ttf": {"exp": {"mean": "30d"}}, "ttr": {"exp": {"mean": "1h"}}}]}})
 }
 
-/// The least wall time (s) of [`RUNS`] runs of one replication (one, if it takes longer
-/// than [`LONG`]), and its events: the replication's set-up and events, not the study's
+/// The least wall time (s) of runs of one replication (see [`again`]), and its events: the replication's set-up and events, not the study's
 /// summary, a fixed cost per service (about 10 µs each) that no event changes.
 fn measure(scenario: &CompiledScenario) -> (f64, u64) {
     let registry = FaultRegistry::new(&scenario.faults);
-    let mut best = f64::INFINITY;
-    let mut events = 0;
-    for _ in 0..RUNS {
+    let (mut best, mut spent, mut runs) = (f64::INFINITY, 0.0, 0);
+    let mut events;
+    loop {
         let started = Instant::now();
         let run = run_replication(scenario, &registry, 0);
-        best = best.min(started.elapsed().as_secs_f64());
+        let seconds = started.elapsed().as_secs_f64();
+        best = best.min(seconds);
+        (spent, runs) = (spent + seconds, runs + 1);
         events = run.events;
-        if best > LONG {
-            break;
+        if !again(runs, spent, seconds) {
+            return (best, events);
         }
     }
-    (best, events)
 }
 
 /// As [`measure`], but each run is a replication of a study on one thread: the node
@@ -144,20 +212,25 @@ fn measure_in_study(scenario: &CompiledScenario) -> f64 {
     let registry = FaultRegistry::new(&scenario.faults);
     let layout = Layout::new(scenario);
     let mut scratch = Scratch::default();
-    let mut best = f64::INFINITY;
-    for run in 0..=RUNS {
+    let (mut best, mut spent, mut runs) = (f64::INFINITY, 0.0, 0);
+    let mut warming = true;
+    loop {
         let started = Instant::now();
         let outcome = Replication::reusing(scenario, &registry, &layout, 0, &mut scratch).run();
         let seconds = started.elapsed().as_secs_f64();
         scratch.recycle(outcome);
-        if run > 0 {
-            best = best.min(seconds);
+        if std::mem::take(&mut warming) {
+            if seconds > LONG {
+                return seconds;
+            }
+            continue;
         }
-        if seconds > LONG {
-            break;
+        best = best.min(seconds);
+        (spent, runs) = (spent + seconds, runs + 1);
+        if !again(runs, spent, seconds) {
+            return best;
         }
     }
-    best
 }
 
 /// The least-squares slope of log y against log x.
@@ -173,7 +246,25 @@ fn exponent(points: &[(f64, f64)]) -> f64 {
     sxy / sxx
 }
 
-fn path(name: &str, sizes: [u64; 3], build: impl Fn(u64) -> Value) {
+/// The exponent of `floor`'s total cost over `sizes`, printed as [`path`] prints failsim's.
+/// Returns the exponent.
+fn floor_path(name: &str, sizes: [u64; 3], floor: impl Fn(u64) -> (f64, u64)) -> f64 {
+    let mut costs = Vec::new();
+    for size in sizes {
+        let (seconds, count) = floor(size);
+        println!(
+            "{name:>10} {size:>7}: {count:>9} events, {seconds:>8.3} s, {:>7.3} µs/event (bare heap floor)",
+            seconds * 1e6 / count as f64
+        );
+        costs.push((size as f64, seconds));
+    }
+    let grown = exponent(&costs);
+    println!("{name:>10}: the bare heap floor's total cost ∝ size^{grown:.2}");
+    grown
+}
+
+/// Returns the exponents of a fresh replication's total cost and of one in a study.
+fn path(name: &str, sizes: [u64; 3], build: impl Fn(u64) -> Value) -> (f64, f64) {
     let mut costs = Vec::new();
     let mut in_study = Vec::new();
     let mut events = Vec::new();
@@ -207,13 +298,21 @@ fn path(name: &str, sizes: [u64; 3], build: impl Fn(u64) -> Value) {
         "{name:>10}: in a study (a thread's buffers reused), total cost ∝ size^{:.2}",
         exponent(&in_study)
     );
+    (exponent(&costs), exponent(&in_study))
 }
 
 fn main() {
     let chosen = std::env::var("FAILSIM_GROWTH").unwrap_or_default();
     let wanted = |name: &str| chosen.is_empty() || chosen.split(',').any(|c| c == name);
     if wanted("ring") {
-        path("ring", [1_000, 10_000, 100_000], ring);
+        let (fresh, in_study) = path("ring", [1_000, 10_000, 100_000], ring);
+        let floor = floor_path("ring", [1_000, 10_000, 100_000], ring_floor);
+        println!(
+            "{:>10}: failsim's cost over the floor's ∝ size^{:.2} fresh, size^{:.2} in a study",
+            "ring",
+            fresh - floor,
+            in_study - floor
+        );
     }
     if wanted("clients") {
         path("clients", [16, 1_600, 16_000], |c| geographic(0, c));

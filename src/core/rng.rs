@@ -222,13 +222,22 @@ impl StreamSlot {
 }
 
 impl ServiceStreams {
-    /// The service streams of replication `replication` of a run seeded `seed`.
-    pub(crate) fn new(seed: u64, replication: u64) -> Self {
+    /// The service streams of replication `replication` of a run seeded `seed`, kept in
+    /// the room of `spare` (a past replication's, see [`Self::into_spare`]): with many
+    /// services the kept streams take megabytes, which would otherwise be grown, copied
+    /// and faulted in anew by every replication.
+    pub(crate) fn reusing(seed: u64, replication: u64, mut spare: Vec<ChaCha8Rng>) -> Self {
+        spare.clear();
         ServiceStreams {
             fresh: generator(seed, replication),
             moved: false,
-            drawn: Vec::new(),
+            drawn: spare,
         }
+    }
+
+    /// The room of the kept streams, for the next replication's [`Self::reusing`].
+    pub(crate) fn into_spare(self) -> Vec<ChaCha8Rng> {
+        self.drawn
     }
 
     /// The stream of service `service`, whose slot is `slot`, where it left off: the
@@ -485,7 +494,7 @@ mod tests {
 
     #[test]
     fn service_streams_yield_the_numbers_of_their_purpose_however_draws_interleave() {
-        let mut streams = ServiceStreams::new(11, 5);
+        let mut streams = ServiceStreams::reusing(11, 5, Vec::new());
         let mut slots = [StreamSlot::FRESH; 4];
         let mut direct: Vec<ChaCha8Rng> =
             (0..4).map(|i| stream(11, 5, Purpose::Service(i))).collect();
@@ -509,6 +518,13 @@ mod tests {
             );
         }
         assert_eq!(streams.drawn.len(), 4);
+        // The next replication, in this one's room, starts every stream afresh.
+        let mut next = ServiceStreams::reusing(11, 6, streams.into_spare());
+        let mut slot = StreamSlot::FRESH;
+        let drawn: u64 = next.get(2, slot).random();
+        next.keep(&mut slot);
+        assert_eq!(drawn, stream(11, 6, Purpose::Service(2)).random::<u64>());
+        assert_eq!((slot, next.drawn.len()), (StreamSlot(0), 1));
     }
 
     #[test]
