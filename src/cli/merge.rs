@@ -1,7 +1,8 @@
 //! `failsim merge`: shard files, each checked on load, into the single run's summary.
 
 use super::{
-    bad, check_service_names, evaluate_checks, out_err, parse_checks, precision_line, CliError,
+    bad, check_service_names, evaluate_checks, note_coarse_percentiles, out_err, parse_checks,
+    precision_line, CliError,
 };
 use crate::checks::{Check, Metric, SYSTEM_SCOPE};
 use crate::output::plan::{Destinations, OutputPlan};
@@ -53,6 +54,7 @@ pub(super) fn merge(
     };
     let mut summary = Summary::new(&merged);
     summary.precision = precision;
+    note_coarse_percentiles(&merged);
     // Before the merged summary is written, as `run` does before its study.
     check_service_names(
         "--check",

@@ -490,6 +490,23 @@ fn warn_if_single(replications: u64) {
     }
 }
 
+/// A study of many services keeps each duration histogram within a cap, so that its
+/// memory stays flat in replications; where one collapsed, its percentiles are coarser
+/// than the stated 0.05 %, and the user is told how much.
+fn note_coarse_percentiles(study: &crate::report::Study) {
+    if let Some(coarse) = study.coarsened() {
+        say!(
+            "note: percentiles of {} of {} services are within {}% (not 0.05%): with this many \
+             services each duration histogram keeps at most {} buckets, merging neighbours \
+             as it fills, so that memory stays flat in replications",
+            coarse.services,
+            study.services.len() + usize::from(study.system.is_some()),
+            0.05 * f64::from(1u32 << coarse.level),
+            coarse.cap
+        );
+    }
+}
+
 /// A scenario warning as `validate` and `run` print it: where, then what.
 fn warning_line(file: &Path, warning: &crate::scenarios::error::Diagnostic) -> String {
     format!(

@@ -2,8 +2,8 @@
 
 use super::study::{prepare, shard_command, study, StudyArgs};
 use super::{
-    bad, check_replays, determinism, evaluate_checks, partial_end, precision_line, stopped_early,
-    warn_if_single, CliError,
+    bad, check_replays, determinism, evaluate_checks, note_coarse_percentiles, partial_end,
+    precision_line, stopped_early, warn_if_single, CliError,
 };
 use crate::output::{Replays, Results, StudyReport};
 use crate::report::{ShardFile, ShardPrecision, Summary};
@@ -145,6 +145,7 @@ pub(super) fn run(
         say!("{note}");
     }
     warn_if_single(summary.replications);
+    note_coarse_percentiles(&study);
     say!(
         "{} replications, {events} events in {:.3}s ({:.1} M events/s)",
         summary.replications,

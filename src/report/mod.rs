@@ -8,5 +8,5 @@ pub(crate) mod summary;
 
 pub use pairs::{PairedDifference, Pairs};
 pub use shard::{ShardFile, ShardPrecision};
-pub use study::{ExactFigures, MergeError, ServiceStudy, Study, SERVED_FRACTION_BITS};
+pub use study::{Coarsened, ExactFigures, MergeError, ServiceStudy, Study, SERVED_FRACTION_BITS};
 pub use summary::{PrecisionSummary, ServiceSummary, Summary};

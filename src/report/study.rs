@@ -165,7 +165,10 @@ impl ServiceStudy {
             match self.by_fault_kind.get_mut(kind) {
                 Some(into) => into.merge(tally),
                 None => {
-                    self.by_fault_kind.insert(kind.clone(), tally.clone());
+                    // Capped as the study's other histograms are.
+                    let mut into = KindTally::capped(self.detection_time.cap());
+                    into.merge(tally);
+                    self.by_fault_kind.insert(kind.clone(), into);
                 }
             }
         }
@@ -363,12 +366,85 @@ pub enum MergeError {
     Duplicate,
 }
 
+/// Buckets the duration histograms of a study may occupy together, about 80 MB (a
+/// bucket is a 16-byte pair and 4 bytes of room for pending values). A study of few
+/// services keeps every histogram at full precision (up to 56,320 buckets each, 440 KiB
+/// dense); one of many services shares this among them (see [`histogram_cap`]).
+const STUDY_BUCKETS: u64 = 1 << 22;
+
+/// Duration histograms a study keeps per service: detection time, data loss, and the
+/// outage duration and failover time of each fault class (one class counted: most
+/// scenarios' services see one or two).
+const HISTOGRAMS_PER_SERVICE: u64 = 4;
+
+/// The cap on each duration histogram of a study of `services` services (the system
+/// counted as one), or None where they all fit [`STUDY_BUCKETS`] at full precision: a
+/// study's memory then stays within a bound set by its services, however many
+/// replications it runs (DESIGN: flat memory), at a precision that depends on the
+/// scenario alone (so shards and threads agree) and on how widely each histogram's
+/// values spread (see [`DurationHistogram::capped`]).
+fn histogram_cap(services: usize) -> Option<u32> {
+    let cap = STUDY_BUCKETS / (services as u64 * HISTOGRAMS_PER_SERVICE).max(1);
+    (cap < FULL_PRECISION_BUCKETS).then_some(cap as u32)
+}
+
+/// Buckets a histogram may occupy at full precision (those of every `u64`).
+const FULL_PRECISION_BUCKETS: u64 = 56_320;
+
+/// How far a study's duration histograms collapsed to keep within their cap (see
+/// [`DurationHistogram::capped`]): what a user is told beside coarser percentiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coarsened {
+    /// Services (the system counted as one) with a histogram above level 0.
+    pub services: usize,
+    /// The coarsest level any of them reached.
+    pub level: u8,
+    /// The cap on each histogram.
+    pub cap: u32,
+}
+
+impl ServiceStudy {
+    /// The duration histograms kept, with the cap and level of each.
+    fn histograms(&self) -> impl Iterator<Item = &DurationHistogram> {
+        let kinds = self.by_fault_kind.values();
+        [&self.detection_time, &self.data_loss]
+            .into_iter()
+            .chain(kinds.flat_map(|kind| [&kind.outage_duration, &kind.failover_time]))
+    }
+}
+
 impl Study {
+    /// Whether any duration histogram collapsed to keep within its cap, and how far;
+    /// None when every percentile has the full precision (relative error below 0.05 %).
+    pub fn coarsened(&self) -> Option<Coarsened> {
+        let mut found: Option<Coarsened> = None;
+        for service in self.services.iter().chain(&self.system) {
+            let coarsest = service
+                .histograms()
+                .filter_map(|h| Some((h.level(), h.cap()?)))
+                .max();
+            if let Some((level @ 1.., cap)) = coarsest {
+                let into = found.get_or_insert(Coarsened {
+                    services: 0,
+                    level,
+                    cap,
+                });
+                into.services += 1;
+                into.level = into.level.max(level);
+            }
+        }
+        found
+    }
+
     /// An empty study of `scenario`'s services (and system).
     pub fn new(scenario: &CompiledScenario, registry: &FaultRegistry) -> Self {
+        let cap = histogram_cap(scenario.services.len() + usize::from(scenario.system.is_some()));
+        let histogram = || cap.map_or_else(DurationHistogram::new, DurationHistogram::capped);
         let study = |service: &str, strategy: &str| ServiceStudy {
             service: service.to_string(),
             strategy: strategy.to_string(),
+            detection_time: histogram(),
+            data_loss: histogram(),
             ..ServiceStudy::default()
         };
         let mut study = Study {

@@ -72,7 +72,8 @@ impl Default for DurationHistogram {
     }
 }
 
-/// A histogram as stored (shard files): the extremes are null while it is empty.
+/// A histogram as stored (shard files): the extremes are null while it is empty; the
+/// level and cap only of a capped histogram.
 #[derive(Deserialize)]
 struct Stored {
     buckets: Buckets,
@@ -80,6 +81,10 @@ struct Stored {
     min: Option<u64>,
     max: Option<u64>,
     sum: u128,
+    #[serde(default)]
+    level: u8,
+    #[serde(default)]
+    cap: Option<u32>,
 }
 
 impl TryFrom<Stored> for DurationHistogram {
@@ -87,12 +92,47 @@ impl TryFrom<Stored> for DurationHistogram {
 
     fn try_from(stored: Stored) -> Result<Self, String> {
         let Stored {
-            buckets,
+            mut buckets,
             count,
             min,
             max,
             sum,
+            level,
+            cap,
         } = stored;
+        match cap {
+            None if level > 0 => {
+                return Err(format!(
+                    "a histogram at level {level} without a cap: only a capped histogram \
+                     collapses"
+                ))
+            }
+            None => {}
+            Some(cap) => {
+                let last = bucket_index_at(u64::MAX, level.min(MAX_LEVEL));
+                let pairs: Vec<(u32, u64)> = buckets.pairs().collect();
+                if cap < MIN_CAP || level > MAX_LEVEL {
+                    return Err(format!(
+                        "a histogram capped at {cap} buckets at level {level}: a cap is at \
+                         least {MIN_CAP} and a level at most {MAX_LEVEL}"
+                    ));
+                }
+                if pairs.len() > cap as usize || pairs.iter().any(|&(index, _)| index > last) {
+                    return Err(format!(
+                        "a histogram capped at {cap} buckets holds {} at level {level}, the \
+                         last index {}: at most {cap}, none beyond {last}",
+                        pairs.len(),
+                        pairs.last().map_or(0, |p| p.0)
+                    ));
+                }
+                buckets = Buckets {
+                    sorted: pairs,
+                    level,
+                    cap,
+                    ..Buckets::default()
+                };
+            }
+        }
         match (count, min, max) {
             (0, None, None) => Ok(DurationHistogram {
                 buckets,
@@ -122,12 +162,19 @@ impl TryFrom<Stored> for DurationHistogram {
 impl Serialize for DurationHistogram {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut stored = serializer.serialize_struct("DurationHistogram", 5)?;
-        stored.serialize_field("buckets", &self.buckets)?;
+        let capped = self.buckets.cap != UNCAPPED;
+        let buckets = self.buckets.folded_view();
+        let fields = if capped { 7 } else { 5 };
+        let mut stored = serializer.serialize_struct("DurationHistogram", fields)?;
+        stored.serialize_field("buckets", &*buckets)?;
         stored.serialize_field("count", &self.count)?;
         stored.serialize_field("min", &self.min())?;
         stored.serialize_field("max", &self.max())?;
         stored.serialize_field("sum", &self.sum)?;
+        if capped {
+            stored.serialize_field("level", &buckets.level)?;
+            stored.serialize_field("cap", &buckets.cap)?;
+        }
         stored.end()
     }
 }
@@ -138,10 +185,38 @@ impl DurationHistogram {
         Self::default()
     }
 
+    /// An empty histogram that keeps at most `cap` occupied buckets (at least 128, so
+    /// that collapsing always ends: the coarsest level occupies at most 66): once more are occupied, every two neighbouring buckets become one
+    /// (a level coarser: the relative width of a bucket doubles), until `cap` hold them
+    /// all. Memory then stays within `cap` buckets however many values come, and the
+    /// level reached is the least at which all the values fit `cap` buckets, so capped
+    /// histograms merge exactly in any grouping. Quantiles are within half a bucket's
+    /// relative width at the level reached, 2⁻¹¹⁺ˡᵉᵛᵉˡ ([`Self::level`]).
+    pub fn capped(cap: u32) -> Self {
+        DurationHistogram {
+            buckets: Buckets {
+                cap: cap.max(MIN_CAP),
+                ..Buckets::default()
+            },
+            ..DurationHistogram::default()
+        }
+    }
+
+    /// The most buckets this histogram keeps, if capped (see [`Self::capped`]).
+    pub fn cap(&self) -> Option<u32> {
+        (self.buckets.cap != UNCAPPED).then_some(self.buckets.cap)
+    }
+
+    /// How many times the buckets have collapsed (0: the precision stated on the type);
+    /// a quantile is within 2⁻¹¹⁺ˡᵉᵛᵉˡ relative of the exact one.
+    pub fn level(&self) -> u8 {
+        self.buckets.folded_view().level
+    }
+
     /// Records one duration of `ns` nanoseconds.
     #[inline]
     pub fn record(&mut self, ns: u64) {
-        self.buckets.record(bucket_index(ns));
+        self.buckets.record(bucket_index_at(ns, self.buckets.level));
         self.count += 1;
         self.min = self.min.min(ns);
         self.max = self.max.max(ns);
@@ -154,6 +229,7 @@ impl DurationHistogram {
         self.buckets.sorted.clear();
         self.buckets.pending.clear();
         self.buckets.dense = None;
+        self.buckets.level = 0;
         self.count = 0;
         self.min = u64::MAX;
         self.max = 0;
@@ -162,6 +238,9 @@ impl DurationHistogram {
 
     /// Adds every value recorded in `other` to `self`, as if each had been recorded here.
     pub fn merge(&mut self, other: &DurationHistogram) {
+        // The cap comes along even from an empty histogram: a histogram is capped or not
+        // whatever values its parts held, so that shards store what one run does.
+        self.buckets.cap = self.buckets.cap.min(other.buckets.cap);
         if other.count == 0 {
             // Most of a replication's histograms are empty (no data loss, no success).
             return;
@@ -243,10 +322,11 @@ impl DurationHistogram {
             return Some(max);
         }
         let mut seen = 0;
-        for (index, count) in self.buckets.occupied() {
+        let buckets = self.buckets.folded_view();
+        for (index, count) in buckets.pairs() {
             seen += count;
             if seen >= rank {
-                return Some(bucket_midpoint(index).clamp(min, max));
+                return Some(bucket_midpoint(index, buckets.level).clamp(min, max));
             }
         }
         // Only reachable if deserialized counts disagree with the buckets.
@@ -278,7 +358,7 @@ const MERGED_PENDING_LIMIT: usize = 256;
 /// the memory of pairs and no vector regrows. Two `Buckets` are equal when they hold the
 /// same counts, in whichever form and however much of them is still pending. Serialized as
 /// a map from index to count, as it always was.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 struct Buckets {
     /// Occupied buckets, sorted by index; no count is 0. Empty once dense.
     sorted: Vec<(u32, u64)>,
@@ -286,9 +366,36 @@ struct Buckets {
     /// [`RECORDED_PENDING_LIMIT`] or as many as there are sorted buckets, fewer in a
     /// histogram merged into). Empty once dense.
     pending: Vec<u32>,
-    /// Counts by index, once the histogram has turned dense.
+    /// Counts by index, once the histogram has turned dense (never when capped).
     dense: Option<Dense>,
+    /// The collapse level of the indices (0: full precision; see
+    /// [`DurationHistogram::capped`]).
+    level: u8,
+    /// The most occupied buckets a fold may leave; [`UNCAPPED`] for no limit.
+    cap: u32,
 }
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets {
+            sorted: Vec::new(),
+            pending: Vec::new(),
+            dense: None,
+            level: 0,
+            cap: UNCAPPED,
+        }
+    }
+}
+
+/// No limit on a histogram's occupied buckets.
+const UNCAPPED: u32 = u32::MAX;
+
+/// The least cap: at the coarsest level (one bucket per power of two, [`MAX_LEVEL`]) no
+/// histogram occupies more than 66 buckets, so collapsing always ends below this.
+const MIN_CAP: u32 = 128;
+
+/// The coarsest collapse level: one bucket per power of two.
+const MAX_LEVEL: u8 = SUB_BUCKET_BITS as u8;
 
 impl Buckets {
     /// Counts one value in bucket `index`.
@@ -314,11 +421,15 @@ impl Buckets {
             return;
         }
         if self.pending.len() >= RECORDED_PENDING_LIMIT.max(self.sorted.len()) {
+            let level = self.level;
             self.fold_pending();
             if let Some(dense) = &mut self.dense {
                 dense.add(index, 1);
                 return;
             }
+            // The fold may have collapsed a capped histogram: `index` is of the old level.
+            self.pending.push(coarsened(index, level, self.level));
+            return;
         } else if self.pending.capacity() == 0 {
             // One allocation for a replication's first few values, not three growths.
             self.pending.reserve_exact(16);
@@ -339,7 +450,43 @@ impl Buckets {
             .map(|run| (run[0], run.len() as u64));
         self.sorted = merged(&self.sorted, runs);
         self.pending.clear();
+        self.collapse_to_cap();
         self.densify_if_smaller();
+    }
+
+    /// Collapses the sorted buckets level by level until at most `cap` are occupied: the
+    /// level is then the least at which all values counted fit in `cap` buckets, whatever
+    /// the order and grouping they came in (a level is only raised when the values counted
+    /// so far, a part of all, occupy more than `cap` at the level below), so capped
+    /// histograms still merge exactly.
+    fn collapse_to_cap(&mut self) {
+        while self.sorted.len() > self.cap as usize && self.level < MAX_LEVEL {
+            self.raise_level(self.level + 1);
+        }
+    }
+
+    /// Re-counts the sorted buckets at the coarser level `to` (pending indices folded
+    /// first, as they are at the current level).
+    fn raise_level(&mut self, to: u8) {
+        debug_assert!(self.dense.is_none() && to > self.level);
+        if !self.pending.is_empty() {
+            // Folding may collapse the buckets already; raise from wherever it left them.
+            self.fold_pending();
+            if self.level >= to {
+                return;
+            }
+        }
+        let from = self.level;
+        let mut out: Vec<(u32, u64)> = Vec::with_capacity(self.sorted.len());
+        for &(index, count) in &self.sorted {
+            let index = coarsened(index, from, to);
+            match out.last_mut() {
+                Some((last, total)) if *last == index => *total += count,
+                _ => out.push((index, count)),
+            }
+        }
+        self.sorted = out;
+        self.level = to;
     }
 
     /// Adds `count` values in bucket `index` to the sorted buckets.
@@ -351,6 +498,11 @@ impl Buckets {
     }
 
     fn merge(&mut self, other: &Buckets) {
+        self.cap = self.cap.min(other.cap);
+        if self.cap != UNCAPPED {
+            self.merge_capped(other);
+            return;
+        }
         if other.dense.is_some() {
             self.densify();
         }
@@ -377,6 +529,43 @@ impl Buckets {
         self.take_pending(&other.pending);
     }
 
+    /// [`Buckets::merge`] when either side is capped: both brought to the coarser level
+    /// (an uncapped dense histogram turned capped here leaves the dense form).
+    fn merge_capped(&mut self, other: &Buckets) {
+        if let Some(dense) = self.dense.take() {
+            self.sorted = dense.occupied().collect();
+        }
+        if other.level > self.level {
+            self.raise_level(other.level);
+        }
+        // Pending indices, like the others, are at their histogram's level.
+        let (from, to) = (other.level, self.level);
+        // A replication's histogram holds pending indices only: no pairs to merge.
+        let rebuilt = !other.sorted.is_empty() || other.dense.is_some();
+        if rebuilt {
+            let mut theirs: Vec<(u32, u64)> = Vec::new();
+            for (index, count) in other.pairs() {
+                let index = coarsened(index, from, to);
+                match theirs.last_mut() {
+                    Some((last, total)) if *last == index => *total += count,
+                    _ => theirs.push((index, count)),
+                }
+            }
+            self.sorted = merged(&self.sorted, theirs.into_iter());
+        }
+        (self.pending).extend(
+            other
+                .pending
+                .iter()
+                .map(|&index| coarsened(index, from, to)),
+        );
+        // At most as many pending as the cap allows buckets: memory within the cap.
+        if rebuilt || self.pending.len() >= MERGED_PENDING_LIMIT.min(self.cap as usize) {
+            self.fold_pending();
+        }
+        self.collapse_to_cap();
+    }
+
     /// Counts `pending` indices merged in from another histogram (a dense one has none).
     fn take_pending(&mut self, pending: &[u32]) {
         if let Some(dense) = &mut self.dense {
@@ -401,6 +590,10 @@ impl Buckets {
     /// fold waits for, take at least the memory the dense form would. Dense counts are
     /// also the cheaper to merge into (an increment per value, no sort and no rebuild).
     fn densify_if_smaller(&mut self) {
+        if self.cap != UNCAPPED {
+            // A capped histogram is small by its cap; its collapse works on pairs.
+            return;
+        }
         let sparse_bytes = self.sorted.len() * (PAIR_BYTES + PENDING_BYTES);
         // Fewer pairs than one block's worth of memory cannot be larger.
         if sparse_bytes < Dense::TABLE_BYTES + Dense::BLOCK_BYTES {
@@ -432,19 +625,24 @@ impl Buckets {
         self.dense = Some(dense);
     }
 
-    /// Every occupied bucket with its count, in index order, pending values included.
-    fn occupied(&self) -> Box<dyn Iterator<Item = (u32, u64)> + '_> {
-        if let Some(dense) = &self.dense {
-            return Box::new(dense.occupied());
-        }
+    /// These buckets with their pending indices folded in (a copy, if any are pending):
+    /// a capped copy may be at a coarser level than `self`, so read its level with its
+    /// [`Buckets::pairs`].
+    fn folded_view(&self) -> Cow<'_, Buckets> {
         if self.pending.is_empty() {
-            return Box::new(self.sorted.iter().copied());
+            return Cow::Borrowed(self);
         }
         let mut folded = self.clone();
         folded.fold_pending();
-        match folded.dense {
-            Some(dense) => Box::new(dense.occupied().collect::<Vec<_>>().into_iter()),
-            None => Box::new(folded.sorted.into_iter()),
+        Cow::Owned(folded)
+    }
+
+    /// Every folded bucket with its count, in index order (pending indices not included:
+    /// see [`Buckets::folded_view`]).
+    fn pairs(&self) -> Box<dyn Iterator<Item = (u32, u64)> + '_> {
+        match &self.dense {
+            Some(dense) => Box::new(dense.occupied()),
+            None => Box::new(self.sorted.iter().copied()),
         }
     }
 }
@@ -575,7 +773,8 @@ fn merged(a: &[(u32, u64)], b: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u6
 
 impl PartialEq for Buckets {
     fn eq(&self, other: &Self) -> bool {
-        self.occupied().eq(other.occupied())
+        let (a, b) = (self.folded_view(), other.folded_view());
+        (a.cap, a.level) == (b.cap, b.level) && a.pairs().eq(b.pairs())
     }
 }
 
@@ -584,8 +783,9 @@ impl Eq for Buckets {}
 impl Serialize for Buckets {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.occupied().count()))?;
-        for (index, count) in self.occupied() {
+        let folded = self.folded_view();
+        let mut map = serializer.serialize_map(Some(folded.pairs().count()))?;
+        for (index, count) in folded.pairs() {
             map.serialize_entry(&index, &count)?;
         }
         map.end()
@@ -626,6 +826,36 @@ pub fn nearest_rank(q: f64, n: u64) -> u64 {
     (rank as u64).clamp(1, n)
 }
 
+/// The bucket that holds `ns` at collapse level `level` (see [`DurationHistogram::capped`]):
+/// the buckets of [`bucket_index`] with 10 − `level` sub-bucket bits instead of 10, so
+/// that each bucket of a level lies within one bucket of the next (two sub-buckets
+/// become one, and the exact values pair up from the top of the exact range down).
+fn bucket_index_at(ns: u64, level: u8) -> u32 {
+    if level == 0 {
+        return bucket_index(ns);
+    }
+    let bits = SUB_BUCKET_BITS - u32::from(level);
+    if ns < 2 << bits {
+        return ns as u32;
+    }
+    let exponent = 63 - ns.leading_zeros();
+    let shift = exponent - bits;
+    let sub_bucket = (ns >> shift) & ((1 << bits) - 1);
+    ((exponent - bits + 1) << bits) | sub_bucket as u32
+}
+
+/// The smallest value in bucket `index` of level `level` and the bucket's width.
+fn bucket_bounds_at(index: u32, level: u8) -> (u64, u64) {
+    let bits = SUB_BUCKET_BITS - u32::from(level);
+    let index = u64::from(index);
+    if index < 2 << bits {
+        return (index, 1);
+    }
+    let shift = (index >> bits) - 1;
+    let sub_bucket = index & ((1 << bits) - 1);
+    (((1 << bits) | sub_bucket) << shift, 1 << shift)
+}
+
 /// The bucket that holds `ns`.
 ///
 /// Below [`EXACT_LIMIT`] the index is the value itself. Above it, with e = ⌊log₂ ns⌋,
@@ -642,21 +872,18 @@ fn bucket_index(ns: u64) -> u32 {
     ((exponent - SUB_BUCKET_BITS + 1) << SUB_BUCKET_BITS) | sub_bucket as u32
 }
 
-/// The smallest value in bucket `index` and the bucket's width.
-fn bucket_bounds(index: u32) -> (u64, u64) {
-    let index = u64::from(index);
-    if index < EXACT_LIMIT {
-        return (index, 1);
-    }
-    let shift = (index >> SUB_BUCKET_BITS) - 1;
-    let sub_bucket = index & (SUB_BUCKETS - 1);
-    ((SUB_BUCKETS | sub_bucket) << shift, 1 << shift)
+/// The middle of bucket `index` of level `level`, rounded down to whole nanoseconds.
+fn bucket_midpoint(index: u32, level: u8) -> u64 {
+    let (low, width) = bucket_bounds_at(index, level);
+    low + (width - 1) / 2
 }
 
-/// The middle of bucket `index`, rounded down to whole nanoseconds.
-fn bucket_midpoint(index: u32) -> u64 {
-    let (low, width) = bucket_bounds(index);
-    low + (width - 1) / 2
+/// Bucket `index` of level `from` as a bucket of the coarser level `to`.
+fn coarsened(index: u32, from: u8, to: u8) -> u32 {
+    if from == to {
+        return index;
+    }
+    bucket_index_at(bucket_bounds_at(index, from).0, to)
 }
 
 #[cfg(test)]
@@ -707,7 +934,7 @@ mod tests {
     #[test]
     fn values_below_2048_are_exact() {
         for v in 0..EXACT_LIMIT {
-            assert_eq!(bucket_bounds(bucket_index(v)), (v, 1));
+            assert_eq!(bucket_bounds_at(bucket_index(v), 0), (v, 1));
             let h = histogram_of(&[v, v + 5_000]);
             assert_eq!(h.quantile_ns(0.5), Some(v));
         }
@@ -720,19 +947,19 @@ mod tests {
         let last = bucket_index(u64::MAX);
         assert_eq!(last, 56_319);
         for index in 0..last {
-            let (low, width) = bucket_bounds(index);
+            let (low, width) = bucket_bounds_at(index, 0);
             assert_eq!(bucket_index(low), index);
             assert_eq!(bucket_index(low + (width - 1)), index);
-            assert_eq!(bucket_bounds(index + 1).0, low + width);
+            assert_eq!(bucket_bounds_at(index + 1, 0).0, low + width);
         }
-        let (low, width) = bucket_bounds(last);
+        let (low, width) = bucket_bounds_at(last, 0);
         assert_eq!(low.checked_add(width - 1), Some(u64::MAX));
     }
 
     #[test]
     fn bucket_width_is_at_most_2_pow_minus_10_of_its_lower_bound() {
         for index in (EXACT_LIMIT as u32)..=bucket_index(u64::MAX) {
-            let (low, width) = bucket_bounds(index);
+            let (low, width) = bucket_bounds_at(index, 0);
             assert!(
                 width * SUB_BUCKETS <= low,
                 "bucket {index}: [{low}, +{width})"
@@ -759,7 +986,7 @@ mod tests {
         // Rank ⌈0.99 · 4⌉ = 4 is the largest value, reported exactly.
         assert_eq!(h.quantile_ns(0.99), Some(987_654_321_001));
         // Rank 2 is 42,424,242, inside a bucket 2¹⁵ wide: the midpoint is reported.
-        let (low, width) = bucket_bounds(bucket_index(42_424_242));
+        let (low, width) = bucket_bounds_at(bucket_index(42_424_242), 0);
         assert_eq!(h.quantile_ns(0.5), Some(low + (width - 1) / 2));
     }
 
@@ -883,7 +1110,7 @@ mod tests {
                     seen >= rank
                 })
                 .unwrap();
-            bucket_midpoint(*index).clamp(min, max)
+            bucket_midpoint(*index, 0).clamp(min, max)
         };
         (occupied, quantile)
     }
@@ -895,7 +1122,10 @@ mod tests {
         let h = histogram_of(&values);
         assert!(h.buckets.dense.is_some());
         let (occupied, quantile) = reference(&values);
-        assert_eq!(h.buckets.occupied().collect::<Vec<_>>(), occupied);
+        assert_eq!(
+            h.buckets.folded_view().pairs().collect::<Vec<_>>(),
+            occupied
+        );
         for q in [0.0, 0.001, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
             assert_eq!(h.quantile_ns(q), Some(quantile(q)), "q {q}");
         }
@@ -963,12 +1193,120 @@ mod tests {
         }
     }
 
+    /// The least level at which `values` occupy at most `cap` buckets.
+    fn least_level(values: &[u64], cap: usize) -> u8 {
+        (0..=MAX_LEVEL)
+            .find(|&level| {
+                let mut indices: Vec<u32> =
+                    values.iter().map(|&v| bucket_index_at(v, level)).collect();
+                indices.sort_unstable();
+                indices.dedup();
+                indices.len() <= cap
+            })
+            .expect("the coarsest level fits any values in 128 buckets")
+    }
+
+    #[test]
+    fn each_bucket_of_a_level_lies_within_one_bucket_of_the_next() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..20_000 {
+            let shift = rng.random_range(0..64);
+            let v = rng.random_range(0..u64::MAX >> shift);
+            for level in 0..MAX_LEVEL {
+                let index = bucket_index_at(v, level);
+                let (low, width) = bucket_bounds_at(index, level);
+                assert!(low <= v && v - low < width, "{v} at level {level}");
+                assert!(
+                    width == 1 || width <= low >> (10 - level),
+                    "{v} at level {level}"
+                );
+                // The whole bucket maps into the bucket of the next level that holds v.
+                let next = bucket_index_at(v, level + 1);
+                assert_eq!(coarsened(index, level, level + 1), next);
+                assert_eq!(bucket_index_at(low + (width - 1), level + 1), next);
+            }
+        }
+        assert_eq!(bucket_index_at(u64::MAX, MAX_LEVEL), 64);
+    }
+
+    #[test]
+    fn a_capped_histogram_collapses_to_the_least_level_that_fits_and_keeps_its_totals() {
+        let values = spread_values(20_000, 9);
+        let mut capped = DurationHistogram::capped(200);
+        for &v in &values {
+            capped.record(v);
+        }
+        let level = least_level(&values, 200);
+        assert!(level > 0, "the values must need collapsing");
+        assert_eq!(capped.level(), level);
+        let whole = histogram_of(&values);
+        assert_eq!(
+            (capped.count(), capped.min(), capped.max(), capped.sum_ns()),
+            (whole.count(), whole.min(), whole.max(), whole.sum_ns())
+        );
+        assert!(capped.folded().buckets.sorted.len() <= 200);
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        let bound = 0.5f64.powi(11 - i32::from(level));
+        for q in [0.01, 0.1, 0.5, 0.9, 0.99, 0.999] {
+            let exact = exact_quantile(&sorted, q);
+            let estimate = capped.quantile_ns(q).unwrap();
+            assert!(
+                exact.abs_diff(estimate) as f64 <= exact as f64 * bound,
+                "q {q}: {estimate} against {exact} at level {level}"
+            );
+        }
+        // Stored with its level and cap, read back equal, written again alike.
+        let json = serde_json::to_string(&capped).unwrap();
+        assert!(
+            json.ends_with(&format!(r#""level":{level},"cap":200}}"#)),
+            "{json}"
+        );
+        let read: DurationHistogram = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, capped);
+        assert_eq!(serde_json::to_string(&read).unwrap(), json);
+        // A histogram that never needed its cap stays exact, and differs from an uncapped
+        // one only in what it stores.
+        let few = [5_000_000_000, 7_000_000_000, 5_000_000_000];
+        let mut small = DurationHistogram::capped(200);
+        for v in few {
+            small.record(v);
+        }
+        assert_eq!(small.level(), 0);
+        assert_eq!(small.quantile_ns(0.5), histogram_of(&few).quantile_ns(0.5));
+    }
+
+    #[test]
+    fn a_capped_histogram_read_back_must_keep_to_its_cap_and_level() {
+        for (json, says) in [
+            (
+                r#"{"buckets":{"3":1},"count":1,"min":3,"max":3,"sum":3,"level":2}"#,
+                "without a cap",
+            ),
+            (
+                r#"{"buckets":{"3":1},"count":1,"min":3,"max":3,"sum":3,"level":0,"cap":5}"#,
+                "a cap is at least 128",
+            ),
+            (
+                r#"{"buckets":{"3":1},"count":1,"min":3,"max":3,"sum":3,"level":11,"cap":200}"#,
+                "a level at most 10",
+            ),
+            (
+                r#"{"buckets":{"65":1},"count":1,"min":3,"max":3,"sum":3,"level":10,"cap":200}"#,
+                "none beyond 64",
+            ),
+        ] {
+            let error = serde_json::from_str::<DurationHistogram>(json).unwrap_err();
+            assert!(error.to_string().contains(says), "{error}");
+        }
+    }
+
     proptest! {
         #[test]
         fn midpoint_is_within_2_pow_minus_11_of_any_value_in_the_bucket(v in any::<u64>()) {
-            let (low, width) = bucket_bounds(bucket_index(v));
+            let (low, width) = bucket_bounds_at(bucket_index(v), 0);
             prop_assert!(low <= v && v - low < width);
-            let error = bucket_midpoint(bucket_index(v)).abs_diff(v);
+            let error = bucket_midpoint(bucket_index(v), 0).abs_diff(v);
             if v < EXACT_LIMIT {
                 prop_assert_eq!(error, 0);
             } else {
@@ -1047,6 +1385,47 @@ mod tests {
                 let estimate = whole.quantile_ns(0.5).unwrap();
                 prop_assert!(exact.abs_diff(estimate) as f64 <= exact as f64 / 2048.0);
             }
+        }
+
+        #[test]
+        fn capped_histograms_merge_exactly_in_any_grouping(
+            values in prop::collection::vec(0..u64::MAX >> 20, 1..1500),
+            cuts in prop::collection::vec(0..1500_usize, 0..6),
+            cap in 128..400_u32,
+        ) {
+            // Replications (uncapped, as the engine records them) folded into capped
+            // studies in two groupings (one study; shards merged), as `run` and `merge` do.
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(values.len())).collect();
+            cuts.push(0);
+            cuts.push(values.len());
+            cuts.sort_unstable();
+            let parts: Vec<DurationHistogram> =
+                cuts.windows(2).map(|w| histogram_of(&values[w[0]..w[1]])).collect();
+            let mut one = DurationHistogram::capped(cap);
+            for part in &parts {
+                one.merge(part);
+            }
+            let mut shards = DurationHistogram::capped(cap);
+            for half in parts.chunks(2).rev() {
+                let mut shard = DurationHistogram::capped(cap);
+                for part in half {
+                    shard.merge(part);
+                }
+                let stored: DurationHistogram =
+                    serde_json::from_str(&serde_json::to_string(&shard).unwrap()).unwrap();
+                shards.merge(&stored);
+            }
+            let mut recorded = DurationHistogram::capped(cap);
+            for &v in &values {
+                recorded.record(v);
+            }
+            prop_assert_eq!(one.level(), least_level(&values, cap as usize));
+            prop_assert_eq!(&one, &shards);
+            prop_assert_eq!(&one, &recorded);
+            prop_assert_eq!(
+                serde_json::to_string(&one).unwrap(),
+                serde_json::to_string(&shards).unwrap()
+            );
         }
 
         #[test]

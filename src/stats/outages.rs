@@ -20,6 +20,17 @@ pub struct KindTally {
 }
 
 impl KindTally {
+    /// An empty tally whose histograms keep at most `cap` buckets, if any (see
+    /// [`DurationHistogram::capped`]).
+    pub fn capped(cap: Option<u32>) -> Self {
+        let histogram = || cap.map_or_else(DurationHistogram::new, DurationHistogram::capped);
+        KindTally {
+            outage_duration: histogram(),
+            failovers: 0,
+            failover_time: histogram(),
+        }
+    }
+
     /// Forgets everything, keeping the histograms' room: equal to a new tally.
     fn clear(&mut self) {
         self.outage_duration.clear();
