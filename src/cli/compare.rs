@@ -3,8 +3,8 @@
 use super::progress::progress_bar;
 use super::study::{accept_stop, prepare, StudyArgs};
 use super::{
-    bad, check_replays, check_work, evaluate_checks, partial_end, precision_line, warn_if_single,
-    CliError,
+    bad, check_replays, check_work, evaluate_checks, note_coarse_percentiles, partial_end,
+    precision_line, warn_if_single, CliError,
 };
 use crate::compare::{parse_strategies, variant, Comparison};
 use crate::compile::CompiledScenario;
@@ -105,6 +105,13 @@ pub(super) fn compare(args: StudyArgs, strategies: Option<&str>) -> Result<(), C
         ));
     }
     warn_if_single(comparison.replications);
+    // The strategies' studies share a cap; the coarsest one is the precision to tell.
+    if let Some(coarsest) = studies
+        .iter()
+        .max_by_key(|study| study.coarsened().map(|c| (c.level, c.services)))
+    {
+        note_coarse_percentiles(coarsest);
+    }
     let suffixed: Vec<(String, &CompiledScenario)> = variants
         .iter()
         .zip(&strategies)
