@@ -21,7 +21,8 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 /// reproduced exactly; a value v in [2ᵉ, 2ᵉ⁺¹) with e ≥ 11 shares a bucket of width
 /// 2ᵉ⁻¹⁰, so a bucket is at most 2⁻¹⁰ (≈ 0.1%) of its lower bound wide. Quantiles report
 /// the bucket's midpoint, which is within 2⁻¹¹ (≈ 0.05%) relative of the exact
-/// nearest-rank sample. `count`, `min`, `max` and the sum behind [`mean_ns`] are exact.
+/// nearest-rank sample (a [`capped`] histogram's, 2⁻¹¹⁺ˡᵉᵛᵉˡ at the level it collapsed
+/// to). `count`, `min`, `max` and the sum behind [`mean_ns`] are exact.
 ///
 /// # Merging
 ///
@@ -39,9 +40,12 @@ const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 /// the histogram turns dense, so that a study's histograms stop growing once the body of
 /// each distribution is filled: at most 56,320 counts of 8 bytes (440 KiB), whatever the
 /// replications. Both forms hold the same counts, compare equal and serialize to the
-/// same bytes. The sum is a `u128`, because summing many
+/// same bytes. A [`capped`] histogram (a study of many services) never turns dense: it
+/// keeps at most its cap of pairs, collapsing neighbouring buckets as it fills. The sum is a
+/// `u128`, because summing many
 /// long durations overflows `u64`; in JSON it is a plain integer that may exceed 2⁶⁴.
 ///
+/// [`capped`]: DurationHistogram::capped
 /// [`mean_ns`]: DurationHistogram::mean_ns
 /// [`merge`]: DurationHistogram::merge
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
