@@ -7,10 +7,6 @@ use serde::{Deserialize, Serialize};
 
 /// log₂ of the number of sub-buckets per power of two: 2¹⁰ = 1024 sub-buckets.
 const SUB_BUCKET_BITS: u32 = 10;
-/// Sub-buckets per power of two.
-const SUB_BUCKETS: u64 = 1 << SUB_BUCKET_BITS;
-/// Values below this (2¹¹ = 2048 ns) get a bucket of their own.
-const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
 
 /// Durations in integer nanoseconds, bucketed for percentile estimates over many
 /// replications.
@@ -190,9 +186,9 @@ impl DurationHistogram {
     }
 
     /// An empty histogram that keeps at most `cap` occupied buckets (at least 128, so
-    /// that collapsing always ends: the coarsest level occupies at most 66): once more are occupied, every two neighbouring buckets become one
-    /// (a level coarser: the relative width of a bucket doubles), until `cap` hold them
-    /// all. Memory then stays within `cap` buckets however many values come, and the
+    /// that collapsing always ends: the coarsest level has 65 buckets). Once more are
+    /// occupied, every two neighbouring buckets become one (a level coarser: the relative
+    /// width of a bucket doubles), until `cap` hold them all. Memory then stays within `cap` buckets however many values come, and the
     /// level reached is the least at which all the values fit `cap` buckets, so capped
     /// histograms merge exactly in any grouping. Quantiles are within half a bucket's
     /// relative width at the level reached, 2⁻¹¹⁺ˡᵉᵛᵉˡ ([`Self::level`]).
@@ -395,7 +391,7 @@ impl Default for Buckets {
 const UNCAPPED: u32 = u32::MAX;
 
 /// The least cap: at the coarsest level (one bucket per power of two, [`MAX_LEVEL`]) no
-/// histogram occupies more than 66 buckets, so collapsing always ends below this.
+/// histogram occupies more than 65 buckets, so collapsing always ends below this.
 const MIN_CAP: u32 = 128;
 
 /// The coarsest collapse level: one bucket per power of two.
@@ -501,8 +497,8 @@ impl Buckets {
         }
     }
 
+    /// Adds `other`'s counts (the caller has taken the smaller cap of the two).
     fn merge(&mut self, other: &Buckets) {
-        self.cap = self.cap.min(other.cap);
         if self.cap != UNCAPPED {
             self.merge_capped(other);
             return;
@@ -836,9 +832,16 @@ pub fn nearest_rank(q: f64, n: u64) -> u64 {
 /// become one, and the exact values pair up from the top of the exact range down).
 fn bucket_index_at(ns: u64, level: u8) -> u32 {
     if level == 0 {
+        // The usual case, with the shifts constant.
         return bucket_index(ns);
     }
-    let bits = SUB_BUCKET_BITS - u32::from(level);
+    index_with_sub_bucket_bits(ns, SUB_BUCKET_BITS - u32::from(level))
+}
+
+/// The bucket of `ns` among log-linear buckets of `bits` sub-bucket bits: `ns` itself below
+/// 2^(bits + 1), else its top bits + 1 bits placed after all smaller powers of two.
+#[inline(always)]
+fn index_with_sub_bucket_bits(ns: u64, bits: u32) -> u32 {
     if ns < 2 << bits {
         return ns as u32;
     }
@@ -862,18 +865,12 @@ fn bucket_bounds_at(index: u32, level: u8) -> (u64, u64) {
 
 /// The bucket that holds `ns`.
 ///
-/// Below [`EXACT_LIMIT`] the index is the value itself. Above it, with e = ⌊log₂ ns⌋,
+/// Below 2¹¹ = 2048 the index is the value itself. Above it, with e = ⌊log₂ ns⌋,
 /// the bucket is the top 11 bits of `ns` (the leading 1 and 10 sub-bucket bits) placed
 /// after the buckets of all smaller powers of two. The two rules meet without a gap at
 /// 2048, and the largest index, for `u64::MAX`, is 56,319.
 fn bucket_index(ns: u64) -> u32 {
-    if ns < EXACT_LIMIT {
-        return ns as u32;
-    }
-    let exponent = 63 - ns.leading_zeros();
-    let shift = exponent - SUB_BUCKET_BITS;
-    let sub_bucket = (ns >> shift) & (SUB_BUCKETS - 1);
-    ((exponent - SUB_BUCKET_BITS + 1) << SUB_BUCKET_BITS) | sub_bucket as u32
+    index_with_sub_bucket_bits(ns, SUB_BUCKET_BITS)
 }
 
 /// The middle of bucket `index` of level `level`, rounded down to whole nanoseconds.
@@ -893,6 +890,11 @@ fn coarsened(index: u32, from: u8, to: u8) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sub-buckets per power of two at full precision.
+    const SUB_BUCKETS: u64 = 1 << SUB_BUCKET_BITS;
+    /// Values below this (2¹¹ = 2048 ns) get a bucket of their own.
+    const EXACT_LIMIT: u64 = 2 * SUB_BUCKETS;
     use proptest::prelude::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
