@@ -11,6 +11,7 @@ pub mod hash;
 pub mod ids;
 pub mod metric;
 pub mod nearest;
+pub(crate) mod prefetch;
 pub mod record;
 pub mod rng;
 pub mod state;

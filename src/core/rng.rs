@@ -328,6 +328,13 @@ pub struct Lanes {
 }
 
 impl Lanes {
+    /// Hints that `lane` will draw soon (see [`crate::core::prefetch`]).
+    pub(crate) fn prefetch(&self, lane: u32) {
+        if let Some(lane) = self.lanes.get(lane as usize) {
+            crate::core::prefetch::prefetch(lane);
+        }
+    }
+
     /// One lane per purpose, in order.
     pub fn new(
         seed: u64,

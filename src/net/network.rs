@@ -318,6 +318,17 @@ impl Network {
         self.down_causes[node.index()] == 0
     }
 
+    /// Hints that `node`'s state will be read soon (see [`crate::core::prefetch`]).
+    pub(crate) fn prefetch(&self, node: NodeId) {
+        if let (Some(silent), Some(down)) = (
+            self.silent.get(node.index()),
+            self.down_causes.get(node.index()),
+        ) {
+            crate::core::prefetch::prefetch(silent);
+            crate::core::prefetch::prefetch(down);
+        }
+    }
+
     /// Adds one reason for `node` to be down; returns true if it just went down. A crash
     /// ends the node's pauses: the process dies, and its repair restarts it running.
     pub(crate) fn crash(&mut self, node: NodeId) -> bool {

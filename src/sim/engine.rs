@@ -11,6 +11,7 @@ use crate::compile::SystemExpr;
 use crate::compile::{Action, CompiledScenario, NodeProcess};
 use crate::core::episode::OutageEpisode;
 use crate::core::ids::NodeId;
+use crate::core::prefetch::prefetch;
 use crate::core::rng::{stream, Lanes, Purpose, ServiceStreams, StreamKey, StreamSlot};
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::{Causes, Network, Observer};
@@ -90,6 +91,12 @@ impl ServiceOutcome {
             changes_by_fault: emptied(self.changes_by_fault),
             ..ServiceOutcome::default()
         }
+    }
+
+    /// Hints the cache to load the statistics it keeps on the heap.
+    fn prefetch(&self) {
+        self.tally.prefetch();
+        self.outage_tally.prefetch();
     }
 
     /// Strict availability: UP time over horizon, averaged over vantage points.
@@ -175,6 +182,12 @@ struct ServiceRuntime {
     split_brain_since: Option<SimTime>,
 }
 
+/// The services' state (their [`ServiceRuntime`]s and outcomes) from which the engine
+/// hints the cache before each event (see [`crate::core::prefetch`]): about twice what a
+/// core's own cache holds (1 MiB here). Below it the state stays in cache, and the hints
+/// cost instructions for nothing: 15% more in `bench-1k-nodes-year` (500 services).
+const PREFETCH_FROM_BYTES: usize = 2 << 20;
+
 /// One replication in progress.
 pub struct Replication<'a> {
     scenario: &'a CompiledScenario,
@@ -198,6 +211,9 @@ pub struct Replication<'a> {
     /// last came up; empty unless a process restarts its nodes.
     restarts: Vec<(u32, SimTime)>,
     services: Vec<ServiceRuntime>,
+    /// Whether the services' state outgrows the caches, so that the engine asks for the
+    /// next event's memory while it handles the current one (see [`PREFETCH_FROM_BYTES`]).
+    prefetching: bool,
     /// The services' own random streams, kept once they draw: apart from
     /// [`ServiceRuntime`], since a service draws in few of its events, many never.
     service_streams: ServiceStreams,
@@ -559,6 +575,8 @@ impl<'a> Replication<'a> {
         });
         let lanes = plan.node_processes.iter().map(|p| p.nodes.len()).sum();
         let restarting = plan.node_processes.iter().any(|p| p.restart.is_some());
+        let service_bytes = size_of::<ServiceRuntime>() + size_of::<ServiceOutcome>();
+        let prefetching = services.len() * service_bytes >= PREFETCH_FROM_BYTES;
         Replication {
             scenario,
             registry,
@@ -590,6 +608,7 @@ impl<'a> Replication<'a> {
                 (0, SimTime::ZERO),
             ),
             services,
+            prefetching,
             service_streams: ServiceStreams::reusing(seed, replication, spare.service_streams),
             ledgers,
             outcomes,
@@ -736,7 +755,13 @@ impl<'a> Replication<'a> {
             let (at, event) = self.queue.pop().expect("peeked event");
             self.now = at;
             self.events += 1;
+            if self.prefetching {
+                self.prefetch_next();
+            }
             self.dispatch(event);
+            if self.prefetching {
+                self.prefetch_next_deeper();
+            }
         }
         self.account_instant();
         self.now = horizon;
@@ -861,6 +886,48 @@ impl<'a> Replication<'a> {
     fn trace(&mut self, event: TraceEvent) {
         if let Some(sink) = self.trace.as_deref_mut() {
             sink.record(self.now, &event);
+        }
+    }
+
+    /// Asks for the memory the next event will read, while this one is handled.
+    /// (Not inlined: the event loop of small replications, which never hint, stays as
+    /// it was, with the dispatch inlined in it.)
+    #[inline(never)]
+    fn prefetch_next(&mut self) {
+        match self.queue.peek() {
+            Some(&Event::ServiceTimer { service, .. }) => {
+                let service = service as usize;
+                prefetch(&self.services[service]);
+                prefetch(&self.outcomes[service]);
+            }
+            Some(&Event::NodeFail { node, lane, .. } | &Event::NodeRepair { node, lane, .. }) => {
+                self.node_lanes.prefetch(lane);
+                self.network.prefetch(node);
+                prefetch(&self.layout.node_service_start[node.index()]);
+            }
+            _ => {}
+        }
+    }
+
+    /// Asks for the memory the next event reaches through what [`Self::prefetch_next`]
+    /// loaded, now that it has arrived.
+    #[inline(never)]
+    fn prefetch_next_deeper(&mut self) {
+        match self.queue.peek() {
+            Some(&Event::ServiceTimer { service, .. }) => {
+                let runtime = &self.services[service as usize];
+                runtime.strategy.prefetch();
+                prefetch(&self.ledgers[runtime.first_ledger as usize]);
+                self.outcomes[service as usize].prefetch();
+            }
+            Some(&Event::NodeFail { node, .. } | &Event::NodeRepair { node, .. }) => {
+                for i in self.services_of(node) {
+                    let service = self.layout.node_services[i] as usize;
+                    prefetch(&self.services[service]);
+                    prefetch(&self.outcomes[service]);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -112,6 +112,12 @@ impl<E: Copy> EventQueue<E> {
         Some((SimTime(time), self.slab[slot as usize]))
     }
 
+    /// The earliest pending event.
+    pub(crate) fn peek(&mut self) -> Option<&E> {
+        let (_, tag) = self.heap.peek()?;
+        Some(&self.slab[(tag & ((1 << self.slot_bits) - 1)) as usize])
+    }
+
     /// The time of the earliest pending event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.heap.peek().map(|(time, _)| SimTime(time))

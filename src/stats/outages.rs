@@ -135,6 +135,11 @@ impl OutageTally {
         self.by_kind.len() - 1
     }
 
+    /// Hints the cache to load the class tallies (see [`crate::core::prefetch`]).
+    pub(crate) fn prefetch(&self) {
+        crate::core::prefetch::prefetch_slice(&self.by_kind);
+    }
+
     /// Forgets everything counted, keeping the room (a replication's tally is reused by
     /// the next replication on the thread): equal to a new tally.
     pub(crate) fn renew(&mut self) {

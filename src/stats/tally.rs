@@ -39,6 +39,12 @@ impl FailoverTally {
         }
     }
 
+    /// Hints the cache to load where the next failover's values go.
+    pub(crate) fn prefetch(&self) {
+        self.detection_time.prefetch();
+        self.data_loss.prefetch();
+    }
+
     /// Forgets every attempt, keeping the histograms' room: equal to a new tally.
     pub(crate) fn clear(&mut self) {
         self.failover_time_ns = 0;

@@ -46,6 +46,7 @@ use super::{
     capacity_fraction, Command, Context, FaultTag, Outcome, Stimulus, Strategy, StrategyTimer, View,
 };
 use crate::core::generation::Generation;
+use crate::core::prefetch::prefetch_slice;
 use crate::core::time::{Nanos, SimTime};
 use crate::net::network::Observer;
 use crate::net::topology::{NodeId, Topology};
@@ -664,6 +665,12 @@ impl Strategy for ActivePassive {
         server.map_or(0.0, |index| {
             capacity_fraction(self.standing[index].capacity, self.demand)
         })
+    }
+
+    fn prefetch(&self) {
+        prefetch_slice(&self.replicas);
+        prefetch_slice(&self.standing);
+        self.health.prefetch();
     }
 
     fn failover_open(&self) -> bool {

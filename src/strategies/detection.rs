@@ -163,6 +163,11 @@ impl HealthMonitor {
     }
 
     /// Whether the monitor currently believes `target` is up.
+    /// Hints the cache to load the targets' health (see [`crate::core::prefetch`]).
+    pub(crate) fn prefetch(&self) {
+        crate::core::prefetch::prefetch_slice(&self.targets);
+    }
+
     pub(crate) fn believed_up(&self, target: usize) -> bool {
         self.targets[target].believed_up
     }

@@ -226,6 +226,10 @@ pub(crate) trait Strategy: Send {
     fn failover_open(&self) -> bool {
         true
     }
+
+    /// Hints the cache to load the memory the strategy's next event will read beyond
+    /// its own value (what it keeps on the heap); see [`crate::core::prefetch`].
+    fn prefetch(&self) {}
 }
 
 impl StrategyParams {
@@ -421,6 +425,14 @@ macro_rules! strategies {
             pub(crate) fn failover_open(&self) -> bool {
                 match self {
                     $(ServiceStrategy::$variant(strategy) => strategy.failover_open(),)*
+                }
+            }
+
+            /// Hints the cache to load what the strategy keeps on the heap (see
+            /// [`Strategy::prefetch`]).
+            pub(crate) fn prefetch(&self) {
+                match self {
+                    $(ServiceStrategy::$variant(strategy) => strategy.prefetch(),)*
                 }
             }
         }
