@@ -188,6 +188,13 @@ struct ServiceRuntime {
 /// cost instructions for nothing: 15% more in `bench-1k-nodes-year` (500 services).
 const PREFETCH_FROM_BYTES: usize = 2 << 20;
 
+/// The most services of a node whose state is hinted before the node's event: a service
+/// is about 22 lines (its slot and its outcome), and a core has a few dozen loads from
+/// memory in flight at once, so hints for more would wait behind these; for a node that
+/// thousands of services use they would bring in megabytes, evicted before its event
+/// reached them.
+const PREFETCH_SERVICES_OF_NODE: usize = 4;
+
 /// One replication in progress.
 pub struct Replication<'a> {
     scenario: &'a CompiledScenario,
@@ -921,7 +928,7 @@ impl<'a> Replication<'a> {
                 self.outcomes[service as usize].prefetch();
             }
             Some(&Event::NodeFail { node, .. } | &Event::NodeRepair { node, .. }) => {
-                for i in self.services_of(node) {
+                for i in self.services_of(node).take(PREFETCH_SERVICES_OF_NODE) {
                     let service = self.layout.node_services[i] as usize;
                     prefetch(&self.services[service]);
                     prefetch(&self.outcomes[service]);

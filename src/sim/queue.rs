@@ -107,15 +107,20 @@ impl<E: Copy> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let (time, tag) = self.heap.pop()?;
         self.floor = SimTime(time);
-        let slot = (tag & ((1 << self.slot_bits) - 1)) as u32;
+        let slot = self.slot_of(tag);
         self.free.push(slot);
         Some((SimTime(time), self.slab[slot as usize]))
     }
 
-    /// The earliest pending event.
+    /// The earliest pending event (what [`Self::pop`] returns next), left in the queue.
     pub(crate) fn peek(&mut self) -> Option<&E> {
         let (_, tag) = self.heap.peek()?;
-        Some(&self.slab[(tag & ((1 << self.slot_bits) - 1)) as usize])
+        Some(&self.slab[self.slot_of(tag) as usize])
+    }
+
+    /// The slab slot a heap key's tag names (its low `slot_bits` bits).
+    fn slot_of(&self, tag: u64) -> u32 {
+        (tag & ((1 << self.slot_bits) - 1)) as u32
     }
 
     /// The time of the earliest pending event.
@@ -300,6 +305,7 @@ mod tests {
                 expected.sort_by_key(|&(at, round, k)| (at, round, k));
                 while expected.len() > 5 {
                     let next = expected.remove(0);
+                    assert_eq!(queue.peek(), Some(&next));
                     assert_eq!(queue.pop().map(|(_, e)| e), Some(next));
                     now = next.0;
                 }
